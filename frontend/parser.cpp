@@ -1,0 +1,235 @@
+#include "frontend/parser.h"
+
+#include "frontend/delimiter_check.h"
+#include "frontend/parser_internal.h"
+
+namespace ved {
+
+using namespace parse_detail;
+
+namespace parse_detail {
+
+TokenLocator::TokenLocator(const SourceFile& file)
+    : file_(file.id()), size_(static_cast<uint32_t>(file.text().size())) {
+  const std::string& text = file.text();
+  bool ascii = true;
+  for (char ch : text) {
+    if (static_cast<unsigned char>(ch) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return;
+  code_point_to_byte_.reserve(text.size() + 1);
+  for (uint32_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) code_point_to_byte_.push_back(i);
+  }
+  code_point_to_byte_.push_back(size_);
+}
+
+uint32_t TokenLocator::byte_offset(size_t cp) const {
+  if (code_point_to_byte_.empty()) return static_cast<uint32_t>(std::min<size_t>(cp, size_));
+  if (cp >= code_point_to_byte_.size()) return size_;
+  return code_point_to_byte_[cp];
+}
+
+Span TokenLocator::span_of(const antlr4::Token* token) const {
+  if (!token || token->getType() == antlr4::Token::EOF) return Span{file_, size_, size_};
+  size_t start = token->getStartIndex();
+  size_t stop = token->getStopIndex();
+  if (start == INVALID_INDEX) return Span{file_, size_, size_};
+  uint32_t begin = byte_offset(start);
+  uint32_t end = stop == INVALID_INDEX || stop < start ? begin : byte_offset(stop + 1);
+  return Span{file_, begin, end};
+}
+
+Span TokenLocator::span_of(antlr4::ParserRuleContext* ctx) const {
+  if (!ctx) return Span{file_, size_, size_};
+  Span first = span_of(ctx->getStart());
+  const antlr4::Token* stop = ctx->getStop();
+  if (!stop || stop->getTokenIndex() < ctx->getStart()->getTokenIndex()) return Span{file_, first.begin, first.begin};
+  Span last = span_of(stop);
+  return Span{file_, first.begin, std::max(first.begin, last.end)};
+}
+
+}  // namespace parse_detail
+
+namespace {
+
+// Lexes a file into a filled token stream. Lexing cannot fail: the grammar turns
+// anything it does not know into an error token.
+struct LexedFile {
+  explicit LexedFile(const std::string& text) : input(text), lexer(&input), tokens(&lexer) {
+    lexer.removeErrorListeners();
+    tokens.fill();
+  }
+  antlr4::ANTLRInputStream input;
+  VedLexer lexer;
+  antlr4::CommonTokenStream tokens;
+};
+
+bool report_invalid_utf8(const SourceFile& file, DiagnosticSink& sink) {
+  size_t bad = find_invalid_utf8(file.text());
+  if (bad == std::string::npos) return false;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(file.text()[bad]));
+  sink.error("V-SYN-020", Span{file.id(), static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
+             "source is not valid UTF-8")
+      .label(std::string("byte ") + hex + " does not start a valid UTF-8 sequence")
+      .help("save the file as UTF-8");
+  return true;
+}
+
+// Reports error tokens. Returns true if one of them makes the token stream unreliable
+// for delimiter matching (an unterminated string or comment swallows delimiters).
+bool report_lexical_errors(const std::vector<antlr4::Token*>& tokens, const TokenLocator& locator,
+                           DiagnosticSink& sink) {
+  bool swallowing = false;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const antlr4::Token* t = tokens[i];
+    switch (t->getType()) {
+      case VedLexer::UNTERMINATED_STRING:
+        swallowing = true;
+        sink.error("V-SYN-008", locator.span_of(t), "unterminated string literal")
+            .label("this string is never closed")
+            .help("close it with `\"` on the same line; write a line break as `\\n`");
+        break;
+      case VedLexer::UNTERMINATED_COMMENT: {
+        swallowing = true;
+        Span s = locator.span_of(t);
+        sink.error("V-SYN-014", Span{s.file, s.begin, s.begin + 2}, "unterminated block comment")
+            .label("this comment is never closed")
+            .help("close it with `*/`; block comments do not nest");
+        break;
+      }
+      case VedLexer::UNKNOWN_CHAR: {
+        // One diagnostic for a run of adjacent unknown characters.
+        Span s = locator.span_of(t);
+        while (i + 1 < tokens.size() && tokens[i + 1]->getType() == VedLexer::UNKNOWN_CHAR &&
+               locator.span_of(tokens[i + 1]).begin == s.end) {
+          s.end = locator.span_of(tokens[++i]).end;
+        }
+        std::string text = t->getText();
+        auto d = sink.error("V-SYN-013", s, "unexpected character `" + text + "`");
+        d.label("not part of any Ved token");
+        if (text == "#") d.help("comments are written `// ...` or `/* ... */`");
+        else if (text == "'") d.help("strings are written with double quotes: \"text\"");
+        else if (text == "&" || text == "|") d.help("logical operators are `&&` and `||` (or `and` / `or`)");
+        else d.help("remove it, or put it inside a string literal");
+        break;
+      }
+      default: break;
+    }
+  }
+  return swallowing;
+}
+
+// Indentation of the line holding `offset`, in display columns (tab = 4), and whether
+// only whitespace precedes `offset` on that line.
+std::pair<uint32_t, bool> indentation_at(const std::string& text, uint32_t offset) {
+  uint32_t start = offset;
+  while (start > 0 && text[start - 1] != '\n') --start;
+  uint32_t indent = 0;
+  uint32_t i = start;
+  for (; i < offset; ++i) {
+    if (text[i] == ' ') ++indent;
+    else if (text[i] == '\t') indent += 4 - indent % 4;
+    else if (text[i] != '\r' && text[i] != '\f') break;
+  }
+  return {indent, i == offset};
+}
+
+bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::Token*>& tokens,
+                            const TokenLocator& locator, DiagnosticSink& sink) {
+  std::vector<DelimiterToken> delimiters;
+  std::vector<LineStart> line_starts;
+  uint32_t last_line = 0;
+  for (const antlr4::Token* t : tokens) {
+    if (t->getType() == antlr4::Token::EOF) break;
+    Span s = locator.span_of(t);
+    char ch = 0;
+    switch (t->getType()) {
+      case VedLexer::LBRACE: ch = '{'; break;
+      case VedLexer::RBRACE: ch = '}'; break;
+      case VedLexer::LPAREN: ch = '('; break;
+      case VedLexer::RPAREN: ch = ')'; break;
+      case VedLexer::LBRACK: ch = '['; break;
+      case VedLexer::RBRACK: ch = ']'; break;
+      default: break;
+    }
+    uint32_t line = static_cast<uint32_t>(t->getLine());
+    auto [indent, first] = indentation_at(file.text(), s.begin);
+    if (line != last_line && first) {
+      line_starts.push_back(LineStart{s, line, indent, ch == '}' || ch == ')' || ch == ']'});
+    }
+    last_line = line;
+    if (ch) delimiters.push_back(DelimiterToken{ch, s, line, indent});
+  }
+  return check_delimiters(delimiters, line_starts, sink);
+}
+
+}  // namespace
+
+std::vector<TokenInfo> tokenize(const SourceManager& sources, FileId id, DiagnosticSink& sink) {
+  const SourceFile& file = sources.file(id);
+  if (report_invalid_utf8(file, sink)) return {};
+  LexedFile lexed(file.text());
+  TokenLocator locator(file);
+  const std::vector<antlr4::Token*>& tokens = lexed.tokens.getTokens();
+  report_lexical_errors(tokens, locator, sink);
+  std::vector<TokenInfo> out;
+  out.reserve(tokens.size());
+  const antlr4::dfa::Vocabulary& vocabulary = lexed.lexer.getVocabulary();
+  for (const antlr4::Token* t : tokens) {
+    bool eof = t->getType() == antlr4::Token::EOF;
+    out.push_back(TokenInfo{eof ? "EOF" : vocabulary.getSymbolicName(t->getType()), eof ? "" : t->getText(),
+                            locator.span_of(t)});
+  }
+  return out;
+}
+
+std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, DiagnosticSink& sink) {
+  const SourceFile& file = sources.file(id);
+  if (report_invalid_utf8(file, sink)) return nullptr;
+
+  LexedFile lexed(file.text());
+  TokenLocator locator(file);
+  const std::vector<antlr4::Token*>& tokens = lexed.tokens.getTokens();
+
+  // Lexical and delimiter errors first: when either kind is present, the parser's own
+  // errors would only be echoes of them, so the parse is skipped.
+  size_t errors_before = sink.error_count();
+  bool swallowing = report_lexical_errors(tokens, locator, sink);
+  if (swallowing) return nullptr;
+  if (!check_token_delimiters(file, tokens, locator, sink)) return nullptr;
+
+  VedParser parser(&lexed.tokens);
+  parser.removeErrorListeners();
+
+  // Stage 1: SLL, bail at the first error. Correct programs almost always finish here.
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  VedParser::ProgramContext* tree = nullptr;
+  try {
+    tree = parser.program();
+  } catch (const antlr4::ParseCancellationException&) {
+    tree = nullptr;
+  }
+
+  // Stage 2: full LL with recovery, reporting every independent error.
+  SyntaxErrorListener listener(file, locator, lexed.tokens, sink);
+  if (!tree) {
+    lexed.tokens.seek(0);
+    parser.reset();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+    parser.addErrorListener(&listener);
+    tree = parser.program();
+  }
+
+  std::unique_ptr<ast::Program> program = build_ast(tree, locator, listener.error_offsets(), sink);
+  if (sink.error_count() > errors_before) return nullptr;
+  return program;
+}
+
+}  // namespace ved

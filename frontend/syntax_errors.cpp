@@ -1,0 +1,242 @@
+// From ANTLR's syntax errors to diagnostics a person can act on.
+//
+// ANTLR reports "no viable alternative at input 'x'" or "mismatched input 'x' expecting
+// {...}". Each error here is classified by looking at the tokens around it and at
+// what the parser expected, most specific first:
+//   1. a binary operator with nothing after it                    -> V-SYN-006
+//   2. a misspelled keyword at the start of an item (`domian`)     -> V-SYN-007
+//   3. a reserved word where a name was expected (`let test = 1`)   -> V-SYN-015
+//   4. anything else: what was expected, what was found            -> V-SYN-002
+// Follow-on errors of one mistake are dropped: an error on the same line as the last
+// one, or before the parser has moved two tokens past it, is not reported.
+#include <algorithm>
+#include <set>
+
+#include "frontend/keywords.h"
+#include "frontend/parser_internal.h"
+
+namespace ved::parse_detail {
+
+namespace {
+
+bool is_binary_operator(size_t type) {
+  switch (type) {
+    case VedLexer::PLUS: case VedLexer::MINUS: case VedLexer::STAR: case VedLexer::SLASH:
+    case VedLexer::PERCENT: case VedLexer::LT: case VedLexer::LE: case VedLexer::GT:
+    case VedLexer::GE: case VedLexer::EQ: case VedLexer::NE: case VedLexer::ANDAND:
+    case VedLexer::OROR: case VedLexer::AND: case VedLexer::OR: case VedLexer::COALESCE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_error_token(size_t type) {
+  return type == VedLexer::UNKNOWN_CHAR || type == VedLexer::UNTERMINATED_STRING ||
+         type == VedLexer::UNTERMINATED_COMMENT;
+}
+
+// Tokens that can begin an expression.
+bool starts_expression(const antlr4::Token* t) {
+  switch (t->getType()) {
+    case VedLexer::INT: case VedLexer::FLOAT: case VedLexer::STRING: case VedLexer::TRUE:
+    case VedLexer::FALSE: case VedLexer::NONE: case VedLexer::LBRACK: case VedLexer::LBRACE:
+    case VedLexer::LPAREN: case VedLexer::MINUS: case VedLexer::BANG: case VedLexer::NOT:
+    case VedLexer::IDENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_word_token(size_t type) {
+  return type == VedLexer::IDENT || (type >= VedLexer::DOMAIN && type <= VedLexer::FROM);
+}
+
+bool is_reserved_token(size_t type) { return type >= VedLexer::DOMAIN && type <= VedLexer::NOT; }
+
+// The literal spelling of a keyword token type, e.g. "domain"; empty otherwise.
+std::string keyword_spelling(const antlr4::dfa::Vocabulary& vocabulary, size_t type) {
+  if (!is_word_token(type) || type == VedLexer::IDENT) return "";
+  std::string literal = vocabulary.getLiteralName(type);
+  if (literal.size() >= 2 && literal.front() == '\'') return literal.substr(1, literal.size() - 2);
+  return "";
+}
+
+// The construct the parser is inside, for "unexpected `x` in a goal".
+std::string enclosing_construct(antlr4::ParserRuleContext* ctx) {
+  for (; ctx; ctx = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent)) {
+    switch (ctx->getRuleIndex()) {
+      case VedParser::RuleGoalDecl: return "goal";
+      case VedParser::RuleStateBlock: return "state block";
+      case VedParser::RuleCapabilityBlock: return "capability block";
+      case VedParser::RuleInvariantDecl: return "invariant";
+      case VedParser::RuleTransitionDecl: return "transition";
+      case VedParser::RuleFnDecl: return "function";
+      case VedParser::RuleTypeDecl: return "record type";
+      case VedParser::RuleEffectDecl: return "effect declaration";
+      case VedParser::RuleObserveDecl: return "observation declaration";
+      case VedParser::RuleAuthorityDecl: return "authority tree";
+      case VedParser::RuleSystemDecl: return "system block";
+      case VedParser::RuleEnvironmentDecl: return "environment";
+      case VedParser::RuleDeployDecl: return "deploy declaration";
+      case VedParser::RuleMigrationDecl: return "migration";
+      case VedParser::RuleTestDecl: return "test";
+      case VedParser::RuleDomainDecl: return "domain";
+      default: break;
+    }
+  }
+  return "";
+}
+
+std::string a_or_an(const std::string& construct) {
+  if (construct.empty()) return "";
+  bool vowel = std::string("aeiou").find(construct[0]) != std::string::npos;
+  return std::string(vowel ? " in an " : " in a ") + construct;
+}
+
+}  // namespace
+
+std::string describe_token_type(const antlr4::dfa::Vocabulary& vocabulary, size_t type) {
+  if (type == antlr4::Token::EOF) return "end of file";
+  switch (type) {
+    case VedLexer::IDENT: return "a name";
+    case VedLexer::INT: return "an integer";
+    case VedLexer::FLOAT: return "a float";
+    case VedLexer::STRING: return "a string";
+    default: break;
+  }
+  std::string literal = vocabulary.getLiteralName(type);
+  if (literal.size() >= 2 && literal.front() == '\'') return "`" + literal.substr(1, literal.size() - 2) + "`";
+  return vocabulary.getSymbolicName(type);
+}
+
+std::string describe_token(const antlr4::Token* token) {
+  if (!token || token->getType() == antlr4::Token::EOF) return "end of file";
+  return "`" + token->getText() + "`";
+}
+
+SyntaxErrorListener::SyntaxErrorListener(const SourceFile& file, const TokenLocator& locator,
+                                         antlr4::BufferedTokenStream& tokens, DiagnosticSink& sink)
+    : file_(file), locator_(locator), tokens_(tokens), sink_(sink) {}
+
+void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
+                                      size_t column, const std::string& message, std::exception_ptr error) {
+  auto* parser = dynamic_cast<VedParser*>(recognizer);
+  if (!parser || !offending) return;
+  // Error tokens were reported by the lexical pass.
+  if (is_error_token(offending->getType())) return;
+
+  const long index = static_cast<long>(offending->getTokenIndex());
+  const long err_line = static_cast<long>(line);
+  if (err_line == last_error_line_ || (last_error_token_ >= 0 && index <= last_error_token_ + 2)) return;
+
+  const antlr4::Token* previous = index > 0 ? tokens_.get(static_cast<size_t>(index - 1)) : nullptr;
+  Span here = locator_.span_of(offending);
+
+  auto remember = [&](long token_index, long token_line) {
+    error_offsets_.push_back(here.begin);
+    last_error_token_ = std::max(token_index, index);
+    last_error_line_ = std::max(token_line, err_line);
+  };
+
+  // 1. An operator with a missing right operand.
+  if (previous && is_binary_operator(previous->getType()) && !starts_expression(offending) &&
+      !is_word_token(offending->getType())) {
+    sink_.error("V-SYN-006", locator_.span_of(previous), "operator `" + previous->getText() + "` has no right operand")
+        .label("expected an expression after this operator")
+        .help("complete the expression, or remove the operator");
+    return remember(index, err_line);
+  }
+  if (previous && is_binary_operator(previous->getType()) && is_word_token(offending->getType()) &&
+      is_reserved_token(offending->getType())) {
+    sink_.error("V-SYN-006", locator_.span_of(previous), "operator `" + previous->getText() + "` has no right operand")
+        .label("expected an expression after this operator")
+        .secondary(here, "`" + offending->getText() + "` starts something else")
+        .help("complete the expression, or remove the operator");
+    return remember(index, err_line);
+  }
+
+  antlr4::misc::IntervalSet expected;
+  try {
+    expected = parser->getExpectedTokens();
+  } catch (...) {
+    // The ATN can fail to compute the set in a broken state; fall back to nothing.
+  }
+
+  // 2a. A misspelled keyword where keywords were expected: `predcate x == 1`.
+  if (offending->getType() == VedLexer::IDENT) {
+    std::vector<std::string> spellings;
+    for (size_t type : expected.toList()) {
+      std::string kw = keyword_spelling(parser->getVocabulary(), type);
+      if (!kw.empty()) spellings.push_back(kw);
+    }
+    std::vector<std::string_view> candidates(spellings.begin(), spellings.end());
+    if (auto guess = nearest_word(offending->getText(), candidates)) {
+      sink_.error("V-SYN-007", here, "unknown word `" + offending->getText() + "`" + a_or_an(enclosing_construct(parser->getContext())))
+          .label("not a keyword")
+          .help("did you mean `" + std::string(*guess) + "`?");
+      return remember(index, err_line);
+    }
+  }
+
+  // 2b. A misspelled keyword that the parser took for a name, failing one token later:
+  // `domian Counter {` fails at `Counter`. The word must begin its line or follow `{`,
+  // `}` or `;`, which is where items begin.
+  if (previous && previous->getType() == VedLexer::IDENT) {
+    const antlr4::Token* before = index > 1 ? tokens_.get(static_cast<size_t>(index - 2)) : nullptr;
+    bool starts_item = !before || before->getLine() != previous->getLine() || before->getType() == VedLexer::LBRACE ||
+                       before->getType() == VedLexer::RBRACE || before->getType() == VedLexer::SEMI;
+    if (starts_item) {
+      if (auto guess = nearest_word(previous->getText(), item_keywords())) {
+        sink_.error("V-SYN-007", locator_.span_of(previous), "unknown word `" + previous->getText() + "`")
+            .label("not a keyword")
+            .help("did you mean `" + std::string(*guess) + "`?");
+        return remember(index, err_line);
+      }
+    }
+  }
+
+  // 3. A reserved word where a name was expected.
+  if (is_reserved_token(offending->getType()) && expected.contains(static_cast<size_t>(VedLexer::IDENT))) {
+    sink_.error("V-SYN-015", here, "`" + offending->getText() + "` is a reserved word and cannot be used as a name")
+        .label("reserved word")
+        .help("choose another name, e.g. `" + offending->getText() + "_value`");
+    return remember(index, err_line);
+  }
+
+  // 4. Generic: say what was found and what would have fit.
+  std::string construct = enclosing_construct(parser->getContext());
+  std::vector<std::string> wanted;
+  for (size_t type : expected.toList()) {
+    if (type == antlr4::Token::EPSILON) continue;
+    std::string d = describe_token_type(parser->getVocabulary(), type);
+    if (std::find(wanted.begin(), wanted.end(), d) == wanted.end()) wanted.push_back(d);
+  }
+  std::string found = describe_token(offending);
+  auto diag = sink_.error("V-SYN-002", here, "unexpected " + found + a_or_an(construct));
+  if (!wanted.empty() && wanted.size() <= 6) {
+    std::string list;
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      if (i) list += i + 1 == wanted.size() ? " or " : ", ";
+      list += wanted[i];
+    }
+    diag.label("expected " + list);
+  } else {
+    diag.label("unexpected here");
+  }
+  if (offending->getType() == antlr4::Token::EOF) {
+    diag.help("the file ends in the middle of a construct; complete it");
+  } else if (construct == "state block") {
+    diag.help("state fields are written `name: Type` or `name: Type = default`");
+  } else if (construct == "goal") {
+    diag.help("goal items are `predicate:`, `priority:`, `strategy:`, `terminate_after:` and `backoff:`");
+  } else if (construct.empty()) {
+    diag.help("at the top level a file holds declarations: `domain`, `fn`, `type`, `effect`, `system`, ...");
+  } else {
+    diag.help("remove or complete the code before " + found);
+  }
+  remember(index, err_line);
+}
+
+}  // namespace ved::parse_detail

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package Ved needs to build, test and benchmark.
+# Non-interactive and idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  clang libclang-rt-14-dev            # libFuzzer + sanitizers for tests/fuzz
+  # parser generator and runtime (grammar/Ved.g4 is generated at build time)
+  antlr4 libantlr4-runtime-dev uuid-dev
+  # JIT
+  llvm-16-dev
+  # messaging, serialization, storage, consensus
+  libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libleveldb-dev libsnappy-dev
+  libraft-dev libuv1-dev
+  # tests
+  doctest-dev
+  # command lines and JSON output
+  libcli11-dev nlohmann-json3-dev
+  # benchmark peers (compared against, never linked)
+  lua5.4 luajit erlang-base hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

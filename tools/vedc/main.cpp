@@ -1,0 +1,224 @@
+// vedc: the Ved compiler driver. Argument parsing and calls into the libraries only.
+//
+// Exit codes (cli.md): 0 success (warnings allowed), 1 compile errors, 2 usage errors,
+// 3 internal error (a bug: it must never happen on any input).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "frontend/ast_dump.h"
+#include "frontend/diagnostic_codes.h"
+#include "frontend/diagnostic_render.h"
+#include "frontend/keywords.h"
+#include "frontend/parser.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitCompileError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInternal = 3;
+
+struct Options {
+  std::vector<std::string> files;
+  std::string output;
+  bool check = false;
+  bool lint = false;
+  std::string emit;
+  bool json = false;
+  std::string explain;
+  bool werror = false;
+  std::string color = "auto";
+};
+
+int explain(const std::string& code) {
+  const ved::DiagnosticCodeInfo* info = ved::find_diagnostic_code(code);
+  if (!info) {
+    std::vector<std::string> names;
+    for (const auto& c : ved::all_diagnostic_codes()) names.emplace_back(c.code);
+    std::vector<std::string_view> views(names.begin(), names.end());
+    std::cerr << "vedc: error: no diagnostic code `" << code << "`";
+    if (auto near = ved::nearest_word(code, views)) std::cerr << "; did you mean `" << *near << "`?";
+    std::cerr << "\n";
+    return kExitUsage;
+  }
+  std::cout << info->code << ": " << info->title << "\n\n" << info->explanation << "\n\nExample:\n\n";
+  std::string example(info->example);
+  size_t start = 0;
+  while (start < example.size()) {
+    size_t end = example.find('\n', start);
+    if (end == std::string::npos) end = example.size();
+    std::cout << "    " << example.substr(start, end - start) << "\n";
+    start = end + 1;
+  }
+  return kExitOk;
+}
+
+class Driver {
+ public:
+  explicit Driver(const Options& options) : options_(options) {
+    bool tty = isatty(STDERR_FILENO) != 0;
+    render_.color = options.color == "always" || (options.color == "auto" && tty && !options.json);
+  }
+
+  int run() {
+    if (options_.emit == "ir" || options_.emit == "bytecode" || options_.emit == "llvm") {
+      std::cerr << "vedc: error: --emit=" << options_.emit
+                << " is not available yet: this build has the parser only (IR, bytecode and JIT come later)\n";
+      return kExitUsage;
+    }
+    if (options_.lint) {
+      std::cerr << "vedc: error: --lint is not available yet: lints need the type checker; use --check\n";
+      return kExitUsage;
+    }
+    if (!options_.check && options_.emit.empty()) {
+      std::cerr << "vedc: error: writing a .vedb bundle is not available yet: this build has the parser only\n"
+                << "  = help: use `vedc --check FILE` to check syntax, or `vedc --emit=ast FILE`\n";
+      return kExitUsage;
+    }
+
+    for (const auto& path : options_.files) {
+      ved::FileId id;
+      std::string error;
+      if (!sources_.add_from_disk(path, id, error)) {
+        report_unreadable(path, error);
+        continue;
+      }
+      process(id);
+    }
+    sink_.sort();
+    for (const auto& d : sink_.diagnostics()) {
+      if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
+      else std::cerr << ved::render_human(d, sources_, render_) << "\n";
+    }
+    size_t errors = sink_.error_count() + unreadable_;
+    size_t warnings = sink_.warning_count();
+    if (!options_.json) std::cerr << ved::render_summary(errors, warnings, render_);
+    if (errors > 0 || (options_.werror && warnings > 0)) return kExitCompileError;
+    return kExitOk;
+  }
+
+ private:
+  void process(ved::FileId id) {
+    if (options_.emit == "tokens") {
+      auto tokens = ved::tokenize(sources_, id, sink_);
+      const ved::SourceFile& file = sources_.file(id);
+      for (const auto& t : tokens) {
+        ved::LineColumn lc = file.locate(t.span.begin);
+        if (options_.json) {
+          nlohmann::ordered_json j;
+          j["kind"] = t.kind;
+          j["text"] = t.text;
+          j["line"] = lc.line;
+          j["column"] = lc.column;
+          j["byte_start"] = t.span.begin;
+          j["byte_end"] = t.span.end;
+          std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+        } else {
+          std::cout << lc.line << ":" << lc.column << " " << t.kind;
+          if (!t.text.empty()) std::cout << " " << nlohmann::json(t.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          std::cout << "\n";
+        }
+      }
+      return;
+    }
+    auto program = ved::parse(sources_, id, sink_);
+    if (program && options_.emit == "ast") {
+      ved::DumpNode dump = ved::ast_to_dump(*program, sources_);
+      std::cout << (options_.json ? ved::render_dump_json(dump) : ved::render_dump_text(dump));
+    }
+  }
+
+  // A file that cannot be read has no text to point into, so this diagnostic has no
+  // source excerpt; it still has its code and a hint.
+  void report_unreadable(const std::string& path, const std::string& error) {
+    ++unreadable_;
+    const std::string help = "check the path and the file's permissions";
+    if (options_.json) {
+      nlohmann::ordered_json j;
+      j["code"] = "V-ERR-100";
+      j["severity"] = "error";
+      j["message"] = error;
+      j["file"] = path;
+      j["line"] = 0;
+      j["column"] = 0;
+      j["labels"] = nlohmann::ordered_json::array();
+      j["help"] = {help};
+      j["notes"] = nlohmann::ordered_json::array();
+      std::cerr << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    } else {
+      std::cerr << "error[V-ERR-100]: " << error << "\n  = help: " << help << "\n\n";
+    }
+  }
+
+  const Options& options_;
+  ved::SourceManager sources_;
+  ved::DiagnosticSink sink_;
+  ved::RenderOptions render_;
+  size_t unreadable_ = 0;
+};
+
+int run(int argc, char** argv) {
+  // CLI11 has no GCC-style `-Wflag` options; spell `-Werror` as a long flag for it.
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& a : args) {
+    if (a == "-Werror") a = "--Werror";
+  }
+  std::vector<char*> argv2;
+  for (auto& a : args) argv2.push_back(a.data());
+
+  Options o;
+  CLI::App app{"vedc: the Ved compiler.\nCompile with `vedc app.ved`; check with `vedc --check app.ved`."};
+  app.name("vedc");
+  app.set_version_flag("--version", std::string("vedc ") + VED_VERSION);
+  app.add_option("files", o.files, "Ved source files (.ved, .lxm)");
+  app.add_option("-o", o.output, "Where to write the bundle (default: beside the first source)");
+  app.add_flag("--check", o.check, "Parse and check only; write nothing");
+  app.add_flag("--lint", o.lint, "Every check plus lints and notes");
+  app.add_option("--emit", o.emit, "Print a form of the program to stdout")
+      ->check(CLI::IsMember({"tokens", "ast", "ir", "bytecode", "llvm"}));
+  app.add_flag("--json", o.json, "Diagnostics (and --emit output) as JSON, one object per line");
+  app.add_option("--explain", o.explain, "Explain a diagnostic code, e.g. V-SYN-005");
+  app.add_flag("--Werror", o.werror, "Treat warnings as errors (spelled -Werror)");
+  app.add_option("--color", o.color, "Colour diagnostics: auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+
+  try {
+    app.parse(static_cast<int>(argv2.size()), argv2.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  if (!o.explain.empty()) return explain(o.explain);
+  if (o.files.empty()) {
+    std::cerr << "vedc: error: no input files\n  = help: try `vedc --check app.ved`, or `vedc --help`\n";
+    return kExitUsage;
+  }
+  return Driver(o).run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "vedc: internal compiler error: " << e.what()
+              << "\n  = note: this is a bug in vedc; please report it with the input that caused it\n";
+    return kExitInternal;
+  } catch (...) {
+    std::cerr << "vedc: internal compiler error\n"
+              << "  = note: this is a bug in vedc; please report it with the input that caused it\n";
+    return kExitInternal;
+  }
+}

@@ -170,13 +170,15 @@ std::string render_json(const Diagnostic& d, const SourceManager& sources) {
   j["code"] = d.code;
   j["severity"] = severity_name(d.severity);
   j["message"] = d.message;
-  for (auto& [key, value] : span_json(sources, d.primary.span).items()) j[key] = value;
+  const nlohmann::ordered_json primary_span = span_json(sources, d.primary.span);
+  for (auto& [key, value] : primary_span.items()) j[key] = value;
   auto labels = nlohmann::ordered_json::array();
   auto add_label = [&](const Label& l, bool primary) {
     nlohmann::ordered_json lj;
     lj["primary"] = primary;
     lj["message"] = l.message;
-    for (auto& [key, value] : span_json(sources, l.span).items()) lj[key] = value;
+    const nlohmann::ordered_json label_span = span_json(sources, l.span);
+    for (auto& [key, value] : label_span.items()) lj[key] = value;
     labels.push_back(std::move(lj));
   };
   add_label(d.primary, true);

@@ -1,6 +1,7 @@
 #include "frontend/parser.h"
 
 #include "frontend/delimiter_check.h"
+#include "frontend/keywords.h"
 #include "frontend/parser_internal.h"
 
 namespace ved {
@@ -80,22 +81,21 @@ bool report_invalid_utf8(const SourceFile& file, DiagnosticSink& sink) {
   return true;
 }
 
-// Reports error tokens. Returns true if one of them makes the token stream unreliable
-// for delimiter matching (an unterminated string or comment swallows delimiters).
+// Reports error tokens. Returns true if there were any.
 bool report_lexical_errors(const std::vector<antlr4::Token*>& tokens, const TokenLocator& locator,
                            DiagnosticSink& sink) {
-  bool swallowing = false;
+  bool any = false;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const antlr4::Token* t = tokens[i];
     switch (t->getType()) {
       case VedLexer::UNTERMINATED_STRING:
-        swallowing = true;
+        any = true;
         sink.error("V-SYN-008", locator.span_of(t), "unterminated string literal")
             .label("this string is never closed")
             .help("close it with `\"` on the same line; write a line break as `\\n`");
         break;
       case VedLexer::UNTERMINATED_COMMENT: {
-        swallowing = true;
+        any = true;
         Span s = locator.span_of(t);
         sink.error("V-SYN-014", Span{s.file, s.begin, s.begin + 2}, "unterminated block comment")
             .label("this comment is never closed")
@@ -103,6 +103,7 @@ bool report_lexical_errors(const std::vector<antlr4::Token*>& tokens, const Toke
         break;
       }
       case VedLexer::UNKNOWN_CHAR: {
+        any = true;
         // One diagnostic for a run of adjacent unknown characters.
         Span s = locator.span_of(t);
         while (i + 1 < tokens.size() && tokens[i + 1]->getType() == VedLexer::UNKNOWN_CHAR &&
@@ -121,7 +122,7 @@ bool report_lexical_errors(const std::vector<antlr4::Token*>& tokens, const Toke
       default: break;
     }
   }
-  return swallowing;
+  return any;
 }
 
 // Indentation of the line holding `offset`, in display columns (tab = 4), and whether
@@ -168,6 +169,35 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
   return check_delimiters(delimiters, line_starts, sink);
 }
 
+// At the top level nothing may begin with a plain name, so a name that begins a line
+// there and is followed by a name, a string or `{` is a misspelled declaration keyword
+// (`domian Counter {`, `tset "x" {`). The token is repaired so the rest of the file
+// parses as intended. Delimiters are known to be balanced here.
+void repair_top_level_keywords(const std::string& text, const std::vector<antlr4::Token*>& tokens,
+                               const TokenLocator& locator, const antlr4::dfa::Vocabulary& vocabulary,
+                               DiagnosticSink& sink) {
+  static const std::vector<std::string_view> kDeclarationWords = {
+      "domain", "state", "goal", "invariant", "transition", "fn", "type", "effect", "observe", "authority",
+      "system", "environment", "deploy", "migration", "test", "import"};
+  int depth = 0;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    antlr4::Token* t = tokens[i];
+    size_t type = t->getType();
+    if (type == VedLexer::LBRACE || type == VedLexer::LPAREN || type == VedLexer::LBRACK) ++depth;
+    if (type == VedLexer::RBRACE || type == VedLexer::RPAREN || type == VedLexer::RBRACK) --depth;
+    if (depth != 0 || type != VedLexer::IDENT) continue;
+    size_t next = tokens[i + 1]->getType();
+    if (next != VedLexer::IDENT && next != VedLexer::STRING && next != VedLexer::LBRACE) continue;
+    if (!indentation_at(text, locator.span_of(t).begin).second) continue;
+    auto guess = nearest_word(t->getText(), kDeclarationWords);
+    if (!guess) continue;
+    sink.error("V-SYN-007", locator.span_of(t), "unknown word `" + t->getText() + "` at the top level")
+        .label("not a keyword")
+        .help("did you mean `" + std::string(*guess) + "`?");
+    if (auto* token = dynamic_cast<antlr4::CommonToken*>(t)) token->setType(keyword_token_type(vocabulary, *guess));
+  }
+}
+
 }  // namespace
 
 std::vector<TokenInfo> tokenize(const SourceManager& sources, FileId id, DiagnosticSink& sink) {
@@ -199,12 +229,12 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   // Lexical and delimiter errors first: when either kind is present, the parser's own
   // errors would only be echoes of them, so the parse is skipped.
   size_t errors_before = sink.error_count();
-  bool swallowing = report_lexical_errors(tokens, locator, sink);
-  if (swallowing) return nullptr;
+  if (report_lexical_errors(tokens, locator, sink)) return nullptr;
   if (!check_token_delimiters(file, tokens, locator, sink)) return nullptr;
 
   VedParser parser(&lexed.tokens);
   parser.removeErrorListeners();
+  repair_top_level_keywords(file.text(), tokens, locator, parser.getVocabulary(), sink);
 
   // Stage 1: SLL, bail at the first error. Correct programs almost always finish here.
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
@@ -216,15 +246,27 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
     tree = nullptr;
   }
 
-  // Stage 2: full LL with recovery, reporting every independent error.
-  SyntaxErrorListener listener(file, locator, lexed.tokens, sink);
+  // Stage 2: full LL with recovery, reporting every independent error. A misspelled
+  // keyword restarts the parse with the token repaired; each token is repaired at most
+  // once, so this ends.
+  SyntaxErrorListener listener(locator, lexed.tokens);
   if (!tree) {
-    lexed.tokens.seek(0);
-    parser.reset();
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
     parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
     parser.addErrorListener(&listener);
-    tree = parser.program();
+    while (!tree) {
+      lexed.tokens.seek(0);
+      parser.reset();
+      listener.restart();
+      try {
+        tree = parser.program();
+      } catch (const KeywordRepair& repair) {
+        if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
+          token->setType(repair.new_type);
+        }
+      }
+    }
+    listener.flush(sink);
   }
 
   std::unique_ptr<ast::Program> program = build_ast(tree, locator, listener.error_offsets(), sink);

@@ -37,29 +37,48 @@ class TokenLocator {
   std::vector<uint32_t> code_point_to_byte_;  // empty when the text is ASCII
 };
 
+// Thrown by the listener when it has recognised a misspelled keyword: the parse is
+// restarted with the token's type repaired, so that one typo yields one diagnostic
+// instead of a cascade.
+struct KeywordRepair {
+  size_t token_index;
+  size_t new_type;
+};
+
 // Turns ANTLR's syntax errors into V-SYN diagnostics with a span and a hint, and keeps
-// follow-on errors of one mistake from being reported.
+// follow-on errors of one mistake from being reported. Diagnostics are buffered: on a
+// KeywordRepair only the repair's own diagnostic is kept (the parse is redone, so the
+// others will be found again).
 class SyntaxErrorListener : public antlr4::BaseErrorListener {
  public:
-  SyntaxErrorListener(const SourceFile& file, const TokenLocator& locator, antlr4::BufferedTokenStream& tokens,
-                      DiagnosticSink& sink);
+  SyntaxErrorListener(const TokenLocator& locator, antlr4::BufferedTokenStream& tokens);
 
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line, size_t column,
                    const std::string& message, std::exception_ptr error) override;
 
-  size_t reported() const { return error_offsets_.size(); }
+  // Forget everything found in the current attempt except the repairs.
+  void restart();
   // Byte offsets of the reported errors, in increasing order.
   const std::vector<uint32_t>& error_offsets() const { return error_offsets_; }
+  // Hands every diagnostic to `sink`.
+  void flush(DiagnosticSink& sink);
 
  private:
-  const SourceFile& file_;
+  void report_misspelling(const antlr4::Token* word, std::string_view keyword, size_t keyword_type,
+                          const std::string& construct);
+
   const TokenLocator& locator_;
   antlr4::BufferedTokenStream& tokens_;
-  DiagnosticSink& sink_;
+  DiagnosticSink repairs_;  // diagnostics of keyword repairs, kept across restarts
+  DiagnosticSink current_;  // diagnostics of the current attempt
   std::vector<uint32_t> error_offsets_;
+  std::vector<size_t> repaired_tokens_;
   long last_error_line_ = -1;
   long last_error_token_ = -1;
 };
+
+// The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.
+size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling);
 
 // Builds the AST from a parse tree, reporting the V-SYN errors that the grammar
 // accepts on purpose (error productions) and literal errors. Tolerates the holes that

@@ -5,10 +5,13 @@
 // what the parser expected, most specific first:
 //   1. a binary operator with nothing after it                    -> V-SYN-006
 //   2. a misspelled keyword at the start of an item (`domian`)     -> V-SYN-007
-//   3. a reserved word where a name was expected (`let test = 1`)   -> V-SYN-015
-//   4. anything else: what was expected, what was found            -> V-SYN-002
-// Follow-on errors of one mistake are dropped: an error on the same line as the last
-// one, or before the parser has moved two tokens past it, is not reported.
+//   3. annotations followed by no declaration                      -> V-SYN-021
+//   4. a reserved word where a name was expected (`let test = 1`)   -> V-SYN-015
+//   5. anything else: what was expected, what was found            -> V-SYN-002
+// A misspelled keyword is also repaired (see KeywordRepair) so the parse can go on as if
+// it had been spelled right. Follow-on errors of one mistake are dropped: an error on
+// the same line as the last one, or before the parser has moved two tokens past it, is
+// not reported. Lexical errors never reach the parser (parser.cpp stops before it).
 #include <algorithm>
 #include <set>
 
@@ -29,11 +32,6 @@ bool is_binary_operator(size_t type) {
     default:
       return false;
   }
-}
-
-bool is_error_token(size_t type) {
-  return type == VedLexer::UNKNOWN_CHAR || type == VedLexer::UNTERMINATED_STRING ||
-         type == VedLexer::UNTERMINATED_COMMENT;
 }
 
 // Tokens that can begin an expression.
@@ -116,45 +114,70 @@ std::string describe_token(const antlr4::Token* token) {
   return "`" + token->getText() + "`";
 }
 
-SyntaxErrorListener::SyntaxErrorListener(const SourceFile& file, const TokenLocator& locator,
-                                         antlr4::BufferedTokenStream& tokens, DiagnosticSink& sink)
-    : file_(file), locator_(locator), tokens_(tokens), sink_(sink) {}
+size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling) {
+  for (size_t type = VedLexer::DOMAIN; type <= VedLexer::FROM; ++type) {
+    if (keyword_spelling(vocabulary, type) == spelling) return type;
+  }
+  return 0;
+}
+
+SyntaxErrorListener::SyntaxErrorListener(const TokenLocator& locator, antlr4::BufferedTokenStream& tokens)
+    : locator_(locator), tokens_(tokens) {}
+
+void SyntaxErrorListener::restart() {
+  current_ = DiagnosticSink();
+  error_offsets_.clear();
+  last_error_line_ = -1;
+  last_error_token_ = -1;
+}
+
+void SyntaxErrorListener::flush(DiagnosticSink& sink) {
+  for (const auto& d : repairs_.diagnostics()) sink.report(d);
+  for (const auto& d : current_.diagnostics()) sink.report(d);
+}
+
+void SyntaxErrorListener::report_misspelling(const antlr4::Token* word, std::string_view keyword, size_t keyword_type,
+                                             const std::string& construct) {
+  repairs_.error("V-SYN-007", locator_.span_of(word), "unknown word `" + word->getText() + "`" + a_or_an(construct))
+      .label("not a keyword")
+      .help("did you mean `" + std::string(keyword) + "`?");
+  // Once per token: a repaired token that still fails is reported normally.
+  repaired_tokens_.push_back(word->getTokenIndex());
+  throw KeywordRepair{word->getTokenIndex(), keyword_type};
+}
 
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
                                       size_t column, const std::string& message, std::exception_ptr error) {
   auto* parser = dynamic_cast<VedParser*>(recognizer);
   if (!parser || !offending) return;
-  // Error tokens were reported by the lexical pass.
-  if (is_error_token(offending->getType())) return;
 
   const long index = static_cast<long>(offending->getTokenIndex());
   const long err_line = static_cast<long>(line);
   if (err_line == last_error_line_ || (last_error_token_ >= 0 && index <= last_error_token_ + 2)) return;
 
   const antlr4::Token* previous = index > 0 ? tokens_.get(static_cast<size_t>(index - 1)) : nullptr;
-  Span here = locator_.span_of(offending);
+  const Span here = locator_.span_of(offending);
+  const auto& vocabulary = parser->getVocabulary();
+  const std::string construct = enclosing_construct(parser->getContext());
+  auto repairable = [&](const antlr4::Token* t) {
+    return std::find(repaired_tokens_.begin(), repaired_tokens_.end(), t->getTokenIndex()) == repaired_tokens_.end();
+  };
 
-  auto remember = [&](long token_index, long token_line) {
+  auto remember = [&]() {
     error_offsets_.push_back(here.begin);
-    last_error_token_ = std::max(token_index, index);
-    last_error_line_ = std::max(token_line, err_line);
+    last_error_token_ = index;
+    last_error_line_ = err_line;
   };
 
   // 1. An operator with a missing right operand.
   if (previous && is_binary_operator(previous->getType()) && !starts_expression(offending) &&
-      !is_word_token(offending->getType())) {
-    sink_.error("V-SYN-006", locator_.span_of(previous), "operator `" + previous->getText() + "` has no right operand")
-        .label("expected an expression after this operator")
-        .help("complete the expression, or remove the operator");
-    return remember(index, err_line);
-  }
-  if (previous && is_binary_operator(previous->getType()) && is_word_token(offending->getType()) &&
-      is_reserved_token(offending->getType())) {
-    sink_.error("V-SYN-006", locator_.span_of(previous), "operator `" + previous->getText() + "` has no right operand")
-        .label("expected an expression after this operator")
-        .secondary(here, "`" + offending->getText() + "` starts something else")
-        .help("complete the expression, or remove the operator");
-    return remember(index, err_line);
+      (!is_word_token(offending->getType()) || is_reserved_token(offending->getType()))) {
+    auto d = current_.error("V-SYN-006", locator_.span_of(previous),
+                            "operator `" + previous->getText() + "` has no right operand");
+    d.label("expected an expression after this operator");
+    if (is_word_token(offending->getType())) d.secondary(here, "`" + offending->getText() + "` starts something else");
+    d.help("complete the expression, or remove the operator");
+    return remember();
   }
 
   antlr4::misc::IntervalSet expected;
@@ -165,56 +188,60 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
   }
 
   // 2a. A misspelled keyword where keywords were expected: `predcate x == 1`.
-  if (offending->getType() == VedLexer::IDENT) {
+  if (offending->getType() == VedLexer::IDENT && repairable(offending)) {
     std::vector<std::string> spellings;
     for (size_t type : expected.toList()) {
-      std::string kw = keyword_spelling(parser->getVocabulary(), type);
+      std::string kw = keyword_spelling(vocabulary, type);
       if (!kw.empty()) spellings.push_back(kw);
     }
     std::vector<std::string_view> candidates(spellings.begin(), spellings.end());
     if (auto guess = nearest_word(offending->getText(), candidates)) {
-      sink_.error("V-SYN-007", here, "unknown word `" + offending->getText() + "`" + a_or_an(enclosing_construct(parser->getContext())))
-          .label("not a keyword")
-          .help("did you mean `" + std::string(*guess) + "`?");
-      return remember(index, err_line);
+      return report_misspelling(offending, *guess, keyword_token_type(vocabulary, *guess), construct);
     }
   }
 
-  // 2b. A misspelled keyword that the parser took for a name, failing one token later:
-  // `domian Counter {` fails at `Counter`. The word must begin its line or follow `{`,
-  // `}` or `;`, which is where items begin.
-  if (previous && previous->getType() == VedLexer::IDENT) {
+  // 2b. A misspelled keyword that the parser took for a name, failing one token later.
+  // The word must begin its line or follow `{`, `}` or `;`, which is where items begin.
+  if (previous && previous->getType() == VedLexer::IDENT && repairable(previous)) {
     const antlr4::Token* before = index > 1 ? tokens_.get(static_cast<size_t>(index - 2)) : nullptr;
     bool starts_item = !before || before->getLine() != previous->getLine() || before->getType() == VedLexer::LBRACE ||
                        before->getType() == VedLexer::RBRACE || before->getType() == VedLexer::SEMI;
     if (starts_item) {
       if (auto guess = nearest_word(previous->getText(), item_keywords())) {
-        sink_.error("V-SYN-007", locator_.span_of(previous), "unknown word `" + previous->getText() + "`")
-            .label("not a keyword")
-            .help("did you mean `" + std::string(*guess) + "`?");
-        return remember(index, err_line);
+        return report_misspelling(previous, *guess, keyword_token_type(vocabulary, *guess), construct);
       }
     }
   }
 
-  // 3. A reserved word where a name was expected.
-  if (is_reserved_token(offending->getType()) && expected.contains(static_cast<size_t>(VedLexer::IDENT))) {
-    sink_.error("V-SYN-015", here, "`" + offending->getText() + "` is a reserved word and cannot be used as a name")
-        .label("reserved word")
-        .help("choose another name, e.g. `" + offending->getText() + "_value`");
-    return remember(index, err_line);
+  // 3. Annotations followed by nothing they can apply to.
+  for (auto* ctx = parser->getContext(); ctx; ctx = dynamic_cast<antlr4::ParserRuleContext*>(ctx->parent)) {
+    auto* annotated = dynamic_cast<VedParser::AnnotatedDeclContext*>(ctx);
+    if (annotated && !annotated->annotation().empty() && !annotated->declaration()) {
+      current_.error("V-SYN-021", locator_.span_of(annotated->annotation(0)), "annotation without a declaration")
+          .label("nothing this annotation can apply to follows it")
+          .secondary(here, "found " + describe_token(offending) + " instead")
+          .help("put the annotation directly before the `domain` or `transition` it applies to");
+      return remember();
+    }
   }
 
-  // 4. Generic: say what was found and what would have fit.
-  std::string construct = enclosing_construct(parser->getContext());
+  // 4. A reserved word where a name was expected.
+  if (is_reserved_token(offending->getType()) && expected.contains(static_cast<size_t>(VedLexer::IDENT))) {
+    current_.error("V-SYN-015", here, "`" + offending->getText() + "` is a reserved word and cannot be used as a name")
+        .label("reserved word")
+        .help("choose another name, e.g. `" + offending->getText() + "_value`");
+    return remember();
+  }
+
+  // 5. Generic: say what was found and what would have fit.
   std::vector<std::string> wanted;
   for (size_t type : expected.toList()) {
     if (type == antlr4::Token::EPSILON) continue;
-    std::string d = describe_token_type(parser->getVocabulary(), type);
+    std::string d = describe_token_type(vocabulary, type);
     if (std::find(wanted.begin(), wanted.end(), d) == wanted.end()) wanted.push_back(d);
   }
   std::string found = describe_token(offending);
-  auto diag = sink_.error("V-SYN-002", here, "unexpected " + found + a_or_an(construct));
+  auto diag = current_.error("V-SYN-002", here, "unexpected " + found + a_or_an(construct));
   if (!wanted.empty() && wanted.size() <= 6) {
     std::string list;
     for (size_t i = 0; i < wanted.size(); ++i) {
@@ -236,7 +263,7 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
   } else {
     diag.help("remove or complete the code before " + found);
   }
-  remember(index, err_line);
+  remember();
 }
 
 }  // namespace ved::parse_detail

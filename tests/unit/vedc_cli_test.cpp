@@ -1,0 +1,139 @@
+// End-to-end tests of the real `vedc` binary: exit codes, streams, formats.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "frontend/diagnostic_codes.h"
+#include "test_support.h"
+
+using namespace ved;
+using namespace ved::test;
+
+namespace {
+
+CommandResult vedc_run(const std::string& args) { return run(shell_quote(vedc()) + " " + args); }
+
+std::string corpus(const std::string& rel) { return shell_quote((corpus_dir() / rel).string()); }
+std::string golden(const std::string& rel) { return shell_quote((tests_dir() / "golden" / rel).string()); }
+
+}  // namespace
+
+TEST_CASE("vedc --version and --help succeed") {
+  auto v = vedc_run("--version");
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("vedc") != std::string::npos);
+  auto h = vedc_run("--help");
+  CHECK(h.exit_code == 0);
+  CHECK(h.out.find("--check") != std::string::npos);
+  CHECK(h.out.find("--emit") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2") {
+  CHECK(vedc_run("").exit_code == 2);                       // no input
+  CHECK(vedc_run("--no-such-flag x.ved").exit_code == 2);   // unknown flag
+  CHECK(vedc_run("--emit=nonsense x.ved").exit_code == 2);  // bad value
+  CHECK(vedc_run("--color=sometimes x.ved").exit_code == 2);
+  auto ir = vedc_run("--emit=ir " + corpus("docs/fanout.ved"));
+  CHECK(ir.exit_code == 2);
+  CHECK(ir.err.find("not available yet") != std::string::npos);
+}
+
+TEST_CASE("--check: exit 0 on a valid program, nothing on stdout") {
+  auto r = vedc_run("--check " + corpus("upstream/showcase.lxm") + " " + corpus("docs/authority.ved"));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("--check: exit 1 and a diagnostic on stderr for a bad program") {
+  auto r = vedc_run("--check --color=never " + golden("syntax/assign-in-predicate.ved"));
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("error[V-SYN-005]") != std::string::npos);
+  CHECK(r.err.find("= help:") != std::string::npos);
+  CHECK(r.err.find("could not compile: 1 error") != std::string::npos);
+  CHECK(r.err.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("--json prints one JSON object per diagnostic line") {
+  auto r = vedc_run("--check --json " + golden("syntax/three-independent-parse-errors.ved"));
+  CHECK(r.exit_code == 1);
+  size_t lines = 0;
+  size_t start = 0;
+  while (start < r.err.size()) {
+    size_t end = r.err.find('\n', start);
+    auto j = nlohmann::json::parse(r.err.substr(start, end - start));
+    CHECK(j["code"].get<std::string>().rfind("V-SYN-", 0) == 0);
+    ++lines;
+    start = end + 1;
+  }
+  CHECK(lines == 3);
+}
+
+TEST_CASE("an unreadable file is V-ERR-100 and exit 1") {
+  auto r = vedc_run("--check /nonexistent/missing.ved");
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("V-ERR-100") != std::string::npos);
+  CHECK(r.err.find("/nonexistent/missing.ved") != std::string::npos);
+}
+
+TEST_CASE("--explain knows every registered code and rejects others") {
+  for (const auto& info : all_diagnostic_codes()) {
+    INFO("code: " << info.code);
+    auto r = vedc_run("--explain " + std::string(info.code));
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find(std::string(info.title)) != std::string::npos);
+    CHECK(r.out.find("Example:") != std::string::npos);
+  }
+  auto bad = vedc_run("--explain V-SYN-999");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("did you mean") != std::string::npos);
+}
+
+TEST_CASE("--emit=tokens lists tokens with positions") {
+  auto r = vedc_run("--emit=tokens " + corpus("upstream/hello-stability.lxm"));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("1:1 DOMAIN \"domain\"\n1:8 IDENT \"Counter\"\n1:16 LBRACE \"{\"\n", 0) == 0);
+  CHECK(r.out.find(" EOF\n") != std::string::npos);
+  auto j = vedc_run("--emit=tokens --json " + corpus("upstream/hello-stability.lxm"));
+  CHECK(j.exit_code == 0);
+  auto first = nlohmann::json::parse(j.out.substr(0, j.out.find('\n')));
+  CHECK(first["kind"] == "DOMAIN");
+  CHECK(first["line"] == 1);
+}
+
+TEST_CASE("--emit=ast is deterministic across runs, in both formats") {
+  for (const char* fmt : {"", "--json "}) {
+    auto a = vedc_run(std::string("--emit=ast ") + fmt + golden("ast/all-constructs.ved"));
+    auto b = vedc_run(std::string("--emit=ast ") + fmt + golden("ast/all-constructs.ved"));
+    CHECK(a.exit_code == 0);
+    CHECK(a.out.size() > 1000);
+    CHECK(a.out == b.out);
+  }
+}
+
+TEST_CASE("-Werror is accepted") {
+  CHECK(vedc_run("--check -Werror " + corpus("docs/fanout.ved")).exit_code == 0);
+}
+
+TEST_CASE("hostile input never crashes vedc") {
+  auto dir = std::filesystem::temp_directory_path() / ("vedc-hostile-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"empty.ved", ""},
+      {"nul.ved", std::string("domain A {\0}", 12)},
+      {"deep.ved", "fn f() -> int { return " + std::string(2000, '(') + "1" + std::string(2000, ')') + " }"},
+      {"unclosed.ved", std::string(500, '{')},
+      {"closers.ved", std::string(500, '}')},
+      {"binary.ved", "\x7f" "ELF\x02\x01\x01\x00\x00\x00"},
+      {"latin1.ved", "state { x: string = \"\xe9\" }"},
+  };
+  for (const auto& [name, text] : inputs) {
+    INFO("input: " << name);
+    write_file(dir / name, text);
+    auto r = vedc_run("--check " + shell_quote((dir / name).string()));
+    CHECK((r.exit_code == 0 || r.exit_code == 1));
+    if (r.exit_code == 1) CHECK(r.err.find("error[V-") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: builds the project, runs the CTest suite (unit, golden and
+# end-to-end tests against the real binaries), the benchmarks in smoke mode, and a
+# short fuzzing run of the parser under ASan/UBSan. Exits non-zero on any failure.
+# Usage: scripts/test.sh            (FUZZ_SECONDS=N to change the fuzzing time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j2
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+(cd build && ctest --output-on-failure -j2) 2>&1 | tee "$log" || true
+total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$log" | tail -1)
+failed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+total=${total:-0}
+failed=${failed:-1}
+
+# The smoke runs count as one test each.
+echo "== benchmark smoke run"
+total=$((total + 1))
+./build/bench/ved_bench_parse --smoke || failed=$((failed + 1))
+
+echo "== parser fuzzing (smoke)"
+total=$((total + 1))
+scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-45}" || failed=$((failed + 1))
+
+echo "tests: $((total - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -169,6 +169,28 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
   return check_delimiters(delimiters, line_starts, sink);
 }
 
+// For each closing delimiter, the token index of the opening one it matches. Only
+// called once the delimiter check has proved that they all match.
+std::vector<size_t> match_delimiters(const std::vector<antlr4::Token*>& tokens) {
+  std::vector<size_t> opener_of(tokens.size(), 0);
+  std::vector<size_t> open;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    switch (tokens[i]->getType()) {
+      case VedLexer::LBRACE: case VedLexer::LPAREN: case VedLexer::LBRACK:
+        open.push_back(i);
+        break;
+      case VedLexer::RBRACE: case VedLexer::RPAREN: case VedLexer::RBRACK:
+        if (!open.empty()) {
+          opener_of[i] = open.back();
+          open.pop_back();
+        }
+        break;
+      default: break;
+    }
+  }
+  return opener_of;
+}
+
 // At the top level nothing may begin with a plain name, so a name that begins a line
 // there and is followed by a name, a string or `{` is a misspelled declaration keyword
 // (`domian Counter {`, `tset "x" {`). The token is repaired so the rest of the file
@@ -252,7 +274,7 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   SyntaxErrorListener listener(locator, lexed.tokens);
   if (!tree) {
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
-    parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+    parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(tokens)));
     parser.addErrorListener(&listener);
     while (!tree) {
       lexed.tokens.seek(0);

@@ -77,6 +77,31 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
   long last_error_token_ = -1;
 };
 
+// Error recovery that respects delimiters. The delimiter pass has proved that every
+// `{`, `(` and `[` in the file is matched, so recovery never invents or deletes one
+// (ANTLR's default would conjure a `{` for `if x > 3 x = 1` and then swallow the
+// enclosing block's `}`), and when skipping tokens it skips whole groups and stops at
+// the closer of a group opened before the failing rule began. Errors then stay inside
+// the construct they occur in. Inside a declaration, recovery resynchronises on what can
+// follow the failing rule and on declaration keywords, but not on the statement starts
+// that the top-level error production would otherwise add (a name would then end the
+// enclosing domain).
+class DelimiterAwareErrorStrategy : public antlr4::DefaultErrorStrategy {
+ public:
+  // `opener_of[i]` is the token index of the opening delimiter matched by the closing
+  // delimiter at token index i (unused for other tokens).
+  explicit DelimiterAwareErrorStrategy(std::vector<size_t> opener_of) : opener_of_(std::move(opener_of)) {}
+
+ protected:
+  bool singleTokenInsertion(antlr4::Parser* recognizer) override;
+  antlr4::Token* singleTokenDeletion(antlr4::Parser* recognizer) override;
+  void consumeUntil(antlr4::Parser* recognizer, const antlr4::misc::IntervalSet& set) override;
+  antlr4::misc::IntervalSet getErrorRecoverySet(antlr4::Parser* recognizer) override;
+
+ private:
+  std::vector<size_t> opener_of_;
+};
+
 // The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.
 size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling);
 

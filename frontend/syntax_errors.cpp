@@ -114,6 +114,79 @@ std::string describe_token(const antlr4::Token* token) {
   return "`" + token->getText() + "`";
 }
 
+namespace {
+
+bool is_opening_delimiter(size_t type) {
+  return type == VedLexer::LBRACE || type == VedLexer::LPAREN || type == VedLexer::LBRACK;
+}
+bool is_closing_delimiter(size_t type) {
+  return type == VedLexer::RBRACE || type == VedLexer::RPAREN || type == VedLexer::RBRACK;
+}
+
+}  // namespace
+
+bool DelimiterAwareErrorStrategy::singleTokenInsertion(antlr4::Parser* recognizer) {
+  for (size_t type : recognizer->getExpectedTokens().toList()) {
+    if (is_opening_delimiter(type) || is_closing_delimiter(type)) return false;
+  }
+  return DefaultErrorStrategy::singleTokenInsertion(recognizer);
+}
+
+antlr4::Token* DelimiterAwareErrorStrategy::singleTokenDeletion(antlr4::Parser* recognizer) {
+  size_t type = recognizer->getInputStream()->LA(1);
+  if (is_opening_delimiter(type) || is_closing_delimiter(type)) return nullptr;
+  return DefaultErrorStrategy::singleTokenDeletion(recognizer);
+}
+
+void DelimiterAwareErrorStrategy::consumeUntil(antlr4::Parser* recognizer, const antlr4::misc::IntervalSet& set) {
+  antlr4::Token* start = recognizer->getContext() ? recognizer->getContext()->getStart() : nullptr;
+  const size_t rule_start = start ? start->getTokenIndex() : 0;
+  int depth = 0;
+  size_t type = recognizer->getInputStream()->LA(1);
+  while (type != antlr4::Token::EOF) {
+    if (depth == 0 && set.contains(type)) return;
+    if (is_opening_delimiter(type)) {
+      ++depth;
+    } else if (is_closing_delimiter(type)) {
+      if (depth == 0) {
+        // A group opened before this rule began belongs to an enclosing rule: stop.
+        size_t index = recognizer->getCurrentToken()->getTokenIndex();
+        if (index < opener_of_.size() && opener_of_[index] < rule_start) return;
+      } else {
+        --depth;
+      }
+    }
+    recognizer->consume();
+    type = recognizer->getInputStream()->LA(1);
+  }
+}
+
+antlr4::misc::IntervalSet DelimiterAwareErrorStrategy::getErrorRecoverySet(antlr4::Parser* recognizer) {
+  // ANTLR's definition (the union of what follows each rule invocation on the stack),
+  // except that the top level contributes only the tokens that begin a declaration.
+  const antlr4::atn::ATN& atn = recognizer->getATN();
+  antlr4::RuleContext* ctx = recognizer->getContext();
+  const bool inside_declaration = ctx && ctx->depth() > 3;
+  antlr4::misc::IntervalSet set;
+  for (; ctx && ctx->invokingState != antlr4::atn::ATNState::INVALID_STATE_NUMBER;
+       ctx = dynamic_cast<antlr4::RuleContext*>(ctx->parent)) {
+    if (inside_declaration && ctx->getRuleIndex() == VedParser::RuleTopItem) {
+      for (size_t type : {VedLexer::DOMAIN, VedLexer::FN, VedLexer::TYPE, VedLexer::EFFECT, VedLexer::OBSERVE,
+                          VedLexer::AUTHORITY, VedLexer::SYSTEM, VedLexer::ENVIRONMENT, VedLexer::DEPLOY,
+                          VedLexer::MIGRATION, VedLexer::TEST, VedLexer::IMPORT, VedLexer::AT}) {
+        set.add(type);
+      }
+      set.add(antlr4::Token::EOF);
+      continue;
+    }
+    antlr4::atn::ATNState* invoking = atn.states[ctx->invokingState];
+    auto* transition = dynamic_cast<antlr4::atn::RuleTransition*>(invoking->transitions[0]);
+    if (transition) set.addAll(atn.nextTokens(transition->followState));
+  }
+  set.remove(antlr4::Token::EPSILON);
+  return set;
+}
+
 size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling) {
   for (size_t type = VedLexer::DOMAIN; type <= VedLexer::FROM; ++type) {
     if (keyword_spelling(vocabulary, type) == spelling) return type;

@@ -52,7 +52,7 @@ const char* assign_op_spelling(AssignOp op) {
   return "?";
 }
 
-std::string TypeRef::to_string() const {
+std::string TypeExpr::to_string() const {
   std::string out;
   for (size_t i = 0; i < path.size(); ++i) {
     if (i) out += ".";

@@ -28,10 +28,10 @@ struct Identifier {
 // ---------------------------------------------------------------------------------
 // Types as written
 
-struct TypeRef {
+struct TypeExpr {
   std::vector<Identifier> path;  // `int`, `map`, `Deploy.State`
   std::optional<int64_t> version;  // `D.State@2`
-  std::vector<TypeRef> args;       // `list<T>`, `map<K, V>`
+  std::vector<TypeExpr> args;       // `list<T>`, `map<K, V>`
   bool optional = false;           // `T?`
   Span span;
   std::string to_string() const;
@@ -203,7 +203,7 @@ struct LetStmt : Stmt {
   static constexpr StmtKind kKind = StmtKind::Let;
   explicit LetStmt(Span s) : Stmt(kKind, s) {}
   Identifier name;
-  std::optional<TypeRef> type;
+  std::optional<TypeExpr> type;
   ExprPtr value;
 };
 enum class AssignOp { Set, Add, Sub, Mul };
@@ -332,14 +332,14 @@ struct CapabilityBlock {
 
 struct FieldDecl {
   Identifier name;
-  TypeRef type;
+  TypeExpr type;
   ExprPtr default_value;  // may be null
   Span span;
 };
 
 struct Param {
   Identifier name;
-  TypeRef type;
+  TypeExpr type;
   Span span;
 };
 
@@ -406,7 +406,7 @@ struct TransitionDecl {
 struct FnDecl {
   Identifier name;
   std::vector<Param> params;
-  std::optional<TypeRef> result;
+  std::optional<TypeExpr> result;
   Block body;
   Span span;
 };
@@ -435,7 +435,7 @@ struct TypeDecl {
 struct EffectDecl {
   std::vector<Identifier> name;  // `Infra.Provision` or `PerformTask`
   std::vector<Param> params;
-  std::optional<TypeRef> result;
+  std::optional<TypeExpr> result;
   std::optional<Identifier> privilege;  // `infrastructure`
   Span span;
 };
@@ -443,7 +443,7 @@ struct EffectDecl {
 struct ObserveDecl {
   std::vector<Identifier> name;
   std::vector<Param> params;
-  std::optional<TypeRef> result;
+  std::optional<TypeExpr> result;
   Span span;
 };
 
@@ -491,8 +491,8 @@ struct DeployDecl {
 
 struct MigrationDecl {
   Identifier name;
-  std::optional<TypeRef> from;
-  std::optional<TypeRef> to;
+  std::optional<TypeExpr> from;
+  std::optional<TypeExpr> to;
   std::vector<StmtPtr> body;
   Span span;
 };

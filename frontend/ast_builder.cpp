@@ -71,7 +71,7 @@ class AstBuilder {
   TestDecl test(P::TestDeclContext* ctx);
   ImportDecl import(P::ImportDeclContext* ctx);
   std::vector<Param> params(P::ParamListContext* ctx);
-  TypeRef type(P::TypeContext* ctx);
+  TypeExpr type(P::TypeContext* ctx);
   std::vector<FieldInit> field_inits(const std::vector<P::FieldInitContext*>& list);
 
   // ---- statements and expressions ------------------------------------------------
@@ -393,8 +393,8 @@ FieldDecl AstBuilder::field(P::FieldDeclContext* ctx) {
   return f;
 }
 
-TypeRef AstBuilder::type(P::TypeContext* ctx) {
-  TypeRef t;
+TypeExpr AstBuilder::type(P::TypeContext* ctx) {
+  TypeExpr t;
   if (!ctx) return t;
   t.span = span(ctx);
   t.path = qualified(ctx->qualifiedName());

@@ -111,6 +111,203 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "`on E.failed` where `E` is an effect name.",
      "transition Done() on Infra.Provision.okay { }    // error\n"
      "transition Done() on Infra.Provision.ok { }      // fixed\n"},
+    // ---- Types and names (V-TYP) ----------------------------------------------------
+    {"V-TYP-001", "unknown name",
+     "The name is not a local, a parameter, or a state field of this domain (or it names "
+     "something that is not a value, such as a domain type). The help suggests the "
+     "nearest visible name.",
+     "transition T() { total = totl + 1 }     // error: did you mean `total`?\n"},
+    {"V-TYP-002", "mismatched types",
+     "A value of one type is used where another is required. There are no implicit "
+     "conversions except int to float in mixed arithmetic; convert with `int(..)`, "
+     "`float(..)` or `str(..)`, and unwrap optionals with `??`.",
+     "state { count: int }\ntransition T() { count = \"three\" }     // error\n"},
+    {"V-TYP-003", "unknown type",
+     "A type name is not one of int, float, bool, string, unit, list<T>, map<K, V>, T?, a "
+     "declared record type, or one of their aliases (Int, String, Boolean, ...). Map keys must "
+     "be int or string.",
+     "state { at: timestamp }      // error: unknown type\n"},
+    {"V-TYP-004", "wrong arguments",
+     "A call or message has too many or too few arguments, an argument the callee does not "
+     "have, one given twice, or a positional argument after named ones.",
+     "transition Bump(n: int) { }\ntransition T() { send Self.Bump(m: 1) }   // error: no parameter `m`\n"},
+    {"V-TYP-005", "unknown field",
+     "The record or domain has no field by that name.",
+     "type Worker { id: string }\nfn f(w: Worker) -> string { return w.name }   // error\n"},
+    {"V-TYP-006", "unknown domain",
+     "A `send`, `spawn`, `system`, `given`, `send_to` or migration names a domain that is not "
+     "declared.",
+     "transition T() { send Billing.Charge() }     // error if no domain `Billing`\n"},
+    {"V-TYP-007", "unknown message",
+     "The target domain has no transition by that name, so the message could never be "
+     "delivered.",
+     "send Ledger.Recrod(amount: 1)     // error: did you mean `Record`?\n"},
+    {"V-TYP-008", "operator does not apply",
+     "The operator is not defined for these operand types: arithmetic needs numbers (`+` "
+     "also joins two strings), ordering needs two numbers or two strings, `&&`/`||` need "
+     "bools, `??` needs an optional on its left.",
+     "let x = \"a\" * 2      // error\n"},
+    {"V-TYP-009", "not callable",
+     "Only functions, built-ins, record types, effects and observations can be called. "
+     "Messages to domains are sent with `send`, not called.",
+     "transition T() { Ledger.Record(1) }    // error: write `send Ledger.Record(amount: 1)`\n"},
+    {"V-TYP-010", "declared twice",
+     "Two declarations in one namespace share a name: domains, transitions, fields, goals, "
+     "functions, records, effects, parameters, locals of one block, or started instances.",
+     "state { n: int  n: int }     // error\n"},
+    {"V-TYP-011", "condition is not a bool",
+     "Goal predicates, invariants, and the conditions of `if`, `while`, `assert` and `expect` "
+     "must be `bool`.",
+     "goal G { predicate: count }     // error if count is an int; write `count > 0`\n"},
+    {"V-TYP-012", "bad return",
+     "`return` is only allowed in functions and migrations; its value must have the declared "
+     "result type; a function with a result must return on every path.",
+     "fn f() -> int { }     // error: may finish without returning\n"},
+    {"V-TYP-013", "bad index or iteration",
+     "Lists and strings are indexed by int, maps by their key type; `for` iterates lists, maps "
+     "and ranges `a..b`.",
+     "let xs = [1, 2]\nlet y = xs[\"a\"]     // error\n"},
+    {"V-TYP-014", "invalid goal setting",
+     "A goal's priority is 0 to 255 or one of critical, high, normal, low, background; "
+     "`terminate_after` needs a positive count (or `never`); `backoff` is `none` or "
+     "`exponential(max: N)` with N at least 1.",
+     "goal G { predicate: done  priority: 300 }     // error\n"},
+    {"V-TYP-016", "bad outcome or start handler signature",
+     "`on E.ok` handlers take one parameter of E's result type (none when it is `unit`); "
+     "`on E.failed` handlers take one `EffectError`; start transitions take no parameters.",
+     "effect Infra.Provision(size: string) -> string : infrastructure\n"
+     "transition Done(n: int) on Infra.Provision.ok { }     // error: delivers `string`\n"},
+    {"V-TYP-017", "not an effect intent",
+     "`emit` takes an effect call (or a value made by one). An effect call on its own, "
+     "outside `emit`, would be dropped.",
+     "transition T() { Log.Info(msg: \"x\") }     // error: write `emit Log.Info(msg: \"x\")`\n"},
+    // ---- Semantic errors (V-ERR) ---------------------------------------------------
+    {"V-ERR-001", "upward mutation",
+     "Code at one authority scope sent to or spawned a domain at a strictly higher scope. "
+     "Mutations flow down the lattice (Tenant > Environment > Workspace > Target > "
+     "Namespace). Route the request through a domain at or above the target's scope, answer "
+     "with `reply` (which is exempt), or mark the transition "
+     "`@escalate(reason: \"...\")`, which compiles with V-WRN-030 and journals every use. "
+     "Also reported when a transition's `@scope` would widen its domain's scope.",
+     "@scope Workspace(\"payments\") domain Api { transition T() { send Scaler.Bump() } }\n"
+     "@scope Environment(\"prod\")   domain Scaler { transition Bump() { } }   // error at the send\n"},
+    {"V-ERR-002", "wall clock or entropy",
+     "Execution is deterministic: nothing may read the wall clock or OS randomness. Use "
+     "`tick()` for logical time and `rand(n)` for the instance's seeded generator.",
+     "transition T() { started = System.time() }     // error: use tick()\n"},
+    {"V-ERR-003", "migration chain incomplete",
+     "A domain at `@version N` needs migrations from version 1 up to N (each from an older "
+     "to a newer version of the same domain, ending with `return D.State@M(...)`), so that "
+     "stored instances of any older version can be loaded.",
+     "@version 2 domain D { state { x: int } }     // error: no migration from D.State@1\n"},
+    {"V-ERR-006", "unresolved scope",
+     "A scope reference names a level that does not exist, or a `Level(\"name\")` that is not "
+     "declared in the `authority` tree, or one that is ambiguous. The help lists the declared "
+     "scopes of that level.",
+     "@scope Workspace(\"paymnts\") domain Api { }     // error\n"},
+    {"V-ERR-007", "lateral mutation",
+     "Code at one scope sent to or spawned a domain at a scope that is neither its ancestor "
+     "nor its descendant. The help names their nearest common ancestor: a domain there may "
+     "send to both.",
+     "@scope Workspace(\"payments\")  domain A { transition T() { send B.U() } }\n"
+     "@scope Workspace(\"inventory\") domain B { transition U() { } }    // error at the send\n"},
+    {"V-ERR-008", "privilege exceeded",
+     "A domain emits an effect declared with a higher privilege than its own (`@privilege`, "
+     "default `local`). Levels: pure < local < service < infrastructure < root.",
+     "effect Infra.Provision() : infrastructure\n"
+     "domain Pool { transition T() { emit Infra.Provision() } }    // error: add @privilege infrastructure\n"},
+    {"V-ERR-009", "capability violation",
+     "Once a domain or transition declares `capability { }`, `send` needs `messaging`, and "
+     "if `send_to:` targets are listed the target must be one of them. A transition's "
+     "capabilities must be a subset of its domain's.",
+     "domain A { capability { messaging, send_to: B }  transition T() { send C.U() } }   // error\n"},
+    {"V-ERR-010", "reading another domain's state",
+     "Domains share nothing: `Other.field` outside a test would read another domain's state. "
+     "Send it a message and have it `reply` with the value.",
+     "transition T() { if Ledger.total > 3 { } }     // error\n"},
+    {"V-ERR-011", "impure code where purity is required",
+     "Goal predicates, invariants, functions, field defaults and migrations are pure: they do "
+     "not write state, send, emit, spawn, schedule or draw `rand()`; functions do not read "
+     "state; invariants and functions do not read observations.",
+     "goal G { predicate: rand(10) > 5 }     // error\n"},
+    {"V-ERR-012", "bad strategy",
+     "Every transition named in a goal's `strategy` must exist in the domain and take no "
+     "parameters (an attempt cannot supply arguments).",
+     "goal G { predicate: done  strategy: Finsh }     // error: did you mean `Finish`?\n"},
+    {"V-ERR-013", "deploy of an unknown domain",
+     "`deploy service D to E` names a domain that is not declared.",
+     "deploy service Billing to Prod     // error if no domain `Billing`\n"},
+    {"V-ERR-014", "deploy to an undeclared environment",
+     "`deploy service D to E` names an environment that is not declared with "
+     "`environment E { }`.",
+     "deploy service Api to Prod     // error if no `environment Prod`\n"},
+    {"V-ERR-015", "malformed authority tree",
+     "In an `authority { }` tree every scope is `Level(\"name\")`, a child is at a strictly "
+     "lower level than its parent, and no scope is declared twice under one parent.",
+     "authority { Workspace(\"a\") { Tenant(\"t\") } }     // error: Tenant cannot be inside a Workspace\n"},
+    {"V-ERR-016", "bad annotation argument",
+     "`@scope` needs a scope, `@version` a positive integer, `@privilege` a level (and `root` "
+     "a reason: `@privilege root(reason: \"...\")`), `@escalate` a reason; effect "
+     "declarations name a known privilege level.",
+     "@privilege root domain Ops { }     // error: reason required\n"},
+    {"V-ERR-017", "two start transitions",
+     "A domain has at most one start transition: `on start`, or (corpus compatibility) a "
+     "parameterless transition named `Boot` without an `on` clause.",
+     "transition Boot { }\ntransition Init() on start { }     // error\n"},
+    {"V-ERR-018", "unknown annotation",
+     "Domains take `@scope`, `@version` and `@privilege`; transitions take `@scope` and "
+     "`@escalate`.",
+     "@owner(\"me\") domain A { }     // error\n"},
+    // ---- Warnings (V-WRN) ----------------------------------------------------------
+    {"V-WRN-004", "undeclared effect",
+     "The effect is emitted (or handled, or stubbed) without a declaration, so its arguments, "
+     "result and privilege cannot be checked. At run time it fails with `NoAdapter` unless "
+     "an adapter is bound with `--effect` or `--adapter`.",
+     "transition T() { emit PerformTask() }     // warning unless `effect PerformTask()` is declared\n"},
+    {"V-WRN-010", "conflicting goals",
+     "Two goals of one domain have predicates that cannot both hold (shown by interval "
+     "analysis of comparisons joined with `&&`), so the runtime would oscillate between them "
+     "until one is terminated.",
+     "goal High { predicate: x >= 10 }\ngoal Low { predicate: x <= 5 }     // warning\n"},
+    {"V-WRN-012", "goal can never act",
+     "The goal has no `strategy`, and the domain has no parameterless transition without an "
+     "`on` clause to infer one from.",
+     "domain A { state { done: bool }  goal G { predicate: done } }     // warning\n"},
+    {"V-WRN-020", "expression statement has no effect",
+     "A statement that only computes a value (not a call) does nothing.",
+     "transition T() { count + 1 }     // warning: did you mean `count = count + 1`?\n"},
+    {"V-WRN-030", "escalated upward mutation",
+     "A transition marked `@escalate(reason: \"...\")` mutates a domain above its scope. It "
+     "compiles, and every execution journals an Escalation record with the reason.",
+     "@escalate(reason: \"incident 42\") transition T() { send Billing.Freeze() }\n"},
+    // ---- Lints (V-LNT), with --lint --------------------------------------------------
+    {"V-LNT-001", "effect without a derived idempotency key",
+     "An effect of privilege `service` or higher is emitted without `idempotency_key:`, or "
+     "with a constant one. A key built from state or parameters lets the service recognise "
+     "a retried intent and tell it from a new one.",
+     "emit Net.HttpPost(url: u, body: b)     // lint: add idempotency_key: format(\"order-{}\", id)\n"},
+    {"V-LNT-002", "state field never read",
+     "No goal, invariant or transition of the domain reads the field.",
+     "state { unused: int }\n"},
+    {"V-LNT-003", "transition never used",
+     "No goal strategy (explicit or inferred), message, reply or timer invokes the "
+     "transition, and it is neither a start transition nor an outcome handler.",
+     "transition Orphan(n: int) { }\n"},
+    {"V-LNT-004", "migration reads an optional without handling `none`",
+     "Stored states may hold `none` in an optional field; give a fallback with `??`.",
+     "return D.State@2(note = from.note)     // lint: from.note ?? \"\"\n"},
+    {"V-LNT-005", "unreachable code",
+     "Statements after `fail` or `return` in the same block never run.",
+     "fail \"stop\"\nx = 1     // lint\n"},
+    {"V-LNT-010", "bare assignment declares a local that looks like a field",
+     "In the docs style `x = e` declares a new local when `x` is neither a field nor a local. "
+     "When `x` is within two edits of a field name it was probably meant to be that field.",
+     "state { count: int }\ntransition T() { cont = 3 }     // lint: did you mean `count`?\n"},
+    // ---- Notes (V-NTE), with --lint ------------------------------------------------
+    {"V-NTE-001", "inferred strategy",
+     "A goal without `strategy` uses every transition of its domain that takes no "
+     "parameters, has no `on` clause and is not the start transition, in declaration order.",
+     "goal Healthy { predicate: configured && running }   // note: strategy `Configure, Start`\n"},
     // ---- Driver and I/O (V-ERR-1xx) ------------------------------------------------
     {"V-ERR-100", "source file cannot be read",
      "A file named on the command line does not exist or cannot be read.",

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "frontend/ast_dump.h"
+#include "frontend/checker.h"
 #include "frontend/diagnostic_codes.h"
 #include "frontend/diagnostic_render.h"
 #include "frontend/keywords.h"
@@ -69,16 +70,12 @@ class Driver {
   int run() {
     if (options_.emit == "ir" || options_.emit == "bytecode" || options_.emit == "llvm") {
       std::cerr << "vedc: error: --emit=" << options_.emit
-                << " is not available yet: this build has the parser only (IR, bytecode and JIT come later)\n";
+                << " is not available yet: this build has the parser and checker only (IR, bytecode and JIT come later)\n";
       return kExitUsage;
     }
-    if (options_.lint) {
-      std::cerr << "vedc: error: --lint is not available yet: lints need the type checker; use --check\n";
-      return kExitUsage;
-    }
-    if (!options_.check && options_.emit.empty()) {
-      std::cerr << "vedc: error: writing a .vedb bundle is not available yet: this build has the parser only\n"
-                << "  = help: use `vedc --check FILE` to check syntax, or `vedc --emit=ast FILE`\n";
+    if (!options_.check && !options_.lint && options_.emit.empty()) {
+      std::cerr << "vedc: error: writing a .vedb bundle is not available yet: this build has the parser and checker only\n"
+                << "  = help: use `vedc --check FILE` to check a program, or `vedc --emit=ast FILE`\n";
       return kExitUsage;
     }
 
@@ -128,10 +125,20 @@ class Driver {
       return;
     }
     auto program = ved::parse(sources_, id, sink_);
-    if (program && options_.emit == "ast") {
+    if (!program) return;
+    if (options_.emit == "ast") {
       ved::DumpNode dump = ved::ast_to_dump(*program, sources_);
       std::cout << (options_.json ? ved::render_dump_json(dump) : ved::render_dump_text(dump));
+      return;
     }
+    // Each file named on the command line is checked as a program of its own.
+    if (!prelude_) {
+      prelude_ = ved::parse_prelude(sources_, sink_);
+      if (!prelude_) throw std::runtime_error("the standard library prelude does not parse");
+    }
+    ved::CheckOptions check_options;
+    check_options.lint = options_.lint;
+    ved::check_program(*prelude_, *program, sink_, check_options);
   }
 
   // A file that cannot be read has no text to point into, so this diagnostic has no
@@ -160,6 +167,7 @@ class Driver {
   ved::SourceManager sources_;
   ved::DiagnosticSink sink_;
   ved::RenderOptions render_;
+  std::unique_ptr<ved::ast::Program> prelude_;
   size_t unreadable_ = 0;
 };
 

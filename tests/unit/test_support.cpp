@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <unistd.h>
 
 #include "frontend/parser.h"
@@ -47,6 +48,20 @@ std::unique_ptr<Parsed> parse_text(const std::string& name, const std::string& t
   p->file = p->sources.add(name, text);
   p->program = parse(p->sources, p->file, p->sink);
   return p;
+}
+
+std::unique_ptr<Checked> check_text(const std::string& name, const std::string& text, bool lint) {
+  auto c = std::make_unique<Checked>();
+  c->file = c->sources.add(name, text);
+  c->program = parse(c->sources, c->file, c->sink);
+  if (!c->program) return c;
+  DiagnosticSink prelude_sink;
+  c->prelude = parse_prelude(c->sources, prelude_sink);
+  if (!c->prelude || prelude_sink.has_errors()) throw std::runtime_error("the prelude does not parse");
+  CheckOptions options;
+  options.lint = lint;
+  c->model = check_program(*c->prelude, *c->program, c->sink, options);
+  return c;
 }
 
 std::vector<std::string> diagnostic_positions(const Parsed& parsed) {

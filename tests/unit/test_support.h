@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frontend/ast.h"
+#include "frontend/checker.h"
 #include "frontend/diagnostic.h"
 #include "frontend/source_manager.h"
 
@@ -28,6 +29,13 @@ struct Parsed {
 };
 // Parses `text` as a file called `name`.
 std::unique_ptr<Parsed> parse_text(const std::string& name, const std::string& text);
+
+// Parses and, if that succeeds, checks `text` against the standard prelude.
+struct Checked : Parsed {
+  std::unique_ptr<ast::Program> prelude;
+  std::unique_ptr<ProgramModel> model;
+};
+std::unique_ptr<Checked> check_text(const std::string& name, const std::string& text, bool lint = false);
 
 // "V-SYN-005 at 4:28" for each diagnostic, sorted.
 std::vector<std::string> diagnostic_positions(const Parsed& parsed);

@@ -1,15 +1,23 @@
 // A deterministic generator of large, syntactically valid Ved programs for the parse
 // benchmark.
 //
-// The program is in system mode and is built from "clusters": each cluster is a small,
-// self-consistent application (records, effects, an observation, a function, two
-// Style A domains in the compact `.lxm` spelling, two Style B domains in the docs
-// spelling, an environment, deploys, a migration and a test). Every cluster contains
-// every construct the grammar accepts, so even a small program covers the whole
-// grammar; the clusters differ in their names, their literals, and a seeded number of
-// extra state fields, transitions and statements, so the parser does not see one
-// block of text repeated verbatim. Output depends only on the options: the same
-// options give the same bytes on every machine and run.
+// The program is in system mode and is built from "clusters": each cluster is a small
+// application (a record, effects, an observation, a function, two Style A domains in
+// the compact `.lxm` spelling, two Style B domains in the docs spelling, an
+// environment, deploys, a migration and a test). Every cluster uses every declaration,
+// goal item, transition form and statement form of the grammar, so even the smoke-size
+// program covers it all; the once-per-program pieces (imports, the authority tree, the
+// system block) frame the clusters. Clusters differ in their names, literals and a
+// seeded number of extra state fields, transitions and random statements, so the
+// parser does not see one block of text repeated verbatim.
+//
+// Only syntax is the point: declarations refer to each other plausibly (sends target
+// existing domains, strategies name existing transitions), but the random expressions
+// are neither type-correct nor always name-correct. Script mode (top-level `state`/`goal`/...) cannot be mixed with
+// system mode in one file (V-SYN-003) and so is not generated.
+//
+// Output depends only on the options: the same options give the same bytes on every
+// machine and run.
 #pragma once
 
 #include <cstddef>

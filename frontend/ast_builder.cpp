@@ -34,7 +34,8 @@ class AstBuilder {
 
   Identifier ident(P::IdentContext* ctx) const {
     if (!ctx) return Identifier{"<missing>", Span{loc_.file(), 0, 0}};
-    return Identifier{ctx->getText(), span(ctx)};
+    // `ident` is always one token; its text avoids getText()'s stream building.
+    return Identifier{ctx->getStart()->getText(), span(ctx)};
   }
   std::vector<Identifier> qualified(P::QualifiedNameContext* ctx) const {
     std::vector<Identifier> out;
@@ -1087,7 +1088,7 @@ ExprPtr AstBuilder::primary(P::PrimaryContext* ctx) {
   if (auto* v = dynamic_cast<P::VersionedTypeRefContext*>(ctx)) {
     return std::make_unique<VersionedTypeExpr>(s, ident(v->ident(0)), ident(v->ident(1)), int_value(v->INT()));
   }
-  if (auto* n = dynamic_cast<P::NameExprContext*>(ctx)) return std::make_unique<NameExpr>(s, n->getText());
+  if (auto* n = dynamic_cast<P::NameExprContext*>(ctx)) return std::make_unique<NameExpr>(s, n->getStart()->getText());
   if (dynamic_cast<P::StateRefContext*>(ctx)) return std::make_unique<NameExpr>(s, "state");
   return std::make_unique<ErrorExpr>(s);
 }

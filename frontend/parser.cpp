@@ -159,11 +159,11 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
       default: break;
     }
     uint32_t line = static_cast<uint32_t>(t->getLine());
-    auto [indent, first] = indentation_at(file.text(), s.begin);
-    if (line != last_line && first) {
-      line_starts.push_back(LineStart{s, line, indent, ch == '}' || ch == ')' || ch == ']'});
-    }
+    const bool new_line = line != last_line;
     last_line = line;
+    if (!new_line && !ch) continue;  // only line starts and delimiters need indentation
+    auto [indent, first] = indentation_at(file.text(), s.begin);
+    if (new_line && first) line_starts.push_back(LineStart{s, line, indent, ch == '}' || ch == ')' || ch == ']'});
     if (ch) delimiters.push_back(DelimiterToken{ch, s, line, indent});
   }
   return check_delimiters(delimiters, line_starts, sink);

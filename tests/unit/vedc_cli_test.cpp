@@ -137,3 +137,25 @@ TEST_CASE("hostile input never crashes vedc") {
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the README's example checks clean") {
+  auto example = shell_quote((tests_dir().parent_path() / "examples" / "hello.ved").string());
+  auto r = vedc_run("--check " + example);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
+  auto ast = vedc_run("--emit=ast " + example);
+  CHECK(ast.exit_code == 0);
+  CHECK(ast.out.find("Domain name=Counter") != std::string::npos);
+}
+
+TEST_CASE("--check type-checks and --lint adds lints") {
+  auto upward = vedc_run("--check --color=never " + corpus("docs/authority-upward.ved"));
+  CHECK(upward.exit_code == 1);
+  CHECK(upward.err.find("error[V-ERR-001]") != std::string::npos);
+  auto lint = vedc_run("--lint --color=never " + corpus("upstream/state-convergence.lxm"));
+  CHECK(lint.exit_code == 0);
+  CHECK(lint.err.find("note[V-NTE-001]: goal `Healthy` uses inferred strategy `Configure, Start`") != std::string::npos);
+  auto warn = vedc_run("--check -Werror " + corpus("upstream/retry-reconciliation.lxm"));
+  CHECK(warn.exit_code == 1);  // V-WRN-004 becomes fatal
+  CHECK(vedc_run("--check " + corpus("upstream/retry-reconciliation.lxm")).exit_code == 0);
+}

@@ -317,6 +317,7 @@ struct Annotation {
   std::vector<Argument> args;          // `@escalate(reason: "...")`, `@privilege root(reason: ..)`
   std::optional<ScopeRef> scope;       // `@scope Workspace("x")`, `@privilege infrastructure`
   std::optional<int64_t> number;       // `@version 2`
+  std::optional<std::string> text;     // `@version "2"` (always an error, but parsed)
   Span span;
 };
 

@@ -279,9 +279,18 @@ std::vector<Annotation> AstBuilder::annotations(const std::vector<P::AnnotationC
     an.name = ident(a->ident());
     an.span = span(a);
     if (auto* args_ctx = a->annotationArgs()) {
-      if (args_ctx->LPAREN()) an.args = args(args_ctx->argList());
-      else if (args_ctx->INT()) an.number = int_value(args_ctx->INT());
-      else if (args_ctx->scopeRef()) an.scope = scope_ref(args_ctx->scopeRef());
+      if (args_ctx->ident()) {  // `word(args)`: the word as a bare scope, then the arguments
+        an.scope = ScopeRef{ident(args_ctx->ident()), std::nullopt, span(args_ctx->ident())};
+        an.args = args(args_ctx->argList());
+      } else if (args_ctx->LPAREN()) {
+        an.args = args(args_ctx->argList());
+      } else if (args_ctx->INT()) {
+        an.number = int_value(args_ctx->INT());
+      } else if (args_ctx->STRING()) {
+        an.text = string_value(args_ctx->STRING());
+      } else if (args_ctx->scopeRef()) {
+        an.scope = scope_ref(args_ctx->scopeRef());
+      }
     }
     out.push_back(std::move(an));
   }

@@ -55,7 +55,10 @@ BodyChecker::BodyChecker(CheckState& state, BodyKind kind, const DomainSym* doma
     : s_(state), T_(state.model.types), kind_(kind), domain_(domain), transition_(transition) {
   scopes_.emplace_back();
   if (transition) {
-    for (const auto& p : transition->params) declare_local(p.name, p.type, p.span);
+    // Duplicate parameter names were reported when the transition was declared.
+    for (const auto& p : transition->params) {
+      if (!find_local(p.name)) declare_local(p.name, p.type, p.span);
+    }
   }
 }
 
@@ -221,7 +224,7 @@ TypeRef BodyChecker::expr_uncached(const Expr& e) {
         if (!assignable(index, base->key)) {
           s_.sink.error("V-TYP-013", ix.index->span, "this map's keys are `" + type_to_string(base->key) + "`")
               .label("this is `" + type_to_string(index) + "`")
-              .help("look the map up by a `" + type_to_string(base->key) + "` key");
+              .help("look the map up by " + a_type(base->key) + " key");
           return T_.error();
         }
         return base->element;
@@ -237,7 +240,7 @@ TypeRef BodyChecker::expr_uncached(const Expr& e) {
       if (t->is_error()) return t;
       if (u.op == UnaryOp::Neg) {
         if (t->is_numeric()) return t;
-        s_.sink.error("V-TYP-008", e.span, "cannot negate a `" + type_to_string(t) + "`")
+        s_.sink.error("V-TYP-008", e.span, "cannot negate " + a_type(t))
             .label("`-` needs an int or a float")
             .help("negate a number");
         return T_.error();
@@ -259,13 +262,23 @@ TypeRef BodyChecker::expr_uncached(const Expr& e) {
 
 TypeRef BodyChecker::name(const NameExpr& e) {
   if (const Local* l = find_local(e.name)) return l->type;
-  const bool stateful = domain_ && kind_ != BodyKind::Fn && kind_ != BodyKind::FieldDefault;
+  if (migration_input_ && e.name == "from") return T_.unknown();
+  const bool stateful = domain_ && kind_ != BodyKind::Fn && kind_ != BodyKind::FieldDefault &&
+                        kind_ != BodyKind::Migration;
   if (stateful && domain_->field(e.name)) return field_read(*domain_, e.name, e.span);
-  if (domain_ && !stateful && domain_->field(e.name)) {
+  // A field where state is not visible: of this domain, or (for a top-level function,
+  // e.g. in script mode) of any domain.
+  bool is_field = domain_ ? domain_->field(e.name) != nullptr : false;
+  if (!domain_ && kind_ == BodyKind::Fn) {
+    for (const auto& d : s_.model.domains) is_field = is_field || d.field(e.name);
+  }
+  if (!stateful && is_field) {
+    const char* help = kind_ == BodyKind::Fn          ? "functions are pure: pass the value as a parameter"
+                       : kind_ == BodyKind::Migration ? "a migration reads the stored state as `from.<field>`"
+                                                      : "a default must be a constant expression";
     s_.sink.error("V-ERR-011", e.span, std::string("state field `") + e.name + "` cannot be read in " + kind_noun(kind_))
         .label("state is not visible here")
-        .help(kind_ == BodyKind::Fn ? "functions are pure: pass the value as a parameter"
-                                    : "a default must be a constant expression");
+        .help(help);
     return T_.error();
   }
   if (e.name == "state" || e.name == "self" || e.name == "internal_state") {
@@ -366,7 +379,7 @@ TypeRef BodyChecker::member(const MemberExpr& e) {
       return T_.error();
     }
   }
-  s_.sink.error("V-TYP-005", e.member.span, "a `" + type_to_string(base) + "` has no field `" + field + "`")
+  s_.sink.error("V-TYP-005", e.member.span, a_type(base) + " has no field `" + field + "`")
       .label("unknown field")
       .help(base->kind == TypeKind::Optional ? "unwrap the optional first with `?? value`"
                                              : "only records have fields");
@@ -378,6 +391,8 @@ void BodyChecker::check_args(const std::vector<Argument>& args, const std::vecto
   std::vector<bool> given(params.size(), false);
   size_t positional = 0;
   bool saw_named = false;
+  std::vector<std::string> unknown_names;
+  bool misplaced = false;
   for (const auto& a : args) {
     TypeRef t = expr(*a.value);
     if (!a.name) {
@@ -385,6 +400,7 @@ void BodyChecker::check_args(const std::vector<Argument>& args, const std::vecto
         s_.sink.error("V-TYP-004", a.span, "positional argument after named arguments in " + what)
             .label("positional")
             .help("name this argument, or move it before the named ones");
+        misplaced = true;
         continue;
       }
       if (positional >= params.size()) {
@@ -401,7 +417,7 @@ void BodyChecker::check_args(const std::vector<Argument>& args, const std::vecto
                                                       " expects `" + type_to_string(params[positional].type) +
                                                       "`, found `" + type_to_string(t) + "`")
             .label("this is `" + type_to_string(t) + "`")
-            .help("pass a `" + type_to_string(params[positional].type) + "`");
+            .help("pass " + a_type(params[positional].type));
       }
       ++positional;
       continue;
@@ -418,11 +434,14 @@ void BodyChecker::check_args(const std::vector<Argument>& args, const std::vecto
         }
         continue;
       }
+      // Suggest among the parameters not given yet: the likely intended one.
       std::vector<std::string> names;
-      for (const auto& p : params) names.push_back(p.name);
+      for (size_t i = 0; i < params.size(); ++i)
+        if (!given[i]) names.push_back(params[i].name);
       s_.sink.error("V-TYP-004", a.name->span, what + " has no parameter `" + n + "`")
           .label("unknown parameter")
           .help(suggestion(n, names));
+      unknown_names.push_back(n);
       continue;
     }
     size_t idx = static_cast<size_t>(it - params.begin());
@@ -437,9 +456,11 @@ void BodyChecker::check_args(const std::vector<Argument>& args, const std::vecto
       s_.sink.error("V-TYP-002", a.value->span, "argument `" + n + "` of " + what + " expects `" +
                                                     type_to_string(it->type) + "`, found `" + type_to_string(t) + "`")
           .label("this is `" + type_to_string(t) + "`")
-          .help("pass a `" + type_to_string(it->type) + "`");
+          .help("pass " + a_type(it->type));
     }
   }
+  // A misspelt or misplaced argument already explains what is missing.
+  if (misplaced || !unknown_names.empty()) return;
   for (size_t i = 0; i < params.size(); ++i) {
     if (given[i]) continue;
     s_.sink.error("V-TYP-004", call_span, what + " is missing argument `" + params[i].name + ": " +
@@ -480,7 +501,7 @@ TypeRef BodyChecker::record_construction(const CallExpr& e, const std::string& d
       s_.sink.error("V-TYP-002", a.value->span, "field `" + a.name->name + "` of `" + display + "` is `" +
                                                     type_to_string(it->type) + "`, found `" + type_to_string(t) + "`")
           .label("this is `" + type_to_string(t) + "`")
-          .help("pass a `" + type_to_string(it->type) + "`");
+          .help("pass " + a_type(it->type));
     }
   }
   return nullptr;
@@ -537,7 +558,7 @@ TypeRef BodyChecker::call(const CallExpr& e) {
     TypeRef t = expr(*e.callee);
     for (const auto& a : e.args) expr(*a.value);
     if (!t->is_error()) {
-      s_.sink.error("V-TYP-009", e.callee->span, "a `" + type_to_string(t) + "` cannot be called")
+      s_.sink.error("V-TYP-009", e.callee->span, a_type(t) + " cannot be called")
           .label("not a function")
           .help("only functions, records, effects and observations are called");
     }
@@ -656,9 +677,16 @@ TypeRef BodyChecker::binary(const BinaryExpr& e) {
     case BinaryOp::Rem:
       if (unknown) return T_.unknown();
       if (l->is_numeric() && r->is_numeric()) return l == r ? l : T_.float_();
-      return fail(e.op == BinaryOp::Add ? "`+` adds numbers or joins two strings" : "arithmetic needs numbers",
-                  l == T_.string() || r == T_.string() ? "convert with `str(...)` to join strings"
-                                                       : "use numbers on both sides");
+      {
+        std::string help = "use numbers on both sides";
+        if (l->kind == TypeKind::Optional || r->kind == TypeKind::Optional)
+          help = "unwrap the optional first: `(x ?? 0)`";
+        else if (e.op == BinaryOp::Add && (l == T_.string() || r == T_.string()))
+          help = "convert the other side with `str(...)` to join strings";
+        else if (l == T_.string() || r == T_.string())
+          help = "strings only support `+` (joining); build repeated text with a loop or `join`";
+        return fail(e.op == BinaryOp::Add ? "`+` adds numbers or joins two strings" : "arithmetic needs numbers", help);
+      }
     case BinaryOp::Lt:
     case BinaryOp::Le:
     case BinaryOp::Gt:
@@ -681,7 +709,7 @@ TypeRef BodyChecker::binary(const BinaryExpr& e) {
       }
       if (assignable(r, l->element)) return l->element;
       if (assignable(r, l)) return l;
-      return fail("the fallback must have the optional's type", "give a `" + type_to_string(l->element) + "` fallback");
+      return fail("the fallback must have the optional's type", "give " + a_type(l->element) + " fallback");
   }
   return T_.error();
 }
@@ -708,15 +736,20 @@ void BodyChecker::block(const Block& b) {
   scopes_.pop_back();
 }
 
-void BodyChecker::require_transition(Span at, const char* what) {
-  if (kind_ == BodyKind::Transition || kind_ == BodyKind::Test) return;
+bool BodyChecker::require_transition(Span at, const char* what, bool tests_may) {
+  if (kind_ == BodyKind::Transition || (tests_may && kind_ == BodyKind::Test)) return true;
   s_.sink.error("V-ERR-011", at, std::string(what) + " is not allowed in " + kind_noun(kind_))
-      .label("a side effect in pure code")
-      .help("only transitions write state, send, emit, spawn and schedule");
+      .label(kind_ == BodyKind::Test ? "a test only sends messages and advances time" : "a side effect in pure code")
+      .help(kind_ == BodyKind::Test ? "in `simulate`, send messages and call `advance_ticks(n)`; stub effects with "
+                                      "`effect E { ... }`"
+                                    : "only transitions write state, send, emit, spawn and schedule");
+  return false;
 }
 
 void BodyChecker::check_mutation(Span at, const DomainSym& target, const char* verb) {
   if (kind_ != BodyKind::Transition || !domain_) return;
+  // A scope that did not resolve was reported already; guessing one would only add noise.
+  if (target.scope_unresolved || domain_->scope_unresolved || (transition_ && transition_->scope_unresolved)) return;
   auto& tree = s_.model.authority;
   ScopeId a = transition_ ? transition_->scope : domain_->scope;
   ScopeId b = target.scope;
@@ -725,7 +758,9 @@ void BodyChecker::check_mutation(Span at, const DomainSym& target, const char* v
   std::string to = "`" + target.name + "` (" + tree.describe(b) + ")";
   if (tree.is_ancestor_or_self(b, a)) {
     if (transition_ && transition_->escalation_reason) {
-      s_.sink.warning("V-WRN-030", at, std::string("escalated upward mutation: ") + from + " " + verb + " " + to)
+      if (transition_->escalation_reason->empty()) return;  // `@escalate` without a reason: reported
+      s_.sink.warning("V-WRN-030", at, std::string("escalated upward mutation: ") + from + " " +
+                                           (verb == std::string("send to") ? "sends to" : "spawns") + " " + to)
           .label("allowed by `@escalate`")
           .note("every execution journals an Escalation record with the reason \"" + *transition_->escalation_reason +
                 "\"")
@@ -746,7 +781,7 @@ void BodyChecker::check_mutation(Span at, const DomainSym& target, const char* v
 }
 
 void BodyChecker::send(const SendStmt& s) {
-  require_transition(s.span, "`send`");
+  if (!require_transition(s.span, "`send`", /*tests_may=*/true)) return;
   if (s.instance_id) {
     TypeRef id = expr(*s.instance_id);
     if (!assignable(id, T_.int_()) && !assignable(id, T_.string())) {
@@ -779,8 +814,10 @@ void BodyChecker::send(const SendStmt& s) {
   }
   // Capabilities bound what the transition may send (spec §3).
   if (kind_ == BodyKind::Transition && domain_) {
-    const std::optional<CapabilitySet>& cap =
-        transition_ && transition_->capability ? transition_->capability : domain_->capability;
+    // The transition's block, if any, narrows the domain's: both bound the send.
+    std::optional<CapabilitySet> cap = transition_ && transition_->capability ? transition_->capability
+                                                                              : domain_->capability;
+    if (cap && cap->send_to.empty() && domain_->capability) cap->send_to = domain_->capability->send_to;
     if (cap) {
       if (!cap->messaging) {
         s_.sink.error("V-ERR-009", s.span, "`send` needs the `messaging` capability")
@@ -800,7 +837,7 @@ void BodyChecker::send(const SendStmt& s) {
 }
 
 void BodyChecker::spawn(const SpawnStmt& s) {
-  require_transition(s.span, "`spawn`");
+  if (!require_transition(s.span, "`spawn`")) return;
   if (s.instance_id) {
     TypeRef id = expr(*s.instance_id);
     if (!assignable(id, T_.int_()) && !assignable(id, T_.string())) {
@@ -832,13 +869,33 @@ void BodyChecker::spawn(const SpawnStmt& s) {
       s_.sink.error("V-TYP-002", i.value->span, "field `" + f->name + "` is `" + type_to_string(f->type) +
                                                     "`, found `" + type_to_string(t) + "`")
           .label("this is `" + type_to_string(t) + "`")
-          .help("pass a `" + type_to_string(f->type) + "`");
+          .help("pass " + a_type(f->type));
     }
   }
   check_mutation(s.span, *target, "spawn");
 }
 
 void BodyChecker::assign(const AssignStmt& s) {
+  // Where state may not be written (or, in tests, where a domain's state is named),
+  // say so once, whatever the shape of the target.
+  const Expr* root = s.target.get();
+  while (true) {
+    if (auto* m = root->as<MemberExpr>()) root = m->base.get();
+    else if (auto* i = root->as<IndexExpr>()) root = i->base.get();
+    else break;
+  }
+  if (auto* rn = root->as<NameExpr>(); rn && !find_local(rn->name) && kind_ != BodyKind::Transition) {
+    bool state_root = is_state_alias(*root) || (domain_ && domain_->field(rn->name) && root != s.target.get());
+    bool other_domain = s_.model.domain(rn->name) != nullptr && root != s.target.get();
+    if (state_root || other_domain) {
+      s_.sink.error("V-ERR-011", s.target->span, std::string("state cannot be written in ") + kind_noun(kind_))
+          .label("a write to " + std::string(other_domain ? "domain `" + rn->name + "`'s" : "the") + " state")
+          .help(kind_ == BodyKind::Test ? "tests set initial state in `given { }` and read it in `expect { }`"
+                                        : "only transitions write state");
+      expr(*s.value);
+      return;
+    }
+  }
   // A bare name: a local, a state field, or (docs style) a new local.
   if (auto* n = s.target->as<NameExpr>()) {
     const Local* local = find_local(n->name);
@@ -878,7 +935,7 @@ void BodyChecker::assign(const AssignStmt& s) {
                                                     type_to_string(value) + "`")
           .label("this is `" + type_to_string(value) + "`")
           .secondary(s.target->span, "this is `" + type_to_string(target) + "`")
-          .help(value->kind == TypeKind::Optional ? "give a fallback with `?? value`" : "assign a `" + type_to_string(target) + "`");
+          .help(value->kind == TypeKind::Optional ? "give a fallback with `?? value`" : "assign " + a_type(target));
     }
     return;
   }
@@ -947,6 +1004,7 @@ void BodyChecker::statement(const Stmt& st) {
           s_.sink.error("V-TYP-004", s.value_var->span, "a range gives one variable")
               .label("extra variable")
               .help("write `for i in a..b`");
+          declare_local(s.value_var->name, T_.error(), s.value_var->span);
         }
         declare_local(s.var.name, T_.int_(), s.var.span);
       } else if (from->kind == TypeKind::Map) {
@@ -957,11 +1015,12 @@ void BodyChecker::statement(const Stmt& st) {
           s_.sink.error("V-TYP-004", s.value_var->span, "iterating a list gives one variable")
               .label("extra variable")
               .help("write `for x in list`; two variables are for maps");
+          declare_local(s.value_var->name, T_.error(), s.value_var->span);
         }
         declare_local(s.var.name, from->element, s.var.span);
       } else {
         if (!from->is_error() && from->kind != TypeKind::Unknown) {
-          s_.sink.error("V-TYP-013", s.iterable->span, "cannot iterate a `" + type_to_string(from) + "`")
+          s_.sink.error("V-TYP-013", s.iterable->span, "cannot iterate " + a_type(from))
               .label("not a list, map or range")
               .help("iterate a list, a map, or a range `a..b`");
         }
@@ -975,7 +1034,7 @@ void BodyChecker::statement(const Stmt& st) {
     case StmtKind::Send: return send(static_cast<const SendStmt&>(st));
     case StmtKind::Reply: {
       auto& s = static_cast<const ReplyStmt&>(st);
-      require_transition(s.span, "`reply`");
+      if (!require_transition(s.span, "`reply`")) return;
       // The sender is known only at run time; the message must exist somewhere, and
       // if exactly one domain has it, its arguments are checked against it.
       std::vector<const DomainSym*> owners;
@@ -1003,7 +1062,7 @@ void BodyChecker::statement(const Stmt& st) {
     }
     case StmtKind::Emit: {
       auto& s = static_cast<const EmitStmt&>(st);
-      require_transition(s.span, "`emit`");
+      if (!require_transition(s.span, "`emit`")) return;
       bool saved = in_emit_;
       in_emit_ = true;
       TypeRef t = expr(*s.intent);
@@ -1018,7 +1077,7 @@ void BodyChecker::statement(const Stmt& st) {
     case StmtKind::Spawn: return spawn(static_cast<const SpawnStmt&>(st));
     case StmtKind::Schedule: {
       auto& s = static_cast<const ScheduleStmt&>(st);
-      require_transition(s.span, "`schedule`");
+      if (!require_transition(s.span, "`schedule`")) return;
       TypeRef delay = expr(*s.delay);
       if (!assignable(delay, T_.int_())) {
         s_.sink.error("V-TYP-002", s.delay->span, "a delay is an `int` number of ticks")
@@ -1068,7 +1127,7 @@ void BodyChecker::statement(const Stmt& st) {
           s_.sink.error("V-TYP-012", s.span, "`return` without a value in a function returning `" +
                                                  type_to_string(want) + "`")
               .label("value missing")
-              .help("return a `" + type_to_string(want) + "`");
+              .help("return " + a_type(want));
         }
         return;
       }
@@ -1077,7 +1136,7 @@ void BodyChecker::statement(const Stmt& st) {
         s_.sink.error("V-TYP-012", s.value->span, "returns `" + type_to_string(t) + "`, but `" +
                                                       type_to_string(want) + "` is declared")
             .label("this is `" + type_to_string(t) + "`")
-            .help("return a `" + type_to_string(want) + "`, or change the declared result type");
+            .help("return " + a_type(want) + ", or change the declared result type");
       }
       return;
     }
@@ -1145,7 +1204,7 @@ void check_domain_bodies(const DomainSym& domain, CheckState& s) {
 
 void check_fn_bodies(CheckState& s) {
   for (const auto& [name, fn] : s.model.fns) {
-    BodyChecker b(s, BodyKind::Fn, nullptr);
+    BodyChecker b(s, BodyKind::Fn, fn.owner.empty() ? nullptr : s.model.domain(fn.owner));
     b.set_return_type(fn.result);
     for (const auto& p : fn.params) b.declare_local(p.name, p.type, p.span);
     b.statements(fn.decl->body.statements);

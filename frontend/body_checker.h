@@ -65,7 +65,8 @@ class BodyChecker {
   void send(const ast::SendStmt& s);
   void spawn(const ast::SpawnStmt& s);
   void check_mutation(Span at, const DomainSym& target, const char* verb);
-  void require_transition(Span at, const char* what);
+  // Reports V-ERR-011 unless the code may have side effects; `tests_may` lets tests send.
+  bool require_transition(Span at, const char* what, bool tests_may = false);
 
   const Local* find_local(const std::string& n) const;
   std::vector<std::string> visible_names() const;

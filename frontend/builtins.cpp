@@ -13,6 +13,23 @@ const std::vector<std::string> kNames = {
 
 bool is_error(TypeRef t) { return t->is_error() || t->kind == TypeKind::Unknown; }
 
+// How each built-in is called, for help lines.
+std::string builtin_signature(const std::string& name) {
+  static const std::vector<std::pair<std::string, std::string>> kSignatures = {
+      {"len", "len(collection)"}, {"min", "min(a, b)"}, {"max", "max(a, b)"}, {"abs", "abs(n)"},
+      {"contains", "contains(collection, item)"}, {"keys", "keys(map)"}, {"values", "values(map)"},
+      {"append", "append(list, element)"}, {"remove", "remove(list, index)` or `remove(map, key)"},
+      {"slice", "slice(list_or_string, start, end)"}, {"split", "split(text, separator)"},
+      {"join", "join(list, separator)"}, {"upper", "upper(text)"}, {"lower", "lower(text)"},
+      {"starts_with", "starts_with(text, prefix)"}, {"ends_with", "ends_with(text, suffix)"},
+      {"format", "format(\"{} and {}\", a, b)"}, {"hash", "hash(value)"}, {"tick", "tick()"},
+      {"rand", "rand(bound)"}, {"int", "int(value)"}, {"float", "float(value)"}, {"str", "str(value)"},
+      {"advance_ticks", "advance_ticks(n)"}};
+  for (const auto& [n, sig] : kSignatures)
+    if (n == name) return sig;
+  return name + "(...)";
+}
+
 }  // namespace
 
 bool is_builtin_function(const std::string& name) {
@@ -34,7 +51,7 @@ TypeRef type_builtin_call(const std::string& name, const BuiltinCall& call, Type
     if (a.size() >= lo && a.size() <= hi) return true;
     sink.error("V-TYP-004", call.span, "`" + name + "` takes " + shape)
         .label("called with " + std::to_string(a.size()) + " argument" + (a.size() == 1 ? "" : "s"))
-        .help(std::string("call it as `") + name + "(" + shape + ")`");
+        .help("call it as `" + builtin_signature(name) + "`");
     return false;
   };
   auto mismatch = [&](size_t i, const std::string& wanted) {
@@ -77,9 +94,9 @@ TypeRef type_builtin_call(const std::string& name, const BuiltinCall& call, Type
     if (a[0]->kind == TypeKind::String) {
       if (!assignable(a[1], T.string())) return mismatch(1, "a string");
     } else if (a[0]->kind == TypeKind::List) {
-      if (!assignable(a[1], a[0]->element)) return mismatch(1, "a `" + type_to_string(a[0]->element) + "`");
+      if (!assignable(a[1], a[0]->element)) return mismatch(1, a_type(a[0]->element));
     } else if (a[0]->kind == TypeKind::Map) {
-      if (!assignable(a[1], a[0]->key)) return mismatch(1, "a `" + type_to_string(a[0]->key) + "` key");
+      if (!assignable(a[1], a[0]->key)) return mismatch(1, a_type(a[0]->key) + " key");
     } else {
       return mismatch(0, "a string, list or map");
     }
@@ -95,7 +112,7 @@ TypeRef type_builtin_call(const std::string& name, const BuiltinCall& call, Type
     if (!arity(2, 2, "a list and an element")) return T.error();
     if (is_error(a[0])) return is_error(a[1]) ? T.unknown() : T.list(a[1]);
     if (a[0]->kind != TypeKind::List) return mismatch(0, "a list");
-    if (!assignable(a[1], a[0]->element)) return mismatch(1, "a `" + type_to_string(a[0]->element) + "`");
+    if (!assignable(a[1], a[0]->element)) return mismatch(1, a_type(a[0]->element));
     return a[0]->element->kind == TypeKind::Unknown ? T.list(a[1]) : a[0];
   }
   if (name == "remove") {
@@ -104,7 +121,7 @@ TypeRef type_builtin_call(const std::string& name, const BuiltinCall& call, Type
     if (a[0]->kind == TypeKind::List) {
       if (!assignable(a[1], T.int_())) return mismatch(1, "an int index");
     } else if (a[0]->kind == TypeKind::Map) {
-      if (!assignable(a[1], a[0]->key)) return mismatch(1, "a `" + type_to_string(a[0]->key) + "` key");
+      if (!assignable(a[1], a[0]->key)) return mismatch(1, a_type(a[0]->key) + " key");
     } else {
       return mismatch(0, "a list or a map");
     }
@@ -155,7 +172,7 @@ TypeRef type_builtin_call(const std::string& name, const BuiltinCall& call, Type
       if (holes != a.size() - 1) {
         sink.error("V-TYP-004", call.span, "`format` string has " + std::to_string(holes) + " `{}` but " +
                                                std::to_string(a.size() - 1) + " argument" +
-                                               (a.size() == 2 ? "" : "s") + " follow")
+                                               (a.size() == 2 ? " follows" : "s follow"))
             .label("mismatched placeholders")
             .help("give one argument per `{}`");
         return T.error();

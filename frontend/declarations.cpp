@@ -3,6 +3,7 @@
 // privilege, capabilities and version. Bodies are checked later (body_checker.cpp),
 // when every name is known.
 #include <algorithm>
+#include <set>
 
 #include "frontend/checker_internal.h"
 #include "frontend/keywords.h"
@@ -147,18 +148,27 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
 
   // Annotations and the member form of the scope.
   std::optional<ScopeId> scope;
+  bool scope_written = false;
+  std::set<std::string> seen;
   for (const auto& a : d.annotations) {
     const std::string& n = a.name.name;
+    if ((n == "version" || n == "privilege") && !seen.insert(n).second) {
+      s.sink.error("V-SYN-022", a.span, "second `@" + n + "` on domain `" + d.name.name + "`")
+          .label("another `@" + n + "`")
+          .help("keep one `@" + n + "`");
+      continue;
+    }
     if (n == "scope") {
-      if (!a.scope) {
+      if (!a.scope || !a.args.empty()) {
         s.sink.error("V-ERR-016", a.span, "`@scope` needs a scope").label("no scope given")
             .help("write `@scope Workspace(\"name\")` or a bare level such as `@scope Namespace`");
-      } else if (scope) {
+      } else if (scope_written) {
         s.sink.error("V-SYN-022", a.span, "second scope for domain `" + d.name.name + "`").label("another scope")
             .help("a domain has exactly one scope");
       } else {
+        scope_written = true;
         scope = tree.resolve(*a.scope, s.sink);
-        if (!scope) scope = kRootScope;
+        if (!scope) dom.scope_unresolved = true;
       }
     } else if (n == "version") {
       if (!a.number || *a.number < 1) {
@@ -189,13 +199,13 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
     }
   }
   if (d.scope) {
-    if (scope) {
+    if (scope_written) {
       s.sink.error("V-SYN-022", d.scope->span, "second scope for domain `" + d.name.name + "`")
           .label("the domain already has an `@scope`")
           .help("a domain has exactly one scope");
     } else {
       scope = tree.resolve(*d.scope, s.sink);
-      if (!scope) scope = kRootScope;
+      if (!scope) dom.scope_unresolved = true;
     }
   }
   dom.scope = scope.value_or(kRootScope);
@@ -221,13 +231,20 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
     sym.decl = &t;
     sym.params = params_of(t.params, s, t.name.name);
     sym.scope = dom.scope;
+    sym.scope_unresolved = dom.scope_unresolved;
     sym.is_start = (t.on && t.on->kind == ast::OnClause::Kind::Start) ||
                    (!t.on && t.name.name == "Boot" && t.params.empty());
     sym.is_handler = t.on && t.on->kind == ast::OnClause::Kind::Outcome;
     sym.capability = capability_set(t.capability, s);
     for (const auto& a : t.annotations) {
-      if (a.name.name == "scope" && a.scope) {
-        if (auto narrowed = tree.resolve(*a.scope, s.sink)) {
+      if (a.name.name == "scope" && (!a.scope || !a.args.empty())) {
+        s.sink.error("V-ERR-016", a.span, "`@scope` needs a scope").label("no scope given")
+            .help("narrow the transition with `@scope Target(\"name\")` or a bare level such as `@scope Namespace`");
+        sym.scope_unresolved = true;
+      } else if (a.name.name == "scope") {
+        auto narrowed = tree.resolve(*a.scope, s.sink);
+        if (!narrowed) sym.scope_unresolved = true;
+        if (narrowed && !dom.scope_unresolved) {
           if (!tree.is_ancestor_or_self(dom.scope, *narrowed)) {
             s.sink.error("V-ERR-001", a.span,
                          "`@scope` cannot widen transition `" + t.name.name + "` beyond its domain's scope")
@@ -353,19 +370,24 @@ void collect_declarations(const ast::Program& prelude, const ast::Program& progr
 
   for (const auto& a : program.authorities) s.model.authority.declare(a, s.sink);
 
-  for (const auto& f : program.fns) {
+  // Functions share one namespace, whether declared at the top level or in a domain.
+  auto add_fn = [&](const ast::FnDecl& f, const std::string& owner) {
     auto it = s.model.fns.find(f.name.name);
     if (it != s.model.fns.end()) {
       duplicate(s, "function", f.name.name, f.name.span, it->second.decl->name.span);
-      continue;
+      return;
     }
     FnSym sym;
     sym.name = f.name.name;
     sym.decl = &f;
+    sym.owner = owner;
     sym.params = params_of(f.params, s, f.name.name);
     sym.result = f.result ? resolve_type(*f.result, s) : s.model.types.unit();
     s.model.fns.emplace(sym.name, std::move(sym));
-  }
+  };
+  for (const auto& f : program.fns) add_fn(f, "");
+  for (const auto& d : program.domains)
+    for (const auto& f : d.fns) add_fn(f, d.name.name);
 
   for (const auto& d : program.domains) {
     if (s.model.domain_index.count(d.name.name)) {

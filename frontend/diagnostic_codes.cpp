@@ -130,7 +130,7 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
     {"V-TYP-004", "wrong arguments",
      "A call or message has too many or too few arguments, an argument the callee does not "
      "have, one given twice, or a positional argument after named ones.",
-     "transition Bump(n: int) { }\ntransition T() { send Self.Bump(m: 1) }   // error: no parameter `m`\n"},
+     "domain Counter {\n  transition Bump(by: int) { }\n  transition T() { send Counter.Bump(b: 1) }   // error: no parameter `b`; did you mean `by`?\n}\n"},
     {"V-TYP-005", "unknown field",
      "The record or domain has no field by that name.",
      "type Worker { id: string }\nfn f(w: Worker) -> string { return w.name }   // error\n"},

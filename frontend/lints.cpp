@@ -55,11 +55,21 @@ void for_each_statement(const std::vector<StmtPtr>& list, const std::function<vo
 
 void idempotency_keys(const DomainSym& d, CheckState& s) {
   for (const auto& t : d.transitions) {
+    // `let i = Effect(...)` then `emit i`: the intent's call is found through the local.
+    std::map<std::string, const CallExpr*> intent_locals;
     for (const auto& slice : t.decl->slices) {
       for_each_statement(slice.statements, [&](const Stmt& st) {
+        if (auto* let = st.as<LetStmt>()) {
+          if (auto* c = let->value->as<CallExpr>()) intent_locals[let->name.name] = c;
+          return;
+        }
         auto* emit = st.as<EmitStmt>();
         if (!emit) return;
-        auto* call = emit->intent->as<CallExpr>();
+        const CallExpr* call = emit->intent->as<CallExpr>();
+        if (auto* n = emit->intent->as<NameExpr>()) {
+          auto it = intent_locals.find(n->name);
+          if (it != intent_locals.end()) call = it->second;
+        }
         if (!call) return;
         auto path = dotted_path(*call->callee);
         if (!path) return;

@@ -112,11 +112,17 @@ void check_systems(CheckState& s) {
         for (const auto& i : st.inits) b.expr(*i.value);
         continue;
       }
-      std::string key = d->name + (st.instance_id ? "[" + std::to_string(st.instance_id->span.begin) + "]" : "");
-      if (!st.instance_id && !started.insert(d->name).second) {
-        s.sink.error("V-TYP-010", st.span, "the default instance of `" + d->name + "` is started twice")
+      // Instances with literal ids (or the default instance) can be compared statically.
+      std::optional<std::string> key = d->name;
+      if (st.instance_id) {
+        if (auto* i = st.instance_id->as<IntLit>()) key = d->name + "[" + std::to_string(i->value) + "]";
+        else if (auto* str = st.instance_id->as<StringLit>()) key = d->name + "[\"" + str->value + "\"]";
+        else key.reset();
+      }
+      if (key && !started.insert(*key).second) {
+        s.sink.error("V-TYP-010", st.span, "instance `" + *key + "` is started twice")
             .label("second start")
-            .help("start it once, or start distinct instances `" + d->name + "[id]`");
+            .help("start each instance once; distinct instances are `" + d->name + "[id]`");
       }
       check_inits(*d, st.inits, b, s);
     }
@@ -204,10 +210,14 @@ void check_migrations(CheckState& s) {
       } else {
         steps[from->domain->name].emplace_back(from->version, to->version);
       }
-      b.bind_migration_input(from->domain);
-      b.set_return_type(T.record(to->domain->name + ".State@" + std::to_string(to->version)));
     }
-    b.declare_local("from", T.unknown(), m.name.span);
+    if (from) {
+      b.bind_migration_input(from->domain);
+    } else {
+      b.declare_local("from", T.unknown(), m.name.span);  // unknown schema: reads are unchecked
+    }
+    // Without a resolved target there is nothing to compare the returned value with.
+    b.set_return_type(to ? T.record(to->domain->name + ".State@" + std::to_string(to->version)) : T.error());
     b.statements(m.body);
     bool returns = !m.body.empty() && m.body.back()->kind == StmtKind::Return;
     if (!returns) {

@@ -48,6 +48,7 @@ struct TransitionSym {
   bool is_start = false;          // `on start`, or a parameterless `Boot` without `on`
   bool is_handler = false;        // `on E.ok` / `on E.failed`
   ScopeId scope = kRootScope;     // the domain's scope, or its `@scope` narrowing
+  bool scope_unresolved = false;  // its scope had an error: authority is not checked
   std::optional<CapabilitySet> capability;
   std::optional<std::string> escalation_reason;  // `@escalate(reason: ...)`
 };
@@ -60,6 +61,7 @@ struct DomainSym {
   std::vector<TransitionSym> transitions;
   std::map<std::string, size_t> transition_index;
   ScopeId scope = kRootScope;
+  bool scope_unresolved = false;  // its scope had an error: authority is not checked
   Privilege privilege = Privilege::Local;
   std::optional<CapabilitySet> capability;
   int64_t version = 1;
@@ -105,6 +107,7 @@ struct FnSym {
   std::vector<ParamSym> params;
   TypeRef result = nullptr;
   const ast::FnDecl* decl = nullptr;
+  std::string owner;  // the domain a `fn` is declared in, if any (functions share one namespace)
 };
 
 // What a goal will do: its resolved strategy and whether it was inferred.

@@ -22,6 +22,12 @@ std::string type_to_string(TypeRef t) {
   return "?";
 }
 
+std::string a_type(TypeRef t) {
+  std::string name = type_to_string(t);
+  bool vowel = !name.empty() && std::string("aeiou").find(name[0]) != std::string::npos;
+  return (vowel ? "an `" : "a `") + name + "`";
+}
+
 TypeTable::TypeTable() {
   error_ = intern(TypeKind::Error, nullptr, nullptr, "");
   unknown_ = intern(TypeKind::Unknown, nullptr, nullptr, "");

@@ -42,6 +42,8 @@ struct Type {
 using TypeRef = const Type*;
 
 std::string type_to_string(TypeRef t);
+// "an `int`", "a `string`": for messages.
+std::string a_type(TypeRef t);
 
 class TypeTable {
  public:

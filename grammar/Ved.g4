@@ -52,7 +52,9 @@ annotation
 annotationArgs
     : LPAREN argList? RPAREN
     | scopeRef
+    | ident LPAREN argList RPAREN      // `@privilege root(reason: "...")`
     | INT
+    | STRING                           // accepted so that `@version "2"` gets a precise error
     ;
 
 importDecl : IMPORT (STRING | qualifiedName) ;

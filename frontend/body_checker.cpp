@@ -780,23 +780,20 @@ void BodyChecker::check_mutation(Span at, const DomainSym& target, const char* v
             ", their nearest common ancestor, which may send to both");
 }
 
+void BodyChecker::check_instance_id(const Expr& id) {
+  TypeRef t = expr(id);
+  if (!assignable(t, T_.int_()) && !assignable(t, T_.string())) {
+    s_.sink.error("V-TYP-002", id.span, "an instance id is an `int` or a `string`")
+        .label("this is `" + type_to_string(t) + "`")
+        .help("address instances as `T[42]` or `T[\"name\"]`");
+  }
+}
+
 void BodyChecker::send(const SendStmt& s) {
   if (!require_transition(s.span, "`send`", /*tests_may=*/true)) return;
-  if (s.instance_id) {
-    TypeRef id = expr(*s.instance_id);
-    if (!assignable(id, T_.int_()) && !assignable(id, T_.string())) {
-      s_.sink.error("V-TYP-002", s.instance_id->span, "an instance id is an `int` or a `string`")
-          .label("this is `" + type_to_string(id) + "`")
-          .help("address instances as `T[42]` or `T[\"name\"]`");
-    }
-  }
-  const DomainSym* target = s_.model.domain(s.target_type.name);
+  if (s.instance_id) check_instance_id(*s.instance_id);
+  const DomainSym* target = require_domain(s.target_type, s_);
   if (!target) {
-    std::vector<std::string> names;
-    for (const auto& d : s_.model.domains) names.push_back(d.name);
-    s_.sink.error("V-TYP-006", s.target_type.span, "unknown domain `" + s.target_type.name + "`")
-        .label("no such domain")
-        .help(suggestion(s.target_type.name, names));
     for (const auto& a : s.args) expr(*a.value);
     return;
   }
@@ -838,21 +835,9 @@ void BodyChecker::send(const SendStmt& s) {
 
 void BodyChecker::spawn(const SpawnStmt& s) {
   if (!require_transition(s.span, "`spawn`")) return;
-  if (s.instance_id) {
-    TypeRef id = expr(*s.instance_id);
-    if (!assignable(id, T_.int_()) && !assignable(id, T_.string())) {
-      s_.sink.error("V-TYP-002", s.instance_id->span, "an instance id is an `int` or a `string`")
-          .label("this is `" + type_to_string(id) + "`")
-          .help("address instances as `T[42]` or `T[\"name\"]`");
-    }
-  }
-  const DomainSym* target = s_.model.domain(s.type.name);
+  if (s.instance_id) check_instance_id(*s.instance_id);
+  const DomainSym* target = require_domain(s.type, s_);
   if (!target) {
-    std::vector<std::string> names;
-    for (const auto& d : s_.model.domains) names.push_back(d.name);
-    s_.sink.error("V-TYP-006", s.type.span, "unknown domain `" + s.type.name + "`")
-        .label("no such domain")
-        .help(suggestion(s.type.name, names));
     for (const auto& i : s.inits) expr(*i.value);
     return;
   }

@@ -32,6 +32,8 @@ class BodyChecker {
   void expect_type(const ast::Expr& e, TypeRef expected, const std::string& what);
 
   void statements(const std::vector<ast::StmtPtr>& list);
+  // `T[id]`: the id is an int or a string.
+  void check_instance_id(const ast::Expr& id);
   void statement(const ast::Stmt& s);
   void declare_local(const std::string& name, TypeRef type, Span span, bool implicit = false);
   void set_return_type(TypeRef t) { return_type_ = t; }

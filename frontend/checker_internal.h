@@ -37,6 +37,9 @@ void check_orchestration(CheckState& state);
 // Lints and notes (lints.cpp), only with CheckOptions::lint.
 void run_lints(CheckState& state);
 
+// The domain called `name`, or nullptr after reporting V-TYP-006.
+const DomainSym* require_domain(const ast::Identifier& name, CheckState& state);
+
 // "did you mean" over names.
 std::string suggestion(const std::string& word, const std::vector<std::string>& candidates);
 

@@ -412,6 +412,18 @@ void collect_declarations(const ast::Program& prelude, const ast::Program& progr
   }
 }
 
+const DomainSym* require_domain(const ast::Identifier& name, CheckState& s) {
+  const DomainSym* d = s.model.domain(name.name);
+  if (!d) {
+    std::vector<std::string> names;
+    for (const auto& x : s.model.domains) names.push_back(x.name);
+    s.sink.error("V-TYP-006", name.span, "unknown domain `" + name.name + "`")
+        .label("no such domain")
+        .help(suggestion(name.name, names));
+  }
+  return d;
+}
+
 std::string suggestion(const std::string& word, const std::vector<std::string>& candidates) {
   std::vector<std::string_view> views(candidates.begin(), candidates.end());
   if (auto near = nearest_word(word, views)) return "did you mean `" + std::string(*near) + "`?";

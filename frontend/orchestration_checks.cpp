@@ -17,18 +17,6 @@ std::string join(const std::vector<Identifier>& path) {
   return out;
 }
 
-const DomainSym* require_domain(const Identifier& name, CheckState& s) {
-  const DomainSym* d = s.model.domain(name.name);
-  if (!d) {
-    std::vector<std::string> names;
-    for (const auto& x : s.model.domains) names.push_back(x.name);
-    s.sink.error("V-TYP-006", name.span, "unknown domain `" + name.name + "`")
-        .label("no such domain")
-        .help(suggestion(name.name, names));
-  }
-  return d;
-}
-
 void check_inits(const DomainSym& d, const std::vector<FieldInit>& inits, BodyChecker& b, CheckState& s) {
   std::set<std::string> seen;
   for (const auto& i : inits) {
@@ -48,15 +36,6 @@ void check_inits(const DomainSym& d, const std::vector<FieldInit>& inits, BodyCh
           .help("give each field one value");
     }
     b.expect_type(*i.value, f->type, "field `" + f->name + "`");
-  }
-}
-
-void check_instance_id(const Expr& id, BodyChecker& b, CheckState& s) {
-  TypeRef t = b.expr(id);
-  if (!assignable(t, s.model.types.int_()) && !assignable(t, s.model.types.string())) {
-    s.sink.error("V-TYP-002", id.span, "an instance id is an `int` or a `string`")
-        .label("this is `" + type_to_string(t) + "`")
-        .help("address instances as `T[42]` or `T[\"name\"]`");
   }
 }
 
@@ -107,7 +86,7 @@ void check_systems(CheckState& s) {
     for (const auto& st : sys.starts) {
       const DomainSym* d = require_domain(st.type, s);
       BodyChecker b(s, BodyKind::FieldDefault, nullptr);
-      if (st.instance_id) check_instance_id(*st.instance_id, b, s);
+      if (st.instance_id) b.check_instance_id(*st.instance_id);
       if (!d) {
         for (const auto& i : st.inits) b.expr(*i.value);
         continue;
@@ -258,7 +237,7 @@ void check_tests(CheckState& s) {
     }
     BodyChecker b(s, BodyKind::Test, nullptr);
     for (const auto& g : t.given) {
-      if (g.instance_id) check_instance_id(*g.instance_id, b, s);
+      if (g.instance_id) b.check_instance_id(*g.instance_id);
       if (const DomainSym* d = require_domain(g.type, s)) check_inits(*d, g.inits, b, s);
     }
     for (const auto& item : t.simulate) {

@@ -16,16 +16,6 @@ using namespace ved::test;
 
 namespace {
 
-std::vector<std::string> expectations(const std::string& text) {
-  static const std::regex pattern(R"(// expect: (V-[A-Z]+-[0-9]+ at [0-9]+:[0-9]+))");
-  std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator(); ++it) {
-    out.push_back((*it)[1]);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 bool lint_mode(const std::string& text) { return text.rfind("// mode: lint", 0) == 0; }
 
 std::vector<std::string> codes_of(const Parsed& p) {

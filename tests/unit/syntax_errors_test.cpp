@@ -13,16 +13,6 @@ using namespace ved::test;
 
 namespace {
 
-std::vector<std::string> expectations(const std::string& text) {
-  static const std::regex pattern(R"(// expect: (V-[A-Z]+-[0-9]+ at [0-9]+:[0-9]+))");
-  std::vector<std::string> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator(); ++it) {
-    out.push_back((*it)[1]);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("each malformed program gets exactly its expected diagnostics") {

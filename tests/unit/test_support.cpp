@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <unistd.h>
@@ -62,6 +63,16 @@ std::unique_ptr<Checked> check_text(const std::string& name, const std::string& 
   options.lint = lint;
   c->model = check_program(*c->prelude, *c->program, c->sink, options);
   return c;
+}
+
+std::vector<std::string> expectations(const std::string& text) {
+  static const std::regex pattern(R"(// expect: (V-[A-Z]+-[0-9]+ at [0-9]+:[0-9]+))");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), pattern); it != std::sregex_iterator(); ++it) {
+    out.push_back((*it)[1]);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::vector<std::string> diagnostic_positions(const Parsed& parsed) {

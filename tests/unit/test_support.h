@@ -37,6 +37,9 @@ struct Checked : Parsed {
 };
 std::unique_ptr<Checked> check_text(const std::string& name, const std::string& text, bool lint = false);
 
+// The `// expect: CODE at LINE:COL` lines of a golden test program, sorted.
+std::vector<std::string> expectations(const std::string& text);
+
 // "V-SYN-005 at 4:28" for each diagnostic, sorted.
 std::vector<std::string> diagnostic_positions(const Parsed& parsed);
 

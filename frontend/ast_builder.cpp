@@ -82,7 +82,9 @@ class AstBuilder {
   StmtPtr if_statement(P::IfStatementContext* ctx);
   StmtPtr send_statement(P::SendStatementContext* ctx);
   ExprPtr condition(P::ConditionContext* ctx);
-  ExprPtr expr(P::ExprContext* ctx);
+  // `on_left_spine`: ctx is the left operand of a postfix or binary expression whose
+  // chain length was already checked.
+  ExprPtr expr(P::ExprContext* ctx, bool on_left_spine = false);
   ExprPtr primary(P::PrimaryContext* ctx);
   std::vector<Argument> args(P::ArgListContext* ctx);
   void check_assign_target(const Expr& target);
@@ -991,18 +993,40 @@ std::vector<Argument> AstBuilder::args(P::ArgListContext* ctx) {
   return out;
 }
 
-ExprPtr AstBuilder::expr(P::ExprContext* ctx) {
+// The left operand of a left-recursive expression (`a.b`, `a[i]`, `a(x)`, `a + b`).
+P::ExprContext* left_operand(P::ExprContext* ctx) {
+  if (auto* m = dynamic_cast<P::MemberExprContext*>(ctx)) return m->expr();
+  if (auto* i = dynamic_cast<P::IndexExprContext*>(ctx)) return i->expr(0);
+  if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) return c->expr();
+  if (auto* b = dynamic_cast<P::BinaryExprContext*>(ctx)) return b->expr(0);
+  return nullptr;
+}
+
+ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
   if (!ctx) return std::make_unique<ErrorExpr>(Span{loc_.file(), 0, 0});
   Span s = span(ctx);
   if (auto* p = dynamic_cast<P::PrimaryExprContext*>(ctx)) return primary(p->primary());
+  // ANTLR parses `1 + 1 + ... + 1` iteratively, but the tree it builds is as deep as the
+  // chain is long, and everything after the parser recurses over it: bound it here, at
+  // the top of each chain, as NestingGuard bounds the parser's own recursion.
+  if (!on_left_spine) {
+    size_t length = 0;
+    for (P::ExprContext* c = ctx; c; c = left_operand(c)) ++length;
+    if (length > NestingGuard::kMaxRuleDepth) {
+      sink_.error("V-SYN-024", s, "nesting too deep")
+          .label("a chain of " + std::to_string(length) + " operators")
+          .help("split the expression: compute parts into locals");
+      return std::make_unique<ErrorExpr>(s);
+    }
+  }
   if (auto* m = dynamic_cast<P::MemberExprContext*>(ctx)) {
-    return std::make_unique<MemberExpr>(s, expr(m->expr()), ident(m->ident()));
+    return std::make_unique<MemberExpr>(s, expr(m->expr(), true), ident(m->ident()));
   }
   if (auto* i = dynamic_cast<P::IndexExprContext*>(ctx)) {
-    return std::make_unique<IndexExpr>(s, expr(i->expr(0)), expr(i->expr(1)));
+    return std::make_unique<IndexExpr>(s, expr(i->expr(0), true), expr(i->expr(1)));
   }
   if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) {
-    auto call = std::make_unique<CallExpr>(s, expr(c->expr()));
+    auto call = std::make_unique<CallExpr>(s, expr(c->expr(), true));
     call->args = args(c->argList());
     return call;
   }
@@ -1039,7 +1063,7 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx) {
       case VedLexer::OROR: case VedLexer::OR: op = BinaryOp::Or; break;
       default: break;
     }
-    auto lhs = expr(b->expr(0));
+    auto lhs = expr(b->expr(0), true);
     auto rhs = expr(b->expr(1));
     Span op_span = b->op ? span(b->op) : s;
     if (is_comparison(op)) {

@@ -111,6 +111,11 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "`on E.failed` where `E` is an effect name.",
      "transition Done() on Infra.Provision.okay { }    // error\n"
      "transition Done() on Infra.Provision.ok { }      // fixed\n"},
+    {"V-SYN-024", "nesting too deep",
+     "Constructs may nest a few hundred levels deep (about 250 parentheses or blocks inside "
+     "each other), and one expression may chain up to a thousand operators. The bound keeps "
+     "the compiler's recursion safe on any input; no readable program comes near it.",
+     "let x = ((((((((((...1...))))))))))     // 600 levels: error\n"},
     // ---- Types and names (V-TYP) ----------------------------------------------------
     {"V-TYP-001", "unknown name",
      "The name is not a local, a parameter, or a state field of this domain (or it names "

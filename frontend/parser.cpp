@@ -145,6 +145,7 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
   std::vector<DelimiterToken> delimiters;
   std::vector<LineStart> line_starts;
   uint32_t last_line = 0;
+  uint32_t line_indent = 0;
   for (const antlr4::Token* t : tokens) {
     if (t->getType() == antlr4::Token::EOF) break;
     Span s = locator.span_of(t);
@@ -159,12 +160,15 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
       default: break;
     }
     uint32_t line = static_cast<uint32_t>(t->getLine());
-    const bool new_line = line != last_line;
-    last_line = line;
-    if (!new_line && !ch) continue;  // only line starts and delimiters need indentation
-    auto [indent, first] = indentation_at(file.text(), s.begin);
-    if (new_line && first) line_starts.push_back(LineStart{s, line, indent, ch == '}' || ch == ')' || ch == ']'});
-    if (ch) delimiters.push_back(DelimiterToken{ch, s, line, indent});
+    // Indentation is measured once per line (from its first token), so a very long
+    // line costs linear time, not quadratic.
+    if (line != last_line) {
+      last_line = line;
+      auto [indent, first] = indentation_at(file.text(), s.begin);
+      line_indent = indent;
+      if (first) line_starts.push_back(LineStart{s, line, indent, ch == '}' || ch == ')' || ch == ']'});
+    }
+    if (ch) delimiters.push_back(DelimiterToken{ch, s, line, line_indent});
   }
   return check_delimiters(delimiters, line_starts, sink);
 }
@@ -210,6 +214,7 @@ void repair_top_level_keywords(const std::string& text, const std::vector<antlr4
     if (depth != 0 || type != VedLexer::IDENT) continue;
     size_t next = tokens[i + 1]->getType();
     if (next != VedLexer::IDENT && next != VedLexer::STRING && next != VedLexer::LBRACE) continue;
+    if (i > 0 && tokens[i - 1]->getLine() == t->getLine()) continue;  // not the first token of its line
     if (!indentation_at(text, locator.span_of(t).begin).second) continue;
     auto guess = nearest_word(t->getText(), kDeclarationWords);
     if (!guess) continue;
@@ -256,7 +261,15 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
 
   VedParser parser(&lexed.tokens);
   parser.removeErrorListeners();
+  NestingGuard guard;
+  parser.addParseListener(&guard);
   repair_top_level_keywords(file.text(), tokens, locator, parser.getVocabulary(), sink);
+  auto too_deep = [&](const NestingTooDeep& e) {
+    sink.error("V-SYN-024", locator.span_of(lexed.tokens.get(e.token_index)), "nesting too deep")
+        .label("more than " + std::to_string(NestingGuard::kMaxRuleDepth) + " levels of nested constructs here")
+        .help("split the expression or block: move parts into locals, functions or transitions");
+    return nullptr;
+  };
 
   // Stage 1: SLL, bail at the first error. Correct programs almost always finish here.
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
@@ -266,6 +279,8 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
     tree = parser.program();
   } catch (const antlr4::ParseCancellationException&) {
     tree = nullptr;
+  } catch (const NestingTooDeep& e) {
+    return too_deep(e);
   }
 
   // Stage 2: full LL with recovery, reporting every independent error. A misspelled
@@ -280,12 +295,16 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
       lexed.tokens.seek(0);
       parser.reset();
       listener.restart();
+      guard.reset();
       try {
         tree = parser.program();
       } catch (const KeywordRepair& repair) {
         if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
           token->setType(repair.new_type);
         }
+      } catch (const NestingTooDeep& e) {
+        listener.flush(sink);
+        return too_deep(e);
       }
     }
     listener.flush(sink);

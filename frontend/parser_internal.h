@@ -102,6 +102,35 @@ class DelimiterAwareErrorStrategy : public antlr4::DefaultErrorStrategy {
   std::vector<size_t> opener_of_;
 };
 
+// Thrown when the parser nests deeper than NestingGuard allows.
+struct NestingTooDeep {
+  size_t token_index;
+};
+
+// Bounds how deeply rules may nest while parsing. The parser, the AST builder, the
+// checker and the dumper all recurse over nesting, so without a bound a hostile file
+// (thousands of `(`, `-` or `{`, or a thousand-term sum) overflows the stack. Rule
+// depth grows by about two per parenthesis, three per nested block and one per prefix
+// or binary operator in a chain; the limit leaves every human-written program far
+// below it.
+class NestingGuard : public antlr4::tree::ParseTreeListener {
+ public:
+  static constexpr size_t kMaxRuleDepth = 1000;
+
+  void reset() { depth_ = 0; }
+  void enterEveryRule(antlr4::ParserRuleContext* ctx) override {
+    if (++depth_ > kMaxRuleDepth) throw NestingTooDeep{ctx->getStart()->getTokenIndex()};
+  }
+  void exitEveryRule(antlr4::ParserRuleContext*) override {
+    if (depth_ > 0) --depth_;
+  }
+  void visitTerminal(antlr4::tree::TerminalNode*) override {}
+  void visitErrorNode(antlr4::tree::ErrorNode*) override {}
+
+ private:
+  size_t depth_ = 0;
+};
+
 // The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.
 size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling);
 

@@ -88,15 +88,16 @@ std::optional<ScopeId> AuthorityTree::resolve(const ast::ScopeRef& ref, Diagnost
     return add(*level, std::nullopt, kRootScope, ref.span);
   }
   std::vector<ScopeId> matches;
-  std::string declared;
   for (size_t i = 1; i < nodes_.size(); ++i) {
-    if (nodes_[i].level != *level || !nodes_[i].name) continue;
-    declared += (declared.empty() ? "" : ", ") + describe(i);
-    if (*nodes_[i].name == *ref.name) matches.push_back(i);
+    if (nodes_[i].level == *level && nodes_[i].name == ref.name) matches.push_back(i);
   }
   if (matches.size() == 1) return matches[0];
   std::string wanted = ref.level.name + "(\"" + *ref.name + "\")";
   if (matches.empty()) {
+    std::string declared;  // for the help line only, so built only on this path
+    for (size_t i = 1; i < nodes_.size(); ++i) {
+      if (nodes_[i].level == *level && nodes_[i].name) declared += (declared.empty() ? "" : ", ") + describe(i);
+    }
     sink.error("V-ERR-006", ref.span, "scope `" + wanted + "` is not declared")
         .label("no such scope")
         .help(declared.empty() ? "declare it in an `authority { }` tree"

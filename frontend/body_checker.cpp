@@ -114,7 +114,7 @@ TypeRef BodyChecker::field_read(const DomainSym& d, const std::string& field, Sp
         .help(suggestion(field, names));
     return T_.error();
   }
-  s_.fields_read[d.name].insert(field);
+  if (s_.options.lint) s_.fields_read[d.name].insert(field);  // usage only feeds lints
   return f->type;
 }
 
@@ -806,7 +806,7 @@ void BodyChecker::send(const SendStmt& s) {
         .help(suggestion(s.message.name, names));
     for (const auto& a : s.args) expr(*a.value);
   } else {
-    s_.transitions_referenced[target->name].insert(t->name);
+    if (s_.options.lint) s_.transitions_referenced[target->name].insert(t->name);
     check_args(s.args, t->params, s.span, "message `" + target->name + "." + t->name + "`");
   }
   // Capabilities bound what the transition may send (spec §3).
@@ -1036,7 +1036,8 @@ void BodyChecker::statement(const Stmt& st) {
         for (const auto& a : s.args) expr(*a.value);
         return;
       }
-      for (const auto* d : owners) s_.transitions_referenced[d->name].insert(s.message.name);
+      if (s_.options.lint)
+        for (const auto* d : owners) s_.transitions_referenced[d->name].insert(s.message.name);
       if (owners.size() == 1) {
         check_args(s.args, owners[0]->transition(s.message.name)->params, s.span,
                    "message `" + owners[0]->name + "." + s.message.name + "`");
@@ -1080,7 +1081,7 @@ void BodyChecker::statement(const Stmt& st) {
         for (const auto& a : s.args) expr(*a.value);
         return;
       }
-      s_.transitions_referenced[domain_->name].insert(t->name);
+      if (s_.options.lint) s_.transitions_referenced[domain_->name].insert(t->name);
       check_args(s.args, t->params, s.span, "message `" + t->name + "`");
       return;
     }

@@ -14,7 +14,8 @@ struct CheckState {
   DiagnosticSink& sink;
   const CheckOptions& options;
   const ast::Program& program;
-  // Usage, for lints: fields read and transitions referenced, per domain.
+  // Usage, for lints (recorded only when linting): fields read and transitions
+  // referenced, per domain.
   std::map<std::string, std::set<std::string>> fields_read;
   std::map<std::string, std::set<std::string>> transitions_referenced;
 };

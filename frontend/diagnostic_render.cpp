@@ -27,6 +27,8 @@ struct Palette {
 };
 
 constexpr int kTabWidth = 4;
+constexpr size_t kMaxExcerpt = 200;  // bytes of a source line shown in an excerpt
+constexpr size_t kExcerptLead = 60;  // bytes shown before the label in a long line
 
 // Expands tabs so that caret columns line up with what a terminal shows.
 std::string expand_tabs(std::string_view line) {
@@ -116,21 +118,35 @@ std::string render_human(const Diagnostic& d, const SourceManager& sources, cons
     for (auto& [line, refs] : by_line) {
       if (previous_line != 0 && line > previous_line + 1) out += p.gutter("...") + "\n";
       previous_line = line;
-      std::string_view text = src.line_text(line);
-      std::string number = std::to_string(line);
-      out += p.gutter(std::string(pad.size() - number.size(), ' ') + number + " |") + " " + expand_tabs(text) + "\n";
+      std::string_view full = src.line_text(line);
       // Primary label first on its line, then secondaries left to right.
       std::stable_sort(refs.begin(), refs.end(), [](const LabelRef& a, const LabelRef& b) {
         if (a.primary != b.primary) return a.primary;
         return a.label->span.begin < b.label->span.begin;
       });
-      uint32_t line_start = static_cast<uint32_t>(text.data() - src.text().data());
+      const uint32_t full_start = static_cast<uint32_t>(full.data() - src.text().data());
+      // A long line is shown as a window around the first label, so that output (and
+      // time) per diagnostic stays bounded however long the line is.
+      size_t from = 0, to = full.size();
+      if (full.size() > kMaxExcerpt) {
+        size_t anchor = refs.front().label->span.begin - full_start;
+        from = anchor > kExcerptLead ? anchor - kExcerptLead : 0;
+        to = std::min(full.size(), from + kMaxExcerpt);
+        while (from > 0 && (static_cast<unsigned char>(full[from]) & 0xC0) == 0x80) --from;
+        while (to < full.size() && (static_cast<unsigned char>(full[to]) & 0xC0) == 0x80) ++to;
+      }
+      const std::string lead = from > 0 ? "..." : "";
+      std::string_view text = full.substr(from, to - from);
+      uint32_t line_start = full_start + static_cast<uint32_t>(from);
+      std::string number = std::to_string(line);
+      out += p.gutter(std::string(pad.size() - number.size(), ' ') + number + " |") + " " + lead + expand_tabs(text) +
+             (to < full.size() ? "..." : "") + "\n";
       for (const auto& ref : refs) {
         const Span& s = ref.label->span;
-        size_t begin_in_line = s.begin - line_start;
+        size_t begin_in_line = std::min<size_t>(s.begin > line_start ? s.begin - line_start : 0, text.size());
         size_t end_in_line = std::min<size_t>(s.end > line_start ? s.end - line_start : 0, text.size());
-        int c0 = display_column(text, begin_in_line);
-        int c1 = display_column(text, std::max(end_in_line, begin_in_line));
+        int c0 = display_column(text, begin_in_line) + static_cast<int>(lead.size());
+        int c1 = display_column(text, std::max(end_in_line, begin_in_line)) + static_cast<int>(lead.size());
         int width = std::max(1, c1 - c0);
         std::string marks(static_cast<size_t>(width), ref.primary ? '^' : '-');
         std::string mark_line = std::string(static_cast<size_t>(c0), ' ') + marks;

@@ -9,9 +9,25 @@ namespace ved {
 SourceFile::SourceFile(FileId id, std::string name, std::string text)
     : id_(id), name_(std::move(name)), text_(std::move(text)) {
   line_starts_.push_back(0);
+  bool ascii = true;
   for (uint32_t i = 0; i < text_.size(); ++i) {
     if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    if (static_cast<unsigned char>(text_[i]) >= 0x80) ascii = false;
   }
+  if (!ascii) {
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < text_.size(); ++i) {
+      if (i % kCheckpoint == 0) code_point_checkpoints_.push_back(count);
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++count;
+    }
+  }
+}
+
+uint32_t SourceFile::code_points_before(uint32_t offset) const {
+  if (code_point_checkpoints_.empty()) return offset;
+  uint32_t block = offset / kCheckpoint;
+  uint32_t base = block * kCheckpoint;
+  return code_point_checkpoints_[block] + count_code_points(std::string_view(text_.data() + base, offset - base));
 }
 
 LineColumn SourceFile::locate(uint32_t byte_offset) const {
@@ -19,8 +35,7 @@ LineColumn SourceFile::locate(uint32_t byte_offset) const {
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), byte_offset);
   uint32_t line_index = static_cast<uint32_t>(it - line_starts_.begin()) - 1;
   uint32_t start = line_starts_[line_index];
-  std::string_view prefix(text_.data() + start, byte_offset - start);
-  return LineColumn{line_index + 1, count_code_points(prefix) + 1};
+  return LineColumn{line_index + 1, code_points_before(byte_offset) - code_points_before(start) + 1};
 }
 
 std::string_view SourceFile::line_text(uint32_t line) const {

@@ -45,10 +45,18 @@ class SourceFile {
   std::string_view line_text(uint32_t line) const;
 
  private:
+  // Code points before byte offset `offset`, counted from the start of the file.
+  uint32_t code_points_before(uint32_t offset) const;
+
   FileId id_;
   std::string name_;
   std::string text_;
   std::vector<uint32_t> line_starts_;
+  // For non-ASCII files: code points before every kCheckpoint-th byte, so that a column
+  // costs O(kCheckpoint) however long the line (empty for ASCII files: columns are
+  // byte differences).
+  static constexpr uint32_t kCheckpoint = 256;
+  std::vector<uint32_t> code_point_checkpoints_;
 };
 
 class SourceManager {

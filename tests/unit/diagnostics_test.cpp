@@ -106,3 +106,20 @@ TEST_CASE("every code used in the front end is registered, once") {
   }
   CHECK(uses > 20);
 }
+
+TEST_CASE("a long line is shown as a window around the label") {
+  std::string src = "domain A { state { x: int } transition T() { x = " + std::string(3000, ' ') + "x + \"s\" } }\n";
+  auto parsed = check_text("long.ved", src);
+  REQUIRE(parsed->sink.diagnostics().size() == 1);
+  std::string text = render_human(parsed->sink.diagnostics()[0], parsed->sources, RenderOptions{});
+  CHECK(text.size() < 1000);  // not the 3 KB line
+  CHECK(text.find("...") != std::string::npos);
+  // The caret still sits under the operator it names.
+  size_t excerpt = text.find("x + \"s\"");
+  size_t caret = text.find('^');
+  REQUIRE(excerpt != std::string::npos);
+  REQUIRE(caret != std::string::npos);
+  size_t excerpt_col = excerpt - text.rfind('\n', excerpt) - 1;
+  size_t caret_col = caret - text.rfind('\n', caret) - 1;
+  CHECK(caret_col == excerpt_col + 2);
+}

@@ -112,9 +112,10 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "transition Done() on Infra.Provision.okay { }    // error\n"
      "transition Done() on Infra.Provision.ok { }      // fixed\n"},
     {"V-SYN-024", "nesting too deep",
-     "Constructs may nest a few hundred levels deep (about 250 parentheses or blocks inside "
-     "each other), and one expression may chain up to a thousand operators. The bound keeps "
-     "the compiler's recursion safe on any input; no readable program comes near it.",
+     "Delimiters (`(`, `[`, `{`) may nest at most 256 deep, at most 256 prefix operators may "
+     "follow each other, constructs may nest about 250 levels, and one expression may chain "
+     "up to a thousand operators. The bounds keep the compiler's time and recursion safe on "
+     "any input; no readable program comes near them.",
      "let x = ((((((((((...1...))))))))))     // 600 levels: error\n"},
     // ---- Types and names (V-TYP) ----------------------------------------------------
     {"V-TYP-001", "unknown name",

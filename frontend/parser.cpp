@@ -173,6 +173,39 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
   return check_delimiters(delimiters, line_starts, sink);
 }
 
+// Cheap bounds on the token stream, checked before parsing: nesting of delimiters and
+// runs of prefix operators. ANTLR's prediction on such input is quadratic (a 3,000-deep
+// `((((` with a syntax error inside took seconds), and NestingGuard alone only stops a
+// parse that has already paid for its lookahead. No written program comes near them.
+constexpr size_t kMaxDelimiterDepth = 256;
+constexpr size_t kMaxPrefixRun = 256;
+
+bool check_nesting_bounds(const std::vector<antlr4::Token*>& tokens, const TokenLocator& locator,
+                          DiagnosticSink& sink) {
+  size_t depth = 0, run = 0;
+  for (const antlr4::Token* t : tokens) {
+    size_t type = t->getType();
+    if (type == VedLexer::LBRACE || type == VedLexer::LPAREN || type == VedLexer::LBRACK) {
+      if (++depth > kMaxDelimiterDepth) {
+        sink.error("V-SYN-024", locator.span_of(t), "nesting too deep")
+            .label("more than " + std::to_string(kMaxDelimiterDepth) + " delimiters open here")
+            .help("split the expression or block: move parts into locals, functions or transitions");
+        return false;
+      }
+    } else if (type == VedLexer::RBRACE || type == VedLexer::RPAREN || type == VedLexer::RBRACK) {
+      if (depth > 0) --depth;
+    }
+    run = (type == VedLexer::MINUS || type == VedLexer::BANG || type == VedLexer::NOT) ? run + 1 : 0;
+    if (run > kMaxPrefixRun) {
+      sink.error("V-SYN-024", locator.span_of(t), "nesting too deep")
+          .label("more than " + std::to_string(kMaxPrefixRun) + " operators in a row")
+          .help("simplify the expression");
+      return false;
+    }
+  }
+  return true;
+}
+
 // For each closing delimiter, the token index of the opening one it matches. Only
 // called once the delimiter check has proved that they all match.
 std::vector<size_t> match_delimiters(const std::vector<antlr4::Token*>& tokens) {
@@ -258,6 +291,7 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   size_t errors_before = sink.error_count();
   if (report_lexical_errors(tokens, locator, sink)) return nullptr;
   if (!check_token_delimiters(file, tokens, locator, sink)) return nullptr;
+  if (!check_nesting_bounds(tokens, locator, sink)) return nullptr;
 
   VedParser parser(&lexed.tokens);
   parser.removeErrorListeners();

@@ -1,7 +1,8 @@
 // libFuzzer target for the Ved front end: arbitrary bytes are one source file.
 //
 // Each input is tokenized and parsed; every diagnostic is rendered in both human and
-// JSON form and, when the parse succeeds, the AST is dumped as text and JSON. Besides
+// JSON form and, when the parse succeeds, the AST is dumped as text and JSON and the
+// program is checked (with lints on for every other input, so both paths run). Besides
 // the sanitizers (ASan, UBSan, LSan), a few cheap invariants are checked; a violation
 // prints what failed and calls __builtin_trap(), which libFuzzer reports as a crash:
 //   * every diagnostic's spans (primary and secondary) lie within the file:
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frontend/ast_dump.h"
+#include "frontend/checker.h"
 #include "frontend/diagnostic.h"
 #include "frontend/diagnostic_codes.h"
 #include "frontend/diagnostic_render.h"
@@ -54,16 +56,25 @@ void check_span(const ved::Span& s, ved::FileId file, size_t size, const std::st
   FUZZ_CHECK(s.end <= size, detail);
 }
 
+// Checker diagnostics may also point into the prelude (e.g. where an effect is declared).
+void check_span_in_any_file(const ved::Span& s, const ved::SourceManager& sources, const std::string& context) {
+  FUZZ_CHECK(s.file < sources.size(), context + ": span names an unknown file");
+  check_span(s, s.file, sources.file(s.file).text().size(), context);
+}
+
 // Checks and renders every diagnostic in `sink`.
 void check_and_render(const ved::DiagnosticSink& sink, const ved::SourceManager& sources, ved::FileId file,
-                      size_t size) {
+                      size_t size, bool any_file = false) {
   size_t errors = 0;
   for (const ved::Diagnostic& d : sink.diagnostics()) {
     const std::string what = describe(d);
     FUZZ_CHECK(d.code.rfind("V-", 0) == 0, what);
     FUZZ_CHECK(ved::find_diagnostic_code(d.code) != nullptr, what);
     check_span(d.primary.span, file, size, "primary label of " + what);
-    for (const ved::Label& l : d.secondary) check_span(l.span, file, size, "secondary label of " + what);
+    for (const ved::Label& l : d.secondary) {
+      if (any_file) check_span_in_any_file(l.span, sources, "secondary label of " + what);
+      else check_span(l.span, file, size, "secondary label of " + what);
+    }
     if (d.severity == ved::Severity::Error) ++errors;
 
     std::string human = ved::render_human(d, sources, ved::RenderOptions{false});
@@ -105,6 +116,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string json = ved::render_dump_json(root);
     FUZZ_CHECK(!text.empty(), "empty AST text dump");
     FUZZ_CHECK(nlohmann::json::accept(json), "render_dump_json wrote invalid JSON");
+
+    // The checker, as `vedc --check` / `--lint` run it.
+    ved::DiagnosticSink prelude_sink;
+    std::unique_ptr<ved::ast::Program> prelude = ved::parse_prelude(sources, prelude_sink);
+    FUZZ_CHECK(prelude && !prelude_sink.has_errors(), "the prelude does not parse");
+    ved::DiagnosticSink check_sink;
+    ved::CheckOptions options;
+    options.lint = size % 2 == 1;
+    std::unique_ptr<ved::ProgramModel> model = ved::check_program(*prelude, *program, check_sink, options);
+    FUZZ_CHECK(model != nullptr, "check_program returned no model");
+    check_and_render(check_sink, sources, file, size, /*any_file=*/true);
   } else {
     FUZZ_CHECK(sink.has_errors(), "parse() returned nullptr without reporting an error");
   }

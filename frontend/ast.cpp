@@ -2,6 +2,15 @@
 
 namespace ved::ast {
 
+std::string dotted_name(const std::vector<Identifier>& path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (i) out += ".";
+    out += path[i].name;
+  }
+  return out;
+}
+
 const char* unary_op_spelling(UnaryOp op) {
   switch (op) {
     case UnaryOp::Neg: return "-";

@@ -25,6 +25,9 @@ struct Identifier {
   Span span;
 };
 
+// `Infra.Provision` from its parts.
+std::string dotted_name(const std::vector<Identifier>& path);
+
 // ---------------------------------------------------------------------------------
 // Types as written
 

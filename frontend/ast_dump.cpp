@@ -32,15 +32,6 @@ std::string quote(const std::string& s) {
   return out + "\"";
 }
 
-std::string join_path(const std::vector<Identifier>& path) {
-  std::string out;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (i) out += ".";
-    out += path[i].name;
-  }
-  return out;
-}
-
 class Dumper {
  public:
   explicit Dumper(const SourceManager& sources) : sources_(sources) {}
@@ -179,7 +170,7 @@ class Dumper {
     if (t.on) {
       n.attrs.push_back({"on", t.on->kind == OnClause::Kind::Start
                                    ? "start"
-                                   : join_path(t.on->effect) + (t.on->ok ? ".ok" : ".failed")});
+                                   : ast::dotted_name(t.on->effect) + (t.on->ok ? ".ok" : ".failed")});
     }
     if (t.budget) n.attrs.push_back({"budget", std::to_string(*t.budget)});
     for (const auto& a : t.annotations) n.children.push_back(annotation(a));
@@ -212,7 +203,7 @@ class Dumper {
 
   DumpNode effect(const EffectDecl& e) {
     DumpNode n = node("Effect", e.span);
-    n.attrs.push_back({"name", join_path(e.name)});
+    n.attrs.push_back({"name", ast::dotted_name(e.name)});
     if (e.result) n.attrs.push_back({"result", e.result->to_string()});
     if (e.privilege) n.attrs.push_back({"privilege", e.privilege->name});
     for (const auto& p : e.params) n.children.push_back(param(p));
@@ -221,7 +212,7 @@ class Dumper {
 
   DumpNode observe(const ObserveDecl& o) {
     DumpNode n = node("Observe", o.span);
-    n.attrs.push_back({"name", join_path(o.name)});
+    n.attrs.push_back({"name", ast::dotted_name(o.name)});
     if (o.result) n.attrs.push_back({"result", o.result->to_string()});
     for (const auto& p : o.params) n.children.push_back(param(p));
     return n;
@@ -306,7 +297,7 @@ class Dumper {
     for (const auto& s : t.simulate) {
       if (s.stub) {
         DumpNode i = node("EffectStub", s.stub->span);
-        i.attrs.push_back({"effect", join_path(s.stub->effect)});
+        i.attrs.push_back({"effect", ast::dotted_name(s.stub->effect)});
         i.attrs.push_back({"outcome", s.stub->fails ? "fail" : "return"});
         if (s.stub->value) i.children.push_back(expr(*s.stub->value, "value"));
         n.children.push_back(std::move(i));
@@ -327,7 +318,7 @@ class Dumper {
 
   DumpNode import(const ImportDecl& i) {
     DumpNode n = node("Import", i.span);
-    n.attrs.push_back({"target", i.path ? quote(*i.path) : join_path(i.module)});
+    n.attrs.push_back({"target", i.path ? quote(*i.path) : ast::dotted_name(i.module)});
     return n;
   }
 

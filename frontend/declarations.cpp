@@ -12,12 +12,6 @@ namespace ved::check_detail {
 
 namespace {
 
-std::string join(const std::vector<ast::Identifier>& path) {
-  std::string out;
-  for (size_t i = 0; i < path.size(); ++i) out += (i ? "." : "") + path[i].name;
-  return out;
-}
-
 void duplicate(CheckState& s, const std::string& what, const std::string& name, Span again, Span first) {
   s.sink.error("V-TYP-010", again, what + " `" + name + "` is declared twice")
       .label("second declaration")
@@ -102,7 +96,7 @@ void resolve_record_fields(const ast::Program& p, CheckState& s) {
 
 void collect_effects(const ast::Program& p, bool builtin, CheckState& s) {
   for (const auto& e : p.effects) {
-    std::string name = join(e.name);
+    std::string name = ast::dotted_name(e.name);
     auto it = s.model.effects.find(name);
     if (it != s.model.effects.end()) {
       duplicate(s, "effect", name, e.span, it->second.span);
@@ -126,7 +120,7 @@ void collect_effects(const ast::Program& p, bool builtin, CheckState& s) {
     s.model.effects.emplace(name, std::move(sym));
   }
   for (const auto& o : p.observations) {
-    std::string name = join(o.name);
+    std::string name = ast::dotted_name(o.name);
     auto it = s.model.observations.find(name);
     if (it != s.model.observations.end()) {
       duplicate(s, "observation", name, o.span, it->second.span);

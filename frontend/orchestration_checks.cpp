@@ -11,12 +11,6 @@ namespace {
 
 using namespace ved::ast;
 
-std::string join(const std::vector<Identifier>& path) {
-  std::string out;
-  for (size_t i = 0; i < path.size(); ++i) out += (i ? "." : "") + path[i].name;
-  return out;
-}
-
 void check_inits(const DomainSym& d, const std::vector<FieldInit>& inits, BodyChecker& b, CheckState& s) {
   std::set<std::string> seen;
   for (const auto& i : inits) {
@@ -45,7 +39,7 @@ void check_handlers(CheckState& s) {
     for (const auto& t : d.transitions) {
       if (!t.is_handler) continue;
       const OnClause& on = *t.decl->on;
-      std::string name = join(on.effect);
+      std::string name = ast::dotted_name(on.effect);
       auto it = s.model.effects.find(name);
       if (it == s.model.effects.end()) {
         s.sink.warning("V-WRN-004", on.span, "effect `" + name + "` is not declared")
@@ -242,7 +236,7 @@ void check_tests(CheckState& s) {
     }
     for (const auto& item : t.simulate) {
       if (item.stub) {
-        std::string name = join(item.stub->effect);
+        std::string name = ast::dotted_name(item.stub->effect);
         auto it = s.model.effects.find(name);
         if (it == s.model.effects.end()) {
           s.sink.warning("V-WRN-004", item.stub->span, "effect `" + name + "` is not declared")

@@ -434,7 +434,7 @@ IDENT : [a-zA-Z_] [a-zA-Z_0-9]* ;
 
 LINE_COMMENT  : '//' ~[\r\n]* -> skip ;
 BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
-WS            : [ \t\r\n\f]+ -> skip ;
+WS            : [ \t\r\n\f\uFEFF]+ -> skip ;   // U+FEFF: a byte-order mark some editors write
 
 // Error tokens: the parser rejects them with a message that names the problem.
 UNTERMINATED_STRING  : '"' (ESCAPE | ~["\\\r\n])* ;

@@ -90,3 +90,9 @@ TEST_CASE("parsing is deterministic: the same text gives the same dump") {
           render_dump_json(ast_to_dump(*second->program, second->sources)));
   }
 }
+
+TEST_CASE("a byte-order mark and CRLF line endings are accepted, and positions stay right") {
+  auto checked = check_text("bom.ved",
+                            "\xEF\xBB\xBF" "domain A {\r\n  state { x: int }\r\n  transition T() { x = \"s\" }\r\n}\r\n");
+  CHECK(diagnostic_positions(*checked) == std::vector<std::string>{"V-TYP-002 at 3:23"});
+}

@@ -94,6 +94,7 @@ class AstBuilder {
     return it != parse_errors_.end() && *it <= s.end;
   }
 
+  Span script_state_span_{};  // the first top-level `state` block of a script-mode file
   const TokenLocator& loc_;
   const std::vector<uint32_t>& parse_errors_;  // byte offsets of reported parse errors, sorted
   DiagnosticSink& sink_;
@@ -161,8 +162,8 @@ std::unique_ptr<Program> AstBuilder::build(P::ProgramContext* tree) {
     recovering = broken;
   }
 
-  // Script-mode members were collected into an implicit `Main`, which is the last
-  // domain added only if the file had any (see top_item). Mixing is V-SYN-003.
+  // Script-mode members were collected into an implicit `Main`, created where the
+  // first of them appeared (see top_item). Mixing is V-SYN-003.
   bool has_explicit = std::any_of(program->domains.begin(), program->domains.end(),
                                   [](const DomainDecl& d) { return !d.implicit; });
   auto main = std::find_if(program->domains.begin(), program->domains.end(),
@@ -223,6 +224,14 @@ void AstBuilder::top_item(P::TopItemContext* ctx, Program& program) {
   if (auto* s = decl->stateBlock()) {
     reject_annotations(annots, "a state block");
     DomainDecl& m = main();
+    if (m.has_state_block) {
+      sink_.error("V-SYN-022", span(s), "second top-level `state` block")
+          .label("another state block")
+          .secondary(script_state_span_, "the first one is here")
+          .help("declare all fields in one `state { ... }` block");
+    } else {
+      script_state_span_ = span(s);
+    }
     state_block(s, m);
     return;
   }
@@ -1014,7 +1023,7 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
     for (P::ExprContext* c = ctx; c; c = left_operand(c)) ++length;
     if (length > NestingGuard::kMaxRuleDepth) {
       sink_.error("V-SYN-024", s, "nesting too deep")
-          .label("a chain of " + std::to_string(length) + " operators")
+          .label("a chain of " + std::to_string(length - 1) + " operators")
           .help("split the expression: compute parts into locals");
       return std::make_unique<ErrorExpr>(s);
     }

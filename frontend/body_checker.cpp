@@ -24,7 +24,13 @@ const char* kind_noun(BodyKind k) {
   return "this context";
 }
 
-// Whether every path through `list` ends in `return` or `fail`.
+bool is_pure_kind(BodyKind k) {
+  return k == BodyKind::Goal || k == BodyKind::Invariant || k == BodyKind::Fn || k == BodyKind::FieldDefault ||
+         k == BodyKind::Migration;
+}
+
+}  // namespace
+
 bool always_returns(const std::vector<StmtPtr>& list) {
   for (const auto& s : list) {
     if (s->kind == StmtKind::Return || s->kind == StmtKind::Fail) return true;
@@ -35,13 +41,6 @@ bool always_returns(const std::vector<StmtPtr>& list) {
   }
   return false;
 }
-
-bool is_pure_kind(BodyKind k) {
-  return k == BodyKind::Goal || k == BodyKind::Invariant || k == BodyKind::Fn || k == BodyKind::FieldDefault ||
-         k == BodyKind::Migration;
-}
-
-}  // namespace
 
 std::optional<std::string> dotted_path(const Expr& e) {
   if (auto* n = e.as<NameExpr>()) return n->name;
@@ -1130,9 +1129,11 @@ void BodyChecker::statement(const Stmt& st) {
       auto& s = static_cast<const ExprStmt&>(st);
       TypeRef t = expr(*s.expr);
       if (t->kind == TypeKind::Intent) {
-        s_.sink.error("V-TYP-017", s.span, "an effect call on its own does nothing")
+        auto* call = s.expr->as<CallExpr>();
+        std::string what = call ? "emit " + dotted_path(*call->callee).value_or("Effect") + "(...)" : "emit <intent>";
+        s_.sink.error("V-TYP-017", s.span, "an effect intent on its own does nothing")
             .label("the intent is dropped")
-            .help("write `emit " + dotted_path(*s.expr->as<CallExpr>()->callee).value_or("Effect") + "(...)`");
+            .help("write `" + what + "`");
       } else if (!s.expr->as<CallExpr>() && !t->is_error()) {
         s_.sink.warning("V-WRN-020", s.span, "expression statement has no effect")
             .label("value computed and dropped")

@@ -90,6 +90,9 @@ class BodyChecker {
   std::vector<std::pair<std::string, Span>> implicit_locals;
 };
 
+// Whether every path through `list` ends in `return` or `fail`.
+bool always_returns(const std::vector<ast::StmtPtr>& list);
+
 // A dotted name (`a`, `a.b.c`) if `e` is one.
 std::optional<std::string> dotted_path(const ast::Expr& e);
 

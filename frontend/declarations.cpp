@@ -3,6 +3,7 @@
 // privilege, capabilities and version. Bodies are checked later (body_checker.cpp),
 // when every name is known.
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "frontend/checker_internal.h"
@@ -27,13 +28,7 @@ std::optional<CapabilitySet> capability_set(const std::optional<ast::CapabilityB
     if (item.name.name == "messaging" && !item.value) {
       set.messaging = true;
     } else if (item.name.name == "send_to" && item.value) {
-      if (!s.model.domain(item.value->name)) {
-        std::vector<std::string> names;
-        for (const auto& d : s.model.domains) names.push_back(d.name);
-        s.sink.error("V-TYP-006", item.value->span, "`send_to` names unknown domain `" + item.value->name + "`")
-            .label("no such domain")
-            .help(suggestion(item.value->name, names));
-      }
+      require_domain(*item.value, s);
       set.send_to.push_back(item.value->name);
     } else {
       s.sink.error("V-ERR-009", item.span, "unknown capability `" + item.name.name + "`")
@@ -44,7 +39,7 @@ std::optional<CapabilitySet> capability_set(const std::optional<ast::CapabilityB
   return set;
 }
 
-std::vector<ParamSym> params_of(const std::vector<ast::Param>& params, CheckState& s, const std::string& owner) {
+std::vector<ParamSym> params_of(const std::vector<ast::Param>& params, CheckState& s) {
   std::vector<ParamSym> out;
   for (const auto& p : params) {
     for (const auto& prev : out) {
@@ -82,7 +77,7 @@ void collect_records(const ast::Program& p, bool builtin, CheckState& s) {
 void resolve_record_fields(const ast::Program& p, CheckState& s) {
   for (const auto& t : p.types) {
     RecordSym& r = s.model.records.at(t.name.name);
-    if (!r.fields.empty()) continue;  // a duplicate declaration; the first one wins
+    if (!(r.span == t.name.span)) continue;  // a duplicate declaration: the first one wins
     for (const auto& f : t.fields) {
       if (r.field_index.count(f.name.name)) {
         duplicate(s, "field", f.name.name, f.name.span, r.fields[r.field_index[f.name.name]].span);
@@ -106,7 +101,7 @@ void collect_effects(const ast::Program& p, bool builtin, CheckState& s) {
     sym.name = name;
     sym.span = e.span;
     sym.builtin = builtin;
-    sym.params = params_of(e.params, s, name);
+    sym.params = params_of(e.params, s);
     sym.result = e.result ? resolve_type(*e.result, s) : s.model.types.unit();
     if (e.privilege) {
       if (auto level = parse_privilege(e.privilege->name)) {
@@ -130,7 +125,7 @@ void collect_effects(const ast::Program& p, bool builtin, CheckState& s) {
     sym.name = name;
     sym.span = o.span;
     sym.builtin = builtin;
-    sym.params = params_of(o.params, s, name);
+    sym.params = params_of(o.params, s);
     sym.result = o.result ? resolve_type(*o.result, s) : s.model.types.unit();
     s.model.observations.emplace(name, std::move(sym));
   }
@@ -214,7 +209,7 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
     dom.fields.push_back(FieldSym{f.name.name, resolve_type(f.type, s), f.name.span, &f});
   }
 
-  const TransitionSym* start = nullptr;
+  std::optional<size_t> start;  // index: `dom.transitions` grows while this loop runs
   for (const auto& t : d.transitions) {
     if (dom.transition_index.count(t.name.name)) {
       duplicate(s, "transition", t.name.name, t.name.span, dom.transitions[dom.transition_index[t.name.name]].decl->name.span);
@@ -223,19 +218,25 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
     TransitionSym sym;
     sym.name = t.name.name;
     sym.decl = &t;
-    sym.params = params_of(t.params, s, t.name.name);
+    sym.params = params_of(t.params, s);
     sym.scope = dom.scope;
     sym.scope_unresolved = dom.scope_unresolved;
     sym.is_start = (t.on && t.on->kind == ast::OnClause::Kind::Start) ||
                    (!t.on && t.name.name == "Boot" && t.params.empty());
     sym.is_handler = t.on && t.on->kind == ast::OnClause::Kind::Outcome;
     sym.capability = capability_set(t.capability, s);
+    bool narrowed_once = false;
     for (const auto& a : t.annotations) {
       if (a.name.name == "scope" && (!a.scope || !a.args.empty())) {
         s.sink.error("V-ERR-016", a.span, "`@scope` needs a scope").label("no scope given")
             .help("narrow the transition with `@scope Target(\"name\")` or a bare level such as `@scope Namespace`");
         sym.scope_unresolved = true;
+      } else if (a.name.name == "scope" && narrowed_once) {
+        s.sink.error("V-SYN-022", a.span, "second `@scope` on transition `" + t.name.name + "`")
+            .label("another scope")
+            .help("a transition narrows its domain's scope once");
       } else if (a.name.name == "scope") {
+        narrowed_once = true;
         auto narrowed = tree.resolve(*a.scope, s.sink);
         if (!narrowed) sym.scope_unresolved = true;
         if (narrowed && !dom.scope_unresolved) {
@@ -286,7 +287,7 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
       if (start) {
         s.sink.error("V-ERR-017", t.name.span, "domain `" + d.name.name + "` has two start transitions")
             .label("second start transition")
-            .secondary(start->decl->name.span, "first start transition")
+            .secondary(dom.transitions[*start].decl->name.span, "first start transition")
             .help("keep one: `on start`, or a parameterless transition named `Boot`");
       } else if (!sym.params.empty()) {
         s.sink.error("V-TYP-016", t.name.span, "start transition `" + t.name.name + "` cannot take parameters")
@@ -296,7 +297,7 @@ void collect_domain(const ast::DomainDecl& d, CheckState& s) {
     }
     dom.transition_index[sym.name] = dom.transitions.size();
     dom.transitions.push_back(std::move(sym));
-    if (dom.transitions.back().is_start && !start) start = &dom.transitions.back();
+    if (dom.transitions.back().is_start && !start) start = dom.transitions.size() - 1;
   }
 }
 
@@ -375,7 +376,7 @@ void collect_declarations(const ast::Program& prelude, const ast::Program& progr
     sym.name = f.name.name;
     sym.decl = &f;
     sym.owner = owner;
-    sym.params = params_of(f.params, s, f.name.name);
+    sym.params = params_of(f.params, s);
     sym.result = f.result ? resolve_type(*f.result, s) : s.model.types.unit();
     s.model.fns.emplace(sym.name, std::move(sym));
   };

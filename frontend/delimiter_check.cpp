@@ -69,6 +69,10 @@ bool check_delimiters(const std::vector<DelimiterToken>& delimiters, const std::
       continue;
     }
     if (closer_for(stack.back().ch) == t.ch) {
+      // A block closed at (or deeper than) its own indentation was closed where it was
+      // meant to be: its dedented line was just unusual formatting, not a lost `}`.
+      auto& suspect = history[stack.back().id];
+      if (suspect && t.indent >= stack.back().indent) suspect.reset();
       stack.pop_back();
       continue;
     }

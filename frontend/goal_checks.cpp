@@ -21,17 +21,23 @@ struct Constraint {
 };
 using Constraints = std::map<std::string, Constraint>;
 
+// A field whose values are integers (int or bool), the only ones for which the interval
+// arithmetic below (x > 3 means x >= 4) is exact.
 std::optional<std::string> field_name(const Expr& e, const DomainSym& d) {
+  std::string name;
   if (auto* n = e.as<NameExpr>()) {
-    if (d.field(n->name)) return n->name;
-  }
-  if (auto* m = e.as<MemberExpr>()) {
+    name = n->name;
+  } else if (auto* m = e.as<MemberExpr>()) {
     auto* base = m->base->as<NameExpr>();
-    if (base && (base->name == "state" || base->name == "self" || base->name == "internal_state") &&
-        d.field(m->member.name))
-      return m->member.name;
+    if (!base || (base->name != "state" && base->name != "self" && base->name != "internal_state")) return std::nullopt;
+    name = m->member.name;
+  } else {
+    return std::nullopt;
   }
-  return std::nullopt;
+  const FieldSym* f = d.field(name);
+  if (!f || (f->type->kind != TypeKind::Int && f->type->kind != TypeKind::Bool && f->type->kind != TypeKind::String))
+    return std::nullopt;
+  return name;
 }
 
 std::optional<int64_t> int_constant(const Expr& e) {
@@ -209,14 +215,15 @@ void check_goals(const DomainSym& domain, CheckState& s) {
           continue;
         }
         sym.strategy.push_back(name.name);
-        s.transitions_referenced[domain.name].insert(name.name);
+        if (s.options.lint) s.transitions_referenced[domain.name].insert(name.name);
       }
     } else {
       sym.inferred_strategy = true;
       for (const auto& t : domain.transitions) {
         if (t.params.empty() && !t.decl->on && !t.is_start) sym.strategy.push_back(t.name);
       }
-      for (const auto& n : sym.strategy) s.transitions_referenced[domain.name].insert(n);
+      if (s.options.lint)
+        for (const auto& n : sym.strategy) s.transitions_referenced[domain.name].insert(n);
       if (sym.strategy.empty()) {
         s.sink.warning("V-WRN-012", g.name.span, "goal `" + g.name.name + "` can never act")
             .label("no strategy, and no transition to infer one from")

@@ -192,8 +192,7 @@ void check_migrations(CheckState& s) {
     // Without a resolved target there is nothing to compare the returned value with.
     b.set_return_type(to ? T.record(to->domain->name + ".State@" + std::to_string(to->version)) : T.error());
     b.statements(m.body);
-    bool returns = !m.body.empty() && m.body.back()->kind == StmtKind::Return;
-    if (!returns) {
+    if (!always_returns(m.body)) {
       s.sink.error("V-ERR-003", m.name.span, "migration `" + m.name.name + "` does not return the new state")
           .label("no final `return`")
           .help("end it with `return Domain.State@N(field = from.field, ...)`");

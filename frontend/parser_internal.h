@@ -109,10 +109,10 @@ struct NestingTooDeep {
 
 // Bounds how deeply rules may nest while parsing. The parser, the AST builder, the
 // checker and the dumper all recurse over nesting, so without a bound a hostile file
-// (thousands of `(`, `-` or `{`, or a thousand-term sum) overflows the stack. Rule
-// depth grows by about two per parenthesis, three per nested block and one per prefix
-// or binary operator in a chain; the limit leaves every human-written program far
-// below it.
+// (thousands of `(`, `-` or `{`) overflows the stack. Rule depth grows by about two per
+// parenthesis, three per nested block and one per prefix operator; the limit leaves
+// every human-written program far below it. (Binary and postfix chains do not deepen
+// the parser's recursion; ast_builder.cpp bounds their length.)
 class NestingGuard : public antlr4::tree::ParseTreeListener {
  public:
   static constexpr size_t kMaxRuleDepth = 1000;

@@ -1,8 +1,9 @@
 // Ved's static types (language.md §9).
 //
 // Types are interned in a TypeTable: two equal types are the same pointer, so equality
-// is pointer comparison. Interning uses ordered maps keyed by structure, never by
-// pointer value, so type identities (and anything printed from them) are deterministic.
+// is pointer comparison. The interning map is keyed by (kind, interned children, name);
+// it is only ever looked up, never iterated, so nothing observable depends on pointer
+// values.
 #pragma once
 
 #include <map>

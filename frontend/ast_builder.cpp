@@ -858,9 +858,14 @@ StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
     st->value = expr(let->expr());
     return st;
   }
-  if (auto* as = dynamic_cast<P::AssignStmtContext*>(ctx)) {
-    auto st = std::make_unique<AssignStmt>(s);
+  if (auto* as = dynamic_cast<P::ExprOrAssignStmtContext*>(ctx)) {
     auto exprs = as->expr();
+    if (!as->assignOp()) {
+      auto st = std::make_unique<ExprStmt>(s);
+      st->expr = expr(exprs.empty() ? nullptr : exprs[0]);
+      return st;
+    }
+    auto st = std::make_unique<AssignStmt>(s);
     st->target = expr(exprs.size() > 0 ? exprs[0] : nullptr);
     st->value = expr(exprs.size() > 1 ? exprs[1] : nullptr);
     if (auto* op = as->assignOp()) {
@@ -937,11 +942,6 @@ StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
   if (auto* r = dynamic_cast<P::ReturnStmtContext*>(ctx)) {
     auto st = std::make_unique<ReturnStmt>(s);
     if (r->expr()) st->value = expr(r->expr());
-    return st;
-  }
-  if (auto* e = dynamic_cast<P::ExprStmtContext*>(ctx)) {
-    auto st = std::make_unique<ExprStmt>(s);
-    st->expr = expr(e->expr());
     return st;
   }
   return nullptr;  // `;`

@@ -195,7 +195,10 @@ bool check_nesting_bounds(const std::vector<antlr4::Token*>& tokens, const Token
     } else if (type == VedLexer::RBRACE || type == VedLexer::RPAREN || type == VedLexer::RBRACK) {
       if (depth > 0) --depth;
     }
-    run = (type == VedLexer::MINUS || type == VedLexer::BANG || type == VedLexer::NOT) ? run + 1 : 0;
+    // Prefix operators count until an operand appears; an opening bracket between them
+    // (`- (- (- ...`) does not end the run.
+    if (type == VedLexer::MINUS || type == VedLexer::BANG || type == VedLexer::NOT) ++run;
+    else if (type != VedLexer::LPAREN && type != VedLexer::LBRACK) run = 0;
     if (run > kMaxPrefixRun) {
       sink.error("V-SYN-024", locator.span_of(t), "nesting too deep")
           .label("more than " + std::to_string(kMaxPrefixRun) + " operators in a row")

@@ -111,9 +111,10 @@ goalItem
 invariantDecl : INVARIANT ident LBRACE condition RBRACE ;
 
 // A boolean condition. `a = b` is accepted here only to say "did you mean `==`".
+// Written with the optional tail (not as two alternatives `expr | expr = expr`) so that
+// choosing needs no lookahead over the whole expression.
 condition
-    : expr
-    | expr ASSIGN expr
+    : expr (ASSIGN expr)?
     ;
 
 // ---------------------------------------------------------------------------------
@@ -147,7 +148,6 @@ block : LBRACE statement* RBRACE ;
 
 statement
     : LET ident (COLON type)? ASSIGN expr                                   # letStmt
-    | expr assignOp expr                                                    # assignStmt
     | ifStatement                                                           # ifStmt
     | WHILE condition block                                                 # whileStmt
     | FOR ident (COMMA ident)? IN expr (RANGE expr)? block                  # forStmt
@@ -160,7 +160,10 @@ statement
     | FAIL expr?                                                            # failStmt
     | ASSERT condition (COMMA expr)?                                        # assertStmt
     | RETURN expr?                                                          # returnStmt
-    | expr                                                                  # exprStmt
+    // Assignment and expression statement are one alternative, so that choosing needs no
+    // lookahead over the whole expression; it comes last so that `send_high(...)` (whose
+    // keyword is also a name) is a send, not a call.
+    | expr (assignOp expr)?                                                 # exprOrAssignStmt
     | SEMI                                                                  # emptyStmt
     ;
 

@@ -102,7 +102,8 @@ if [ -f "$fuzz_dir/lsan.supp" ]; then
   export LSAN_OPTIONS="suppressions=$fuzz_dir/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 
-common_flags=(-timeout=10 -rss_limit_mb=2048)
+unit_timeout=10
+common_flags=(-timeout="$unit_timeout" -rss_limit_mb=2048)
 mkdir -p "$artifacts"
 : >"$log"
 findings=0
@@ -115,12 +116,29 @@ if [ -d "$fuzz_dir/regressions" ]; then
 fi
 if [ ${#regressions[@]} -gt 0 ]; then
   echo "fuzz-smoke: replaying ${#regressions[@]} regression input(s)"
+  mkdir -p "$build/regressions"
   for f in "${regressions[@]}"; do
     # One process per file, so that one failure does not hide the next.
-    if "$fuzzer" "${common_flags[@]}" -runs=1 "$f" >>"$log" 2>&1; then
+    # -detect_leaks=0 only stops libFuzzer from running the input a second time to look
+    # for leaks; LSan's own check at exit (ASAN_OPTIONS=detect_leaks=1) still runs and
+    # fails the process on any leak. libFuzzer's -timeout alarm ticks every timeout/2+1
+    # seconds and can miss a unit slightly over the limit, so the time is checked here too.
+    rlog="$build/regressions/$(basename "$f").log"
+    why=""
+    if ! "$fuzzer" "${common_flags[@]}" -runs=1 -detect_leaks=0 "$f" >"$rlog" 2>&1; then
+      why="$(grep -m1 -E 'SUMMARY: |invariant violated' "$rlog" || echo "exit status nonzero")"
+      why="${why#*SUMMARY: }"
+    else
+      ms="$(sed -n -E 's/^Executed .* in ([0-9]+) ms$/\1/p' "$rlog" | tail -1)"
+      if [ -n "$ms" ] && [ "$ms" -gt "$((unit_timeout * 1000))" ]; then
+        why="timeout: took ${ms} ms (limit ${unit_timeout} s)"
+      fi
+    fi
+    if [ -z "$why" ]; then
       echo "  ok    ${f#"$root"/}"
     else
-      echo "  FAIL  ${f#"$root"/}   (rerun: $fuzzer $f)"
+      echo "  FAIL  ${f#"$root"/}: $why"
+      echo "        log: ${rlog#"$root"/}; rerun: ${fuzzer#"$root"/} ${f#"$root"/}"
       findings=$((findings + 1))
     fi
   done

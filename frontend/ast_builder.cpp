@@ -37,6 +37,13 @@ class AstBuilder {
     // `ident` is always one token; its text avoids getText()'s stream building.
     return Identifier{ctx->getStart()->getText(), span(ctx)};
   }
+  // The source text of a rule as written, whitespace included (getText() drops it).
+  static std::string source_text(antlr4::ParserRuleContext* ctx) {
+    antlr4::Token* start = ctx->getStart();
+    antlr4::Token* stop = ctx->getStop();
+    if (!start || !stop || stop->getTokenIndex() < start->getTokenIndex()) return ctx->getText();
+    return start->getInputStream()->getText(antlr4::misc::Interval(start->getStartIndex(), stop->getStopIndex()));
+  }
   std::vector<Identifier> qualified(P::QualifiedNameContext* ctx) const {
     std::vector<Identifier> out;
     if (!ctx) return out;
@@ -509,8 +516,8 @@ ExprPtr AstBuilder::condition(P::ConditionContext* ctx) {
   auto exprs = ctx->expr();
   if (ctx->ASSIGN()) {
     Span eq = span(ctx->ASSIGN());
-    std::string lhs = exprs.empty() ? "a" : exprs[0]->getText();
-    std::string rhs = exprs.size() < 2 ? "b" : exprs[1]->getText();
+    std::string lhs = exprs.empty() ? "a" : source_text(exprs[0]);
+    std::string rhs = exprs.size() < 2 ? "b" : source_text(exprs[1]);
     sink_.error("V-SYN-005", eq, "`=` assigns; a condition compares with `==`")
         .label("assignment in a condition")
         .help("write `" + lhs + " == " + rhs + "`");

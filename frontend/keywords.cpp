@@ -20,17 +20,26 @@ bool is_reserved_word(std::string_view word) {
   return std::find(kReserved.begin(), kReserved.end(), word) != kReserved.end();
 }
 
-const std::vector<std::string_view>& item_keywords() {
+const std::vector<std::string_view>& declaration_keywords() {
   static const std::vector<std::string_view> words = {
-      // declarations
       "domain", "state", "goal", "invariant", "transition", "fn", "type", "effect", "observe",
-      "authority", "system", "environment", "deploy", "migration", "test", "import",
-      // members and goal items
-      "capability", "scope", "predicate", "target", "priority", "strategy", "terminate_after",
-      "backoff", "step", "slice", "budget",
-      // statements
-      "let", "if", "else", "while", "for", "return", "yield", "fail", "assert", "emit", "send",
-      "reply", "spawn", "schedule"};
+      "authority", "system", "environment", "deploy", "migration", "test", "import"};
+  return words;
+}
+
+const std::vector<std::string_view>& item_keywords() {
+  static const std::vector<std::string_view> words = [] {
+    std::vector<std::string_view> w = declaration_keywords();
+    for (std::string_view extra : {
+             // members and goal items
+             "capability", "scope", "predicate", "target", "priority", "strategy", "terminate_after",
+             "backoff", "step", "slice", "budget",
+             // statements
+             "let", "if", "else", "while", "for", "return", "yield", "fail", "assert", "emit", "send",
+             "reply", "spawn", "schedule"})
+      w.push_back(extra);
+    return w;
+  }();
   return words;
 }
 

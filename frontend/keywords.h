@@ -11,6 +11,9 @@ namespace ved {
 
 bool is_reserved_word(std::string_view word);
 
+// Words that begin a top-level declaration.
+const std::vector<std::string_view>& declaration_keywords();
+
 // Words that begin a declaration, a domain member, a goal item or a statement: the
 // words a misspelling at the start of an item most likely meant.
 const std::vector<std::string_view>& item_keywords();

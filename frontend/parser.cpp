@@ -238,9 +238,6 @@ std::vector<size_t> match_delimiters(const std::vector<antlr4::Token*>& tokens) 
 void repair_top_level_keywords(const std::string& text, const std::vector<antlr4::Token*>& tokens,
                                const TokenLocator& locator, const antlr4::dfa::Vocabulary& vocabulary,
                                DiagnosticSink& sink) {
-  static const std::vector<std::string_view> kDeclarationWords = {
-      "domain", "state", "goal", "invariant", "transition", "fn", "type", "effect", "observe", "authority",
-      "system", "environment", "deploy", "migration", "test", "import"};
   int depth = 0;
   for (size_t i = 0; i + 1 < tokens.size(); ++i) {
     antlr4::Token* t = tokens[i];
@@ -252,7 +249,7 @@ void repair_top_level_keywords(const std::string& text, const std::vector<antlr4
     if (next != VedLexer::IDENT && next != VedLexer::STRING && next != VedLexer::LBRACE) continue;
     if (i > 0 && tokens[i - 1]->getLine() == t->getLine()) continue;  // not the first token of its line
     if (!indentation_at(text, locator.span_of(t).begin).second) continue;
-    auto guess = nearest_word(t->getText(), kDeclarationWords);
+    auto guess = nearest_word(t->getText(), declaration_keywords());
     if (!guess) continue;
     sink.error("V-SYN-007", locator.span_of(t), "unknown word `" + t->getText() + "` at the top level")
         .label("not a keyword")

@@ -89,46 +89,39 @@ void resolve_record_fields(const ast::Program& p, CheckState& s) {
   }
 }
 
+// Declares an effect or observation in `table`; returns it, or nullptr for a duplicate.
+template <class Sym, class Decl>
+Sym* declare_external(const Decl& d, const char* what, bool builtin, std::map<std::string, Sym>& table,
+                      CheckState& s) {
+  std::string name = ast::dotted_name(d.name);
+  auto it = table.find(name);
+  if (it != table.end()) {
+    duplicate(s, what, name, d.span, it->second.span);
+    return nullptr;
+  }
+  Sym sym;
+  sym.name = name;
+  sym.span = d.span;
+  sym.builtin = builtin;
+  sym.params = params_of(d.params, s);
+  sym.result = d.result ? resolve_type(*d.result, s) : s.model.types.unit();
+  return &table.emplace(name, std::move(sym)).first->second;
+}
+
 void collect_effects(const ast::Program& p, bool builtin, CheckState& s) {
   for (const auto& e : p.effects) {
-    std::string name = ast::dotted_name(e.name);
-    auto it = s.model.effects.find(name);
-    if (it != s.model.effects.end()) {
-      duplicate(s, "effect", name, e.span, it->second.span);
-      continue;
-    }
-    EffectSym sym;
-    sym.name = name;
-    sym.span = e.span;
-    sym.builtin = builtin;
-    sym.params = params_of(e.params, s);
-    sym.result = e.result ? resolve_type(*e.result, s) : s.model.types.unit();
-    if (e.privilege) {
+    EffectSym* sym = declare_external(e, "effect", builtin, s.model.effects, s);
+    if (sym && e.privilege) {
       if (auto level = parse_privilege(e.privilege->name)) {
-        sym.privilege = *level;
+        sym->privilege = *level;
       } else {
         s.sink.error("V-ERR-016", e.privilege->span, "unknown privilege level `" + e.privilege->name + "`")
             .label("not a privilege level")
             .help("the levels are pure, local, service, infrastructure and root");
       }
     }
-    s.model.effects.emplace(name, std::move(sym));
   }
-  for (const auto& o : p.observations) {
-    std::string name = ast::dotted_name(o.name);
-    auto it = s.model.observations.find(name);
-    if (it != s.model.observations.end()) {
-      duplicate(s, "observation", name, o.span, it->second.span);
-      continue;
-    }
-    ObservationSym sym;
-    sym.name = name;
-    sym.span = o.span;
-    sym.builtin = builtin;
-    sym.params = params_of(o.params, s);
-    sym.result = o.result ? resolve_type(*o.result, s) : s.model.types.unit();
-    s.model.observations.emplace(name, std::move(sym));
-  }
+  for (const auto& o : p.observations) declare_external(o, "observation", builtin, s.model.observations, s);
 }
 
 void collect_domain(const ast::DomainDecl& d, CheckState& s) {

@@ -77,22 +77,20 @@ struct DomainSym {
   }
 };
 
-struct EffectSym {
-  std::string name;  // qualified: `Infra.Provision`
+// What effects and observations have in common: a declared call into the outside world.
+struct ExternalCallSym {
+  std::string name;  // qualified: `Infra.Provision`, `System.file_exists`
   std::vector<ParamSym> params;
   TypeRef result = nullptr;
-  Privilege privilege = Privilege::Local;
   Span span;
-  bool builtin = false;
+  bool builtin = false;  // declared by the standard library's prelude
 };
 
-struct ObservationSym {
-  std::string name;
-  std::vector<ParamSym> params;
-  TypeRef result = nullptr;
-  Span span;
-  bool builtin = false;
+struct EffectSym : ExternalCallSym {
+  Privilege privilege = Privilege::Local;
 };
+
+struct ObservationSym : ExternalCallSym {};
 
 struct RecordSym {
   std::string name;

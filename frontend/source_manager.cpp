@@ -20,6 +20,9 @@ SourceFile::SourceFile(FileId id, std::string name, std::string text)
       if (i % kCheckpoint == 0) code_point_checkpoints_.push_back(count);
       if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++count;
     }
+    // The end of the file is a valid offset too (a span may end there); when the
+    // length is a multiple of kCheckpoint it opens a block of its own.
+    if (text_.size() % kCheckpoint == 0) code_point_checkpoints_.push_back(count);
   }
 }
 

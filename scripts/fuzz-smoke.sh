@@ -3,7 +3,12 @@
 # libFuzzer, ASan and UBSan in build-fuzz/, replays tests/fuzz/regressions/, then fuzzes
 # for SECONDS (default 45) from a seed corpus copied into a temporary directory.
 #
-#   scripts/fuzz-smoke.sh [SECONDS]
+#   scripts/fuzz-smoke.sh [SECONDS]          explore: a fresh random seed every run
+#   scripts/fuzz-smoke.sh --runs N [--seed S]  gate: exactly N inputs from seed S (default 1)
+#
+# The gate mode is what scripts/test.sh (and so CI) uses: the same commit fuzzes the same
+# inputs every time, so a red CI is reproducible and a green one is not luck. Explore mode
+# is for developers hunting new bugs; whatever it finds goes into regressions/.
 #
 # Exits non-zero on any finding (crash, sanitizer report, leak, timeout, out-of-memory,
 # invariant violation) in a regression file or during fuzzing. New crash inputs are
@@ -14,10 +19,31 @@
 # libFuzzer flags), VED_FUZZ_KEEP_CORPUS=1 (keep the temporary corpus and print its path).
 set -euo pipefail
 
-duration="${1:-45}"
-if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 1 ]; then
-  echo "usage: $0 [SECONDS]   (a positive whole number; default 45)" >&2
+usage() {
+  echo "usage: $0 [SECONDS] | --runs N [--seed S]   (positive whole numbers; default 45 seconds)" >&2
   exit 2
+}
+duration=45
+runs=""
+seed=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) [ $# -ge 2 ] || usage; runs="$2"; shift 2 ;;
+    --seed) [ $# -ge 2 ] || usage; seed="$2"; shift 2 ;;
+    *) duration="$1"; shift ;;
+  esac
+done
+for n in "$duration" ${runs:+"$runs"} ${seed:+"$seed"}; do
+  if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ]; then usage; fi
+done
+if [ -n "$seed" ] && [ -z "$runs" ]; then usage; fi
+if [ -n "$runs" ]; then
+  seed="${seed:-1}"
+  budget=(-runs="$runs" -seed="$seed")
+  budget_text="$runs inputs from seed $seed"
+else
+  budget=(-max_total_time="$duration")
+  budget_text="${duration}s"
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -170,11 +196,11 @@ if [ "$seeds" -eq 0 ]; then
 fi
 
 # ---- Fuzz ---------------------------------------------------------------------------
-echo "fuzz-smoke: fuzzing for ${duration}s (log: ${log#"$root"/})"
+echo "fuzz-smoke: fuzzing $budget_text (log: ${log#"$root"/})"
 set +e
 # shellcheck disable=SC2086  # VED_FUZZ_ARGS is a list of flags
 "$fuzzer" "${common_flags[@]}" \
-  -max_total_time="$duration" \
+  "${budget[@]}" \
   -dict="$fuzz_dir/ved.dict" \
   -artifact_prefix="$artifacts/" \
   -print_final_stats=1 \
@@ -204,4 +230,4 @@ if [ "$findings" -ne 0 ]; then
   echo "fuzz-smoke: FAILED with $findings finding(s); ${executions:-0} executions ran (cov ${cov:-?}, ft ${ft:-?})"
   exit 1
 fi
-echo "fuzz-smoke: no findings; ${executions:-0} executions ran in ${duration}s (cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?})"
+echo "fuzz-smoke: no findings; ${executions:-0} executions ran ($budget_text; cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?})"

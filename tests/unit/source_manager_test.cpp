@@ -23,6 +23,20 @@ TEST_CASE("offsets map to 1-based lines and code-point columns") {
   CHECK(f.locate(10000).line == 4);  // clamps past the end
 }
 
+TEST_CASE("the end of a non-ASCII file is locatable whatever its length") {
+  // Found by fuzzing: a file whose length is a multiple of the checkpoint stride read
+  // one checkpoint past the end when asked for the column of its last offset.
+  for (size_t length : {255u, 256u, 257u, 512u, 1024u}) {
+    std::string text = "\xC3\xA9";  // é: 2 bytes, 1 code point
+    text += std::string(length - text.size(), 'a');
+    SourceManager sm;
+    const SourceFile& f = sm.file(sm.add("f.ved", text));
+    CAPTURE(length);
+    CHECK(f.locate(static_cast<uint32_t>(length)).column == length);  // one code point fewer than bytes, 1-based
+    CHECK(f.locate(static_cast<uint32_t>(length) - 1).column == length - 1);
+  }
+}
+
 TEST_CASE("CRLF line endings are not part of the line text") {
   SourceManager sm;
   FileId id = sm.add("f.ved", "one\r\ntwo\r\n");

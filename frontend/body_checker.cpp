@@ -900,6 +900,7 @@ void BodyChecker::assign(const AssignStmt& s) {
         return;
       }
       declare_local(n->name, v, n->span, true);
+      s_.model.local_types[&s] = v;
       s_.model.expr_types[s.target.get()] = v;
       return;
     }
@@ -955,6 +956,7 @@ void BodyChecker::statement(const Stmt& st) {
         t = T_.error();
       }
       declare_local(s.name.name, t, s.name.span);
+      s_.model.local_types[&st] = t;
       return;
     }
     case StmtKind::Assign: return assign(static_cast<const AssignStmt&>(st));

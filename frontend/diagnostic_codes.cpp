@@ -187,6 +187,11 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "`emit` takes an effect call (or a value made by one). An effect call on its own, "
      "outside `emit`, would be dropped.",
      "transition T() { Log.Info(msg: \"x\") }     // error: write `emit Log.Info(msg: \"x\")`\n"},
+    {"V-TYP-018", "cannot infer a type",
+     "Every value has one type when the program is compiled. An empty `[]` or `{}` whose "
+     "element type nothing determines (a local initialised with it and never given a "
+     "declared type) cannot be compiled. Declare the type.",
+     "fn f() -> int { let xs = []  return len(xs) }   // error: write `let xs: list<int> = []`\n"},
     // ---- Semantic errors (V-ERR) ---------------------------------------------------
     {"V-ERR-001", "upward mutation",
      "Code at one authority scope sent to or spawned a domain at a strictly higher scope. "
@@ -318,6 +323,11 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
     {"V-ERR-100", "source file cannot be read",
      "A file named on the command line does not exist or cannot be read.",
      "vedc missing.ved\n"},
+    {"V-ERR-101", "output cannot be written",
+     "The compiled bundle could not be written (the directory does not exist, is not "
+     "writable, or the disk is full), or the program is too large for the bundle's "
+     "encoding. Nothing was written: an existing bundle at that path is left as it was.",
+     "vedc app.ved -o /no/such/dir/app.vedb\n"},
 };
 
 }  // namespace

@@ -130,6 +130,9 @@ struct ProgramModel {
   std::map<std::string, Span> environments;
   // The type of every checked expression. Looked up by node, never iterated.
   std::unordered_map<const ast::Expr*, TypeRef> expr_types;
+  // The type of the local each `let` (and each docs-style `x = e` that declares one)
+  // introduces, keyed by the statement. Looked up, never iterated.
+  std::unordered_map<const ast::Stmt*, TypeRef> local_types;
 
   const DomainSym* domain(const std::string& n) const {
     auto it = domain_index.find(n);

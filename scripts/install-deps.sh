@@ -13,6 +13,7 @@ packages=(
   llvm-16-dev
   # messaging, serialization, storage, consensus
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libleveldb-dev libsnappy-dev
+  libxxhash-dev libpcg-cpp-dev       # hash(x) and program hashes; rand(n)
   libraft-dev libuv1-dev
   # tests
   doctest-dev

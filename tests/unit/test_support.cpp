@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "frontend/parser.h"
+#include "ir/lower.h"
 
 namespace ved::test {
 
@@ -62,6 +63,9 @@ std::unique_ptr<Checked> check_text(const std::string& name, const std::string& 
   CheckOptions options;
   options.lint = lint;
   c->model = check_program(*c->prelude, *c->program, c->sink, options);
+  // As `vedc --check` does: a program the checker accepts is also lowered, which finds
+  // what only lowering can (V-TYP-018, V-TYP-019).
+  if (!c->sink.has_errors()) c->module = ir::lower_program(*c->program, *c->model, c->sources, c->sink);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include "frontend/checker.h"
 #include "frontend/diagnostic.h"
 #include "frontend/source_manager.h"
+#include "ir/module.h"
 
 namespace ved::test {
 
@@ -34,6 +35,7 @@ std::unique_ptr<Parsed> parse_text(const std::string& name, const std::string& t
 struct Checked : Parsed {
   std::unique_ptr<ast::Program> prelude;
   std::unique_ptr<ProgramModel> model;
+  std::unique_ptr<ir::Module> module;  // when checking found no error
 };
 std::unique_ptr<Checked> check_text(const std::string& name, const std::string& text, bool lint = false);
 

@@ -33,9 +33,12 @@ TEST_CASE("usage errors exit 2") {
   CHECK(vedc_run("--no-such-flag x.ved").exit_code == 2);   // unknown flag
   CHECK(vedc_run("--emit=nonsense x.ved").exit_code == 2);  // bad value
   CHECK(vedc_run("--color=sometimes x.ved").exit_code == 2);
-  auto ir = vedc_run("--emit=ir " + corpus("docs/fanout.ved"));
-  CHECK(ir.exit_code == 2);
-  CHECK(ir.err.find("not available yet") != std::string::npos);
+  auto llvm = vedc_run("--emit=llvm " + corpus("docs/fanout.ved"));
+  CHECK(llvm.exit_code == 2);
+  CHECK(llvm.err.find("not available yet") != std::string::npos);
+  // One bundle comes from one file; -o makes no sense without a bundle.
+  CHECK(vedc_run(corpus("docs/fanout.ved") + " " + corpus("docs/authority.ved")).exit_code == 2);
+  CHECK(vedc_run("--check -o x.vedb " + corpus("docs/fanout.ved")).exit_code == 2);
 }
 
 TEST_CASE("--check: exit 0 on a valid program, nothing on stdout") {

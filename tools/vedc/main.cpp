@@ -18,6 +18,13 @@
 #include "frontend/diagnostic_render.h"
 #include "frontend/keywords.h"
 #include "frontend/parser.h"
+#include "ir/bundle_writer.h"
+#include "ir/lower.h"
+#include "ir/print.h"
+#include "vm/disassembler.h"
+
+#include <filesystem>
+#include <fstream>
 
 namespace {
 
@@ -69,14 +76,17 @@ class Driver {
   }
 
   int run() {
-    if (options_.emit == "ir" || options_.emit == "bytecode" || options_.emit == "llvm") {
-      std::cerr << "vedc: error: --emit=" << options_.emit
-                << " is not available yet: this build has the parser and checker only (IR, bytecode and JIT come later)\n";
+    if (options_.emit == "llvm") {
+      std::cerr << "vedc: error: --emit=llvm is not available yet: this build has no JIT\n";
       return kExitUsage;
     }
-    if (!options_.check && !options_.lint && options_.emit.empty()) {
-      std::cerr << "vedc: error: writing a .vedb bundle is not available yet: this build has the parser and checker only\n"
-                << "  = help: use `vedc --check FILE` to check a program, or `vedc --emit=ast FILE`\n";
+    if (writes_bundle() && options_.files.size() > 1) {
+      std::cerr << "vedc: error: one bundle is compiled from one file; `import` between files is not resolved yet\n"
+                << "  = help: compile each program separately, or check several with `vedc --check a.ved b.ved`\n";
+      return kExitUsage;
+    }
+    if (!options_.output.empty() && !writes_bundle()) {
+      std::cerr << "vedc: error: `-o` names a bundle to write, and --check, --lint and --emit write none\n";
       return kExitUsage;
     }
 
@@ -94,7 +104,7 @@ class Driver {
       if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
       else std::cerr << ved::render_human(d, sources_, render_) << "\n";
     }
-    size_t errors = sink_.error_count() + unreadable_;
+    size_t errors = sink_.error_count() + file_errors_;
     size_t warnings = sink_.warning_count();
     if (!options_.json) std::cerr << ved::render_summary(errors, warnings, render_);
     if (errors > 0 || (options_.werror && warnings > 0)) return kExitCompileError;
@@ -139,17 +149,87 @@ class Driver {
     }
     ved::CheckOptions check_options;
     check_options.lint = options_.lint;
-    ved::check_program(*prelude_, *program, sink_, check_options);
+    size_t errors_before = sink_.error_count();
+    auto model = ved::check_program(*prelude_, *program, sink_, check_options);
+    if (sink_.error_count() > errors_before) return;
+    // Lowering finds the errors the checker cannot (V-TYP-018, V-TYP-019), so --check
+    // runs it too.
+    auto module = ved::ir::lower_program(*program, *model, sources_, sink_);
+    if (!module) return;
+    if (options_.emit == "ir") {
+      std::cout << ved::ir::print_module(*module, sources_);
+      return;
+    }
+    std::string error;
+    std::string bundle = ved::ir::write_bundle(*module, sources_, std::string("vedc ") + VED_VERSION, error);
+    if (bundle.empty()) {
+      report_file_error("V-ERR-101", sources_.file(id).name(), error, "split the function into smaller ones");
+      return;
+    }
+    if (options_.emit == "bytecode") {
+      std::string listing;
+      if (!ved::vm::disassemble_bundle(bundle, sources_lookup(), listing, error))
+        throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
+      std::cout << listing;
+      return;
+    }
+    if (writes_bundle()) write_output(id, bundle);
+  }
+
+  bool writes_bundle() const { return !options_.check && !options_.lint && options_.emit.empty(); }
+
+  // Source lines for the disassembly, by file name.
+  ved::vm::SourceLookup sources_lookup() const {
+    return [this](const std::string& file, uint32_t line) -> std::string {
+      for (size_t i = 0; i < sources_.size(); ++i) {
+        const auto& f = sources_.file(static_cast<ved::FileId>(i));
+        if (f.name() == file) return std::string(f.line_text(line));
+      }
+      return {};
+    };
+  }
+
+  // Writes beside a temporary name and renames, so that a failed write never leaves a
+  // truncated bundle where a good one was.
+  void write_output(ved::FileId id, const std::string& bundle) {
+    namespace fs = std::filesystem;
+    fs::path out = options_.output.empty() ? fs::path(sources_.file(id).name()).replace_extension(".vedb")
+                                           : fs::path(options_.output);
+    fs::path tmp = out;
+    tmp += ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f.write(bundle.data(), static_cast<std::streamsize>(bundle.size()));
+      f.close();
+      if (!f) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        report_file_error("V-ERR-101", out.string(), "cannot write `" + out.string() + "`",
+                          "check that the directory exists and is writable");
+        return;
+      }
+    }
+    std::error_code ec;
+    fs::rename(tmp, out, ec);
+    if (ec) {
+      fs::remove(tmp, ec);
+      report_file_error("V-ERR-101", out.string(), "cannot write `" + out.string() + "`: " + ec.message(),
+                        "check that the directory exists and is writable");
+    }
   }
 
   // A file that cannot be read has no text to point into, so this diagnostic has no
   // source excerpt; it still has its code and a hint.
   void report_unreadable(const std::string& path, const std::string& error) {
-    ++unreadable_;
-    const std::string help = "check the path and the file's permissions";
+    report_file_error("V-ERR-100", path, error, "check the path and the file's permissions");
+  }
+
+  void report_file_error(const std::string& code, const std::string& path, const std::string& error,
+                         const std::string& help) {
+    ++file_errors_;
     if (options_.json) {
       nlohmann::ordered_json j;
-      j["code"] = "V-ERR-100";
+      j["code"] = code;
       j["severity"] = "error";
       j["message"] = error;
       j["file"] = path;
@@ -160,7 +240,7 @@ class Driver {
       j["notes"] = nlohmann::ordered_json::array();
       std::cerr << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     } else {
-      std::cerr << "error[V-ERR-100]: " << error << "\n  = help: " << help << "\n\n";
+      std::cerr << "error[" << code << "]: " << error << "\n  = help: " << help << "\n\n";
     }
   }
 
@@ -169,7 +249,7 @@ class Driver {
   ved::DiagnosticSink sink_;
   ved::RenderOptions render_;
   std::unique_ptr<ved::ast::Program> prelude_;
-  size_t unreadable_ = 0;
+  size_t file_errors_ = 0;
 };
 
 int run(int argc, char** argv) {

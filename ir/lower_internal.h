@@ -1,0 +1,166 @@
+// Shared by the lowering files: the program-wide tables (LowerContext) and the builder
+// of one function's blocks and registers (FunctionBuilder).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontend/ast.h"
+#include "frontend/diagnostic.h"
+#include "frontend/program_model.h"
+#include "ir/module.h"
+
+namespace ved::ir {
+
+// Program-wide: symbol tables from names to module indices, and type conversion.
+class LowerContext {
+ public:
+  LowerContext(Module& module, const ProgramModel& model, DiagnosticSink& sink);
+
+  Module& module;
+  const ProgramModel& model;
+  DiagnosticSink& sink;
+
+  // The module type of a checked type. Reports V-TYP-018 at `at` and returns nullopt
+  // when the type is not fully known (an empty literal's element type).
+  std::optional<TypeId> convert(TypeRef t, Span at);
+  // The checker's type of an expression.
+  TypeRef checked_type(const ast::Expr& e) const;
+
+  uint32_t record_index(const std::string& name) const { return records_.at(name); }
+  bool is_record(const std::string& name) const { return records_.count(name) > 0; }
+  uint32_t domain_index(const std::string& name) const { return domains_.at(name); }
+  // Effects are added on first use when undeclared (V-WRN-004 programs).
+  uint32_t effect_index(const std::string& name, const std::vector<TypeId>& arg_types);
+  std::optional<uint32_t> find_effect(const std::string& name) const;
+  uint32_t observation_index(const std::string& name) const { return observations_.at(name); }
+  uint32_t function_index(const std::string& fn_name) const { return fns_.at(fn_name); }
+
+  // After one V-TYP-018 in a function, its later ones are consequences of the first
+  // (uses of the local it could not type): FunctionBuilder sets this, per function.
+  bool quiet_unknown = false;
+
+  uint32_t message(Message m);
+  uint32_t spawn_shape(SpawnShape s);
+
+  void declare_record(const std::string& name, uint32_t index) { records_[name] = index; }
+  void declare_domain(const std::string& name, uint32_t index) { domains_[name] = index; }
+  void declare_effect(const std::string& name, uint32_t index) { effects_[name] = index; }
+  void declare_observation(const std::string& name, uint32_t index) { observations_[name] = index; }
+  void declare_function(const std::string& name, uint32_t index) { fns_[name] = index; }
+
+ private:
+  std::map<std::string, uint32_t> records_, domains_, effects_, observations_, fns_;
+};
+
+// Whether the checker left part of `t` open (an empty literal's element type, `none`).
+bool contains_unknown_type(TypeRef t);
+
+enum class BodyKind { Fn, Transition, Predicate, Invariant, Initializer };
+
+// Builds one Function: blocks, registers, scopes of locals, temporaries.
+class FunctionBuilder {
+ public:
+  FunctionBuilder(LowerContext& cx, Function& f, BodyKind kind, const DomainSym* domain);
+
+  // ---- structure
+  uint32_t new_block();
+  void set_block(uint32_t b) { current_ = b; }
+  uint32_t current_block() const { return current_; }
+  bool terminated() const;
+  void emit(Op op, uint32_t a, uint32_t b, uint32_t c, uint32_t d, Span span);
+  void jump(uint32_t target, Span span);
+
+  // ---- registers
+  uint32_t named(const std::string& name, TypeId type);  // a new local in the innermost scope
+  uint32_t temp(TypeId type);
+  // `count` consecutive fresh temporaries (call arguments, list elements).
+  uint32_t temps(const std::vector<TypeId>& types);
+  const std::vector<TypeId>& register_types() const { return f_.registers; }
+  TypeId type_of_register(uint32_t r) const { return f_.registers.at(r); }
+  std::optional<uint32_t> find_local(const std::string& name) const;
+  // A local whose declaration could not be lowered (already reported): its uses are
+  // skipped quietly, so one mistake gives one diagnostic.
+  void poison(const std::string& name) {
+    scopes_.back()[name] = kPoisoned;
+    cx.quiet_unknown = true;
+  }
+  bool is_poisoned(const std::string& name) const;
+  void push_scope() { scopes_.emplace_back(); }
+  void pop_scope() { scopes_.pop_back(); }
+
+  // ---- expressions
+  // The value of `e` in some register of type `want` (when given) or of its own type.
+  // The register may be a local's own: callers must not write to it.
+  std::optional<uint32_t> expr(const ast::Expr& e, std::optional<TypeId> want = std::nullopt);
+  // Evaluates `e` into register `dst` (converting to dst's type: T to T?, empty
+  // literals). Returns false after reporting an error.
+  bool expr_into(const ast::Expr& e, uint32_t dst);
+  // Branches to `then_b` when `e` is true, else to `else_b`.
+  void cond(const ast::Expr& e, uint32_t then_b, uint32_t else_b);
+
+  // The zero value of `type` (0, "", empty, none, a record of zero values).
+  std::optional<uint32_t> zero_value(TypeId type, Span span, std::optional<uint32_t> into);
+
+  // ---- statements
+  void statements(const std::vector<ast::StmtPtr>& list);
+  void statement(const ast::Stmt& s);
+  // Transitions: ends the current slice and opens the next.
+  void begin_slice(const std::string& name, Span span);
+
+  // Finishes the function: verifies the last block is terminated (or terminates it),
+  // drops unreachable blocks' dangling state. `fallthrough` is the terminator used when
+  // control reaches the end.
+  enum class Ending { ReturnUnit, MissingReturn, End };
+  void finish(Ending ending, Span end_span);
+
+  LowerContext& cx;
+  Function& f_;
+  BodyKind kind;
+  const DomainSym* domain;  // nullptr for a plain fn
+
+ private:
+  friend struct BuiltinLowering;
+
+  std::optional<uint32_t> expr_uncached(const ast::Expr& e, std::optional<TypeId> want, std::optional<uint32_t> into);
+  std::optional<uint32_t> binary(const ast::BinaryExpr& e, std::optional<uint32_t> into, std::optional<TypeId> want);
+  std::optional<uint32_t> call(const ast::CallExpr& e, std::optional<uint32_t> into, std::optional<TypeId> want);
+  std::optional<uint32_t> record_new(const ast::CallExpr& e, const std::string& name, std::optional<uint32_t> into);
+  std::optional<uint32_t> builtin(const ast::CallExpr& e, const std::string& name, std::optional<uint32_t> into);
+  std::optional<uint32_t> intent(const ast::CallExpr& e, const std::string& name, std::optional<uint32_t> into);
+  std::optional<uint32_t> coerce(uint32_t reg, TypeId want, Span span, std::optional<uint32_t> into);
+  // Evaluates arguments (positional, then named by parameter name) into consecutive
+  // temporaries of the parameter types. Returns the first register.
+  std::optional<uint32_t> arguments(const std::vector<ast::Argument>& args, const std::vector<std::string>& names,
+                                    const std::vector<TypeId>& types, Span span);
+  uint32_t destination(std::optional<uint32_t> into, TypeId type) { return into ? *into : temp(type); }
+  uint32_t load_string(const std::string& s, Span span);
+  // Argument registers are dead once their instruction has run: drop the heap ones at
+  // once, so that a collection passed to `contains(m, k)` is uniquely owned again when
+  // the next statement updates it in place.
+  void consumed(uint32_t first, uint32_t count);
+
+  void assign(const ast::AssignStmt& s);
+  void for_loop(const ast::ForStmt& s);
+  void send(const ast::SendStmt& s);
+  void emit_stmt(const ast::EmitStmt& s);
+  bool is_state_alias(const ast::Expr& e) const;
+  // The state field an expression names (`x` when not a local, `state.x`), if any.
+  std::optional<uint32_t> state_field(const ast::Expr& e) const;
+  void require_state(Span span);
+
+  void release_statement_temps();
+
+  struct TempPool {
+    std::vector<uint32_t> in_use;
+  };
+  static constexpr uint32_t kPoisoned = UINT32_MAX;
+  std::vector<std::map<std::string, uint32_t>> scopes_;
+  std::vector<TempPool> statement_temps_;
+  std::multimap<TypeId, uint32_t> free_temps_;
+  uint32_t current_ = 0;
+};
+
+}  // namespace ved::ir

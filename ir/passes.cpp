@@ -1,0 +1,313 @@
+#include "ir/passes.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <optional>
+
+namespace ved::ir {
+
+using bytecode::kNoRegister;
+
+bool is_terminator(Op op) { return bytecode::op_info(op).terminator; }
+
+std::vector<uint32_t> successors(const Instr& t) {
+  switch (t.op) {
+    case Op::JMP: return {t.d};
+    case Op::JMP_IF:
+    case Op::BR_NONE: return {t.b, t.c};
+    case Op::BR_LT_I64:
+    case Op::BR_LE_I64:
+    case Op::BR_EQ_I64:
+    case Op::FOR_STEP: return {t.c, t.d};
+    default: return {};
+  }
+}
+
+namespace {
+
+void retarget(Instr& t, const std::vector<uint32_t>& renumber) {
+  switch (t.op) {
+    case Op::JMP: t.d = renumber[t.d]; break;
+    case Op::JMP_IF:
+    case Op::BR_NONE:
+      t.b = renumber[t.b];
+      t.c = renumber[t.c];
+      break;
+    case Op::BR_LT_I64:
+    case Op::BR_LE_I64:
+    case Op::BR_EQ_I64:
+    case Op::FOR_STEP:
+      t.c = renumber[t.c];
+      t.d = renumber[t.d];
+      break;
+    default: break;
+  }
+}
+
+// The registers an instruction reads, as pointers into it (single operands only) and
+// as ranges [first, first + count).
+struct Reads {
+  std::vector<uint32_t*> single;
+  uint32_t range_first = 0;
+  uint32_t range_count = 0;
+};
+
+Reads reads_of(Instr& i) {
+  Reads r;
+  switch (i.op) {
+    case Op::MOVE: case Op::WRAP: case Op::UNWRAP: case Op::NEG_I64: case Op::NEG_F64: case Op::I2F:
+    case Op::NOT: case Op::IS_NONE: case Op::LEN: case Op::RAND: case Op::FIELD_GET:
+      r.single = {&i.b};
+      break;
+    case Op::ADD_I64: case Op::SUB_I64: case Op::MUL_I64: case Op::DIV_I64: case Op::REM_I64:
+    case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::DIV_F64: case Op::REM_F64:
+    case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64: case Op::LE_F64:
+    case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::CONCAT:
+    case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::LIST_APPEND:
+      r.single = {&i.b, &i.c};
+      break;
+    case Op::LIST_SET: case Op::MAP_SET: r.single = {&i.b, &i.c}; break;  // a: updated, not just read
+    case Op::FIELD_SET: r.single = {&i.b}; break;
+    case Op::LIST_NEW: case Op::RECORD_NEW: case Op::INTENT_NEW: case Op::CALL_BUILTIN: case Op::OBSERVE:
+    case Op::CALL:
+      r.range_first = i.b;
+      r.range_count = i.c;
+      break;
+    case Op::MAP_NEW:
+      r.range_first = i.b;
+      r.range_count = 2 * i.c;
+      break;
+    case Op::SEND: case Op::SPAWN: case Op::SCHEDULE:
+      if (i.a != kNoRegister) r.single = {&i.a};
+      r.range_first = i.b;
+      r.range_count = i.c;
+      break;
+    case Op::EMIT: case Op::RET: case Op::FAIL: case Op::ASSERT_FAIL: case Op::STATE_SET: case Op::JMP_IF:
+    case Op::BR_NONE:
+      r.single = {&i.a};
+      break;
+    case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64: r.single = {&i.a, &i.b}; break;
+    case Op::FOR_STEP: r.single = {&i.b}; break;  // a: updated
+    default: break;
+  }
+  return r;
+}
+
+// The register an instruction writes (or updates in place), if any.
+std::optional<uint32_t> write_of(const Instr& i) {
+  if (bytecode::op_info(i.op).has_dst) return i.a;
+  switch (i.op) {
+    case Op::LIST_SET: case Op::MAP_SET: case Op::FIELD_SET: case Op::FOR_STEP: case Op::DROP: return i.a;
+    default: return std::nullopt;
+  }
+}
+
+// Updated in place: read as well as written.
+bool updates_in_place(Op op) {
+  return op == Op::LIST_SET || op == Op::MAP_SET || op == Op::FIELD_SET || op == Op::FOR_STEP;
+}
+
+// No side effect, no fault, no fuel beyond its block's: safe to delete when unused.
+bool removable(Op op) {
+  switch (op) {
+    case Op::MOVE: case Op::LOAD_CONST: case Op::LOAD_INT: case Op::LOAD_BOOL: case Op::LOAD_NONE:
+    case Op::LOAD_UNIT: case Op::WRAP: case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::NEG_F64:
+    case Op::I2F: case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64:
+    case Op::LE_F64: case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::NOT:
+    case Op::IS_NONE: case Op::CONCAT: case Op::LIST_NEW: case Op::LEN: case Op::MAP_NEW: case Op::RECORD_NEW:
+    case Op::FIELD_GET: case Op::STATE_GET: case Op::TICK: case Op::INTENT_NEW: case Op::LIST_APPEND:
+      return true;
+    default: return false;
+  }
+}
+
+struct Known {
+  enum class Kind { Int, Float, Bool } kind;
+  int64_t i = 0;
+  double f = 0;
+  bool b = false;
+};
+
+}  // namespace
+
+void remove_unreachable_blocks(Function& f) {
+  std::vector<bool> seen(f.blocks.size(), false);
+  std::vector<uint32_t> work(f.slice_entries.begin(), f.slice_entries.end());
+  while (!work.empty()) {
+    uint32_t b = work.back();
+    work.pop_back();
+    if (seen[b]) continue;
+    seen[b] = true;
+    const auto& code = f.blocks[b].code;
+    if (!code.empty() && is_terminator(code.back().op))
+      for (uint32_t s : successors(code.back())) work.push_back(s);
+  }
+  std::vector<uint32_t> renumber(f.blocks.size(), 0);
+  std::vector<Block> kept;
+  for (size_t b = 0; b < f.blocks.size(); ++b) {
+    if (!seen[b]) continue;
+    renumber[b] = static_cast<uint32_t>(kept.size());
+    kept.push_back(std::move(f.blocks[b]));
+  }
+  for (Block& b : kept) retarget(b.code.back(), renumber);
+  for (uint32_t& e : f.slice_entries) e = renumber[e];
+  f.blocks = std::move(kept);
+}
+
+void fold_constants(Module& m, Function& f) {
+  TypeTable& T = m.types;
+  for (Block& block : f.blocks) {
+    std::map<uint32_t, Known> known;
+    auto get = [&](uint32_t r) -> const Known* {
+      auto it = known.find(r);
+      return it == known.end() ? nullptr : &it->second;
+    };
+    auto load_int = [&](Instr& i, int64_t v) {
+      if (v >= INT32_MIN && v <= INT32_MAX) {
+        i = Instr{Op::LOAD_INT, i.a, 0, 0, static_cast<uint32_t>(static_cast<int32_t>(v)), i.span};
+      } else {
+        Constant c;
+        c.i = v;
+        i = Instr{Op::LOAD_CONST, i.a, 0, 0, m.add_constant(c), i.span};
+      }
+    };
+    auto load_float = [&](Instr& i, double v) {
+      Constant c;
+      c.kind = Constant::Kind::Float;
+      c.f = v;
+      i = Instr{Op::LOAD_CONST, i.a, 0, 0, m.add_constant(c), i.span};
+    };
+    auto load_bool = [&](Instr& i, bool v) { i = Instr{Op::LOAD_BOOL, i.a, 0, 0, v ? 1u : 0u, i.span}; };
+    for (Instr& i : block.code) {
+      const Known* x = nullptr;
+      const Known* y = nullptr;
+      if (i.op != Op::LOAD_CONST && i.op != Op::LOAD_INT && i.op != Op::LOAD_BOOL) {
+        x = get(i.b);
+        y = get(i.c);
+      }
+      const bool ints = x && y && x->kind == Known::Kind::Int && y->kind == Known::Kind::Int;
+      const bool floats = x && y && x->kind == Known::Kind::Float && y->kind == Known::Kind::Float;
+      int64_t r = 0;
+      switch (i.op) {
+        case Op::ADD_I64: if (ints && !__builtin_add_overflow(x->i, y->i, &r)) load_int(i, r); break;
+        case Op::SUB_I64: if (ints && !__builtin_sub_overflow(x->i, y->i, &r)) load_int(i, r); break;
+        case Op::MUL_I64: if (ints && !__builtin_mul_overflow(x->i, y->i, &r)) load_int(i, r); break;
+        case Op::DIV_I64:
+          if (ints && y->i != 0 && !(x->i == INT64_MIN && y->i == -1)) load_int(i, x->i / y->i);
+          break;
+        case Op::REM_I64:
+          if (ints && y->i != 0 && y->i != -1) load_int(i, x->i % y->i);
+          break;
+        case Op::NEG_I64: if (x && x->kind == Known::Kind::Int && x->i != INT64_MIN) load_int(i, -x->i); break;
+        case Op::ADD_F64: if (floats) load_float(i, x->f + y->f); break;
+        case Op::SUB_F64: if (floats) load_float(i, x->f - y->f); break;
+        case Op::MUL_F64: if (floats) load_float(i, x->f * y->f); break;
+        case Op::NEG_F64: if (x && x->kind == Known::Kind::Float) load_float(i, -x->f); break;
+        case Op::I2F: if (x && x->kind == Known::Kind::Int) load_float(i, static_cast<double>(x->i)); break;
+        case Op::EQ_I64: if (ints) load_bool(i, x->i == y->i); break;
+        case Op::LT_I64: if (ints) load_bool(i, x->i < y->i); break;
+        case Op::LE_I64: if (ints) load_bool(i, x->i <= y->i); break;
+        case Op::EQ_F64: if (floats) load_bool(i, x->f == y->f); break;
+        case Op::LT_F64: if (floats) load_bool(i, x->f < y->f); break;
+        case Op::LE_F64: if (floats) load_bool(i, x->f <= y->f); break;
+        case Op::NOT: if (x && x->kind == Known::Kind::Bool) load_bool(i, !x->b); break;
+        case Op::JMP_IF:
+          if (const Known* c = get(i.a); c && c->kind == Known::Kind::Bool)
+            i = Instr{Op::JMP, 0, 0, 0, c->b ? i.b : i.c, i.span};
+          break;
+        case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64: {
+          const Known* a = get(i.a);
+          const Known* b = get(i.b);
+          if (a && b && a->kind == Known::Kind::Int && b->kind == Known::Kind::Int) {
+            bool taken = i.op == Op::BR_LT_I64 ? a->i < b->i : i.op == Op::BR_LE_I64 ? a->i <= b->i : a->i == b->i;
+            i = Instr{Op::JMP, 0, 0, 0, taken ? i.c : i.d, i.span};
+          }
+          break;
+        }
+        default: break;
+      }
+      // What this instruction leaves in its destination.
+      auto w = write_of(i);
+      if (!w) continue;
+      known.erase(*w);
+      switch (i.op) {
+        case Op::LOAD_INT: known[i.a] = Known{Known::Kind::Int, static_cast<int32_t>(i.d)}; break;
+        case Op::LOAD_BOOL: known[i.a] = Known{Known::Kind::Bool, 0, 0, i.d != 0}; break;
+        case Op::LOAD_CONST: {
+          const Constant& c = m.constants[i.d];
+          if (c.kind == Constant::Kind::Int && f.registers[i.a] == T.integer()) known[i.a] = Known{Known::Kind::Int, c.i};
+          if (c.kind == Constant::Kind::Float) known[i.a] = Known{Known::Kind::Float, 0, c.f};
+          break;
+        }
+        case Op::MOVE:
+          if (const Known* src = get(i.b)) known[i.a] = *src;
+          break;
+        default: break;
+      }
+    }
+  }
+}
+
+void propagate_copies(Function& f) {
+  for (Block& block : f.blocks) {
+    std::map<uint32_t, uint32_t> copy_of;  // a -> b after `MOVE a, b`
+    for (Instr& i : block.code) {
+      Reads r = reads_of(i);
+      for (uint32_t* operand : r.single) {
+        if (auto it = copy_of.find(*operand); it != copy_of.end()) *operand = it->second;
+      }
+      auto w = write_of(i);
+      if (!w) continue;
+      // Forget copies that involve the written register.
+      copy_of.erase(*w);
+      for (auto it = copy_of.begin(); it != copy_of.end();) {
+        it = it->second == *w ? copy_of.erase(it) : std::next(it);
+      }
+      if (i.op == Op::MOVE && i.a != i.b) copy_of[i.a] = i.b;
+    }
+  }
+}
+
+void eliminate_dead_code(Function& f) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    std::vector<uint32_t> uses(f.registers.size(), 0);
+    for (Block& block : f.blocks) {
+      for (Instr& i : block.code) {
+        Reads r = reads_of(i);
+        for (uint32_t* operand : r.single) ++uses[*operand];
+        for (uint32_t k = 0; k < r.range_count; ++k) ++uses[r.range_first + k];
+        if (updates_in_place(i.op)) ++uses[i.a];
+      }
+    }
+    for (Block& block : f.blocks) {
+      auto& code = block.code;
+      size_t out = 0;
+      for (size_t k = 0; k < code.size(); ++k) {
+        Instr& i = code[k];
+        const bool dead = removable(i.op) && (uses[i.a] == 0 || (i.op == Op::MOVE && i.a == i.b));
+        if (dead && k + 1 < code.size()) {  // never the terminator
+          changed = true;
+          continue;
+        }
+        code[out++] = i;
+      }
+      code.resize(out);
+    }
+  }
+}
+
+void optimize(Module& m) {
+  for (Function& f : m.functions) {
+    for (int round = 0; round < 4; ++round) {
+      fold_constants(m, f);
+      propagate_copies(f);
+      eliminate_dead_code(f);
+    }
+    remove_unreachable_blocks(f);
+  }
+}
+
+}  // namespace ved::ir

@@ -1,0 +1,183 @@
+// vedvm: the Ved virtual machine. Argument parsing and calls into the VM library only.
+//
+//   vedvm call BUNDLE NAME [ARG ...] [--fuel N] [--set FIELD=VALUE ...] [--seed S]
+//       runs one piece of a program: a fn (`fib`), a transition slice by slice from the
+//       domain's initial state (`Ledger.Transfer`), or a goal or invariant
+//       (`Ledger.Drain`). Arguments and values are Ved literals: 42, -1.5, "text",
+//       true, false, none.
+//
+// Exit codes (runtime.md §1): 0 success, 1 an error before running (bad bundle),
+// 3 a fault, 64 usage error.
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "vm/bundle_loader.h"
+#include "vm/test_driver.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitFault = 3;
+constexpr int kExitUsage = 64;
+
+using ved::vm::Value;
+
+// A Ved literal from the command line.
+std::optional<Value> parse_literal(const std::string& text) {
+  if (text == "true") return Value::boolean(true);
+  if (text == "false") return Value::boolean(false);
+  if (text == "none") return Value::none();
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    std::string out;
+    for (size_t i = 1; i + 1 < text.size(); ++i) {
+      if (text[i] == '\\' && i + 2 < text.size()) {
+        char e = text[++i];
+        out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+      } else {
+        out += text[i];
+      }
+    }
+    if (!ved::vm::is_valid_utf8(out)) return std::nullopt;
+    return Value::string(std::move(out));
+  }
+  int64_t i = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+  if (ec == std::errc() && p == text.data() + text.size()) return Value::integer(i);
+  double d = 0;
+  auto [q, ec2] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (ec2 == std::errc() && q == text.data() + text.size()) return Value::floating(d);
+  return std::nullopt;
+}
+
+struct CallOptions {
+  std::string bundle;
+  std::string name;
+  std::vector<std::string> args;
+  int64_t fuel = 1'000'000;
+  std::vector<std::string> sets;
+  uint64_t seed = 0;
+  int64_t tick = 1;
+};
+
+int print_fault(const ved::vm::Program& p, const ved::vm::Fault& f) {
+  std::cerr << "fault[" << ved::bytecode::fault_kind_name(f.kind) << "] at " << ved::vm::describe_fault_location(p, f)
+            << ": " << f.message << "\n";
+  return kExitFault;
+}
+
+int call(const CallOptions& o) {
+  std::ifstream in(o.bundle, std::ios::binary);
+  if (!in) {
+    std::cerr << "vedvm: error: cannot read `" << o.bundle << "`\n";
+    return kExitError;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  ved::vm::Program program;
+  std::string error;
+  if (!ved::vm::load_bundle(buffer.str(), program, error)) {
+    std::cerr << "vedvm: error: `" << o.bundle << "` rejected: " << error << "\n";
+    return kExitError;
+  }
+  std::vector<Value> args;
+  for (const auto& a : o.args) {
+    auto v = parse_literal(a);
+    if (!v) {
+      std::cerr << "vedvm: error: `" << a << "` is not a literal (42, 1.5, \"text\", true, false, none)\n";
+      return kExitUsage;
+    }
+    args.push_back(std::move(*v));
+  }
+  ved::vm::TestDriver driver(program);
+  auto context = program.builtin_context();
+  auto show = [&](const Value& v) { return ved::vm::format_value(v, context.records, context.effect_names); };
+
+  const size_t dot = o.name.find('.');
+  if (dot == std::string::npos) {
+    auto r = driver.call(o.name, args, o.fuel);
+    if (!r.ok) return print_fault(program, r.fault);
+    std::cout << show(r.value) << "\n";
+    return kExitOk;
+  }
+  const std::string domain = o.name.substr(0, dot), member = o.name.substr(dot + 1);
+  auto init = driver.initial_state(domain);
+  if (!init.ok) return print_fault(program, init.fault);
+  Value state = init.value;
+  auto d = driver.domain_index(domain);
+  for (const auto& s : o.sets) {
+    size_t eq = s.find('=');
+    const auto& layout = program.records[program.domains[*d].state_record];
+    auto field = eq == std::string::npos ? layout.fields.end()
+                                         : std::find(layout.fields.begin(), layout.fields.end(), s.substr(0, eq));
+    auto v = eq == std::string::npos ? std::nullopt : parse_literal(s.substr(eq + 1));
+    if (field == layout.fields.end() || !v) {
+      std::cerr << "vedvm: error: `--set " << s << "` must be FIELD=LITERAL with a field of " << domain << "\n";
+      return kExitUsage;
+    }
+    state.mutable_record_fields()[static_cast<size_t>(field - layout.fields.begin())] = *v;
+  }
+  bool is_transition = false;
+  for (const auto& t : program.domains[*d].transitions) is_transition = is_transition || t.name == member;
+  if (!is_transition) {
+    auto r = driver.evaluate(domain, member, state, o.fuel, o.tick);
+    if (!r.ok) return print_fault(program, r.fault);
+    std::cout << show(r.value) << "\n";
+    return kExitOk;
+  }
+  auto run = driver.run_transition(domain, member, args, state, o.fuel, o.tick, o.seed);
+  for (size_t i = 0; i < run.slices.size(); ++i) {
+    const char* what = run.slices[i] == ved::vm::SliceResult::Status::Faulted ? "faulted (rolled back)" : "committed";
+    std::cout << "slice " << i << ": " << what << "\n";
+  }
+  std::cout << "state: " << show(run.state) << "\n";
+  for (const auto& m : run.outputs.sends) {
+    const auto& info = program.messages[m.message];
+    std::cout << "send " << (info.domain < 0 ? "reply" : program.domains[info.domain].name) << "."
+              << info.name << "(";
+    for (size_t k = 0; k < m.args.size(); ++k) std::cout << (k ? ", " : "") << show(m.args[k]);
+    std::cout << ")\n";
+  }
+  for (const auto& i : run.outputs.intents) std::cout << "emit " << show(i) << "\n";
+  if (run.faulted) return print_fault(program, run.fault);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vedvm: the Ved virtual machine."};
+  app.name("vedvm");
+  app.set_version_flag("--version", std::string("vedvm ") + VED_VERSION);
+  app.require_subcommand(0, 1);
+  std::string bundle;
+  app.add_option("bundle", bundle, "A compiled program (.vedb) to run");
+
+  CallOptions o;
+  CLI::App* call_cmd = app.add_subcommand("call", "Run one fn, transition or goal of a bundle, in isolation");
+  call_cmd->add_option("bundle", o.bundle, "The bundle (.vedb)")->required();
+  call_cmd->add_option("name", o.name, "fn name, Domain.Transition, or Domain.Goal / Domain.Invariant")->required();
+  call_cmd->add_option("args", o.args, "Arguments: Ved literals");
+  call_cmd->add_option("--fuel", o.fuel, "Fuel for the call (per slice for transitions; default 1,000,000)")
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  call_cmd->add_option("--set", o.sets, "FIELD=LITERAL: a state field before a transition or goal");
+  call_cmd->add_option("--seed", o.seed, "Seed of the instance's random generator");
+  call_cmd->add_option("--tick", o.tick, "The logical tick tick() returns (default 1)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (*call_cmd) return call(o);
+  if (!bundle.empty()) {
+    std::cerr << "vedvm: error: running a whole program (ticks, mailboxes, storage) is not available yet;\n"
+              << "  = help: run one function with `vedvm call " << bundle << " NAME`\n";
+    return kExitError;
+  }
+  std::cerr << app.help();
+  return kExitUsage;
+}

@@ -1,0 +1,132 @@
+#include "vm/disassembler.h"
+
+#include <sstream>
+
+#include "vm/bundle_loader.h"
+
+namespace ved::vm {
+
+namespace {
+
+std::string type_text(const Program& p, uint32_t t) {
+  const TypeInfo& ti = p.types[t];
+  switch (ti.kind) {
+    case TypeKind::Unit: return "unit";
+    case TypeKind::Bool: return "bool";
+    case TypeKind::Int: return "int";
+    case TypeKind::Float: return "float";
+    case TypeKind::String: return "string";
+    case TypeKind::List: return "list<" + type_text(p, ti.x) + ">";
+    case TypeKind::Map: return "map<" + type_text(p, ti.x) + ", " + type_text(p, ti.y) + ">";
+    case TypeKind::Optional: return type_text(p, ti.x) + "?";
+    case TypeKind::Record: return p.records[ti.x].name;
+    case TypeKind::Intent: return "intent<" + p.effects[ti.x].name + ">";
+  }
+  return "?";
+}
+
+// Operands as the layout names them: r3 (register), b2 (block), k5 (constant).
+std::string operands(const Program& p, const Instr& i) {
+  using bytecode::Layout;
+  auto r = [](uint32_t x) { return x == bytecode::kNoRegister ? std::string("-") : "r" + std::to_string(x); };
+  auto b = [](uint32_t x) { return "b" + std::to_string(x); };
+  const auto& info = bytecode::op_info(i.op);
+  switch (info.layout) {
+    case Layout::None: return "";
+    case Layout::R: return r(i.a);
+    case Layout::RR: return r(i.a) + ", " + r(i.b);
+    case Layout::RRR: return r(i.a) + ", " + r(i.b) + ", " + r(i.c);
+    case Layout::RK: {
+      std::string text = format_value(p.constants[i.d], p.records, p.effect_names);
+      if (p.constants[i.d].tag() == Tag::String) {
+        std::string quoted = "\"";
+        for (char ch : text) {
+          if (ch == '\n') quoted += "\\n";
+          else if (ch == '"' || ch == '\\') quoted += std::string("\\") + ch;
+          else quoted += ch;
+        }
+        text = quoted + "\"";
+      }
+      return r(i.a) + ", k" + std::to_string(i.d) + " (" + text + ")";
+    }
+    case Layout::RN: return r(i.a) + ", " + std::to_string(i.op == Op::LOAD_INT ? static_cast<int32_t>(i.d) : static_cast<int64_t>(i.d));
+    case Layout::N: return std::to_string(i.d);
+    case Layout::RRN: return r(i.a) + ", " + r(i.b) + ", " + std::to_string(i.d);
+    case Layout::RRNX: return r(i.a) + ", " + r(i.b) + ".." + std::to_string(i.b + i.c) + ", #" + std::to_string(i.d);
+    case Layout::B: return b(i.d);
+    case Layout::RBB: return r(i.a) + ", " + b(i.b) + ", " + b(i.c);
+    case Layout::RRBB: return r(i.a) + ", " + r(i.b) + ", " + b(i.c) + ", " + b(i.d);
+    case Layout::RRRF:
+      return r(i.a) + ", " + r(i.b) + ".." + std::to_string(i.b + i.c) + ", " + p.functions[i.d].name;
+  }
+  return "";
+}
+
+// What a descriptor operand (#n) refers to, for the comment column.
+std::string descriptor(const Program& p, const Instr& i) {
+  switch (i.op) {
+    case Op::CALL_BUILTIN: return bytecode::kBuiltinIds[i.d];
+    case Op::INTENT_NEW: return p.effects[i.d].name;
+    case Op::OBSERVE: return p.observations[i.d].name;
+    case Op::SEND:
+    case Op::SCHEDULE: {
+      const MessageInfo& m = p.messages[i.d];
+      return m.domain < 0 ? "reply " + m.name : p.domains[m.domain].name + "." + m.name;
+    }
+    case Op::SPAWN: return p.domains[p.spawns[i.d].domain].name;
+    case Op::LIST_NEW:
+    case Op::MAP_NEW: return type_text(p, i.d);
+    case Op::RECORD_NEW: return p.records[i.d].name;
+    default: return "";
+  }
+}
+
+}  // namespace
+
+std::string disassemble(const Program& p, const SourceLookup& lookup) {
+  std::ostringstream out;
+  out << "; " << p.name << ": bundle format " << p.format << ", " << p.compiler << ", hash " << std::hex << p.hash
+      << std::dec << "\n";
+  for (size_t fi = 0; fi < p.functions.size(); ++fi) {
+    const FunctionInfo& f = p.functions[fi];
+    out << "\nfunction " << fi << " " << f.name << " (";
+    for (uint32_t k = 0; k < f.param_count; ++k) out << (k ? ", " : "") << "r" << k << ": " << type_text(p, f.registers[k]);
+    out << ") -> " << type_text(p, f.result) << ", " << f.registers.size() << " registers\n";
+    uint32_t last_line = 0, last_file = UINT32_MAX;
+    for (size_t b = 0; b < f.blocks.size(); ++b) {
+      for (size_t s = 0; s < f.slice_entries.size(); ++s)
+        if (f.slice_entries[s] == b && f.kind == FunctionKind::Transition)
+          out << "  ; slice " << s << (f.slice_names[s].empty() ? "" : " " + f.slice_names[s]) << "\n";
+      out << "  b" << b << ": ; fuel " << f.blocks[b].cost << "\n";
+      const uint32_t end = b + 1 < f.blocks.size() ? f.blocks[b + 1].start : static_cast<uint32_t>(f.code.size());
+      for (uint32_t pc = f.blocks[b].start; pc < end; ++pc) {
+        const Instr& i = f.code[pc];
+        const SourcePos& pos = f.positions[pc];
+        if (pos.line != 0 && (pos.line != last_line || pos.file != last_file)) {
+          std::string text = lookup ? lookup(p.sources[pos.file], pos.line) : "";
+          size_t first = text.find_first_not_of(" \t");
+          out << "    ; " << pos.line << ": " << (first == std::string::npos ? "" : text.substr(first)) << "\n";
+          last_line = pos.line;
+          last_file = pos.file;
+        }
+        std::string line = "    " + std::to_string(pc) + "  " + bytecode::op_info(i.op).name + " " + operands(p, i);
+        std::string what = descriptor(p, i);
+        if (!what.empty()) {
+          line.resize(std::max<size_t>(line.size(), 44), ' ');
+          line += " ; " + what;
+        }
+        out << line << "\n";
+      }
+    }
+  }
+  return out.str();
+}
+
+bool disassemble_bundle(std::string_view bytes, const SourceLookup& lookup, std::string& out, std::string& error) {
+  Program program;
+  if (!load_bundle(bytes, program, error)) return false;
+  out = disassemble(program, lookup);
+  return true;
+}
+
+}  // namespace ved::vm

@@ -1,0 +1,688 @@
+// The interpreter loop: computed-goto dispatch over verified bytecode.
+//
+// What the verifier proved is relied on here and not checked again: operand registers
+// exist and have their opcode's types, registers are written before they are read, a
+// block ends with its only terminator. What depends on values is checked, and faults:
+// overflow, division by zero, indices, missing keys, `none`, `fail`, `assert`, fuel.
+//
+// Fuel: entering a block (the entry block of a call too) charges the block's whole cost
+// before its first instruction runs; when the fuel would go below zero the call faults
+// with FaultKind::Budget at that block's first instruction.
+//
+// Frames live on one register stack; a call pushes a frame, a return pops it. Registers
+// of a scalar type are written without releasing (they never hold references); heap
+// registers are released when their frame returns.
+#include "vm/interpreter.h"
+
+#include <cmath>
+
+namespace ved::vm {
+
+using bytecode::Builtin;
+using bytecode::kNoRegister;
+
+std::string describe_fault_location(const Program& program, const Fault& fault) {
+  if (fault.position.line == 0 || fault.position.file >= program.sources.size()) {
+    return fault.function < program.functions.size() ? "in `" + program.functions[fault.function].name + "`"
+                                                     : "<unknown>";
+  }
+  return program.sources[fault.position.file] + ":" + std::to_string(fault.position.line) + ":" +
+         std::to_string(fault.position.column);
+}
+
+namespace {
+
+// Whether `v` is a value of type `t` (values that come from outside: arguments,
+// observations, continuations).
+bool conforms(const Program& p, const Value& v, uint32_t t) {
+  const TypeInfo& ti = p.types[t];
+  switch (ti.kind) {
+    case TypeKind::Unit: return v.tag() == Tag::Unit;
+    case TypeKind::Bool: return v.tag() == Tag::Bool;
+    case TypeKind::Int: return v.tag() == Tag::Int;
+    case TypeKind::Float: return v.tag() == Tag::Float;
+    case TypeKind::String: return v.tag() == Tag::String;
+    case TypeKind::Optional: return v.tag() == Tag::None || conforms(p, v, ti.x);
+    case TypeKind::List:
+      if (v.tag() != Tag::List) return false;
+      for (const auto& e : v.as_list())
+        if (!conforms(p, e, ti.x)) return false;
+      return true;
+    case TypeKind::Map:
+      if (v.tag() != Tag::Map) return false;
+      for (const auto& [k, e] : v.as_map())
+        if (!conforms(p, k, ti.x) || !conforms(p, e, ti.y)) return false;
+      return true;
+    case TypeKind::Record: {
+      if (v.tag() != Tag::Record || v.as_record().type != ti.x) return false;
+      const auto& types = p.record_field_types[ti.x];
+      const auto& fields = v.as_record().fields;
+      if (fields.size() != types.size()) return false;
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (!conforms(p, fields[i], types[i])) return false;
+      return true;
+    }
+    case TypeKind::Intent: return v.tag() == Tag::Intent && v.as_intent().effect == ti.x;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Interpreter::Impl {
+  explicit Impl(const Program& program) : p(program), builtins(program.builtin_context()) {}
+
+  enum class Exit { Return, Yield, End, Fault };
+
+  struct Frame {
+    uint32_t fn;
+    uint32_t base;
+    uint32_t return_pc;  // in the caller
+    uint16_t dst;        // the caller's destination register
+  };
+
+  const Program& p;
+  BuiltinContext builtins;
+  std::vector<Value> stack;
+  std::vector<Frame> frames;
+  uint32_t high_water = 0;
+
+  void ensure(size_t size) {
+    if (stack.size() < size) stack.resize(std::max(size, stack.size() * 2 + 256));
+    if (size > high_water) high_water = static_cast<uint32_t>(size);
+  }
+
+  // Drops every value left on the stack (after a fault, or between runs).
+  void clear_stack() {
+    for (uint32_t i = 0; i < high_water; ++i) stack[i] = Value();
+    high_water = 0;
+    frames.clear();
+  }
+
+  Exit execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
+               uint32_t& yield_to, Fault& fault);
+};
+
+Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel,
+                                                   InstanceEnv& env, Value& result, uint32_t& yield_to,
+                                                   Fault& fault) {
+  static void* const kLabels[] = {
+#define VED_LABEL(name, layout, term, dst) &&op_##name,
+      VED_OPCODES(VED_LABEL)
+#undef VED_LABEL
+  };
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount);
+
+  frames.clear();
+  frames.push_back(Frame{fn_index, 0, 0, 0});
+  const FunctionInfo* F = &p.functions[fn_index];
+  const Instr* code = F->code.data();
+  const Instr* ip = nullptr;
+  Value* R = stack.data();
+  FaultKind fault_kind = FaultKind::None;
+  std::string fault_message;
+
+#define DISPATCH() goto* kLabels[static_cast<uint16_t>(ip->op)]
+#define NEXT()  \
+  do {          \
+    ++ip;       \
+    DISPATCH(); \
+  } while (0)
+#define ENTER(block)                              \
+  do {                                            \
+    const BlockInfo& entered_ = F->blocks[block]; \
+    ip = code + entered_.start;                   \
+    fuel -= entered_.cost;                        \
+    if (fuel < 0) goto budget_exhausted;          \
+    DISPATCH();                                   \
+  } while (0)
+#define FAULT(kind, message)   \
+  do {                         \
+    fault_kind = (kind);       \
+    fault_message = (message); \
+    goto faulted;              \
+  } while (0)
+#define A (ip->a)
+#define B (ip->b)
+#define C (ip->c)
+#define D (ip->d)
+
+  ENTER(start_block);
+
+op_MOVE : {
+  if (A != B) R[A] = R[B];
+  NEXT();
+}
+op_LOAD_CONST : {
+  R[A] = p.constants[D];
+  NEXT();
+}
+op_LOAD_INT : {
+  R[A].set_int(static_cast<int32_t>(D));
+  NEXT();
+}
+op_LOAD_BOOL : {
+  R[A].set_bool(D != 0);
+  NEXT();
+}
+op_LOAD_NONE : {
+  R[A] = Value::none();
+  NEXT();
+}
+op_LOAD_UNIT : {
+  R[A] = Value();
+  NEXT();
+}
+op_DROP : {
+  R[A] = Value();
+  NEXT();
+}
+op_WRAP : {
+  if (A != B) R[A] = R[B];
+  NEXT();
+}
+op_UNWRAP : {
+  if (R[B].is_none()) FAULT(FaultKind::NoneValue, "unwrapped `none`");
+  if (A != B) R[A] = R[B];
+  NEXT();
+}
+op_ADD_I64 : {
+  int64_t r;
+  if (__builtin_add_overflow(R[B].as_int(), R[C].as_int(), &r))
+    FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " + " + std::to_string(R[C].as_int()));
+  R[A].set_int(r);
+  NEXT();
+}
+op_SUB_I64 : {
+  int64_t r;
+  if (__builtin_sub_overflow(R[B].as_int(), R[C].as_int(), &r))
+    FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " - " + std::to_string(R[C].as_int()));
+  R[A].set_int(r);
+  NEXT();
+}
+op_MUL_I64 : {
+  int64_t r;
+  if (__builtin_mul_overflow(R[B].as_int(), R[C].as_int(), &r))
+    FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " * " + std::to_string(R[C].as_int()));
+  R[A].set_int(r);
+  NEXT();
+}
+op_DIV_I64 : {
+  int64_t r;
+  FaultKind k = checked_div(R[B].as_int(), R[C].as_int(), r);
+  if (k != FaultKind::None)
+    FAULT(k, k == FaultKind::DivisionByZero ? "division by zero"
+                                            : "integer overflow in " + std::to_string(R[B].as_int()) + " / -1");
+  R[A].set_int(r);
+  NEXT();
+}
+op_REM_I64 : {
+  int64_t r;
+  FaultKind k = checked_rem(R[B].as_int(), R[C].as_int(), r);
+  if (k != FaultKind::None) FAULT(k, "remainder by zero");
+  R[A].set_int(r);
+  NEXT();
+}
+op_NEG_I64 : {
+  if (R[B].as_int() == INT64_MIN) FAULT(FaultKind::Overflow, "integer overflow in -(" + std::to_string(INT64_MIN) + ")");
+  R[A].set_int(-R[B].as_int());
+  NEXT();
+}
+op_ADD_F64 : {
+  R[A].set_float(R[B].as_float() + R[C].as_float());
+  NEXT();
+}
+op_SUB_F64 : {
+  R[A].set_float(R[B].as_float() - R[C].as_float());
+  NEXT();
+}
+op_MUL_F64 : {
+  R[A].set_float(R[B].as_float() * R[C].as_float());
+  NEXT();
+}
+op_DIV_F64 : {
+  double r;
+  if (float_div(R[B].as_float(), R[C].as_float(), r) != FaultKind::None)
+    FAULT(FaultKind::DivisionByZero, "division by zero");
+  R[A].set_float(r);
+  NEXT();
+}
+op_REM_F64 : {
+  double r;
+  if (float_rem(R[B].as_float(), R[C].as_float(), r) != FaultKind::None)
+    FAULT(FaultKind::DivisionByZero, "remainder by zero");
+  R[A].set_float(r);
+  NEXT();
+}
+op_NEG_F64 : {
+  R[A].set_float(-R[B].as_float());
+  NEXT();
+}
+op_I2F : {
+  R[A].set_float(static_cast<double>(R[B].as_int()));
+  NEXT();
+}
+op_EQ_I64 : {
+  R[A].set_bool(R[B].as_int() == R[C].as_int());
+  NEXT();
+}
+op_LT_I64 : {
+  R[A].set_bool(R[B].as_int() < R[C].as_int());
+  NEXT();
+}
+op_LE_I64 : {
+  R[A].set_bool(R[B].as_int() <= R[C].as_int());
+  NEXT();
+}
+op_EQ_F64 : {
+  R[A].set_bool(R[B].as_float() == R[C].as_float());
+  NEXT();
+}
+op_LT_F64 : {
+  R[A].set_bool(R[B].as_float() < R[C].as_float());
+  NEXT();
+}
+op_LE_F64 : {
+  R[A].set_bool(R[B].as_float() <= R[C].as_float());
+  NEXT();
+}
+op_EQ_STR : {
+  R[A].set_bool(R[B].as_string() == R[C].as_string());
+  NEXT();
+}
+op_LT_STR : {
+  R[A].set_bool(R[B].as_string() < R[C].as_string());
+  NEXT();
+}
+op_LE_STR : {
+  R[A].set_bool(R[B].as_string() <= R[C].as_string());
+  NEXT();
+}
+op_EQ_ANY : {
+  bool eq = values_equal(R[B], R[C]);
+  R[A] = Value::boolean(eq);
+  NEXT();
+}
+op_NOT : {
+  R[A].set_bool(!R[B].as_bool());
+  NEXT();
+}
+op_IS_NONE : {
+  bool none = R[B].is_none();
+  R[A] = Value::boolean(none);
+  NEXT();
+}
+op_CONCAT : {
+  if (A == B) {
+    // `s = s + x`: appends in place when `s` is the only owner of its text.
+    if (A == C) {
+      std::string copy = R[C].as_string();
+      R[A].mutable_string().append(copy);
+    } else {
+      R[A].mutable_string().append(R[C].as_string());
+    }
+  } else {
+    std::string joined;
+    joined.reserve(R[B].as_string().size() + R[C].as_string().size());
+    joined.append(R[B].as_string()).append(R[C].as_string());
+    R[A] = Value::string(std::move(joined));
+  }
+  NEXT();
+}
+op_LIST_NEW : {
+  std::vector<Value> items(R + B, R + B + C);
+  R[A] = Value::list(std::move(items));
+  NEXT();
+}
+op_LIST_GET : {
+  const auto& items = R[B].as_list();
+  int64_t i = R[C].as_int();
+  if (i < 0 || static_cast<uint64_t>(i) >= items.size())
+    FAULT(FaultKind::Index, "index " + std::to_string(i) + " out of range for a list of length " + std::to_string(items.size()));
+  Value v = items[static_cast<size_t>(i)];
+  R[A] = std::move(v);
+  NEXT();
+}
+op_LIST_SET : {
+  int64_t i = R[B].as_int();
+  size_t n = R[A].as_list().size();
+  if (i < 0 || static_cast<uint64_t>(i) >= n)
+    FAULT(FaultKind::Index, "index " + std::to_string(i) + " out of range for a list of length " + std::to_string(n));
+  Value v = R[C];
+  R[A].mutable_list()[static_cast<size_t>(i)] = std::move(v);
+  NEXT();
+}
+op_LIST_APPEND : {
+  Value v = R[C];
+  if (A == B) {
+    R[A].mutable_list().push_back(std::move(v));
+  } else {
+    std::vector<Value> items;
+    items.reserve(R[B].as_list().size() + 1);
+    items = R[B].as_list();
+    items.push_back(std::move(v));
+    R[A] = Value::list(std::move(items));
+  }
+  NEXT();
+}
+op_LEN : {
+  const Value& v = R[B];
+  int64_t n = v.tag() == Tag::String ? utf8_length(v.as_string())
+              : v.tag() == Tag::List ? static_cast<int64_t>(v.as_list().size())
+                                     : static_cast<int64_t>(v.as_map().size());
+  R[A].set_int(n);
+  NEXT();
+}
+op_STR_GET : {
+  Value out;
+  std::string message;
+  FaultKind k = string_code_point(R[B].as_string(), R[C].as_int(), out, message);
+  if (k != FaultKind::None) FAULT(k, message);
+  R[A] = std::move(out);
+  NEXT();
+}
+op_MAP_NEW : {
+  std::map<Value, Value, KeyLess> entries;
+  for (uint32_t k = 0; k < C; ++k) entries.insert_or_assign(R[B + 2 * k], R[B + 2 * k + 1]);
+  R[A] = Value::map(std::move(entries));
+  NEXT();
+}
+op_MAP_GET : {
+  const auto& entries = R[B].as_map();
+  auto it = entries.find(R[C]);
+  if (it == entries.end())
+    FAULT(FaultKind::MissingKey, "key " + format_value(R[C], builtins.records, builtins.effect_names) + " is not in the map");
+  Value v = it->second;
+  R[A] = std::move(v);
+  NEXT();
+}
+op_MAP_SET : {
+  Value key = R[B];
+  Value v = R[C];
+  R[A].mutable_map().insert_or_assign(std::move(key), std::move(v));
+  NEXT();
+}
+op_RECORD_NEW : {
+  std::vector<Value> fields(R + B, R + B + C);
+  R[A] = Value::record(D, std::move(fields));
+  NEXT();
+}
+op_FIELD_GET : {
+  Value v = R[B].as_record().fields[D];
+  R[A] = std::move(v);
+  NEXT();
+}
+op_FIELD_SET : {
+  Value v = R[B];
+  R[A].mutable_record_fields()[D] = std::move(v);
+  NEXT();
+}
+op_INTENT_NEW : {
+  const size_t params = p.effects[D].params.size();
+  std::vector<Value> args(R + B, R + B + params);
+  Value key = C > params ? R[B + params] : Value::none();
+  R[A] = Value::intent(D, std::move(args), std::move(key));
+  NEXT();
+}
+op_CALL_BUILTIN : {
+  Value out;
+  std::string message;
+  FaultKind k = call_builtin(static_cast<Builtin>(D), R + B, C, out, message, builtins);
+  if (k != FaultKind::None) FAULT(k, message);
+  R[A] = std::move(out);
+  NEXT();
+}
+op_STATE_GET : {
+  Value v = env.state->as_record().fields[D];
+  R[A] = std::move(v);
+  NEXT();
+}
+op_STATE_SET : {
+  Value v = R[A];
+  env.state->mutable_record_fields()[D] = std::move(v);
+  NEXT();
+}
+op_STATE_TAKE : {
+  // Moves the field out so that the update that follows owns it uniquely; the verifier
+  // guarantees STATE_SET puts it back in this block.
+  auto& fields = env.state->mutable_record_fields();
+  R[A] = std::move(fields[D]);
+  fields[D] = Value();
+  NEXT();
+}
+op_TICK : {
+  R[A].set_int(env.tick);
+  NEXT();
+}
+op_RAND : {
+  int64_t bound = R[B].as_int();
+  if (bound <= 0) FAULT(FaultKind::Conversion, "rand(" + std::to_string(bound) + "): the bound must be at least 1");
+  if (!env.random) FAULT(FaultKind::Conversion, "rand() needs an instance's random generator");
+  R[A].set_int(env.random->below(bound));
+  NEXT();
+}
+op_OBSERVE : {
+  if (!env.observations) FAULT(FaultKind::Observation, "observation `" + p.observations[D].name + "` has no source here");
+  Value out;
+  std::string message;
+  FaultKind k = env.observations->sample(D, std::span<const Value>(R + B, C), out, message);
+  if (k != FaultKind::None) FAULT(k, message);
+  if (!conforms(p, out, p.observations[D].result))
+    FAULT(FaultKind::Observation, "observation `" + p.observations[D].name + "` returned a value of the wrong type");
+  R[A] = std::move(out);
+  NEXT();
+}
+op_SEND : {
+  if (env.outputs) {
+    SentMessage m;
+    m.message = D;
+    if (A != kNoRegister) m.instance_id = R[A];
+    m.args.assign(R + B, R + B + C);
+    env.outputs->sends.push_back(std::move(m));
+  }
+  NEXT();
+}
+op_EMIT : {
+  if (env.outputs) env.outputs->intents.push_back(R[A]);
+  NEXT();
+}
+op_SPAWN : {
+  if (env.outputs) {
+    SpawnRequest s;
+    s.spawn = D;
+    if (A != kNoRegister) s.instance_id = R[A];
+    s.values.assign(R + B, R + B + C);
+    env.outputs->spawns.push_back(std::move(s));
+  }
+  NEXT();
+}
+op_SCHEDULE : {
+  int64_t delay = R[A].as_int();
+  if (delay < 1) FAULT(FaultKind::Conversion, "schedule after " + std::to_string(delay) + " ticks: the delay must be at least 1");
+  if (env.outputs) {
+    ScheduledMessage s;
+    s.message = D;
+    s.delay = delay;
+    s.args.assign(R + B, R + B + C);
+    env.outputs->schedules.push_back(std::move(s));
+  }
+  NEXT();
+}
+op_CALL : {
+  if (frames.size() >= kMaxCallDepth)
+    FAULT(FaultKind::Budget, "calls nested deeper than " + std::to_string(kMaxCallDepth));
+  const FunctionInfo& callee = p.functions[D];
+  const uint32_t caller_base = frames.back().base;
+  const uint32_t base = caller_base + static_cast<uint32_t>(F->registers.size());
+  ensure(size_t{base} + callee.registers.size());
+  R = stack.data() + caller_base;
+  Value* NR = stack.data() + base;
+  for (uint32_t k = 0; k < C; ++k) NR[k] = R[B + k];
+  frames.push_back(Frame{D, base, static_cast<uint32_t>(ip - code) + 1, A});
+  F = &callee;
+  code = F->code.data();
+  R = NR;
+  ENTER(0);
+}
+op_JMP : { ENTER(D); }
+op_JMP_IF : {
+  if (R[A].as_bool()) ENTER(B);
+  ENTER(C);
+}
+op_BR_LT_I64 : {
+  if (R[A].as_int() < R[B].as_int()) ENTER(C);
+  ENTER(D);
+}
+op_BR_LE_I64 : {
+  if (R[A].as_int() <= R[B].as_int()) ENTER(C);
+  ENTER(D);
+}
+op_BR_EQ_I64 : {
+  if (R[A].as_int() == R[B].as_int()) ENTER(C);
+  ENTER(D);
+}
+op_BR_NONE : {
+  if (R[A].is_none()) ENTER(B);
+  ENTER(C);
+}
+op_FOR_STEP : {
+  int64_t next;
+  if (__builtin_add_overflow(R[A].as_int(), int64_t{1}, &next)) FAULT(FaultKind::Overflow, "loop counter overflow");
+  R[A].set_int(next);
+  if (next < R[B].as_int()) ENTER(C);
+  ENTER(D);
+}
+op_RET : {
+  Value v = std::move(R[A]);
+  for (uint32_t r : F->heap_registers) R[r] = Value();
+  if (frames.size() == 1) {
+    result = std::move(v);
+    return Exit::Return;
+  }
+  Frame done = frames.back();
+  frames.pop_back();
+  F = &p.functions[frames.back().fn];
+  code = F->code.data();
+  R = stack.data() + frames.back().base;
+  ip = code + done.return_pc;
+  R[done.dst] = std::move(v);
+  DISPATCH();
+}
+op_YIELD : {
+  yield_to = D;
+  return Exit::Yield;
+}
+op_END : { return Exit::End; }
+op_FAIL : { FAULT(FaultKind::Fail, R[A].as_string()); }
+op_ASSERT_FAIL : { FAULT(FaultKind::Assert, R[A].as_string()); }
+
+budget_exhausted:
+  fault_kind = FaultKind::Budget;
+  fault_message = "fuel exhausted (the slice's budget is spent)";
+faulted : {
+  fault.kind = fault_kind;
+  fault.message = std::move(fault_message);
+  fault.function = frames.back().fn;
+  fault.pc = static_cast<uint32_t>(ip - code);
+  fault.position = F->positions[fault.pc];
+  return Exit::Fault;
+}
+
+#undef DISPATCH
+#undef NEXT
+#undef ENTER
+#undef FAULT
+#undef A
+#undef B
+#undef C
+#undef D
+}
+
+Interpreter::Interpreter(const Program& program) : impl_(std::make_unique<Impl>(program)) {}
+Interpreter::~Interpreter() = default;
+
+namespace {
+
+bool needs_state(FunctionKind k) {
+  return k == FunctionKind::Transition || k == FunctionKind::Predicate || k == FunctionKind::Invariant;
+}
+
+}  // namespace
+
+CallResult Interpreter::call(uint32_t fn, std::span<const Value> args, int64_t fuel, InstanceEnv& env) {
+  CallResult out;
+  const Program& p = impl_->p;
+  auto refuse = [&](std::string message) {
+    out.fault.kind = FaultKind::Conversion;
+    out.fault.message = std::move(message);
+    out.fault.function = fn;
+    return out;
+  };
+  if (fn >= p.functions.size()) return refuse("no function " + std::to_string(fn));
+  const FunctionInfo& f = p.functions[fn];
+  if (f.kind == FunctionKind::Transition) return refuse("`" + f.name + "` is a transition: run it a slice at a time");
+  if (needs_state(f.kind) && (!env.state || env.state->tag() != Tag::Record))
+    return refuse("`" + f.name + "` reads an instance's state, and none was given");
+  if (args.size() != f.param_count)
+    return refuse("`" + f.name + "` takes " + std::to_string(f.param_count) + " arguments, given " +
+                  std::to_string(args.size()));
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!conforms(p, args[i], f.registers[i])) return refuse("argument " + std::to_string(i + 1) + " of `" + f.name + "` has the wrong type");
+  impl_->ensure(f.registers.size());
+  for (size_t i = 0; i < args.size(); ++i) impl_->stack[i] = args[i];
+  const int64_t start = fuel;
+  uint32_t ignored = 0;
+  Impl::Exit exit = impl_->execute(fn, 0, fuel, env, out.value, ignored, out.fault);
+  out.ok = exit == Impl::Exit::Return;
+  out.fuel_used = start - std::max<int64_t>(fuel, 0);
+  impl_->clear_stack();
+  return out;
+}
+
+SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Value> registers, int64_t fuel,
+                                   InstanceEnv& env) {
+  SliceResult out;
+  const Program& p = impl_->p;
+  auto refuse = [&](std::string message) {
+    out.status = SliceResult::Status::Faulted;
+    out.fault.kind = FaultKind::Conversion;
+    out.fault.message = std::move(message);
+    out.fault.function = fn;
+    return out;
+  };
+  if (fn >= p.functions.size() || p.functions[fn].kind != FunctionKind::Transition)
+    return refuse("function " + std::to_string(fn) + " is not a transition");
+  const FunctionInfo& f = p.functions[fn];
+  if (slice >= f.slice_entries.size()) return refuse("`" + f.name + "` has no slice " + std::to_string(slice));
+  if (!env.state || env.state->tag() != Tag::Record) return refuse("`" + f.name + "` needs the instance's state");
+  const size_t given = registers.size();
+  const size_t expected = slice == 0 ? f.param_count : f.registers.size();
+  if (given != expected)
+    return refuse("`" + f.name + "` slice " + std::to_string(slice) + " needs " + std::to_string(expected) +
+                  " values, given " + std::to_string(given));
+  for (size_t i = 0; i < given; ++i)
+    if ((slice == 0 || i < f.param_count) && !conforms(p, registers[i], f.registers[i]))
+      return refuse("value " + std::to_string(i + 1) + " for `" + f.name + "` has the wrong type");
+  impl_->ensure(f.registers.size());
+  for (size_t i = 0; i < given; ++i) impl_->stack[i] = std::move(registers[i]);
+  const int64_t start = fuel;
+  Value ignored;
+  uint32_t next = 0;
+  Impl::Exit exit = impl_->execute(fn, f.slice_entries[slice], fuel, env, ignored, next, out.fault);
+  out.fuel_used = start - std::max<int64_t>(fuel, 0);
+  switch (exit) {
+    case Impl::Exit::Yield:
+      out.status = SliceResult::Status::Yielded;
+      out.continuation.next_slice = next;
+      out.continuation.registers.assign(std::make_move_iterator(impl_->stack.begin()),
+                                        std::make_move_iterator(impl_->stack.begin() + f.registers.size()));
+      break;
+    case Impl::Exit::End:
+    case Impl::Exit::Return: out.status = SliceResult::Status::Finished; break;
+    case Impl::Exit::Fault: out.status = SliceResult::Status::Faulted; break;
+  }
+  impl_->clear_stack();
+  return out;
+}
+
+}  // namespace ved::vm

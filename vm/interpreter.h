@@ -1,0 +1,117 @@
+// The bytecode interpreter: the reference semantics of Ved (the JIT must agree with it
+// bit for bit, faults and fuel included).
+//
+// It runs one function, one slice of a transition, or one predicate, against an
+// InstanceEnv that supplies what the code may see of its instance (state, tick, random
+// generator, observations) and collects what it does (messages, intents, spawns,
+// timers). Nothing here knows about mailboxes, storage or scheduling: that is the
+// runtime's (a later layer), which commits or discards the outputs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vm/program.h"
+#include "vm/random.h"
+#include "vm/value.h"
+
+namespace ved::vm {
+
+struct Fault {
+  FaultKind kind = FaultKind::None;
+  std::string message;
+  uint32_t function = 0;  // where it happened
+  uint32_t pc = 0;
+  SourcePos position;
+};
+
+// "file:line:col" for a fault, or "<function>" when the bundle has no position.
+std::string describe_fault_location(const Program& program, const Fault& fault);
+
+struct SentMessage {
+  uint32_t message = 0;  // Program::messages
+  Value instance_id;     // unit: the default instance (or, for a reply, the sender)
+  std::vector<Value> args;
+};
+struct SpawnRequest {
+  uint32_t spawn = 0;  // Program::spawns
+  Value instance_id;
+  std::vector<Value> values;
+};
+struct ScheduledMessage {
+  uint32_t message = 0;
+  int64_t delay = 0;  // ticks
+  std::vector<Value> args;
+};
+
+// What a slice did, in order. The runtime applies it only if the slice commits.
+struct Outputs {
+  std::vector<SentMessage> sends;
+  std::vector<Value> intents;
+  std::vector<SpawnRequest> spawns;
+  std::vector<ScheduledMessage> schedules;
+};
+
+// Samples observations for OBSERVE. The runtime journals what it returns.
+class ObservationSource {
+ public:
+  virtual ~ObservationSource() = default;
+  // Fills `out` with a value of the observation's result type, or returns a fault kind
+  // (FaultKind::Observation) with a message.
+  virtual FaultKind sample(uint32_t observation, std::span<const Value> args, Value& out, std::string& message) = 0;
+};
+
+struct InstanceEnv {
+  Value* state = nullptr;  // the instance's state record; updated in place (copy-on-write)
+  int64_t tick = 0;
+  Random* random = nullptr;
+  ObservationSource* observations = nullptr;
+  Outputs* outputs = nullptr;
+};
+
+struct CallResult {
+  bool ok = false;
+  Value value;
+  Fault fault;
+  int64_t fuel_used = 0;
+};
+
+// A transition between slices: the slice to run next and the saved registers.
+struct Continuation {
+  uint32_t next_slice = 0;
+  std::vector<Value> registers;
+};
+
+struct SliceResult {
+  enum class Status { Finished, Yielded, Faulted } status = Status::Finished;
+  Fault fault;
+  Continuation continuation;  // when Yielded
+  int64_t fuel_used = 0;
+};
+
+class Interpreter {
+ public:
+  explicit Interpreter(const Program& program);
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  // Calls function `fn` (a fn, predicate, invariant or initializer) with `args`.
+  CallResult call(uint32_t fn, std::span<const Value> args, int64_t fuel, InstanceEnv& env);
+
+  // Runs slice `slice` of transition function `fn`. For slice 0 `registers` holds the
+  // arguments; for later slices, the continuation's registers.
+  SliceResult run_slice(uint32_t fn, uint32_t slice, std::vector<Value> registers, int64_t fuel, InstanceEnv& env);
+
+  // Calls nested deeper than this fault with FaultKind::Budget.
+  static constexpr uint32_t kMaxCallDepth = 10000;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ved::vm

@@ -1,0 +1,168 @@
+// A loaded, verified program: what the bundle says, in the form the interpreter runs.
+//
+// Built only by load_bundle (bundle_loader.h), which verifies every index, type and
+// block before returning, so code that holds a Program may index its tables without
+// checking.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bytecode/format.h"
+#include "bytecode/opcodes.h"
+#include "vm/runtime_library.h"
+#include "vm/value.h"
+
+namespace ved::vm {
+
+using bytecode::FunctionKind;
+using bytecode::Instr;
+using bytecode::Op;
+using bytecode::TypeKind;
+
+struct TypeInfo {
+  TypeKind kind = TypeKind::Unit;
+  uint32_t x = 0, y = 0;
+};
+
+struct FieldInfo {
+  std::string name;
+  uint32_t type = 0;
+};
+
+struct ExternalInfo {  // an effect or an observation
+  std::string name;
+  std::vector<FieldInfo> params;
+  uint32_t result = 0;
+  uint8_t privilege = 0;
+  bool declared = true;
+};
+
+struct MessageInfo {
+  int32_t domain = -1;      // -1: a reply, to whoever sent the message being processed
+  int32_t transition = -1;
+  std::string name;
+  bool high_lane = false;
+  std::vector<uint32_t> args;
+};
+
+struct SpawnInfo {
+  uint32_t domain = 0;
+  std::vector<uint32_t> fields;
+};
+
+struct BlockInfo {
+  uint32_t start = 0;  // index of its first instruction in FunctionInfo::code
+  uint32_t cost = 0;   // fuel charged on entry
+};
+
+struct SourcePos {
+  uint32_t file = 0;
+  uint32_t line = 0;  // 0: unknown
+  uint32_t column = 0;
+};
+
+struct FunctionInfo {
+  std::string name;
+  FunctionKind kind = FunctionKind::Fn;
+  int32_t domain = -1;
+  uint32_t param_count = 0;
+  uint32_t result = 0;
+  std::vector<uint32_t> registers;       // type of each register
+  std::vector<uint32_t> heap_registers;  // those whose type is reference counted
+  std::vector<uint32_t> slice_entries;   // entry block of each slice
+  std::vector<std::string> slice_names;
+  std::vector<BlockInfo> blocks;
+  std::vector<Instr> code;               // all blocks, in order
+  std::vector<SourcePos> positions;      // one per instruction
+};
+
+struct GoalInfo {
+  std::string name;
+  uint32_t priority = 100;
+  uint32_t predicate = 0;
+  std::vector<uint32_t> strategy;
+  bool inferred_strategy = false;
+  uint8_t terminate_kind = 1;  // 0 never, 1 attempts, 2 ticks
+  int64_t terminate_count = 1000;
+  int64_t backoff_max = 0;     // 0: no backoff
+};
+
+struct InvariantInfo {
+  std::string name;
+  uint32_t function = 0;
+};
+
+struct TransitionInfo {
+  std::string name;
+  std::vector<FieldInfo> params;
+  uint32_t function = 0;
+  bool is_start = false;
+  int32_t on_effect = -1;
+  bool on_ok = true;
+  int64_t budget = 0;
+  std::string escalation;
+  std::string scope;
+};
+
+struct DomainInfo {
+  std::string name;
+  uint32_t state_record = 0;
+  uint32_t initializer = 0;
+  std::string scope;
+  uint8_t scope_depth = 0;
+  uint8_t privilege = 1;
+  int64_t version = 1;
+  bool activated_by_default = false;
+  std::vector<GoalInfo> goals;
+  std::vector<InvariantInfo> invariants;
+  std::vector<TransitionInfo> transitions;
+};
+
+struct StartInfo {
+  uint32_t domain = 0;
+  int32_t id_constant = -1;
+  std::vector<std::pair<uint32_t, uint32_t>> fields;  // (field, constant)
+};
+
+struct MigrationInfo {
+  std::string name;
+  uint32_t domain = 0;
+  int64_t from_version = 0;
+  int64_t to_version = 0;
+};
+
+struct Program {
+  uint32_t format = 0;
+  std::string compiler;
+  uint64_t hash = 0;
+  std::string name;
+  std::vector<std::string> sources;
+  std::vector<TypeInfo> types;
+  std::vector<uint32_t> canonical_type;  // equal types share a canonical index
+  std::vector<Value> constants;
+  std::vector<RecordLayout> records;
+  std::vector<std::vector<uint32_t>> record_field_types;
+  std::vector<ExternalInfo> effects;
+  std::vector<std::string> effect_names;
+  std::vector<ExternalInfo> observations;
+  std::vector<MessageInfo> messages;
+  std::vector<SpawnInfo> spawns;
+  std::vector<FunctionInfo> functions;
+  std::vector<DomainInfo> domains;
+  bool has_system = false;
+  std::vector<StartInfo> system;
+  std::vector<MigrationInfo> migrations;
+  std::vector<std::string> tests;
+
+  bool same_type(uint32_t a, uint32_t b) const { return canonical_type[a] == canonical_type[b]; }
+  const FunctionInfo* find_function(const std::string& name) const {
+    for (const auto& f : functions)
+      if (f.name == name) return &f;
+    return nullptr;
+  }
+  BuiltinContext builtin_context() const { return BuiltinContext{records, effect_names}; }
+};
+
+}  // namespace ved::vm

@@ -1,0 +1,34 @@
+// An instance's random generator (language.md §9): PCG32 from pcg-cpp (Debian's
+// libpcg-cpp-dev), a fixed, published algorithm, so the same seed gives the same draws
+// on every machine and in every release.
+#pragma once
+
+#include <cstdint>
+#include <pcg_random.hpp>
+
+namespace ved::vm {
+
+class Random {
+ public:
+  explicit Random(uint64_t seed = 0) : engine_(seed) {}
+
+  // A uniform draw in [0, bound) for bound >= 1: two 32-bit outputs make a 64-bit word,
+  // and words below 2^64 mod bound are redrawn so that every result is equally likely.
+  int64_t below(int64_t bound) {
+    const uint64_t n = static_cast<uint64_t>(bound);
+    const uint64_t threshold = (0 - n) % n;
+    while (true) {
+      uint64_t hi = engine_();
+      uint64_t lo = engine_();
+      uint64_t word = (hi << 32) | lo;
+      if (word >= threshold) return static_cast<int64_t>(word % n);
+    }
+  }
+
+  const pcg32& engine() const { return engine_; }
+
+ private:
+  pcg32 engine_;
+};
+
+}  // namespace ved::vm

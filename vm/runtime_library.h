@@ -1,0 +1,72 @@
+// The runtime library: what instructions and built-ins do to values, shared by the
+// interpreter and (later) the JIT so that both compute the same bits and fault at the
+// same places. Nothing here touches an instance, the clock or I/O.
+//
+// Functions that can fault return a FaultKind (FaultKind::None on success) and put a
+// message for people in `message`; they never throw.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bytecode/format.h"
+#include "vm/value.h"
+
+namespace ved::vm {
+
+using bytecode::Builtin;
+using bytecode::FaultKind;
+
+// Names of a record type, for str() and format().
+struct RecordLayout {
+  std::string name;
+  std::vector<std::string> fields;
+};
+
+// ---- text ----------------------------------------------------------------------
+// `str(x)` (and each `{}` of `format`): ints in decimal; floats in the shortest form
+// that reads back to the same double (std::to_chars), with ".0" added when that form
+// has no '.', 'e', "inf" or "nan" (so `str(2.0)` is "2.0"); `true`/`false`; strings as
+// they are at the top level and quoted with escapes inside collections; `none`;
+// `[1, 2]`; `{"a": 1, "b": 2}` in key order; `Name(field: value, ...)` for records;
+// `()` for unit; `<intent E>` for intents (E the effect's name, from effect_names).
+std::string format_value(const Value& v, std::span<const RecordLayout> records,
+                         std::span<const std::string> effect_names);
+
+// ---- hashing ---------------------------------------------------------------------
+// The canonical encoding of a value: a tag byte, then the payload (ints and floats as
+// 8 little-endian bytes, strings as an 8-byte length and the bytes, collections as an
+// 8-byte count and their elements; maps as key, value pairs in key order; records as
+// their type's field count and fields; intents as effect index, args, key). Equal values
+// (values_equal) of one type have equal encodings, except that 0.0 and -0.0 differ.
+void encode_canonical(const Value& v, std::string& out);
+// `hash(x)`: XXH64 (seed 0) of the canonical encoding, as a signed int. XXH64 is a
+// fixed, published function, so hashes are stable across machines and releases.
+int64_t hash_value(const Value& v);
+
+// ---- arithmetic shared with instructions ----------------------------------------
+FaultKind checked_div(int64_t a, int64_t b, int64_t& out);  // truncates toward zero
+FaultKind checked_rem(int64_t a, int64_t b, int64_t& out);  // sign of the dividend
+FaultKind float_div(double a, double b, double& out);       // b == 0 faults
+FaultKind float_rem(double a, double b, double& out);       // fmod; b == 0 faults
+
+// ---- strings ---------------------------------------------------------------------
+// The code point at `index` (0-based) of `text` as a string; Index fault when out of
+// range (negative indices are out of range).
+FaultKind string_code_point(const std::string& text, int64_t index, Value& out, std::string& message);
+
+// ---- built-ins -------------------------------------------------------------------
+struct BuiltinContext {
+  std::span<const RecordLayout> records;
+  std::span<const std::string> effect_names;
+};
+
+// Runs built-in `id` on args[0 .. argc). The verifier has checked the argument types
+// (see vm/builtin_signatures.h), so this does not check them again.
+FaultKind call_builtin(Builtin id, const Value* args, uint16_t argc, Value& result, std::string& message,
+                       const BuiltinContext& context);
+
+}  // namespace ved::vm

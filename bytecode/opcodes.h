@@ -96,6 +96,7 @@ enum class Layout : uint8_t {
   X(MAP_NEW, RRNX, false, true)      /* a = {b: b+1, ...} c pairs, d = T (map type) */ \
   X(MAP_GET, RRR, false, true)       /* a = b[c], fault `missing key` */               \
   X(MAP_SET, RRR, false, false)      /* a[b] = c */                                    \
+  X(MAP_HAS, RRR, false, true)       /* a: bool = b contains key c */                  \
   X(RECORD_NEW, RRNX, false, true)   /* a = T(d){fields b .. b+c} */                   \
   X(FIELD_GET, RRN, false, true)     /* a = b.fields[d] */                             \
   X(FIELD_SET, RRN, false, false)    /* a.fields[d] = b */                             \

@@ -216,6 +216,7 @@ struct AssignStmt : Stmt {
   explicit AssignStmt(Span s) : Stmt(kKind, s) {}
   ExprPtr target;  // a Name, Member or Index chain rooted at a name
   AssignOp op = AssignOp::Set;
+  Span op_span;    // the `=`, `+=`, ...
   ExprPtr value;
 };
 struct IfStmt : Stmt {

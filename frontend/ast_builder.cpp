@@ -876,6 +876,7 @@ StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
     st->target = expr(exprs.size() > 0 ? exprs[0] : nullptr);
     st->value = expr(exprs.size() > 1 ? exprs[1] : nullptr);
     if (auto* op = as->assignOp()) {
+      st->op_span = span(op);
       if (op->PLUS_ASSIGN()) st->op = AssignOp::Add;
       else if (op->MINUS_ASSIGN()) st->op = AssignOp::Sub;
       else if (op->STAR_ASSIGN()) st->op = AssignOp::Mul;

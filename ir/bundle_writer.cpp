@@ -4,6 +4,7 @@
 
 #include <xxhash.h>
 
+#include <cstring>
 #include <msgpack.hpp>
 
 #include "ir/passes.h"
@@ -93,6 +94,17 @@ class Writer {
     }
   }
 
+  // Always a msgpack float64: msgpack-c's pack_double writes whole-number doubles as
+  // integers, which would lose the type (and the sign of -0.0).
+  void float64(double f) {
+    uint64_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    char out[9];
+    out[0] = static_cast<char>(0xcb);
+    for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+    buffer_.write(out, sizeof out);
+  }
+
   void constants() {
     str(p_, "constants");
     p_.pack_array(static_cast<uint32_t>(m_.constants.size()));
@@ -101,7 +113,7 @@ class Writer {
       p_.pack(static_cast<uint32_t>(c.kind));
       switch (c.kind) {
         case Constant::Kind::Int: p_.pack(c.i); break;
-        case Constant::Kind::Float: p_.pack_double(c.f); break;
+        case Constant::Kind::Float: float64(c.f); break;
         case Constant::Kind::String: str(p_, c.s); break;
         case Constant::Kind::Bool: p_.pack(c.i != 0); break;
       }

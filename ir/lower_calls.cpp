@@ -297,7 +297,15 @@ std::optional<uint32_t> FunctionBuilder::builtin(const CallExpr& e, const std::s
   if (name == "contains") {
     if (kind0() == TypeKind::String) return call_builtin(Builtin::CONTAINS_STR, {S, S});
     if (kind0() == TypeKind::List) return call_builtin(Builtin::CONTAINS_LIST, {types[0], T[types[0]].x});
-    return call_builtin(Builtin::CONTAINS_MAP, {types[0], T[types[0]].x});
+    // A map lookup is an instruction of its own: its operands are single registers, so
+    // copy propagation reads the map's own register and no reference is taken.
+    auto map = expr(*e.args[0].value, types[0]);
+    if (!map) return std::nullopt;
+    auto key = expr(*e.args[1].value, T[types[0]].x);
+    if (!key) return std::nullopt;
+    uint32_t dst = destination(into, B);
+    emit(Op::MAP_HAS, dst, *map, *key, 0, e.span);
+    return dst;
   }
   if (name == "keys") return call_builtin(Builtin::KEYS, {types[0]});
   if (name == "values") return call_builtin(Builtin::VALUES, {types[0]});

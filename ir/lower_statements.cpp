@@ -296,12 +296,14 @@ void FunctionBuilder::assign(const AssignStmt& s) {
         default: op = f ? Op::MUL_F64 : Op::MUL_I64; break;
       }
     }
+    // Located at the operator, as `x = x + 1` is at its `+`.
+    const Span at = s.op_span.end > 0 ? s.op_span : s.span;
     if (path.empty() && root_local) {
-      emit(op, *root_local, *root_local, *rhs, 0, s.span);
+      emit(op, *root_local, *root_local, *rhs, 0, at);
       return;
     }
     uint32_t r = temp(*place_type);
-    emit(op, r, *current, *rhs, 0, s.span);
+    emit(op, r, *current, *rhs, 0, at);
     value = r;
   }
 

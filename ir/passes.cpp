@@ -64,7 +64,7 @@ Reads reads_of(Instr& i) {
     case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::DIV_F64: case Op::REM_F64:
     case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64: case Op::LE_F64:
     case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::CONCAT:
-    case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::LIST_APPEND:
+    case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::MAP_HAS: case Op::LIST_APPEND:
       r.single = {&i.b, &i.c};
       break;
     case Op::LIST_SET: case Op::MAP_SET: r.single = {&i.b, &i.c}; break;  // a: updated, not just read
@@ -117,6 +117,7 @@ bool removable(Op op) {
     case Op::LE_F64: case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::NOT:
     case Op::IS_NONE: case Op::CONCAT: case Op::LIST_NEW: case Op::LEN: case Op::MAP_NEW: case Op::RECORD_NEW:
     case Op::FIELD_GET: case Op::STATE_GET: case Op::TICK: case Op::INTENT_NEW: case Op::LIST_APPEND:
+    case Op::MAP_HAS:
       return true;
     default: return false;
   }

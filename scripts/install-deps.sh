@@ -14,6 +14,7 @@ packages=(
   # messaging, serialization, storage, consensus
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libleveldb-dev libsnappy-dev
   libxxhash-dev libpcg-cpp-dev       # hash(x) and program hashes; rand(n)
+  libabsl-dev                         # hash index of Ved maps (vm/ordered_map.h)
   libraft-dev libuv1-dev
   # tests
   doctest-dev

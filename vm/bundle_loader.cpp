@@ -4,6 +4,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <msgpack.hpp>
 #include <stdexcept>
 
@@ -314,12 +315,37 @@ msgpack::object_handle parse(std::string_view bytes, const char* what) {
     handle = msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr, nullptr, limits(bytes.size()));
   } catch (const msgpack::insufficient_bytes&) {
     throw LoadError(std::string(what) + " is truncated (the msgpack data ends early)");
+  } catch (const msgpack::depth_size_overflow&) {
+    throw LoadError(std::string(what) + " is not valid msgpack (nested deeper than a bundle is)");
+  } catch (const msgpack::ext_size_overflow& e) {
+    throw LoadError(std::string(what) + " is not valid msgpack (" + e.what() + ")");
+  } catch (const msgpack::size_overflow&) {
+    // An array, map, string or binary whose length is more than the limits allow: more
+    // than there are bytes left, which is what a cut-off bundle looks like.
+    std::string limit = std::to_string(bytes.size()) + " bytes";
+    if (bytes.size() > bytecode::kMaxTableSize) limit += " or " + std::to_string(bytecode::kMaxTableSize) + " entries";
+    throw LoadError(std::string(what) + " is truncated (a length in it claims more than its " + limit + ")");
   } catch (const std::exception& e) {
     throw LoadError(std::string(what) + " is not valid msgpack (" + e.what() + ")");
   }
   if (offset != bytes.size())
     throw LoadError(std::string(what) + " has " + std::to_string(bytes.size() - offset) + " stray bytes after its end");
   return handle;
+}
+
+// Whether `bytes` begin as ir/bundle_writer.cpp begins every bundle (a map header, then
+// the entry magic: "VEDB"), or are a prefix of such a beginning. When the bytes do not
+// parse, this tells a damaged bundle (say what is wrong with it) from a file that is no
+// bundle at all (a text file, random bytes).
+bool starts_like_a_bundle(std::string_view bytes) {
+  static constexpr std::string_view kSignature = "\xa5magic\xa4VEDB";
+  const auto first = static_cast<uint8_t>(bytes.empty() ? 0 : bytes[0]);
+  const size_t header = (first & 0xF0) == 0x80 ? 1 : first == 0xDE ? 3 : first == 0xDF ? 5 : 0;
+  if (header == 0) return false;
+  if (bytes.size() <= header) return true;
+  const std::string_view rest = bytes.substr(header);
+  const size_t n = std::min(rest.size(), kSignature.size());
+  return rest.substr(0, n) == kSignature.substr(0, n);
 }
 
 }  // namespace
@@ -329,7 +355,14 @@ bool load_bundle(std::string_view bytes, Program& out, std::string& error, const
   try {
     if (bytes.size() > bytecode::kMaxBundleBytes) throw LoadError("the bundle is larger than 256 MiB");
     if (bytes.empty()) throw LoadError("the bundle is empty");
-    msgpack::object_handle envelope = parse(bytes, "the bundle");
+    msgpack::object_handle envelope;
+    try {
+      envelope = parse(bytes, "the bundle");
+    } catch (const LoadError&) {
+      // Bytes that are not even msgpack: a damaged bundle, or something else entirely.
+      if (!starts_like_a_bundle(bytes)) throw LoadError("not a Ved bundle (no VEDB header)");
+      throw;
+    }
     const Obj& env = envelope.get();
     if (env.type != msgpack::type::MAP) throw LoadError("not a Ved bundle (no VEDB header)");
     const Obj* magic = nullptr;

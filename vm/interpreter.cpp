@@ -103,7 +103,7 @@ struct Interpreter::Impl {
                uint32_t& yield_to, Fault& fault);
 };
 
-Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel,
+Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel_in_out,
                                                    InstanceEnv& env, Value& result, uint32_t& yield_to,
                                                    Fault& fault) {
   static void* const kLabels[] = {
@@ -113,10 +113,14 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
   };
   static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount);
 
+  // A local copy, so that the compiler keeps it in a register (the reference could
+  // alias any store); written back on every exit.
+  int64_t fuel = fuel_in_out;
   frames.clear();
   frames.push_back(Frame{fn_index, 0, 0, 0});
   const FunctionInfo* F = &p.functions[fn_index];
   const Instr* code = F->code.data();
+  const BlockInfo* blocks = F->blocks.data();
   const Instr* ip = nullptr;
   Value* R = stack.data();
   FaultKind fault_kind = FaultKind::None;
@@ -130,7 +134,7 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
   } while (0)
 #define ENTER(block)                              \
   do {                                            \
-    const BlockInfo& entered_ = F->blocks[block]; \
+    const BlockInfo& entered_ = blocks[block];    \
     ip = code + entered_.start;                   \
     fuel -= entered_.cost;                        \
     if (fuel < 0) goto budget_exhausted;          \
@@ -208,19 +212,17 @@ op_MUL_I64 : {
   NEXT();
 }
 op_DIV_I64 : {
-  int64_t r;
-  FaultKind k = checked_div(R[B].as_int(), R[C].as_int(), r);
-  if (k != FaultKind::None)
-    FAULT(k, k == FaultKind::DivisionByZero ? "division by zero"
-                                            : "integer overflow in " + std::to_string(R[B].as_int()) + " / -1");
-  R[A].set_int(r);
+  // Inline copies of checked_div / checked_rem (runtime_library.h), which define them.
+  const int64_t x = R[B].as_int(), y = R[C].as_int();
+  if (y == 0) FAULT(FaultKind::DivisionByZero, "division by zero");
+  if (y == -1 && x == INT64_MIN) FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(x) + " / -1");
+  R[A].set_int(x / y);
   NEXT();
 }
 op_REM_I64 : {
-  int64_t r;
-  FaultKind k = checked_rem(R[B].as_int(), R[C].as_int(), r);
-  if (k != FaultKind::None) FAULT(k, "remainder by zero");
-  R[A].set_int(r);
+  const int64_t x = R[B].as_int(), y = R[C].as_int();
+  if (y == 0) FAULT(FaultKind::DivisionByZero, "remainder by zero");
+  R[A].set_int(y == -1 ? 0 : x % y);
   NEXT();
 }
 op_NEG_I64 : {
@@ -382,7 +384,7 @@ op_STR_GET : {
   NEXT();
 }
 op_MAP_NEW : {
-  std::map<Value, Value, KeyLess> entries;
+  MapEntries entries;
   for (uint32_t k = 0; k < C; ++k) entries.insert_or_assign(R[B + 2 * k], R[B + 2 * k + 1]);
   R[A] = Value::map(std::move(entries));
   NEXT();
@@ -400,6 +402,11 @@ op_MAP_SET : {
   Value key = R[B];
   Value v = R[C];
   R[A].mutable_map().insert_or_assign(std::move(key), std::move(v));
+  NEXT();
+}
+op_MAP_HAS : {
+  bool has = R[B].as_map().count(R[C]) != 0;
+  R[A].set_bool(has);
   NEXT();
 }
 op_RECORD_NEW : {
@@ -521,6 +528,7 @@ op_CALL : {
   frames.push_back(Frame{D, base, static_cast<uint32_t>(ip - code) + 1, A});
   F = &callee;
   code = F->code.data();
+  blocks = F->blocks.data();
   R = NR;
   ENTER(0);
 }
@@ -557,12 +565,14 @@ op_RET : {
   for (uint32_t r : F->heap_registers) R[r] = Value();
   if (frames.size() == 1) {
     result = std::move(v);
+    fuel_in_out = fuel;
     return Exit::Return;
   }
   Frame done = frames.back();
   frames.pop_back();
   F = &p.functions[frames.back().fn];
   code = F->code.data();
+  blocks = F->blocks.data();
   R = stack.data() + frames.back().base;
   ip = code + done.return_pc;
   R[done.dst] = std::move(v);
@@ -570,9 +580,13 @@ op_RET : {
 }
 op_YIELD : {
   yield_to = D;
+  fuel_in_out = fuel;
   return Exit::Yield;
 }
-op_END : { return Exit::End; }
+op_END : {
+  fuel_in_out = fuel;
+  return Exit::End;
+}
 op_FAIL : { FAULT(FaultKind::Fail, R[A].as_string()); }
 op_ASSERT_FAIL : { FAULT(FaultKind::Assert, R[A].as_string()); }
 
@@ -585,6 +599,7 @@ faulted : {
   fault.function = frames.back().fn;
   fault.pc = static_cast<uint32_t>(ip - code);
   fault.position = F->positions[fault.pc];
+  fuel_in_out = fuel;
   return Exit::Fault;
 }
 

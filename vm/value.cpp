@@ -34,7 +34,7 @@ void take_dying_containers(HeapObject* h, std::vector<Value>& out) {
       for (Value& v : static_cast<ListObj*>(h)->items) take(v);
       return;
     case Tag::Map:
-      // Keys are ints or strings (leaves), and std::map keys cannot be moved from.
+      // Keys are ints or strings (leaves), and map keys cannot be moved from.
       for (auto& entry : static_cast<MapObj*>(h)->entries) take(entry.second);
       return;
     case Tag::Record:
@@ -54,7 +54,7 @@ void take_dying_containers(HeapObject* h, std::vector<Value>& out) {
 
 Value Value::string(std::string text) { return Value(new StringObj(std::move(text))); }
 Value Value::list(std::vector<Value> items) { return Value(new ListObj(std::move(items))); }
-Value Value::map(std::map<Value, Value, KeyLess> entries) { return Value(new MapObj(std::move(entries))); }
+Value Value::map(MapEntries entries) { return Value(new MapObj(std::move(entries))); }
 Value Value::record(uint32_t type, std::vector<Value> fields) {
   return Value(new RecordObj(type, std::move(fields)));
 }
@@ -97,7 +97,7 @@ std::vector<Value>& Value::mutable_list() {
   return static_cast<ListObj*>(bits_.h)->items;
 }
 
-std::map<Value, Value, KeyLess>& Value::mutable_map() {
+MapEntries& Value::mutable_map() {
   if (bits_.h->refs > 1) {
     HeapObject* copy = new MapObj(as_map());
     --bits_.h->refs;
@@ -114,26 +114,6 @@ std::vector<Value>& Value::mutable_record_fields() {
     bits_.h = copy;
   }
   return static_cast<RecordObj*>(bits_.h)->fields;
-}
-
-// Map keys are ints or strings. Other scalar tags are ordered too (by tag, then
-// payload), so that a map never has an inconsistent order even if a key of another
-// type slipped through; heap keys other than strings are not supported.
-bool KeyLess::operator()(const Value& a, const Value& b) const {
-  if (a.tag() != b.tag()) return a.tag() < b.tag();
-  switch (a.tag()) {
-    case Tag::Int: return a.as_int() < b.as_int();
-    case Tag::String: {
-      // Bytewise as unsigned bytes: for UTF-8 that is code-point order.
-      const std::string& x = a.as_string();
-      const std::string& y = b.as_string();
-      size_t n = x.size() < y.size() ? x.size() : y.size();
-      int c = n == 0 ? 0 : std::memcmp(x.data(), y.data(), n);
-      return c < 0 || (c == 0 && x.size() < y.size());
-    }
-    case Tag::Bool: return !a.as_bool() && b.as_bool();
-    default: return false;
-  }
 }
 
 bool values_equal(const Value& first_a, const Value& first_b) {

@@ -13,11 +13,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "vm/ordered_map.h"
 
 namespace ved::vm {
 
@@ -45,10 +47,14 @@ struct HeapObject {
 class Value;
 
 // Orders map keys: ints numerically, strings bytewise (which is code-point order for
-// UTF-8). Keys of one map all have the key type of the map.
+// UTF-8). Keys of one map all have the key type of the map. Defined inline below: it is
+// the inner loop of every map lookup.
 struct KeyLess {
   bool operator()(const Value& a, const Value& b) const;
 };
+
+// A map's entries: iterated in key order, looked up by hash (ordered_map.h).
+using MapEntries = OrderedMap<Value, KeyLess>;
 
 struct StringObj;
 struct ListObj;
@@ -88,7 +94,7 @@ class Value {
   static Value floating(double f) { Value v; v.tag_ = Tag::Float; v.bits_.f = f; return v; }
   static Value string(std::string text);
   static Value list(std::vector<Value> items);
-  static Value map(std::map<Value, Value, KeyLess> entries);
+  static Value map(MapEntries entries);
   static Value record(uint32_t type, std::vector<Value> fields);
   static Value intent(uint32_t effect, std::vector<Value> args, Value idempotency_key);
 
@@ -101,7 +107,7 @@ class Value {
   double as_float() const { return bits_.f; }
   const std::string& as_string() const;
   const std::vector<Value>& as_list() const;
-  const std::map<Value, Value, KeyLess>& as_map() const;
+  const MapEntries& as_map() const;
   const RecordObj& as_record() const;
   const IntentObj& as_intent() const;
 
@@ -109,7 +115,7 @@ class Value {
   // owner, so no other holder can see the change.
   std::string& mutable_string();
   std::vector<Value>& mutable_list();
-  std::map<Value, Value, KeyLess>& mutable_map();
+  MapEntries& mutable_map();
   std::vector<Value>& mutable_record_fields();
 
   // Whether this value is the only reference to its heap object (true for scalars).
@@ -151,8 +157,8 @@ struct ListObj : HeapObject {
   std::vector<Value> items;
 };
 struct MapObj : HeapObject {
-  explicit MapObj(std::map<Value, Value, KeyLess> e) : HeapObject(Tag::Map), entries(std::move(e)) {}
-  std::map<Value, Value, KeyLess> entries;
+  explicit MapObj(MapEntries e) : HeapObject(Tag::Map), entries(std::move(e)) {}
+  MapEntries entries;
 };
 struct RecordObj : HeapObject {
   RecordObj(uint32_t t, std::vector<Value> f) : HeapObject(Tag::Record), type(t), fields(std::move(f)) {}
@@ -169,11 +175,41 @@ struct IntentObj : HeapObject {
 
 inline const std::string& Value::as_string() const { return static_cast<StringObj*>(bits_.h)->text; }
 inline const std::vector<Value>& Value::as_list() const { return static_cast<ListObj*>(bits_.h)->items; }
-inline const std::map<Value, Value, KeyLess>& Value::as_map() const {
+inline const MapEntries& Value::as_map() const {
   return static_cast<MapObj*>(bits_.h)->entries;
 }
 inline const RecordObj& Value::as_record() const { return *static_cast<RecordObj*>(bits_.h); }
 inline const IntentObj& Value::as_intent() const { return *static_cast<IntentObj*>(bits_.h); }
+
+// Map keys are ints or strings. Other scalar tags are ordered too (by tag, then
+// payload), so that a map never has an inconsistent order even if a key of another
+// type slipped through; heap keys other than strings are not supported.
+inline bool KeyLess::operator()(const Value& a, const Value& b) const {
+  if (a.tag() != b.tag()) return a.tag() < b.tag();
+  switch (a.tag()) {
+    case Tag::Int: return a.as_int() < b.as_int();
+    case Tag::String: {
+      // Bytewise as unsigned bytes: for UTF-8 that is code-point order.
+      const std::string& x = a.as_string();
+      const std::string& y = b.as_string();
+      size_t n = x.size() < y.size() ? x.size() : y.size();
+      int c = n == 0 ? 0 : std::memcmp(x.data(), y.data(), n);
+      return c < 0 || (c == 0 && x.size() < y.size());
+    }
+    case Tag::Bool: return !a.as_bool() && b.as_bool();
+    default: return false;
+  }
+}
+
+// The hash of a map key (ints and strings), for OrderedMap's index only.
+inline size_t map_key_hash(const Value& key) {
+  switch (key.tag()) {
+    case Tag::Int: return absl::Hash<int64_t>{}(key.as_int());
+    case Tag::String: return absl::Hash<std::string_view>{}(key.as_string());
+    case Tag::Bool: return key.as_bool() ? 1 : 0;
+    default: return static_cast<size_t>(key.tag());
+  }
+}
 
 // Structural equality (language `==`): same tag and equal contents. Floats compare as
 // IEEE numbers (NaN != NaN, 0.0 == -0.0).

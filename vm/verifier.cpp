@@ -450,6 +450,11 @@ class Verifier {
         want(same(reg(i.b, "key"), elem(f.registers[i.a])), "key type differs");
         want(same(reg(i.c, "value"), value_type(f.registers[i.a])), "value type differs");
         break;
+      case Op::MAP_HAS:
+        is(i.a, TypeKind::Bool, "destination must be a bool");
+        is(i.b, TypeKind::Map, "operand must be a map");
+        want(same(reg(i.c, "key"), elem(f.registers[i.b])), "key type differs");
+        break;
       case Op::RECORD_NEW: {
         if (i.d >= p_.records.size()) fail(w, "record " + std::to_string(i.d) + " out of range");
         uint32_t t = reg(i.a, "destination");
@@ -706,7 +711,7 @@ class Verifier {
       case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::DIV_F64: case Op::REM_F64:
       case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64: case Op::LE_F64:
       case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::CONCAT:
-      case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::LIST_APPEND:
+      case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::MAP_HAS: case Op::LIST_APPEND:
         a.reads = {i.b, i.c};
         break;
       case Op::LIST_SET: case Op::MAP_SET: a.reads = {i.a, i.b, i.c}; break;

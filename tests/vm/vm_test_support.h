@@ -19,7 +19,7 @@ inline Value B(bool b) { return Value::boolean(b); }
 inline Value S(std::string s) { return Value::string(std::move(s)); }
 inline Value L(std::initializer_list<Value> items) { return Value::list(std::vector<Value>(items)); }
 inline Value M(std::initializer_list<std::pair<Value, Value>> entries) {
-  std::map<Value, Value, KeyLess> m;
+  MapEntries m;
   for (const auto& [k, v] : entries) m.emplace(k, v);
   return Value::map(std::move(m));
 }

@@ -151,7 +151,7 @@ inline constexpr OpInfo kOpInfo[] = {
 
 inline constexpr uint16_t kOpCount = static_cast<uint16_t>(Op::kCount);
 
-inline const OpInfo& op_info(Op op) { return kOpInfo[static_cast<uint16_t>(op)]; }
+constexpr const OpInfo& op_info(Op op) { return kOpInfo[static_cast<uint16_t>(op)]; }
 
 // The register operand that means "no register" (SEND/SPAWN to the default instance).
 inline constexpr uint16_t kNoRegister = 0xFFFF;

@@ -1,5 +1,7 @@
 #include "ir/passes.h"
 
+#include "bytecode/operands.h"
+
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -45,8 +47,8 @@ void retarget(Instr& t, const std::vector<uint32_t>& renumber) {
   }
 }
 
-// The registers an instruction reads, as pointers into it (single operands only) and
-// as ranges [first, first + count).
+// The registers an instruction reads (bytecode/operands.h), as pointers into it for
+// single operands, and as a range [first, first + count).
 struct Reads {
   std::vector<uint32_t*> single;
   uint32_t range_first = 0;
@@ -54,59 +56,27 @@ struct Reads {
 };
 
 Reads reads_of(Instr& i) {
+  const bytecode::OperandRoles roles = bytecode::operand_roles(i.op);
   Reads r;
-  switch (i.op) {
-    case Op::MOVE: case Op::WRAP: case Op::UNWRAP: case Op::NEG_I64: case Op::NEG_F64: case Op::I2F:
-    case Op::NOT: case Op::IS_NONE: case Op::LEN: case Op::RAND: case Op::FIELD_GET:
-      r.single = {&i.b};
-      break;
-    case Op::ADD_I64: case Op::SUB_I64: case Op::MUL_I64: case Op::DIV_I64: case Op::REM_I64:
-    case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::DIV_F64: case Op::REM_F64:
-    case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64: case Op::LE_F64:
-    case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::CONCAT:
-    case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::MAP_HAS: case Op::LIST_APPEND:
-      r.single = {&i.b, &i.c};
-      break;
-    case Op::LIST_SET: case Op::MAP_SET: r.single = {&i.b, &i.c}; break;  // a: updated, not just read
-    case Op::FIELD_SET: r.single = {&i.b}; break;
-    case Op::LIST_NEW: case Op::RECORD_NEW: case Op::INTENT_NEW: case Op::CALL_BUILTIN: case Op::OBSERVE:
-    case Op::CALL:
-      r.range_first = i.b;
-      r.range_count = i.c;
-      break;
-    case Op::MAP_NEW:
-      r.range_first = i.b;
-      r.range_count = 2 * i.c;
-      break;
-    case Op::SEND: case Op::SPAWN: case Op::SCHEDULE:
-      if (i.a != kNoRegister) r.single = {&i.a};
-      r.range_first = i.b;
-      r.range_count = i.c;
-      break;
-    case Op::EMIT: case Op::RET: case Op::FAIL: case Op::ASSERT_FAIL: case Op::STATE_SET: case Op::JMP_IF:
-    case Op::BR_NONE:
-      r.single = {&i.a};
-      break;
-    case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64: r.single = {&i.a, &i.b}; break;
-    case Op::FOR_STEP: r.single = {&i.b}; break;  // a: updated
-    default: break;
+  if (roles.reads_a && !(roles.a_may_be_absent && i.a == kNoRegister)) r.single.push_back(&i.a);
+  if (roles.reads_b) r.single.push_back(&i.b);
+  if (roles.reads_c) r.single.push_back(&i.c);
+  if (roles.reads_range) {
+    r.range_first = i.b;
+    r.range_count = roles.range_of_pairs ? 2 * i.c : i.c;
   }
   return r;
 }
 
-// The register an instruction writes (or updates in place), if any.
+// The register an instruction writes (or updates in place, or empties), if any.
 std::optional<uint32_t> write_of(const Instr& i) {
-  if (bytecode::op_info(i.op).has_dst) return i.a;
-  switch (i.op) {
-    case Op::LIST_SET: case Op::MAP_SET: case Op::FIELD_SET: case Op::FOR_STEP: case Op::DROP: return i.a;
-    default: return std::nullopt;
-  }
+  const bytecode::OperandRoles roles = bytecode::operand_roles(i.op);
+  if (roles.writes_a || roles.updates_a || roles.kills_a) return i.a;
+  return std::nullopt;
 }
 
 // Updated in place: read as well as written.
-bool updates_in_place(Op op) {
-  return op == Op::LIST_SET || op == Op::MAP_SET || op == Op::FIELD_SET || op == Op::FOR_STEP;
-}
+bool updates_in_place(Op op) { return bytecode::operand_roles(op).updates_a; }
 
 // No side effect, no fault, no fuel beyond its block's: safe to delete when unused.
 bool removable(Op op) {

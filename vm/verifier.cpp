@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "bytecode/operands.h"
 #include "vm/bundle_loader.h"
 
 namespace ved::vm {
@@ -699,48 +700,19 @@ class Verifier {
   };
 
   static Access access(const Instr& i) {
+    const bytecode::OperandRoles roles = bytecode::operand_roles(i.op);
     Access a;
-    const auto& info = bytecode::op_info(i.op);
-    if (info.has_dst) a.write = i.a;
-    switch (i.op) {
-      case Op::MOVE: case Op::WRAP: case Op::UNWRAP: case Op::NEG_I64: case Op::NEG_F64: case Op::I2F:
-      case Op::NOT: case Op::IS_NONE: case Op::LEN: case Op::RAND: case Op::FIELD_GET:
-        a.reads = {i.b};
-        break;
-      case Op::ADD_I64: case Op::SUB_I64: case Op::MUL_I64: case Op::DIV_I64: case Op::REM_I64:
-      case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::DIV_F64: case Op::REM_F64:
-      case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64: case Op::LE_F64:
-      case Op::EQ_STR: case Op::LT_STR: case Op::LE_STR: case Op::EQ_ANY: case Op::CONCAT:
-      case Op::LIST_GET: case Op::STR_GET: case Op::MAP_GET: case Op::MAP_HAS: case Op::LIST_APPEND:
-        a.reads = {i.b, i.c};
-        break;
-      case Op::LIST_SET: case Op::MAP_SET: a.reads = {i.a, i.b, i.c}; break;
-      case Op::FIELD_SET: a.reads = {i.a, i.b}; break;
-      case Op::LIST_NEW: case Op::RECORD_NEW: case Op::INTENT_NEW: case Op::CALL_BUILTIN: case Op::OBSERVE:
-      case Op::CALL:
-        a.range_first = i.b;
-        a.range_count = i.c;
-        break;
-      case Op::MAP_NEW:
-        a.range_first = i.b;
-        a.range_count = 2u * i.c;
-        break;
-      case Op::SEND: case Op::SPAWN: case Op::SCHEDULE:
-        if (i.a != kNoRegister) a.reads = {i.a};
-        a.range_first = i.b;
-        a.range_count = i.c;
-        break;
-      case Op::EMIT: case Op::RET: case Op::FAIL: case Op::ASSERT_FAIL: case Op::STATE_SET: case Op::JMP_IF:
-      case Op::BR_NONE:
-        a.reads = {i.a};
-        break;
-      case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64: case Op::FOR_STEP: a.reads = {i.a, i.b}; break;
-      case Op::DROP:
-        a.write = i.a;
-        a.kills = true;
-        break;
-      default: break;
+    if (roles.reads_a || roles.updates_a) {
+      if (!(roles.a_may_be_absent && i.a == kNoRegister)) a.reads.push_back(i.a);
     }
+    if (roles.reads_b) a.reads.push_back(i.b);
+    if (roles.reads_c) a.reads.push_back(i.c);
+    if (roles.reads_range) {
+      a.range_first = i.b;
+      a.range_count = roles.range_of_pairs ? 2u * i.c : i.c;
+    }
+    if (roles.writes_a || roles.updates_a || roles.kills_a) a.write = i.a;
+    a.kills = roles.kills_a;
     return a;
   }
 

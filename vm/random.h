@@ -11,6 +11,7 @@ namespace ved::vm {
 class Random {
  public:
   explicit Random(uint64_t seed = 0) : engine_(seed) {}
+  explicit Random(const pcg32& engine) : engine_(engine) {}
 
   // A uniform draw in [0, bound) for bound >= 1: two 32-bit outputs make a 64-bit word,
   // and words below 2^64 mod bound are redrawn so that every result is equally likely.

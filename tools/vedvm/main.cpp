@@ -14,15 +14,16 @@
 #include <iostream>
 #include <sstream>
 
+#include "tools/vedvm/commands.h"
 #include "vm/bundle_loader.h"
 #include "vm/test_driver.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitFault = 3;
-constexpr int kExitUsage = 64;
+using vedvm::kExitError;
+using vedvm::kExitFault;
+using vedvm::kExitOk;
+using vedvm::kExitUsage;
 
 using ved::vm::Value;
 
@@ -149,12 +150,26 @@ int call(const CallOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"vedvm: the Ved virtual machine."};
+  CLI::App app{"vedvm: the Ved virtual machine.\nRun a program with `vedvm app.vedb` (or `vedvm app.ved`)."};
   app.name("vedvm");
   app.set_version_flag("--version", std::string("vedvm ") + VED_VERSION);
   app.require_subcommand(0, 1);
-  std::string bundle;
-  app.add_option("bundle", bundle, "A compiled program (.vedb) to run");
+
+  vedvm::RunOptions run;
+  app.add_option("program", run.program, "A bundle (.vedb) or a source file (.ved, .lxm) to run");
+  app.add_option("--data-dir", run.data_dir, "Where the run's state lives (default .ved/<program>)");
+  app.add_flag("--fresh", run.fresh, "Start over, discarding the data dir's state");
+  app.add_option("--max-ticks", run.max_ticks, "Stop after this many ticks")->check(CLI::Range(int64_t{1}, INT64_MAX));
+  auto* trace = app.add_option("--trace", run.trace, "Print one line per event: --trace (text) or --trace=json")
+                    ->expected(0, 1)
+                    ->default_str("text")
+                    ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--quiet", run.quiet, "No summary");
+  app.add_option("--seed", run.seed, "The determinism seed (random generators)");
+  app.add_option("--slice-budget", run.slice_budget, "Fuel per slice (default 1,000,000)")
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  app.add_option("--sync", run.sync, "tick (fsync every tick, the default) or none")
+      ->check(CLI::IsMember({"tick", "none"}));
 
   CallOptions o;
   CLI::App* call_cmd = app.add_subcommand("call", "Run one fn, transition or goal of a bundle, in isolation");
@@ -166,6 +181,15 @@ int main(int argc, char** argv) {
   call_cmd->add_option("--set", o.sets, "FIELD=LITERAL: a state field before a transition or goal");
   call_cmd->add_option("--seed", o.seed, "Seed of the instance's random generator");
   call_cmd->add_option("--tick", o.tick, "The logical tick tick() returns (default 1)");
+
+  std::string dir, instance;
+  bool json = false;
+  CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show a data dir's instances, goals and mailboxes, offline");
+  inspect_cmd->add_option("dir", dir, "The data dir")->required();
+  inspect_cmd->add_flag("--json", json, "One JSON document");
+  CLI::App* resume_cmd = app.add_subcommand("resume", "Clear a FAULTED instance so that it runs again");
+  resume_cmd->add_option("dir", dir, "The data dir")->required();
+  resume_cmd->add_option("instance", instance, "The instance: Type or Type[id]")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -173,10 +197,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   if (*call_cmd) return call(o);
-  if (!bundle.empty()) {
-    std::cerr << "vedvm: error: running a whole program (ticks, mailboxes, storage) is not available yet;\n"
-              << "  = help: run one function with `vedvm call " << bundle << " NAME`\n";
-    return kExitError;
+  if (*inspect_cmd) return vedvm::inspect(dir, json);
+  if (*resume_cmd) return vedvm::resume(dir, instance);
+  if (!run.program.empty()) {
+    if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
+    return vedvm::run(run);
   }
   std::cerr << app.help();
   return kExitUsage;

@@ -1,0 +1,39 @@
+// The vedvm commands (one file each) and what they share.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vm/program.h"
+
+namespace vedvm {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUnsatisfied = 2;
+constexpr int kExitFault = 3;
+constexpr int kExitUsage = 64;
+
+// Reads a program: a bundle (.vedb), or a source file (.ved, .lxm) compiled in memory
+// (compile errors are printed as vedc prints them). False after printing the error.
+bool load_program(const std::string& path, ved::vm::Program& program, std::string& bundle_bytes);
+
+struct RunOptions {
+  std::string program;
+  std::string data_dir;  // default: .ved/<program name>
+  bool fresh = false;
+  int64_t max_ticks = 0;
+  std::string trace;  // "", "text" or "json"
+  bool quiet = false;
+  uint64_t seed = 0;
+  int64_t slice_budget = 1'000'000;
+  std::string sync = "tick";
+};
+int run(const RunOptions& options);
+
+int inspect(const std::string& data_dir, bool json);
+int resume(const std::string& data_dir, const std::string& instance);
+
+}  // namespace vedvm

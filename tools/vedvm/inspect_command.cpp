@@ -1,0 +1,105 @@
+// `vedvm inspect DIR` and `vedvm resume DIR T[id]`: a data dir, offline.
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "tools/vedvm/commands.h"
+#include "vm/bundle_loader.h"
+#include "vm/runtime/runtime.h"
+
+namespace vedvm {
+
+namespace {
+
+// Opens an existing data dir and the program stored in it.
+bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& store, ved::vm::Program& program,
+                   std::string& bundle) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::cerr << "vedvm: error: no data dir `" << dir << "`\n";
+    return false;
+  }
+  std::string error;
+  store = ved::vm::Store::open(dir, false, error);
+  if (!store) {
+    std::cerr << "vedvm: error: " << error << "\n";
+    return false;
+  }
+  if (!store->get("meta/program", bundle, error)) {
+    std::cerr << "vedvm: error: `" << dir << "` holds no Ved program" << (error.empty() ? "" : ": " + error) << "\n";
+    return false;
+  }
+  if (!ved::vm::load_bundle(bundle, program, error)) {
+    std::cerr << "vedvm: error: the program stored in `" << dir << "` is damaged: " << error << "\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int inspect(const std::string& dir, bool json) {
+  std::unique_ptr<ved::vm::Store> store;
+  ved::vm::Program program;
+  std::string bundle, error;
+  if (!open_data_dir(dir, store, program, bundle)) return kExitError;
+  ved::vm::RuntimeOptions options;
+  ved::vm::Runtime runtime(program, bundle, options);
+  bool resumed = false;
+  if (!runtime.attach(*store, resumed, error)) {
+    std::cerr << "vedvm: error: data dir `" << dir << "`: " << error << "\n";
+    return kExitError;
+  }
+  auto context = program.builtin_context();
+  if (json) {
+    nlohmann::ordered_json out;
+    out["program"] = program.name;
+    out["tick"] = runtime.tick();
+    out["instances"] = nlohmann::ordered_json::array();
+    for (const auto& in : runtime.instances()) {
+      const auto& d = program.domains[in.key.domain];
+      nlohmann::ordered_json j;
+      j["instance"] = ved::vm::describe_instance(program, in.key);
+      j["status"] = in.faulted ? "FAULTED" : "active";
+      j["state"] = ved::vm::format_value(in.state, context.records, context.effect_names);
+      j["mailbox"] = in.mailbox_size();
+      j["in_progress"] = in.continuation.has_value();
+      j["timers"] = in.timers.size();
+      nlohmann::ordered_json goals = nlohmann::ordered_json::array();
+      for (size_t g = 0; g < d.goals.size(); ++g) {
+        nlohmann::ordered_json gj;
+        gj["goal"] = d.goals[g].name;
+        gj["satisfied"] = in.goals[g].satisfied;
+        gj["attempts"] = in.goals[g].attempts;
+        gj["terminated"] = in.goals[g].terminated;
+        if (in.goals[g].terminated) gj["reason"] = in.goals[g].reason;
+        goals.push_back(gj);
+      }
+      j["goals"] = goals;
+      out["instances"].push_back(j);
+    }
+    std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  std::cout << program.name << " at tick " << runtime.tick() << "\n";
+  for (const auto& line : runtime.describe_instances()) std::cout << line << "\n";
+  return kExitOk;
+}
+
+int resume(const std::string& dir, const std::string& instance) {
+  std::unique_ptr<ved::vm::Store> store;
+  ved::vm::Program program;
+  std::string bundle, error;
+  if (!open_data_dir(dir, store, program, bundle)) return kExitError;
+  ved::vm::RuntimeOptions options;
+  ved::vm::Runtime runtime(program, bundle, options);
+  bool resumed = false;
+  if (!runtime.attach(*store, resumed, error) || !runtime.resume(instance, error)) {
+    std::cerr << "vedvm: error: " << error << "\n";
+    return kExitError;
+  }
+  std::cout << instance << " resumed\n";
+  return kExitOk;
+}
+
+}  // namespace vedvm

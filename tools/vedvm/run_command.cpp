@@ -1,0 +1,83 @@
+// `vedvm app.vedb`: run a program locally until it is quiescent (runtime.md §1).
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "tools/vedvm/commands.h"
+#include "vm/runtime/runtime.h"
+
+namespace vedvm {
+
+namespace {
+
+std::atomic<int> g_signal{0};
+
+void on_signal(int s) { g_signal.store(s); }
+
+}  // namespace
+
+int run(const RunOptions& o) {
+  ved::vm::Program program;
+  std::string bundle;
+  if (!load_program(o.program, program, bundle)) return kExitError;
+  if (o.sync != "tick" && o.sync != "none") {
+    std::cerr << "vedvm: error: --sync is `tick` or `none`\n";
+    return kExitUsage;
+  }
+  const std::string dir = o.data_dir.empty() ? (std::filesystem::path(".ved") / program.name).string() : o.data_dir;
+  std::string error;
+  auto store = ved::vm::Store::open(dir, o.fresh, error);
+  if (!store) {
+    std::cerr << "vedvm: error: " << error << "\n";
+    return kExitError;
+  }
+  ved::vm::RuntimeOptions options;
+  options.seed = o.seed;
+  options.max_ticks = o.max_ticks;
+  options.slice_budget = o.slice_budget;
+  options.sync = o.sync == "tick";
+  ved::vm::TraceSink trace;
+  if (o.trace == "text") {
+    trace = [](const ved::vm::TraceEvent& e) {
+      std::cout << "tick=" << e.tick << " " << e.instance << " " << e.kind << (e.detail.empty() ? "" : " " + e.detail)
+                << "\n";
+    };
+  } else if (o.trace == "json") {
+    trace = [](const ved::vm::TraceEvent& e) {
+      nlohmann::ordered_json j;
+      j["tick"] = e.tick;
+      j["instance"] = e.instance;
+      j["kind"] = e.kind;
+      j["detail"] = e.detail;
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    };
+  }
+  ved::vm::Runtime runtime(program, bundle, options, trace);
+  bool resumed = false;
+  if (!runtime.attach(*store, resumed, error)) {
+    std::cerr << "vedvm: error: data dir `" << dir << "`: " << error << "\n";
+    return kExitError;
+  }
+  if (resumed && !o.quiet)
+    std::cerr << "vedvm: resuming " << program.name << " from " << dir << " at tick " << runtime.tick() << "\n";
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  ved::vm::RunSummary summary;
+  if (!runtime.run(summary, error, [] { return g_signal.load() != 0; })) {
+    std::cerr << "vedvm: error: " << error << "\n";
+    return kExitError;
+  }
+  if (!o.quiet) {
+    std::cout << "-- " << program.name << " stopped at tick " << runtime.tick() << " (" << summary.slices
+              << " slices)" << (summary.max_ticks_reached ? ", --max-ticks reached" : "") << "\n";
+    for (const auto& line : summary.lines) std::cout << line << "\n";
+  }
+  if (int s = g_signal.load()) return 128 + s;
+  return summary.exit_code;
+}
+
+}  // namespace vedvm

@@ -1,0 +1,90 @@
+// What the runtime keeps for each domain instance: its state, mailbox, continuation,
+// timers, random generator and goal bookkeeping. Everything that decides what an
+// instance does next is here, so that persisting instances is persisting the run.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vm/program.h"
+#include "vm/random.h"
+#include "vm/value.h"
+
+namespace ved::vm {
+
+// An instance: a domain and an id (unit for the default instance, or an int or string).
+struct InstanceKey {
+  uint32_t domain = 0;
+  Value id;  // unit, int or string
+};
+
+// Instance ids order as: the default instance, then ints numerically, then strings
+// bytewise (language.md §3).
+int compare_ids(const Value& a, const Value& b);
+// `Counter`, `Worker[3]`, `Worker["eu"]`.
+std::string describe_instance(const Program& program, const InstanceKey& key);
+bool same_instance(const InstanceKey& a, const InstanceKey& b);
+
+struct Message {
+  uint32_t transition = 0;  // in the receiving instance's domain
+  std::vector<Value> args;
+  bool high_lane = false;
+  bool from_instance = false;  // sent by an instance (else: the runtime: start, goals, timers, outcomes)
+  InstanceKey sender;          // when from_instance
+  bool self_attempt = false;   // appended by a goal attempt
+};
+
+struct Timer {
+  int64_t due = 0;  // tick
+  uint64_t sequence = 0;  // order among timers due at the same tick
+  Message message;
+};
+
+struct PendingTransition {
+  uint32_t transition = 0;
+  uint32_t next_slice = 0;
+  std::vector<Value> registers;
+  Message message;  // the message being processed (for `reply`)
+};
+
+struct GoalProgress {
+  int64_t attempts = 0;       // since it last became unsatisfied
+  bool satisfied = false;     // at the last evaluation
+  bool terminated = false;
+  std::string reason;         // why it was terminated
+  int64_t unsatisfied_since = 0;  // tick
+  int64_t next_attempt = 0;   // backoff: no attempt before this tick
+  // Oscillation: hashes of (state, mailbox) seen since the last input from outside the
+  // instance, while the goal stayed unsatisfied.
+  std::vector<uint64_t> seen;
+  uint64_t last_hash = 0;
+};
+
+// A message that could not be delivered because its target's mailbox was full: it waits
+// in its sender's outbox (runtime.md §2).
+struct OutboxEntry {
+  InstanceKey target;
+  Message message;
+};
+
+struct Instance {
+  InstanceKey key;
+  Value state;
+  bool faulted = false;
+  std::deque<Message> high;
+  std::deque<Message> normal;
+  std::optional<PendingTransition> continuation;  // a transition between its slices
+  std::vector<Timer> timers;
+  Random random;
+  std::vector<GoalProgress> goals;
+  std::deque<OutboxEntry> outbox;
+  int64_t effects_in_flight = 0;
+  bool dirty = true;  // changed since it was last written
+
+  size_t mailbox_size() const { return high.size() + normal.size(); }
+};
+
+}  // namespace ved::vm

@@ -1,0 +1,329 @@
+// Layout (msgpack arrays; values are bin fields holding value_codec encodings):
+//
+//   instance  = [format 1, domain, id, state, faulted, [high messages], [normal messages],
+//                continuation or nil, [timers], rng text, [goals], [outbox], effects in flight]
+//   message   = [transition, high, from instance, sender domain, sender id, self attempt, [args]]
+//   id        = [0] default | [1, int] | [2, string]
+//   continuation = [transition, next slice, [register values], message]
+//   timer     = [due, sequence, message]
+//   goal      = [attempts, satisfied, terminated, reason, unsatisfied since, next attempt,
+//                [seen hashes], last hash]
+#include "vm/runtime/instance_codec.h"
+
+#include <msgpack.hpp>
+#include <sstream>
+
+#include "vm/runtime/store.h"
+#include "vm/value_codec.h"
+
+namespace ved::vm {
+
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+using Obj = msgpack::object;
+
+struct CodecError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void bin(Packer& p, const std::string& bytes) {
+  p.pack_bin(static_cast<uint32_t>(bytes.size()));
+  p.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
+}
+
+void pack_id(Packer& p, const Value& id) {
+  if (id.tag() == Tag::Int) {
+    p.pack_array(2);
+    p.pack(1);
+    p.pack(id.as_int());
+  } else if (id.tag() == Tag::String) {
+    p.pack_array(2);
+    p.pack(2);
+    p.pack(id.as_string());
+  } else {
+    p.pack_array(1);
+    p.pack(0);
+  }
+}
+
+void pack_message(Packer& p, const Message& m) {
+  p.pack_array(7);
+  p.pack(m.transition);
+  p.pack(m.high_lane);
+  p.pack(m.from_instance);
+  p.pack(m.sender.domain);
+  pack_id(p, m.sender.id);
+  p.pack(m.self_attempt);
+  p.pack_array(static_cast<uint32_t>(m.args.size()));
+  for (const auto& a : m.args) bin(p, encode_value(a));
+}
+
+// ---- reading
+
+const Obj* arr(const Obj& o, size_t n, const char* what) {
+  if (o.type != msgpack::type::ARRAY || (n != SIZE_MAX && o.via.array.size != n))
+    throw CodecError(std::string("malformed ") + what);
+  return o.via.array.ptr;
+}
+uint64_t u64(const Obj& o, const char* what) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) throw CodecError(std::string("malformed ") + what);
+  return o.via.u64;
+}
+int64_t i64(const Obj& o, const char* what) {
+  if (o.type == msgpack::type::POSITIVE_INTEGER && o.via.u64 <= static_cast<uint64_t>(INT64_MAX))
+    return static_cast<int64_t>(o.via.u64);
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) return o.via.i64;
+  throw CodecError(std::string("malformed ") + what);
+}
+bool boolean(const Obj& o, const char* what) {
+  if (o.type != msgpack::type::BOOLEAN) throw CodecError(std::string("malformed ") + what);
+  return o.via.boolean;
+}
+std::string str(const Obj& o, const char* what) {
+  if (o.type != msgpack::type::STR) throw CodecError(std::string("malformed ") + what);
+  return std::string(o.via.str.ptr, o.via.str.size);
+}
+Value value(const Program& p, const Obj& o, uint32_t type, const char* what) {
+  if (o.type != msgpack::type::BIN) throw CodecError(std::string("malformed ") + what);
+  Value v;
+  std::string error;
+  if (!decode_value(p, std::string_view(o.via.bin.ptr, o.via.bin.size), type, v, error))
+    throw CodecError(std::string(what) + ": " + error);
+  return v;
+}
+Value id(const Obj& o) {
+  const Obj* x = arr(o, SIZE_MAX, "instance id");
+  if (o.via.array.size == 1 && u64(x[0], "instance id") == 0) return Value();
+  if (o.via.array.size == 2 && u64(x[0], "instance id") == 1) return Value::integer(i64(x[1], "instance id"));
+  if (o.via.array.size == 2 && u64(x[0], "instance id") == 2) {
+    std::string s = str(x[1], "instance id");
+    if (!is_valid_utf8(s)) throw CodecError("instance id is not valid UTF-8");
+    return Value::string(std::move(s));
+  }
+  throw CodecError("malformed instance id");
+}
+
+uint32_t domain_index(const Program& p, const Obj& o) {
+  uint64_t d = u64(o, "domain");
+  if (d >= p.domains.size()) throw CodecError("domain " + std::to_string(d) + " is not in this program");
+  return static_cast<uint32_t>(d);
+}
+
+Message message(const Program& p, const Obj& o, uint32_t receiver_domain) {
+  const Obj* x = arr(o, 7, "message");
+  Message m;
+  uint64_t t = u64(x[0], "message");
+  const auto& transitions = p.domains[receiver_domain].transitions;
+  if (t >= transitions.size()) throw CodecError("message names a transition that does not exist");
+  m.transition = static_cast<uint32_t>(t);
+  m.high_lane = boolean(x[1], "message");
+  m.from_instance = boolean(x[2], "message");
+  m.sender.domain = domain_index(p, x[3]);
+  m.sender.id = id(x[4]);
+  m.self_attempt = boolean(x[5], "message");
+  const Obj* args = arr(x[6], transitions[t].params.size(), "message arguments");
+  for (size_t i = 0; i < transitions[t].params.size(); ++i)
+    m.args.push_back(value(p, args[i], transitions[t].params[i].type, "message argument"));
+  return m;
+}
+
+msgpack::object_handle parse(std::string_view bytes) {
+  std::size_t offset = 0;
+  msgpack::object_handle h = msgpack::unpack(
+      bytes.data(), bytes.size(), offset, nullptr, nullptr,
+      msgpack::unpack_limit(bytes.size(), bytes.size(), bytes.size(), bytes.size(), 0, 64));
+  if (offset != bytes.size()) throw CodecError("stray bytes after the record");
+  return h;
+}
+
+}  // namespace
+
+std::string encode_instance(const Instance& in) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(13);
+  p.pack(1);
+  p.pack(in.key.domain);
+  pack_id(p, in.key.id);
+  bin(p, encode_value(in.state));
+  p.pack(in.faulted);
+  p.pack_array(static_cast<uint32_t>(in.high.size()));
+  for (const auto& m : in.high) pack_message(p, m);
+  p.pack_array(static_cast<uint32_t>(in.normal.size()));
+  for (const auto& m : in.normal) pack_message(p, m);
+  if (in.continuation) {
+    const PendingTransition& c = *in.continuation;
+    p.pack_array(4);
+    p.pack(c.transition);
+    p.pack(c.next_slice);
+    p.pack_array(static_cast<uint32_t>(c.registers.size()));
+    for (const auto& r : c.registers) bin(p, encode_value(r));
+    pack_message(p, c.message);
+  } else {
+    p.pack_nil();
+  }
+  p.pack_array(static_cast<uint32_t>(in.timers.size()));
+  for (const auto& t : in.timers) {
+    p.pack_array(3);
+    p.pack(t.due);
+    p.pack(t.sequence);
+    pack_message(p, t.message);
+  }
+  std::ostringstream rng;
+  rng << in.random.engine();
+  p.pack(rng.str());
+  p.pack_array(static_cast<uint32_t>(in.goals.size()));
+  for (const auto& g : in.goals) {
+    p.pack_array(8);
+    p.pack(g.attempts);
+    p.pack(g.satisfied);
+    p.pack(g.terminated);
+    p.pack(g.reason);
+    p.pack(g.unsatisfied_since);
+    p.pack(g.next_attempt);
+    p.pack_array(static_cast<uint32_t>(g.seen.size()));
+    for (uint64_t h : g.seen) p.pack(h);
+    p.pack(g.last_hash);
+  }
+  p.pack_array(static_cast<uint32_t>(in.outbox.size()));
+  for (const auto& o : in.outbox) {
+    p.pack_array(3);
+    p.pack(o.target.domain);
+    pack_id(p, o.target.id);
+    pack_message(p, o.message);
+  }
+  p.pack(in.effects_in_flight);
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_instance(const Program& p, std::string_view bytes, Instance& out, std::string& error) {
+  try {
+    msgpack::object_handle h = parse(bytes);
+    const Obj* x = arr(h.get(), 13, "instance");
+    if (u64(x[0], "instance format") != 1) throw CodecError("unknown instance record format");
+    Instance in;
+    in.key.domain = domain_index(p, x[1]);
+    in.key.id = id(x[2]);
+    const DomainInfo& d = p.domains[in.key.domain];
+    uint32_t state_type = UINT32_MAX;
+    for (uint32_t t = 0; t < p.types.size(); ++t)
+      if (p.types[t].kind == TypeKind::Record && p.types[t].x == d.state_record) state_type = t;
+    if (state_type == UINT32_MAX) throw CodecError("the program has no state type for " + d.name);
+    in.state = value(p, x[3], state_type, "state");
+    in.faulted = boolean(x[4], "instance");
+    const Obj* high = arr(x[5], SIZE_MAX, "mailbox");
+    for (uint32_t i = 0; i < x[5].via.array.size; ++i) in.high.push_back(message(p, high[i], in.key.domain));
+    const Obj* normal = arr(x[6], SIZE_MAX, "mailbox");
+    for (uint32_t i = 0; i < x[6].via.array.size; ++i) in.normal.push_back(message(p, normal[i], in.key.domain));
+    if (x[7].type != msgpack::type::NIL) {
+      const Obj* c = arr(x[7], 4, "continuation");
+      PendingTransition k;
+      uint64_t t = u64(c[0], "continuation");
+      if (t >= d.transitions.size()) throw CodecError("continuation of a transition that does not exist");
+      k.transition = static_cast<uint32_t>(t);
+      const FunctionInfo& f = p.functions[d.transitions[t].function];
+      uint64_t slice = u64(c[1], "continuation");
+      if (slice == 0 || slice >= f.slice_entries.size()) throw CodecError("continuation of a slice that does not exist");
+      k.next_slice = static_cast<uint32_t>(slice);
+      const Obj* regs = arr(c[2], f.registers.size(), "continuation registers");
+      for (size_t r = 0; r < f.registers.size(); ++r) {
+        // Registers not yet written hold unit; the verifier guarantees they are written
+        // before they are read, so only their encoding is checked here.
+        if (regs[r].type != msgpack::type::BIN) throw CodecError("malformed continuation register");
+        Value v;
+        std::string e;
+        std::string_view b(regs[r].via.bin.ptr, regs[r].via.bin.size);
+        if (!decode_value(p, b, f.registers[r], v, e)) {
+          if (b != encode_value(Value())) throw CodecError("continuation register: " + e);
+        }
+        k.registers.push_back(std::move(v));
+      }
+      k.message = message(p, c[3], in.key.domain);
+      in.continuation = std::move(k);
+    }
+    const Obj* timers = arr(x[8], SIZE_MAX, "timers");
+    for (uint32_t i = 0; i < x[8].via.array.size; ++i) {
+      const Obj* t = arr(timers[i], 3, "timer");
+      in.timers.push_back(Timer{i64(t[0], "timer"), u64(t[1], "timer"), message(p, t[2], in.key.domain)});
+    }
+    {
+      std::istringstream rng(str(x[9], "random generator"));
+      pcg32 engine;
+      rng >> engine;
+      if (rng.fail()) throw CodecError("malformed random generator state");
+      in.random = Random(engine);
+    }
+    const Obj* goals = arr(x[10], d.goals.size(), "goals");
+    for (size_t g = 0; g < d.goals.size(); ++g) {
+      const Obj* v = arr(goals[g], 8, "goal");
+      GoalProgress gp;
+      gp.attempts = i64(v[0], "goal");
+      gp.satisfied = boolean(v[1], "goal");
+      gp.terminated = boolean(v[2], "goal");
+      gp.reason = str(v[3], "goal");
+      gp.unsatisfied_since = i64(v[4], "goal");
+      gp.next_attempt = i64(v[5], "goal");
+      const Obj* seen = arr(v[6], SIZE_MAX, "goal");
+      for (uint32_t k = 0; k < v[6].via.array.size; ++k) gp.seen.push_back(u64(seen[k], "goal"));
+      gp.last_hash = u64(v[7], "goal");
+      in.goals.push_back(std::move(gp));
+    }
+    const Obj* outbox = arr(x[11], SIZE_MAX, "outbox");
+    for (uint32_t i = 0; i < x[11].via.array.size; ++i) {
+      const Obj* o = arr(outbox[i], 3, "outbox entry");
+      OutboxEntry e;
+      e.target.domain = domain_index(p, o[0]);
+      e.target.id = id(o[1]);
+      e.message = message(p, o[2], e.target.domain);
+      in.outbox.push_back(std::move(e));
+    }
+    in.effects_in_flight = i64(x[12], "instance");
+    in.dirty = false;
+    out = std::move(in);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+std::string encode_delivery(const InstanceKey& target, const Message& m) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(3);
+  p.pack(target.domain);
+  pack_id(p, target.id);
+  pack_message(p, m);
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_delivery(const Program& p, std::string_view bytes, InstanceKey& target, Message& m, std::string& error) {
+  try {
+    msgpack::object_handle h = parse(bytes);
+    const Obj* x = arr(h.get(), 3, "delivery");
+    target.domain = domain_index(p, x[0]);
+    target.id = id(x[1]);
+    m = message(p, x[2], target.domain);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+std::string instance_storage_key(const Program& p, const InstanceKey& key) {
+  std::string k = "inst/" + p.domains[key.domain].name + "/";
+  if (key.id.tag() == Tag::Int) {
+    // Sign bit flipped, big-endian: ints sort numerically after the default instance.
+    uint64_t u = static_cast<uint64_t>(key.id.as_int()) ^ (uint64_t{1} << 63);
+    k += "1" + hex_u64(u);
+  } else if (key.id.tag() == Tag::String) {
+    k += "2" + key.id.as_string();
+  } else {
+    k += "0";
+  }
+  return k;
+}
+
+}  // namespace ved::vm

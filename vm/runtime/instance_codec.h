@@ -1,0 +1,24 @@
+// Instances and messages as bytes for the store. Decoding checks every part against the
+// program (field types, transition parameters, goal counts), so a damaged or foreign
+// record is an error that names what is wrong.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "vm/runtime/instance.h"
+
+namespace ved::vm {
+
+std::string encode_instance(const Instance& instance);
+bool decode_instance(const Program& program, std::string_view bytes, Instance& out, std::string& error);
+
+// A message to `target`, with its target (pending deliveries between ticks).
+std::string encode_delivery(const InstanceKey& target, const Message& message);
+bool decode_delivery(const Program& program, std::string_view bytes, InstanceKey& target, Message& message,
+                     std::string& error);
+
+// The storage key of an instance: `inst/<domain>/<id>`, ordered as instances are.
+std::string instance_storage_key(const Program& program, const InstanceKey& key);
+
+}  // namespace ved::vm

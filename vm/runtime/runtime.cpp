@@ -1,0 +1,854 @@
+// The tick loop (runtime.md §1). One tick:
+//
+//  1. deliver inputs: outboxes that can drain, then messages sent during the previous
+//     tick (in the order they were sent), timers due now, effect outcomes;
+//  2. evaluate every live instance's goals once, and order the runnable instances by
+//     (effective priority desc, authority depth asc, domain name asc, instance id asc);
+//  3. run at most one slice per instance, in that order: its continuation, or else a
+//     goal attempt (if due) and the head of its mailbox; after each slice, check the
+//     invariants; a slice that faults or breaks one is rolled back;
+//  4. commit the tick as one batch: changed instances, what is to be delivered next
+//     tick, the journal records, the tick number.
+//
+// Everything that decides the future is in the instances and the pending deliveries,
+// which are what a tick commits; a run killed at any point and restarted continues from
+// the last committed tick exactly as if it had not stopped.
+#include "vm/runtime/runtime.h"
+
+#include <algorithm>
+#include <set>
+
+#include "vm/runtime/instance_codec.h"
+#include "vm/value_codec.h"
+
+namespace ved::vm {
+
+namespace {
+
+constexpr int kLaneHigh = 200;
+constexpr int kLaneNormal = 100;
+constexpr uint32_t kNoHandler = UINT32_MAX;
+
+}  // namespace
+
+int compare_ids(const Value& a, const Value& b) {
+  auto rank = [](const Value& v) { return v.tag() == Tag::Int ? 1 : v.tag() == Tag::String ? 2 : 0; };
+  if (rank(a) != rank(b)) return rank(a) < rank(b) ? -1 : 1;
+  if (a.tag() == Tag::Int) return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int() ? 1 : 0;
+  if (a.tag() == Tag::String) return a.as_string().compare(b.as_string()) < 0 ? -1 : a.as_string() == b.as_string() ? 0 : 1;
+  return 0;
+}
+
+bool same_instance(const InstanceKey& a, const InstanceKey& b) {
+  return a.domain == b.domain && compare_ids(a.id, b.id) == 0;
+}
+
+std::string describe_instance(const Program& p, const InstanceKey& key) {
+  std::string name = p.domains[key.domain].name;
+  if (key.id.tag() == Tag::Int) return name + "[" + std::to_string(key.id.as_int()) + "]";
+  if (key.id.tag() == Tag::String) return name + "[\"" + key.id.as_string() + "\"]";
+  return name;
+}
+
+struct Runtime::Impl {
+  Impl(const Program& program, std::string bytes, RuntimeOptions options, TraceSink sink)
+      : p(program), bundle(std::move(bytes)), o(options), trace(std::move(sink)), interp(program) {
+    for (size_t r = 0; r < p.records.size(); ++r)
+      if (p.records[r].name == "EffectError") effect_error_record = static_cast<uint32_t>(r);
+  }
+
+  struct Delivery {
+    InstanceKey target;
+    Message message;
+  };
+
+  const Program& p;
+  std::string bundle;
+  RuntimeOptions o;
+  TraceSink trace;
+  Interpreter interp;
+  Store* store = nullptr;
+
+  int64_t tick = 0;
+  std::vector<Instance> instances;
+  std::map<std::string, size_t> by_key;  // storage key -> index in `instances`
+  std::vector<Delivery> pending;         // delivered at the start of the next tick
+  std::vector<Delivery> next_pending;    // sent during this tick
+  bool pending_changed = false;
+  std::vector<std::string> journal;      // this tick's records
+  std::set<size_t> outside_input;        // instances that received input from outside this tick
+  uint64_t timer_sequence = 0;
+  int64_t slices_run = 0;
+  uint32_t effect_error_record = UINT32_MAX;
+
+  // ---- events
+
+  void record(const std::string& instance, const std::string& kind, const std::string& detail) {
+    journal.push_back(instance + " " + kind + (detail.empty() ? "" : " " + detail));
+    if (trace) trace(TraceEvent{tick, instance, kind, detail});
+  }
+  std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
+  std::string show(const Value& v) const { return format_value(v, p.records, p.effect_names); }
+
+  // ---- instances
+
+  std::optional<size_t> find(const InstanceKey& key) const {
+    auto it = by_key.find(instance_storage_key(p, key));
+    if (it == by_key.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // A new instance with its fields' defaults (and `fields` over them), its start message
+  // at the head of its mailbox.
+  size_t activate(const InstanceKey& key, const std::vector<std::pair<uint32_t, Value>>& fields) {
+    Instance in;
+    in.key = key;
+    const DomainInfo& d = p.domains[key.domain];
+    InstanceEnv env;
+    CallResult init = interp.call(d.initializer, {}, o.slice_budget, env);
+    in.state = init.ok ? init.value : Value();
+    in.random = Random(static_cast<uint64_t>(
+        hash_value(Value::list({Value::integer(static_cast<int64_t>(o.seed)), Value::string(d.name), key.id}))));
+    in.goals.resize(d.goals.size());
+    for (auto& g : in.goals) g.unsatisfied_since = tick;
+    size_t index = instances.size();
+    instances.push_back(std::move(in));
+    by_key[instance_storage_key(p, key)] = index;
+    Instance& added = instances.back();
+    if (!init.ok) {
+      added.faulted = true;
+      record(name(index), "fault", fault_text(init.fault) + " (in the field defaults)");
+      return index;
+    }
+    for (const auto& [field, value] : fields) added.state.mutable_record_fields()[field] = value;
+    for (uint32_t t = 0; t < d.transitions.size(); ++t) {
+      if (d.transitions[t].is_start) {
+        Message start;
+        start.transition = t;
+        added.normal.push_front(std::move(start));
+        break;
+      }
+    }
+    record(name(index), "activate", "");
+    return index;
+  }
+
+  size_t find_or_activate(const InstanceKey& key) {
+    if (auto i = find(key)) return *i;
+    return activate(key, {});
+  }
+
+  void activate_initial() {
+    if (p.has_system) {
+      for (const StartInfo& s : p.system) {
+        InstanceKey key{s.domain, s.id_constant >= 0 ? p.constants[s.id_constant] : Value()};
+        std::vector<std::pair<uint32_t, Value>> fields;
+        for (const auto& [f, c] : s.fields) {
+          Value v = p.constants[c];
+          // A whole-number literal for a float field.
+          uint32_t t = p.record_field_types[p.domains[s.domain].state_record][f];
+          if (p.types[t].kind == TypeKind::Optional) t = p.types[t].x;
+          if (p.types[t].kind == TypeKind::Float && v.tag() == Tag::Int) v = Value::floating(static_cast<double>(v.as_int()));
+          fields.emplace_back(f, std::move(v));
+        }
+        if (!find(key)) activate(key, fields);
+      }
+      return;
+    }
+    for (uint32_t d = 0; d < p.domains.size(); ++d)
+      if (p.domains[d].activated_by_default) activate(InstanceKey{d, Value()}, {});
+  }
+
+  // ---- delivery
+
+  void enqueue(size_t target, Message m) {
+    Instance& in = instances[target];
+    (m.high_lane ? in.high : in.normal).push_back(std::move(m));
+    in.dirty = true;
+  }
+
+  // Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
+  bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender) {
+    size_t target = find_or_activate(target_key);
+    Instance& in = instances[target];
+    const std::string transition = m.transition == kNoHandler ? "" : p.domains[in.key.domain].transitions[m.transition].name;
+    if (in.mailbox_size() >= o.mailbox_capacity) {
+      if (in.faulted || !sender) {
+        record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"));
+        return true;
+      }
+      return false;
+    }
+    if (sender && *sender != target) outside_input.insert(target);
+    enqueue(target, std::move(m));
+    return true;
+  }
+
+  void deliver_inputs() {
+    // Outboxes that can drain, in instance order.
+    for (size_t i : ordered_indices()) {
+      Instance& in = instances[i];
+      while (!in.outbox.empty()) {
+        OutboxEntry& e = in.outbox.front();
+        if (!deliver(e.target, e.message, i)) break;
+        in.outbox.pop_front();
+        in.dirty = true;
+      }
+    }
+    // Messages sent during the previous tick, in the order they were sent.
+    std::vector<Delivery> now;
+    now.swap(pending);
+    pending_changed = pending_changed || !now.empty();
+    for (Delivery& d : now) {
+      const bool from_instance = d.message.from_instance;
+      std::optional<size_t> sender = from_instance ? find(d.message.sender) : std::nullopt;
+      if (!deliver(d.target, d.message, sender)) {
+        Instance& s = instances[*sender];
+        s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});
+        s.dirty = true;
+        record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full");
+      } else if (!from_instance) {
+        // Effect outcomes come from outside the instance.
+        if (auto t = find(d.target)) {
+          outside_input.insert(*t);
+          if (instances[*t].effects_in_flight > 0) --instances[*t].effects_in_flight;
+        }
+      }
+    }
+    // Timers due now, in (due, sequence) order.
+    for (size_t i = 0; i < instances.size(); ++i) {
+      Instance& in = instances[i];
+      if (in.timers.empty()) continue;
+      std::stable_sort(in.timers.begin(), in.timers.end(), [](const Timer& a, const Timer& b) {
+        return a.due != b.due ? a.due < b.due : a.sequence < b.sequence;
+      });
+      while (!in.timers.empty() && in.timers.front().due <= tick) {
+        enqueue(i, std::move(in.timers.front().message));
+        in.timers.erase(in.timers.begin());
+        outside_input.insert(i);
+      }
+    }
+  }
+
+  // ---- goals
+
+  uint64_t state_and_mailbox_hash(const Instance& in) const {
+    std::vector<Value> parts{in.state};
+    for (const auto* lane : {&in.high, &in.normal})
+      for (const Message& m : *lane) {
+        parts.push_back(Value::integer(m.transition));
+        parts.push_back(Value::list(m.args));
+      }
+    return static_cast<uint64_t>(hash_value(Value::list(std::move(parts))));
+  }
+
+  // Evaluates every goal of instance `i` (once per tick). False if a predicate faulted
+  // (the instance is then FAULTED).
+  bool evaluate_goals(size_t i) {
+    Instance& in = instances[i];
+    const DomainInfo& d = p.domains[in.key.domain];
+    uint64_t hash = 0;
+    bool hashed = false;
+    for (size_t g = 0; g < d.goals.size(); ++g) {
+      GoalProgress& gp = in.goals[g];
+      if (gp.terminated) continue;
+      InstanceEnv env;
+      Value state = in.state;
+      env.state = &state;
+      env.tick = tick;
+      CallResult r = interp.call(d.goals[g].predicate, {}, o.slice_budget, env);
+      if (!r.ok) {
+        fault(i, r.fault, "goal " + d.goals[g].name);
+        return false;
+      }
+      const bool sat = r.value.as_bool();
+      if (sat && !gp.satisfied) {
+        record(name(i), "goal", d.goals[g].name + " satisfied");
+        gp.attempts = 0;
+        gp.seen.clear();
+        gp.next_attempt = 0;
+        in.dirty = true;
+      } else if (!sat && gp.satisfied) {
+        record(name(i), "goal", d.goals[g].name + " unsatisfied");
+        gp.unsatisfied_since = tick;
+        in.dirty = true;
+      }
+      if (gp.satisfied != sat) in.dirty = true;
+      gp.satisfied = sat;
+      if (sat || gp.attempts == 0 || d.goals[g].terminate_kind == 0) continue;
+      // Oscillation: back at an earlier (state, mailbox) after passing through another,
+      // with no input from outside the instance in between.
+      if (!hashed) {
+        hash = state_and_mailbox_hash(in);
+        hashed = true;
+      }
+      if (outside_input.count(i)) gp.seen.clear();
+      if (hash != gp.last_hash || gp.seen.empty()) {
+        if (std::find(gp.seen.begin(), gp.seen.end(), hash) != gp.seen.end()) {
+          terminate(i, g, "oscillation: the instance came back to an earlier state after " +
+                              std::to_string(gp.attempts) + " attempts");
+          continue;
+        }
+        gp.seen.push_back(hash);
+        gp.last_hash = hash;
+        in.dirty = true;
+      }
+    }
+    return true;
+  }
+
+  void terminate(size_t i, size_t g, const std::string& reason) {
+    Instance& in = instances[i];
+    GoalProgress& gp = in.goals[g];
+    gp.terminated = true;
+    gp.reason = reason;
+    in.dirty = true;
+    record(name(i), "goal", p.domains[in.key.domain].goals[g].name + " terminated: " + reason);
+  }
+
+  // The goal that may act now: the highest-priority unsatisfied, non-terminated one
+  // (ties: declaration order).
+  std::optional<size_t> acting_goal(const Instance& in) const {
+    const DomainInfo& d = p.domains[in.key.domain];
+    std::optional<size_t> best;
+    for (size_t g = 0; g < d.goals.size(); ++g) {
+      const GoalProgress& gp = in.goals[g];
+      if (gp.satisfied || gp.terminated) continue;
+      if (!best || d.goals[g].priority > d.goals[*best].priority) best = g;
+    }
+    return best;
+  }
+
+  bool strategy_pending(const Instance& in, const GoalInfo& goal) const {
+    for (uint32_t t : goal.strategy) {
+      if (in.continuation && in.continuation->transition == t) return true;
+      for (const auto* lane : {&in.high, &in.normal})
+        for (const Message& m : *lane)
+          if (m.transition == t) return true;
+    }
+    return false;
+  }
+
+  // Whether the acting goal would start an attempt now (or be terminated trying).
+  bool goal_can_act(const Instance& in, size_t g) const {
+    const GoalInfo& goal = p.domains[in.key.domain].goals[g];
+    const GoalProgress& gp = in.goals[g];
+    return !goal.strategy.empty() && !strategy_pending(in, goal) && in.effects_in_flight == 0 &&
+           tick >= gp.next_attempt;
+  }
+
+  // ---- scheduling
+
+  std::vector<size_t> ordered_indices() const {
+    std::vector<size_t> order(instances.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const InstanceKey &x = instances[a].key, &y = instances[b].key;
+      if (x.domain != y.domain) return p.domains[x.domain].name < p.domains[y.domain].name;
+      return compare_ids(x.id, y.id) < 0;
+    });
+    return order;
+  }
+
+  struct Runnable {
+    size_t index;
+    int priority;
+    bool background_only;
+  };
+
+  std::vector<Runnable> runnable() const {
+    std::vector<Runnable> out;
+    for (size_t i = 0; i < instances.size(); ++i) {
+      const Instance& in = instances[i];
+      if (in.faulted || !in.outbox.empty()) continue;
+      int priority = -1;
+      bool other_reason = false;
+      if (in.continuation) {
+        priority = kLaneNormal;
+        other_reason = true;
+      }
+      if (!in.high.empty()) priority = std::max(priority, kLaneHigh), other_reason = true;
+      else if (!in.normal.empty()) priority = std::max(priority, kLaneNormal), other_reason = true;
+      if (auto g = acting_goal(in)) {
+        const GoalInfo& goal = p.domains[in.key.domain].goals[*g];
+        if (goal_can_act(in, *g) || other_reason) {
+          priority = std::max(priority, static_cast<int>(goal.priority));
+          if (goal.priority > 0) other_reason = true;
+        }
+      }
+      if (priority < 0) continue;
+      out.push_back(Runnable{i, priority, !other_reason});
+    }
+    const bool others = std::any_of(out.begin(), out.end(), [](const Runnable& r) { return !r.background_only; });
+    if (others) out.erase(std::remove_if(out.begin(), out.end(), [](const Runnable& r) { return r.background_only; }), out.end());
+    std::sort(out.begin(), out.end(), [&](const Runnable& a, const Runnable& b) {
+      if (a.priority != b.priority) return a.priority > b.priority;
+      const InstanceKey &x = instances[a.index].key, &y = instances[b.index].key;
+      const DomainInfo &dx = p.domains[x.domain], &dy = p.domains[y.domain];
+      if (dx.scope_depth != dy.scope_depth) return dx.scope_depth < dy.scope_depth;
+      if (dx.name != dy.name) return dx.name < dy.name;
+      return compare_ids(x.id, y.id) < 0;
+    });
+    return out;
+  }
+
+  // ---- slices
+
+  std::string fault_text(const Fault& f) const {
+    return std::string(bytecode::fault_kind_name(f.kind)) + " at " + describe_fault_location(p, f) + ": " + f.message;
+  }
+
+  void fault(size_t i, const Fault& f, const std::string& where) {
+    Instance& in = instances[i];
+    in.faulted = true;
+    in.continuation.reset();
+    in.dirty = true;
+    record(name(i), "fault", where + ": " + fault_text(f));
+  }
+
+  // Runs one slice for instance `i`: its continuation, or a goal attempt and the head of
+  // its mailbox.
+  void step(size_t i) {
+    Instance& in = instances[i];
+    const DomainInfo& d = p.domains[in.key.domain];
+    if (!in.continuation) {
+      if (auto g = acting_goal(in); g && goal_can_act(in, *g)) {
+        const GoalInfo& goal = d.goals[*g];
+        GoalProgress& gp = in.goals[*g];
+        const bool out_of_attempts = goal.terminate_kind == 1 && gp.attempts >= goal.terminate_count;
+        const bool out_of_time = goal.terminate_kind == 2 && tick - gp.unsatisfied_since >= goal.terminate_count;
+        if (out_of_attempts || out_of_time) {
+          terminate(i, *g, out_of_attempts ? "after " + std::to_string(gp.attempts) + " attempts"
+                                           : "after " + std::to_string(goal.terminate_count) + " ticks");
+        } else {
+          ++gp.attempts;
+          if (goal.backoff_max > 0) {
+            const int64_t wait = gp.attempts >= 62 ? goal.backoff_max
+                                                   : std::min<int64_t>(int64_t{1} << (gp.attempts - 1), goal.backoff_max);
+            gp.next_attempt = tick + wait;
+          }
+          for (uint32_t t : goal.strategy) {
+            Message m;
+            m.transition = t;
+            m.self_attempt = true;
+            in.normal.push_back(std::move(m));
+          }
+          in.dirty = true;
+          record(name(i), "goal", goal.name + " attempt " + std::to_string(gp.attempts));
+        }
+      }
+      std::deque<Message>& lane = !in.high.empty() ? in.high : in.normal;
+      if (lane.empty()) return;
+      Message m = std::move(lane.front());
+      lane.pop_front();
+      in.dirty = true;
+      std::vector<Value> args = m.args;
+      run_slice(i, m.transition, 0, std::move(args), std::move(m));
+      return;
+    }
+    PendingTransition c = std::move(*in.continuation);
+    in.continuation.reset();
+    run_slice(i, c.transition, c.next_slice, std::move(c.registers), std::move(c.message));
+  }
+
+  void run_slice(size_t i, uint32_t transition, uint32_t slice, std::vector<Value> registers, Message message) {
+    const DomainInfo& d = p.domains[instances[i].key.domain];
+    const TransitionInfo& t = d.transitions[transition];
+    const FunctionInfo& f = p.functions[t.function];
+    Value working = instances[i].state;
+    Random random = instances[i].random;
+    Outputs out;
+    InstanceEnv env;
+    env.state = &working;
+    env.tick = tick;
+    env.random = &random;
+    env.outputs = &out;
+    const int64_t budget = t.budget > 0 ? t.budget : o.slice_budget;
+    ++slices_run;
+    const std::string slice_name = f.slice_names[slice].empty() ? "" : " (" + f.slice_names[slice] + ")";
+    if (slice == 0 && !t.escalation.empty()) record(name(i), "escalation", t.name + ": " + t.escalation);
+    SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
+    if (r.status != SliceResult::Status::Faulted) {
+      for (const InvariantInfo& inv : d.invariants) {
+        InstanceEnv check;
+        check.state = &working;
+        check.tick = tick;
+        CallResult holds = interp.call(inv.function, {}, budget, check);
+        if (!holds.ok || !holds.value.as_bool()) {
+          r.status = SliceResult::Status::Faulted;
+          if (holds.ok) {
+            r.fault.kind = FaultKind::Invariant;
+            r.fault.message = "invariant " + inv.name + " is false after this slice";
+            r.fault.function = inv.function;
+            r.fault.position = p.functions[inv.function].positions.empty() ? SourcePos{}
+                                                                            : p.functions[inv.function].positions[0];
+          } else {
+            r.fault = holds.fault;
+          }
+          break;
+        }
+      }
+    }
+    if (r.status == SliceResult::Status::Faulted) {
+      fault(i, r.fault, t.name + " slice " + std::to_string(slice) + slice_name);
+      return;
+    }
+    Instance& in = instances[i];
+    in.state = std::move(working);
+    in.random = random;
+    in.dirty = true;
+    record(name(i), "slice", t.name + " " + std::to_string(slice) + slice_name +
+                                 (r.status == SliceResult::Status::Yielded ? " yield" : ""));
+    if (r.status == SliceResult::Status::Yielded) {
+      in.continuation = PendingTransition{transition, r.continuation.next_slice, std::move(r.continuation.registers), message};
+    }
+    apply_outputs(i, out, message);
+  }
+
+  void apply_outputs(size_t i, Outputs& out, const Message& processing) {
+    const InstanceKey self = instances[i].key;
+    for (SentMessage& s : out.sends) {
+      const MessageInfo& info = p.messages[s.message];
+      Message m;
+      m.args = std::move(s.args);
+      m.high_lane = info.high_lane;
+      m.from_instance = true;
+      m.sender = self;
+      InstanceKey target;
+      if (info.domain >= 0) {
+        target = InstanceKey{static_cast<uint32_t>(info.domain), s.instance_id};
+        m.transition = static_cast<uint32_t>(info.transition);
+      } else {
+        // A reply goes to whoever sent the message being processed.
+        if (!processing.from_instance) {
+          record(name(i), "dead_letter", "reply " + info.name + " (the message being processed has no sender)");
+          continue;
+        }
+        target = processing.sender;
+        const DomainInfo& td = p.domains[target.domain];
+        auto it = std::find_if(td.transitions.begin(), td.transitions.end(),
+                               [&](const TransitionInfo& t) { return t.name == info.name; });
+        bool fits = it != td.transitions.end() && it->params.size() == m.args.size();
+        for (size_t k = 0; fits && k < m.args.size(); ++k) fits = p.same_type(it->params[k].type, info.args[k]);
+        if (!fits) {
+          record(describe_instance(p, target), "dead_letter",
+                 "reply " + info.name + " (no such transition with these arguments)");
+          continue;
+        }
+        m.transition = static_cast<uint32_t>(it - td.transitions.begin());
+      }
+      record(name(i), "send", describe_instance(p, target) + "." + p.domains[target.domain].transitions[m.transition].name);
+      next_pending.push_back(Delivery{target, std::move(m)});
+    }
+    for (Value& intent : out.intents) emit(i, intent);
+    for (SpawnRequest& s : out.spawns) {
+      const SpawnInfo& shape = p.spawns[s.spawn];
+      InstanceKey key{shape.domain, s.instance_id};
+      if (find(key)) {
+        record(name(i), "spawn", describe_instance(p, key) + " exists already: nothing done");
+        continue;
+      }
+      std::vector<std::pair<uint32_t, Value>> fields;
+      for (size_t k = 0; k < shape.fields.size(); ++k) fields.emplace_back(shape.fields[k], std::move(s.values[k]));
+      activate(key, fields);
+    }
+    for (ScheduledMessage& s : out.schedules) {
+      Message m;
+      m.transition = static_cast<uint32_t>(p.messages[s.message].transition);
+      m.args = std::move(s.args);
+      instances[i].timers.push_back(Timer{tick + s.delay, timer_sequence++, std::move(m)});
+    }
+  }
+
+  // No adapter executes effects yet (runtime.md §7 comes with the effects issue): every
+  // intent fails with NoAdapter, an outcome delivered in the next tick.
+  void emit(size_t i, const Value& intent) {
+    Instance& in = instances[i];
+    const IntentObj& obj = intent.as_intent();
+    const ExternalInfo& effect = p.effects[obj.effect];
+    record(name(i), "emit", show(intent));
+    const DomainInfo& d = p.domains[in.key.domain];
+    uint32_t handler = kNoHandler;
+    for (uint32_t t = 0; t < d.transitions.size(); ++t)
+      if (d.transitions[t].on_effect == static_cast<int32_t>(obj.effect) && !d.transitions[t].on_ok) handler = t;
+    if (handler == kNoHandler || effect_error_record == UINT32_MAX) {
+      record(name(i), "dead_letter", effect.name + ".failed (NoAdapter; no handler)");
+      return;
+    }
+    Message m;
+    m.transition = handler;
+    m.args.push_back(Value::record(effect_error_record,
+                                   {Value::string("NoAdapter"), Value::string("no adapter is bound for `" + effect.name + "`"),
+                                    Value::boolean(false)}));
+    ++in.effects_in_flight;
+    next_pending.push_back(Delivery{in.key, std::move(m)});
+  }
+
+  // ---- the loop
+
+  bool quiescent(const Instance& in) const {
+    if (in.faulted) return true;
+    if (in.mailbox_size() > 0 || in.continuation || !in.timers.empty() || in.effects_in_flight > 0 || !in.outbox.empty())
+      return false;
+    for (const GoalProgress& g : in.goals)
+      if (!g.satisfied && !g.terminated) return false;
+    return true;
+  }
+
+  // One tick; `progressed` says whether anything ran or arrived.
+  bool run_tick(bool& progressed, std::string& error) {
+    ++tick;
+    journal.clear();
+    outside_input.clear();
+    const size_t before = instances.size();
+    const bool had_input = !pending.empty() || std::any_of(instances.begin(), instances.end(), [&](const Instance& in) {
+      return !in.outbox.empty() || std::any_of(in.timers.begin(), in.timers.end(), [&](const Timer& t) { return t.due <= tick; });
+    });
+    deliver_inputs();
+    for (size_t i = 0; i < instances.size(); ++i)
+      if (!instances[i].faulted) evaluate_goals(i);
+    std::vector<Runnable> order = runnable();
+    const int64_t slices_before = slices_run;
+    for (const Runnable& r : order)
+      if (!instances[r.index].faulted) step(r.index);
+    // What was sent this tick is delivered next tick.
+    pending_changed = pending_changed || !next_pending.empty();
+    for (auto& d : next_pending) pending.push_back(std::move(d));
+    next_pending.clear();
+    progressed = had_input || slices_run > slices_before || instances.size() != before ||
+                 std::any_of(instances.begin(), instances.end(), [](const Instance& in) { return in.dirty; });
+    if (!progressed) {
+      --tick;  // nothing happened: the tick is not committed (runtime.md §1: the VM never spins)
+      return true;
+    }
+    return commit(error);
+  }
+
+  bool commit(std::string& error) {
+    if (!store) return true;
+    Store::Batch batch;
+    for (Instance& in : instances) {
+      if (!in.dirty) continue;
+      batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
+      // Journal: a hash of every instance state changed in the tick.
+      journal.push_back(describe_instance(p, in.key) + " state " + hex_u64(static_cast<uint64_t>(hash_value(in.state))));
+    }
+    std::string pending_bytes;
+    for (const Delivery& d : pending) {
+      std::string one = encode_delivery(d.target, d.message);
+      pending_bytes += hex_u64(one.size()) + one;
+    }
+    batch.puts.emplace_back("meta/pending", pending_bytes);
+    for (size_t k = 0; k < journal.size(); ++k)
+      batch.puts.emplace_back("jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/" + hex_u64(k), journal[k]);
+    batch.puts.emplace_back("meta/tick", std::to_string(tick));
+    batch.puts.emplace_back("meta/timer_sequence", std::to_string(timer_sequence));
+    if (!store->commit(batch, o.sync, error)) {
+      error = "cannot write the tick to the data dir: " + error;
+      return false;
+    }
+    for (Instance& in : instances) in.dirty = false;
+    pending_changed = false;
+    return true;
+  }
+
+  // ---- storage
+
+  bool attach(Store& s, bool& resumed, std::string& error) {
+    store = &s;
+    std::string stored_hash;
+    if (!s.get("meta/program_hash", stored_hash, error)) {
+      if (!error.empty()) return false;
+      // A new run.
+      resumed = false;
+      activate_initial();
+      Store::Batch batch;
+      batch.puts.emplace_back("meta/format", "1");
+      batch.puts.emplace_back("meta/program_hash", hex_u64(p.hash));
+      batch.puts.emplace_back("meta/program_name", p.name);
+      batch.puts.emplace_back("meta/program", bundle);
+      batch.puts.emplace_back("meta/seed", std::to_string(o.seed));
+      std::string ignored;
+      for (Instance& in : instances) {
+        batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
+        in.dirty = false;
+      }
+      batch.puts.emplace_back("meta/tick", "0");
+      if (!s.commit(batch, o.sync, error)) {
+        error = "cannot write to the data dir: " + error;
+        return false;
+      }
+      journal.clear();
+      return true;
+    }
+    resumed = true;
+    std::string format, name, tick_text, seed_text;
+    s.get("meta/format", format, error);
+    s.get("meta/program_name", name, error);
+    if (format != "1") {
+      error = "the data dir was written by another version of the VM (format `" + format + "`)";
+      return false;
+    }
+    if (stored_hash != hex_u64(p.hash)) {
+      error = "the data dir holds the state of program `" + name + "` (hash " + stored_hash + "), not of `" + p.name +
+              "` (hash " + hex_u64(p.hash) + "); use --fresh to start over, or another --data-dir";
+      return false;
+    }
+    if (!s.get("meta/tick", tick_text, error) || !s.get("meta/seed", seed_text, error)) {
+      error = "the data dir is damaged: " + (error.empty() ? std::string("meta/tick or meta/seed is missing") : error);
+      return false;
+    }
+    try {
+      tick = std::stoll(tick_text);
+      o.seed = std::stoull(seed_text);
+      std::string seq;
+      if (s.get("meta/timer_sequence", seq, error)) timer_sequence = std::stoull(seq);
+    } catch (const std::exception&) {
+      error = "the data dir is damaged: meta/tick or meta/seed is not a number";
+      return false;
+    }
+    bool ok = s.scan("inst/", [&](std::string_view key, std::string_view value) {
+      Instance in;
+      std::string e;
+      if (!decode_instance(p, value, in, e)) {
+        error = "the data dir is damaged: instance record `" + std::string(key) + "`: " + e;
+        return false;
+      }
+      if (instance_storage_key(p, in.key) != key) {
+        error = "the data dir is damaged: instance record `" + std::string(key) + "` holds another instance";
+        return false;
+      }
+      by_key[std::string(key)] = instances.size();
+      instances.push_back(std::move(in));
+      return true;
+    }, error);
+    if (!ok || !error.empty()) {
+      if (error.find("damaged") == std::string::npos) error = "the data dir is damaged: " + error;
+      return false;
+    }
+    std::string pending_bytes;
+    if (s.get("meta/pending", pending_bytes, error)) {
+      size_t at = 0;
+      while (at < pending_bytes.size()) {
+        uint64_t n = 0;
+        if (at + 16 > pending_bytes.size()) break;
+        try {
+          n = std::stoull(pending_bytes.substr(at, 16), nullptr, 16);
+        } catch (const std::exception&) {
+          error = "the data dir is damaged: meta/pending";
+          return false;
+        }
+        at += 16;
+        if (n > pending_bytes.size() - at) {
+          error = "the data dir is damaged: meta/pending is truncated";
+          return false;
+        }
+        Delivery d;
+        std::string e;
+        if (!decode_delivery(p, std::string_view(pending_bytes).substr(at, n), d.target, d.message, e)) {
+          error = "the data dir is damaged: meta/pending: " + e;
+          return false;
+        }
+        pending.push_back(std::move(d));
+        at += n;
+      }
+      if (at != pending_bytes.size()) {
+        error = "the data dir is damaged: meta/pending is truncated";
+        return false;
+      }
+    } else if (!error.empty()) {
+      return false;
+    }
+    return true;
+  }
+
+  bool run(RunSummary& summary, std::string& error, const std::function<bool()>& stop) {
+    const int64_t start_tick = tick;
+    while (true) {
+      if (stop && stop()) break;
+      if (o.max_ticks > 0 && tick >= o.max_ticks) {
+        summary.max_ticks_reached = true;
+        break;
+      }
+      bool progressed = false;
+      if (!run_tick(progressed, error)) return false;
+      if (progressed) continue;
+      // Nothing ran and nothing arrived. With timers pending, time jumps to the next one.
+      int64_t next_due = INT64_MAX;
+      for (const Instance& in : instances)
+        if (!in.faulted)
+          for (const Timer& t : in.timers) next_due = std::min(next_due, t.due);
+      if (next_due != INT64_MAX && next_due > tick + 1) {
+        tick = next_due - 1;
+        continue;
+      }
+      break;
+    }
+    summary.ticks = tick - start_tick;
+    summary.slices = slices_run;
+    summarize(summary);
+    return true;
+  }
+
+  void summarize(RunSummary& summary) const {
+    bool faulted = false, unsatisfied = false;
+    for (size_t i : ordered_indices()) {
+      const Instance& in = instances[i];
+      const DomainInfo& d = p.domains[in.key.domain];
+      std::string line = name(i) + (in.faulted ? " FAULTED " : " ") + show(in.state);
+      summary.lines.push_back(line);
+      faulted = faulted || in.faulted;
+      for (size_t g = 0; g < d.goals.size(); ++g) {
+        const GoalProgress& gp = in.goals[g];
+        if (gp.terminated) {
+          unsatisfied = true;
+          summary.lines.push_back("  goal " + d.goals[g].name + " terminated: " + gp.reason);
+        } else if (!gp.satisfied) {
+          unsatisfied = true;
+          summary.lines.push_back("  goal " + d.goals[g].name + " unsatisfied (" + std::to_string(gp.attempts) + " attempts)");
+        }
+      }
+    }
+    summary.exit_code = faulted ? 3 : (unsatisfied || summary.max_ticks_reached) ? 2 : 0;
+  }
+};
+
+Runtime::Runtime(const Program& program, std::string bundle_bytes, RuntimeOptions options, TraceSink trace)
+    : impl_(std::make_unique<Impl>(program, std::move(bundle_bytes), options, std::move(trace))) {}
+Runtime::~Runtime() = default;
+
+bool Runtime::attach(Store& store, bool& resumed, std::string& error) { return impl_->attach(store, resumed, error); }
+
+bool Runtime::run(RunSummary& summary, std::string& error, const std::function<bool()>& stop) {
+  return impl_->run(summary, error, stop);
+}
+
+int64_t Runtime::tick() const { return impl_->tick; }
+const std::vector<Instance>& Runtime::instances() const { return impl_->instances; }
+
+bool Runtime::resume(const std::string& instance, std::string& error) {
+  for (size_t i = 0; i < impl_->instances.size(); ++i) {
+    if (impl_->name(i) != instance) continue;
+    Instance& in = impl_->instances[i];
+    if (!in.faulted) {
+      error = instance + " is not FAULTED";
+      return false;
+    }
+    in.faulted = false;
+    in.continuation.reset();  // the faulted transition's remaining slices are abandoned
+    in.dirty = true;
+    impl_->journal.clear();
+    impl_->journal.push_back(instance + " resume");
+    return impl_->commit(error);
+  }
+  error = "no instance " + instance + " in the data dir";
+  return false;
+}
+
+std::vector<std::string> Runtime::describe_instances() const {
+  RunSummary s;
+  impl_->summarize(s);
+  return s.lines;
+}
+
+}  // namespace ved::vm

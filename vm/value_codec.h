@@ -1,0 +1,23 @@
+// Values as bytes, for storage and journals: a compact msgpack encoding, and a decoder
+// that checks what it reads against the type it must have (stored data is input like
+// any other: a damaged data dir is reported, never trusted).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "vm/program.h"
+#include "vm/value.h"
+
+namespace ved::vm {
+
+// Appends the encoding of `v` to `out`. Deterministic: equal values, equal bytes (maps in
+// key order).
+void encode_value(const Value& v, std::string& out);
+std::string encode_value(const Value& v);
+
+// Decodes one value of type `type` (a Program type index). False with `error` when the
+// bytes are not a well-formed value of that type.
+bool decode_value(const Program& program, std::string_view bytes, uint32_t type, Value& out, std::string& error);
+
+}  // namespace ved::vm

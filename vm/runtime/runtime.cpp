@@ -77,9 +77,24 @@ struct Runtime::Impl {
   bool pending_changed = false;
   std::vector<std::string> journal;      // this tick's records
   std::set<size_t> outside_input;        // instances that received input from outside this tick
+  // Instances that may have something to do: a message, a continuation, a timer, an
+  // unsatisfied goal, or a state that changed (its goals are evaluated again). Only
+  // these are looked at in a tick, so an idle instance costs nothing per tick.
+  std::set<size_t> awake;
+  std::set<size_t> timed;                // instances with timers
+  std::vector<size_t> dirty;             // changed since the last commit (written then)
+  std::set<size_t> touched;              // a slice ran or it was activated in this tick
   uint64_t timer_sequence = 0;
   int64_t slices_run = 0;
   uint32_t effect_error_record = UINT32_MAX;
+
+  void mark(size_t i) {
+    if (!instances[i].dirty) {
+      instances[i].dirty = true;
+      dirty.push_back(i);
+    }
+    awake.insert(i);
+  }
 
   // ---- events
 
@@ -112,8 +127,11 @@ struct Runtime::Impl {
     in.goals.resize(d.goals.size());
     for (auto& g : in.goals) g.unsatisfied_since = tick;
     size_t index = instances.size();
+    in.dirty = false;
     instances.push_back(std::move(in));
     by_key[instance_storage_key(p, key)] = index;
+    mark(index);
+    touched.insert(index);
     Instance& added = instances.back();
     if (!init.ok) {
       added.faulted = true;
@@ -164,7 +182,7 @@ struct Runtime::Impl {
   void enqueue(size_t target, Message m) {
     Instance& in = instances[target];
     (m.high_lane ? in.high : in.normal).push_back(std::move(m));
-    in.dirty = true;
+    mark(target);
   }
 
   // Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
@@ -186,13 +204,17 @@ struct Runtime::Impl {
 
   void deliver_inputs() {
     // Outboxes that can drain, in instance order.
-    for (size_t i : ordered_indices()) {
+    std::vector<size_t> senders;
+    for (size_t i : awake)
+      if (!instances[i].outbox.empty()) senders.push_back(i);
+    std::sort(senders.begin(), senders.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
+    for (size_t i : senders) {
       Instance& in = instances[i];
       while (!in.outbox.empty()) {
         OutboxEntry& e = in.outbox.front();
         if (!deliver(e.target, e.message, i)) break;
         in.outbox.pop_front();
-        in.dirty = true;
+        mark(i);
       }
     }
     // Messages sent during the previous tick, in the order they were sent.
@@ -205,7 +227,7 @@ struct Runtime::Impl {
       if (!deliver(d.target, d.message, sender)) {
         Instance& s = instances[*sender];
         s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});
-        s.dirty = true;
+        mark(*sender);
         record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full");
       } else if (!from_instance) {
         // Effect outcomes come from outside the instance.
@@ -216,9 +238,12 @@ struct Runtime::Impl {
       }
     }
     // Timers due now, in (due, sequence) order.
-    for (size_t i = 0; i < instances.size(); ++i) {
+    for (size_t i : std::vector<size_t>(timed.begin(), timed.end())) {
       Instance& in = instances[i];
-      if (in.timers.empty()) continue;
+      if (in.timers.empty()) {
+        timed.erase(i);
+        continue;
+      }
       std::stable_sort(in.timers.begin(), in.timers.end(), [](const Timer& a, const Timer& b) {
         return a.due != b.due ? a.due < b.due : a.sequence < b.sequence;
       });
@@ -227,6 +252,7 @@ struct Runtime::Impl {
         in.timers.erase(in.timers.begin());
         outside_input.insert(i);
       }
+      if (in.timers.empty()) timed.erase(i);
     }
   }
 
@@ -267,13 +293,13 @@ struct Runtime::Impl {
         gp.attempts = 0;
         gp.seen.clear();
         gp.next_attempt = 0;
-        in.dirty = true;
+        mark(i);
       } else if (!sat && gp.satisfied) {
         record(name(i), "goal", d.goals[g].name + " unsatisfied");
         gp.unsatisfied_since = tick;
-        in.dirty = true;
+        mark(i);
       }
-      if (gp.satisfied != sat) in.dirty = true;
+      if (gp.satisfied != sat) mark(i);
       gp.satisfied = sat;
       if (sat || gp.attempts == 0 || d.goals[g].terminate_kind == 0) continue;
       // Oscillation: back at an earlier (state, mailbox) after passing through another,
@@ -291,7 +317,7 @@ struct Runtime::Impl {
         }
         gp.seen.push_back(hash);
         gp.last_hash = hash;
-        in.dirty = true;
+        mark(i);
       }
     }
     return true;
@@ -302,7 +328,7 @@ struct Runtime::Impl {
     GoalProgress& gp = in.goals[g];
     gp.terminated = true;
     gp.reason = reason;
-    in.dirty = true;
+    mark(i);
     record(name(i), "goal", p.domains[in.key.domain].goals[g].name + " terminated: " + reason);
   }
 
@@ -339,14 +365,17 @@ struct Runtime::Impl {
 
   // ---- scheduling
 
+  // Instance order: domain name, then id.
+  bool instance_less(size_t a, size_t b) const {
+    const InstanceKey &x = instances[a].key, &y = instances[b].key;
+    if (x.domain != y.domain) return p.domains[x.domain].name < p.domains[y.domain].name;
+    return compare_ids(x.id, y.id) < 0;
+  }
+
   std::vector<size_t> ordered_indices() const {
     std::vector<size_t> order(instances.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      const InstanceKey &x = instances[a].key, &y = instances[b].key;
-      if (x.domain != y.domain) return p.domains[x.domain].name < p.domains[y.domain].name;
-      return compare_ids(x.id, y.id) < 0;
-    });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
     return order;
   }
 
@@ -358,7 +387,7 @@ struct Runtime::Impl {
 
   std::vector<Runnable> runnable() const {
     std::vector<Runnable> out;
-    for (size_t i = 0; i < instances.size(); ++i) {
+    for (size_t i : awake) {
       const Instance& in = instances[i];
       if (in.faulted || !in.outbox.empty()) continue;
       int priority = -1;
@@ -402,7 +431,7 @@ struct Runtime::Impl {
     Instance& in = instances[i];
     in.faulted = true;
     in.continuation.reset();
-    in.dirty = true;
+    mark(i);
     record(name(i), "fault", where + ": " + fault_text(f));
   }
 
@@ -433,7 +462,7 @@ struct Runtime::Impl {
             m.self_attempt = true;
             in.normal.push_back(std::move(m));
           }
-          in.dirty = true;
+          mark(i);
           record(name(i), "goal", goal.name + " attempt " + std::to_string(gp.attempts));
         }
       }
@@ -441,7 +470,7 @@ struct Runtime::Impl {
       if (lane.empty()) return;
       Message m = std::move(lane.front());
       lane.pop_front();
-      in.dirty = true;
+      mark(i);
       std::vector<Value> args = m.args;
       run_slice(i, m.transition, 0, std::move(args), std::move(m));
       return;
@@ -496,7 +525,7 @@ struct Runtime::Impl {
     Instance& in = instances[i];
     in.state = std::move(working);
     in.random = random;
-    in.dirty = true;
+    mark(i);
     record(name(i), "slice", t.name + " " + std::to_string(slice) + slice_name +
                                  (r.status == SliceResult::Status::Yielded ? " yield" : ""));
     if (r.status == SliceResult::Status::Yielded) {
@@ -557,6 +586,7 @@ struct Runtime::Impl {
       m.transition = static_cast<uint32_t>(p.messages[s.message].transition);
       m.args = std::move(s.args);
       instances[i].timers.push_back(Timer{tick + s.delay, timer_sequence++, std::move(m)});
+      timed.insert(i);
     }
   }
 
@@ -600,23 +630,33 @@ struct Runtime::Impl {
     ++tick;
     journal.clear();
     outside_input.clear();
-    const size_t before = instances.size();
-    const bool had_input = !pending.empty() || std::any_of(instances.begin(), instances.end(), [&](const Instance& in) {
-      return !in.outbox.empty() || std::any_of(in.timers.begin(), in.timers.end(), [&](const Timer& t) { return t.due <= tick; });
-    });
+    touched.clear();
+    const bool had_input = !pending.empty() ||
+                           std::any_of(awake.begin(), awake.end(), [&](size_t i) { return !instances[i].outbox.empty(); }) ||
+                           std::any_of(timed.begin(), timed.end(), [&](size_t i) {
+                             const auto& ts = instances[i].timers;
+                             return std::any_of(ts.begin(), ts.end(), [&](const Timer& t) { return t.due <= tick; });
+                           });
     deliver_inputs();
-    for (size_t i = 0; i < instances.size(); ++i)
+    for (size_t i : std::vector<size_t>(awake.begin(), awake.end()))
       if (!instances[i].faulted) evaluate_goals(i);
     std::vector<Runnable> order = runnable();
     const int64_t slices_before = slices_run;
-    for (const Runnable& r : order)
-      if (!instances[r.index].faulted) step(r.index);
+    for (const Runnable& r : order) {
+      if (instances[r.index].faulted) continue;
+      touched.insert(r.index);
+      step(r.index);
+    }
     // What was sent this tick is delivered next tick.
     pending_changed = pending_changed || !next_pending.empty();
     for (auto& d : next_pending) pending.push_back(std::move(d));
     next_pending.clear();
-    progressed = had_input || slices_run > slices_before || instances.size() != before ||
-                 std::any_of(instances.begin(), instances.end(), [](const Instance& in) { return in.dirty; });
+    progressed = had_input || slices_run > slices_before || !dirty.empty();
+    // Instances with nothing left to do and no change this tick sleep until a message,
+    // a timer or a resume wakes them.
+    for (auto it = awake.begin(); it != awake.end();) {
+      it = quiescent(instances[*it]) && !touched.count(*it) ? awake.erase(it) : std::next(it);
+    }
     if (!progressed) {
       --tick;  // nothing happened: the tick is not committed (runtime.md §1: the VM never spins)
       return true;
@@ -625,10 +665,15 @@ struct Runtime::Impl {
   }
 
   bool commit(std::string& error) {
-    if (!store) return true;
+    std::sort(dirty.begin(), dirty.end());
+    if (!store) {
+      for (size_t i : dirty) instances[i].dirty = false;
+      dirty.clear();
+      return true;
+    }
     Store::Batch batch;
-    for (Instance& in : instances) {
-      if (!in.dirty) continue;
+    for (size_t i : dirty) {
+      const Instance& in = instances[i];
       batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
       // Journal: a hash of every instance state changed in the tick.
       journal.push_back(describe_instance(p, in.key) + " state " + hex_u64(static_cast<uint64_t>(hash_value(in.state))));
@@ -647,7 +692,8 @@ struct Runtime::Impl {
       error = "cannot write the tick to the data dir: " + error;
       return false;
     }
-    for (Instance& in : instances) in.dirty = false;
+    for (size_t i : dirty) instances[i].dirty = false;
+    dirty.clear();
     pending_changed = false;
     return true;
   }
@@ -673,6 +719,7 @@ struct Runtime::Impl {
         batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
         in.dirty = false;
       }
+      dirty.clear();
       batch.puts.emplace_back("meta/tick", "0");
       if (!s.commit(batch, o.sync, error)) {
         error = "cannot write to the data dir: " + error;
@@ -718,7 +765,12 @@ struct Runtime::Impl {
         error = "the data dir is damaged: instance record `" + std::string(key) + "` holds another instance";
         return false;
       }
-      by_key[std::string(key)] = instances.size();
+      const size_t index = instances.size();
+      by_key[std::string(key)] = index;
+      // Goals are evaluated again in the first tick after recovery; everything else
+      // that can act is woken.
+      if (!in.faulted) awake.insert(index);
+      if (!in.timers.empty()) timed.insert(index);
       instances.push_back(std::move(in));
       return true;
     }, error);
@@ -836,7 +888,7 @@ bool Runtime::resume(const std::string& instance, std::string& error) {
     }
     in.faulted = false;
     in.continuation.reset();  // the faulted transition's remaining slices are abandoned
-    in.dirty = true;
+    impl_->mark(i);
     impl_->journal.clear();
     impl_->journal.push_back(instance + " resume");
     return impl_->commit(error);

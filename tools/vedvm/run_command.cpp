@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -66,8 +67,29 @@ int run(const RunOptions& o) {
     std::cerr << "vedvm: resuming " << program.name << " from " << dir << " at tick " << runtime.tick() << "\n";
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A progress line on a terminal for long runs: wall-clock time is read here, for
+  // display only; it never reaches the tick loop.
+  const bool progress = !o.quiet && o.trace.empty() && isatty(STDERR_FILENO);
+  const auto started = std::chrono::steady_clock::now();
+  auto last_shown = started;
+  bool shown = false;
+  auto between_ticks = [&] {
+    if (progress) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_shown >= std::chrono::seconds(1)) {
+        double seconds = std::chrono::duration<double>(now - started).count();
+        std::cerr << "\r tick " << runtime.tick() << ", " << static_cast<int64_t>(runtime.tick() / seconds)
+                  << " ticks/s, " << static_cast<int64_t>(runtime.slices() / seconds) << " slices/s   " << std::flush;
+        last_shown = now;
+        shown = true;
+      }
+    }
+    return g_signal.load() != 0;
+  };
   ved::vm::RunSummary summary;
-  if (!runtime.run(summary, error, [] { return g_signal.load() != 0; })) {
+  const bool ok = runtime.run(summary, error, between_ticks);
+  if (shown) std::cerr << "\r\033[K" << std::flush;
+  if (!ok) {
     std::cerr << "vedvm: error: " << error << "\n";
     return kExitError;
   }

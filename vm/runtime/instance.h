@@ -82,6 +82,11 @@ struct Instance {
   std::vector<GoalProgress> goals;
   std::deque<OutboxEntry> outbox;
   int64_t effects_in_flight = 0;
+  // For the exit summary (runtime.md §1): the last fault, the last effect that failed,
+  // and how many of its messages or outcomes became dead letters.
+  std::string last_fault;
+  std::string last_failed_effect;
+  int64_t dead_letters = 0;
   bool dirty = true;  // changed since it was last written
 
   size_t mailbox_size() const { return high.size() + normal.size(); }

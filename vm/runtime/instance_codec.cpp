@@ -8,6 +8,7 @@
 //   timer     = [due, sequence, message]
 //   goal      = [attempts, satisfied, terminated, reason, unsatisfied since, next attempt,
 //                [seen hashes], last hash]
+//   (then) last fault, last failed effect, dead letters
 #include "vm/runtime/instance_codec.h"
 
 #include <msgpack.hpp>
@@ -142,7 +143,7 @@ msgpack::object_handle parse(std::string_view bytes) {
 std::string encode_instance(const Instance& in) {
   msgpack::sbuffer buffer;
   Packer p(buffer);
-  p.pack_array(13);
+  p.pack_array(16);
   p.pack(1);
   p.pack(in.key.domain);
   pack_id(p, in.key.id);
@@ -194,13 +195,16 @@ std::string encode_instance(const Instance& in) {
     pack_message(p, o.message);
   }
   p.pack(in.effects_in_flight);
+  p.pack(in.last_fault);
+  p.pack(in.last_failed_effect);
+  p.pack(in.dead_letters);
   return std::string(buffer.data(), buffer.size());
 }
 
 bool decode_instance(const Program& p, std::string_view bytes, Instance& out, std::string& error) {
   try {
     msgpack::object_handle h = parse(bytes);
-    const Obj* x = arr(h.get(), 13, "instance");
+    const Obj* x = arr(h.get(), 16, "instance");
     if (u64(x[0], "instance format") != 1) throw CodecError("unknown instance record format");
     Instance in;
     in.key.domain = domain_index(p, x[1]);
@@ -279,6 +283,9 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       in.outbox.push_back(std::move(e));
     }
     in.effects_in_flight = i64(x[12], "instance");
+    in.last_fault = str(x[13], "instance");
+    in.last_failed_effect = str(x[14], "instance");
+    in.dead_letters = i64(x[15], "instance");
     in.dirty = false;
     out = std::move(in);
     return true;

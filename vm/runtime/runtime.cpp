@@ -193,6 +193,8 @@ struct Runtime::Impl {
     if (in.mailbox_size() >= o.mailbox_capacity) {
       if (in.faulted || !sender) {
         record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"));
+        ++in.dead_letters;
+        mark(target);
         return true;
       }
       return false;
@@ -431,8 +433,9 @@ struct Runtime::Impl {
     Instance& in = instances[i];
     in.faulted = true;
     in.continuation.reset();
+    in.last_fault = where + ": " + fault_text(f);
     mark(i);
-    record(name(i), "fault", where + ": " + fault_text(f));
+    record(name(i), "fault", in.last_fault);
   }
 
   // Runs one slice for instance `i`: its continuation, or a goal attempt and the head of
@@ -523,11 +526,18 @@ struct Runtime::Impl {
       return;
     }
     Instance& in = instances[i];
+    // The trace shows the fields the slice changed: `slice Increment value=3`.
+    std::string changes;
+    const auto& before = in.state.as_record().fields;
+    const auto& after = working.as_record().fields;
+    const auto& field_names = p.records[d.state_record].fields;
+    for (size_t k = 0; k < after.size() && k < before.size(); ++k)
+      if (!values_equal(before[k], after[k])) changes += " " + field_names[k] + "=" + show(after[k]);
     in.state = std::move(working);
     in.random = random;
     mark(i);
-    record(name(i), "slice", t.name + " " + std::to_string(slice) + slice_name +
-                                 (r.status == SliceResult::Status::Yielded ? " yield" : ""));
+    record(name(i), "slice", t.name + (slice > 0 || f.slice_entries.size() > 1 ? "#" + std::to_string(slice) : "") +
+                                 slice_name + (r.status == SliceResult::Status::Yielded ? " yield" : "") + changes);
     if (r.status == SliceResult::Status::Yielded) {
       in.continuation = PendingTransition{transition, r.continuation.next_slice, std::move(r.continuation.registers), message};
     }
@@ -597,12 +607,14 @@ struct Runtime::Impl {
     const IntentObj& obj = intent.as_intent();
     const ExternalInfo& effect = p.effects[obj.effect];
     record(name(i), "emit", show(intent));
+    in.last_failed_effect = effect.name + " (NoAdapter: no adapter is bound)";
     const DomainInfo& d = p.domains[in.key.domain];
     uint32_t handler = kNoHandler;
     for (uint32_t t = 0; t < d.transitions.size(); ++t)
       if (d.transitions[t].on_effect == static_cast<int32_t>(obj.effect) && !d.transitions[t].on_ok) handler = t;
     if (handler == kNoHandler || effect_error_record == UINT32_MAX) {
       record(name(i), "dead_letter", effect.name + ".failed (NoAdapter; no handler)");
+      ++in.dead_letters;
       return;
     }
     Message m;
@@ -850,11 +862,14 @@ struct Runtime::Impl {
       std::string line = name(i) + (in.faulted ? " FAULTED " : " ") + show(in.state);
       summary.lines.push_back(line);
       faulted = faulted || in.faulted;
+      if (in.faulted && !in.last_fault.empty()) summary.lines.push_back("  fault: " + in.last_fault);
+      if (in.dead_letters > 0) summary.lines.push_back("  dead letters: " + std::to_string(in.dead_letters));
       for (size_t g = 0; g < d.goals.size(); ++g) {
         const GoalProgress& gp = in.goals[g];
         if (gp.terminated) {
           unsatisfied = true;
-          summary.lines.push_back("  goal " + d.goals[g].name + " terminated: " + gp.reason);
+          summary.lines.push_back("  goal " + d.goals[g].name + " terminated: " + gp.reason +
+                                  (in.last_failed_effect.empty() ? "" : "; last failed effect: " + in.last_failed_effect));
         } else if (!gp.satisfied) {
           unsatisfied = true;
           summary.lines.push_back("  goal " + d.goals[g].name + " unsatisfied (" + std::to_string(gp.attempts) + " attempts)");
@@ -876,6 +891,7 @@ bool Runtime::run(RunSummary& summary, std::string& error, const std::function<b
 }
 
 int64_t Runtime::tick() const { return impl_->tick; }
+int64_t Runtime::slices() const { return impl_->slices_run; }
 const std::vector<Instance>& Runtime::instances() const { return impl_->instances; }
 
 bool Runtime::resume(const std::string& instance, std::string& error) {

@@ -57,6 +57,7 @@ class Runtime {
   bool run(RunSummary& summary, std::string& error, const std::function<bool()>& stop = nullptr);
 
   int64_t tick() const;
+  int64_t slices() const;  // run by this process
   const std::vector<Instance>& instances() const;
   // Clears FAULTED on an instance (runtime.md §3, `vedvm resume`), durably.
   bool resume(const std::string& instance, std::string& error);

@@ -34,6 +34,10 @@ struct RunOptions {
 int run(const RunOptions& options);
 
 int inspect(const std::string& data_dir, bool json);
+// The journal records of one tick, as trace lines.
+int journal(const std::string& data_dir, int64_t tick);
+// Counts of the journal's events by kind.
+int stats(const std::string& data_dir);
 int resume(const std::string& data_dir, const std::string& instance);
 
 }  // namespace vedvm

@@ -1,6 +1,7 @@
 // `vedvm inspect DIR` and `vedvm resume DIR T[id]`: a data dir, offline.
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tools/vedvm/commands.h"
@@ -83,6 +84,48 @@ int inspect(const std::string& dir, bool json) {
   }
   std::cout << program.name << " at tick " << runtime.tick() << "\n";
   for (const auto& line : runtime.describe_instances()) std::cout << line << "\n";
+  return kExitOk;
+}
+
+int stats(const std::string& dir) {
+  std::unique_ptr<ved::vm::Store> store;
+  ved::vm::Program program;
+  std::string bundle, error, tick;
+  if (!open_data_dir(dir, store, program, bundle)) return kExitError;
+  store->get("meta/tick", tick, error);
+  std::map<std::string, int64_t> counts;
+  bool ok = store->scan("jrnl/", [&](std::string_view, std::string_view record) {
+    ++counts[std::string(record.substr(0, record.find('\t')))];
+    return true;
+  }, error);
+  if (!ok) {
+    std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << error << "\n";
+    return kExitError;
+  }
+  std::cout << program.name << ": " << (tick.empty() ? "0" : tick) << " ticks\n";
+  for (const auto& [kind, n] : counts) std::cout << "  " << kind << ": " << n << "\n";
+  return kExitOk;
+}
+
+int journal(const std::string& dir, int64_t tick) {
+  std::unique_ptr<ved::vm::Store> store;
+  ved::vm::Program program;
+  std::string bundle, error;
+  if (!open_data_dir(dir, store, program, bundle)) return kExitError;
+  bool ok = store->scan("jrnl/" + ved::vm::hex_u64(static_cast<uint64_t>(tick)) + "/",
+                        [&](std::string_view, std::string_view record) {
+                          std::string line(record);
+                          size_t a = line.find('\t'), b = line.find('\t', a + 1);
+                          if (a == std::string::npos || b == std::string::npos) return true;
+                          std::cout << "tick=" << tick << " " << line.substr(a + 1, b - a - 1) << " " << line.substr(0, a)
+                                    << (b + 1 < line.size() ? " " + line.substr(b + 1) : "") << "\n";
+                          return true;
+                        },
+                        error);
+  if (!ok) {
+    std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << error << "\n";
+    return kExitError;
+  }
   return kExitOk;
 }
 

@@ -187,6 +187,10 @@ int main(int argc, char** argv) {
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show a data dir's instances, goals and mailboxes, offline");
   inspect_cmd->add_option("dir", dir, "The data dir")->required();
   inspect_cmd->add_flag("--json", json, "One JSON document");
+  int64_t at_tick = -1;
+  inspect_cmd->add_option("--tick", at_tick, "Print the journal records of this tick instead");
+  CLI::App* stats_cmd = app.add_subcommand("stats", "Count a data dir's journal events by kind");
+  stats_cmd->add_option("dir", dir, "The data dir")->required();
   CLI::App* resume_cmd = app.add_subcommand("resume", "Clear a FAULTED instance so that it runs again");
   resume_cmd->add_option("dir", dir, "The data dir")->required();
   resume_cmd->add_option("instance", instance, "The instance: Type or Type[id]")->required();
@@ -197,7 +201,8 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   if (*call_cmd) return call(o);
-  if (*inspect_cmd) return vedvm::inspect(dir, json);
+  if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick) : vedvm::inspect(dir, json);
+  if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";

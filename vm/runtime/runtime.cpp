@@ -98,8 +98,9 @@ struct Runtime::Impl {
 
   // ---- events
 
+  // A journal record is `kind TAB instance TAB detail`; the trace prints the same event.
   void record(const std::string& instance, const std::string& kind, const std::string& detail) {
-    journal.push_back(instance + " " + kind + (detail.empty() ? "" : " " + detail));
+    journal.push_back(kind + "\t" + instance + "\t" + detail);
     if (trace) trace(TraceEvent{tick, instance, kind, detail});
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
@@ -688,7 +689,7 @@ struct Runtime::Impl {
       const Instance& in = instances[i];
       batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
       // Journal: a hash of every instance state changed in the tick.
-      journal.push_back(describe_instance(p, in.key) + " state " + hex_u64(static_cast<uint64_t>(hash_value(in.state))));
+      journal.push_back("state\t" + describe_instance(p, in.key) + "\t" + hex_u64(static_cast<uint64_t>(hash_value(in.state))));
     }
     std::string pending_bytes;
     for (const Delivery& d : pending) {
@@ -906,7 +907,7 @@ bool Runtime::resume(const std::string& instance, std::string& error) {
     in.continuation.reset();  // the faulted transition's remaining slices are abandoned
     impl_->mark(i);
     impl_->journal.clear();
-    impl_->journal.push_back(instance + " resume");
+    impl_->journal.push_back("resume\t" + instance + "\t");
     return impl_->commit(error);
   }
   error = "no instance " + instance + " in the data dir";

@@ -1,57 +1,71 @@
 #!/usr/bin/env bash
-# Fuzz smoke test for the Ved front end: builds tests/fuzz/fuzz_parser with clang,
-# libFuzzer, ASan and UBSan in build-fuzz/, replays tests/fuzz/regressions/, then fuzzes
-# for SECONDS (default 45) from a seed corpus copied into a temporary directory.
+# Fuzz smoke test: builds the libFuzzer targets with clang, ASan and UBSan in build-fuzz/,
+# replays their saved regressions, then fuzzes each from a seed corpus made in a
+# temporary directory.
 #
-#   scripts/fuzz-smoke.sh [SECONDS]          explore: a fresh random seed every run
-#   scripts/fuzz-smoke.sh --runs N [--seed S]  gate: exactly N inputs from seed S (default 1)
+#   fuzz_parser  the front end (tests/fuzz/fuzz_parser.cpp); regressions in
+#                tests/fuzz/regressions/, seeds: the Ved programs of the corpus
+#   fuzz_bundle  the VM's bundle loader and verifier, and the interpreter on what they
+#                accept (tests/fuzz/fuzz_bundle.cpp); regressions in
+#                tests/fuzz/regressions-bundle/, seeds: those programs compiled to
+#                bundles by this build's vedc
+#
+#   scripts/fuzz-smoke.sh [SECONDS]                      explore: a fresh random seed, SECONDS per target
+#   scripts/fuzz-smoke.sh --runs N [--bundle-runs M] [--seed S]
+#                                                        gate: exactly N parser inputs and M bundle
+#                                                        inputs (default N) from seed S (default 1)
+#   --target parser|bundle|all                           which targets to build and run (default all)
 #
 # The gate mode is what scripts/test.sh (and so CI) uses: the same commit fuzzes the same
 # inputs every time, so a red CI is reproducible and a green one is not luck. Explore mode
-# is for developers hunting new bugs; whatever it finds goes into regressions/.
+# is for developers hunting new bugs; whatever it finds goes into the regressions.
 #
 # Exits non-zero on any finding (crash, sanitizer report, leak, timeout, out-of-memory,
 # invariant violation) in a regression file or during fuzzing. New crash inputs are
-# saved under build-fuzz/fuzz-artifacts/; once diagnosed, copy them into
-# tests/fuzz/regressions/ so that every later run replays them.
+# saved under build-fuzz/fuzz-artifacts/ (parser) and build-fuzz/fuzz-artifacts-bundle/
+# (bundle); once diagnosed, copy them into the target's regressions directory so that
+# every later run replays them.
 #
 # Environment: VED_FUZZ_JOBS (build parallelism, default 2), VED_FUZZ_ARGS (extra
-# libFuzzer flags), VED_FUZZ_KEEP_CORPUS=1 (keep the temporary corpus and print its path).
+# libFuzzer flags, both targets), VED_FUZZ_KEEP_CORPUS=1 (keep the temporary corpora and
+# print their paths).
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 [SECONDS] | --runs N [--seed S]   (positive whole numbers; default 45 seconds)" >&2
+  echo "usage: $0 [SECONDS] | --runs N [--bundle-runs M] [--seed S]  [--target parser|bundle|all]" >&2
+  echo "       (positive whole numbers; default 45 seconds per target)" >&2
   exit 2
 }
 duration=45
 runs=""
+bundle_runs=""
 seed=""
+target=all
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) [ $# -ge 2 ] || usage; runs="$2"; shift 2 ;;
+    --bundle-runs) [ $# -ge 2 ] || usage; bundle_runs="$2"; shift 2 ;;
     --seed) [ $# -ge 2 ] || usage; seed="$2"; shift 2 ;;
+    --target) [ $# -ge 2 ] || usage; target="$2"; shift 2 ;;
+    -*) usage ;;
     *) duration="$1"; shift ;;
   esac
 done
-for n in "$duration" ${runs:+"$runs"} ${seed:+"$seed"}; do
+for n in "$duration" ${runs:+"$runs"} ${bundle_runs:+"$bundle_runs"} ${seed:+"$seed"}; do
   if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ]; then usage; fi
 done
+case "$target" in parser|bundle|all) ;; *) usage ;; esac
 if [ -n "$seed" ] && [ -z "$runs" ]; then usage; fi
-if [ -n "$runs" ]; then
-  seed="${seed:-1}"
-  budget=(-runs="$runs" -seed="$seed")
-  budget_text="$runs inputs from seed $seed"
-else
-  budget=(-max_total_time="$duration")
-  budget_text="${duration}s"
-fi
+if [ -n "$bundle_runs" ] && [ -z "$runs" ]; then usage; fi
+if [ -n "$runs" ]; then seed="${seed:-1}"; fi
+targets=()
+if [ "$target" != bundle ]; then targets+=(parser); fi
+if [ "$target" != parser ]; then targets+=(bundle); fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
 fuzz_dir="$root/tests/fuzz"
 shared_corpus="$(cd "$root/.." && pwd)/shared/corpus"
-artifacts="$build/fuzz-artifacts"
-log="$build/fuzz-smoke.log"
 jobs="${VED_FUZZ_JOBS:-2}"
 
 for tool in clang clang++ cmake ninja; do
@@ -113,9 +127,13 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DANTLR4_INCLUDE_DIR="$antlr_include" \
   -DCMAKE_CXX_FLAGS="-Wno-unknown-warning-option" \
   "${launcher[@]}" >/dev/null
-echo "fuzz-smoke: building fuzz_parser (-j$jobs)"
-cmake --build "$build" --target fuzz_parser -j "$jobs"
-fuzzer="$build/fuzz_parser"
+# fuzz_bundle's seeds are compiled by this build's vedc (instrumented too; that is fine).
+build_targets=()
+for t in "${targets[@]}"; do
+  if [ "$t" = parser ]; then build_targets+=(fuzz_parser); else build_targets+=(fuzz_bundle vedc); fi
+done
+echo "fuzz-smoke: building ${build_targets[*]} (-j$jobs)"
+cmake --build "$build" --target "${build_targets[@]}" -j "$jobs"
 
 # ---- Sanitizer settings -----------------------------------------------------------
 # LeakSanitizer is on. The ANTLR runtime's caches (the generated parser's static DFA and
@@ -130,18 +148,20 @@ fi
 
 unit_timeout=10
 common_flags=(-timeout="$unit_timeout" -rss_limit_mb=2048)
-mkdir -p "$artifacts"
-: >"$log"
 findings=0
+summary=()
 
 # ---- Regressions: every saved reproducer must now pass ---------------------------------
-regressions=()
-if [ -d "$fuzz_dir/regressions" ]; then
-  while IFS= read -r -d '' f; do regressions+=("$f"); done \
-    < <(find "$fuzz_dir/regressions" -type f ! -name '*.md' ! -name '.*' -print0 | sort -z)
-fi
-if [ ${#regressions[@]} -gt 0 ]; then
-  echo "fuzz-smoke: replaying ${#regressions[@]} regression input(s)"
+replay() {  # replay FUZZER DIR
+  local fuzzer="$1" dir="$2" f rlog why ms name
+  name="$(basename "$fuzzer")"
+  local regressions=()
+  if [ -d "$dir" ]; then
+    while IFS= read -r -d '' f; do regressions+=("$f"); done \
+      < <(find "$dir" -type f ! -name '*.md' ! -name '.*' -print0 | sort -z)
+  fi
+  [ ${#regressions[@]} -gt 0 ] || return 0
+  echo "fuzz-smoke: $name: replaying ${#regressions[@]} regression input(s)"
   mkdir -p "$build/regressions"
   for f in "${regressions[@]}"; do
     # One process per file, so that one failure does not hide the next.
@@ -149,7 +169,7 @@ if [ ${#regressions[@]} -gt 0 ]; then
     # for leaks; LSan's own check at exit (ASAN_OPTIONS=detect_leaks=1) still runs and
     # fails the process on any leak. libFuzzer's -timeout alarm ticks every timeout/2+1
     # seconds and can miss a unit slightly over the limit, so the time is checked here too.
-    rlog="$build/regressions/$(basename "$f").log"
+    rlog="$build/regressions/$name--$(basename "$f").log"
     why=""
     if ! "$fuzzer" "${common_flags[@]}" -runs=1 -detect_leaks=0 "$f" >"$rlog" 2>&1; then
       why="$(grep -m1 -E 'SUMMARY: |invariant violated' "$rlog" || echo "exit status nonzero")"
@@ -168,66 +188,126 @@ if [ ${#regressions[@]} -gt 0 ]; then
       findings=$((findings + 1))
     fi
   done
-fi
-
-# ---- Seed corpus: copied at run time, never committed --------------------------------
-corpus="$(mktemp -d "${TMPDIR:-/tmp}/ved-fuzz-corpus.XXXXXX")"
-if [ "${VED_FUZZ_KEEP_CORPUS:-0}" = 1 ]; then
-  echo "fuzz-smoke: corpus kept in $corpus"
-else
-  trap 'rm -rf "$corpus"' EXIT
-fi
-seeds=0
-copy_seeds() {  # copy_seeds DIR PATTERN: flatten into $corpus, prefixing the subdir
-  local dir="$1" pattern="$2" f rel
-  [ -d "$dir" ] || return 0
-  while IFS= read -r -d '' f; do
-    rel="${f#"$dir"/}"
-    cp "$f" "$corpus/$(basename "$dir")--${rel//\//--}"
-    seeds=$((seeds + 1))
-  done < <(find "$dir" -type f -name "$pattern" -print0)
 }
-copy_seeds "$shared_corpus/upstream" '*.lxm'
-copy_seeds "$shared_corpus/docs" '*.ved'
-copy_seeds "$root/tests/golden" '*.ved'
-echo "fuzz-smoke: $seeds seed file(s) in $corpus"
-if [ "$seeds" -eq 0 ]; then
-  echo "fuzz-smoke: warning: no seeds found (expected $shared_corpus); fuzzing from scratch" >&2
+
+# ---- Seed corpora: made at run time, never committed ----------------------------------
+corpus_root="$(mktemp -d "${TMPDIR:-/tmp}/ved-fuzz-corpus.XXXXXX")"
+if [ "${VED_FUZZ_KEEP_CORPUS:-0}" = 1 ]; then
+  echo "fuzz-smoke: corpora kept in $corpus_root"
+else
+  trap 'rm -rf "$corpus_root"' EXIT
 fi
+# The Ved programs: every seed of fuzz_parser, and the sources of fuzz_bundle's seeds.
+programs=()
+add_programs() {  # add_programs DIR PATTERN
+  local dir="$1" pattern="$2" f
+  [ -d "$dir" ] || return 0
+  while IFS= read -r -d '' f; do programs+=("$dir|$f"); done < <(find "$dir" -type f -name "$pattern" -print0 | sort -z)
+}
+add_programs "$shared_corpus/upstream" '*.lxm'
+add_programs "$shared_corpus/docs" '*.ved'
+add_programs "$root/tests/golden" '*.ved'
+add_programs "$root/examples" '*.ved'
+seed_name() {  # seed_name DIR FILE: a flat name, prefixed with the subdirectory
+  local dir="$1" f="$2" rel
+  rel="${f#"$dir"/}"
+  echo "$(basename "$dir")--${rel//\//--}"
+}
+
+parser_seeds() {  # copies the programs into $1
+  local out="$1" p
+  for p in "${programs[@]}"; do cp "${p#*|}" "$out/$(seed_name "${p%%|*}" "${p#*|}")"; done
+}
+
+bundle_seeds() {  # compiles every program that compiles into a bundle in $1
+  local out="$1" p src name tried=0 made=0
+  for p in "${programs[@]}"; do
+    src="${p#*|}"
+    name="$(seed_name "${p%%|*}" "$src")"
+    tried=$((tried + 1))
+    # Programs with errors (the golden negative tests) give no bundle; that is expected.
+    # The compiler's own leaks are not this target's business.
+    if ASAN_OPTIONS=detect_leaks=0 "$build/vedc" --color=never -o "$out/${name%.*}.vedb" "$src" \
+        >/dev/null 2>&1; then
+      made=$((made + 1))
+    else
+      rm -f "$out/${name%.*}.vedb"
+    fi
+  done
+  echo "fuzz-smoke: fuzz_bundle: $made of $tried program(s) compiled to seed bundles"
+}
 
 # ---- Fuzz ---------------------------------------------------------------------------
-echo "fuzz-smoke: fuzzing $budget_text (log: ${log#"$root"/})"
-set +e
-# shellcheck disable=SC2086  # VED_FUZZ_ARGS is a list of flags
-"$fuzzer" "${common_flags[@]}" \
-  "${budget[@]}" \
-  -dict="$fuzz_dir/ved.dict" \
-  -artifact_prefix="$artifacts/" \
-  -print_final_stats=1 \
-  ${VED_FUZZ_ARGS:-} \
-  "$corpus" >>"$log" 2>&1
-status=$?
-set -e
+fuzz() {  # fuzz NAME RUNS
+  local name="$1" target_runs="$2" fuzzer="$build/fuzz_$1" corpus="$corpus_root/$1"
+  local log artifacts dict=() budget budget_text status executions last_status cov ft corp count
+  if [ "$name" = parser ]; then
+    log="$build/fuzz-smoke.log"
+    artifacts="$build/fuzz-artifacts"
+    dict=(-dict="$fuzz_dir/ved.dict")
+    replay "$fuzzer" "$fuzz_dir/regressions"
+  else
+    log="$build/fuzz-smoke-bundle.log"
+    artifacts="$build/fuzz-artifacts-bundle"
+    dict=(-dict="$fuzz_dir/vedb.dict")
+    replay "$fuzzer" "$fuzz_dir/regressions-bundle"
+  fi
+  mkdir -p "$artifacts" "$corpus"
+  : >"$log"
+  if [ "$name" = parser ]; then parser_seeds "$corpus"; else bundle_seeds "$corpus"; fi
+  count="$(find "$corpus" -type f | wc -l)"
+  echo "fuzz-smoke: fuzz_$name: $count seed file(s)"
+  if [ "$count" -eq 0 ]; then
+    echo "fuzz-smoke: warning: no seeds for fuzz_$name (expected $shared_corpus); fuzzing from scratch" >&2
+  fi
+  if [ -n "$target_runs" ]; then
+    budget=(-runs="$target_runs" -seed="$seed")
+    budget_text="$target_runs inputs from seed $seed"
+  else
+    budget=(-max_total_time="$duration")
+    budget_text="${duration}s"
+  fi
+  echo "fuzz-smoke: fuzz_$name: fuzzing $budget_text (log: ${log#"$root"/})"
+  local started=$SECONDS
+  set +e
+  # shellcheck disable=SC2086  # VED_FUZZ_ARGS is a list of flags
+  "$fuzzer" "${common_flags[@]}" \
+    "${budget[@]}" \
+    "${dict[@]}" \
+    -artifact_prefix="$artifacts/" \
+    -print_final_stats=1 \
+    ${VED_FUZZ_ARGS:-} \
+    "$corpus" >>"$log" 2>&1
+  status=$?
+  set -e
+  local elapsed=$((SECONDS - started))
 
-# libFuzzer prints `stat::number_of_executed_units: N` (also after a crash) and
-# status lines like `#1234 ... cov: 567 ft: 890 corp: 12/3456b ...`.
-executions="$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
-last_status="$(grep -E '^#[0-9]+' "$log" | tail -1 || true)"
-if [ -z "$executions" ]; then executions="$(sed -E -n 's/^#([0-9]+).*/\1/p' <<<"$last_status")"; fi
-cov="$(grep -o 'cov: [0-9]*' <<<"$last_status" | grep -o '[0-9]*' || true)"
-ft="$(grep -o 'ft: [0-9]*' <<<"$last_status" | grep -o '[0-9]*' || true)"
-corp="$(grep -o 'corp: [0-9]*/[0-9a-zA-Z]*' <<<"$last_status" | sed 's/corp: //' || true)"
+  # libFuzzer prints `stat::number_of_executed_units: N` (also after a crash) and
+  # status lines like `#1234 ... cov: 567 ft: 890 corp: 12/3456b ...`.
+  executions="$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)"
+  last_status="$(grep -E '^#[0-9]+' "$log" | tail -1 || true)"
+  if [ -z "$executions" ]; then executions="$(sed -E -n 's/^#([0-9]+).*/\1/p' <<<"$last_status")"; fi
+  cov="$(grep -o 'cov: [0-9]*' <<<"$last_status" | grep -o '[0-9]*' || true)"
+  ft="$(grep -o 'ft: [0-9]*' <<<"$last_status" | grep -o '[0-9]*' || true)"
+  corp="$(grep -o 'corp: [0-9]*/[0-9a-zA-Z]*' <<<"$last_status" | sed 's/corp: //' || true)"
 
-if [ "$status" -ne 0 ]; then
-  findings=$((findings + 1))
-  echo "fuzz-smoke: FINDING (libFuzzer exit $status). Summary from the log:" >&2
-  grep -E 'ERROR: |SUMMARY: |invariant violated|==fuzz_parser==|runtime error|Test unit written to|ALARM|out-of-memory|Timeout' \
-    "$log" | head -20 >&2 || true
-  echo "fuzz-smoke: full report in $log; reproduce with: $fuzzer <artifact>" >&2
-fi
+  if [ "$status" -ne 0 ]; then
+    findings=$((findings + 1))
+    echo "fuzz-smoke: fuzz_$name: FINDING (libFuzzer exit $status). Summary from the log:" >&2
+    grep -E 'ERROR: |SUMMARY: |invariant violated|==fuzz_[a-z]*==|runtime error|Test unit written to|ALARM|out-of-memory|Timeout' \
+      "$log" | head -20 >&2 || true
+    echo "fuzz-smoke: full report in $log; reproduce with: $fuzzer <artifact>" >&2
+  fi
+  summary+=("fuzz_$name: ${executions:-0} executions in ${elapsed}s ($budget_text; cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?})")
+}
 
+for t in "${targets[@]}"; do
+  if [ "$t" = parser ]; then fuzz parser "$runs"; else fuzz bundle "${bundle_runs:-$runs}"; fi
+done
+
+for line in "${summary[@]}"; do echo "fuzz-smoke: $line"; done
 if [ "$findings" -ne 0 ]; then
-  echo "fuzz-smoke: FAILED with $findings finding(s); ${executions:-0} executions ran (cov ${cov:-?}, ft ${ft:-?})"
+  echo "fuzz-smoke: FAILED with $findings finding(s)"
   exit 1
 fi
-echo "fuzz-smoke: no findings; ${executions:-0} executions ran ($budget_text; cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?})"
+echo "fuzz-smoke: no findings"

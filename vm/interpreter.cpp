@@ -9,12 +9,18 @@
 // before its first instruction runs; when the fuel would go below zero the call faults
 // with FaultKind::Budget at that block's first instruction.
 //
+// Every handler's locals live in a block of their own that closes before the next
+// dispatch: a computed goto out of a scope does not run destructors (GCC) or is refused
+// (clang).
+//
 // Frames live on one register stack; a call pushes a frame, a return pops it. Registers
 // of a scalar type are written without releasing (they never hold references); heap
 // registers are released when their frame returns.
 #include "vm/interpreter.h"
 
 #include <cmath>
+#include <new>
+#include <stdexcept>
 
 namespace ved::vm {
 
@@ -32,8 +38,6 @@ std::string describe_fault_location(const Program& program, const Fault& fault) 
 
 namespace {
 
-// Whether `v` is a value of type `t` (values that come from outside: arguments,
-// observations, continuations).
 bool conforms(const Program& p, const Value& v, uint32_t t) {
   const TypeInfo& ti = p.types[t];
   switch (ti.kind) {
@@ -69,6 +73,10 @@ bool conforms(const Program& p, const Value& v, uint32_t t) {
 
 }  // namespace
 
+bool value_conforms(const Program& program, const Value& v, uint32_t type) {
+  return type < program.types.size() && conforms(program, v, type);
+}
+
 struct Interpreter::Impl {
   explicit Impl(const Program& program) : p(program), builtins(program.builtin_context()) {}
 
@@ -101,6 +109,23 @@ struct Interpreter::Impl {
 
   Exit execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
                uint32_t& yield_to, Fault& fault);
+
+  // An allocation that fails (a value too large for the machine) is a budget fault of
+  // the code that asked for it, not the end of the process.
+  Exit execute_guarded(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
+                       uint32_t& yield_to, Fault& fault) {
+    try {
+      return execute(fn_index, start_block, fuel, env, result, yield_to, fault);
+    } catch (const std::bad_alloc&) {
+    } catch (const std::length_error&) {
+    }
+    fault.kind = FaultKind::Budget;
+    fault.message = "out of memory";
+    fault.function = frames.empty() ? fn_index : frames.back().fn;
+    fault.pc = 0;
+    fault.position = SourcePos{};
+    return Exit::Fault;
+  }
 };
 
 Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel_in_out,
@@ -155,166 +180,168 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
 
 op_MOVE : {
   if (A != B) R[A] = R[B];
-  NEXT();
 }
+  NEXT();
 op_LOAD_CONST : {
   R[A] = p.constants[D];
-  NEXT();
 }
+  NEXT();
 op_LOAD_INT : {
   R[A].set_int(static_cast<int32_t>(D));
-  NEXT();
 }
+  NEXT();
 op_LOAD_BOOL : {
   R[A].set_bool(D != 0);
-  NEXT();
 }
+  NEXT();
 op_LOAD_NONE : {
   R[A] = Value::none();
-  NEXT();
 }
+  NEXT();
 op_LOAD_UNIT : {
   R[A] = Value();
-  NEXT();
 }
+  NEXT();
 op_DROP : {
   R[A] = Value();
-  NEXT();
 }
+  NEXT();
 op_WRAP : {
   if (A != B) R[A] = R[B];
-  NEXT();
 }
+  NEXT();
 op_UNWRAP : {
   if (R[B].is_none()) FAULT(FaultKind::NoneValue, "unwrapped `none`");
   if (A != B) R[A] = R[B];
-  NEXT();
 }
+  NEXT();
 op_ADD_I64 : {
   int64_t r;
   if (__builtin_add_overflow(R[B].as_int(), R[C].as_int(), &r))
     FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " + " + std::to_string(R[C].as_int()));
   R[A].set_int(r);
-  NEXT();
 }
+  NEXT();
 op_SUB_I64 : {
   int64_t r;
   if (__builtin_sub_overflow(R[B].as_int(), R[C].as_int(), &r))
     FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " - " + std::to_string(R[C].as_int()));
   R[A].set_int(r);
-  NEXT();
 }
+  NEXT();
 op_MUL_I64 : {
   int64_t r;
   if (__builtin_mul_overflow(R[B].as_int(), R[C].as_int(), &r))
     FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " * " + std::to_string(R[C].as_int()));
   R[A].set_int(r);
-  NEXT();
 }
+  NEXT();
 op_DIV_I64 : {
   // Inline copies of checked_div / checked_rem (runtime_library.h), which define them.
   const int64_t x = R[B].as_int(), y = R[C].as_int();
   if (y == 0) FAULT(FaultKind::DivisionByZero, "division by zero");
   if (y == -1 && x == INT64_MIN) FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(x) + " / -1");
   R[A].set_int(x / y);
-  NEXT();
 }
+  NEXT();
 op_REM_I64 : {
   const int64_t x = R[B].as_int(), y = R[C].as_int();
   if (y == 0) FAULT(FaultKind::DivisionByZero, "remainder by zero");
   R[A].set_int(y == -1 ? 0 : x % y);
-  NEXT();
 }
+  NEXT();
 op_NEG_I64 : {
   if (R[B].as_int() == INT64_MIN) FAULT(FaultKind::Overflow, "integer overflow in -(" + std::to_string(INT64_MIN) + ")");
   R[A].set_int(-R[B].as_int());
-  NEXT();
 }
+  NEXT();
 op_ADD_F64 : {
   R[A].set_float(R[B].as_float() + R[C].as_float());
-  NEXT();
 }
+  NEXT();
 op_SUB_F64 : {
   R[A].set_float(R[B].as_float() - R[C].as_float());
-  NEXT();
 }
+  NEXT();
 op_MUL_F64 : {
   R[A].set_float(R[B].as_float() * R[C].as_float());
-  NEXT();
 }
+  NEXT();
 op_DIV_F64 : {
   double r;
   if (float_div(R[B].as_float(), R[C].as_float(), r) != FaultKind::None)
     FAULT(FaultKind::DivisionByZero, "division by zero");
   R[A].set_float(r);
-  NEXT();
 }
+  NEXT();
 op_REM_F64 : {
   double r;
   if (float_rem(R[B].as_float(), R[C].as_float(), r) != FaultKind::None)
     FAULT(FaultKind::DivisionByZero, "remainder by zero");
   R[A].set_float(r);
-  NEXT();
 }
+  NEXT();
 op_NEG_F64 : {
   R[A].set_float(-R[B].as_float());
-  NEXT();
 }
+  NEXT();
 op_I2F : {
   R[A].set_float(static_cast<double>(R[B].as_int()));
-  NEXT();
 }
+  NEXT();
 op_EQ_I64 : {
   R[A].set_bool(R[B].as_int() == R[C].as_int());
-  NEXT();
 }
+  NEXT();
 op_LT_I64 : {
   R[A].set_bool(R[B].as_int() < R[C].as_int());
-  NEXT();
 }
+  NEXT();
 op_LE_I64 : {
   R[A].set_bool(R[B].as_int() <= R[C].as_int());
-  NEXT();
 }
+  NEXT();
 op_EQ_F64 : {
   R[A].set_bool(R[B].as_float() == R[C].as_float());
-  NEXT();
 }
+  NEXT();
 op_LT_F64 : {
   R[A].set_bool(R[B].as_float() < R[C].as_float());
-  NEXT();
 }
+  NEXT();
 op_LE_F64 : {
   R[A].set_bool(R[B].as_float() <= R[C].as_float());
-  NEXT();
 }
+  NEXT();
 op_EQ_STR : {
   R[A].set_bool(R[B].as_string() == R[C].as_string());
-  NEXT();
 }
+  NEXT();
 op_LT_STR : {
   R[A].set_bool(R[B].as_string() < R[C].as_string());
-  NEXT();
 }
+  NEXT();
 op_LE_STR : {
   R[A].set_bool(R[B].as_string() <= R[C].as_string());
-  NEXT();
 }
+  NEXT();
 op_EQ_ANY : {
   bool eq = values_equal(R[B], R[C]);
   R[A] = Value::boolean(eq);
-  NEXT();
 }
+  NEXT();
 op_NOT : {
   R[A].set_bool(!R[B].as_bool());
-  NEXT();
 }
+  NEXT();
 op_IS_NONE : {
   bool none = R[B].is_none();
   R[A] = Value::boolean(none);
-  NEXT();
 }
+  NEXT();
 op_CONCAT : {
+  if (R[B].as_string().size() + R[C].as_string().size() > kMaxStringBytes)
+    FAULT(FaultKind::Budget, "a string longer than " + std::to_string(kMaxStringBytes >> 20) + " MiB");
   if (A == B) {
     // `s = s + x`: appends in place when `s` is the only owner of its text.
     if (A == C) {
@@ -329,13 +356,13 @@ op_CONCAT : {
     joined.append(R[B].as_string()).append(R[C].as_string());
     R[A] = Value::string(std::move(joined));
   }
-  NEXT();
 }
+  NEXT();
 op_LIST_NEW : {
   std::vector<Value> items(R + B, R + B + C);
   R[A] = Value::list(std::move(items));
-  NEXT();
 }
+  NEXT();
 op_LIST_GET : {
   const auto& items = R[B].as_list();
   int64_t i = R[C].as_int();
@@ -343,8 +370,8 @@ op_LIST_GET : {
     FAULT(FaultKind::Index, "index " + std::to_string(i) + " out of range for a list of length " + std::to_string(items.size()));
   Value v = items[static_cast<size_t>(i)];
   R[A] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_LIST_SET : {
   int64_t i = R[B].as_int();
   size_t n = R[A].as_list().size();
@@ -352,9 +379,11 @@ op_LIST_SET : {
     FAULT(FaultKind::Index, "index " + std::to_string(i) + " out of range for a list of length " + std::to_string(n));
   Value v = R[C];
   R[A].mutable_list()[static_cast<size_t>(i)] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_LIST_APPEND : {
+  if (R[B].as_list().size() >= kMaxListLength)
+    FAULT(FaultKind::Budget, "a list longer than " + std::to_string(kMaxListLength) + " elements");
   Value v = R[C];
   if (A == B) {
     R[A].mutable_list().push_back(std::move(v));
@@ -365,30 +394,30 @@ op_LIST_APPEND : {
     items.push_back(std::move(v));
     R[A] = Value::list(std::move(items));
   }
-  NEXT();
 }
+  NEXT();
 op_LEN : {
   const Value& v = R[B];
   int64_t n = v.tag() == Tag::String ? utf8_length(v.as_string())
               : v.tag() == Tag::List ? static_cast<int64_t>(v.as_list().size())
                                      : static_cast<int64_t>(v.as_map().size());
   R[A].set_int(n);
-  NEXT();
 }
+  NEXT();
 op_STR_GET : {
   Value out;
   std::string message;
   FaultKind k = string_code_point(R[B].as_string(), R[C].as_int(), out, message);
   if (k != FaultKind::None) FAULT(k, message);
   R[A] = std::move(out);
-  NEXT();
 }
+  NEXT();
 op_MAP_NEW : {
   MapEntries entries;
   for (uint32_t k = 0; k < C; ++k) entries.insert_or_assign(R[B + 2 * k], R[B + 2 * k + 1]);
   R[A] = Value::map(std::move(entries));
-  NEXT();
 }
+  NEXT();
 op_MAP_GET : {
   const auto& entries = R[B].as_map();
   auto it = entries.find(R[C]);
@@ -396,78 +425,80 @@ op_MAP_GET : {
     FAULT(FaultKind::MissingKey, "key " + format_value(R[C], builtins.records, builtins.effect_names) + " is not in the map");
   Value v = it->second;
   R[A] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_MAP_SET : {
   Value key = R[B];
   Value v = R[C];
   R[A].mutable_map().insert_or_assign(std::move(key), std::move(v));
-  NEXT();
 }
+  NEXT();
 op_MAP_HAS : {
   bool has = R[B].as_map().count(R[C]) != 0;
   R[A].set_bool(has);
-  NEXT();
 }
+  NEXT();
 op_RECORD_NEW : {
   std::vector<Value> fields(R + B, R + B + C);
   R[A] = Value::record(D, std::move(fields));
-  NEXT();
 }
+  NEXT();
 op_FIELD_GET : {
   Value v = R[B].as_record().fields[D];
   R[A] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_FIELD_SET : {
   Value v = R[B];
   R[A].mutable_record_fields()[D] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_INTENT_NEW : {
   const size_t params = p.effects[D].params.size();
   std::vector<Value> args(R + B, R + B + params);
   Value key = C > params ? R[B + params] : Value::none();
   R[A] = Value::intent(D, std::move(args), std::move(key));
-  NEXT();
 }
+  NEXT();
 op_CALL_BUILTIN : {
   Value out;
   std::string message;
   FaultKind k = call_builtin(static_cast<Builtin>(D), R + B, C, out, message, builtins);
   if (k != FaultKind::None) FAULT(k, message);
+  if (out.tag() == Tag::String && out.as_string().size() > kMaxStringBytes)
+    FAULT(FaultKind::Budget, "a string longer than " + std::to_string(kMaxStringBytes >> 20) + " MiB");
   R[A] = std::move(out);
-  NEXT();
 }
+  NEXT();
 op_STATE_GET : {
   Value v = env.state->as_record().fields[D];
   R[A] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_STATE_SET : {
   Value v = R[A];
   env.state->mutable_record_fields()[D] = std::move(v);
-  NEXT();
 }
+  NEXT();
 op_STATE_TAKE : {
   // Moves the field out so that the update that follows owns it uniquely; the verifier
   // guarantees STATE_SET puts it back in this block.
   auto& fields = env.state->mutable_record_fields();
   R[A] = std::move(fields[D]);
   fields[D] = Value();
-  NEXT();
 }
+  NEXT();
 op_TICK : {
   R[A].set_int(env.tick);
-  NEXT();
 }
+  NEXT();
 op_RAND : {
   int64_t bound = R[B].as_int();
   if (bound <= 0) FAULT(FaultKind::Conversion, "rand(" + std::to_string(bound) + "): the bound must be at least 1");
   if (!env.random) FAULT(FaultKind::Conversion, "rand() needs an instance's random generator");
   R[A].set_int(env.random->below(bound));
-  NEXT();
 }
+  NEXT();
 op_OBSERVE : {
   if (!env.observations) FAULT(FaultKind::Observation, "observation `" + p.observations[D].name + "` has no source here");
   Value out;
@@ -477,8 +508,8 @@ op_OBSERVE : {
   if (!conforms(p, out, p.observations[D].result))
     FAULT(FaultKind::Observation, "observation `" + p.observations[D].name + "` returned a value of the wrong type");
   R[A] = std::move(out);
-  NEXT();
 }
+  NEXT();
 op_SEND : {
   if (env.outputs) {
     SentMessage m;
@@ -487,12 +518,12 @@ op_SEND : {
     m.args.assign(R + B, R + B + C);
     env.outputs->sends.push_back(std::move(m));
   }
-  NEXT();
 }
+  NEXT();
 op_EMIT : {
   if (env.outputs) env.outputs->intents.push_back(R[A]);
-  NEXT();
 }
+  NEXT();
 op_SPAWN : {
   if (env.outputs) {
     SpawnRequest s;
@@ -501,8 +532,8 @@ op_SPAWN : {
     s.values.assign(R + B, R + B + C);
     env.outputs->spawns.push_back(std::move(s));
   }
-  NEXT();
 }
+  NEXT();
 op_SCHEDULE : {
   int64_t delay = R[A].as_int();
   if (delay < 1) FAULT(FaultKind::Conversion, "schedule after " + std::to_string(delay) + " ticks: the delay must be at least 1");
@@ -513,14 +544,16 @@ op_SCHEDULE : {
     s.args.assign(R + B, R + B + C);
     env.outputs->schedules.push_back(std::move(s));
   }
-  NEXT();
 }
+  NEXT();
 op_CALL : {
   if (frames.size() >= kMaxCallDepth)
     FAULT(FaultKind::Budget, "calls nested deeper than " + std::to_string(kMaxCallDepth));
   const FunctionInfo& callee = p.functions[D];
   const uint32_t caller_base = frames.back().base;
   const uint32_t base = caller_base + static_cast<uint32_t>(F->registers.size());
+  if (size_t{base} + callee.registers.size() > kMaxStackRegisters)
+    FAULT(FaultKind::Budget, "the call stack needs more than " + std::to_string(kMaxStackRegisters) + " registers");
   ensure(size_t{base} + callee.registers.size());
   R = stack.data() + caller_base;
   Value* NR = stack.data() + base;
@@ -561,21 +594,23 @@ op_FOR_STEP : {
   ENTER(D);
 }
 op_RET : {
-  Value v = std::move(R[A]);
-  for (uint32_t r : F->heap_registers) R[r] = Value();
-  if (frames.size() == 1) {
-    result = std::move(v);
-    fuel_in_out = fuel;
-    return Exit::Return;
+  {
+    Value v = std::move(R[A]);
+    for (uint32_t r : F->heap_registers) R[r] = Value();
+    if (frames.size() == 1) {
+      result = std::move(v);
+      fuel_in_out = fuel;
+      return Exit::Return;
+    }
+    Frame done = frames.back();
+    frames.pop_back();
+    F = &p.functions[frames.back().fn];
+    code = F->code.data();
+    blocks = F->blocks.data();
+    R = stack.data() + frames.back().base;
+    ip = code + done.return_pc;
+    R[done.dst] = std::move(v);
   }
-  Frame done = frames.back();
-  frames.pop_back();
-  F = &p.functions[frames.back().fn];
-  code = F->code.data();
-  blocks = F->blocks.data();
-  R = stack.data() + frames.back().base;
-  ip = code + done.return_pc;
-  R[done.dst] = std::move(v);
   DISPATCH();
 }
 op_YIELD : {
@@ -647,7 +682,7 @@ CallResult Interpreter::call(uint32_t fn, std::span<const Value> args, int64_t f
   for (size_t i = 0; i < args.size(); ++i) impl_->stack[i] = args[i];
   const int64_t start = fuel;
   uint32_t ignored = 0;
-  Impl::Exit exit = impl_->execute(fn, 0, fuel, env, out.value, ignored, out.fault);
+  Impl::Exit exit = impl_->execute_guarded(fn, 0, fuel, env, out.value, ignored, out.fault);
   out.ok = exit == Impl::Exit::Return;
   out.fuel_used = start - std::max<int64_t>(fuel, 0);
   impl_->clear_stack();
@@ -683,7 +718,7 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
   const int64_t start = fuel;
   Value ignored;
   uint32_t next = 0;
-  Impl::Exit exit = impl_->execute(fn, f.slice_entries[slice], fuel, env, ignored, next, out.fault);
+  Impl::Exit exit = impl_->execute_guarded(fn, f.slice_entries[slice], fuel, env, ignored, next, out.fault);
   out.fuel_used = start - std::max<int64_t>(fuel, 0);
   switch (exit) {
     case Impl::Exit::Yield:

@@ -28,6 +28,10 @@ struct Fault {
   SourcePos position;
 };
 
+// Whether `v` is a value of type `type` (a Program type index): for values that come
+// from outside the bytecode (arguments, observations, states given to the test driver).
+bool value_conforms(const Program& program, const Value& v, uint32_t type);
+
 // "file:line:col" for a fault, or "<function>" when the bundle has no position.
 std::string describe_fault_location(const Program& program, const Fault& fault);
 
@@ -106,8 +110,12 @@ class Interpreter {
   // arguments; for later slices, the continuation's registers.
   SliceResult run_slice(uint32_t fn, uint32_t slice, std::vector<Value> registers, int64_t fuel, InstanceEnv& env);
 
-  // Calls nested deeper than this fault with FaultKind::Budget.
+  // Memory is bounded as fuel is: beyond these, and when an allocation fails, the code
+  // faults with FaultKind::Budget instead of taking the process down.
   static constexpr uint32_t kMaxCallDepth = 10000;
+  static constexpr size_t kMaxStackRegisters = size_t{1} << 22;  // all frames: 64 MiB of registers
+  static constexpr size_t kMaxStringBytes = size_t{1} << 28;     // 256 MiB
+  static constexpr size_t kMaxListLength = size_t{1} << 24;      // 16 Mi elements
 
  private:
   struct Impl;

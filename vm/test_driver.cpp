@@ -4,6 +4,13 @@ namespace ved::vm {
 
 TestDriver::TestDriver(const Program& program) : program_(program), interpreter_(program) {}
 
+bool TestDriver::state_conforms(const DomainInfo& domain, const Value& state) const {
+  for (uint32_t t = 0; t < program_.types.size(); ++t)
+    if (program_.types[t].kind == TypeKind::Record && program_.types[t].x == domain.state_record)
+      return value_conforms(program_, state, t);
+  return false;
+}
+
 std::optional<uint32_t> TestDriver::domain_index(const std::string& name) const {
   for (size_t i = 0; i < program_.domains.size(); ++i)
     if (program_.domains[i].name == name) return static_cast<uint32_t>(i);
@@ -57,6 +64,7 @@ TransitionRun TestDriver::run_transition(const std::string& domain, const std::s
   for (const auto& candidate : dom.transitions)
     if (candidate.name == transition) t = &candidate;
   if (!t) return fail("domain `" + domain + "` has no transition `" + transition + "`");
+  if (!state_conforms(dom, state)) return fail("the state given is not a `" + dom.name + ".State`");
 
   Random random(seed);
   std::vector<Value> registers = args;
@@ -130,6 +138,7 @@ CallResult TestDriver::evaluate(const std::string& domain, const std::string& na
   for (const auto& i : dom.invariants)
     if (i.name == name) fn = i.function;
   if (!fn) return refused("domain `" + domain + "` has no goal or invariant `" + name + "`");
+  if (!state_conforms(dom, state)) return refused("the state given is not a `" + dom.name + ".State`");
   Value working = state;
   InstanceEnv env;
   env.state = &working;

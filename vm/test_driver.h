@@ -42,6 +42,9 @@ class TestDriver {
                       int64_t fuel, int64_t tick = 1);
 
  private:
+  // States come from callers (`vedvm call --set`): checked before any code reads them.
+  bool state_conforms(const DomainInfo& domain, const Value& state) const;
+
   const Program& program_;
   Interpreter interpreter_;
 };

@@ -21,6 +21,7 @@
 #include "ir/bundle_writer.h"
 #include "ir/lower.h"
 #include "ir/print.h"
+#include "vm/bundle_loader.h"
 #include "vm/disassembler.h"
 
 #include <filesystem>
@@ -166,11 +167,13 @@ class Driver {
       report_file_error("V-ERR-101", sources_.file(id).name(), error, "split the function into smaller ones");
       return;
     }
+    // Every bundle is verified before it is shown or written: a bundle the VM would
+    // reject is a compiler bug, reported as one (exit 3), never a file on disk.
+    ved::vm::Program verified;
+    if (!ved::vm::load_bundle(bundle, verified, error))
+      throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
     if (options_.emit == "bytecode") {
-      std::string listing;
-      if (!ved::vm::disassemble_bundle(bundle, sources_lookup(), listing, error))
-        throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
-      std::cout << listing;
+      std::cout << ved::vm::disassemble(verified, sources_lookup());
       return;
     }
     if (writes_bundle()) write_output(id, bundle);

@@ -119,7 +119,18 @@ int call(const CallOptions& o) {
       std::cerr << "vedvm: error: `--set " << s << "` must be FIELD=LITERAL with a field of " << domain << "\n";
       return kExitUsage;
     }
-    state.mutable_record_fields()[static_cast<size_t>(field - layout.fields.begin())] = *v;
+    const size_t index = static_cast<size_t>(field - layout.fields.begin());
+    const uint32_t type = program.record_field_types[program.domains[*d].state_record][index];
+    const auto& t = program.types[type];
+    if (v->tag() == ved::vm::Tag::Int && (t.kind == ved::vm::TypeKind::Float ||
+                                          (t.kind == ved::vm::TypeKind::Optional &&
+                                           program.types[t.x].kind == ved::vm::TypeKind::Float)))
+      v = Value::floating(static_cast<double>(v->as_int()));
+    if (!ved::vm::value_conforms(program, *v, type)) {
+      std::cerr << "vedvm: error: `--set " << s << "`: the value does not fit the type of field `" << *field << "`\n";
+      return kExitUsage;
+    }
+    state.mutable_record_fields()[index] = *v;
   }
   bool is_transition = false;
   for (const auto& t : program.domains[*d].transitions) is_transition = is_transition || t.name == member;

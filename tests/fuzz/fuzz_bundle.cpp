@@ -1,0 +1,119 @@
+// libFuzzer target for the VM's bundle loader: arbitrary bytes are a .vedb bundle.
+//
+// The hash check is off (LoadOptions{.check_hash = false}), so that mutations of a seed
+// bundle reach the msgpack decoder and the verifier instead of stopping at the XXH64.
+// Whatever the verifier accepts must then be safe to run, which is the verifier's whole
+// promise (vm/verifier.cpp): the program is disassembled, every fn is called with no
+// arguments (those that take some are refused by Interpreter::call), every domain's
+// initializer runs, and with the state it returns every goal predicate and invariant is
+// evaluated and every transition is run slice by slice with no arguments. Fuel is small
+// (10,000 per call or slice), so loops end quickly. Besides the sanitizers (ASan, UBSan,
+// LSan), a few cheap invariants are checked; a violation prints what failed and calls
+// __builtin_trap(), which libFuzzer reports as a crash:
+//   * load_bundle returns false if and only if it set an error message;
+//   * a call that succeeds returns a value; one that fails names a fault kind;
+//   * an initializer that succeeds returns a record (the domain's state).
+//
+// Run it through scripts/fuzz-smoke.sh; see tests/fuzz/README.md.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vm/bundle_loader.h"
+#include "vm/disassembler.h"
+#include "vm/interpreter.h"
+#include "vm/random.h"
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const char* file, int line, const std::string& detail) {
+  std::fprintf(stderr, "\n==fuzz_bundle== invariant violated at %s:%d: %s\n", file, line, what);
+  if (!detail.empty()) std::fprintf(stderr, "==fuzz_bundle== %s\n", detail.c_str());
+  std::fflush(stderr);
+  __builtin_trap();
+}
+
+#define FUZZ_CHECK(cond, detail)                           \
+  do {                                                     \
+    if (!(cond)) fail(#cond, __FILE__, __LINE__, (detail)); \
+  } while (0)
+
+constexpr int64_t kFuel = 10000;
+// A transition yields at most this many times per run (each slice has its own fuel).
+constexpr int kMaxSlices = 16;
+
+using namespace ved::vm;
+
+void check_call(const Program& p, uint32_t fn, const CallResult& r) {
+  const std::string who = "function " + std::to_string(fn) + " `" + p.functions[fn].name + "`";
+  if (r.ok) FUZZ_CHECK(r.fault.kind == FaultKind::None, who + " returned and faulted");
+  else FUZZ_CHECK(r.fault.kind != FaultKind::None, who + " failed without a fault kind");
+  FUZZ_CHECK(r.fuel_used >= 0, who + " used negative fuel");
+}
+
+void run_domain(const Program& p, Interpreter& interpreter, uint32_t d) {
+  const DomainInfo& dom = p.domains[d];
+  InstanceEnv init_env;
+  CallResult init = interpreter.call(dom.initializer, {}, kFuel, init_env);
+  check_call(p, dom.initializer, init);
+  if (!init.ok) return;
+  FUZZ_CHECK(init.value.tag() == Tag::Record, "the initializer of `" + dom.name + "` returned no record");
+
+  for (const GoalInfo& g : dom.goals) {
+    Value state = init.value;
+    InstanceEnv env;
+    env.state = &state;
+    check_call(p, g.predicate, interpreter.call(g.predicate, {}, kFuel, env));
+  }
+  for (const InvariantInfo& inv : dom.invariants) {
+    Value state = init.value;
+    InstanceEnv env;
+    env.state = &state;
+    check_call(p, inv.function, interpreter.call(inv.function, {}, kFuel, env));
+  }
+  for (const TransitionInfo& t : dom.transitions) {
+    if (!t.params.empty()) continue;  // no arguments to give
+    Value state = init.value;
+    Random random(1);
+    Outputs outputs;
+    InstanceEnv env;
+    env.state = &state;
+    env.tick = 1;
+    env.random = &random;
+    env.outputs = &outputs;
+    std::vector<Value> registers;
+    uint32_t slice = 0;
+    for (int n = 0; n < kMaxSlices; ++n) {
+      SliceResult r = interpreter.run_slice(t.function, slice, std::move(registers), kFuel, env);
+      if (r.status != SliceResult::Status::Yielded) break;
+      slice = r.continuation.next_slice;
+      registers = std::move(r.continuation.registers);
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  Program program;
+  std::string error;
+  const bool ok = load_bundle(bytes, program, error, LoadOptions{.check_hash = false});
+  FUZZ_CHECK(ok == error.empty(), ok ? "loaded, with an error: " + error : "rejected without a message");
+  if (!ok) return 0;
+
+  std::string listing = disassemble(program, nullptr);
+  FUZZ_CHECK(!listing.empty(), "empty disassembly");
+
+  Interpreter interpreter(program);
+  for (uint32_t fn = 0; fn < program.functions.size(); ++fn) {
+    if (program.functions[fn].kind != FunctionKind::Fn) continue;
+    InstanceEnv env;
+    check_call(program, fn, interpreter.call(fn, {}, kFuel, env));
+  }
+  for (uint32_t d = 0; d < program.domains.size(); ++d) run_domain(program, interpreter, d);
+  return 0;
+}

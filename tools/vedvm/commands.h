@@ -33,7 +33,8 @@ struct RunOptions {
 };
 int run(const RunOptions& options);
 
-int inspect(const std::string& data_dir, bool json);
+// Every instance, or only `instance` (`Type` or `Type[id]`) when it is not empty.
+int inspect(const std::string& data_dir, bool json, const std::string& instance);
 // The journal records of one tick, as trace lines.
 int journal(const std::string& data_dir, int64_t tick);
 // Counts of the journal's events by kind.

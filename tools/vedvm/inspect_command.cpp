@@ -21,7 +21,7 @@ bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& stor
     return false;
   }
   std::string error;
-  store = ved::vm::Store::open(dir, false, error);
+  store = ved::vm::Store::open(dir, false, error, /*create=*/false);
   if (!store) {
     std::cerr << "vedvm: error: " << error << "\n";
     return false;
@@ -39,7 +39,7 @@ bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& stor
 
 }  // namespace
 
-int inspect(const std::string& dir, bool json) {
+int inspect(const std::string& dir, bool json, const std::string& only) {
   std::unique_ptr<ved::vm::Store> store;
   ved::vm::Program program;
   std::string bundle, error;
@@ -58,6 +58,7 @@ int inspect(const std::string& dir, bool json) {
     out["tick"] = runtime.tick();
     out["instances"] = nlohmann::ordered_json::array();
     for (const auto& in : runtime.instances()) {
+      if (!only.empty() && ved::vm::describe_instance(program, in.key) != only) continue;
       const auto& d = program.domains[in.key.domain];
       nlohmann::ordered_json j;
       j["instance"] = ved::vm::describe_instance(program, in.key);
@@ -83,7 +84,19 @@ int inspect(const std::string& dir, bool json) {
     return kExitOk;
   }
   std::cout << program.name << " at tick " << runtime.tick() << "\n";
-  for (const auto& line : runtime.describe_instances()) std::cout << line << "\n";
+  bool shown = false, selected = only.empty();
+  for (const auto& line : runtime.describe_instances()) {
+    // Instance lines start in column 0; their goal and fault lines are indented.
+    if (line.empty() || line[0] != ' ') {
+      shown = only.empty() || line == only || line.rfind(only + " ", 0) == 0;
+      selected = selected || shown;
+    }
+    if (shown) std::cout << line << "\n";
+  }
+  if (!selected) {
+    std::cerr << "vedvm: error: no instance " << only << " in `" << dir << "`\n";
+    return kExitError;
+  }
   return kExitOk;
 }
 

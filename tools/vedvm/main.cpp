@@ -200,6 +200,8 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--json", json, "One JSON document");
   int64_t at_tick = -1;
   inspect_cmd->add_option("--tick", at_tick, "Print the journal records of this tick instead");
+  std::string only;
+  inspect_cmd->add_option("--instance", only, "Only this instance: Type or Type[id]");
   CLI::App* stats_cmd = app.add_subcommand("stats", "Count a data dir's journal events by kind");
   stats_cmd->add_option("dir", dir, "The data dir")->required();
   CLI::App* resume_cmd = app.add_subcommand("resume", "Clear a FAULTED instance so that it runs again");
@@ -212,7 +214,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   if (*call_cmd) return call(o);
-  if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick) : vedvm::inspect(dir, json);
+  if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick) : vedvm::inspect(dir, json, only);
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
   if (!run.program.empty()) {

@@ -677,7 +677,9 @@ struct Runtime::Impl {
     return commit(error);
   }
 
-  bool commit(std::string& error) {
+  // `append`: the tick was committed already (a `resume` between runs); its records go
+  // after the ones it has.
+  bool commit(std::string& error, bool append = false) {
     std::sort(dirty.begin(), dirty.end());
     if (!store) {
       for (size_t i : dirty) instances[i].dirty = false;
@@ -697,8 +699,15 @@ struct Runtime::Impl {
       pending_bytes += hex_u64(one.size()) + one;
     }
     batch.puts.emplace_back("meta/pending", pending_bytes);
-    for (size_t k = 0; k < journal.size(); ++k)
-      batch.puts.emplace_back("jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/" + hex_u64(k), journal[k]);
+    const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/";
+    size_t first = 0;
+    if (append) {
+      store->scan(prefix, [&](std::string_view, std::string_view) {
+        ++first;
+        return true;
+      }, error);
+    }
+    for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
     batch.puts.emplace_back("meta/tick", std::to_string(tick));
     batch.puts.emplace_back("meta/timer_sequence", std::to_string(timer_sequence));
     if (!store->commit(batch, o.sync, error)) {
@@ -832,7 +841,11 @@ struct Runtime::Impl {
     while (true) {
       if (stop && stop()) break;
       if (o.max_ticks > 0 && tick >= o.max_ticks) {
-        summary.max_ticks_reached = true;
+        // Cut off only if something was left to do.
+        const bool idle = pending.empty() && std::all_of(awake.begin(), awake.end(), [&](size_t i) {
+          return quiescent(instances[i]);
+        });
+        summary.max_ticks_reached = !idle;
         break;
       }
       bool progressed = false;
@@ -908,7 +921,7 @@ bool Runtime::resume(const std::string& instance, std::string& error) {
     impl_->mark(i);
     impl_->journal.clear();
     impl_->journal.push_back("resume\t" + instance + "\t");
-    return impl_->commit(error);
+    return impl_->commit(error, /*append=*/true);
   }
   error = "no instance " + instance + " in the data dir";
   return false;

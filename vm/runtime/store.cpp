@@ -11,32 +11,63 @@ Store::~Store() = default;
 
 void Store::CloseDb::operator()(leveldb::DB* db) const { delete db; }
 
-std::unique_ptr<Store> Store::open(const std::string& dir, bool fresh, std::string& error) {
+namespace {
+
+// What LevelDB writes while it creates a database, before its CURRENT file: LOCK, LOG,
+// the first MANIFEST, an empty log. A directory holding only these is a database whose
+// creation was interrupted (a crash before anything was committed), which may be started
+// again. Anything more (tables, a log with data, other files) without CURRENT is damage,
+// or someone else's directory, and is refused.
+bool is_creation_leftover(const std::filesystem::directory_entry& entry) {
+  const std::string name = entry.path().filename().string();
+  std::error_code ec;
+  if (name == "LOCK" || name == "LOG" || name == "LOG.old" || name.rfind("MANIFEST-", 0) == 0 || name.ends_with(".dbtmp"))
+    return true;
+  return name.ends_with(".log") && entry.file_size(ec) == 0 && !ec;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& dir, bool fresh, std::string& error, bool create) {
   namespace fs = std::filesystem;
   leveldb::Options options;
-  options.create_if_missing = true;
+  options.create_if_missing = create;
   options.paranoid_checks = true;  // a damaged file is an error, not silently skipped
   std::error_code ec;
-  if (fresh) {
-    leveldb::Status s = leveldb::DestroyDB(dir, options);
-    if (!s.ok()) {
-      error = "cannot clear data dir `" + dir + "`: " + s.ToString();
-      return nullptr;
-    }
-  }
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     error = "data dir `" + dir + "` is a file, not a directory";
     return nullptr;
   }
-  if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec) && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    error = "data dir `" + dir + "` is not empty and holds no Ved database (no CURRENT file); refusing to use it";
+  if (!create && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    error = "`" + dir + "` holds no Ved program: it is not a data dir";
     return nullptr;
+  }
+  // DestroyDB removes LevelDB's own files only: a directory with others is refused below.
+  auto destroy = [&] {
+    leveldb::Status s = leveldb::DestroyDB(dir, options);
+    if (!s.ok()) error = "cannot clear data dir `" + dir + "`: " + s.ToString();
+    return s.ok();
+  };
+  if (fresh && !destroy()) return nullptr;
+  if (fs::is_directory(dir, ec) && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    bool foreign = false, leftovers = false;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (is_creation_leftover(entry)) leftovers = true;
+      else foreign = true;
+    }
+    if (foreign) {
+      error = "data dir `" + dir + "` is not empty and holds no Ved database (no CURRENT file); refusing to use it";
+      return nullptr;
+    }
+    // An interrupted creation: nothing was ever committed.
+    if (leftovers && !destroy()) return nullptr;
   }
   fs::create_directories(dir, ec);
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, dir, &db);
   if (!s.ok()) {
-    error = "cannot open data dir `" + dir + "`: " + s.ToString();
+    error = "cannot open data dir `" + dir + "` (damaged, or not readable): " + s.ToString() +
+            "; --fresh starts over";
     return nullptr;
   }
   return std::unique_ptr<Store>(new Store(db));

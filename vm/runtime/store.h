@@ -19,10 +19,11 @@ class Store {
  public:
   ~Store();
 
-  // Opens (creating if needed) the database in `dir`. With `fresh`, anything there is
-  // destroyed first. Returns nullptr with `error` naming the problem (a damaged
-  // database, a directory that is not a database, no permission).
-  static std::unique_ptr<Store> open(const std::string& dir, bool fresh, std::string& error);
+  // Opens the database in `dir`, creating it when `create` (tools that only read a data
+  // dir pass false). With `fresh`, anything there is destroyed first. Returns nullptr
+  // with `error` naming the problem (a damaged database, a directory that is not a
+  // database, no permission).
+  static std::unique_ptr<Store> open(const std::string& dir, bool fresh, std::string& error, bool create = true);
 
   bool get(std::string_view key, std::string& value, std::string& error) const;
   // Calls `visit` for every key starting with `prefix`, in key order; stops early when

@@ -1,0 +1,322 @@
+// Damaged and foreign data dirs (runtime.md §5): `vedvm PROGRAM`, `vedvm inspect` and
+// `vedvm resume` exit 1 with a clear message on stderr, never die of a signal, and
+// leave what is not theirs alone; `--fresh` recovers where that makes sense.
+//
+// The damage is done to copies of real data dirs: `tables` (docs/fanout.ved run to the
+// end and reopened, so its state is in LevelDB tables, *.ldb) and `log` (the same
+// program stopped by --max-ticks, its state only in the write-ahead log, *.log).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+
+#include "runtime_support.h"
+
+using namespace ved::rt;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string& fanout() {
+  static const std::string path = corpus("docs/fanout.ved");
+  return path;
+}
+
+std::vector<fs::path> files_ending(const fs::path& dir, const std::string& suffix) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<fs::path> files_starting(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Data dirs made once per process, copied for each damage.
+struct Fixtures {
+  TempDir tmp;
+  std::string tables, log;
+  std::string final_inspect;  // of fanout run to the end
+};
+
+const Fixtures& fixtures() {
+  // Removed (with its temp dir) at exit.
+  static std::unique_ptr<Fixtures> f = [] {
+    auto fx = std::make_unique<Fixtures>();
+    fx->tables = fx->tmp / "tables";
+    Result whole = vedvm_run({fanout(), "--data-dir", fx->tables, "--sync=none", "--quiet"});
+    REQUIRE(whole.exit_code == 0);
+    // Reopening moves the write-ahead log into tables.
+    REQUIRE(vedvm_run({fanout(), "--data-dir", fx->tables, "--sync=none", "--quiet"}).exit_code == 0);
+    REQUIRE_FALSE(files_ending(fx->tables, ".ldb").empty());
+    fx->final_inspect = vedvm_run({"inspect", fx->tables, "--json"}).out;
+    fx->log = fx->tmp / "log";
+    REQUIRE(vedvm_run({fanout(), "--data-dir", fx->log, "--sync=none", "--quiet", "--max-ticks", "100"}).exit_code == 2);
+    REQUIRE(files_ending(fx->log, ".ldb").empty());
+    REQUIRE(files_ending(fx->log, ".log").size() == 1);
+    REQUIRE(fs::file_size(files_ending(fx->log, ".log")[0]) > 100'000);
+    return fx;
+  }();
+  return *f;
+}
+
+// A copy of a fixture, in its own temp dir.
+struct Copy {
+  TempDir tmp;
+  std::string dir;
+  explicit Copy(const std::string& from) : dir(tmp / "data") { fs::copy(from, dir, fs::copy_options::recursive); }
+};
+
+void truncate_to(const fs::path& file, uintmax_t size) { fs::resize_file(file, size); }
+
+void overwrite_with_garbage(const fs::path& file, uintmax_t offset, size_t n, uint64_t seed) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(f);
+  Rng rng(seed);
+  std::string garbage(n, '\0');
+  for (char& c : garbage) c = static_cast<char>(rng.next());
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(garbage.data(), static_cast<std::streamsize>(n));
+}
+
+// `vedvm fanout.ved` on `dir` is refused: exit 1 (not a signal), nothing on stdout, and
+// on stderr one `vedvm: error:` message naming the dir and containing each needle.
+// `inspect` is refused as well (exit 1).
+void check_refused(const std::string& dir, const std::vector<std::string>& needles,
+                   const std::string& program = fanout()) {
+  Result r = vedvm_run({program, "--data-dir", dir, "--sync=none"});
+  CHECK_MESSAGE(r.exited, describe(r) << "\n" << r.err);
+  CHECK_MESSAGE(r.exit_code == 1, describe(r) << "\n" << r.out << r.err);
+  CHECK(r.out.empty());
+  CHECK_MESSAGE(r.err.rfind("vedvm: error: ", 0) == 0, r.err);
+  CHECK_MESSAGE(contains(r.err, dir), r.err);
+  for (const auto& n : needles) CHECK_MESSAGE(contains(r.err, n), "stderr: " << r.err << "expected: " << n);
+  Result inspect = vedvm_run({"inspect", dir, "--json"});
+  CHECK_MESSAGE(inspect.exited, describe(inspect) << "\n" << inspect.err);
+  CHECK_MESSAGE(inspect.exit_code == 1, describe(inspect) << "\n" << inspect.out << inspect.err);
+  CHECK_MESSAGE(inspect.err.rfind("vedvm: error: ", 0) == 0, inspect.err);
+  Result resume = vedvm_run({"resume", dir, "Dispatcher"});
+  CHECK_MESSAGE(resume.exited, describe(resume));
+  CHECK(resume.exit_code == 1);
+}
+
+// --fresh starts over in the damaged dir and runs to the end.
+void check_fresh_recovers(const std::string& dir) {
+  Result r = vedvm_run({fanout(), "--data-dir", dir, "--sync=none", "--fresh", "--quiet"});
+  CHECK_MESSAGE(r.exit_code == 0, describe(r) << "\n" << r.err);
+  CHECK_FALSE(contains(r.err, "resuming"));
+  Result inspect = vedvm_run({"inspect", dir, "--json"});
+  CHECK(inspect.exit_code == 0);
+  CHECK(inspect.out == fixtures().final_inspect);
+}
+
+}  // namespace
+
+TEST_CASE("damaged: the data dir of another program is refused, naming it and --fresh") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  const std::string authority = corpus("docs/authority.ved");
+  REQUIRE(vedvm_run({authority, "--data-dir", dir, "--sync=none"}).exit_code == 0);
+  const std::string before = vedvm_run({"inspect", dir, "--json"}).out;
+
+  Result r = vedvm_run({fanout(), "--data-dir", dir, "--sync=none"});
+  CHECK(r.exited);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_MESSAGE(contains(r.err, "holds the state of program `authority`"), r.err);
+  CHECK(contains(r.err, "not of `fanout`"));
+  CHECK(contains(r.err, "--fresh"));
+  // Untouched, and still inspectable as authority's.
+  Result inspect = vedvm_run({"inspect", dir, "--json"});
+  CHECK(inspect.exit_code == 0);
+  CHECK(inspect.out == before);
+
+  check_fresh_recovers(dir);
+  // Now it is fanout's, and authority is refused the same way.
+  Result back = vedvm_run({authority, "--data-dir", dir, "--sync=none"});
+  CHECK(back.exit_code == 1);
+  CHECK(contains(back.err, "holds the state of program `fanout`"));
+}
+
+TEST_CASE("damaged: a non-empty directory that holds no database is refused, even with --fresh") {
+  TempDir tmp;
+  const std::string dir = tmp / "data";
+  fs::create_directory(dir);
+  write_file(fs::path(dir) / "notes.txt", "mine\n");
+  check_refused(dir, {"is not empty and holds no Ved database"});
+  // --fresh does not delete files that are not its own.
+  Result fresh = vedvm_run({fanout(), "--data-dir", dir, "--sync=none", "--fresh"});
+  CHECK(fresh.exited);
+  CHECK(fresh.exit_code == 1);
+  CHECK(contains(fresh.err, "holds no Ved database"));
+  CHECK(read_file(fs::path(dir) / "notes.txt") == "mine\n");
+}
+
+TEST_CASE("damaged: a data dir path that is a regular file is refused, even with --fresh") {
+  TempDir tmp;
+  const std::string file = tmp / "data";
+  write_file(file, "not a directory\n");
+  Result r = vedvm_run({fanout(), "--data-dir", file, "--sync=none"});
+  CHECK(r.exited);
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(contains(r.err, "is a file, not a directory"), r.err);
+  Result fresh = vedvm_run({fanout(), "--data-dir", file, "--sync=none", "--fresh"});
+  CHECK(fresh.exited);
+  CHECK(fresh.exit_code == 1);
+  CHECK(contains(fresh.err, "is a file, not a directory"));
+  CHECK(read_file(file) == "not a directory\n");
+  Result inspect = vedvm_run({"inspect", file});
+  CHECK(inspect.exit_code == 1);
+  CHECK(contains(inspect.err, "no data dir"));
+}
+
+TEST_CASE("damaged: truncated table files (*.ldb)") {
+  for (const char* how : {"empty", "100 bytes", "half"}) {
+    INFO("each .ldb truncated to " << how);
+    Copy c(fixtures().tables);
+    for (const auto& f : files_ending(c.dir, ".ldb")) {
+      const uintmax_t size = fs::file_size(f);
+      truncate_to(f, std::string(how) == "empty" ? 0 : std::string(how) == "half" ? size / 2 : 100);
+    }
+    check_refused(c.dir, {".ldb"});
+    check_fresh_recovers(c.dir);
+  }
+}
+
+TEST_CASE("damaged: garbage over a table file (*.ldb)") {
+  for (double where : {0.0, 0.5}) {
+    INFO("64 bytes of garbage at " << where << " of each .ldb");
+    Copy c(fixtures().tables);
+    uint64_t seed = 1;
+    for (const auto& f : files_ending(c.dir, ".ldb"))
+      overwrite_with_garbage(f, static_cast<uintmax_t>(static_cast<double>(fs::file_size(f)) * where), 64, seed++);
+    check_refused(c.dir, {"Corruption"});
+    check_fresh_recovers(c.dir);
+  }
+}
+
+TEST_CASE("damaged: a truncated MANIFEST") {
+  for (uintmax_t size : {uintmax_t{0}, uintmax_t{20}}) {
+    INFO("MANIFEST truncated to " << size << " bytes");
+    Copy c(fixtures().tables);
+    auto manifests = files_starting(c.dir, "MANIFEST-");
+    REQUIRE(manifests.size() == 1);
+    truncate_to(manifests[0], size);
+    check_refused(c.dir, {"Corruption"});
+    check_fresh_recovers(c.dir);
+  }
+}
+
+TEST_CASE("damaged: garbage over the MANIFEST") {
+  Copy c(fixtures().tables);
+  auto manifests = files_starting(c.dir, "MANIFEST-");
+  REQUIRE(manifests.size() == 1);
+  overwrite_with_garbage(manifests[0], 0, 32, 99);
+  check_refused(c.dir, {"Corruption"});
+  check_fresh_recovers(c.dir);
+}
+
+TEST_CASE("damaged: CURRENT empty, naming a missing MANIFEST, or missing") {
+  {
+    INFO("CURRENT empty");
+    Copy c(fixtures().tables);
+    truncate_to(fs::path(c.dir) / "CURRENT", 0);
+    check_refused(c.dir, {"Corruption"});
+    check_fresh_recovers(c.dir);
+  }
+  {
+    INFO("CURRENT names a MANIFEST that does not exist");
+    Copy c(fixtures().tables);
+    write_file(fs::path(c.dir) / "CURRENT", "MANIFEST-999999\n");
+    check_refused(c.dir, {"Corruption", "MANIFEST-999999"});
+    check_fresh_recovers(c.dir);
+  }
+  {
+    INFO("CURRENT missing");
+    Copy c(fixtures().tables);
+    fs::remove(fs::path(c.dir) / "CURRENT");
+    check_refused(c.dir, {"no CURRENT file"});
+    check_fresh_recovers(c.dir);
+  }
+}
+
+TEST_CASE("damaged: garbage over the write-ahead log (*.log)") {
+  const auto log = files_ending(fixtures().log, ".log")[0].filename();
+  const uintmax_t size = fs::file_size(fixtures().log / log);
+  for (uintmax_t offset : {uintmax_t{0}, uintmax_t{1000}, size / 2, size - 100}) {
+    INFO("64 bytes of garbage at offset " << offset << " of " << size);
+    Copy c(fixtures().log);
+    overwrite_with_garbage(fs::path(c.dir) / log, offset, 64, offset + 1);
+    check_refused(c.dir, {"Corruption"});
+    check_fresh_recovers(c.dir);
+  }
+}
+
+// A write-ahead log cut short is what a crash in the middle of a write leaves: LevelDB
+// keeps the complete batches before the cut and drops the torn tail. Each tick is one
+// batch, so the VM resumes from the last whole tick before the cut (or starts over when
+// even the first batch is cut) and, the run being deterministic, ends as an
+// uninterrupted run would. Observed: exit 0 and the same final state for every cut.
+TEST_CASE("damaged: a truncated write-ahead log resumes from the last whole tick before the cut") {
+  const auto log = files_ending(fixtures().log, ".log")[0].filename();
+  const uintmax_t size = fs::file_size(fixtures().log / log);
+  for (uintmax_t cut : {uintmax_t{0}, uintmax_t{7}, uintmax_t{5000}, size / 3, size / 2, size - 1}) {
+    INFO("log cut to " << cut << " of " << size << " bytes");
+    Copy c(fixtures().log);
+    truncate_to(fs::path(c.dir) / log, cut);
+    Result r = vedvm_run({fanout(), "--data-dir", c.dir, "--sync=none"});
+    CHECK_MESSAGE(r.exited, describe(r));
+    CHECK_MESSAGE(r.exit_code == 0, describe(r) << "\n" << r.err);
+    Result inspect = vedvm_run({"inspect", c.dir, "--json"});
+    CHECK(inspect.exit_code == 0);
+    CHECK(inspect.out == fixtures().final_inspect);
+  }
+}
+
+TEST_CASE("damaged: inspect and resume on a directory that does not exist") {
+  TempDir tmp;
+  const std::string dir = tmp / "missing";
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"inspect", dir}, {"inspect", dir, "--json"}, {"resume", dir, "Ledger"}, {"stats", dir}}) {
+    Result r = vedvm_run(args);
+    CHECK(r.exited);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK_MESSAGE(contains(r.err, "vedvm: error: no data dir `" + dir + "`"), r.err);
+  }
+  CHECK_FALSE(fs::exists(dir));
+}
+
+TEST_CASE("damaged: inspect on an empty directory says it holds no Ved program") {
+  TempDir tmp;
+  const std::string dir = tmp / "empty";
+  fs::create_directory(dir);
+  Result r = vedvm_run({"inspect", dir, "--json"});
+  CHECK(r.exited);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_MESSAGE(contains(r.err, "holds no Ved program"), r.err);
+}
+
+// Regression test (a bug, fixed): `vedvm inspect` (and `resume`, `stats`) on an empty directory creates a
+// LevelDB database in it (CURRENT, LOCK, LOG, MANIFEST-*, *.log) before saying it holds
+// no Ved program: an offline, read-only command writes into a directory that was not a
+// data dir (runtime.md §6: inspection runs nothing). Store::open always passes
+// create_if_missing.
+TEST_CASE("damaged: inspect on an empty directory leaves it empty") {
+  TempDir tmp;
+  const std::string dir = tmp / "empty";
+  fs::create_directory(dir);
+  CHECK(vedvm_run({"inspect", dir}).exit_code == 1);
+  CHECK(fs::is_empty(dir));
+}

@@ -226,9 +226,10 @@ TEST_CASE("corpus: docs/authority.ved runs to requested 3, replicas 3 and 3, wit
 TEST_CASE("corpus: docs/fanout.ved activates Worker[0..999] by messages, each done once") {
   Run r = run_twice(corpus("docs/fanout.ved"));
   CHECK(r.result.exit_code == 0);
-  check_fields(r, {{"Dispatcher", {{"sent", "1000"}, {"acked", "1000"}}}});
   auto inspected = inspected_instances(r.inspect);
   CHECK(inspected.size() == 1001);
+  CHECK(inspected["Dispatcher"].fields["sent"] == "1000");
+  CHECK(inspected["Dispatcher"].fields["acked"] == "1000");
   // The default `Worker` instance has no goal and no start: never activated.
   CHECK(inspected.count("Worker") == 0);
   int ok = 0;
@@ -239,9 +240,12 @@ TEST_CASE("corpus: docs/fanout.ved activates Worker[0..999] by messages, each do
       ++ok;
   }
   CHECK(ok == 1000);
-  auto summary = summary_instances(r.result.out);
-  CHECK(summary.size() == 1001);
-  CHECK(summary["Worker[999]"] == "Worker.State(done: 1, last: 999)");
+  // With more than 32 instances the summary counts them per domain instead of listing
+  // them (each one is in `inspect`), and lists only those that need attention: none.
+  auto lines = summary_lines(r.result.out);
+  CHECK(std::find(lines.begin(), lines.end(), "Dispatcher: 1 instances, 0 FAULTED") != lines.end());
+  CHECK(std::find(lines.begin(), lines.end(), "Worker: 1000 instances, 0 FAULTED") != lines.end());
+  CHECK(summary_instances(r.result.out).count("Worker[999]") == 0);
 }
 
 TEST_CASE("corpus: docs/slices-and-faults.ved ends FAULTED in slice `account`, the first slice kept") {

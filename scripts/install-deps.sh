@@ -21,7 +21,7 @@ packages=(
   # command lines and JSON output
   libcli11-dev nlohmann-json3-dev
   # benchmark peers (compared against, never linked)
-  lua5.4 luajit erlang-base hyperfine
+  lua5.4 luajit erlang-base hyperfine time   # time: /usr/bin/time for peak memory in bench/runtime
 )
 
 missing=()

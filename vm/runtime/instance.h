@@ -4,13 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "vm/program.h"
 #include "vm/random.h"
+#include "vm/runtime/queue.h"
 #include "vm/value.h"
 
 namespace ved::vm {
@@ -29,6 +29,7 @@ std::string describe_instance(const Program& program, const InstanceKey& key);
 bool same_instance(const InstanceKey& a, const InstanceKey& b);
 
 struct Message {
+  uint64_t position = 0;    // its place in the receiver's mailbox (the storage key's order)
   uint32_t transition = 0;  // in the receiving instance's domain
   std::vector<Value> args;
   bool high_lane = false;
@@ -74,13 +75,14 @@ struct Instance {
   InstanceKey key;
   Value state;
   bool faulted = false;
-  std::deque<Message> high;
-  std::deque<Message> normal;
+  Queue<Message> high;
+  Queue<Message> normal;
+  uint64_t next_position = 0;  // of the next message enqueued
   std::optional<PendingTransition> continuation;  // a transition between its slices
   std::vector<Timer> timers;
   Random random;
   std::vector<GoalProgress> goals;
-  std::deque<OutboxEntry> outbox;
+  Queue<OutboxEntry> outbox;
   int64_t effects_in_flight = 0;
   // For the exit summary (runtime.md §1): the last fault, the last effect that failed,
   // and how many of its messages or outcomes became dead letters.
@@ -88,6 +90,10 @@ struct Instance {
   std::string last_failed_effect;
   int64_t dead_letters = 0;
   bool dirty = true;  // changed since it was last written
+  // Mailbox entries are stored one key each (runtime.md §5): what was enqueued and
+  // dequeued since the last commit, as (high lane, position).
+  std::vector<std::pair<bool, uint64_t>> mailbox_added;
+  std::vector<std::pair<bool, uint64_t>> mailbox_removed;
 
   size_t mailbox_size() const { return high.size() + normal.size(); }
 };

@@ -1,7 +1,8 @@
 // Layout (msgpack arrays; values are bin fields holding value_codec encodings):
 //
-//   instance  = [format 1, domain, id, state, faulted, [high messages], [normal messages],
+//   instance  = [format 2, domain, id, state, faulted, next mailbox position,
 //                continuation or nil, [timers], rng text, [goals], [outbox], effects in flight]
+//   (mailbox entries are keys of their own: mbox/<domain>/<id>/<lane h|n><position>)
 //   message   = [transition, high, from instance, sender domain, sender id, self attempt, [args]]
 //   id        = [0] default | [1, int] | [2, string]
 //   continuation = [transition, next slice, [register values], message]
@@ -143,16 +144,13 @@ msgpack::object_handle parse(std::string_view bytes) {
 std::string encode_instance(const Instance& in) {
   msgpack::sbuffer buffer;
   Packer p(buffer);
-  p.pack_array(16);
-  p.pack(1);
+  p.pack_array(15);
+  p.pack(2);
   p.pack(in.key.domain);
   pack_id(p, in.key.id);
   bin(p, encode_value(in.state));
   p.pack(in.faulted);
-  p.pack_array(static_cast<uint32_t>(in.high.size()));
-  for (const auto& m : in.high) pack_message(p, m);
-  p.pack_array(static_cast<uint32_t>(in.normal.size()));
-  for (const auto& m : in.normal) pack_message(p, m);
+  p.pack(in.next_position);
   if (in.continuation) {
     const PendingTransition& c = *in.continuation;
     p.pack_array(4);
@@ -204,8 +202,8 @@ std::string encode_instance(const Instance& in) {
 bool decode_instance(const Program& p, std::string_view bytes, Instance& out, std::string& error) {
   try {
     msgpack::object_handle h = parse(bytes);
-    const Obj* x = arr(h.get(), 16, "instance");
-    if (u64(x[0], "instance format") != 1) throw CodecError("unknown instance record format");
+    const Obj* x = arr(h.get(), 15, "instance");
+    if (u64(x[0], "instance format") != 2) throw CodecError("unknown instance record format");
     Instance in;
     in.key.domain = domain_index(p, x[1]);
     in.key.id = id(x[2]);
@@ -216,12 +214,9 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
     if (state_type == UINT32_MAX) throw CodecError("the program has no state type for " + d.name);
     in.state = value(p, x[3], state_type, "state");
     in.faulted = boolean(x[4], "instance");
-    const Obj* high = arr(x[5], SIZE_MAX, "mailbox");
-    for (uint32_t i = 0; i < x[5].via.array.size; ++i) in.high.push_back(message(p, high[i], in.key.domain));
-    const Obj* normal = arr(x[6], SIZE_MAX, "mailbox");
-    for (uint32_t i = 0; i < x[6].via.array.size; ++i) in.normal.push_back(message(p, normal[i], in.key.domain));
-    if (x[7].type != msgpack::type::NIL) {
-      const Obj* c = arr(x[7], 4, "continuation");
+    in.next_position = u64(x[5], "instance");
+    if (x[6].type != msgpack::type::NIL) {
+      const Obj* c = arr(x[6], 4, "continuation");
       PendingTransition k;
       uint64_t t = u64(c[0], "continuation");
       if (t >= d.transitions.size()) throw CodecError("continuation of a transition that does not exist");
@@ -246,19 +241,19 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       k.message = message(p, c[3], in.key.domain);
       in.continuation = std::move(k);
     }
-    const Obj* timers = arr(x[8], SIZE_MAX, "timers");
-    for (uint32_t i = 0; i < x[8].via.array.size; ++i) {
+    const Obj* timers = arr(x[7], SIZE_MAX, "timers");
+    for (uint32_t i = 0; i < x[7].via.array.size; ++i) {
       const Obj* t = arr(timers[i], 3, "timer");
       in.timers.push_back(Timer{i64(t[0], "timer"), u64(t[1], "timer"), message(p, t[2], in.key.domain)});
     }
     {
-      std::istringstream rng(str(x[9], "random generator"));
+      std::istringstream rng(str(x[8], "random generator"));
       pcg32 engine;
       rng >> engine;
       if (rng.fail()) throw CodecError("malformed random generator state");
       in.random = Random(engine);
     }
-    const Obj* goals = arr(x[10], d.goals.size(), "goals");
+    const Obj* goals = arr(x[9], d.goals.size(), "goals");
     for (size_t g = 0; g < d.goals.size(); ++g) {
       const Obj* v = arr(goals[g], 8, "goal");
       GoalProgress gp;
@@ -273,8 +268,8 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       gp.last_hash = u64(v[7], "goal");
       in.goals.push_back(std::move(gp));
     }
-    const Obj* outbox = arr(x[11], SIZE_MAX, "outbox");
-    for (uint32_t i = 0; i < x[11].via.array.size; ++i) {
+    const Obj* outbox = arr(x[10], SIZE_MAX, "outbox");
+    for (uint32_t i = 0; i < x[10].via.array.size; ++i) {
       const Obj* o = arr(outbox[i], 3, "outbox entry");
       OutboxEntry e;
       e.target.domain = domain_index(p, o[0]);
@@ -282,10 +277,10 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       e.message = message(p, o[2], e.target.domain);
       in.outbox.push_back(std::move(e));
     }
-    in.effects_in_flight = i64(x[12], "instance");
-    in.last_fault = str(x[13], "instance");
-    in.last_failed_effect = str(x[14], "instance");
-    in.dead_letters = i64(x[15], "instance");
+    in.effects_in_flight = i64(x[11], "instance");
+    in.last_fault = str(x[12], "instance");
+    in.last_failed_effect = str(x[13], "instance");
+    in.dead_letters = i64(x[14], "instance");
     in.dirty = false;
     out = std::move(in);
     return true;
@@ -293,6 +288,44 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
     error = e.what();
     return false;
   }
+}
+
+std::string encode_message(const Message& m) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  pack_message(p, m);
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_message(const Program& p, std::string_view bytes, uint32_t receiver_domain, Message& m, std::string& error) {
+  try {
+    msgpack::object_handle h = parse(bytes);
+    m = message(p, h.get(), receiver_domain);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+std::string mailbox_storage_key(const Program& program, const InstanceKey& key, bool high, uint64_t position) {
+  return "mbox/" + instance_storage_key(program, key).substr(5) + "/" + (high ? "h" : "n") + hex_u64(position);
+}
+
+bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& high, uint64_t& position) {
+  // mbox/<domain>/<id> / <h|n> <16 hex digits>
+  if (key.size() < 5 + 3 + 18 || key.substr(0, 5) != "mbox/") return false;
+  std::string_view tail = key.substr(key.size() - 18);
+  if (tail[0] != '/' || (tail[1] != 'h' && tail[1] != 'n')) return false;
+  position = 0;
+  for (char c : tail.substr(2)) {
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return false;
+    position = position * 16 + static_cast<uint64_t>(digit);
+  }
+  high = tail[1] == 'h';
+  instance_key = "inst/" + std::string(key.substr(5, key.size() - 5 - 18));
+  return true;
 }
 
 std::string encode_delivery(const InstanceKey& target, const Message& m) {

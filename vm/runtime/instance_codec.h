@@ -13,6 +13,16 @@ namespace ved::vm {
 std::string encode_instance(const Instance& instance);
 bool decode_instance(const Program& program, std::string_view bytes, Instance& out, std::string& error);
 
+// A message in a mailbox (its position is in its key).
+std::string encode_message(const Message& message);
+bool decode_message(const Program& program, std::string_view bytes, uint32_t receiver_domain, Message& message,
+                    std::string& error);
+// `mbox/<domain>/<id>/<lane><position>`: ordered by instance, then lane (high first),
+// then position, which is the order of the queue.
+std::string mailbox_storage_key(const Program& program, const InstanceKey& key, bool high, uint64_t position);
+// The instance's storage key, the lane and the position of a mailbox key.
+bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& high, uint64_t& position);
+
 // A message to `target`, with its target (pending deliveries between ticks).
 std::string encode_delivery(const InstanceKey& target, const Message& message);
 bool decode_delivery(const Program& program, std::string_view bytes, InstanceKey& target, Message& message,

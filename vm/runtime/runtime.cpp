@@ -142,9 +142,10 @@ struct Runtime::Impl {
     for (const auto& [field, value] : fields) added.state.mutable_record_fields()[field] = value;
     for (uint32_t t = 0; t < d.transitions.size(); ++t) {
       if (d.transitions[t].is_start) {
+        // The mailbox is empty: the start message is at its head.
         Message start;
         start.transition = t;
-        added.normal.push_front(std::move(start));
+        enqueue(index, std::move(start));
         break;
       }
     }
@@ -180,10 +181,24 @@ struct Runtime::Impl {
 
   // ---- delivery
 
+  // Every enqueue and dequeue goes through these two, which remember what the next
+  // commit must add to and delete from the stored mailbox.
   void enqueue(size_t target, Message m) {
     Instance& in = instances[target];
+    m.position = in.next_position++;
+    in.mailbox_added.emplace_back(m.high_lane, m.position);
     (m.high_lane ? in.high : in.normal).push_back(std::move(m));
     mark(target);
+  }
+
+  Message dequeue(size_t target) {
+    Instance& in = instances[target];
+    Queue<Message>& lane = !in.high.empty() ? in.high : in.normal;
+    Message m = std::move(lane.front());
+    lane.pop_front();
+    in.mailbox_removed.emplace_back(&lane == &in.high, m.position);
+    mark(target);
+    return m;
   }
 
   // Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
@@ -265,6 +280,7 @@ struct Runtime::Impl {
     std::vector<Value> parts{in.state};
     for (const auto* lane : {&in.high, &in.normal})
       for (const Message& m : *lane) {
+        // Positions are not part of the value: the same queue is the same mailbox.
         parts.push_back(Value::integer(m.transition));
         parts.push_back(Value::list(m.args));
       }
@@ -464,17 +480,14 @@ struct Runtime::Impl {
             Message m;
             m.transition = t;
             m.self_attempt = true;
-            in.normal.push_back(std::move(m));
+            enqueue(i, std::move(m));
           }
           mark(i);
           record(name(i), "goal", goal.name + " attempt " + std::to_string(gp.attempts));
         }
       }
-      std::deque<Message>& lane = !in.high.empty() ? in.high : in.normal;
-      if (lane.empty()) return;
-      Message m = std::move(lane.front());
-      lane.pop_front();
-      mark(i);
+      if (in.mailbox_size() == 0) return;
+      Message m = dequeue(i);
       std::vector<Value> args = m.args;
       run_slice(i, m.transition, 0, std::move(args), std::move(m));
       return;
@@ -677,6 +690,23 @@ struct Runtime::Impl {
     return commit(error);
   }
 
+  // Puts what was enqueued and still is, deletes what was dequeued and had been stored.
+  void write_mailbox_changes(Instance& in, Store::Batch& batch) {
+    if (in.mailbox_added.empty() && in.mailbox_removed.empty()) return;
+    std::set<std::pair<bool, uint64_t>> added(in.mailbox_added.begin(), in.mailbox_added.end());
+    for (const auto& r : in.mailbox_removed) {
+      if (added.erase(r) == 0) batch.deletes.push_back(mailbox_storage_key(p, in.key, r.first, r.second));
+    }
+    for (const auto* lane : {&in.high, &in.normal}) {
+      for (const Message& m : *lane) {
+        std::pair<bool, uint64_t> at{lane == &in.high, m.position};
+        if (added.count(at)) batch.puts.emplace_back(mailbox_storage_key(p, in.key, at.first, at.second), encode_message(m));
+      }
+    }
+    in.mailbox_added.clear();
+    in.mailbox_removed.clear();
+  }
+
   // `append`: the tick was committed already (a `resume` between runs); its records go
   // after the ones it has.
   bool commit(std::string& error, bool append = false) {
@@ -688,7 +718,8 @@ struct Runtime::Impl {
     }
     Store::Batch batch;
     for (size_t i : dirty) {
-      const Instance& in = instances[i];
+      Instance& in = instances[i];
+      write_mailbox_changes(in, batch);
       batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
       // Journal: a hash of every instance state changed in the tick.
       journal.push_back("state\t" + describe_instance(p, in.key) + "\t" + hex_u64(static_cast<uint64_t>(hash_value(in.state))));
@@ -738,6 +769,7 @@ struct Runtime::Impl {
       batch.puts.emplace_back("meta/seed", std::to_string(o.seed));
       std::string ignored;
       for (Instance& in : instances) {
+        write_mailbox_changes(in, batch);
         batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
         in.dirty = false;
       }
@@ -794,6 +826,35 @@ struct Runtime::Impl {
       if (!in.faulted) awake.insert(index);
       if (!in.timers.empty()) timed.insert(index);
       instances.push_back(std::move(in));
+      return true;
+    }, error);
+    if (!ok || !error.empty()) {
+      if (error.find("damaged") == std::string::npos) error = "the data dir is damaged: " + error;
+      return false;
+    }
+    // Mailboxes: one key per entry, in queue order.
+    ok = s.scan("mbox/", [&](std::string_view key, std::string_view value) {
+      std::string owner;
+      bool high = false;
+      uint64_t position = 0;
+      auto it = parse_mailbox_key(key, owner, high, position) ? by_key.find(owner) : by_key.end();
+      if (it == by_key.end()) {
+        error = "the data dir is damaged: mailbox entry `" + std::string(key) + "` belongs to no instance";
+        return false;
+      }
+      Instance& in = instances[it->second];
+      Message m;
+      std::string e;
+      if (!decode_message(p, value, in.key.domain, m, e)) {
+        error = "the data dir is damaged: mailbox entry `" + std::string(key) + "`: " + e;
+        return false;
+      }
+      if (position >= in.next_position || m.high_lane != high) {
+        error = "the data dir is damaged: mailbox entry `" + std::string(key) + "` does not fit its instance";
+        return false;
+      }
+      m.position = position;
+      (high ? in.high : in.normal).push_back(std::move(m));
       return true;
     }, error);
     if (!ok || !error.empty()) {

@@ -95,9 +95,13 @@ struct Interpreter::Impl {
   std::vector<Frame> frames;
   uint32_t high_water = 0;
 
+  // Makes room for `size` registers. The common case (room enough) is one comparison.
   void ensure(size_t size) {
+    if (size > high_water) [[unlikely]] grow(size);
+  }
+  [[gnu::noinline]] void grow(size_t size) {
     if (stack.size() < size) stack.resize(std::max(size, stack.size() * 2 + 256));
-    if (size > high_water) high_water = static_cast<uint32_t>(size);
+    high_water = static_cast<uint32_t>(size);
   }
 
   // Drops every value left on the stack (after a fault, or between runs).
@@ -557,7 +561,7 @@ op_CALL : {
   ensure(size_t{base} + callee.registers.size());
   R = stack.data() + caller_base;
   Value* NR = stack.data() + base;
-  for (uint32_t k = 0; k < C; ++k) NR[k] = R[B + k];
+  for (uint32_t k = 0; k < C; ++k) NR[k].init_from(R[B + k]);
   frames.push_back(Frame{D, base, static_cast<uint32_t>(ip - code) + 1, A});
   F = &callee;
   code = F->code.data();

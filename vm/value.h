@@ -128,6 +128,15 @@ class Value {
 
   HeapObject* heap() const { return bits_.h; }
 
+  // Copies `o` into this value without releasing what this value held: for the
+  // interpreter's fresh call frames, whose slots hold no reference (a frame's heap
+  // registers are emptied when it returns).
+  void init_from(const Value& o) {
+    o.retain();
+    tag_ = o.tag_;
+    bits_ = o.bits_;
+  }
+
  private:
   void retain() const {
     if (is_heap_tag(tag_)) ++bits_.h->refs;

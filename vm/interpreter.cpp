@@ -432,6 +432,8 @@ op_MAP_GET : {
 }
   NEXT();
 op_MAP_SET : {
+  if (R[A].as_map().size() >= kMaxListLength && !R[A].as_map().count(R[B]))
+    FAULT(FaultKind::Budget, "a map larger than " + std::to_string(kMaxListLength) + " entries");
   Value key = R[B];
   Value v = R[C];
   R[A].mutable_map().insert_or_assign(std::move(key), std::move(v));

@@ -110,12 +110,14 @@ class Interpreter {
   // arguments; for later slices, the continuation's registers.
   SliceResult run_slice(uint32_t fn, uint32_t slice, std::vector<Value> registers, int64_t fuel, InstanceEnv& env);
 
-  // Memory is bounded as fuel is: beyond these, and when an allocation fails, the code
-  // faults with FaultKind::Budget instead of taking the process down.
+  // Memory is bounded as fuel is: beyond these the code faults with FaultKind::Budget.
+  // An allocation that fails below them (a machine with less memory than these allow)
+  // also faults, rather than taking the process down; that one fault depends on the
+  // machine, which is why the bounds are set well below what a server has.
   static constexpr uint32_t kMaxCallDepth = 10000;
   static constexpr size_t kMaxStackRegisters = size_t{1} << 22;  // all frames: 64 MiB of registers
   static constexpr size_t kMaxStringBytes = size_t{1} << 28;     // 256 MiB
-  static constexpr size_t kMaxListLength = size_t{1} << 24;      // 16 Mi elements
+  static constexpr size_t kMaxListLength = size_t{1} << 24;      // 16 Mi elements (and map entries)
 
  private:
   struct Impl;

@@ -60,8 +60,9 @@ struct GoalProgress {
   int64_t next_attempt = 0;   // backoff: no attempt before this tick
   // Oscillation: hashes of (state, mailbox) seen since the last input from outside the
   // instance, while the goal stayed unsatisfied.
-  std::vector<uint64_t> seen;
+  std::vector<uint64_t> seen;   // at the start of each attempt (at most 4096, the latest)
   uint64_t last_hash = 0;
+  bool outside_input = false;   // since its last attempt
 };
 
 // A message that could not be delivered because its target's mailbox was full: it waits
@@ -90,10 +91,15 @@ struct Instance {
   std::string last_failed_effect;
   int64_t dead_letters = 0;
   bool dirty = true;  // changed since it was last written
-  // Mailbox entries are stored one key each (runtime.md §5): what was enqueued and
-  // dequeued since the last commit, as (high lane, position).
-  std::vector<std::pair<bool, uint64_t>> mailbox_added;
-  std::vector<std::pair<bool, uint64_t>> mailbox_removed;
+  // Mailbox entries are stored one key each (runtime.md §5): what was enqueued (with its
+  // encoding, made when it was enqueued) and dequeued since the last commit.
+  struct MailboxChange {
+    bool high = false;
+    uint64_t position = 0;
+    std::string bytes;  // enqueued entries only
+  };
+  std::vector<MailboxChange> mailbox_added;
+  std::vector<MailboxChange> mailbox_removed;
 
   size_t mailbox_size() const { return high.size() + normal.size(); }
 };

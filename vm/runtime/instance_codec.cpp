@@ -8,7 +8,7 @@
 //   continuation = [transition, next slice, [register values], message]
 //   timer     = [due, sequence, message]
 //   goal      = [attempts, satisfied, terminated, reason, unsatisfied since, next attempt,
-//                [seen hashes], last hash]
+//                [seen hashes], last hash, outside input since the last attempt]
 //   (then) last fault, last failed effect, dead letters
 #include "vm/runtime/instance_codec.h"
 
@@ -174,7 +174,7 @@ std::string encode_instance(const Instance& in) {
   p.pack(rng.str());
   p.pack_array(static_cast<uint32_t>(in.goals.size()));
   for (const auto& g : in.goals) {
-    p.pack_array(8);
+    p.pack_array(9);
     p.pack(g.attempts);
     p.pack(g.satisfied);
     p.pack(g.terminated);
@@ -184,6 +184,7 @@ std::string encode_instance(const Instance& in) {
     p.pack_array(static_cast<uint32_t>(g.seen.size()));
     for (uint64_t h : g.seen) p.pack(h);
     p.pack(g.last_hash);
+    p.pack(g.outside_input);
   }
   p.pack_array(static_cast<uint32_t>(in.outbox.size()));
   for (const auto& o : in.outbox) {
@@ -255,7 +256,7 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
     }
     const Obj* goals = arr(x[9], d.goals.size(), "goals");
     for (size_t g = 0; g < d.goals.size(); ++g) {
-      const Obj* v = arr(goals[g], 8, "goal");
+      const Obj* v = arr(goals[g], 9, "goal");
       GoalProgress gp;
       gp.attempts = i64(v[0], "goal");
       gp.satisfied = boolean(v[1], "goal");
@@ -266,6 +267,7 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       const Obj* seen = arr(v[6], SIZE_MAX, "goal");
       for (uint32_t k = 0; k < v[6].via.array.size; ++k) gp.seen.push_back(u64(seen[k], "goal"));
       gp.last_hash = u64(v[7], "goal");
+      gp.outside_input = boolean(v[8], "goal");
       in.goals.push_back(std::move(gp));
     }
     const Obj* outbox = arr(x[10], SIZE_MAX, "outbox");

@@ -46,7 +46,18 @@ bool same_instance(const InstanceKey& a, const InstanceKey& b) {
 std::string describe_instance(const Program& p, const InstanceKey& key) {
   std::string name = p.domains[key.domain].name;
   if (key.id.tag() == Tag::Int) return name + "[" + std::to_string(key.id.as_int()) + "]";
-  if (key.id.tag() == Tag::String) return name + "[\"" + key.id.as_string() + "\"]";
+  if (key.id.tag() == Tag::String) {
+    // Quoted and escaped, so that an id cannot break a trace line or a journal record.
+    std::string id;
+    for (unsigned char c : key.id.as_string()) {
+      if (c == '"' || c == '\\') id += '\\', id += static_cast<char>(c);
+      else if (c == '\n') id += "\\n";
+      else if (c == '\t') id += "\\t";
+      else if (c < 0x20) id += "\\u{" + std::to_string(c) + "}";
+      else id += static_cast<char>(c);
+    }
+    return name + "[\"" + id + "\"]";
+  }
   return name;
 }
 
@@ -55,6 +66,22 @@ struct Runtime::Impl {
       : p(program), bundle(std::move(bytes)), o(options), trace(std::move(sink)), interp(program) {
     for (size_t r = 0; r < p.records.size(); ++r)
       if (p.records[r].name == "EffectError") effect_error_record = static_cast<uint32_t>(r);
+    // Functions that read the tick or the outside world, directly or through calls.
+    std::vector<bool> reads_time(p.functions.size(), false);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t f = 0; f < p.functions.size(); ++f) {
+        if (reads_time[f]) continue;
+        for (const Instr& i : p.functions[f].code) {
+          if (i.op == Op::TICK || i.op == Op::OBSERVE || (i.op == Op::CALL && reads_time[i.d])) {
+            reads_time[f] = changed = true;
+            break;
+          }
+        }
+      }
+    }
+    for (const DomainInfo& d : p.domains)
+      always_awake.push_back(std::any_of(d.goals.begin(), d.goals.end(), [&](const GoalInfo& g) { return reads_time[g.predicate]; }));
   }
 
   struct Delivery {
@@ -74,19 +101,34 @@ struct Runtime::Impl {
   std::map<std::string, size_t> by_key;  // storage key -> index in `instances`
   std::vector<Delivery> pending;         // delivered at the start of the next tick
   std::vector<Delivery> next_pending;    // sent during this tick
-  bool pending_changed = false;
   std::vector<std::string> journal;      // this tick's records
   std::set<size_t> outside_input;        // instances that received input from outside this tick
+  // Instance indices ordered as instances are (domain name, then id), not by index:
+  // indices follow activation order in a run but storage order after a recovery, and
+  // the journal must not tell the two apart.
+  struct InstanceOrder {
+    const Impl* impl;
+    bool operator()(size_t a, size_t b) const { return impl->instance_less(a, b); }
+  };
   // Instances that may have something to do: a message, a continuation, a timer, an
-  // unsatisfied goal, or a state that changed (its goals are evaluated again). Only
-  // these are looked at in a tick, so an idle instance costs nothing per tick.
-  std::set<size_t> awake;
-  std::set<size_t> timed;                // instances with timers
+  // unsatisfied goal, a state that changed, or goals that read the tick (evaluated
+  // every tick). Only these are looked at in a tick, so an idle instance costs nothing.
+  std::set<size_t, InstanceOrder> awake{InstanceOrder{this}};
+  std::set<size_t, InstanceOrder> timed{InstanceOrder{this}};  // instances with timers
+  // Domains whose goal predicates read tick() or observations: never asleep.
+  std::vector<bool> always_awake;
   std::vector<size_t> dirty;             // changed since the last commit (written then)
   std::set<size_t> touched;              // a slice ran or it was activated in this tick
   uint64_t timer_sequence = 0;
   int64_t slices_run = 0;
   uint32_t effect_error_record = UINT32_MAX;
+
+  // Input from outside the instance (another instance's message, a timer, an outcome):
+  // what oscillation detection must not mistake for the instance going round in circles.
+  void note_outside_input(size_t i) {
+    outside_input.insert(i);
+    for (GoalProgress& g : instances[i].goals) g.outside_input = true;
+  }
 
   void mark(size_t i) {
     if (!instances[i].dirty) {
@@ -108,6 +150,35 @@ struct Runtime::Impl {
 
   // ---- instances
 
+  uint32_t state_type(uint32_t domain) const {
+    for (uint32_t t = 0; t < p.types.size(); ++t)
+      if (p.types[t].kind == TypeKind::Record && p.types[t].x == p.domains[domain].state_record) return t;
+    return 0;  // the verifier guarantees the initializer returns this type, so it exists
+  }
+
+  // The zero value of a type (language.md §3): 0, 0.0, false, "", empty, none, a record
+  // of zero values (the verifier rules out records that contain themselves).
+  Value zero_value(uint32_t type) const {
+    const TypeInfo& t = p.types[type];
+    switch (t.kind) {
+      case TypeKind::Unit: return Value();
+      case TypeKind::Bool: return Value::boolean(false);
+      case TypeKind::Int: return Value::integer(0);
+      case TypeKind::Float: return Value::floating(0.0);
+      case TypeKind::String: return Value::string("");
+      case TypeKind::List: return Value::list({});
+      case TypeKind::Map: return Value::map({});
+      case TypeKind::Optional: return Value::none();
+      case TypeKind::Record: {
+        std::vector<Value> fields;
+        for (uint32_t f : p.record_field_types[t.x]) fields.push_back(zero_value(f));
+        return Value::record(t.x, std::move(fields));
+      }
+      case TypeKind::Intent: return Value::none();  // no state field holds an intent
+    }
+    return Value();
+  }
+
   std::optional<size_t> find(const InstanceKey& key) const {
     auto it = by_key.find(instance_storage_key(p, key));
     if (it == by_key.end()) return std::nullopt;
@@ -122,7 +193,9 @@ struct Runtime::Impl {
     const DomainInfo& d = p.domains[key.domain];
     InstanceEnv env;
     CallResult init = interp.call(d.initializer, {}, o.slice_budget, env);
-    in.state = init.ok ? init.value : Value();
+    // A default that faults leaves the instance FAULTED with every field at its zero
+    // value, so that its state always has its type (and can be stored and resumed).
+    in.state = init.ok ? init.value : zero_value(state_type(key.domain));
     in.random = Random(static_cast<uint64_t>(
         hash_value(Value::list({Value::integer(static_cast<int64_t>(o.seed)), Value::string(d.name), key.id}))));
     in.goals.resize(d.goals.size());
@@ -163,14 +236,7 @@ struct Runtime::Impl {
       for (const StartInfo& s : p.system) {
         InstanceKey key{s.domain, s.id_constant >= 0 ? p.constants[s.id_constant] : Value()};
         std::vector<std::pair<uint32_t, Value>> fields;
-        for (const auto& [f, c] : s.fields) {
-          Value v = p.constants[c];
-          // A whole-number literal for a float field.
-          uint32_t t = p.record_field_types[p.domains[s.domain].state_record][f];
-          if (p.types[t].kind == TypeKind::Optional) t = p.types[t].x;
-          if (p.types[t].kind == TypeKind::Float && v.tag() == Tag::Int) v = Value::floating(static_cast<double>(v.as_int()));
-          fields.emplace_back(f, std::move(v));
-        }
+        for (const auto& [f, c] : s.fields) fields.emplace_back(f, p.constants[c]);
         if (!find(key)) activate(key, fields);
       }
       return;
@@ -186,7 +252,7 @@ struct Runtime::Impl {
   void enqueue(size_t target, Message m) {
     Instance& in = instances[target];
     m.position = in.next_position++;
-    in.mailbox_added.emplace_back(m.high_lane, m.position);
+    in.mailbox_added.push_back(Instance::MailboxChange{m.high_lane, m.position, encode_message(m)});
     (m.high_lane ? in.high : in.normal).push_back(std::move(m));
     mark(target);
   }
@@ -196,17 +262,26 @@ struct Runtime::Impl {
     Queue<Message>& lane = !in.high.empty() ? in.high : in.normal;
     Message m = std::move(lane.front());
     lane.pop_front();
-    in.mailbox_removed.emplace_back(&lane == &in.high, m.position);
+    in.mailbox_removed.push_back(Instance::MailboxChange{&lane == &in.high, m.position, {}});
     mark(target);
     return m;
   }
 
+  bool outbox_can_drain(size_t i) const {
+    const Instance& in = instances[i];
+    if (in.outbox.empty()) return false;
+    auto target = find(in.outbox.front().target);
+    return !target || instances[*target].mailbox_size() < o.mailbox_capacity;
+  }
+
   // Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
+  // A message to oneself is never held back: the sender is the one that would have to
+  // drain the mailbox, and a held-back sender is not scheduled.
   bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender) {
     size_t target = find_or_activate(target_key);
     Instance& in = instances[target];
     const std::string transition = m.transition == kNoHandler ? "" : p.domains[in.key.domain].transitions[m.transition].name;
-    if (in.mailbox_size() >= o.mailbox_capacity) {
+    if (in.mailbox_size() >= o.mailbox_capacity && sender != target) {
       if (in.faulted || !sender) {
         record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"));
         ++in.dead_letters;
@@ -215,7 +290,7 @@ struct Runtime::Impl {
       }
       return false;
     }
-    if (sender && *sender != target) outside_input.insert(target);
+    if (sender && *sender != target) note_outside_input(target);
     enqueue(target, std::move(m));
     return true;
   }
@@ -238,7 +313,6 @@ struct Runtime::Impl {
     // Messages sent during the previous tick, in the order they were sent.
     std::vector<Delivery> now;
     now.swap(pending);
-    pending_changed = pending_changed || !now.empty();
     for (Delivery& d : now) {
       const bool from_instance = d.message.from_instance;
       std::optional<size_t> sender = from_instance ? find(d.message.sender) : std::nullopt;
@@ -250,7 +324,7 @@ struct Runtime::Impl {
       } else if (!from_instance) {
         // Effect outcomes come from outside the instance.
         if (auto t = find(d.target)) {
-          outside_input.insert(*t);
+          note_outside_input(*t);
           if (instances[*t].effects_in_flight > 0) --instances[*t].effects_in_flight;
         }
       }
@@ -268,7 +342,7 @@ struct Runtime::Impl {
       while (!in.timers.empty() && in.timers.front().due <= tick) {
         enqueue(i, std::move(in.timers.front().message));
         in.timers.erase(in.timers.begin());
-        outside_input.insert(i);
+        note_outside_input(i);
       }
       if (in.timers.empty()) timed.erase(i);
     }
@@ -292,8 +366,6 @@ struct Runtime::Impl {
   bool evaluate_goals(size_t i) {
     Instance& in = instances[i];
     const DomainInfo& d = p.domains[in.key.domain];
-    uint64_t hash = 0;
-    bool hashed = false;
     for (size_t g = 0; g < d.goals.size(); ++g) {
       GoalProgress& gp = in.goals[g];
       if (gp.terminated) continue;
@@ -320,26 +392,31 @@ struct Runtime::Impl {
       }
       if (gp.satisfied != sat) mark(i);
       gp.satisfied = sat;
-      if (sat || gp.attempts == 0 || d.goals[g].terminate_kind == 0) continue;
-      // Oscillation: back at an earlier (state, mailbox) after passing through another,
-      // with no input from outside the instance in between.
-      if (!hashed) {
-        hash = state_and_mailbox_hash(in);
-        hashed = true;
-      }
-      if (outside_input.count(i)) gp.seen.clear();
-      if (hash != gp.last_hash || gp.seen.empty()) {
-        if (std::find(gp.seen.begin(), gp.seen.end(), hash) != gp.seen.end()) {
-          terminate(i, g, "oscillation: the instance came back to an earlier state after " +
-                              std::to_string(gp.attempts) + " attempts");
-          continue;
-        }
-        gp.seen.push_back(hash);
-        gp.last_hash = hash;
-        mark(i);
-      }
     }
     return true;
+  }
+
+  // Called when goal `g` is about to start an attempt: is the instance's (state, mailbox)
+  // back at a value it had when an earlier attempt started, after a different one, with
+  // no input from outside since? Records the value otherwise. (A fixpoint, the same value
+  // again, is not an oscillation: terminate_after handles it.)
+  bool oscillating(size_t i, size_t g) {
+    static constexpr size_t kRemembered = 4096;
+    Instance& in = instances[i];
+    GoalProgress& gp = in.goals[g];
+    if (p.domains[in.key.domain].goals[g].terminate_kind == 0) return false;
+    const uint64_t hash = state_and_mailbox_hash(in);
+    if (gp.outside_input) {
+      gp.seen.clear();
+      gp.outside_input = false;
+    }
+    if (!gp.seen.empty() && hash == gp.last_hash) return false;
+    if (std::find(gp.seen.begin(), gp.seen.end(), hash) != gp.seen.end()) return true;
+    if (gp.seen.size() == kRemembered) gp.seen.erase(gp.seen.begin());
+    gp.seen.push_back(hash);
+    gp.last_hash = hash;
+    mark(i);
+    return false;
   }
 
   void terminate(size_t i, size_t g, const std::string& reason) {
@@ -469,6 +546,9 @@ struct Runtime::Impl {
         if (out_of_attempts || out_of_time) {
           terminate(i, *g, out_of_attempts ? "after " + std::to_string(gp.attempts) + " attempts"
                                            : "after " + std::to_string(goal.terminate_count) + " ticks");
+        } else if (oscillating(i, *g)) {
+          terminate(i, *g, "oscillation: the instance came back to an earlier state after " +
+                               std::to_string(gp.attempts) + " attempts");
         } else {
           ++gp.attempts;
           if (goal.backoff_max > 0) {
@@ -536,7 +616,10 @@ struct Runtime::Impl {
       }
     }
     if (r.status == SliceResult::Status::Faulted) {
-      fault(i, r.fault, t.name + " slice " + std::to_string(slice) + slice_name);
+      // The message is consumed (runtime.md §3): the fault record keeps it.
+      std::string text = t.name + "(";
+      for (size_t k = 0; k < message.args.size(); ++k) text += (k ? ", " : "") + show(message.args[k]);
+      fault(i, r.fault, t.name + " slice " + std::to_string(slice) + slice_name + " of message " + text + ")");
       return;
     }
     Instance& in = instances[i];
@@ -609,7 +692,9 @@ struct Runtime::Impl {
       Message m;
       m.transition = static_cast<uint32_t>(p.messages[s.message].transition);
       m.args = std::move(s.args);
-      instances[i].timers.push_back(Timer{tick + s.delay, timer_sequence++, std::move(m)});
+      int64_t due;
+      if (__builtin_add_overflow(tick, s.delay, &due)) due = INT64_MAX;  // never, in practice
+      instances[i].timers.push_back(Timer{due, timer_sequence++, std::move(m)});
       timed.insert(i);
     }
   }
@@ -658,7 +743,7 @@ struct Runtime::Impl {
     outside_input.clear();
     touched.clear();
     const bool had_input = !pending.empty() ||
-                           std::any_of(awake.begin(), awake.end(), [&](size_t i) { return !instances[i].outbox.empty(); }) ||
+                           std::any_of(awake.begin(), awake.end(), [&](size_t i) { return outbox_can_drain(i); }) ||
                            std::any_of(timed.begin(), timed.end(), [&](size_t i) {
                              const auto& ts = instances[i].timers;
                              return std::any_of(ts.begin(), ts.end(), [&](const Timer& t) { return t.due <= tick; });
@@ -674,14 +759,15 @@ struct Runtime::Impl {
       step(r.index);
     }
     // What was sent this tick is delivered next tick.
-    pending_changed = pending_changed || !next_pending.empty();
     for (auto& d : next_pending) pending.push_back(std::move(d));
     next_pending.clear();
     progressed = had_input || slices_run > slices_before || !dirty.empty();
     // Instances with nothing left to do and no change this tick sleep until a message,
     // a timer or a resume wakes them.
     for (auto it = awake.begin(); it != awake.end();) {
-      it = quiescent(instances[*it]) && !touched.count(*it) ? awake.erase(it) : std::next(it);
+      const Instance& in = instances[*it];
+      const bool sleeps = quiescent(in) && !touched.count(*it) && (in.faulted || !always_awake[in.key.domain]);
+      it = sleeps ? awake.erase(it) : std::next(it);
     }
     if (!progressed) {
       --tick;  // nothing happened: the tick is not committed (runtime.md §1: the VM never spins)
@@ -693,16 +779,14 @@ struct Runtime::Impl {
   // Puts what was enqueued and still is, deletes what was dequeued and had been stored.
   void write_mailbox_changes(Instance& in, Store::Batch& batch) {
     if (in.mailbox_added.empty() && in.mailbox_removed.empty()) return;
-    std::set<std::pair<bool, uint64_t>> added(in.mailbox_added.begin(), in.mailbox_added.end());
-    for (const auto& r : in.mailbox_removed) {
-      if (added.erase(r) == 0) batch.deletes.push_back(mailbox_storage_key(p, in.key, r.first, r.second));
+    std::set<std::pair<bool, uint64_t>> gone;
+    for (const auto& r : in.mailbox_removed) gone.emplace(r.high, r.position);
+    std::set<std::pair<bool, uint64_t>> added_now;
+    for (auto& a : in.mailbox_added) {
+      if (gone.erase({a.high, a.position})) continue;  // enqueued and dequeued since the last commit
+      batch.puts.emplace_back(mailbox_storage_key(p, in.key, a.high, a.position), std::move(a.bytes));
     }
-    for (const auto* lane : {&in.high, &in.normal}) {
-      for (const Message& m : *lane) {
-        std::pair<bool, uint64_t> at{lane == &in.high, m.position};
-        if (added.count(at)) batch.puts.emplace_back(mailbox_storage_key(p, in.key, at.first, at.second), encode_message(m));
-      }
-    }
+    for (const auto& [high, position] : gone) batch.deletes.push_back(mailbox_storage_key(p, in.key, high, position));
     in.mailbox_added.clear();
     in.mailbox_removed.clear();
   }
@@ -710,7 +794,7 @@ struct Runtime::Impl {
   // `append`: the tick was committed already (a `resume` between runs); its records go
   // after the ones it has.
   bool commit(std::string& error, bool append = false) {
-    std::sort(dirty.begin(), dirty.end());
+    std::sort(dirty.begin(), dirty.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
     if (!store) {
       for (size_t i : dirty) instances[i].dirty = false;
       dirty.clear();
@@ -732,11 +816,12 @@ struct Runtime::Impl {
     batch.puts.emplace_back("meta/pending", pending_bytes);
     const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/";
     size_t first = 0;
-    if (append) {
-      store->scan(prefix, [&](std::string_view, std::string_view) {
-        ++first;
-        return true;
-      }, error);
+    if (append && !store->scan(prefix, [&](std::string_view, std::string_view) {
+          ++first;
+          return true;
+        }, error)) {
+      error = "cannot read the journal: " + error;
+      return false;
     }
     for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
     batch.puts.emplace_back("meta/tick", std::to_string(tick));
@@ -747,7 +832,6 @@ struct Runtime::Impl {
     }
     for (size_t i : dirty) instances[i].dirty = false;
     dirty.clear();
-    pending_changed = false;
     return true;
   }
 
@@ -784,8 +868,11 @@ struct Runtime::Impl {
     }
     resumed = true;
     std::string format, name, tick_text, seed_text;
-    s.get("meta/format", format, error);
-    s.get("meta/program_name", name, error);
+    if ((!s.get("meta/format", format, error) && !error.empty()) ||
+        (!s.get("meta/program_name", name, error) && !error.empty())) {
+      error = "the data dir is damaged: " + error;
+      return false;
+    }
     if (format != "1") {
       error = "the data dir was written by another version of the VM (format `" + format + "`)";
       return false;
@@ -821,11 +908,11 @@ struct Runtime::Impl {
       }
       const size_t index = instances.size();
       by_key[std::string(key)] = index;
-      // Goals are evaluated again in the first tick after recovery; everything else
-      // that can act is woken.
-      if (!in.faulted) awake.insert(index);
-      if (!in.timers.empty()) timed.insert(index);
       instances.push_back(std::move(in));
+      // Goals are evaluated again in the first tick after recovery; everything else
+      // that can act is woken. (The sets order by instance: it must be in the vector.)
+      if (!instances[index].faulted) awake.insert(index);
+      if (!instances[index].timers.empty()) timed.insert(index);
       return true;
     }, error);
     if (!ok || !error.empty()) {
@@ -912,11 +999,18 @@ struct Runtime::Impl {
       bool progressed = false;
       if (!run_tick(progressed, error)) return false;
       if (progressed) continue;
-      // Nothing ran and nothing arrived. With timers pending, time jumps to the next one.
+      // Nothing ran and nothing arrived. With timers pending, or goals waiting out a
+      // backoff, time jumps to the next one due.
       int64_t next_due = INT64_MAX;
-      for (const Instance& in : instances)
-        if (!in.faulted)
-          for (const Timer& t : in.timers) next_due = std::min(next_due, t.due);
+      for (size_t i : timed)
+        if (!instances[i].faulted)
+          for (const Timer& t : instances[i].timers) next_due = std::min(next_due, t.due);
+      for (size_t i : awake) {
+        const Instance& in = instances[i];
+        if (in.faulted) continue;
+        for (const GoalProgress& g : in.goals)
+          if (!g.satisfied && !g.terminated && g.next_attempt > tick) next_due = std::min(next_due, g.next_attempt);
+      }
       if (next_due != INT64_MAX && next_due > tick + 1) {
         tick = next_due - 1;
         continue;

@@ -1,5 +1,7 @@
 #include "vm/test_driver.h"
 
+#include "vm/invariants.h"
+
 namespace ved::vm {
 
 TestDriver::TestDriver(const Program& program) : program_(program), interpreter_(program) {}
@@ -84,29 +86,11 @@ TransitionRun TestDriver::run_transition(const std::string& domain, const std::s
     run.fuel_used += r.fuel_used;
     run.slices.push_back(r.status);
     if (r.status != SliceResult::Status::Faulted) {
-      for (const auto& inv : dom.invariants) {
-        InstanceEnv check;
-        check.state = &working;
-        check.tick = tick;
-        CallResult holds = interpreter_.call(inv.function, {}, fuel_per_slice, check);
-        if (!holds.ok) {
-          r.status = SliceResult::Status::Faulted;
-          r.fault = holds.fault;
-          break;
-        }
-        if (!holds.value.as_bool()) {
-          r.status = SliceResult::Status::Faulted;
-          r.fault.kind = FaultKind::Invariant;
-          r.fault.message = "invariant " + inv.name + " is false after slice " + std::to_string(slice) +
-                            (program_.functions[t->function].slice_names[slice].empty()
-                                 ? ""
-                                 : " (" + program_.functions[t->function].slice_names[slice] + ")");
-          r.fault.function = inv.function;
-          r.fault.position = program_.functions[inv.function].positions.empty()
-                                 ? SourcePos{}
-                                 : program_.functions[inv.function].positions[0];
-          break;
-        }
+      const std::string& slice_name = program_.functions[t->function].slice_names[slice];
+      const std::string label = "slice " + std::to_string(slice) + (slice_name.empty() ? "" : " (" + slice_name + ")");
+      if (auto broken = check_invariants(interpreter_, program_, dom, working, tick, fuel_per_slice, label)) {
+        r.status = SliceResult::Status::Faulted;
+        r.fault = std::move(*broken);
       }
     }
     if (r.status == SliceResult::Status::Faulted) {

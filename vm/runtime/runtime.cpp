@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <set>
 
+#include "vm/invariants.h"
 #include "vm/runtime/instance_codec.h"
 #include "vm/value_codec.h"
 
@@ -595,24 +596,9 @@ struct Runtime::Impl {
     if (slice == 0 && !t.escalation.empty()) record(name(i), "escalation", t.name + ": " + t.escalation);
     SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
     if (r.status != SliceResult::Status::Faulted) {
-      for (const InvariantInfo& inv : d.invariants) {
-        InstanceEnv check;
-        check.state = &working;
-        check.tick = tick;
-        CallResult holds = interp.call(inv.function, {}, budget, check);
-        if (!holds.ok || !holds.value.as_bool()) {
-          r.status = SliceResult::Status::Faulted;
-          if (holds.ok) {
-            r.fault.kind = FaultKind::Invariant;
-            r.fault.message = "invariant " + inv.name + " is false after this slice";
-            r.fault.function = inv.function;
-            r.fault.position = p.functions[inv.function].positions.empty() ? SourcePos{}
-                                                                            : p.functions[inv.function].positions[0];
-          } else {
-            r.fault = holds.fault;
-          }
-          break;
-        }
+      if (auto broken = check_invariants(interp, p, d, working, tick, budget, "slice " + std::to_string(slice) + slice_name)) {
+        r.status = SliceResult::Status::Faulted;
+        r.fault = std::move(*broken);
       }
     }
     if (r.status == SliceResult::Status::Faulted) {

@@ -20,6 +20,8 @@
 
 #include "vm/invariants.h"
 #include "vm/runtime/instance_codec.h"
+#include "vm/runtime/run_store.h"
+#include "vm/runtime/summary.h"
 #include "vm/value_codec.h"
 
 namespace ved::vm {
@@ -85,17 +87,12 @@ struct Runtime::Impl {
       always_awake.push_back(std::any_of(d.goals.begin(), d.goals.end(), [&](const GoalInfo& g) { return reads_time[g.predicate]; }));
   }
 
-  struct Delivery {
-    InstanceKey target;
-    Message message;
-  };
-
   const Program& p;
   std::string bundle;
   RuntimeOptions o;
   TraceSink trace;
   Interpreter interp;
-  Store* store = nullptr;
+  std::optional<RunStore> storage;  // absent: a run in memory only
 
   int64_t tick = 0;
   std::vector<Instance> instances;
@@ -762,61 +759,13 @@ struct Runtime::Impl {
     return commit(error);
   }
 
-  // Puts what was enqueued and still is, deletes what was dequeued and had been stored.
-  void write_mailbox_changes(Instance& in, Store::Batch& batch) {
-    if (in.mailbox_added.empty() && in.mailbox_removed.empty()) return;
-    std::set<std::pair<bool, uint64_t>> gone;
-    for (const auto& r : in.mailbox_removed) gone.emplace(r.high, r.position);
-    std::set<std::pair<bool, uint64_t>> added_now;
-    for (auto& a : in.mailbox_added) {
-      if (gone.erase({a.high, a.position})) continue;  // enqueued and dequeued since the last commit
-      batch.puts.emplace_back(mailbox_storage_key(p, in.key, a.high, a.position), std::move(a.bytes));
-    }
-    for (const auto& [high, position] : gone) batch.deletes.push_back(mailbox_storage_key(p, in.key, high, position));
-    in.mailbox_added.clear();
-    in.mailbox_removed.clear();
-  }
-
-  // `append`: the tick was committed already (a `resume` between runs); its records go
-  // after the ones it has.
+  // Writes the tick. `append`: the tick was committed already (a `resume` between runs).
   bool commit(std::string& error, bool append = false) {
     std::sort(dirty.begin(), dirty.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
-    if (!store) {
-      for (size_t i : dirty) instances[i].dirty = false;
-      dirty.clear();
-      return true;
-    }
-    Store::Batch batch;
-    for (size_t i : dirty) {
-      Instance& in = instances[i];
-      write_mailbox_changes(in, batch);
-      batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
-      // Journal: a hash of every instance state changed in the tick.
-      journal.push_back("state\t" + describe_instance(p, in.key) + "\t" + hex_u64(static_cast<uint64_t>(hash_value(in.state))));
-    }
-    std::string pending_bytes;
-    for (const Delivery& d : pending) {
-      std::string one = encode_delivery(d.target, d.message);
-      pending_bytes += hex_u64(one.size()) + one;
-    }
-    batch.puts.emplace_back("meta/pending", pending_bytes);
-    const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/";
-    size_t first = 0;
-    if (append && !store->scan(prefix, [&](std::string_view, std::string_view) {
-          ++first;
-          return true;
-        }, error)) {
-      error = "cannot read the journal: " + error;
-      return false;
-    }
-    for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
-    batch.puts.emplace_back("meta/tick", std::to_string(tick));
-    batch.puts.emplace_back("meta/timer_sequence", std::to_string(timer_sequence));
-    if (!store->commit(batch, o.sync, error)) {
-      error = "cannot write the tick to the data dir: " + error;
-      return false;
-    }
-    for (size_t i : dirty) instances[i].dirty = false;
+    std::vector<Instance*> changed;
+    for (size_t i : dirty) changed.push_back(&instances[i]);
+    if (storage && !storage->commit(tick, timer_sequence, changed, pending, journal, append, error)) return false;
+    for (Instance* in : changed) in->dirty = false;
     dirty.clear();
     return true;
   }
@@ -824,148 +773,32 @@ struct Runtime::Impl {
   // ---- storage
 
   bool attach(Store& s, bool& resumed, std::string& error) {
-    store = &s;
-    std::string stored_hash;
-    if (!s.get("meta/program_hash", stored_hash, error)) {
-      if (!error.empty()) return false;
-      // A new run.
-      resumed = false;
+    storage.emplace(p, s, o.sync);
+    if (!storage->holds_run(resumed, error)) return false;
+    if (!resumed) {
       activate_initial();
-      Store::Batch batch;
-      batch.puts.emplace_back("meta/format", "1");
-      batch.puts.emplace_back("meta/program_hash", hex_u64(p.hash));
-      batch.puts.emplace_back("meta/program_name", p.name);
-      batch.puts.emplace_back("meta/program", bundle);
-      batch.puts.emplace_back("meta/seed", std::to_string(o.seed));
-      std::string ignored;
-      for (Instance& in : instances) {
-        write_mailbox_changes(in, batch);
-        batch.puts.emplace_back(instance_storage_key(p, in.key), encode_instance(in));
-        in.dirty = false;
-      }
+      std::vector<Instance*> all;
+      for (Instance& in : instances) all.push_back(&in);
+      if (!storage->begin(bundle, o.seed, all, error)) return false;
+      for (Instance& in : instances) in.dirty = false;
       dirty.clear();
-      batch.puts.emplace_back("meta/tick", "0");
-      if (!s.commit(batch, o.sync, error)) {
-        error = "cannot write to the data dir: " + error;
-        return false;
-      }
       journal.clear();
       return true;
     }
-    resumed = true;
-    std::string format, name, tick_text, seed_text;
-    if ((!s.get("meta/format", format, error) && !error.empty()) ||
-        (!s.get("meta/program_name", name, error) && !error.empty())) {
-      error = "the data dir is damaged: " + error;
-      return false;
-    }
-    if (format != "1") {
-      error = "the data dir was written by another version of the VM (format `" + format + "`)";
-      return false;
-    }
-    if (stored_hash != hex_u64(p.hash)) {
-      error = "the data dir holds the state of program `" + name + "` (hash " + stored_hash + "), not of `" + p.name +
-              "` (hash " + hex_u64(p.hash) + "); use --fresh to start over, or another --data-dir";
-      return false;
-    }
-    if (!s.get("meta/tick", tick_text, error) || !s.get("meta/seed", seed_text, error)) {
-      error = "the data dir is damaged: " + (error.empty() ? std::string("meta/tick or meta/seed is missing") : error);
-      return false;
-    }
-    try {
-      tick = std::stoll(tick_text);
-      o.seed = std::stoull(seed_text);
-      std::string seq;
-      if (s.get("meta/timer_sequence", seq, error)) timer_sequence = std::stoull(seq);
-    } catch (const std::exception&) {
-      error = "the data dir is damaged: meta/tick or meta/seed is not a number";
-      return false;
-    }
-    bool ok = s.scan("inst/", [&](std::string_view key, std::string_view value) {
-      Instance in;
-      std::string e;
-      if (!decode_instance(p, value, in, e)) {
-        error = "the data dir is damaged: instance record `" + std::string(key) + "`: " + e;
-        return false;
-      }
-      if (instance_storage_key(p, in.key) != key) {
-        error = "the data dir is damaged: instance record `" + std::string(key) + "` holds another instance";
-        return false;
-      }
+    LoadedRun run;
+    if (!storage->load(run, error)) return false;
+    tick = run.tick;
+    o.seed = run.seed;
+    timer_sequence = run.timer_sequence;
+    pending = std::move(run.pending);
+    for (Instance& in : run.instances) {
       const size_t index = instances.size();
-      by_key[std::string(key)] = index;
+      by_key[instance_storage_key(p, in.key)] = index;
       instances.push_back(std::move(in));
       // Goals are evaluated again in the first tick after recovery; everything else
       // that can act is woken. (The sets order by instance: it must be in the vector.)
       if (!instances[index].faulted) awake.insert(index);
       if (!instances[index].timers.empty()) timed.insert(index);
-      return true;
-    }, error);
-    if (!ok || !error.empty()) {
-      if (error.find("damaged") == std::string::npos) error = "the data dir is damaged: " + error;
-      return false;
-    }
-    // Mailboxes: one key per entry, in queue order.
-    ok = s.scan("mbox/", [&](std::string_view key, std::string_view value) {
-      std::string owner;
-      bool high = false;
-      uint64_t position = 0;
-      auto it = parse_mailbox_key(key, owner, high, position) ? by_key.find(owner) : by_key.end();
-      if (it == by_key.end()) {
-        error = "the data dir is damaged: mailbox entry `" + std::string(key) + "` belongs to no instance";
-        return false;
-      }
-      Instance& in = instances[it->second];
-      Message m;
-      std::string e;
-      if (!decode_message(p, value, in.key.domain, m, e)) {
-        error = "the data dir is damaged: mailbox entry `" + std::string(key) + "`: " + e;
-        return false;
-      }
-      if (position >= in.next_position || m.high_lane != high) {
-        error = "the data dir is damaged: mailbox entry `" + std::string(key) + "` does not fit its instance";
-        return false;
-      }
-      m.position = position;
-      (high ? in.high : in.normal).push_back(std::move(m));
-      return true;
-    }, error);
-    if (!ok || !error.empty()) {
-      if (error.find("damaged") == std::string::npos) error = "the data dir is damaged: " + error;
-      return false;
-    }
-    std::string pending_bytes;
-    if (s.get("meta/pending", pending_bytes, error)) {
-      size_t at = 0;
-      while (at < pending_bytes.size()) {
-        uint64_t n = 0;
-        if (at + 16 > pending_bytes.size()) break;
-        try {
-          n = std::stoull(pending_bytes.substr(at, 16), nullptr, 16);
-        } catch (const std::exception&) {
-          error = "the data dir is damaged: meta/pending";
-          return false;
-        }
-        at += 16;
-        if (n > pending_bytes.size() - at) {
-          error = "the data dir is damaged: meta/pending is truncated";
-          return false;
-        }
-        Delivery d;
-        std::string e;
-        if (!decode_delivery(p, std::string_view(pending_bytes).substr(at, n), d.target, d.message, e)) {
-          error = "the data dir is damaged: meta/pending: " + e;
-          return false;
-        }
-        pending.push_back(std::move(d));
-        at += n;
-      }
-      if (at != pending_bytes.size()) {
-        error = "the data dir is damaged: meta/pending is truncated";
-        return false;
-      }
-    } else if (!error.empty()) {
-      return false;
     }
     return true;
   }
@@ -1009,52 +842,7 @@ struct Runtime::Impl {
     return true;
   }
 
-  // Every instance when there are few; otherwise counts per domain, and the instances
-  // that need attention (FAULTED, a goal unsatisfied or terminated), at most 32 of them.
-  void summarize(RunSummary& summary) const {
-    constexpr size_t kListAll = 32;
-    bool faulted = false, unsatisfied = false;
-    size_t attention = 0;
-    std::map<std::string, std::pair<size_t, size_t>> per_domain;  // name -> (instances, faulted)
-    for (size_t i : ordered_indices()) {
-      const Instance& in = instances[i];
-      const DomainInfo& d = p.domains[in.key.domain];
-      std::vector<std::string> detail;
-      if (in.faulted && !in.last_fault.empty()) detail.push_back("  fault: " + in.last_fault);
-      if (in.dead_letters > 0) detail.push_back("  dead letters: " + std::to_string(in.dead_letters));
-      bool needs_attention = in.faulted;
-      for (size_t g = 0; g < d.goals.size(); ++g) {
-        const GoalProgress& gp = in.goals[g];
-        if (gp.terminated) {
-          detail.push_back("  goal " + d.goals[g].name + " terminated: " + gp.reason +
-                           (in.last_failed_effect.empty() ? "" : "; last failed effect: " + in.last_failed_effect));
-          needs_attention = true;
-        } else if (!gp.satisfied) {
-          detail.push_back("  goal " + d.goals[g].name + " unsatisfied (" + std::to_string(gp.attempts) + " attempts)");
-          needs_attention = true;
-        }
-      }
-      faulted = faulted || in.faulted;
-      unsatisfied = unsatisfied || (needs_attention && !in.faulted) ||
-                    std::any_of(in.goals.begin(), in.goals.end(), [](const GoalProgress& g) { return g.terminated || !g.satisfied; });
-      auto& counts = per_domain[d.name];
-      ++counts.first;
-      if (in.faulted) ++counts.second;
-      const bool list = instances.size() <= kListAll || (needs_attention && attention < kListAll);
-      if (needs_attention) ++attention;
-      if (!list) continue;
-      summary.lines.push_back(name(i) + (in.faulted ? " FAULTED " : " ") + show(in.state));
-      for (auto& line : detail) summary.lines.push_back(std::move(line));
-    }
-    if (instances.size() > kListAll) {
-      for (const auto& [domain, counts] : per_domain)
-        summary.lines.push_back(domain + ": " + std::to_string(counts.first) + " instances, " +
-                                std::to_string(counts.second) + " FAULTED");
-      if (attention > kListAll)
-        summary.lines.push_back("(" + std::to_string(attention - kListAll) + " more instances need attention: vedvm inspect)");
-    }
-    summary.exit_code = faulted ? 3 : (unsatisfied || summary.max_ticks_reached) ? 2 : 0;
-  }
+  void summarize(RunSummary& summary) const { summarize_run(p, instances, ordered_indices(), summary); }
 };
 
 Runtime::Runtime(const Program& program, std::string bundle_bytes, RuntimeOptions options, TraceSink trace)

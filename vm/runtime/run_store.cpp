@@ -1,0 +1,210 @@
+#include "vm/runtime/run_store.h"
+
+#include <map>
+#include <set>
+
+#include "vm/runtime/instance_codec.h"
+#include "vm/runtime_library.h"
+
+namespace ved::vm {
+
+namespace {
+
+constexpr const char* kFormat = "1";
+
+std::string damaged(const std::string& what) { return "the data dir is damaged: " + what; }
+
+// meta/pending: each delivery as a 16-hex-digit length and its encoding.
+std::string encode_pending(const std::vector<Delivery>& pending) {
+  std::string out;
+  for (const Delivery& d : pending) {
+    std::string one = encode_delivery(d.target, d.message);
+    out += hex_u64(one.size()) + one;
+  }
+  return out;
+}
+
+bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delivery>& out, std::string& error) {
+  size_t at = 0;
+  while (at < bytes.size()) {
+    if (bytes.size() - at < 16) break;
+    uint64_t n = 0;
+    for (char c : bytes.substr(at, 16)) {
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) {
+        error = damaged("meta/pending");
+        return false;
+      }
+      n = n * 16 + static_cast<uint64_t>(digit);
+    }
+    at += 16;
+    if (n > bytes.size() - at) break;
+    Delivery d;
+    std::string e;
+    if (!decode_delivery(p, bytes.substr(at, n), d.target, d.message, e)) {
+      error = damaged("meta/pending: " + e);
+      return false;
+    }
+    out.push_back(std::move(d));
+    at += n;
+  }
+  if (at != bytes.size()) {
+    error = damaged("meta/pending is truncated");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool RunStore::holds_run(bool& holds, std::string& error) const {
+  std::string ignored;
+  holds = store_.get("meta/program_hash", ignored, error);
+  return error.empty();
+}
+
+bool RunStore::load(LoadedRun& out, std::string& error) const {
+  std::string stored_hash, format, name, tick_text, seed_text, sequence;
+  if (!store_.get("meta/program_hash", stored_hash, error) || !store_.get("meta/format", format, error) ||
+      !store_.get("meta/program_name", name, error)) {
+    error = damaged(error.empty() ? "a meta/ record is missing" : error);
+    return false;
+  }
+  if (format != kFormat) {
+    error = "the data dir was written by another version of the VM (format `" + format + "`)";
+    return false;
+  }
+  if (stored_hash != hex_u64(p_.hash)) {
+    error = "the data dir holds the state of program `" + name + "` (hash " + stored_hash + "), not of `" + p_.name +
+            "` (hash " + hex_u64(p_.hash) + "); use --fresh to start over, or another --data-dir";
+    return false;
+  }
+  if (!store_.get("meta/tick", tick_text, error) || !store_.get("meta/seed", seed_text, error)) {
+    error = damaged(error.empty() ? "meta/tick or meta/seed is missing" : error);
+    return false;
+  }
+  try {
+    out.tick = std::stoll(tick_text);
+    out.seed = std::stoull(seed_text);
+    if (store_.get("meta/timer_sequence", sequence, error)) out.timer_sequence = std::stoull(sequence);
+  } catch (const std::exception&) {
+    error = damaged("meta/tick, meta/seed or meta/timer_sequence is not a number");
+    return false;
+  }
+  if (!error.empty()) return false;
+
+  std::map<std::string, size_t> by_key;
+  bool ok = store_.scan("inst/", [&](std::string_view key, std::string_view value) {
+    Instance in;
+    std::string e;
+    if (!decode_instance(p_, value, in, e)) {
+      error = damaged("instance record `" + std::string(key) + "`: " + e);
+      return false;
+    }
+    if (instance_storage_key(p_, in.key) != key) {
+      error = damaged("instance record `" + std::string(key) + "` holds another instance");
+      return false;
+    }
+    by_key[std::string(key)] = out.instances.size();
+    out.instances.push_back(std::move(in));
+    return true;
+  }, error);
+  if (!ok || !error.empty()) {
+    if (error.find("damaged") == std::string::npos) error = damaged(error);
+    return false;
+  }
+  // Mailboxes: one key per entry, in queue order.
+  ok = store_.scan("mbox/", [&](std::string_view key, std::string_view value) {
+    std::string owner;
+    bool high = false;
+    uint64_t position = 0;
+    auto it = parse_mailbox_key(key, owner, high, position) ? by_key.find(owner) : by_key.end();
+    if (it == by_key.end()) {
+      error = damaged("mailbox entry `" + std::string(key) + "` belongs to no instance");
+      return false;
+    }
+    Instance& in = out.instances[it->second];
+    Message m;
+    std::string e;
+    if (!decode_message(p_, value, in.key.domain, m, e)) {
+      error = damaged("mailbox entry `" + std::string(key) + "`: " + e);
+      return false;
+    }
+    if (position >= in.next_position || m.high_lane != high) {
+      error = damaged("mailbox entry `" + std::string(key) + "` does not fit its instance");
+      return false;
+    }
+    m.position = position;
+    (high ? in.high : in.normal).push_back(std::move(m));
+    return true;
+  }, error);
+  if (!ok || !error.empty()) {
+    if (error.find("damaged") == std::string::npos) error = damaged(error);
+    return false;
+  }
+  std::string pending;
+  if (store_.get("meta/pending", pending, error)) return decode_pending(p_, pending, out.pending, error);
+  return error.empty();
+}
+
+bool RunStore::begin(const std::string& bundle, uint64_t seed, std::vector<Instance*> instances, std::string& error) {
+  Store::Batch batch;
+  batch.puts.emplace_back("meta/format", kFormat);
+  batch.puts.emplace_back("meta/program_hash", hex_u64(p_.hash));
+  batch.puts.emplace_back("meta/program_name", p_.name);
+  batch.puts.emplace_back("meta/program", bundle);
+  batch.puts.emplace_back("meta/seed", std::to_string(seed));
+  batch.puts.emplace_back("meta/tick", "0");
+  for (Instance* in : instances) write_instance(*in, batch);
+  if (!store_.commit(batch, sync_, error)) {
+    error = "cannot write to the data dir: " + error;
+    return false;
+  }
+  return true;
+}
+
+// The instance record, and its mailbox's changes: what was enqueued and still is is put,
+// what was dequeued and had been stored is deleted.
+void RunStore::write_instance(Instance& in, Store::Batch& batch) const {
+  std::set<std::pair<bool, uint64_t>> gone;
+  for (const auto& r : in.mailbox_removed) gone.emplace(r.high, r.position);
+  for (auto& a : in.mailbox_added) {
+    if (gone.erase({a.high, a.position})) continue;  // enqueued and dequeued since the last commit
+    batch.puts.emplace_back(mailbox_storage_key(p_, in.key, a.high, a.position), std::move(a.bytes));
+  }
+  for (const auto& [high, position] : gone) batch.deletes.push_back(mailbox_storage_key(p_, in.key, high, position));
+  in.mailbox_added.clear();
+  in.mailbox_removed.clear();
+  batch.puts.emplace_back(instance_storage_key(p_, in.key), encode_instance(in));
+}
+
+bool RunStore::commit(int64_t tick, uint64_t timer_sequence, const std::vector<Instance*>& changed,
+                      const std::vector<Delivery>& pending, std::vector<std::string> journal, bool append,
+                      std::string& error) {
+  Store::Batch batch;
+  for (Instance* in : changed) {
+    write_instance(*in, batch);
+    journal.push_back("state\t" + describe_instance(p_, in->key) + "\t" +
+                      hex_u64(static_cast<uint64_t>(hash_value(in->state))));
+  }
+  batch.puts.emplace_back("meta/pending", encode_pending(pending));
+  const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/";
+  size_t first = 0;
+  if (append && !store_.scan(prefix, [&](std::string_view, std::string_view) {
+        ++first;
+        return true;
+      }, error)) {
+    error = "cannot read the journal: " + error;
+    return false;
+  }
+  for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
+  batch.puts.emplace_back("meta/tick", std::to_string(tick));
+  batch.puts.emplace_back("meta/timer_sequence", std::to_string(timer_sequence));
+  if (!store_.commit(batch, sync_, error)) {
+    error = "cannot write the tick to the data dir: " + error;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ved::vm

@@ -6,6 +6,7 @@
 
 #include "tools/vedvm/commands.h"
 #include "vm/bundle_loader.h"
+#include "vm/runtime/run_store.h"
 #include "vm/runtime/runtime.h"
 
 namespace vedvm {
@@ -117,6 +118,26 @@ int stats(const std::string& dir) {
   }
   std::cout << program.name << ": " << (tick.empty() ? "0" : tick) << " ticks\n";
   for (const auto& [kind, n] : counts) std::cout << "  " << kind << ": " << n << "\n";
+  // Slice times per domain: percentiles as the upper bounds of their power-of-two bucket.
+  ved::vm::SliceTimes times;
+  ved::vm::RunStore run_store(program, *store, false);
+  if (run_store.slice_times(times, error) && !times.per_domain.empty()) {
+    std::cout << "slice time (microseconds, upper bounds):\n";
+    for (const auto& [domain, buckets] : times.per_domain) {
+      uint64_t total = 0;
+      for (uint64_t n : buckets) total += n;
+      auto percentile = [&](double q) {
+        uint64_t seen = 0;
+        for (size_t k = 0; k < buckets.size(); ++k) {
+          seen += buckets[k];
+          if (seen >= static_cast<uint64_t>(q * static_cast<double>(total))) return uint64_t{1} << k;
+        }
+        return uint64_t{1} << (buckets.size() - 1);
+      };
+      std::cout << "  " << domain << ": " << total << " slices, p50 < " << percentile(0.5) << ", p90 < "
+                << percentile(0.9) << ", p99 < " << percentile(0.99) << "\n";
+    }
+  }
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "vm/runtime/instance_codec.h"
 #include "vm/runtime_library.h"
@@ -205,6 +206,32 @@ bool RunStore::commit(int64_t tick, uint64_t timer_sequence, const std::vector<I
     return false;
   }
   return true;
+}
+
+bool RunStore::add_slice_times(const SliceTimes& times, std::string& error) {
+  SliceTimes total;
+  if (!slice_times(total, error)) return false;
+  Store::Batch batch;
+  for (const auto& [domain, buckets] : times.per_domain) {
+    auto& sum = total.per_domain[domain];
+    std::string text;
+    for (size_t k = 0; k < SliceTimes::kBuckets; ++k) {
+      sum[k] += buckets[k];
+      text += (k ? " " : "") + std::to_string(sum[k]);
+    }
+    batch.puts.emplace_back("stat/slice_us/" + domain, text);
+  }
+  return batch.empty() || store_.commit(batch, sync_, error);
+}
+
+bool RunStore::slice_times(SliceTimes& out, std::string& error) const {
+  return store_.scan("stat/slice_us/", [&](std::string_view key, std::string_view value) {
+    auto& buckets = out.per_domain[std::string(key.substr(std::string_view("stat/slice_us/").size()))];
+    std::istringstream in{std::string(value)};
+    for (size_t k = 0; k < SliceTimes::kBuckets && (in >> buckets[k]); ++k) {
+    }
+    return true;
+  }, error);
 }
 
 }  // namespace ved::vm

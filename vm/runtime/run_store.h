@@ -3,6 +3,8 @@
 // loop (runtime.cpp) decides what a tick does; this decides how it is written and read.
 #pragma once
 
+#include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,19 @@ namespace ved::vm {
 struct Delivery {
   InstanceKey target;
   Message message;
+};
+
+// How long slices took, per domain, as counts in power-of-two buckets of microseconds
+// (bucket k: under 2^k µs). For `vedvm stats`; never an input of the run.
+struct SliceTimes {
+  static constexpr size_t kBuckets = 32;
+  std::map<std::string, std::array<uint64_t, kBuckets>> per_domain;
+  void add(const std::string& domain, int64_t micros) {
+    size_t k = 0;
+    while (k + 1 < kBuckets && (int64_t{1} << k) <= micros) ++k;
+    auto& buckets = per_domain[domain];
+    ++buckets[k];
+  }
 };
 
 struct LoadedRun {
@@ -42,6 +57,11 @@ class RunStore {
   // new records go after the ones it has.
   bool commit(int64_t tick, uint64_t timer_sequence, const std::vector<Instance*>& changed,
               const std::vector<Delivery>& pending, std::vector<std::string> journal, bool append, std::string& error);
+  // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
+  // end of a run: statistics, not state, so a killed run's are simply not counted.
+  bool add_slice_times(const SliceTimes& times, std::string& error);
+  // The stored slice times.
+  bool slice_times(SliceTimes& out, std::string& error) const;
 
  private:
   void write_instance(Instance& in, Store::Batch& batch) const;

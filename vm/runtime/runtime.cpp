@@ -16,6 +16,7 @@
 #include "vm/runtime/runtime.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "vm/invariants.h"
@@ -119,6 +120,7 @@ struct Runtime::Impl {
   std::set<size_t> touched;              // a slice ran or it was activated in this tick
   uint64_t timer_sequence = 0;
   int64_t slices_run = 0;
+  SliceTimes slice_times;  // of this process's slices, per domain
   uint32_t effect_error_record = UINT32_MAX;
 
   // Input from outside the instance (another instance's message, a timer, an outcome):
@@ -591,7 +593,10 @@ struct Runtime::Impl {
     ++slices_run;
     const std::string slice_name = f.slice_names[slice].empty() ? "" : " (" + f.slice_names[slice] + ")";
     if (slice == 0 && !t.escalation.empty()) record(name(i), "escalation", t.name + ": " + t.escalation);
+    // Wall-clock time is measured for `vedvm stats` only; nothing in the run reads it.
+    const auto started = std::chrono::steady_clock::now();
     SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
+    slice_times.add(d.name, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
     if (r.status != SliceResult::Status::Faulted) {
       if (auto broken = check_invariants(interp, p, d, working, tick, budget, "slice " + std::to_string(slice) + slice_name)) {
         r.status = SliceResult::Status::Faulted;
@@ -836,6 +841,8 @@ struct Runtime::Impl {
       }
       break;
     }
+    if (storage && !storage->add_slice_times(slice_times, error)) return false;
+    slice_times = SliceTimes{};
     summary.ticks = tick - start_tick;
     summary.slices = slices_run;
     summarize(summary);

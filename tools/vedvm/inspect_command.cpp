@@ -66,7 +66,7 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
       j["status"] = in.faulted ? "FAULTED" : "active";
       j["state"] = ved::vm::format_value(in.state, context.records, context.effect_names);
       j["mailbox"] = in.mailbox_size();
-      j["in_progress"] = in.continuation.has_value();
+      j["in_progress"] = in.continuation != nullptr;
       j["timers"] = in.timers.size();
       nlohmann::ordered_json goals = nlohmann::ordered_json::array();
       for (size_t g = 0; g < d.goals.size(); ++g) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,7 +81,9 @@ struct Instance {
   Queue<Message> high;
   Queue<Message> normal;
   uint64_t next_position = 0;  // of the next message enqueued
-  std::optional<PendingTransition> continuation;  // a transition between its slices
+  // A transition between its slices. Held by pointer: most instances have none, and an
+  // idle instance should cost little memory.
+  std::unique_ptr<PendingTransition> continuation;
   std::vector<Timer> timers;
   Random random;
   std::vector<GoalProgress> goals;

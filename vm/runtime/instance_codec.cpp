@@ -240,7 +240,7 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
         k.registers.push_back(std::move(v));
       }
       k.message = message(p, c[3], in.key.domain);
-      in.continuation = std::move(k);
+      in.continuation = std::make_unique<PendingTransition>(std::move(k));
     }
     const Obj* timers = arr(x[7], SIZE_MAX, "timers");
     for (uint32_t i = 0; i < x[7].via.array.size; ++i) {

@@ -36,7 +36,7 @@ struct LoadedRun {
   int64_t tick = 0;  // the last committed tick
   uint64_t seed = 0;
   uint64_t timer_sequence = 0;
-  std::vector<Instance> instances;  // in instance order
+  std::deque<Instance> instances;  // in instance order
   std::vector<Delivery> pending;
 };
 

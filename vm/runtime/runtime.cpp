@@ -96,8 +96,15 @@ struct Runtime::Impl {
   std::optional<RunStore> storage;  // absent: a run in memory only
 
   int64_t tick = 0;
-  std::vector<Instance> instances;
-  std::map<std::string, size_t> by_key;  // storage key -> index in `instances`
+  // A deque: instances never move once activated (indices and references stay valid),
+  // and growing it neither copies them nor leaves half of it unused.
+  std::deque<Instance> instances;
+  struct KeyOrder {
+    bool operator()(const InstanceKey& a, const InstanceKey& b) const {
+      return a.domain != b.domain ? a.domain < b.domain : compare_ids(a.id, b.id) < 0;
+    }
+  };
+  std::map<InstanceKey, size_t, KeyOrder> by_key;  // -> index in `instances`
   std::vector<Delivery> pending;         // delivered at the start of the next tick
   std::vector<Delivery> next_pending;    // sent during this tick
   std::vector<std::string> journal;      // this tick's records
@@ -180,7 +187,7 @@ struct Runtime::Impl {
   }
 
   std::optional<size_t> find(const InstanceKey& key) const {
-    auto it = by_key.find(instance_storage_key(p, key));
+    auto it = by_key.find(key);
     if (it == by_key.end()) return std::nullopt;
     return it->second;
   }
@@ -203,7 +210,7 @@ struct Runtime::Impl {
     size_t index = instances.size();
     in.dirty = false;
     instances.push_back(std::move(in));
-    by_key[instance_storage_key(p, key)] = index;
+    by_key[key] = index;
     mark(index);
     touched.insert(index);
     Instance& added = instances.back();
@@ -624,7 +631,8 @@ struct Runtime::Impl {
     record(name(i), "slice", t.name + (slice > 0 || f.slice_entries.size() > 1 ? "#" + std::to_string(slice) : "") +
                                  slice_name + (r.status == SliceResult::Status::Yielded ? " yield" : "") + changes);
     if (r.status == SliceResult::Status::Yielded) {
-      in.continuation = PendingTransition{transition, r.continuation.next_slice, std::move(r.continuation.registers), message};
+      in.continuation = std::make_unique<PendingTransition>(
+          PendingTransition{transition, r.continuation.next_slice, std::move(r.continuation.registers), message});
     }
     apply_outputs(i, out, message);
   }
@@ -798,7 +806,7 @@ struct Runtime::Impl {
     pending = std::move(run.pending);
     for (Instance& in : run.instances) {
       const size_t index = instances.size();
-      by_key[instance_storage_key(p, in.key)] = index;
+      by_key[in.key] = index;
       instances.push_back(std::move(in));
       // Goals are evaluated again in the first tick after recovery; everything else
       // that can act is woken. (The sets order by instance: it must be in the vector.)
@@ -864,7 +872,7 @@ bool Runtime::run(RunSummary& summary, std::string& error, const std::function<b
 
 int64_t Runtime::tick() const { return impl_->tick; }
 int64_t Runtime::slices() const { return impl_->slices_run; }
-const std::vector<Instance>& Runtime::instances() const { return impl_->instances; }
+const std::deque<Instance>& Runtime::instances() const { return impl_->instances; }
 
 bool Runtime::resume(const std::string& instance, std::string& error) {
   for (size_t i = 0; i < impl_->instances.size(); ++i) {

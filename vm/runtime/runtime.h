@@ -58,7 +58,7 @@ class Runtime {
 
   int64_t tick() const;
   int64_t slices() const;  // run by this process
-  const std::vector<Instance>& instances() const;
+  const std::deque<Instance>& instances() const;
   // Clears FAULTED on an instance (runtime.md §3, `vedvm resume`), durably.
   bool resume(const std::string& instance, std::string& error);
   // The state of every instance as text, one line each, in instance order.

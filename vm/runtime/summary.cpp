@@ -8,7 +8,7 @@ namespace ved::vm {
 
 // Every instance when there are few; otherwise counts per domain, and the instances
 // that need attention (FAULTED, a goal unsatisfied or terminated), at most 32 of them.
-void summarize_run(const Program& p, const std::vector<Instance>& instances, const std::vector<size_t>& order,
+void summarize_run(const Program& p, const std::deque<Instance>& instances, const std::vector<size_t>& order,
                    RunSummary& summary) {
   constexpr size_t kListAll = 32;
   bool faulted = false, unsatisfied = false;

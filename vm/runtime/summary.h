@@ -10,7 +10,7 @@
 namespace ved::vm {
 
 // `order`: the instances' indices in instance order.
-void summarize_run(const Program& program, const std::vector<Instance>& instances, const std::vector<size_t>& order,
+void summarize_run(const Program& program, const std::deque<Instance>& instances, const std::vector<size_t>& order,
                    RunSummary& summary);
 
 }  // namespace ved::vm

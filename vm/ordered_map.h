@@ -95,8 +95,9 @@ class OrderedMap {
   struct Hash {
     size_t operator()(const V& key) const { return map_key_hash(key); }
   };
+  // map_key_equal(a, b) is found by argument-dependent lookup, like map_key_hash.
   struct Equal {
-    bool operator()(const V& a, const V& b) const { return !Less()(a, b) && !Less()(b, a); }
+    bool operator()(const V& a, const V& b) const { return map_key_equal(a, b); }
   };
 
   void reindex() {

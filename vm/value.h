@@ -220,6 +220,14 @@ inline size_t map_key_hash(const Value& key) {
   }
 }
 
+// Whether two map keys are the same key (the index's equality; ints and strings).
+inline bool map_key_equal(const Value& a, const Value& b) {
+  if (a.tag() != b.tag()) return false;
+  if (a.tag() == Tag::Int) return a.as_int() == b.as_int();
+  if (a.tag() == Tag::String) return a.as_string() == b.as_string();
+  return !KeyLess()(a, b) && !KeyLess()(b, a);
+}
+
 // Structural equality (language `==`): same tag and equal contents. Floats compare as
 // IEEE numbers (NaN != NaN, 0.0 == -0.0).
 bool values_equal(const Value& a, const Value& b);

@@ -108,7 +108,6 @@ struct Runtime::Impl {
   std::vector<Delivery> pending;         // delivered at the start of the next tick
   std::vector<Delivery> next_pending;    // sent during this tick
   std::vector<std::string> journal;      // this tick's records
-  std::set<size_t> outside_input;        // instances that received input from outside this tick
   // Instance indices ordered as instances are (domain name, then id), not by index:
   // indices follow activation order in a run but storage order after a recovery, and
   // the journal must not tell the two apart.
@@ -133,7 +132,6 @@ struct Runtime::Impl {
   // Input from outside the instance (another instance's message, a timer, an outcome):
   // what oscillation detection must not mistake for the instance going round in circles.
   void note_outside_input(size_t i) {
-    outside_input.insert(i);
     for (GoalProgress& g : instances[i].goals) g.outside_input = true;
   }
 
@@ -216,7 +214,8 @@ struct Runtime::Impl {
     Instance& added = instances.back();
     if (!init.ok) {
       added.faulted = true;
-      record(name(index), "fault", fault_text(init.fault) + " (in the field defaults)");
+      added.last_fault = "the field defaults: " + fault_text(init.fault);
+      record(name(index), "fault", added.last_fault);
       return index;
     }
     for (const auto& [field, value] : fields) added.state.mutable_record_fields()[field] = value;
@@ -287,7 +286,7 @@ struct Runtime::Impl {
   bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender) {
     size_t target = find_or_activate(target_key);
     Instance& in = instances[target];
-    const std::string transition = m.transition == kNoHandler ? "" : p.domains[in.key.domain].transitions[m.transition].name;
+    const std::string& transition = p.domains[in.key.domain].transitions[m.transition].name;
     if (in.mailbox_size() >= o.mailbox_capacity && sender != target) {
       if (in.faulted || !sender) {
         record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"));
@@ -736,7 +735,6 @@ struct Runtime::Impl {
   bool run_tick(bool& progressed, std::string& error) {
     ++tick;
     journal.clear();
-    outside_input.clear();
     touched.clear();
     const bool had_input = !pending.empty() ||
                            std::any_of(awake.begin(), awake.end(), [&](size_t i) { return outbox_can_drain(i); }) ||

@@ -88,13 +88,15 @@ struct DecodeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-const msgpack::object& tagged(const msgpack::object& o, const char* key) {
-  if (o.type != msgpack::type::MAP || o.via.map.size != 1) throw DecodeError(std::string("expected a ") + key);
-  const auto& kv = o.via.map.ptr[0];
-  if (kv.key.type != msgpack::type::STR || std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) != key ||
-      kv.val.type != msgpack::type::ARRAY)
-    throw DecodeError(std::string("expected a ") + key);
-  return kv.val;
+// The array inside a one-entry map {key: [...]}: how maps, records and intents are told
+// apart from lists. `what` names it for errors.
+const msgpack::object& tagged(const msgpack::object& o, const char* key, const char* what) {
+  const bool ok = o.type == msgpack::type::MAP && o.via.map.size == 1 &&
+                  o.via.map.ptr[0].key.type == msgpack::type::STR &&
+                  std::string_view(o.via.map.ptr[0].key.via.str.ptr, o.via.map.ptr[0].key.via.str.size) == key &&
+                  o.via.map.ptr[0].val.type == msgpack::type::ARRAY;
+  if (!ok) throw DecodeError(std::string("expected ") + what);
+  return o.via.map.ptr[0].val;
 }
 
 class Decoder {
@@ -138,7 +140,7 @@ class Decoder {
         return Value::list(std::move(items));
       }
       case TypeKind::Map: {
-        const msgpack::object& a = tagged(o, "m");
+        const msgpack::object& a = tagged(o, "m", "a map");
         if (a.via.array.size % 2 != 0) throw DecodeError("a map has an odd number of items");
         MapEntries entries;
         for (uint32_t i = 0; i < a.via.array.size; i += 2) {
@@ -149,7 +151,7 @@ class Decoder {
         return Value::map(std::move(entries));
       }
       case TypeKind::Record: {
-        const msgpack::object& a = tagged(o, "r");
+        const msgpack::object& a = tagged(o, "r", "a record");
         const auto& fields = p_.record_field_types.at(t.x);
         if (a.via.array.size != 1 + fields.size()) throw DecodeError("a record has the wrong number of fields");
         const msgpack::object& rt = a.via.array.ptr[0];
@@ -159,7 +161,7 @@ class Decoder {
         return Value::record(t.x, std::move(values));
       }
       case TypeKind::Intent: {
-        const msgpack::object& a = tagged(o, "i");
+        const msgpack::object& a = tagged(o, "i", "an intent");
         const ExternalInfo& e = p_.effects.at(t.x);
         if (a.via.array.size != 2 + e.params.size()) throw DecodeError("an intent has the wrong number of arguments");
         const msgpack::object& et = a.via.array.ptr[0];
@@ -186,6 +188,27 @@ class Decoder {
 };
 
 }  // namespace
+
+Value zero_value(const Program& p, uint32_t type) {
+  const TypeInfo& t = p.types[type];
+  switch (t.kind) {
+    case TypeKind::Unit: return Value();
+    case TypeKind::Bool: return Value::boolean(false);
+    case TypeKind::Int: return Value::integer(0);
+    case TypeKind::Float: return Value::floating(0.0);
+    case TypeKind::String: return Value::string("");
+    case TypeKind::List: return Value::list({});
+    case TypeKind::Map: return Value::map({});
+    case TypeKind::Optional:
+    case TypeKind::Intent: return Value::none();
+    case TypeKind::Record: {
+      std::vector<Value> fields;
+      for (uint32_t f : p.record_field_types[t.x]) fields.push_back(zero_value(p, f));
+      return Value::record(t.x, std::move(fields));
+    }
+  }
+  return Value();
+}
 
 void encode_value(const Value& v, std::string& out) {
   msgpack::sbuffer buffer;

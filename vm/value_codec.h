@@ -16,6 +16,11 @@ namespace ved::vm {
 void encode_value(const Value& v, std::string& out);
 std::string encode_value(const Value& v);
 
+// The zero value of a type (language.md §3): 0, 0.0, false, "", empty, none, a record of
+// zero values (the verifier rules out records that contain themselves); none for an
+// intent, which no stored field holds.
+Value zero_value(const Program& program, uint32_t type);
+
 // Decodes one value of type `type` (a Program type index). False with `error` when the
 // bytes are not a well-formed value of that type.
 bool decode_value(const Program& program, std::string_view bytes, uint32_t type, Value& out, std::string& error);

@@ -228,14 +228,16 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       k.next_slice = static_cast<uint32_t>(slice);
       const Obj* regs = arr(c[2], f.registers.size(), "continuation registers");
       for (size_t r = 0; r < f.registers.size(); ++r) {
-        // Registers not yet written hold unit; the verifier guarantees they are written
-        // before they are read, so only their encoding is checked here.
+        // A register not yet written holds unit when the slice yields. It is read only
+        // after it is written (the verifier proves it), but it must still hold a value of
+        // its type, whatever a damaged record says: it gets the type's zero value.
         if (regs[r].type != msgpack::type::BIN) throw CodecError("malformed continuation register");
         Value v;
         std::string e;
         std::string_view b(regs[r].via.bin.ptr, regs[r].via.bin.size);
         if (!decode_value(p, b, f.registers[r], v, e)) {
           if (b != encode_value(Value())) throw CodecError("continuation register: " + e);
+          v = zero_value(p, f.registers[r]);
         }
         k.registers.push_back(std::move(v));
       }

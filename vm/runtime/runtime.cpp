@@ -161,29 +161,6 @@ struct Runtime::Impl {
     return 0;  // the verifier guarantees the initializer returns this type, so it exists
   }
 
-  // The zero value of a type (language.md §3): 0, 0.0, false, "", empty, none, a record
-  // of zero values (the verifier rules out records that contain themselves).
-  Value zero_value(uint32_t type) const {
-    const TypeInfo& t = p.types[type];
-    switch (t.kind) {
-      case TypeKind::Unit: return Value();
-      case TypeKind::Bool: return Value::boolean(false);
-      case TypeKind::Int: return Value::integer(0);
-      case TypeKind::Float: return Value::floating(0.0);
-      case TypeKind::String: return Value::string("");
-      case TypeKind::List: return Value::list({});
-      case TypeKind::Map: return Value::map({});
-      case TypeKind::Optional: return Value::none();
-      case TypeKind::Record: {
-        std::vector<Value> fields;
-        for (uint32_t f : p.record_field_types[t.x]) fields.push_back(zero_value(f));
-        return Value::record(t.x, std::move(fields));
-      }
-      case TypeKind::Intent: return Value::none();  // no state field holds an intent
-    }
-    return Value();
-  }
-
   std::optional<size_t> find(const InstanceKey& key) const {
     auto it = by_key.find(key);
     if (it == by_key.end()) return std::nullopt;
@@ -200,7 +177,7 @@ struct Runtime::Impl {
     CallResult init = interp.call(d.initializer, {}, o.slice_budget, env);
     // A default that faults leaves the instance FAULTED with every field at its zero
     // value, so that its state always has its type (and can be stored and resumed).
-    in.state = init.ok ? init.value : zero_value(state_type(key.domain));
+    in.state = init.ok ? init.value : zero_value(p, state_type(key.domain));
     in.random = Random(static_cast<uint64_t>(
         hash_value(Value::list({Value::integer(static_cast<int64_t>(o.seed)), Value::string(d.name), key.id}))));
     in.goals.resize(d.goals.size());

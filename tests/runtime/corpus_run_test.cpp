@@ -286,9 +286,8 @@ TEST_CASE("corpus: docs/effects-outcomes.ved without an adapter: every attempt f
   CHECK(contains(goal_line, "NoAdapter"));
 }
 
-// Not implemented yet: `--effect NAME=ok[:VALUE]|fail[:MESSAGE]` (runtime.md §7), so the
-// header's two runs cannot be made. vedvm answers 64 (unknown option).
-TEST_CASE("corpus: docs/effects-outcomes.ved with --effect ok and fail" * doctest::skip()) {
+// The header's two runs, with simulated adapters (`--effect`, runtime.md §7).
+TEST_CASE("corpus: docs/effects-outcomes.ved with --effect ok and fail") {
   Run ok = run_twice(corpus("docs/effects-outcomes.ved"), {"--effect", "Infra.Provision=ok:vm-1"});
   CHECK(ok.result.exit_code == 0);
   check_fields(ok, {{"Pool", {{"want", "2"}, {"have", "2"}, {"failures", "0"}}}});

@@ -149,3 +149,14 @@ domain Flood {
   CHECK(r.exit_code == 2);
   CHECK_MESSAGE(r.out.find("Flood Flood.State(n: 299)") != std::string::npos, r.out);
 }
+
+TEST_CASE("--effect: a binding for an unknown effect, or that is neither ok nor fail, is a usage error") {
+  TempDir tmp;
+  const std::string program = corpus("docs/effects-outcomes.ved");
+  for (const char* binding : {"Nope=ok", "Infra.Provision=maybe", "Infra.Provision", "Infra.Provision=script:x.sh"}) {
+    CAPTURE(binding);
+    Result r = vedvm_run({program, "--data-dir", tmp / "d", "--sync=none", "--effect", binding});
+    CHECK(r.exit_code == 64);
+    CHECK_MESSAGE(r.err.find("--effect") != std::string::npos, r.err);
+  }
+}

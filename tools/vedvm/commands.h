@@ -30,6 +30,7 @@ struct RunOptions {
   uint64_t seed = 0;
   int64_t slice_budget = 1'000'000;
   std::string sync = "tick";
+  std::vector<std::string> effects;  // NAME=ok[:VALUE] | fail[:MESSAGE]
 };
 int run(const RunOptions& options);
 

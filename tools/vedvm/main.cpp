@@ -179,6 +179,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", run.seed, "The determinism seed (random generators)");
   app.add_option("--slice-budget", run.slice_budget, "Fuel per slice (default 1,000,000)")
       ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  app.add_option("--effect", run.effects, "NAME=ok[:VALUE] or NAME=fail[:MESSAGE]: a simulated adapter");
   app.add_option("--sync", run.sync, "tick (fsync every tick, the default) or none")
       ->check(CLI::IsMember({"tick", "none"}));
 

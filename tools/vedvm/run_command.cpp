@@ -41,6 +41,17 @@ int run(const RunOptions& o) {
   options.max_ticks = o.max_ticks;
   options.slice_budget = o.slice_budget;
   options.sync = o.sync == "tick";
+  for (const auto& e : o.effects) {
+    const size_t eq = e.find('=');
+    ved::vm::EffectBinding binding;
+    if (eq == std::string::npos ||
+        !ved::vm::parse_effect_binding(program, e.substr(0, eq), e.substr(eq + 1), binding, error)) {
+      std::cerr << "vedvm: error: --effect " << e << ": "
+                << (eq == std::string::npos ? "expected NAME=ok[:VALUE] or NAME=fail[:MESSAGE]" : error) << "\n";
+      return kExitUsage;
+    }
+    options.effects[e.substr(0, eq)] = std::move(binding);
+  }
   ved::vm::TraceSink trace;
   if (o.trace == "text") {
     trace = [](const ved::vm::TraceEvent& e) {

@@ -38,6 +38,7 @@ struct Message {
   bool from_instance = false;  // sent by an instance (else: the runtime: start, goals, timers, outcomes)
   InstanceKey sender;          // when from_instance
   bool self_attempt = false;   // appended by a goal attempt
+  bool outcome = false;        // an effect's outcome: the effect is in flight until it is handled
 };
 
 struct Timer {

@@ -3,7 +3,8 @@
 //   instance  = [format 2, domain, id, state, faulted, next mailbox position,
 //                continuation or nil, [timers], rng text, [goals], [outbox], effects in flight]
 //   (mailbox entries are keys of their own: mbox/<domain>/<id>/<lane h|n><position>)
-//   message   = [transition, high, from instance, sender domain, sender id, self attempt, [args]]
+//   message   = [transition, high, from instance, sender domain, sender id, self attempt, [args],
+//                effect outcome]
 //   id        = [0] default | [1, int] | [2, string]
 //   continuation = [transition, next slice, [register values], message]
 //   timer     = [due, sequence, message]
@@ -50,7 +51,7 @@ void pack_id(Packer& p, const Value& id) {
 }
 
 void pack_message(Packer& p, const Message& m) {
-  p.pack_array(7);
+  p.pack_array(8);
   p.pack(m.transition);
   p.pack(m.high_lane);
   p.pack(m.from_instance);
@@ -59,6 +60,7 @@ void pack_message(Packer& p, const Message& m) {
   p.pack(m.self_attempt);
   p.pack_array(static_cast<uint32_t>(m.args.size()));
   for (const auto& a : m.args) bin(p, encode_value(a));
+  p.pack(m.outcome);
 }
 
 // ---- reading
@@ -113,7 +115,7 @@ uint32_t domain_index(const Program& p, const Obj& o) {
 }
 
 Message message(const Program& p, const Obj& o, uint32_t receiver_domain) {
-  const Obj* x = arr(o, 7, "message");
+  const Obj* x = arr(o, 8, "message");
   Message m;
   uint64_t t = u64(x[0], "message");
   const auto& transitions = p.domains[receiver_domain].transitions;
@@ -127,6 +129,7 @@ Message message(const Program& p, const Obj& o, uint32_t receiver_domain) {
   const Obj* args = arr(x[6], transitions[t].params.size(), "message arguments");
   for (size_t i = 0; i < transitions[t].params.size(); ++i)
     m.args.push_back(value(p, args[i], transitions[t].params[i].type, "message argument"));
+  m.outcome = boolean(x[7], "message");
   return m;
 }
 

@@ -306,10 +306,7 @@ struct Runtime::Impl {
         record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full");
       } else if (!from_instance) {
         // Effect outcomes come from outside the instance.
-        if (auto t = find(d.target)) {
-          note_outside_input(*t);
-          if (instances[*t].effects_in_flight > 0) --instances[*t].effects_in_flight;
-        }
+        if (auto t = find(d.target)) note_outside_input(*t);
       }
     }
     // Timers due now, in (due, sequence) order.
@@ -551,6 +548,9 @@ struct Runtime::Impl {
       }
       if (in.mailbox_size() == 0) return;
       Message m = dequeue(i);
+      // An effect is in flight until its outcome is handled, so that a goal does not start
+      // another attempt while the answer to the last one waits in the mailbox.
+      if (m.outcome && in.effects_in_flight > 0) --in.effects_in_flight;
       std::vector<Value> args = m.args;
       run_slice(i, m.transition, 0, std::move(args), std::move(m));
       return;
@@ -671,28 +671,43 @@ struct Runtime::Impl {
     }
   }
 
-  // No adapter executes effects yet (runtime.md §7 comes with the effects issue): every
-  // intent fails with NoAdapter, an outcome delivered in the next tick.
+  // Adapters that execute effects in the outside world come with the effects issue. Until
+  // then an intent completes as a simulated adapter says (`--effect`), or fails with
+  // NoAdapter. Either way the outcome is decided now, from the intent alone, and
+  // delivered in the next tick (runtime.md §7): deterministic from the source.
   void emit(size_t i, const Value& intent) {
     Instance& in = instances[i];
     const IntentObj& obj = intent.as_intent();
     const ExternalInfo& effect = p.effects[obj.effect];
     record(name(i), "emit", show(intent));
-    in.last_failed_effect = effect.name + " (NoAdapter: no adapter is bound)";
+    auto binding = o.effects.find(effect.name);
+    const bool ok = binding != o.effects.end() && binding->second.ok;
     const DomainInfo& d = p.domains[in.key.domain];
     uint32_t handler = kNoHandler;
     for (uint32_t t = 0; t < d.transitions.size(); ++t)
-      if (d.transitions[t].on_effect == static_cast<int32_t>(obj.effect) && !d.transitions[t].on_ok) handler = t;
-    if (handler == kNoHandler || effect_error_record == UINT32_MAX) {
-      record(name(i), "dead_letter", effect.name + ".failed (NoAdapter; no handler)");
-      ++in.dead_letters;
-      return;
-    }
+      if (d.transitions[t].on_effect == static_cast<int32_t>(obj.effect) && d.transitions[t].on_ok == ok) handler = t;
     Message m;
     m.transition = handler;
-    m.args.push_back(Value::record(effect_error_record,
-                                   {Value::string("NoAdapter"), Value::string("no adapter is bound for `" + effect.name + "`"),
-                                    Value::boolean(false)}));
+    m.outcome = true;
+    if (ok) {
+      if (p.types[effect.result].kind != TypeKind::Unit) m.args.push_back(binding->second.value);
+      if (handler == kNoHandler) {
+        record(name(i), "outcome", effect.name + ".ok (no handler)");
+        return;
+      }
+    } else {
+      const std::string code = binding == o.effects.end() ? "NoAdapter" : "failed";
+      const std::string message =
+          binding == o.effects.end() ? "no adapter is bound for `" + effect.name + "`" : binding->second.message;
+      in.last_failed_effect = effect.name + " (" + code + ": " + message + ")";
+      if (handler == kNoHandler || effect_error_record == UINT32_MAX) {
+        record(name(i), "dead_letter", effect.name + ".failed (" + code + "; no handler)");
+        ++in.dead_letters;
+        return;
+      }
+      m.args.push_back(Value::record(effect_error_record,
+                                     {Value::string(code), Value::string(message), Value::boolean(false)}));
+    }
     ++in.effects_in_flight;
     next_pending.push_back(Delivery{in.key, std::move(m)});
   }
@@ -834,6 +849,56 @@ struct Runtime::Impl {
 
   void summarize(RunSummary& summary) const { summarize_run(p, instances, ordered_indices(), summary); }
 };
+
+bool parse_effect_binding(const Program& program, const std::string& name, const std::string& spec,
+                          EffectBinding& out, std::string& error) {
+  const ExternalInfo* effect = nullptr;
+  for (const auto& e : program.effects)
+    if (e.name == name) effect = &e;
+  if (!effect) {
+    error = "the program has no effect `" + name + "`";
+    return false;
+  }
+  const std::string verb = spec.substr(0, spec.find(':'));
+  const bool has_text = spec.find(':') != std::string::npos;
+  const std::string text = has_text ? spec.substr(spec.find(':') + 1) : "";
+  if (verb == "fail") {
+    out.ok = false;
+    out.message = has_text ? text : "failed (simulated)";
+    return true;
+  }
+  if (verb != "ok") {
+    error = "`" + spec + "`: expected ok[:VALUE] or fail[:MESSAGE]" +
+            (verb == "script" ? " (script adapters come with the effects work)" : "");
+    return false;
+  }
+  out.ok = true;
+  const TypeInfo& t = program.types[effect->result];
+  if (t.kind == TypeKind::Unit) {
+    out.value = Value();
+  } else if (t.kind == TypeKind::String) {
+    out.value = Value::string(text);
+  } else if (t.kind == TypeKind::Bool && (text == "true" || text == "false")) {
+    out.value = Value::boolean(text == "true");
+  } else if (t.kind == TypeKind::Int || t.kind == TypeKind::Float) {
+    try {
+      size_t used = 0;
+      if (t.kind == TypeKind::Int) {
+        out.value = Value::integer(std::stoll(text, &used));
+      } else {
+        out.value = Value::floating(std::stod(text, &used));
+      }
+      if (used != text.size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      error = "`" + text + "` is not a value of `" + name + "`'s result type";
+      return false;
+    }
+  } else {
+    error = "`" + name + "` returns a value that --effect cannot give (only unit, bool, int, float, string)";
+    return false;
+  }
+  return true;
+}
 
 Runtime::Runtime(const Program& program, std::string bundle_bytes, RuntimeOptions options, TraceSink trace)
     : impl_(std::make_unique<Impl>(program, std::move(bundle_bytes), options, std::move(trace))) {}

@@ -17,13 +17,27 @@
 
 namespace ved::vm {
 
+// A simulated adapter (`--effect NAME=ok[:VALUE]` / `fail[:MESSAGE]`, runtime.md §7): every
+// intent of the effect completes with this outcome, as an input of the next tick.
+struct EffectBinding {
+  bool ok = true;
+  Value value;          // ok: the result (unit for effects that return nothing)
+  std::string message;  // fail: EffectError.message
+};
+
 struct RuntimeOptions {
   int64_t slice_budget = 1'000'000;  // fuel per slice unless a transition says `budget:`
   size_t mailbox_capacity = 10'000;
   uint64_t seed = 0;
   int64_t max_ticks = 0;  // 0: no limit
   bool sync = true;       // fsync every tick's batch
+  std::map<std::string, EffectBinding> effects;  // by effect name; others fail with NoAdapter
 };
+
+// Parses `ok`, `ok:VALUE`, `fail`, `fail:MESSAGE` for effect `name` of `program` (VALUE read
+// as the effect's result type). False with `error` for an unknown effect or a bad value.
+bool parse_effect_binding(const Program& program, const std::string& name, const std::string& spec,
+                          EffectBinding& out, std::string& error);
 
 // One line of the trace (runtime.md §9): `tick=4 Counter slice Increment`.
 struct TraceEvent {

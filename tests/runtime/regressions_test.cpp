@@ -160,3 +160,45 @@ TEST_CASE("--effect: a binding for an unknown effect, or that is neither ok nor 
     CHECK_MESSAGE(r.err.find("--effect") != std::string::npos, r.err);
   }
 }
+
+TEST_CASE("regression: an effect outcome dropped as a dead letter no longer counts as in flight") {
+  // Flood fills Pool's mailbox in the tick Pool emits, so the outcome finds it full and
+  // becomes a dead letter. Before, Pool's goal waited forever for that outcome.
+  TempDir tmp;
+  const std::string bundle = compile(tmp, R"(
+effect Infra.Provision(size: string) -> string : infrastructure
+domain Flood {
+    state { n: int }
+    goal Done { predicate: n >= 1  strategy: Fill }
+    transition Fill() {
+        for i in 0..10000 { send Pool.Poke() }
+        n = 1
+    }
+}
+@privilege infrastructure
+domain Pool {
+    state { have: int  pokes: int }
+    goal Capacity { predicate: have >= 2  strategy: Grow }
+    transition Grow() { emit Infra.Provision(size: "s") }
+    transition Provisioned(id: string) on Infra.Provision.ok { have = have + 1 }
+    transition Poke() { pokes = pokes + 1 }
+}
+)");
+  Result r = vedvm_run({bundle, "--data-dir", tmp / "d", "--sync=none", "--effect", "Infra.Provision=ok:x"});
+  CHECK(r.exit_code == 0);
+  CHECK_MESSAGE(r.out.find("Pool Pool.State(have: 2, pokes: 10000)") != std::string::npos, r.out);
+}
+
+TEST_CASE("--effect: a resumed run keeps its bindings and refuses others") {
+  TempDir tmp;
+  const std::string program = corpus("docs/effects-outcomes.ved");
+  const std::string data = tmp / "d";
+  vedvm_run({program, "--data-dir", data, "--sync=none", "--quiet", "--max-ticks", "2", "--effect",
+             "Infra.Provision=ok:vm-1"});
+  Result other = vedvm_run({program, "--data-dir", data, "--sync=none", "--effect", "Infra.Provision=fail:no"});
+  CHECK(other.exit_code == 1);
+  CHECK_MESSAGE(other.err.find("started with --effect Infra.Provision=ok:vm-1") != std::string::npos, other.err);
+  Result same = vedvm_run({program, "--data-dir", data, "--sync=none"});  // no flag: the stored ones
+  CHECK(same.exit_code == 0);
+  CHECK_MESSAGE(same.out.find("have: 2, failures: 0") != std::string::npos, same.out);
+}

@@ -51,6 +51,7 @@ int run(const RunOptions& o) {
       return kExitUsage;
     }
     options.effects[e.substr(0, eq)] = std::move(binding);
+    options.effect_specs[e.substr(0, eq)] = e.substr(eq + 1);
   }
   ved::vm::TraceSink trace;
   if (o.trace == "text") {

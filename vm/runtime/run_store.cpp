@@ -11,7 +11,9 @@ namespace ved::vm {
 
 namespace {
 
-constexpr const char* kFormat = "1";
+// Bumped whenever a record's layout changes: a data dir of another format is refused as
+// such, not reported as damaged.
+constexpr const char* kFormat = "2";
 
 std::string damaged(const std::string& what) { return "the data dir is damaged: " + what; }
 
@@ -93,6 +95,7 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
     return false;
   }
   if (!error.empty()) return false;
+  if (!store_.get("meta/effects", out.effect_bindings, error) && !error.empty()) return false;
 
   std::map<std::string, size_t> by_key;
   bool ok = store_.scan("inst/", [&](std::string_view key, std::string_view value) {
@@ -148,13 +151,15 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
   return error.empty();
 }
 
-bool RunStore::begin(const std::string& bundle, uint64_t seed, std::vector<Instance*> instances, std::string& error) {
+bool RunStore::begin(const std::string& bundle, uint64_t seed, const std::string& effect_bindings,
+                     std::vector<Instance*> instances, std::string& error) {
   Store::Batch batch;
   batch.puts.emplace_back("meta/format", kFormat);
   batch.puts.emplace_back("meta/program_hash", hex_u64(p_.hash));
   batch.puts.emplace_back("meta/program_name", p_.name);
   batch.puts.emplace_back("meta/program", bundle);
   batch.puts.emplace_back("meta/seed", std::to_string(seed));
+  batch.puts.emplace_back("meta/effects", effect_bindings);
   batch.puts.emplace_back("meta/tick", "0");
   for (Instance* in : instances) write_instance(*in, batch);
   if (!store_.commit(batch, sync_, error)) {

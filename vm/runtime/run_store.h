@@ -36,6 +36,7 @@ struct LoadedRun {
   int64_t tick = 0;  // the last committed tick
   uint64_t seed = 0;
   uint64_t timer_sequence = 0;
+  std::string effect_bindings;     // `meta/effects`: the simulated adapters it was started with
   std::deque<Instance> instances;  // in instance order
   std::vector<Delivery> pending;
 };
@@ -50,7 +51,8 @@ class RunStore {
   // another program (naming it) and damaged records (naming them).
   bool load(LoadedRun& out, std::string& error) const;
   // Writes a new run: the program, the seed, the instances activated before tick 1.
-  bool begin(const std::string& bundle, uint64_t seed, std::vector<Instance*> instances, std::string& error);
+  bool begin(const std::string& bundle, uint64_t seed, const std::string& effect_bindings,
+             std::vector<Instance*> instances, std::string& error);
   // Writes one tick atomically: the changed instances and their mailbox changes, the
   // messages to deliver next, the journal records and a state hash of each changed
   // instance. `append`: the tick was committed already (a `resume` between runs), its
@@ -58,7 +60,8 @@ class RunStore {
   bool commit(int64_t tick, uint64_t timer_sequence, const std::vector<Instance*>& changed,
               const std::vector<Delivery>& pending, std::vector<std::string> journal, bool append, std::string& error);
   // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
-  // end of a run: statistics, not state, so a killed run's are simply not counted.
+  // end of a run: statistics, not state, so a killed run's are simply not counted (and a
+  // failure to store them is not an error of the run).
   bool add_slice_times(const SliceTimes& times, std::string& error);
   // The stored slice times.
   bool slice_times(SliceTimes& out, std::string& error) const;

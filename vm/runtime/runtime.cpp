@@ -268,6 +268,8 @@ struct Runtime::Impl {
       if (in.faulted || !sender) {
         record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"));
         ++in.dead_letters;
+        // An outcome that never reaches the mailbox is no longer in flight either.
+        if (m.outcome && in.effects_in_flight > 0) --in.effects_in_flight;
         mark(target);
         return true;
       }
@@ -775,6 +777,13 @@ struct Runtime::Impl {
 
   // ---- storage
 
+  // The bindings as `NAME=spec` lines in name order (`meta/effects`).
+  std::string describe_bindings() const {
+    std::string out;
+    for (const auto& [name, spec] : o.effect_specs) out += name + "=" + spec + "\n";
+    return out;
+  }
+
   bool attach(Store& s, bool& resumed, std::string& error) {
     storage.emplace(p, s, o.sync);
     if (!storage->holds_run(resumed, error)) return false;
@@ -782,7 +791,7 @@ struct Runtime::Impl {
       activate_initial();
       std::vector<Instance*> all;
       for (Instance& in : instances) all.push_back(&in);
-      if (!storage->begin(bundle, o.seed, all, error)) return false;
+      if (!storage->begin(bundle, o.seed, describe_bindings(), all, error)) return false;
       for (Instance& in : instances) in.dirty = false;
       dirty.clear();
       journal.clear();
@@ -790,6 +799,31 @@ struct Runtime::Impl {
     }
     LoadedRun run;
     if (!storage->load(run, error)) return false;
+    // Simulated adapters decide outcomes, so they are part of the run: a resumed run
+    // keeps its own, and other bindings are refused rather than silently mixed in.
+    if (!o.effects.empty() && describe_bindings() != run.effect_bindings) {
+      std::string given = run.effect_bindings;
+      std::replace(given.begin(), given.end(), '\n', ' ');
+      while (!given.empty() && given.back() == ' ') given.pop_back();
+      error = "the run was started with " + (given.empty() ? std::string("no --effect") : "--effect " + given) +
+              "; resume it with the same bindings (or none), or start over with --fresh";
+      return false;
+    }
+    if (o.effects.empty() && !run.effect_bindings.empty()) {
+      std::string rest = run.effect_bindings;
+      while (!rest.empty()) {
+        std::string one = rest.substr(0, rest.find('\n'));
+        rest = rest.find('\n') == std::string::npos ? "" : rest.substr(rest.find('\n') + 1);
+        const size_t eq = one.find('=');
+        EffectBinding b;
+        if (eq == std::string::npos || !parse_effect_binding(p, one.substr(0, eq), one.substr(eq + 1), b, error)) {
+          error = "the data dir is damaged: meta/effects: " + error;
+          return false;
+        }
+        o.effects[one.substr(0, eq)] = std::move(b);
+        o.effect_specs[one.substr(0, eq)] = one.substr(eq + 1);
+      }
+    }
     tick = run.tick;
     o.seed = run.seed;
     timer_sequence = run.timer_sequence;
@@ -839,7 +873,11 @@ struct Runtime::Impl {
       }
       break;
     }
-    if (storage && !storage->add_slice_times(slice_times, error)) return false;
+    // Statistics, not state: a failure to store them does not fail the run.
+    if (storage) {
+      std::string ignored;
+      storage->add_slice_times(slice_times, ignored);
+    }
     slice_times = SliceTimes{};
     summary.ticks = tick - start_tick;
     summary.slices = slices_run;

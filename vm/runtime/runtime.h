@@ -32,6 +32,7 @@ struct RuntimeOptions {
   int64_t max_ticks = 0;  // 0: no limit
   bool sync = true;       // fsync every tick's batch
   std::map<std::string, EffectBinding> effects;  // by effect name; others fail with NoAdapter
+  std::map<std::string, std::string> effect_specs;  // as given (`ok:vm-1`), stored with the run
 };
 
 // Parses `ok`, `ok:VALUE`, `fail`, `fail:MESSAGE` for effect `name` of `program` (VALUE read

@@ -68,6 +68,7 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
       j["mailbox"] = in.mailbox_size();
       j["in_progress"] = in.continuation != nullptr;
       j["timers"] = in.timers.size();
+      j["effects_in_flight"] = in.effects_in_flight;
       nlohmann::ordered_json goals = nlohmann::ordered_json::array();
       for (size_t g = 0; g < d.goals.size(); ++g) {
         nlohmann::ordered_json gj;

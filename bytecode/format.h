@@ -84,8 +84,8 @@ inline std::string_view fault_kind_name(FaultKind k) {
 
 // The pure built-ins of language.md §9, specialised by argument type so that the
 // verifier can check them and the interpreter need not dispatch on tags. The type rule
-// of each is in vm/builtin_signatures.cpp (the VM checks it) and is mirrored by the
-// compiler's choice of variant in ir/lower_builtins.cpp.
+// of each is checked by the VM's verifier (Verifier::builtin in vm/verifier.cpp) and
+// mirrored by the compiler's choice of variant (FunctionBuilder::builtin in ir/lower_calls.cpp).
 #define VED_BUILTINS(X)  \
   X(MIN_I64, "min")      \
   X(MAX_I64, "max")      \

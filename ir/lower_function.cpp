@@ -1,5 +1,5 @@
 // Lowering of one function body: blocks, registers, expressions, conditions.
-// Statements are in lower_statements.cpp, built-in calls in lower_builtins.cpp.
+// Statements are in lower_statements.cpp, calls (and built-ins) in lower_calls.cpp.
 #include <algorithm>
 
 #include "ir/lower_internal.h"

@@ -110,9 +110,9 @@ class FunctionBuilder {
   // Transitions: ends the current slice and opens the next.
   void begin_slice(const std::string& name, Span span);
 
-  // Finishes the function: verifies the last block is terminated (or terminates it),
-  // drops unreachable blocks' dangling state. `fallthrough` is the terminator used when
-  // control reaches the end.
+  // Finishes the function: if control can reach the end of the last block, ends it as
+  // `ending` says (return unit; a `fail` for a fn the checker proved always returns;
+  // END for transitions), then removes unreachable blocks.
   enum class Ending { ReturnUnit, MissingReturn, End };
   void finish(Ending ending, Span end_span);
 
@@ -122,7 +122,6 @@ class FunctionBuilder {
   const DomainSym* domain;  // nullptr for a plain fn
 
  private:
-  friend struct BuiltinLowering;
 
   std::optional<uint32_t> expr_uncached(const ast::Expr& e, std::optional<TypeId> want, std::optional<uint32_t> into);
   std::optional<uint32_t> binary(const ast::BinaryExpr& e, std::optional<uint32_t> into, std::optional<TypeId> want);

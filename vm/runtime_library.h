@@ -65,7 +65,7 @@ struct BuiltinContext {
 };
 
 // Runs built-in `id` on args[0 .. argc). The verifier has checked the argument types
-// (see vm/builtin_signatures.h), so this does not check them again.
+// (Verifier::builtin in vm/verifier.cpp), so this does not check them again.
 FaultKind call_builtin(Builtin id, const Value* args, uint16_t argc, Value& result, std::string& message,
                        const BuiltinContext& context);
 

@@ -4,9 +4,9 @@
 
 #include <xxhash.h>
 
-#include <cstring>
 #include <msgpack.hpp>
 
+#include "bytecode/msgpack_float.h"
 #include "ir/passes.h"
 
 namespace ved::ir {
@@ -97,12 +97,8 @@ class Writer {
   // Always a msgpack float64: msgpack-c's pack_double writes whole-number doubles as
   // integers, which would lose the type (and the sign of -0.0).
   void float64(double f) {
-    uint64_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    char out[9];
-    out[0] = static_cast<char>(0xcb);
-    for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
-    buffer_.write(out, sizeof out);
+    const auto bytes = bytecode::msgpack_float64(f);
+    buffer_.write(bytes.data(), bytes.size());
   }
 
   void constants() {

@@ -109,6 +109,7 @@ struct TransitionInfo {
 struct DomainInfo {
   std::string name;
   uint32_t state_record = 0;
+  uint32_t state_type = 0;  // the type of the state record (set by the verifier)
   uint32_t initializer = 0;
   std::string scope;
   uint8_t scope_depth = 0;

@@ -7,10 +7,7 @@ namespace ved::vm {
 TestDriver::TestDriver(const Program& program) : program_(program), interpreter_(program) {}
 
 bool TestDriver::state_conforms(const DomainInfo& domain, const Value& state) const {
-  for (uint32_t t = 0; t < program_.types.size(); ++t)
-    if (program_.types[t].kind == TypeKind::Record && program_.types[t].x == domain.state_record)
-      return value_conforms(program_, state, t);
-  return false;
+  return value_conforms(program_, state, domain.state_type);
 }
 
 std::optional<uint32_t> TestDriver::domain_index(const std::string& name) const {

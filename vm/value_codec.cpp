@@ -9,7 +9,8 @@
 // every part of the value against it.
 #include "vm/value_codec.h"
 
-#include <cstring>
+#include "bytecode/msgpack_float.h"
+
 #include <msgpack.hpp>
 
 namespace ved::vm {
@@ -19,13 +20,8 @@ namespace {
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
 void float64(msgpack::sbuffer& buffer, double f) {
-  // msgpack-c writes whole-number doubles as integers; a float stays a float here.
-  uint64_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  char out[9];
-  out[0] = static_cast<char>(0xcb);
-  for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
-  buffer.write(out, sizeof out);
+  const auto bytes = bytecode::msgpack_float64(f);
+  buffer.write(bytes.data(), bytes.size());
 }
 
 // Iterative, so that deeply nested values cannot overflow the stack.

@@ -130,7 +130,7 @@ class Verifier {
   // ---- declarations
   void domains() {
     for (size_t di = 0; di < p_.domains.size(); ++di) {
-      const DomainInfo& d = p_.domains[di];
+      DomainInfo& d = p_.domains[di];
       const std::string w = "domains[" + std::to_string(di) + "] \"" + d.name + "\"";
       if (d.state_record >= p_.records.size()) fail(w, "state record out of range");
       auto fn = [&](uint32_t f, FunctionKind k, const std::string& what) -> const FunctionInfo& {
@@ -144,6 +144,7 @@ class Verifier {
       type_index(init.result, w + ".initializer");
       if (kind(init.result) != TypeKind::Record || p_.types[init.result].x != d.state_record)
         fail(w, "the initializer does not return the state record");
+      d.state_type = init.result;
       for (const auto& g : d.goals) {
         const FunctionInfo& f = fn(g.predicate, FunctionKind::Predicate, "goal " + g.name);
         if (f.result >= p_.types.size() || kind(f.result) != TypeKind::Bool) fail(w, "goal " + g.name + " is not a bool");

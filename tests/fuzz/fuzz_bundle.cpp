@@ -26,20 +26,11 @@
 #include "vm/disassembler.h"
 #include "vm/interpreter.h"
 #include "vm/random.h"
+#include "tests/fuzz/fuzz_check.h"
+
+const char* const ved::fuzz::kTargetName = "fuzz_bundle";
 
 namespace {
-
-[[noreturn]] void fail(const char* what, const char* file, int line, const std::string& detail) {
-  std::fprintf(stderr, "\n==fuzz_bundle== invariant violated at %s:%d: %s\n", file, line, what);
-  if (!detail.empty()) std::fprintf(stderr, "==fuzz_bundle== %s\n", detail.c_str());
-  std::fflush(stderr);
-  __builtin_trap();
-}
-
-#define FUZZ_CHECK(cond, detail)                           \
-  do {                                                     \
-    if (!(cond)) fail(#cond, __FILE__, __LINE__, (detail)); \
-  } while (0)
 
 constexpr int64_t kFuel = 10000;
 // A transition yields at most this many times per run (each slice has its own fuel).

@@ -27,20 +27,11 @@
 #include "frontend/diagnostic_render.h"
 #include "frontend/parser.h"
 #include "frontend/source_manager.h"
+#include "tests/fuzz/fuzz_check.h"
+
+const char* const ved::fuzz::kTargetName = "fuzz_parser";
 
 namespace {
-
-[[noreturn]] void fail(const char* what, const char* file, int line, const std::string& detail) {
-  std::fprintf(stderr, "\n==fuzz_parser== invariant violated at %s:%d: %s\n", file, line, what);
-  if (!detail.empty()) std::fprintf(stderr, "==fuzz_parser== %s\n", detail.c_str());
-  std::fflush(stderr);
-  __builtin_trap();
-}
-
-#define FUZZ_CHECK(cond, detail)                                    \
-  do {                                                              \
-    if (!(cond)) fail(#cond, __FILE__, __LINE__, (detail));          \
-  } while (0)
 
 std::string describe(const ved::Diagnostic& d) {
   return d.code + " [" + std::to_string(d.primary.span.file) + ":" + std::to_string(d.primary.span.begin) + ".." +

@@ -212,11 +212,7 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
     in.key.domain = domain_index(p, x[1]);
     in.key.id = id(x[2]);
     const DomainInfo& d = p.domains[in.key.domain];
-    uint32_t state_type = UINT32_MAX;
-    for (uint32_t t = 0; t < p.types.size(); ++t)
-      if (p.types[t].kind == TypeKind::Record && p.types[t].x == d.state_record) state_type = t;
-    if (state_type == UINT32_MAX) throw CodecError("the program has no state type for " + d.name);
-    in.state = value(p, x[3], state_type, "state");
+    in.state = value(p, x[3], d.state_type, "state");
     in.faulted = boolean(x[4], "instance");
     in.next_position = u64(x[5], "instance");
     if (x[6].type != msgpack::type::NIL) {
@@ -324,12 +320,7 @@ bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& hi
   if (key.size() < 5 + 3 + 18 || key.substr(0, 5) != "mbox/") return false;
   std::string_view tail = key.substr(key.size() - 18);
   if (tail[0] != '/' || (tail[1] != 'h' && tail[1] != 'n')) return false;
-  position = 0;
-  for (char c : tail.substr(2)) {
-    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (digit < 0) return false;
-    position = position * 16 + static_cast<uint64_t>(digit);
-  }
+  if (!parse_hex_u64(tail.substr(2), position)) return false;
   high = tail[1] == 'h';
   instance_key = "inst/" + std::string(key.substr(5, key.size() - 5 - 18));
   return true;

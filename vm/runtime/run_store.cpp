@@ -32,13 +32,9 @@ bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delive
   while (at < bytes.size()) {
     if (bytes.size() - at < 16) break;
     uint64_t n = 0;
-    for (char c : bytes.substr(at, 16)) {
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (digit < 0) {
-        error = damaged("meta/pending");
-        return false;
-      }
-      n = n * 16 + static_cast<uint64_t>(digit);
+    if (!parse_hex_u64(bytes.substr(at, 16), n)) {
+      error = damaged("meta/pending");
+      return false;
     }
     at += 16;
     if (n > bytes.size() - at) break;

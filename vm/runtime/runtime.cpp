@@ -155,12 +155,6 @@ struct Runtime::Impl {
 
   // ---- instances
 
-  uint32_t state_type(uint32_t domain) const {
-    for (uint32_t t = 0; t < p.types.size(); ++t)
-      if (p.types[t].kind == TypeKind::Record && p.types[t].x == p.domains[domain].state_record) return t;
-    return 0;  // the verifier guarantees the initializer returns this type, so it exists
-  }
-
   std::optional<size_t> find(const InstanceKey& key) const {
     auto it = by_key.find(key);
     if (it == by_key.end()) return std::nullopt;
@@ -177,7 +171,7 @@ struct Runtime::Impl {
     CallResult init = interp.call(d.initializer, {}, o.slice_budget, env);
     // A default that faults leaves the instance FAULTED with every field at its zero
     // value, so that its state always has its type (and can be stored and resumed).
-    in.state = init.ok ? init.value : zero_value(p, state_type(key.domain));
+    in.state = init.ok ? init.value : zero_value(p, d.state_type);
     in.random = Random(static_cast<uint64_t>(
         hash_value(Value::list({Value::integer(static_cast<int64_t>(o.seed)), Value::string(d.name), key.id}))));
     in.goals.resize(d.goals.size());

@@ -117,4 +117,15 @@ std::string hex_u64(uint64_t v) {
   return out;
 }
 
+bool parse_hex_u64(std::string_view text, uint64_t& out) {
+  if (text.size() != 16) return false;
+  out = 0;
+  for (char c : text) {
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return false;
+    out = out * 16 + static_cast<uint64_t>(digit);
+  }
+  return true;
+}
+
 }  // namespace ved::vm

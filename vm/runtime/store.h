@@ -50,5 +50,7 @@ class Store {
 // Order-preserving encodings for keys: a big-endian fixed-width hex number sorts as the
 // number does.
 std::string hex_u64(uint64_t v);
+// Reads what hex_u64 wrote: exactly 16 lowercase hex digits. False otherwise.
+bool parse_hex_u64(std::string_view text, uint64_t& out);
 
 }  // namespace ved::vm

@@ -37,16 +37,9 @@ std::string operands(const Program& p, const Instr& i) {
     case Layout::RR: return r(i.a) + ", " + r(i.b);
     case Layout::RRR: return r(i.a) + ", " + r(i.b) + ", " + r(i.c);
     case Layout::RK: {
-      std::string text = format_value(p.constants[i.d], p.records, p.effect_names);
-      if (p.constants[i.d].tag() == Tag::String) {
-        std::string quoted = "\"";
-        for (char ch : text) {
-          if (ch == '\n') quoted += "\\n";
-          else if (ch == '"' || ch == '\\') quoted += std::string("\\") + ch;
-          else quoted += ch;
-        }
-        text = quoted + "\"";
-      }
+      const Value& k = p.constants[i.d];
+      const std::string text = k.tag() == Tag::String ? quote_string(k.as_string())
+                                                      : format_value(k, p.records, p.effect_names);
       return r(i.a) + ", k" + std::to_string(i.d) + " (" + text + ")";
     }
     case Layout::RN: return r(i.a) + ", " + std::to_string(i.op == Op::LOAD_INT ? static_cast<int32_t>(i.d) : static_cast<int64_t>(i.d));

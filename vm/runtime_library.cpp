@@ -467,6 +467,12 @@ int64_t hash_value(const Value& v) {
   return static_cast<int64_t>(XXH64(encoding.data(), encoding.size(), 0));
 }
 
+std::string quote_string(std::string_view text) {
+  std::string out;
+  append_quoted(text, out);
+  return out;
+}
+
 // ---- arithmetic --------------------------------------------------------------------------
 
 FaultKind checked_div(int64_t a, int64_t b, int64_t& out) {

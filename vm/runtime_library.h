@@ -36,6 +36,10 @@ struct RecordLayout {
 std::string format_value(const Value& v, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names);
 
+// `text` as a Ved string literal that reads it back: "a\"b", with \n \t \r \\ \" and
+// \u{hex} for other control characters (what str() prints for strings inside collections).
+std::string quote_string(std::string_view text);
+
 // ---- hashing ---------------------------------------------------------------------
 // The canonical encoding of a value: a tag byte, then the payload (ints and floats as
 // 8 little-endian bytes, strings as an 8-byte length and the bytes, collections as an

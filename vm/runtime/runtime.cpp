@@ -50,18 +50,8 @@ bool same_instance(const InstanceKey& a, const InstanceKey& b) {
 std::string describe_instance(const Program& p, const InstanceKey& key) {
   std::string name = p.domains[key.domain].name;
   if (key.id.tag() == Tag::Int) return name + "[" + std::to_string(key.id.as_int()) + "]";
-  if (key.id.tag() == Tag::String) {
-    // Quoted and escaped, so that an id cannot break a trace line or a journal record.
-    std::string id;
-    for (unsigned char c : key.id.as_string()) {
-      if (c == '"' || c == '\\') id += '\\', id += static_cast<char>(c);
-      else if (c == '\n') id += "\\n";
-      else if (c == '\t') id += "\\t";
-      else if (c < 0x20) id += "\\u{" + std::to_string(c) + "}";
-      else id += static_cast<char>(c);
-    }
-    return name + "[\"" + id + "\"]";
-  }
+  // Quoted and escaped, so that an id cannot break a trace line or a journal record.
+  if (key.id.tag() == Tag::String) return name + "[" + quote_string(key.id.as_string()) + "]";
   return name;
 }
 

@@ -8,7 +8,7 @@
 #include "frontend/parser.h"
 #include "frontend/source_manager.h"
 #include "ir/bundle_writer.h"
-#include "ir/lower.h"
+#include "ir/compile.h"
 #include "vm/bundle_loader.h"
 #include "vm/runtime_library.h"
 
@@ -33,21 +33,9 @@ Compiled compile(const std::string& source, const std::string& name) {
     }
   };
   FileId file = sources.add(name, source);
-  auto program = parse(sources, file, sink);
-  if (!program) {
-    record();
-    return c;
-  }
-  DiagnosticSink prelude_sink;
-  auto prelude = parse_prelude(sources, prelude_sink);
-  if (!prelude || prelude_sink.has_errors()) throw std::runtime_error("the prelude does not parse");
-  auto model = check_program(*prelude, *program, sink, CheckOptions{});
-  if (sink.has_errors()) {
-    record();
-    return c;
-  }
-  auto module = ir::lower_program(*program, *model, sources, sink);
+  ir::Compilation compiled = ir::compile_file(sources, file, sink);
   record();
+  const auto& module = compiled.module;
   if (!module || sink.has_errors()) return c;
   std::string error;
   c.bundle = ir::write_bundle(*module, sources, "vedc test", error);

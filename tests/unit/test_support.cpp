@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "frontend/parser.h"
-#include "ir/lower.h"
+#include "ir/compile.h"
 
 namespace ved::test {
 
@@ -55,17 +55,15 @@ std::unique_ptr<Parsed> parse_text(const std::string& name, const std::string& t
 std::unique_ptr<Checked> check_text(const std::string& name, const std::string& text, bool lint) {
   auto c = std::make_unique<Checked>();
   c->file = c->sources.add(name, text);
-  c->program = parse(c->sources, c->file, c->sink);
-  if (!c->program) return c;
-  DiagnosticSink prelude_sink;
-  c->prelude = parse_prelude(c->sources, prelude_sink);
-  if (!c->prelude || prelude_sink.has_errors()) throw std::runtime_error("the prelude does not parse");
   CheckOptions options;
   options.lint = lint;
-  c->model = check_program(*c->prelude, *c->program, c->sink, options);
   // As `vedc --check` does: a program the checker accepts is also lowered, which finds
-  // what only lowering can (V-TYP-018, V-TYP-019).
-  if (!c->sink.has_errors()) c->module = ir::lower_program(*c->program, *c->model, c->sources, c->sink);
+  // what only lowering can (V-TYP-018).
+  ir::Compilation compiled = ir::compile_file(c->sources, c->file, c->sink, options);
+  c->program = std::move(compiled.program);
+  c->prelude = std::move(compiled.prelude);
+  c->model = std::move(compiled.model);
+  c->module = std::move(compiled.module);
   return c;
 }
 

@@ -19,7 +19,7 @@
 #include "frontend/keywords.h"
 #include "frontend/parser.h"
 #include "ir/bundle_writer.h"
-#include "ir/lower.h"
+#include "ir/compile.h"
 #include "ir/print.h"
 #include "vm/bundle_loader.h"
 #include "vm/disassembler.h"
@@ -150,12 +150,9 @@ class Driver {
     }
     ved::CheckOptions check_options;
     check_options.lint = options_.lint;
-    size_t errors_before = sink_.error_count();
-    auto model = ved::check_program(*prelude_, *program, sink_, check_options);
-    if (sink_.error_count() > errors_before) return;
-    // Lowering finds the errors the checker cannot (V-TYP-018, V-TYP-019), so --check
-    // runs it too.
-    auto module = ved::ir::lower_program(*program, *model, sources_, sink_);
+    // Lowering finds the errors the checker cannot (V-TYP-018), so --check runs it too.
+    std::unique_ptr<ved::ProgramModel> model;
+    auto module = ved::ir::check_and_lower(*prelude_, *program, sources_, sink_, check_options, model);
     if (!module) return;
     if (options_.emit == "ir") {
       std::cout << ved::ir::print_module(*module, sources_);

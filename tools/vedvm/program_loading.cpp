@@ -2,11 +2,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "frontend/checker.h"
 #include "frontend/diagnostic_render.h"
-#include "frontend/parser.h"
 #include "ir/bundle_writer.h"
-#include "ir/lower.h"
+#include "ir/compile.h"
 #include "tools/vedvm/commands.h"
 #include "vm/bundle_loader.h"
 
@@ -24,15 +22,7 @@ bool compile(const std::string& path, std::string& bundle) {
     std::cerr << "vedvm: error: " << error << "\n";
     return false;
   }
-  auto program = ved::parse(sources, id, sink);
-  std::unique_ptr<ved::ast::Program> prelude;
-  std::unique_ptr<ved::ProgramModel> model;
-  std::unique_ptr<ved::ir::Module> module;
-  if (program) {
-    prelude = ved::parse_prelude(sources, sink);
-    if (prelude) model = ved::check_program(*prelude, *program, sink, ved::CheckOptions{});
-    if (model && !sink.has_errors()) module = ved::ir::lower_program(*program, *model, sources, sink);
-  }
+  const auto module = ved::ir::compile_file(sources, id, sink).module;
   sink.sort();
   ved::RenderOptions render;
   for (const auto& d : sink.diagnostics()) std::cerr << ved::render_human(d, sources, render) << "\n";

@@ -82,6 +82,10 @@ struct Instance {
   Queue<Message> high;
   Queue<Message> normal;
   uint64_t next_position = 0;  // of the next message enqueued
+  // How many queued messages name each transition (empty while the mailbox is): whether
+  // a goal's strategy is pending is asked every tick, and must not scan the mailbox.
+  // Derived from the lanes, never stored.
+  std::vector<uint32_t> queued;
   // A transition between its slices. Held by pointer: most instances have none, and an
   // idle instance should cost little memory.
   std::unique_ptr<PendingTransition> continuation;

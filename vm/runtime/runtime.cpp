@@ -220,8 +220,16 @@ struct Runtime::Impl {
     Instance& in = instances[target];
     m.position = in.next_position++;
     in.mailbox_added.push_back(Instance::MailboxChange{m.high_lane, m.position, encode_message(m)});
+    const uint32_t transition = m.transition;
     (m.high_lane ? in.high : in.normal).push_back(std::move(m));
+    count_queued(in, transition, +1);
     mark(target);
+  }
+
+  void count_queued(Instance& in, uint32_t transition, int delta) const {
+    if (in.queued.empty()) in.queued.assign(p.domains[in.key.domain].transitions.size(), 0);
+    in.queued[transition] = static_cast<uint32_t>(static_cast<int64_t>(in.queued[transition]) + delta);
+    if (in.mailbox_size() == 0) std::vector<uint32_t>().swap(in.queued);  // idle instances hold nothing
   }
 
   Message dequeue(size_t target) {
@@ -230,6 +238,7 @@ struct Runtime::Impl {
     Message m = std::move(lane.front());
     lane.pop_front();
     in.mailbox_removed.push_back(Instance::MailboxChange{&lane == &in.high, m.position, {}});
+    count_queued(in, m.transition, -1);
     mark(target);
     return m;
   }
@@ -410,9 +419,7 @@ struct Runtime::Impl {
   bool strategy_pending(const Instance& in, const GoalInfo& goal) const {
     for (uint32_t t : goal.strategy) {
       if (in.continuation && in.continuation->transition == t) return true;
-      for (const auto* lane : {&in.high, &in.normal})
-        for (const Message& m : *lane)
-          if (m.transition == t) return true;
+      if (!in.queued.empty() && in.queued[t] > 0) return true;
     }
     return false;
   }
@@ -813,6 +820,8 @@ struct Runtime::Impl {
     timer_sequence = run.timer_sequence;
     pending = std::move(run.pending);
     for (Instance& in : run.instances) {
+      for (const auto* lane : {&in.high, &in.normal})
+        for (const Message& m : *lane) count_queued(in, m.transition, +1);
       const size_t index = instances.size();
       by_key[in.key] = index;
       instances.push_back(std::move(in));

@@ -13,6 +13,7 @@ packages=(
   llvm-16-dev
   # messaging, serialization, storage, consensus
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libleveldb-dev libsnappy-dev
+  libcurl4-openssl-dev                # HTTP effects (Net.HttpGet, Net.HttpPost)
   libxxhash-dev libpcg-cpp-dev       # hash(x) and program hashes; rand(n)
   libabsl-dev                         # hash index of Ved maps (vm/ordered_map.h)
   libraft-dev libuv1-dev

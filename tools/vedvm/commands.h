@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "vm/effects/adapter.h"
 #include "vm/program.h"
 
 namespace vedvm {
@@ -30,9 +31,17 @@ struct RunOptions {
   uint64_t seed = 0;
   int64_t slice_budget = 1'000'000;
   std::string sync = "tick";
-  std::vector<std::string> effects;  // NAME=ok[:VALUE] | fail[:MESSAGE]
+  std::vector<std::string> effects;   // NAME=ok[:VALUE] | fail[:MESSAGE] | script:FILE
+  std::vector<std::string> adapters;  // NAME=tcp://HOST:PORT
+  std::string fs_root;                // default: the current directory
+  bool allow_exec = false;
+  bool serve = false;
+  int64_t tick_ms = 100;
 };
 int run(const RunOptions& options);
+// The adapters a run uses: built-in ones, `--adapter`, `--effect`. False with `error`.
+bool bind_adapters(const ved::vm::Program& program, const RunOptions& options, ved::vm::AdapterSet& set,
+                   std::string& error);
 
 // Every instance, or only `instance` (`Type` or `Type[id]`) when it is not empty.
 int inspect(const std::string& data_dir, bool json, const std::string& instance);
@@ -41,5 +50,14 @@ int journal(const std::string& data_dir, int64_t tick);
 // Counts of the journal's events by kind.
 int stats(const std::string& data_dir);
 int resume(const std::string& data_dir, const std::string& instance);
+
+struct ReplayCommandOptions {
+  std::string data_dir;
+  int64_t from = 0;
+  int64_t to = 0;
+  std::string program;  // another build to replay the journal against
+};
+// Exit 0 when every tick matches, 1 at the first divergence (printed) or on an error.
+int replay(const ReplayCommandOptions& options);
 
 }  // namespace vedvm

@@ -152,8 +152,10 @@ int journal(const std::string& dir, int64_t tick) {
                           std::string line(record);
                           size_t a = line.find('\t'), b = line.find('\t', a + 1);
                           if (a == std::string::npos || b == std::string::npos) return true;
+                          // A fourth field holds an input's value for replay: not for people.
+                          const std::string detail = line.substr(b + 1, line.find('\t', b + 1) - b - 1);
                           std::cout << "tick=" << tick << " " << line.substr(a + 1, b - a - 1) << " " << line.substr(0, a)
-                                    << (b + 1 < line.size() ? " " + line.substr(b + 1) : "") << "\n";
+                                    << (detail.empty() ? "" : " " + detail) << "\n";
                           return true;
                         },
                         error);

@@ -179,7 +179,13 @@ int main(int argc, char** argv) {
   app.add_option("--seed", run.seed, "The determinism seed (random generators)");
   app.add_option("--slice-budget", run.slice_budget, "Fuel per slice (default 1,000,000)")
       ->check(CLI::Range(int64_t{1}, INT64_MAX));
-  app.add_option("--effect", run.effects, "NAME=ok[:VALUE] or NAME=fail[:MESSAGE]: a simulated adapter");
+  app.add_option("--effect", run.effects, "NAME=ok[:VALUE], NAME=fail[:MESSAGE] or NAME=script:FILE: a simulated adapter");
+  app.add_option("--adapter", run.adapters, "NAME=tcp://HOST:PORT: an external adapter serving effect or observation NAME");
+  app.add_option("--fs-root", run.fs_root, "The directory file effects and observations are confined to (default: .)");
+  app.add_flag("--allow-exec", run.allow_exec, "Let Process.Run start programs");
+  app.add_flag("--serve", run.serve, "Keep running when every goal holds, re-evaluating observations and timers");
+  app.add_option("--tick-ms", run.tick_ms, "The tick period when serving (default 100)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
   app.add_option("--sync", run.sync, "tick (fsync every tick, the default) or none")
       ->check(CLI::IsMember({"tick", "none"}));
 
@@ -208,6 +214,12 @@ int main(int argc, char** argv) {
   CLI::App* resume_cmd = app.add_subcommand("resume", "Clear a FAULTED instance so that it runs again");
   resume_cmd->add_option("dir", dir, "The data dir")->required();
   resume_cmd->add_option("instance", instance, "The instance: Type or Type[id]")->required();
+  vedvm::ReplayCommandOptions replay;
+  CLI::App* replay_cmd = app.add_subcommand("replay", "Re-execute a data dir's run from its journal and verify every tick");
+  replay_cmd->add_option("dir", replay.data_dir, "The data dir")->required();
+  replay_cmd->add_option("--from", replay.from, "Compare from this tick on");
+  replay_cmd->add_option("--to", replay.to, "Stop after this tick");
+  replay_cmd->add_option("--program", replay.program, "Replay against this build (.vedb or source) instead");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -218,6 +230,7 @@ int main(int argc, char** argv) {
   if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick) : vedvm::inspect(dir, json, only);
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
+  if (*replay_cmd) return vedvm::replay(replay);
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
     return vedvm::run(run);

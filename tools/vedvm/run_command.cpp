@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/vedvm/commands.h"
+#include "vm/effects/simulated_adapter.h"
 #include "vm/runtime/runtime.h"
 
 namespace vedvm {
@@ -20,6 +21,25 @@ std::atomic<int> g_signal{0};
 void on_signal(int s) { g_signal.store(s); }
 
 }  // namespace
+
+// Built-in adapters first, external adapters (`--adapter`) over them, simulated ones
+// (`--effect`) over everything: the most specific binding wins.
+bool bind_adapters(const ved::vm::Program& program, const RunOptions& o, ved::vm::AdapterSet& set, std::string& error) {
+  for (const auto& e : o.effects) {
+    const size_t eq = e.find('=');
+    if (eq == std::string::npos) {
+      error = "--effect " + e + ": expected NAME=ok[:VALUE], NAME=fail[:MESSAGE] or NAME=script:FILE";
+      return false;
+    }
+    auto adapter = ved::vm::parse_simulated_adapter(program, e.substr(0, eq), e.substr(eq + 1), error);
+    if (!adapter) {
+      error = "--effect " + e + ": " + error;
+      return false;
+    }
+    set.bind_effect(e.substr(0, eq), std::move(adapter));
+  }
+  return true;
+}
 
 int run(const RunOptions& o) {
   ved::vm::Program program;
@@ -41,18 +61,13 @@ int run(const RunOptions& o) {
   options.max_ticks = o.max_ticks;
   options.slice_budget = o.slice_budget;
   options.sync = o.sync == "tick";
-  for (const auto& e : o.effects) {
-    const size_t eq = e.find('=');
-    ved::vm::EffectBinding binding;
-    if (eq == std::string::npos ||
-        !ved::vm::parse_effect_binding(program, e.substr(0, eq), e.substr(eq + 1), binding, error)) {
-      std::cerr << "vedvm: error: --effect " << e << ": "
-                << (eq == std::string::npos ? "expected NAME=ok[:VALUE] or NAME=fail[:MESSAGE]" : error) << "\n";
-      return kExitUsage;
-    }
-    options.effects[e.substr(0, eq)] = std::move(binding);
-    options.effect_specs[e.substr(0, eq)] = e.substr(eq + 1);
+  options.serve = o.serve;
+  options.tick_ms = o.tick_ms;
+  if (!bind_adapters(program, o, options.adapters, error)) {
+    std::cerr << "vedvm: error: " << error << "\n";
+    return kExitUsage;
   }
+  for (const auto& e : o.effects) options.effect_specs[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
   ved::vm::TraceSink trace;
   if (o.trace == "text") {
     trace = [](const ved::vm::TraceEvent& e) {

@@ -93,9 +93,10 @@ class AdapterSet {
   void bind_observation(const std::string& name, std::shared_ptr<ObservationAdapter> adapter) {
     observations_[name] = std::move(adapter);
   }
-  EffectAdapter* effect(const std::string& name) const {
+  EffectAdapter* effect(const std::string& name) const { return find_effect(name).get(); }
+  std::shared_ptr<EffectAdapter> find_effect(const std::string& name) const {
     auto it = effects_.find(name);
-    return it == effects_.end() ? nullptr : it->second.get();
+    return it == effects_.end() ? nullptr : it->second;
   }
   ObservationAdapter* observation(const std::string& name) const {
     auto it = observations_.find(name);

@@ -11,6 +11,10 @@
 //   goal      = [attempts, satisfied, terminated, reason, unsatisfied since, next attempt,
 //                [seen hashes], last hash, outside input since the last attempt]
 //   (then) last fault, last failed effect, dead letters
+//   intent    = [format 1, tick, index, domain, id, effect, [args], key or nil, ordinal,
+//                dispatches, completed, outcome or nil]
+//   outcome   = [ok, value (bin) or nil, code, message, retryable]
+//   observation input = [observation, [args], value]
 #include "vm/runtime/instance_codec.h"
 
 #include <msgpack.hpp>
@@ -131,6 +135,28 @@ Message message(const Program& p, const Obj& o, uint32_t receiver_domain) {
     m.args.push_back(value(p, args[i], transitions[t].params[i].type, "message argument"));
   m.outcome = boolean(x[7], "message");
   return m;
+}
+
+void pack_outcome(Packer& p, const EffectOutcome& o) {
+  p.pack_array(5);
+  p.pack(o.ok);
+  if (o.ok) bin(p, encode_value(o.value));
+  else p.pack_nil();
+  p.pack(o.code);
+  p.pack(o.message);
+  p.pack(o.retryable);
+}
+
+EffectOutcome outcome(const Program& p, const Obj& o, uint32_t effect) {
+  const Obj* x = arr(o, 5, "outcome");
+  EffectOutcome out;
+  out.ok = boolean(x[0], "outcome");
+  if (out.ok) out.value = value(p, x[1], p.effects[effect].result, "outcome value");
+  else if (x[1].type != msgpack::type::NIL) throw CodecError("malformed outcome");
+  out.code = str(x[2], "outcome");
+  out.message = str(x[3], "outcome");
+  out.retryable = boolean(x[4], "outcome");
+  return out;
 }
 
 msgpack::object_handle parse(std::string_view bytes) {
@@ -362,6 +388,117 @@ std::string instance_storage_key(const Program& p, const InstanceKey& key) {
     k += "0";
   }
   return k;
+}
+
+std::string encode_intent(const Intent& in) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(12);
+  p.pack(1);
+  p.pack(in.tick);
+  p.pack(in.index);
+  p.pack(in.instance.domain);
+  pack_id(p, in.instance.id);
+  p.pack(in.effect);
+  p.pack_array(static_cast<uint32_t>(in.args.size()));
+  for (const auto& a : in.args) bin(p, encode_value(a));
+  if (in.idempotency_key.tag() == Tag::String) p.pack(in.idempotency_key.as_string());
+  else p.pack_nil();
+  p.pack(in.ordinal);
+  p.pack(in.dispatches);
+  p.pack(in.completed);
+  if (in.completed) pack_outcome(p, in.outcome);
+  else p.pack_nil();
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_intent(const Program& p, std::string_view bytes, Intent& out, std::string& error) {
+  try {
+    msgpack::object_handle h = parse(bytes);
+    const Obj* x = arr(h.get(), 12, "intent");
+    if (u64(x[0], "intent format") != 1) throw CodecError("unknown intent record format");
+    Intent in;
+    in.tick = i64(x[1], "intent");
+    const uint64_t index = u64(x[2], "intent");
+    if (index > UINT32_MAX) throw CodecError("malformed intent");
+    in.index = static_cast<uint32_t>(index);
+    in.instance.domain = domain_index(p, x[3]);
+    in.instance.id = id(x[4]);
+    const uint64_t effect = u64(x[5], "intent");
+    if (effect >= p.effects.size()) throw CodecError("intent of an effect that is not in this program");
+    in.effect = static_cast<uint32_t>(effect);
+    const auto& params = p.effects[in.effect].params;
+    const Obj* args = arr(x[6], params.size(), "intent arguments");
+    for (size_t i = 0; i < params.size(); ++i) in.args.push_back(value(p, args[i], params[i].type, "intent argument"));
+    if (x[7].type != msgpack::type::NIL) in.idempotency_key = Value::string(str(x[7], "idempotency key"));
+    in.ordinal = u64(x[8], "intent");
+    const uint64_t dispatches = u64(x[9], "intent");
+    if (dispatches > UINT32_MAX) throw CodecError("malformed intent");
+    in.dispatches = static_cast<uint32_t>(dispatches);
+    in.completed = boolean(x[10], "intent");
+    if (in.completed) in.outcome = outcome(p, x[11], in.effect);
+    else if (x[11].type != msgpack::type::NIL) throw CodecError("malformed intent");
+    out = std::move(in);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+std::string intent_storage_key(int64_t tick, uint32_t index) {
+  return "fx/" + hex_u64(static_cast<uint64_t>(tick)) + "/" + hex_u64(index);
+}
+
+std::string open_intent_storage_key(int64_t tick, uint32_t index) { return "fxo" + intent_storage_key(tick, index).substr(2); }
+
+std::string encode_outcome(const EffectOutcome& o) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  pack_outcome(p, o);
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_outcome(const Program& p, std::string_view bytes, uint32_t effect, EffectOutcome& out, std::string& error) {
+  try {
+    msgpack::object_handle h = parse(bytes);
+    out = outcome(p, h.get(), effect);
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& v) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(3);
+  p.pack(observation);
+  p.pack_array(static_cast<uint32_t>(args.size()));
+  for (const auto& a : args) bin(p, encode_value(a));
+  bin(p, encode_value(v));
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_observation(const Program& p, std::string_view bytes, uint32_t& observation, std::vector<Value>& args,
+                        Value& v, std::string& error) {
+  try {
+    msgpack::object_handle h = parse(bytes);
+    const Obj* x = arr(h.get(), 3, "observation");
+    const uint64_t o = u64(x[0], "observation");
+    if (o >= p.observations.size()) throw CodecError("an observation that is not in this program");
+    observation = static_cast<uint32_t>(o);
+    const auto& params = p.observations[observation].params;
+    const Obj* a = arr(x[1], params.size(), "observation arguments");
+    args.clear();
+    for (size_t i = 0; i < params.size(); ++i) args.push_back(value(p, a[i], params[i].type, "observation argument"));
+    v = value(p, x[2], p.observations[observation].result, "observation value");
+    return true;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
 }
 
 }  // namespace ved::vm

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "vm/runtime/instance.h"
+#include "vm/runtime/intent.h"
 
 namespace ved::vm {
 
@@ -30,5 +31,24 @@ bool decode_delivery(const Program& program, std::string_view bytes, InstanceKey
 
 // The storage key of an instance: `inst/<domain>/<id>`, ordered as instances are.
 std::string instance_storage_key(const Program& program, const InstanceKey& key);
+
+// An intent record (`fx/<tick>/<index>`), checked against the effect's parameter and
+// result types when decoded.
+std::string encode_intent(const Intent& intent);
+bool decode_intent(const Program& program, std::string_view bytes, Intent& out, std::string& error);
+// `fx/<tick>/<index>` (hex, so keys sort as intents were emitted); `fxo/...` marks an open
+// intent (no outcome journaled yet), so that recovery reads only those.
+std::string intent_storage_key(int64_t tick, uint32_t index);
+std::string open_intent_storage_key(int64_t tick, uint32_t index);
+
+// The machine-readable part of journal records for inputs, so that replay feeds exactly
+// what the run saw: an effect outcome (of effect `effect`), an observation's arguments
+// and value (of observation `observation`).
+std::string encode_outcome(const EffectOutcome& outcome);
+bool decode_outcome(const Program& program, std::string_view bytes, uint32_t effect, EffectOutcome& out,
+                    std::string& error);
+std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& value);
+bool decode_observation(const Program& program, std::string_view bytes, uint32_t& observation,
+                        std::vector<Value>& args, Value& value, std::string& error);
 
 }  // namespace ved::vm

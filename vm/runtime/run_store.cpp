@@ -13,7 +13,7 @@ namespace {
 
 // Bumped whenever a record's layout changes: a data dir of another format is refused as
 // such, not reported as damaged.
-constexpr const char* kFormat = "2";
+constexpr const char* kFormat = "3";
 
 std::string damaged(const std::string& what) { return "the data dir is damaged: " + what; }
 
@@ -86,6 +86,8 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
     out.tick = std::stoll(tick_text);
     out.seed = std::stoull(seed_text);
     if (store_.get("meta/timer_sequence", sequence, error)) out.timer_sequence = std::stoull(sequence);
+    std::string budget;
+    if (error.empty() && store_.get("meta/slice_budget", budget, error)) out.slice_budget = std::stoll(budget);
   } catch (const std::exception&) {
     error = damaged("meta/tick, meta/seed or meta/timer_sequence is not a number");
     return false;
@@ -143,11 +145,63 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
     return false;
   }
   std::string pending;
-  if (store_.get("meta/pending", pending, error)) return decode_pending(p_, pending, out.pending, error);
-  return error.empty();
+  if (store_.get("meta/pending", pending, error) && !decode_pending(p_, pending, out.pending, error)) return false;
+  if (!error.empty()) return false;
+  return load_intents(out, error);
 }
 
-bool RunStore::begin(const std::string& bundle, uint64_t seed, const std::string& effect_bindings,
+// The open intents (recovery re-dispatches them) and the per-effect counts. Only the
+// `fxo/` markers of open intents are scanned: recovery does not grow with history.
+bool RunStore::load_intents(LoadedRun& out, std::string& error) const {
+  std::string counts;
+  if (store_.get("meta/effect_counts", counts, error)) {
+    std::istringstream in(counts);
+    uint64_t effect = 0, count = 0;
+    while (in >> effect >> count) {
+      if (effect >= p_.effects.size()) {
+        error = damaged("meta/effect_counts names an effect that is not in this program");
+        return false;
+      }
+      out.effect_counts[static_cast<uint32_t>(effect)] = count;
+    }
+    if (!in.eof()) {
+      error = damaged("meta/effect_counts is not a list of numbers");
+      return false;
+    }
+  } else if (!error.empty()) {
+    return false;
+  }
+  std::vector<std::string> keys;
+  bool ok = store_.scan("fxo/", [&](std::string_view key, std::string_view) {
+    keys.push_back("fx/" + std::string(key.substr(4)));
+    return true;
+  }, error);
+  if (!ok || !error.empty()) {
+    error = damaged("the open intents: " + error);
+    return false;
+  }
+  for (const std::string& key : keys) {
+    std::string bytes;
+    if (!store_.get(key, bytes, error)) {
+      error = damaged("intent `" + key + "` is marked open but has no record" + (error.empty() ? "" : ": " + error));
+      return false;
+    }
+    Intent in;
+    std::string e;
+    if (!decode_intent(p_, bytes, in, e)) {
+      error = damaged("intent record `" + key + "`: " + e);
+      return false;
+    }
+    if (intent_storage_key(in.tick, in.index) != key || in.completed) {
+      error = damaged("intent record `" + key + "` does not fit its key");
+      return false;
+    }
+    out.open_intents.push_back(std::move(in));
+  }
+  return true;
+}
+
+bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
                      std::vector<Instance*> instances, std::string& error) {
   Store::Batch batch;
   batch.puts.emplace_back("meta/format", kFormat);
@@ -155,6 +209,7 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, const std::string
   batch.puts.emplace_back("meta/program_name", p_.name);
   batch.puts.emplace_back("meta/program", bundle);
   batch.puts.emplace_back("meta/seed", std::to_string(seed));
+  batch.puts.emplace_back("meta/slice_budget", std::to_string(slice_budget));
   batch.puts.emplace_back("meta/effects", effect_bindings);
   batch.puts.emplace_back("meta/tick", "0");
   for (Instance* in : instances) write_instance(*in, batch);
@@ -180,19 +235,24 @@ void RunStore::write_instance(Instance& in, Store::Batch& batch) const {
   batch.puts.emplace_back(instance_storage_key(p_, in.key), encode_instance(in));
 }
 
-bool RunStore::commit(int64_t tick, uint64_t timer_sequence, const std::vector<Instance*>& changed,
-                      const std::vector<Delivery>& pending, std::vector<std::string> journal, bool append,
-                      std::string& error) {
+bool RunStore::commit(const TickWrite& w, std::string& error) {
   Store::Batch batch;
-  for (Instance* in : changed) {
-    write_instance(*in, batch);
-    journal.push_back("state\t" + describe_instance(p_, in->key) + "\t" +
-                      hex_u64(static_cast<uint64_t>(hash_value(in->state))));
+  for (Instance* in : w.changed) write_instance(*in, batch);
+  batch.puts.emplace_back("meta/pending", encode_pending(*w.pending));
+  for (const Intent* in : w.intents) {
+    batch.puts.emplace_back(intent_storage_key(in->tick, in->index), encode_intent(*in));
+    if (in->completed) batch.deletes.push_back(open_intent_storage_key(in->tick, in->index));
+    else batch.puts.emplace_back(open_intent_storage_key(in->tick, in->index), "");
   }
-  batch.puts.emplace_back("meta/pending", encode_pending(pending));
-  const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(tick)) + "/";
+  if (!w.intents.empty()) {
+    std::string counts;
+    for (const auto& [effect, count] : *w.effect_counts) counts += std::to_string(effect) + " " + std::to_string(count) + "\n";
+    batch.puts.emplace_back("meta/effect_counts", counts);
+  }
+  const std::vector<std::string>& journal = *w.journal;
+  const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(w.tick)) + "/";
   size_t first = 0;
-  if (append && !store_.scan(prefix, [&](std::string_view, std::string_view) {
+  if (w.append && !store_.scan(prefix, [&](std::string_view, std::string_view) {
         ++first;
         return true;
       }, error)) {
@@ -200,10 +260,20 @@ bool RunStore::commit(int64_t tick, uint64_t timer_sequence, const std::vector<I
     return false;
   }
   for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
-  batch.puts.emplace_back("meta/tick", std::to_string(tick));
-  batch.puts.emplace_back("meta/timer_sequence", std::to_string(timer_sequence));
+  batch.puts.emplace_back("meta/tick", std::to_string(w.tick));
+  batch.puts.emplace_back("meta/timer_sequence", std::to_string(w.timer_sequence));
   if (!store_.commit(batch, sync_, error)) {
     error = "cannot write the tick to the data dir: " + error;
+    return false;
+  }
+  return true;
+}
+
+bool RunStore::mark_dispatched(const std::vector<const Intent*>& intents, bool sync, std::string& error) {
+  Store::Batch batch;
+  for (const Intent* in : intents) batch.puts.emplace_back(intent_storage_key(in->tick, in->index), encode_intent(*in));
+  if (!store_.commit(batch, sync, error)) {
+    error = "cannot write to the data dir: " + error;
     return false;
   }
   return true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vm/runtime/instance.h"
+#include "vm/runtime/intent.h"
 #include "vm/runtime/store.h"
 
 namespace ved::vm {
@@ -35,10 +36,25 @@ struct SliceTimes {
 struct LoadedRun {
   int64_t tick = 0;  // the last committed tick
   uint64_t seed = 0;
+  int64_t slice_budget = 0;  // 0: not recorded (the run's own option applies)
   uint64_t timer_sequence = 0;
   std::string effect_bindings;     // `meta/effects`: the simulated adapters it was started with
   std::deque<Instance> instances;  // in instance order
   std::vector<Delivery> pending;
+  std::vector<Intent> open_intents;  // journaled without an outcome, in emission order
+  std::map<uint32_t, uint64_t> effect_counts;  // intents emitted so far, per effect
+};
+
+// What one tick writes, as one atomic batch.
+struct TickWrite {
+  int64_t tick = 0;
+  uint64_t timer_sequence = 0;
+  std::vector<Instance*> changed;         // written with their mailbox changes
+  const std::vector<Delivery>* pending = nullptr;  // to deliver next tick
+  const std::vector<std::string>* journal = nullptr;  // the tick's records, state hashes included
+  std::vector<const Intent*> intents;     // emitted or completed in the tick
+  const std::map<uint32_t, uint64_t>* effect_counts = nullptr;
+  bool append = false;  // the tick was committed already (a `resume` between runs)
 };
 
 class RunStore {
@@ -50,15 +66,19 @@ class RunStore {
   // Loads the run the data dir holds, checking everything it reads; refuses a run of
   // another program (naming it) and damaged records (naming them).
   bool load(LoadedRun& out, std::string& error) const;
-  // Writes a new run: the program, the seed, the instances activated before tick 1.
-  bool begin(const std::string& bundle, uint64_t seed, const std::string& effect_bindings,
+  // Writes a new run: the program, the seed and slice budget (which decide what it does),
+  // the instances activated before tick 1.
+  bool begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
              std::vector<Instance*> instances, std::string& error);
   // Writes one tick atomically: the changed instances and their mailbox changes, the
-  // messages to deliver next, the journal records and a state hash of each changed
-  // instance. `append`: the tick was committed already (a `resume` between runs), its
-  // new records go after the ones it has.
-  bool commit(int64_t tick, uint64_t timer_sequence, const std::vector<Instance*>& changed,
-              const std::vector<Delivery>& pending, std::vector<std::string> journal, bool append, std::string& error);
+  // messages to deliver next, the journal records, the intents emitted (open) or
+  // completed in it. With `append` (a `resume` between runs) the new records go after the
+  // ones the tick has.
+  bool commit(const TickWrite& write, std::string& error);
+  // Records that `intents` were handed to adapters (their dispatch counts), and makes
+  // everything written so far durable when `sync`: an intent is released only after the
+  // tick that emitted it is on disk (runtime.md §7), even under --sync=none.
+  bool mark_dispatched(const std::vector<const Intent*>& intents, bool sync, std::string& error);
   // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
   // end of a run: statistics, not state, so a killed run's are simply not counted (and a
   // failure to store them is not an error of the run).
@@ -68,6 +88,7 @@ class RunStore {
 
  private:
   void write_instance(Instance& in, Store::Batch& batch) const;
+  bool load_intents(LoadedRun& out, std::string& error) const;
 
   const Program& p_;
   Store& store_;

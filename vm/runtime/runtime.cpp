@@ -18,11 +18,14 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <thread>
 
+#include "vm/effects/simulated_adapter.h"
 #include "vm/invariants.h"
 #include "vm/runtime/instance_codec.h"
 #include "vm/runtime/run_store.h"
 #include "vm/runtime/summary.h"
+#include "vm/runtime/worker_pool.h"
 #include "vm/value_codec.h"
 
 namespace ved::vm {
@@ -32,6 +35,19 @@ namespace {
 constexpr int kLaneHigh = 200;
 constexpr int kLaneNormal = 100;
 constexpr uint32_t kNoHandler = UINT32_MAX;
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+using IntentKey = std::pair<int64_t, uint32_t>;  // (tick, index)
 
 }  // namespace
 
@@ -119,6 +135,39 @@ struct Runtime::Impl {
   SliceTimes slice_times;  // of this process's slices, per domain
   uint32_t effect_error_record = UINT32_MAX;
 
+  // ---- effects (runtime.md §7)
+  std::map<IntentKey, Intent> open_intents;  // emitted; outcome not journaled yet
+  std::vector<IntentKey> emitted;            // in this tick, in order: released after its commit
+  std::vector<IntentKey> recovered;          // open when the run was loaded: released again
+  std::vector<Intent> completed;             // outcomes journaled in this tick
+  std::map<uint32_t, uint64_t> effect_counts;  // intents emitted so far, per effect
+  struct Arrival {
+    IntentKey intent;
+    EffectOutcome outcome;
+  };
+  std::vector<Arrival> arrived;  // outcomes to deliver at the start of the next tick
+  std::unique_ptr<WorkerPool> pool;  // off-core adapters; started when first needed
+  // Messages from outside the program (a test's `send`), delivered at the next tick.
+  std::vector<Delivery> submitted;
+
+  // ---- observations (language.md §8)
+  // The last journaled value of each observation, by observation and arguments: a value
+  // is journaled when it differs (runtime.md §5).
+  std::map<std::string, Value> last_observed;
+  // Sampled in this tick, by instance and observation: at most once per instance per tick.
+  std::map<std::pair<size_t, std::string>, Value> sampled;
+  std::vector<bool> replay_observation_used;  // of this tick's recorded observations
+
+  struct Observer final : ObservationSource {
+    Observer(Impl* r, size_t i) : rt(r), instance(i) {}
+    Impl* rt;
+    size_t instance;
+    FaultKind sample(uint32_t observation, std::span<const Value> args, Value& out, std::string& message) override {
+      return rt->observe(instance, observation, args, out, message);
+    }
+  };
+  Observer observer_for(size_t i) { return Observer(this, i); }
+
   // Input from outside the instance (another instance's message, a timer, an outcome):
   // what oscillation detection must not mistake for the instance going round in circles.
   void note_outside_input(size_t i) {
@@ -136,8 +185,11 @@ struct Runtime::Impl {
   // ---- events
 
   // A journal record is `kind TAB instance TAB detail`; the trace prints the same event.
-  void record(const std::string& instance, const std::string& kind, const std::string& detail) {
-    journal.push_back(kind + "\t" + instance + "\t" + detail);
+  // Inputs (outcomes, observations) carry their value as a fourth field, `data` in hex,
+  // which is what replay feeds back.
+  void record(const std::string& instance, const std::string& kind, const std::string& detail,
+              std::string_view data = {}) {
+    journal.push_back(kind + "\t" + instance + "\t" + detail + (data.empty() ? "" : "\t" + to_hex(data)));
     if (trace) trace(TraceEvent{tick, instance, kind, detail});
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
@@ -321,6 +373,16 @@ struct Runtime::Impl {
       }
       if (in.timers.empty()) timed.erase(i);
     }
+    // Effect outcomes, then messages from outside the program, in the order they came.
+    for (Arrival& a : take_arrivals()) deliver_outcome(std::move(a));
+    std::vector<Delivery> outside;
+    outside.swap(submitted);
+    for (Delivery& d : outside) {
+      const std::string transition = p.domains[d.target.domain].transitions[d.message.transition].name;
+      record(describe_instance(p, d.target), "input", transition);
+      deliver(d.target, std::move(d.message), std::nullopt);
+      if (auto t = find(d.target)) note_outside_input(*t);
+    }
   }
 
   // ---- goals
@@ -346,8 +408,10 @@ struct Runtime::Impl {
       if (gp.terminated) continue;
       InstanceEnv env;
       Value state = in.state;
+      Observer observer = observer_for(i);
       env.state = &state;
       env.tick = tick;
+      env.observations = &observer;
       CallResult r = interp.call(d.goals[g].predicate, {}, o.slice_budget, env);
       if (!r.ok) {
         fault(i, r.fault, "goal " + d.goals[g].name);
@@ -561,10 +625,12 @@ struct Runtime::Impl {
     Random random = instances[i].random;
     Outputs out;
     InstanceEnv env;
+    Observer observer = observer_for(i);
     env.state = &working;
     env.tick = tick;
     env.random = &random;
     env.outputs = &out;
+    env.observations = &observer;
     const int64_t budget = t.budget > 0 ? t.budget : o.slice_budget;
     ++slices_run;
     const std::string slice_name = f.slice_names[slice].empty() ? "" : " (" + f.slice_names[slice] + ")";
@@ -664,45 +730,200 @@ struct Runtime::Impl {
     }
   }
 
-  // Adapters that execute effects in the outside world come with the effects issue. Until
-  // then an intent completes as a simulated adapter says (`--effect`), or fails with
-  // NoAdapter. Either way the outcome is decided now, from the intent alone, and
-  // delivered in the next tick (runtime.md §7): deterministic from the source.
+  // An intent is journaled and stored (`fx/`) with the tick that emitted it, and handed to
+  // its adapter only after that tick is durable (release). Its outcome comes back as an
+  // input of a later tick (deliver_outcome).
   void emit(size_t i, const Value& intent) {
     Instance& in = instances[i];
     const IntentObj& obj = intent.as_intent();
-    const ExternalInfo& effect = p.effects[obj.effect];
-    record(name(i), "emit", show(intent));
-    auto binding = o.effects.find(effect.name);
-    const bool ok = binding != o.effects.end() && binding->second.ok;
+    Intent x;
+    x.tick = tick;
+    x.index = static_cast<uint32_t>(emitted.size());
+    x.instance = in.key;
+    x.effect = obj.effect;
+    x.args = obj.args;
+    if (obj.idempotency_key.tag() == Tag::String) x.idempotency_key = obj.idempotency_key;
+    x.ordinal = effect_counts[obj.effect]++;
+    record(name(i), "emit", x.id() + " " + show(intent));
+    ++in.effects_in_flight;
+    mark(i);
+    emitted.emplace_back(x.tick, x.index);
+    open_intents.emplace(emitted.back(), std::move(x));
+  }
+
+  EffectRequest request_for(const Intent& x) const {
+    const ExternalInfo& e = p.effects[x.effect];
+    EffectRequest r;
+    r.intent_id = x.id();
+    r.instance = describe_instance(p, x.instance);
+    r.effect = x.effect;
+    r.effect_name = e.name;
+    for (const FieldInfo& f : e.params) r.param_names.push_back(f.name);
+    r.args = x.args;
+    if (x.idempotency_key.tag() == Tag::String) r.idempotency_key = x.idempotency_key.as_string();
+    r.result_type = e.result;
+    r.ordinal = x.ordinal;
+    r.attempt = x.dispatches;
+    return r;
+  }
+
+  // Hands intents to their adapters, once what emitted them is durable: between-ticks
+  // adapters answer now (delivered next tick, in emission order), the others on the pool.
+  bool release(const std::vector<IntentKey>& keys, std::string& error) {
+    if (keys.empty() || o.replay) return true;
+    std::vector<const Intent*> dispatched;
+    for (const IntentKey& k : keys) {
+      Intent& x = open_intents.at(k);
+      ++x.dispatches;
+      dispatched.push_back(&x);
+    }
+    // Under --sync=none the tick was not fsynced: this write is, so nothing is released
+    // that a crash could take back.
+    if (storage && !storage->mark_dispatched(dispatched, !o.sync, error)) return false;
+    for (const Intent* x : dispatched) {
+      const std::string& effect = p.effects[x->effect].name;
+      std::shared_ptr<EffectAdapter> adapter = o.adapters.find_effect(effect);
+      if (!adapter) {
+        arrived.push_back(Arrival{{x->tick, x->index},
+                                  EffectOutcome::failure("NoAdapter", "no adapter is bound for `" + effect + "`")});
+      } else if (adapter->between_ticks()) {
+        arrived.push_back(Arrival{{x->tick, x->index}, adapter->execute(request_for(*x))});
+      } else {
+        if (!pool) pool = std::make_unique<WorkerPool>(o.workers);
+        pool->submit(adapter, request_for(*x), x->tick, x->index);
+      }
+    }
+    return true;
+  }
+
+  // Outcomes that arrived, and (replaying) the ones the recorded run journaled in this tick.
+  std::vector<Arrival> take_arrivals() {
+    std::vector<Arrival> now;
+    now.swap(arrived);
+    if (pool) {
+      std::vector<WorkerPool::Completion> done;
+      pool->collect(done);
+      for (auto& c : done) now.push_back(Arrival{{c.tick, c.index}, std::move(c.outcome)});
+    }
+    if (o.replay) {
+      auto it = o.replay->outcomes.find(tick);
+      if (it != o.replay->outcomes.end())
+        for (const auto& r : it->second)
+          for (const auto& [key, x] : open_intents)
+            if (x.id() == r.intent) now.push_back(Arrival{key, r.outcome});
+    }
+    return now;
+  }
+
+  // Journals an outcome and delivers it to the emitting instance's handler (`on E.ok` /
+  // `on E.failed`); a failure nobody handles is a dead letter.
+  void deliver_outcome(Arrival a) {
+    auto it = open_intents.find(a.intent);
+    if (it == open_intents.end()) return;  // answered already (a late duplicate)
+    Intent x = std::move(it->second);
+    open_intents.erase(it);
+    const ExternalInfo& effect = p.effects[x.effect];
+    EffectOutcome& out = a.outcome;
+    if (out.ok && !value_conforms(p, out.value, effect.result))
+      out = EffectOutcome::failure("adapter", "the adapter returned a value of the wrong type for `" + effect.name + "`");
+    const size_t i = *find(x.instance);
+    Instance& in = instances[i];
     const DomainInfo& d = p.domains[in.key.domain];
     uint32_t handler = kNoHandler;
     for (uint32_t t = 0; t < d.transitions.size(); ++t)
-      if (d.transitions[t].on_effect == static_cast<int32_t>(obj.effect) && d.transitions[t].on_ok == ok) handler = t;
-    Message m;
-    m.transition = handler;
-    m.outcome = true;
-    if (ok) {
-      if (p.types[effect.result].kind != TypeKind::Unit) m.args.push_back(binding->second.value);
-      if (handler == kNoHandler) {
-        record(name(i), "outcome", effect.name + ".ok (no handler)");
-        return;
+      if (d.transitions[t].on_effect == static_cast<int32_t>(x.effect) && d.transitions[t].on_ok == out.ok) handler = t;
+    const bool handled = handler != kNoHandler && (out.ok || effect_error_record != UINT32_MAX);
+    std::string detail = x.id() + " " + effect.name;
+    detail += out.ok ? ".ok" + (p.types[effect.result].kind == TypeKind::Unit ? std::string() : " " + show(out.value))
+                     : ".failed " + out.code + ": " + out.message;
+    if (!handled && out.ok) detail += " (no handler)";
+    record(name(i), "outcome", detail, encode_outcome(out));
+    if (!out.ok) in.last_failed_effect = effect.name + " (" + out.code + ": " + out.message + ")";
+    note_outside_input(i);
+    mark(i);
+    if (!handled) {
+      if (in.effects_in_flight > 0) --in.effects_in_flight;
+      if (!out.ok) {
+        record(name(i), "dead_letter", effect.name + ".failed (" + out.code + "; no handler)");
+        ++in.dead_letters;
       }
     } else {
-      const std::string code = binding == o.effects.end() ? "NoAdapter" : "failed";
-      const std::string message =
-          binding == o.effects.end() ? "no adapter is bound for `" + effect.name + "`" : binding->second.message;
-      in.last_failed_effect = effect.name + " (" + code + ": " + message + ")";
-      if (handler == kNoHandler || effect_error_record == UINT32_MAX) {
-        record(name(i), "dead_letter", effect.name + ".failed (" + code + "; no handler)");
-        ++in.dead_letters;
-        return;
+      Message m;
+      m.transition = handler;
+      m.outcome = true;
+      if (!out.ok) {
+        m.args.push_back(Value::record(effect_error_record, {Value::string(out.code), Value::string(out.message),
+                                                             Value::boolean(out.retryable)}));
+      } else if (p.types[effect.result].kind != TypeKind::Unit) {
+        m.args.push_back(out.value);
       }
-      m.args.push_back(Value::record(effect_error_record,
-                                     {Value::string(code), Value::string(message), Value::boolean(false)}));
+      deliver(x.instance, std::move(m), std::nullopt);
     }
-    ++in.effects_in_flight;
-    next_pending.push_back(Delivery{in.key, std::move(m)});
+    x.completed = true;
+    x.outcome = std::move(out);
+    completed.push_back(std::move(x));
+  }
+
+  // ---- observations
+
+  // Samples observation `observation` for instance `i` (at most once per instance per
+  // tick), journaling the value when it differs from the last one journaled; replaying,
+  // takes the value the recorded run journaled.
+  FaultKind observe(size_t i, uint32_t observation, std::span<const Value> args, Value& out, std::string& message) {
+    const ExternalInfo& info = p.observations[observation];
+    std::vector<Value> arguments(args.begin(), args.end());
+    const std::string key = encode_observation(observation, arguments, Value());
+    if (auto it = sampled.find({i, key}); it != sampled.end()) {
+      out = it->second;
+      return FaultKind::None;
+    }
+    auto last = last_observed.find(key);
+    Value value;
+    bool journal_it = false;
+    if (o.replay) {
+      bool found = false;
+      auto it = o.replay->observations.find(tick);
+      if (it != o.replay->observations.end()) {
+        for (size_t k = 0; k < it->second.size() && !found; ++k) {
+          const auto& r = it->second[k];
+          if (replay_observation_used[k] || r.observation != observation || r.instance != name(i)) continue;
+          if (encode_observation(r.observation, r.args, Value()) != key) continue;
+          replay_observation_used[k] = true;
+          value = r.value;
+          found = journal_it = true;
+        }
+      }
+      if (!found && last == last_observed.end()) {
+        message = "the journal has no value of `" + info.name + "` for " + name(i) + " at tick " + std::to_string(tick);
+        return FaultKind::Observation;
+      }
+      if (!found) value = last->second;
+    } else {
+      ObservationAdapter* adapter = o.adapters.observation(info.name);
+      if (!adapter) {
+        message = "no adapter serves the observation `" + info.name + "`";
+        return FaultKind::Observation;
+      }
+      std::string error;
+      if (!adapter->sample(info.name, args, info.result, value, error)) {
+        message = "`" + info.name + "`: " + error;
+        return FaultKind::Observation;
+      }
+      if (!value_conforms(p, value, info.result)) {
+        message = "observation `" + info.name + "` returned a value of the wrong type";
+        return FaultKind::Observation;
+      }
+      journal_it = last == last_observed.end() || !values_equal(last->second, value);
+    }
+    if (journal_it) {
+      std::string shown = info.name + "(";
+      for (size_t k = 0; k < arguments.size(); ++k) shown += (k ? ", " : "") + show(arguments[k]);
+      record(name(i), "observe", shown + ") = " + show(value), encode_observation(observation, arguments, value));
+      last_observed[key] = value;
+    }
+    sampled[{i, key}] = value;
+    out = std::move(value);
+    return FaultKind::None;
   }
 
   // ---- the loop
@@ -716,11 +937,18 @@ struct Runtime::Impl {
     return true;
   }
 
-  // One tick; `progressed` says whether anything ran or arrived.
-  bool run_tick(bool& progressed, std::string& error) {
+  // One tick; `progressed` says whether anything ran or arrived. With `keep_tick` the
+  // tick counts even if nothing happened (a test advancing time, replay).
+  bool run_tick(bool& progressed, std::string& error, bool keep_tick = false) {
     ++tick;
     journal.clear();
     touched.clear();
+    sampled.clear();
+    emitted.clear();
+    if (o.replay) {
+      auto it = o.replay->observations.find(tick);
+      replay_observation_used.assign(it == o.replay->observations.end() ? 0 : it->second.size(), false);
+    }
     const bool had_input = !pending.empty() ||
                            std::any_of(awake.begin(), awake.end(), [&](size_t i) { return outbox_can_drain(i); }) ||
                            std::any_of(timed.begin(), timed.end(), [&](size_t i) {
@@ -740,7 +968,7 @@ struct Runtime::Impl {
     // What was sent this tick is delivered next tick.
     for (auto& d : next_pending) pending.push_back(std::move(d));
     next_pending.clear();
-    progressed = had_input || slices_run > slices_before || !dirty.empty();
+    progressed = had_input || slices_run > slices_before || !dirty.empty() || !journal.empty();
     // Instances with nothing left to do and no change this tick sleep until a message,
     // a timer or a resume wakes them.
     for (auto it = awake.begin(); it != awake.end();) {
@@ -749,20 +977,42 @@ struct Runtime::Impl {
       it = sleeps ? awake.erase(it) : std::next(it);
     }
     if (!progressed) {
-      --tick;  // nothing happened: the tick is not committed (runtime.md §1: the VM never spins)
+      // Nothing happened: the tick is not committed (runtime.md §1: the VM never spins).
+      if (!keep_tick) --tick;
       return true;
     }
-    return commit(error);
+    return commit(error) && release(emitted, error);
+  }
+
+  // `state TAB instance TAB <hash> <field hashes>`: the state hash of a changed instance,
+  // with a short hash of each field so that replay can name the first field that differs.
+  std::string state_record(const Instance& in) const {
+    std::string line = "state\t" + describe_instance(p, in.key) + "\t" + hex_u64(static_cast<uint64_t>(hash_value(in.state)));
+    for (const Value& field : in.state.as_record().fields)
+      line += " " + hex_u64(static_cast<uint64_t>(hash_value(field))).substr(8);
+    return line;
   }
 
   // Writes the tick. `append`: the tick was committed already (a `resume` between runs).
   bool commit(std::string& error, bool append = false) {
     std::sort(dirty.begin(), dirty.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
-    std::vector<Instance*> changed;
-    for (size_t i : dirty) changed.push_back(&instances[i]);
-    if (storage && !storage->commit(tick, timer_sequence, changed, pending, journal, append, error)) return false;
-    for (Instance* in : changed) in->dirty = false;
+    TickWrite w;
+    for (size_t i : dirty) {
+      w.changed.push_back(&instances[i]);
+      journal.push_back(state_record(instances[i]));
+    }
+    w.tick = tick;
+    w.timer_sequence = timer_sequence;
+    w.pending = &pending;
+    w.journal = &journal;
+    w.append = append;
+    for (const IntentKey& k : emitted) w.intents.push_back(&open_intents.at(k));
+    for (const Intent& x : completed) w.intents.push_back(&x);
+    w.effect_counts = &effect_counts;
+    if (storage && !storage->commit(w, error)) return false;
+    for (Instance* in : w.changed) in->dirty = false;
     dirty.clear();
+    completed.clear();
     return true;
   }
 
@@ -782,7 +1032,7 @@ struct Runtime::Impl {
       activate_initial();
       std::vector<Instance*> all;
       for (Instance& in : instances) all.push_back(&in);
-      if (!storage->begin(bundle, o.seed, describe_bindings(), all, error)) return false;
+      if (!storage->begin(bundle, o.seed, o.slice_budget, describe_bindings(), all, error)) return false;
       for (Instance& in : instances) in.dirty = false;
       dirty.clear();
       journal.clear();
@@ -792,7 +1042,7 @@ struct Runtime::Impl {
     if (!storage->load(run, error)) return false;
     // Simulated adapters decide outcomes, so they are part of the run: a resumed run
     // keeps its own, and other bindings are refused rather than silently mixed in.
-    if (!o.effects.empty() && describe_bindings() != run.effect_bindings) {
+    if (!o.effect_specs.empty() && describe_bindings() != run.effect_bindings) {
       std::string given = run.effect_bindings;
       std::replace(given.begin(), given.end(), '\n', ' ');
       while (!given.empty() && given.back() == ' ') given.pop_back();
@@ -800,23 +1050,32 @@ struct Runtime::Impl {
               "; resume it with the same bindings (or none), or start over with --fresh";
       return false;
     }
-    if (o.effects.empty() && !run.effect_bindings.empty()) {
+    if (o.effect_specs.empty() && !run.effect_bindings.empty()) {
       std::string rest = run.effect_bindings;
       while (!rest.empty()) {
         std::string one = rest.substr(0, rest.find('\n'));
         rest = rest.find('\n') == std::string::npos ? "" : rest.substr(rest.find('\n') + 1);
         const size_t eq = one.find('=');
-        EffectBinding b;
-        if (eq == std::string::npos || !parse_effect_binding(p, one.substr(0, eq), one.substr(eq + 1), b, error)) {
+        std::shared_ptr<EffectAdapter> adapter;
+        if (eq == std::string::npos ||
+            !(adapter = parse_simulated_adapter(p, one.substr(0, eq), one.substr(eq + 1), error))) {
           error = "the data dir is damaged: meta/effects: " + error;
           return false;
         }
-        o.effects[one.substr(0, eq)] = std::move(b);
+        o.adapters.bind_effect(one.substr(0, eq), std::move(adapter));
         o.effect_specs[one.substr(0, eq)] = one.substr(eq + 1);
       }
     }
+    effect_counts = std::move(run.effect_counts);
+    // Intents journaled without an outcome are dispatched again, with the same id and key,
+    // when the run goes on (runtime.md §6).
+    for (Intent& x : run.open_intents) {
+      recovered.emplace_back(x.tick, x.index);
+      open_intents.emplace(recovered.back(), std::move(x));
+    }
     tick = run.tick;
     o.seed = run.seed;
+    if (run.slice_budget > 0) o.slice_budget = run.slice_budget;
     timer_sequence = run.timer_sequence;
     pending = std::move(run.pending);
     for (Instance& in : run.instances) {
@@ -835,6 +1094,8 @@ struct Runtime::Impl {
 
   bool run(RunSummary& summary, std::string& error, const std::function<bool()>& stop) {
     const int64_t start_tick = tick;
+    if (!release(recovered, error)) return false;
+    recovered.clear();
     while (true) {
       if (stop && stop()) break;
       if (o.max_ticks > 0 && tick >= o.max_ticks) {
@@ -860,11 +1121,14 @@ struct Runtime::Impl {
         for (const GoalProgress& g : in.goals)
           if (!g.satisfied && !g.terminated && g.next_attempt > tick) next_due = std::min(next_due, g.next_attempt);
       }
-      if (next_due != INT64_MAX && next_due > tick + 1) {
+      if (next_due != INT64_MAX && next_due > tick + 1 && !o.serve) {
         tick = next_due - 1;
         continue;
       }
-      break;
+      // Waiting for the outside world: an off-core outcome, or (serving) the next tick.
+      const bool waiting_for_outcome = pool && pool->outstanding() > 0;
+      if (!waiting_for_outcome && !o.serve) break;
+      wait_for_outside(stop);
     }
     // Statistics, not state: a failure to store them does not fail the run.
     if (storage) {
@@ -879,57 +1143,43 @@ struct Runtime::Impl {
   }
 
   void summarize(RunSummary& summary) const { summarize_run(p, instances, ordered_indices(), summary); }
-};
 
-bool parse_effect_binding(const Program& program, const std::string& name, const std::string& spec,
-                          EffectBinding& out, std::string& error) {
-  const ExternalInfo* effect = nullptr;
-  for (const auto& e : program.effects)
-    if (e.name == name) effect = &e;
-  if (!effect) {
-    error = "the program has no effect `" + name + "`";
-    return false;
-  }
-  const std::string verb = spec.substr(0, spec.find(':'));
-  const bool has_text = spec.find(':') != std::string::npos;
-  const std::string text = has_text ? spec.substr(spec.find(':') + 1) : "";
-  if (verb == "fail") {
-    out.ok = false;
-    out.message = has_text ? text : "failed (simulated)";
-    return true;
-  }
-  if (verb != "ok") {
-    error = "`" + spec + "`: expected ok[:VALUE] or fail[:MESSAGE]" +
-            (verb == "script" ? " (script adapters come with the effects work)" : "");
-    return false;
-  }
-  out.ok = true;
-  const TypeInfo& t = program.types[effect->result];
-  if (t.kind == TypeKind::Unit) {
-    out.value = Value();
-  } else if (t.kind == TypeKind::String) {
-    out.value = Value::string(text);
-  } else if (t.kind == TypeKind::Bool && (text == "true" || text == "false")) {
-    out.value = Value::boolean(text == "true");
-  } else if (t.kind == TypeKind::Int || t.kind == TypeKind::Float) {
-    try {
-      size_t used = 0;
-      if (t.kind == TypeKind::Int) {
-        out.value = Value::integer(std::stoll(text, &used));
+  // Sleeps until an off-core outcome arrives, `stop` says so, or (serving) the tick
+  // period passes. Wall-clock time decides only when the next tick starts; what it sees
+  // is journaled.
+  void wait_for_outside(const std::function<bool()>& stop) {
+    using namespace std::chrono;
+    const auto until = steady_clock::now() + milliseconds(o.serve ? std::max<int64_t>(o.tick_ms, 1) : 3'600'000);
+    while (steady_clock::now() < until) {
+      if (stop && stop()) return;
+      const auto slice = std::min<steady_clock::duration>(milliseconds(50), until - steady_clock::now());
+      if (pool && pool->outstanding() > 0) {
+        if (pool->wait(duration_cast<milliseconds>(slice))) return;
       } else {
-        out.value = Value::floating(std::stod(text, &used));
+        std::this_thread::sleep_for(slice);
       }
-      if (used != text.size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      error = "`" + text + "` is not a value of `" + name + "`'s result type";
-      return false;
     }
-  } else {
-    error = "`" + name + "` returns a value that --effect cannot give (only unit, bool, int, float, string)";
-    return false;
   }
-  return true;
-}
+
+  // ---- driving a run tick by tick
+
+  void start_in_memory() { activate_initial(); }
+
+  bool step_to(int64_t number, std::string& error) {
+    if (number > tick + 1) tick = number - 1;
+    if (!recovered.empty()) {
+      if (!release(recovered, error)) return false;
+      recovered.clear();
+    }
+    bool progressed = false;
+    return run_tick(progressed, error, /*keep_tick=*/true);
+  }
+
+  bool all_quiescent() const {
+    if (!pending.empty() || !submitted.empty() || !arrived.empty() || (pool && pool->outstanding() > 0)) return false;
+    return std::all_of(instances.begin(), instances.end(), [&](const Instance& in) { return quiescent(in); });
+  }
+};
 
 Runtime::Runtime(const Program& program, std::string bundle_bytes, RuntimeOptions options, TraceSink trace)
     : impl_(std::make_unique<Impl>(program, std::move(bundle_bytes), options, std::move(trace))) {}
@@ -940,6 +1190,25 @@ bool Runtime::attach(Store& store, bool& resumed, std::string& error) { return i
 bool Runtime::run(RunSummary& summary, std::string& error, const std::function<bool()>& stop) {
   return impl_->run(summary, error, stop);
 }
+
+void Runtime::start_in_memory() { impl_->start_in_memory(); }
+bool Runtime::step(std::string& error, int64_t number) { return impl_->step_to(number, error); }
+const std::vector<std::string>& Runtime::last_journal() const { return impl_->journal; }
+Instance& Runtime::instance_for_setup(const InstanceKey& key) {
+  return impl_->instances[impl_->find_or_activate(key)];
+}
+void Runtime::submit(const InstanceKey& target, uint32_t transition, std::vector<Value> args) {
+  Message m;
+  m.transition = transition;
+  m.args = std::move(args);
+  impl_->submitted.push_back(Delivery{target, std::move(m)});
+}
+bool Runtime::all_quiescent() const { return impl_->all_quiescent(); }
+const Instance* Runtime::find_instance(const InstanceKey& key) const {
+  auto i = impl_->find(key);
+  return i ? &impl_->instances[*i] : nullptr;
+}
+void Runtime::summarize(RunSummary& summary) const { impl_->summarize(summary); }
 
 int64_t Runtime::tick() const { return impl_->tick; }
 int64_t Runtime::slices() const { return impl_->slices_run; }

@@ -11,18 +11,28 @@
 #include <string>
 #include <vector>
 
+#include "vm/effects/adapter.h"
 #include "vm/interpreter.h"
 #include "vm/runtime/instance.h"
 #include "vm/runtime/store.h"
 
 namespace ved::vm {
 
-// A simulated adapter (`--effect NAME=ok[:VALUE]` / `fail[:MESSAGE]`, runtime.md §7): every
-// intent of the effect completes with this outcome, as an input of the next tick.
-struct EffectBinding {
-  bool ok = true;
-  Value value;          // ok: the result (unit for effects that return nothing)
-  std::string message;  // fail: EffectError.message
+// The inputs of a recorded run, by the tick that journaled them (runtime.md §6): what
+// replay feeds instead of calling adapters.
+struct ReplayInputs {
+  struct Outcome {
+    std::string intent;  // Intent::id()
+    EffectOutcome outcome;
+  };
+  struct Observation {
+    std::string instance;  // describe_instance
+    uint32_t observation = 0;
+    std::vector<Value> args;
+    Value value;
+  };
+  std::map<int64_t, std::vector<Outcome>> outcomes;
+  std::map<int64_t, std::vector<Observation>> observations;
 };
 
 struct RuntimeOptions {
@@ -31,14 +41,18 @@ struct RuntimeOptions {
   uint64_t seed = 0;
   int64_t max_ticks = 0;  // 0: no limit
   bool sync = true;       // fsync every tick's batch
-  std::map<std::string, EffectBinding> effects;  // by effect name; others fail with NoAdapter
-  std::map<std::string, std::string> effect_specs;  // as given (`ok:vm-1`), stored with the run
+  // Who serves which effect and observation. An effect nobody serves fails with
+  // `NoAdapter`; an observation nobody serves faults the code that reads it.
+  AdapterSet adapters;
+  // Simulated adapters as given (`Infra.Provision` -> `ok:vm-1`): they decide outcomes,
+  // so they are stored with the run, and a resumed run keeps them.
+  std::map<std::string, std::string> effect_specs;
+  bool serve = false;    // keep ticking when quiescent (observations, timers)
+  int64_t tick_ms = 100;  // the period of idle ticks when serving
+  size_t workers = 4;     // threads for off-core effects
+  // Set: re-execute a recorded run, feeding these instead of calling adapters.
+  const ReplayInputs* replay = nullptr;
 };
-
-// Parses `ok`, `ok:VALUE`, `fail`, `fail:MESSAGE` for effect `name` of `program` (VALUE read
-// as the effect's result type). False with `error` for an unknown effect or a bad value.
-bool parse_effect_binding(const Program& program, const std::string& name, const std::string& spec,
-                          EffectBinding& out, std::string& error);
 
 // One line of the trace (runtime.md §9): `tick=4 Counter slice Increment`.
 struct TraceEvent {
@@ -67,9 +81,31 @@ class Runtime {
   // says which.
   bool attach(Store& store, bool& resumed, std::string& error);
 
-  // Runs ticks until every instance is quiescent (or max_ticks). Returns false on a
-  // storage error. `stop` is polled between ticks (SIGINT/SIGTERM finish the tick).
+  // Starts a run that lives in memory only (simulation tests, replay): instances
+  // activated as runtime.md §1 says.
+  void start_in_memory();
+
+  // Runs ticks until every instance is quiescent (or max_ticks; serving, until `stop`).
+  // Returns false on a storage error. `stop` is polled between ticks (SIGINT/SIGTERM
+  // finish the tick).
   bool run(RunSummary& summary, std::string& error, const std::function<bool()>& stop = nullptr);
+
+  // ---- driving a run tick by tick (simulation tests, replay)
+
+  // Runs tick `tick() + 1`, or tick `number` when given (time jumps forward to it, as it
+  // does to a timer): logical time advances even if nothing happens. The tick's journal
+  // records are then in last_journal(). False on a storage error.
+  bool step(std::string& error, int64_t number = 0);
+  const std::vector<std::string>& last_journal() const;
+  // An instance, activated with its defaults (and start message) if it does not exist yet.
+  // Meant for a test's `given`, before the first tick.
+  Instance& instance_for_setup(const InstanceKey& key);
+  // A message from outside the program (a test's `send`), delivered at the next tick.
+  void submit(const InstanceKey& target, uint32_t transition, std::vector<Value> args);
+  // Whether every instance is quiescent and nothing is on its way.
+  bool all_quiescent() const;
+  const Instance* find_instance(const InstanceKey& key) const;
+  void summarize(RunSummary& summary) const;
 
   int64_t tick() const;
   int64_t slices() const;  // run by this process

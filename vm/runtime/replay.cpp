@@ -1,0 +1,227 @@
+#include "vm/runtime/replay.h"
+
+#include <map>
+#include <vector>
+
+#include "vm/bundle_loader.h"
+#include "vm/runtime/instance_codec.h"
+#include "vm/runtime/runtime.h"
+
+namespace ved::vm {
+
+namespace {
+
+struct Record {
+  std::string kind, instance, detail, data;  // data: the input's bytes (decoded from hex)
+};
+
+bool from_hex(std::string_view hex, std::string& out) {
+  if (hex.size() % 2) return false;
+  auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  out.clear();
+  for (size_t k = 0; k < hex.size(); k += 2) {
+    int hi = digit(hex[k]), lo = digit(hex[k + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return true;
+}
+
+bool split(const std::string& line, Record& r) {
+  const size_t a = line.find('\t');
+  const size_t b = a == std::string::npos ? a : line.find('\t', a + 1);
+  if (b == std::string::npos) return false;
+  r.kind = line.substr(0, a);
+  r.instance = line.substr(a + 1, b - a - 1);
+  const size_t c = line.find('\t', b + 1);
+  r.detail = line.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1);
+  return c == std::string::npos || from_hex(std::string_view(line).substr(c + 1), r.data);
+}
+
+std::string printable(const std::string& line) {
+  std::string out = line.substr(0, line.find('\t', line.find('\t', line.find('\t') + 1) + 1));
+  for (char& c : out)
+    if (c == '\t') c = ' ';
+  return out;
+}
+
+// The recorded inputs of one tick, for the program being replayed. Outcomes and
+// observations are decoded with the recorded program (the one that wrote them) and
+// matched to the replayed program by name.
+bool collect_inputs(const Program& recorded, const Program& replayed, int64_t tick, const std::vector<std::string>& lines,
+                    ReplayInputs& inputs, std::string& error) {
+  for (const std::string& line : lines) {
+    Record r;
+    if (!split(line, r)) {
+      error = "journal record of tick " + std::to_string(tick) + " is malformed: `" + printable(line) + "`";
+      return false;
+    }
+    if (r.kind == "outcome") {
+      // `<intent id> <Effect>.ok ...` or `<intent id> <Effect>.failed ...`
+      const size_t space = r.detail.find(' ');
+      const std::string rest = space == std::string::npos ? "" : r.detail.substr(space + 1);
+      std::string effect = rest.substr(0, rest.find(' '));
+      for (const char* suffix : {".ok", ".failed"}) {
+        const std::string s = suffix;
+        if (effect.size() > s.size() && effect.compare(effect.size() - s.size(), s.size(), s) == 0)
+          effect.resize(effect.size() - s.size());
+      }
+      uint32_t index = UINT32_MAX;
+      for (uint32_t e = 0; e < recorded.effects.size(); ++e)
+        if (recorded.effects[e].name == effect) index = e;
+      ReplayInputs::Outcome o;
+      o.intent = r.detail.substr(0, space);
+      std::string e;
+      if (index == UINT32_MAX || !decode_outcome(recorded, r.data, index, o.outcome, e)) {
+        error = "the outcome recorded at tick " + std::to_string(tick) + " is damaged: `" + printable(line) + "`" +
+                (e.empty() ? "" : ": " + e);
+        return false;
+      }
+      inputs.outcomes[tick].push_back(std::move(o));
+    } else if (r.kind == "observe") {
+      ReplayInputs::Observation o;
+      std::string e;
+      uint32_t index = 0;
+      if (!decode_observation(recorded, r.data, index, o.args, o.value, e)) {
+        error = "the observation recorded at tick " + std::to_string(tick) + " is damaged: `" + printable(line) + "`: " + e;
+        return false;
+      }
+      o.instance = r.instance;
+      o.observation = UINT32_MAX;
+      for (uint32_t k = 0; k < replayed.observations.size(); ++k)
+        if (replayed.observations[k].name == recorded.observations[index].name) o.observation = k;
+      if (o.observation != UINT32_MAX) inputs.observations[tick].push_back(std::move(o));
+    }
+  }
+  return true;
+}
+
+// Names the first difference between a recorded and a replayed record list.
+void explain(const Program& program, int64_t tick, const std::vector<std::string>& recorded,
+             const std::vector<std::string>& replayed, ReplayReport& report) {
+  report.diverged = true;
+  report.tick = tick;
+  size_t k = 0;
+  while (k < recorded.size() && k < replayed.size() && recorded[k] == replayed[k]) ++k;
+  const std::string at = "replay diverged at tick " + std::to_string(tick) + ": ";
+  if (k == recorded.size()) {
+    report.explanation = at + "the replay did more than the recorded run: `" + printable(replayed[k]) + "`";
+    Record r;
+    if (split(replayed[k], r)) report.instance = r.instance;
+    return;
+  }
+  Record want;
+  split(recorded[k], want);
+  report.instance = want.instance;
+  if (k == replayed.size()) {
+    report.explanation = at + "the recorded run has `" + printable(recorded[k]) + "`, the replay nothing more";
+    return;
+  }
+  Record got;
+  split(replayed[k], got);
+  if (want.kind == "state" && got.kind == "state" && want.instance == got.instance) {
+    // `<hash> <field hash> ...`: name the first field whose hash differs.
+    std::vector<std::string> a, b;
+    for (const Record* r : {&want, &got}) {
+      std::vector<std::string>& parts = r == &want ? a : b;
+      size_t start = 0;
+      while (start <= r->detail.size()) {
+        size_t end = r->detail.find(' ', start);
+        parts.push_back(r->detail.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    }
+    std::string domain = want.instance.substr(0, want.instance.find('['));
+    for (const DomainInfo& d : program.domains) {
+      if (d.name != domain) continue;
+      const TypeInfo& t = program.types[d.state_type];
+      const auto& fields = program.records[t.x].fields;
+      for (size_t f = 1; f < a.size() && f < b.size() && f - 1 < fields.size(); ++f) {
+        if (a[f] != b[f]) {
+          report.field = fields[f - 1];
+          break;
+        }
+      }
+    }
+    report.explanation = at + want.instance + (report.field.empty() ? "" : " field `" + report.field + "`") +
+                         ": recorded state hash " + a[0] + ", replayed " + b[0];
+    return;
+  }
+  report.explanation = at + "recorded `" + printable(recorded[k]) + "`, replayed `" + printable(replayed[k]) + "`";
+}
+
+}  // namespace
+
+bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& report, std::string& error) {
+  std::string recorded_bundle, seed_text, budget_text;
+  if (!store.get("meta/program", recorded_bundle, error)) {
+    error = error.empty() ? "the data dir holds no Ved run" : error;
+    return false;
+  }
+  Program recorded;
+  if (!load_bundle(recorded_bundle, recorded, error)) {
+    error = "the program stored with the run is damaged: " + error;
+    return false;
+  }
+  Program replayed_program;
+  const std::string& bundle = options.program_bundle.empty() ? recorded_bundle : options.program_bundle;
+  if (!load_bundle(bundle, replayed_program, error)) {
+    error = "the program to replay: " + error;
+    return false;
+  }
+  RuntimeOptions ro;
+  try {
+    if (!store.get("meta/seed", seed_text, error)) throw std::invalid_argument("no meta/seed");
+    ro.seed = std::stoull(seed_text);
+    if (store.get("meta/slice_budget", budget_text, error)) ro.slice_budget = std::stoll(budget_text);
+  } catch (const std::exception&) {
+    error = "the data dir is damaged: meta/seed or meta/slice_budget";
+    return false;
+  }
+  // The journal, by tick. Keys are `jrnl/<tick>/<seq>` in hex, so a scan is in order.
+  std::map<int64_t, std::vector<std::string>> journal;
+  bool ok = store.scan("jrnl/", [&](std::string_view key, std::string_view value) {
+    uint64_t t = 0;
+    if (key.size() != 5 + 16 + 1 + 16 || !parse_hex_u64(key.substr(5, 16), t)) {
+      error = "the journal has a malformed key";
+      return false;
+    }
+    journal[static_cast<int64_t>(t)].emplace_back(value);
+    return true;
+  }, error);
+  if (!ok || !error.empty()) return false;
+
+  ReplayInputs inputs;
+  for (const auto& [tick, lines] : journal)
+    if (!collect_inputs(recorded, replayed_program, tick, lines, inputs, error)) return false;
+  ro.replay = &inputs;
+  Runtime runtime(replayed_program, bundle, ro);
+  runtime.start_in_memory();
+  for (const auto& [tick, lines] : journal) {
+    if (options.to > 0 && tick > options.to) break;
+    if (!runtime.step(error, tick)) return false;
+    std::vector<std::string> produced = runtime.last_journal();
+    // `vedvm resume` between runs appends `resume` (and the state it wrote) to a tick.
+    for (size_t k = produced.size(); k < lines.size() && lines[k].rfind("resume\t", 0) == 0;) {
+      Record r;
+      split(lines[k], r);
+      if (!runtime.resume(r.instance, error)) {
+        error.clear();
+        break;
+      }
+      const auto& more = runtime.last_journal();
+      produced.insert(produced.end(), more.begin(), more.end());
+      k = produced.size();
+    }
+    if (tick < options.from) continue;
+    ++report.ticks;
+    if (produced != lines) {
+      explain(replayed_program, tick, lines, produced, report);
+      return true;
+    }
+  }
+  return true;
+}
+
+}  // namespace ved::vm

@@ -2,7 +2,8 @@
 // final field values and exit code that ../shared/corpus/README.md (upstream/) or the
 // file's header comment (docs/) gives. Each program runs twice, in two fresh dirs, with
 // --trace=json: the two traces and the two `inspect --json` documents must be identical,
-// byte for byte (runtime.md: same program, same inputs, same states, bit for bit).
+// byte for byte (runtime.md: same program, same inputs, same states, bit for bit), and
+// `vedvm replay` must re-execute each from its journal to the same state hashes.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -40,6 +41,10 @@ Run run_once(const TempDir& tmp, const std::string& dir_name, const std::string&
   Result inspect = vedvm_run({"inspect", dir, "--json"});
   CHECK_MESSAGE(inspect.exit_code == 0, "inspect: " << describe(inspect) << " " << inspect.err);
   r.inspect = inspect.out;
+  // Every run replays from its journal to the same state hashes, tick for tick.
+  Result replay = vedvm_run({"replay", dir});
+  CHECK_MESSAGE(replay.exit_code == 0, "replay of " << program << ": " << describe(replay) << "\n" << replay.out << replay.err);
+  CHECK(contains(replay.out, "ticks match the journal"));
   return r;
 }
 

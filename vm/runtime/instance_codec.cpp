@@ -14,7 +14,7 @@
 //   intent    = [format 1, tick, index, domain, id, effect, [args], key or nil, ordinal,
 //                dispatches, completed, outcome or nil]
 //   outcome   = [ok, value (bin) or nil, code, message, retryable]
-//   observation input = [observation, [args], value]
+//   observation input = [observation, [args], value (bin) or nil, failure message]
 #include "vm/runtime/instance_codec.h"
 
 #include <msgpack.hpp>
@@ -470,22 +470,25 @@ bool decode_outcome(const Program& p, std::string_view bytes, uint32_t effect, E
   }
 }
 
-std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& v) {
+std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& v,
+                               const std::string& failure) {
   msgpack::sbuffer buffer;
   Packer p(buffer);
-  p.pack_array(3);
+  p.pack_array(4);
   p.pack(observation);
   p.pack_array(static_cast<uint32_t>(args.size()));
   for (const auto& a : args) bin(p, encode_value(a));
-  bin(p, encode_value(v));
+  if (failure.empty()) bin(p, encode_value(v));
+  else p.pack_nil();
+  p.pack(failure);
   return std::string(buffer.data(), buffer.size());
 }
 
 bool decode_observation(const Program& p, std::string_view bytes, uint32_t& observation, std::vector<Value>& args,
-                        Value& v, std::string& error) {
+                        Value& v, std::string& failure, std::string& error) {
   try {
     msgpack::object_handle h = parse(bytes);
-    const Obj* x = arr(h.get(), 3, "observation");
+    const Obj* x = arr(h.get(), 4, "observation");
     const uint64_t o = u64(x[0], "observation");
     if (o >= p.observations.size()) throw CodecError("an observation that is not in this program");
     observation = static_cast<uint32_t>(o);
@@ -493,7 +496,10 @@ bool decode_observation(const Program& p, std::string_view bytes, uint32_t& obse
     const Obj* a = arr(x[1], params.size(), "observation arguments");
     args.clear();
     for (size_t i = 0; i < params.size(); ++i) args.push_back(value(p, a[i], params[i].type, "observation argument"));
-    v = value(p, x[2], p.observations[observation].result, "observation value");
+    failure = str(x[3], "observation");
+    if (failure.empty()) v = value(p, x[2], p.observations[observation].result, "observation value");
+    else if (x[2].type != msgpack::type::NIL) throw CodecError("malformed observation");
+    else v = Value();
     return true;
   } catch (const std::exception& e) {
     error = e.what();

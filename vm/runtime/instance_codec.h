@@ -47,8 +47,10 @@ std::string open_intent_storage_key(int64_t tick, uint32_t index);
 std::string encode_outcome(const EffectOutcome& outcome);
 bool decode_outcome(const Program& program, std::string_view bytes, uint32_t effect, EffectOutcome& out,
                     std::string& error);
-std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& value);
+std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& value,
+                               const std::string& failure = "");
+// `failure` is set (and `value` unit) when the sample failed.
 bool decode_observation(const Program& program, std::string_view bytes, uint32_t& observation,
-                        std::vector<Value>& args, Value& value, std::string& error);
+                        std::vector<Value>& args, Value& value, std::string& failure, std::string& error);
 
 }  // namespace ved::vm

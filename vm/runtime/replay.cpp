@@ -82,7 +82,7 @@ bool collect_inputs(const Program& recorded, const Program& replayed, int64_t ti
       ReplayInputs::Observation o;
       std::string e;
       uint32_t index = 0;
-      if (!decode_observation(recorded, r.data, index, o.args, o.value, e)) {
+      if (!decode_observation(recorded, r.data, index, o.args, o.value, o.failure, e)) {
         error = "the observation recorded at tick " + std::to_string(tick) + " is damaged: `" + printable(line) + "`: " + e;
         return false;
       }
@@ -96,59 +96,74 @@ bool collect_inputs(const Program& recorded, const Program& replayed, int64_t ti
   return true;
 }
 
-// Names the first difference between a recorded and a replayed record list.
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(' ', start);
+    out.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+// The first field whose hash differs between two state records of `instance`
+// (`<hash> <field hash> ...`), or "" when the program has no such domain or field.
+std::string differing_field(const Program& program, const std::string& instance, const std::string& recorded,
+                            const std::string& replayed) {
+  const std::vector<std::string> a = words(recorded), b = words(replayed);
+  const std::string domain = instance.substr(0, instance.find('['));
+  for (const DomainInfo& d : program.domains) {
+    if (d.name != domain) continue;
+    const auto& fields = program.records[program.types[d.state_type].x].fields;
+    for (size_t f = 1; f < a.size() && f < b.size() && f - 1 < fields.size(); ++f)
+      if (a[f] != b[f]) return fields[f - 1];
+  }
+  return "";
+}
+
+// Says where a tick's records differ: the first instance whose state differs (with the
+// first field that does), and the first record that differs.
 void explain(const Program& program, int64_t tick, const std::vector<std::string>& recorded,
              const std::vector<std::string>& replayed, ReplayReport& report) {
   report.diverged = true;
   report.tick = tick;
+  std::map<std::string, std::string> replayed_states;
+  for (const std::string& line : replayed) {
+    Record r;
+    if (split(line, r) && r.kind == "state") replayed_states[r.instance] = r.detail;
+  }
+  std::string where;
+  for (const std::string& line : recorded) {
+    Record r;
+    if (!split(line, r) || r.kind != "state") continue;
+    auto it = replayed_states.find(r.instance);
+    if (it != replayed_states.end() && it->second == r.detail) continue;
+    report.instance = r.instance;
+    if (it == replayed_states.end()) {
+      where = r.instance + ": its state changed in the recorded run, not in the replay";
+    } else {
+      report.field = differing_field(program, r.instance, r.detail, it->second);
+      where = r.instance + (report.field.empty() ? "" : " field `" + report.field + "`") + ": recorded state hash " +
+              words(r.detail)[0] + ", replayed " + words(it->second)[0];
+    }
+    break;
+  }
   size_t k = 0;
   while (k < recorded.size() && k < replayed.size() && recorded[k] == replayed[k]) ++k;
-  const std::string at = "replay diverged at tick " + std::to_string(tick) + ": ";
+  std::string first;
   if (k == recorded.size()) {
-    report.explanation = at + "the replay did more than the recorded run: `" + printable(replayed[k]) + "`";
+    first = "the replay did more than the recorded run: `" + printable(replayed[k]) + "`";
+  } else if (k == replayed.size()) {
+    first = "the recorded run has `" + printable(recorded[k]) + "`, the replay nothing more";
+  } else {
+    first = "recorded `" + printable(recorded[k]) + "`, replayed `" + printable(replayed[k]) + "`";
+  }
+  if (report.instance.empty()) {
     Record r;
-    if (split(replayed[k], r)) report.instance = r.instance;
-    return;
+    if (split(k < recorded.size() ? recorded[k] : replayed[k], r)) report.instance = r.instance;
   }
-  Record want;
-  split(recorded[k], want);
-  report.instance = want.instance;
-  if (k == replayed.size()) {
-    report.explanation = at + "the recorded run has `" + printable(recorded[k]) + "`, the replay nothing more";
-    return;
-  }
-  Record got;
-  split(replayed[k], got);
-  if (want.kind == "state" && got.kind == "state" && want.instance == got.instance) {
-    // `<hash> <field hash> ...`: name the first field whose hash differs.
-    std::vector<std::string> a, b;
-    for (const Record* r : {&want, &got}) {
-      std::vector<std::string>& parts = r == &want ? a : b;
-      size_t start = 0;
-      while (start <= r->detail.size()) {
-        size_t end = r->detail.find(' ', start);
-        parts.push_back(r->detail.substr(start, end - start));
-        if (end == std::string::npos) break;
-        start = end + 1;
-      }
-    }
-    std::string domain = want.instance.substr(0, want.instance.find('['));
-    for (const DomainInfo& d : program.domains) {
-      if (d.name != domain) continue;
-      const TypeInfo& t = program.types[d.state_type];
-      const auto& fields = program.records[t.x].fields;
-      for (size_t f = 1; f < a.size() && f < b.size() && f - 1 < fields.size(); ++f) {
-        if (a[f] != b[f]) {
-          report.field = fields[f - 1];
-          break;
-        }
-      }
-    }
-    report.explanation = at + want.instance + (report.field.empty() ? "" : " field `" + report.field + "`") +
-                         ": recorded state hash " + a[0] + ", replayed " + b[0];
-    return;
-  }
-  report.explanation = at + "recorded `" + printable(recorded[k]) + "`, replayed `" + printable(replayed[k]) + "`";
+  report.explanation = "replay diverged at tick " + std::to_string(tick) + ": " + (where.empty() ? first : where + "; " + first);
 }
 
 }  // namespace

@@ -878,7 +878,11 @@ struct Runtime::Impl {
       return FaultKind::None;
     }
     auto last = last_observed.find(key);
+    std::string shown = info.name + "(";
+    for (size_t k = 0; k < arguments.size(); ++k) shown += (k ? ", " : "") + show(arguments[k]);
+    shown += ")";
     Value value;
+    std::string failure;
     bool journal_it = false;
     if (o.replay) {
       bool found = false;
@@ -890,6 +894,7 @@ struct Runtime::Impl {
           if (encode_observation(r.observation, r.args, Value()) != key) continue;
           replay_observation_used[k] = true;
           value = r.value;
+          failure = r.failure;
           found = journal_it = true;
         }
       }
@@ -900,25 +905,24 @@ struct Runtime::Impl {
       if (!found) value = last->second;
     } else {
       ObservationAdapter* adapter = o.adapters.observation(info.name);
-      if (!adapter) {
-        message = "no adapter serves the observation `" + info.name + "`";
-        return FaultKind::Observation;
-      }
       std::string error;
-      if (!adapter->sample(info.name, args, info.result, value, error)) {
-        message = "`" + info.name + "`: " + error;
-        return FaultKind::Observation;
+      if (!adapter) {
+        failure = "no adapter serves the observation `" + info.name + "`";
+      } else if (!adapter->sample(info.name, args, info.result, value, error)) {
+        failure = "`" + info.name + "`: " + (error.empty() ? "failed" : error);
+      } else if (!value_conforms(p, value, info.result)) {
+        failure = "observation `" + info.name + "` returned a value of the wrong type";
       }
-      if (!value_conforms(p, value, info.result)) {
-        message = "observation `" + info.name + "` returned a value of the wrong type";
-        return FaultKind::Observation;
-      }
-      journal_it = last == last_observed.end() || !values_equal(last->second, value);
+      // A failure is an input too (the code that read it faults): always journaled.
+      journal_it = !failure.empty() || last == last_observed.end() || !values_equal(last->second, value);
+    }
+    if (!failure.empty()) {
+      record(name(i), "observe", shown + " failed: " + failure, encode_observation(observation, arguments, Value(), failure));
+      message = failure;
+      return FaultKind::Observation;
     }
     if (journal_it) {
-      std::string shown = info.name + "(";
-      for (size_t k = 0; k < arguments.size(); ++k) shown += (k ? ", " : "") + show(arguments[k]);
-      record(name(i), "observe", shown + ") = " + show(value), encode_observation(observation, arguments, value));
+      record(name(i), "observe", shown + " = " + show(value), encode_observation(observation, arguments, value));
       last_observed[key] = value;
     }
     sampled[{i, key}] = value;
@@ -1163,7 +1167,14 @@ struct Runtime::Impl {
 
   // ---- driving a run tick by tick
 
-  void start_in_memory() { activate_initial(); }
+  // As attach() does for a new run, minus the store: what exists before tick 1 is the
+  // starting point, not a change of tick 1.
+  void start_in_memory() {
+    activate_initial();
+    for (Instance& in : instances) in.dirty = false;
+    dirty.clear();
+    journal.clear();
+  }
 
   bool step_to(int64_t number, std::string& error) {
     if (number > tick + 1) tick = number - 1;

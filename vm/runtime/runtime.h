@@ -30,6 +30,7 @@ struct ReplayInputs {
     uint32_t observation = 0;
     std::vector<Value> args;
     Value value;
+    std::string failure;  // the sample failed (and faulted what read it)
   };
   std::map<int64_t, std::vector<Outcome>> outcomes;
   std::map<int64_t, std::vector<Observation>> observations;

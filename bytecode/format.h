@@ -44,8 +44,14 @@ enum class FunctionKind : uint8_t {
   Predicate = 2,   // a goal predicate: reads state and observations, returns bool
   Invariant = 3,   // reads state only, returns bool
   Initializer = 4, // a domain's field defaults: returns the state record
+  // Simulation tests (language.md §12; the `tests` table of docs/bundle.md). None of
+  // them emits; only the runner (`vedvm test`) calls them.
+  TestValue = 5,   // a value the runner needs: a given's instance id, a stub's result or message
+  TestGiven = 6,   // a `given` item: STATE_SETs fields of the instance's state (defaults already set)
+  TestScript = 7,  // `simulate`'s statements: slices ended by ADVANCE (or YIELD); sends, no state
+  TestExpect = 8,  // an expectation: parameters are domains' state records, returns bool
 };
-inline constexpr uint8_t kFunctionKindCount = 5;
+inline constexpr uint8_t kFunctionKindCount = 9;
 
 // Fault kinds (runtime.md §3). The numbers appear in journals: never reuse one.
 enum class FaultKind : uint8_t {
@@ -59,7 +65,7 @@ enum class FaultKind : uint8_t {
   Fail = 7,            // `fail "..."`
   Assert = 8,          // `assert c, "..."`
   Invariant = 9,       // an invariant false after a slice (raised by the runtime)
-  Conversion = 10,     // int("x"), float("x"), a negative rand() bound
+  Conversion = 10,     // int("x"), float("x"), a negative rand() bound, advance_ticks(n < 0)
   Observation = 11,    // an observation could not be sampled
 };
 inline constexpr uint8_t kFaultKindCount = 12;

@@ -19,7 +19,7 @@
 //
 // A function is a list of basic blocks. Each block is a non-empty run of instructions
 // whose last instruction, and only that one, is a terminator (jump, branch, return,
-// yield, end, fail). Fuel (runtime.md §3) is charged per block, the block's whole cost
+// yield, advance, end, fail). Fuel (runtime.md §3) is charged per block, the block's whole cost
 // on entry; a block's cost is its instruction count, and the verifier checks that the
 // bundle says so, so a hostile bundle cannot make a loop that costs nothing.
 #pragma once
@@ -127,7 +127,10 @@ enum class Layout : uint8_t {
   X(YIELD, N, true, false)           /* end this slice; slice d runs next        */  \
   X(END, None, true, false)          /* end of a transition's last slice */            \
   X(FAIL, R, true, false)            /* fault `fail` with message a (a string) */      \
-  X(ASSERT_FAIL, R, true, false)     /* fault `assert` with message a (a string) */
+  X(ASSERT_FAIL, R, true, false)     /* fault `assert` with message a (a string) */    \
+  /* appended, so that the numbers above stay what format 1 bundles say */             \
+  X(ADVANCE, RN, true, false)        /* test scripts: end this step; the runner runs   \
+                                        a: int ticks (fault if < 0), then slice d */
 
 enum class Op : uint16_t {
 #define VED_OP_ENUM(name, layout, term, dst) name,

@@ -54,7 +54,7 @@ constexpr OperandRoles operand_roles(Op op) {
       r.a_may_be_absent = op != Op::SCHEDULE;
       break;
     case Op::EMIT: case Op::RET: case Op::FAIL: case Op::ASSERT_FAIL: case Op::STATE_SET: case Op::JMP_IF:
-    case Op::BR_NONE:
+    case Op::BR_NONE: case Op::ADVANCE:
       r.reads_a = true;
       break;
     case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64:

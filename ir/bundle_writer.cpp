@@ -73,9 +73,7 @@ class Writer {
       p_.pack(mig.from_version);
       p_.pack(mig.to_version);
     }
-    str(p_, "tests");
-    p_.pack_array(static_cast<uint32_t>(m_.tests.size()));
-    for (const auto& t : m_.tests) str(p_, t);
+    tests();
     return true;
   }
 
@@ -246,6 +244,49 @@ class Writer {
         p_.pack(t.budget);
         str(p_, t.escalation);
         str(p_, t.scope);
+      }
+    }
+  }
+
+  // [file, line, column] of the start of `span`.
+  void position(Span span) {
+    LineColumn lc = sources_.locate(span);
+    p_.pack_array(3);
+    p_.pack(static_cast<uint32_t>(span.file));
+    p_.pack(lc.line);
+    p_.pack(lc.column);
+  }
+
+  void tests() {
+    str(p_, "tests");
+    p_.pack_array(static_cast<uint32_t>(m_.tests.size()));
+    for (const auto& t : m_.tests) {
+      p_.pack_array(6);
+      str(p_, t.name);
+      position(t.span);
+      p_.pack_array(static_cast<uint32_t>(t.given.size()));
+      for (const auto& g : t.given) {
+        p_.pack_array(3);
+        p_.pack(g.domain);
+        p_.pack(g.id_function);
+        p_.pack(g.fields_function);
+      }
+      p_.pack_array(static_cast<uint32_t>(t.stubs.size()));
+      for (const auto& s : t.stubs) {
+        p_.pack_array(3);
+        p_.pack(s.effect);
+        p_.pack(s.fails);
+        p_.pack(s.value_function);
+      }
+      p_.pack(t.script);
+      p_.pack_array(static_cast<uint32_t>(t.expectations.size()));
+      for (const auto& e : t.expectations) {
+        p_.pack_array(5);
+        p_.pack(static_cast<uint32_t>(e.kind));
+        p_.pack(e.function);
+        u32s(p_, e.domains);
+        str(p_, e.text);
+        position(e.span);
       }
     }
   }

@@ -35,6 +35,11 @@ std::optional<uint32_t> FunctionBuilder::call(const CallExpr& e, std::optional<u
   // undeclared effect.
   if (TypeRef t = cx.checked_type(e); t && t->kind == ved::TypeKind::Intent) return intent(e, p, into);
   if (auto it = cx.model.observations.find(p); it != cx.model.observations.end()) {
+    if (is_test_body(kind)) {
+      refuse_in_test(e.span, "observation `" + p + "`",
+                     "a test scripts effects (`effect E { ... }` in `simulate`), not observations");
+      return std::nullopt;
+    }
     if (kind != BodyKind::Transition && kind != BodyKind::Predicate) {
       require_state(e.span);
       return std::nullopt;
@@ -275,7 +280,11 @@ std::optional<uint32_t> FunctionBuilder::builtin(const CallExpr& e, const std::s
     return dst;
   }
   if (name == "rand") {
-    if (kind != BodyKind::Transition) {
+    if (is_test_body(kind) && kind != BodyKind::TestScript) {
+      refuse_in_test(e.span, "`rand`", "draw random numbers in `simulate`");
+      return std::nullopt;
+    }
+    if (kind != BodyKind::Transition && kind != BodyKind::TestScript) {
       require_state(e.span);
       return std::nullopt;
     }
@@ -348,6 +357,7 @@ std::optional<uint32_t> FunctionBuilder::builtin(const CallExpr& e, const std::s
     if (types[0] == B) return call_builtin(Builtin::FLOAT_BOOL, {B});
     return call_builtin(Builtin::FLOAT_STR, {S});
   }
+  if (name == "advance_ticks") return advance_ticks(e, into);
   cx.sink.error("V-TYP-009", e.span, "`" + name + "` cannot be compiled here")
       .label("not available outside simulation tests")
       .help("use it in a `test` block");

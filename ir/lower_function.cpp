@@ -284,6 +284,14 @@ std::optional<uint32_t> FunctionBuilder::expr_uncached(const Expr& e, std::optio
         emit(Op::STATE_GET, dst, 0, 0, *field, e.span);
         return finish(dst);
       }
+      if (is_test_body(kind)) {
+        // The checker keeps `simulate`'s locals in scope for the rest of the test, but
+        // each part of a test is a function of its own.
+        cx.sink.error("V-TYP-001", e.span, "`" + n.name + "` is not visible in this part of the test")
+            .label("a local of `simulate`?")
+            .help("`simulate`'s locals are visible only in `simulate`; `expect` reads state as `Domain.field`");
+        return std::nullopt;
+      }
       cx.sink.error("V-TYP-001", e.span, "`" + n.name + "` cannot be compiled here")
           .label("not a local, parameter or state field")
           .help("run `vedc --check` for the underlying error");
@@ -291,6 +299,11 @@ std::optional<uint32_t> FunctionBuilder::expr_uncached(const Expr& e, std::optio
     }
     case ExprKind::Member: {
       auto& m = static_cast<const MemberExpr&>(e);
+      if (is_test_body(kind)) {
+        bool handled = false;
+        auto r = domain_field_read(m, *natural, direct, handled);
+        if (handled) return r ? finish(*r) : std::nullopt;
+      }
       if (auto field = state_field(e)) {
         uint32_t dst = direct ? *direct : temp(*natural);
         emit(Op::STATE_GET, dst, 0, 0, *field, e.span);
@@ -561,7 +574,10 @@ bool FunctionBuilder::is_state_alias(const Expr& e) const {
 }
 
 std::optional<uint32_t> FunctionBuilder::state_field(const Expr& e) const {
-  if (!domain || kind == BodyKind::Fn || kind == BodyKind::Initializer) return std::nullopt;
+  // Only these read an instance's state by field name (a TestGiven writes its fields
+  // with STATE_SET, but its values cannot name them).
+  if (!domain || (kind != BodyKind::Transition && kind != BodyKind::Predicate && kind != BodyKind::Invariant))
+    return std::nullopt;
   std::string name;
   if (auto* n = e.as<NameExpr>()) {
     if (find_local(n->name)) return std::nullopt;

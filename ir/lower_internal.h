@@ -58,7 +58,16 @@ class LowerContext {
 // Whether the checker left part of `t` open (an empty literal's element type, `none`).
 bool contains_unknown_type(TypeRef t);
 
-enum class BodyKind { Fn, Transition, Predicate, Invariant, Initializer };
+// What a function body is: decides what it may do (read state, send, yield ...). The
+// test kinds are those of FunctionKind (bytecode/format.h), one per part of a `test`.
+enum class BodyKind { Fn, Transition, Predicate, Invariant, Initializer, TestValue, TestGiven, TestScript, TestExpect };
+
+inline bool is_test_body(BodyKind k) {
+  return k == BodyKind::TestValue || k == BodyKind::TestGiven || k == BodyKind::TestScript || k == BodyKind::TestExpect;
+}
+
+// Lowers every `test` block into module.tests and its functions (lower_tests.cpp).
+void lower_tests(LowerContext& cx, const ast::Program& program, const SourceManager& sources);
 
 // Builds one Function: blocks, registers, scopes of locals, temporaries.
 class FunctionBuilder {
@@ -109,6 +118,12 @@ class FunctionBuilder {
   void statement(const ast::Stmt& s);
   // Transitions: ends the current slice and opens the next.
   void begin_slice(const std::string& name, Span span);
+  // Test scripts: `advance_ticks(n)` ends the current step with ADVANCE and opens the
+  // next slice (lower_tests.cpp).
+  std::optional<uint32_t> advance_ticks(const ast::CallExpr& e, std::optional<uint32_t> into);
+
+  // TestExpect: the parameter register holding each read domain's state record.
+  std::map<uint32_t, uint32_t> domain_states;
 
   // Finishes the function: if control can reach the end of the last block, ends it as
   // `ending` says (return unit; a `fail` for a fn the checker proved always returns;
@@ -145,6 +160,13 @@ class FunctionBuilder {
   void for_loop(const ast::ForStmt& s);
   void send(const ast::SendStmt& s);
   void emit_stmt(const ast::EmitStmt& s);
+  // `Domain.field` in a test: a field of that domain's state record, read from
+  // domain_states in an expectation and refused elsewhere (lower_tests.cpp). nullopt
+  // when `e` is not such a read; `handled` is set when it is (error or not).
+  std::optional<uint32_t> domain_field_read(const ast::MemberExpr& e, TypeId type, std::optional<uint32_t> into,
+                                            bool& handled);
+  // Reports what a test body cannot do (`what`, e.g. "`rand`"), with the test's wording.
+  void refuse_in_test(Span span, const std::string& what, const std::string& help);
   bool is_state_alias(const ast::Expr& e) const;
   // The state field an expression names (`x` when not a local, `state.x`), if any.
   std::optional<uint32_t> state_field(const ast::Expr& e) const;

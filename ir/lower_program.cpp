@@ -180,8 +180,9 @@ std::optional<Constant> literal_constant(const Expr& e) {
 
 class ProgramLowering {
  public:
-  ProgramLowering(Module& m, const Program& p, const ProgramModel& model, DiagnosticSink& sink)
-      : m_(m), program_(p), model_(model), cx_(m, model, sink), sink_(sink) {}
+  ProgramLowering(Module& m, const Program& p, const ProgramModel& model, const SourceManager& sources,
+                  DiagnosticSink& sink)
+      : m_(m), program_(p), model_(model), sources_(sources), cx_(m, model, sink), sink_(sink) {}
 
   void run() {
     declare_tables();
@@ -189,7 +190,7 @@ class ProgramLowering {
     for (size_t i = 0; i < model_.domains.size(); ++i) lower_domain(static_cast<uint32_t>(i));
     lower_system();
     for (const auto& mig : program_.migrations) lower_migration(mig);
-    for (const auto& t : program_.tests) m_.tests.push_back(t.name);
+    lower_tests(cx_, program_, sources_);
   }
 
  private:
@@ -429,6 +430,7 @@ class ProgramLowering {
   Module& m_;
   const Program& program_;
   const ProgramModel& model_;
+  const SourceManager& sources_;
   LowerContext cx_;
   DiagnosticSink& sink_;
 };
@@ -442,7 +444,7 @@ std::unique_ptr<Module> lower_program(const Program& program, const ProgramModel
   module->program_name = std::filesystem::path(file.name()).stem().string();
   for (size_t i = 0; i < sources.size(); ++i) module->source_files.push_back(sources.file(static_cast<FileId>(i)).name());
   size_t errors_before = sink.error_count();
-  ProgramLowering(*module, program, model, sink).run();
+  ProgramLowering(*module, program, model, sources, sink).run();
   if (sink.error_count() > errors_before) return nullptr;
   optimize(*module);
   return module;

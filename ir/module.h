@@ -187,6 +187,34 @@ struct Migration {
   int64_t to_version = 0;
 };
 
+// A simulation test (language.md §12): the bundle's `tests` table (docs/bundle.md).
+// Every function here is one of the test kinds (FunctionKind::TestValue ...).
+struct TestGivenItem {
+  uint32_t domain = 0;
+  int32_t id_function = -1;      // TestValue returning the instance id; -1: the default instance
+  uint32_t fields_function = 0;  // TestGiven: STATE_SETs the given fields
+};
+struct TestStub {
+  uint32_t effect = 0;
+  bool fails = false;
+  int32_t value_function = -1;   // TestValue: the ok value or the failure message; -1: unit / default
+};
+struct TestExpectation {
+  uint8_t kind = 0;              // 0 always, 1 eventually, 2 final
+  uint32_t function = 0;         // TestExpect
+  std::vector<uint32_t> domains; // its parameters: these domains' default instances' states
+  std::string text;              // the condition as written
+  Span span;
+};
+struct Test {
+  std::string name;
+  Span span;                     // starts at the `test` keyword
+  std::vector<TestGivenItem> given;
+  std::vector<TestStub> stubs;
+  int32_t script = -1;           // TestScript, or -1 when `simulate` has no statements
+  std::vector<TestExpectation> expectations;
+};
+
 struct Module {
   std::string program_name;
   std::vector<std::string> source_files;
@@ -202,7 +230,7 @@ struct Module {
   std::vector<StartItem> system;
   bool has_system = false;
   std::vector<Migration> migrations;
-  std::vector<std::string> tests;  // names; their bodies are compiled by a later stage
+  std::vector<Test> tests;
 
   // Returns the index of an equal constant, adding it if new (first-use order).
   uint32_t add_constant(Constant c);

@@ -14,6 +14,8 @@ using bytecode::kNoRegister;
 bool is_terminator(Op op) { return bytecode::op_info(op).terminator; }
 
 std::vector<uint32_t> successors(const Instr& t) {
+  // YIELD and ADVANCE end a slice: the next one starts at a slice entry, which is a root
+  // of its own (remove_unreachable_blocks), not a successor within the slice.
   switch (t.op) {
     case Op::JMP: return {t.d};
     case Op::JMP_IF:

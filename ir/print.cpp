@@ -49,6 +49,35 @@ std::string constant_text(const Constant& c) {
   return "?";
 }
 
+const char* test_kind_text(FunctionKind k) {
+  switch (k) {
+    case FunctionKind::TestValue: return "test value";
+    case FunctionKind::TestGiven: return "test given";
+    case FunctionKind::TestScript: return "test script";
+    case FunctionKind::TestExpect: return "test expectation";
+    default: return nullptr;
+  }
+}
+
+// A test's row: which function does what (the functions follow, by name).
+void tests(const Module& m, const Test& t, std::ostringstream& out) {
+  static constexpr const char* kExpectation[] = {"always", "eventually", "final"};
+  auto fn = [&](int64_t f) { return f < 0 ? std::string("-") : m.functions[f].name; };
+  out << "test " << constant_text(Constant{Constant::Kind::String, 0, 0, t.name}) << "\n";
+  for (const auto& g : t.given)
+    out << "  given " << m.domains[g.domain].name << (g.id_function < 0 ? "" : "[" + fn(g.id_function) + "]")
+        << " -> " << fn(g.fields_function) << "\n";
+  for (const auto& s : t.stubs)
+    out << "  stub " << m.effects[s.effect].name << (s.fails ? " fails" : " returns") << " -> " << fn(s.value_function)
+        << "\n";
+  out << "  script -> " << fn(t.script) << "\n";
+  for (const auto& e : t.expectations) {
+    out << "  expect " << kExpectation[e.kind] << " -> " << fn(e.function) << "(";
+    for (size_t k = 0; k < e.domains.size(); ++k) out << (k ? ", " : "") << m.domains[e.domains[k]].name;
+    out << ")\n";
+  }
+}
+
 }  // namespace
 
 std::string print_module(const Module& m, const SourceManager& sources) {
@@ -73,11 +102,13 @@ std::string print_module(const Module& m, const SourceManager& sources) {
       out << "  transition " << t.name << " -> " << m.functions[t.function].name << (t.is_start ? " (start)" : "")
           << "\n";
   }
+  for (const auto& t : m.tests) tests(m, t, out);
   for (const auto& f : m.functions) {
     out << "\nfn " << f.name << "(";
     for (uint32_t p = 0; p < f.param_count; ++p)
       out << (p ? ", " : "") << "r" << p << " " << f.register_names[p] << ": " << type_name(m, f.registers[p]);
     out << ") -> " << type_name(m, f.result) << "\n";
+    if (const char* kind = test_kind_text(f.kind)) out << "  ; " << kind << "\n";
     out << "  registers:";
     for (size_t r = f.param_count; r < f.registers.size(); ++r) {
       out << " r" << r;
@@ -87,7 +118,7 @@ std::string print_module(const Module& m, const SourceManager& sources) {
     out << "\n";
     for (size_t b = 0; b < f.blocks.size(); ++b) {
       for (size_t s = 0; s < f.slice_entries.size(); ++s) {
-        if (f.slice_entries[s] == b && f.kind == FunctionKind::Transition)
+        if (f.slice_entries[s] == b && (f.kind == FunctionKind::Transition || f.kind == FunctionKind::TestScript))
           out << "  ; slice " << s << (f.slice_names[s].empty() ? "" : " " + f.slice_names[s]) << "\n";
       }
       out << "  b" << b << ":  ; fuel " << f.blocks[b].code.size() << "\n";

@@ -200,6 +200,45 @@ void decode_domain(const Obj& o, const std::string& where, DomainInfo& d) {
   });
 }
 
+SourcePos decode_position(const Obj& o, const std::string& where) {
+  const Obj* v = Reader::array(o, where, 3);
+  return SourcePos{Reader::u32(v[0], where + ".file"), Reader::u32(v[1], where + ".line"),
+                   Reader::u32(v[2], where + ".column")};
+}
+
+void decode_test(const Obj& o, const std::string& where, TestInfo& t) {
+  // Bundles of the first format wrote a test as its name alone.
+  if (o.type == msgpack::type::STR)
+    throw LoadError(where + ": a test without its compiled body (written by an older vedc): recompile the program");
+  const Obj* x = Reader::array(o, where, 6);
+  t.name = Reader::str(x[0], where + ".name");
+  const std::string w = where + " \"" + t.name + "\"";
+  t.position = decode_position(x[1], w + ".position");
+  each(x[2], w + ".given", [&](const Obj& g, const std::string& gw, uint32_t) {
+    const Obj* v = Reader::array(g, gw, 3);
+    t.given.push_back(TestInfo::Given{Reader::u32(v[0], gw + ".domain"), Reader::i32(v[1], gw + ".id_function"),
+                                      Reader::u32(v[2], gw + ".fields_function")});
+  });
+  each(x[3], w + ".stubs", [&](const Obj& s, const std::string& sw, uint32_t) {
+    const Obj* v = Reader::array(s, sw, 3);
+    t.stubs.push_back(TestInfo::Stub{Reader::u32(v[0], sw + ".effect"), Reader::boolean(v[1], sw + ".fails"),
+                                     Reader::i32(v[2], sw + ".value_function")});
+  });
+  t.script = Reader::i32(x[4], w + ".script");
+  each(x[5], w + ".expectations", [&](const Obj& e, const std::string& ew, uint32_t) {
+    const Obj* v = Reader::array(e, ew, 5);
+    TestInfo::Expectation ex;
+    uint32_t kind = Reader::u32(v[0], ew + ".kind");
+    if (kind > 2) throw LoadError(ew + ": expectation kind " + std::to_string(kind) + " (0 to 2)");
+    ex.kind = static_cast<uint8_t>(kind);
+    ex.function = Reader::u32(v[1], ew + ".function");
+    ex.domains = u32_list(v[2], ew + ".domains");
+    ex.text = Reader::str(v[3], ew + ".text");
+    ex.position = decode_position(v[4], ew + ".position");
+    t.expectations.push_back(std::move(ex));
+  });
+}
+
 void decode_body(const Obj& body, Program& p) {
   const std::string w = "bundle";
   p.name = Reader::str(Reader::field(body, "program", w), "program");
@@ -297,8 +336,10 @@ void decode_body(const Obj& body, Program& p) {
     p.migrations.push_back(MigrationInfo{Reader::str(v[0], mw + ".name"), Reader::u32(v[1], mw + ".domain"),
                                          Reader::i64(v[2], mw + ".from"), Reader::i64(v[3], mw + ".to")});
   });
-  each(Reader::field(body, "tests", w), "tests",
-       [&](const Obj& t, const std::string& tw, uint32_t) { p.tests.push_back(Reader::str(t, tw)); });
+  each(Reader::field(body, "tests", w), "tests", [&](const Obj& t, const std::string& tw, uint32_t) {
+    p.tests.emplace_back();
+    decode_test(t, tw, p.tests.back());
+  });
 }
 
 // msgpack limits for hostile input: no container may claim more than the bundle could

@@ -70,7 +70,48 @@ std::string descriptor(const Program& p, const Instr& i) {
     case Op::LIST_NEW:
     case Op::MAP_NEW: return type_text(p, i.d);
     case Op::RECORD_NEW: return p.records[i.d].name;
+    case Op::ADVANCE: return "then slice " + std::to_string(i.d);
     default: return "";
+  }
+}
+
+const char* test_kind_text(FunctionKind k) {
+  switch (k) {
+    case FunctionKind::TestValue: return "test value";
+    case FunctionKind::TestGiven: return "test given";
+    case FunctionKind::TestScript: return "test script";
+    case FunctionKind::TestExpect: return "test expectation";
+    default: return nullptr;
+  }
+}
+
+std::string position_text(const Program& p, const SourcePos& pos) {
+  if (pos.line == 0) return "?";
+  return p.sources[pos.file] + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+}
+
+// The tests table, after the functions it names.
+void tests(const Program& p, std::ostringstream& out) {
+  static constexpr const char* kExpectation[] = {"always", "eventually", "final"};
+  auto fn = [&](int64_t f) { return f < 0 ? std::string("-") : "function " + std::to_string(f); };
+  for (size_t ti = 0; ti < p.tests.size(); ++ti) {
+    const TestInfo& t = p.tests[ti];
+    out << "\ntest " << ti << " " << quote_string(t.name) << " ; " << position_text(p, t.position) << "\n";
+    for (const auto& g : t.given)
+      out << "  given " << p.domains[g.domain].name << (g.id_function < 0 ? "" : "[" + fn(g.id_function) + "]")
+          << ": " << fn(g.fields_function) << "\n";
+    for (const auto& s : t.stubs)
+      out << "  stub " << p.effects[s.effect].name << (s.fails ? " fails" : " returns") << ": " << fn(s.value_function)
+          << "\n";
+    out << "  script: " << fn(t.script) << "\n";
+    for (const auto& e : t.expectations) {
+      out << "  expect " << kExpectation[e.kind] << " " << fn(e.function) << "(";
+      for (size_t k = 0; k < e.domains.size(); ++k) out << (k ? ", " : "") << p.domains[e.domains[k]].name;
+      std::string text = e.text;  // one line per expectation, whatever the source's layout
+      for (char& c : text)
+        if (c == '\n' || c == '\r') c = ' ';
+      out << "): " << text << " ; " << position_text(p, e.position) << "\n";
+    }
   }
 }
 
@@ -84,11 +125,13 @@ std::string disassemble(const Program& p, const SourceLookup& lookup) {
     const FunctionInfo& f = p.functions[fi];
     out << "\nfunction " << fi << " " << f.name << " (";
     for (uint32_t k = 0; k < f.param_count; ++k) out << (k ? ", " : "") << "r" << k << ": " << type_text(p, f.registers[k]);
-    out << ") -> " << type_text(p, f.result) << ", " << f.registers.size() << " registers\n";
+    out << ") -> " << type_text(p, f.result) << ", " << f.registers.size() << " registers";
+    if (const char* kind = test_kind_text(f.kind)) out << " ; " << kind;
+    out << "\n";
     uint32_t last_line = 0, last_file = UINT32_MAX;
     for (size_t b = 0; b < f.blocks.size(); ++b) {
       for (size_t s = 0; s < f.slice_entries.size(); ++s)
-        if (f.slice_entries[s] == b && f.kind == FunctionKind::Transition)
+        if (f.slice_entries[s] == b && (f.kind == FunctionKind::Transition || f.kind == FunctionKind::TestScript))
           out << "  ; slice " << s << (f.slice_names[s].empty() ? "" : " " + f.slice_names[s]) << "\n";
       out << "  b" << b << ": ; fuel " << f.blocks[b].cost << "\n";
       const uint32_t end = b + 1 < f.blocks.size() ? f.blocks[b + 1].start : static_cast<uint32_t>(f.code.size());
@@ -112,6 +155,7 @@ std::string disassemble(const Program& p, const SourceLookup& lookup) {
       }
     }
   }
+  tests(p, out);
   return out.str();
 }
 

@@ -94,6 +94,9 @@ struct Interpreter::Impl {
   std::vector<Value> stack;
   std::vector<Frame> frames;
   uint32_t high_water = 0;
+  // Set by ADVANCE (the ticks a test script asks for before its next slice); run_slice
+  // clears it before each run, so a YIELD leaves it 0.
+  int64_t advance = 0;
 
   // Makes room for `size` registers. The common case (room enough) is one comparison.
   void ensure(size_t size) {
@@ -624,6 +627,14 @@ op_YIELD : {
   fuel_in_out = fuel;
   return Exit::Yield;
 }
+op_ADVANCE : {
+  if (R[A].as_int() < 0)
+    FAULT(FaultKind::Conversion, "advance_ticks(" + std::to_string(R[A].as_int()) + "): time cannot go backwards");
+  advance = R[A].as_int();
+  yield_to = D;
+  fuel_in_out = fuel;
+  return Exit::Yield;
+}
 op_END : {
   fuel_in_out = fuel;
   return Exit::End;
@@ -660,8 +671,12 @@ Interpreter::~Interpreter() = default;
 namespace {
 
 bool needs_state(FunctionKind k) {
-  return k == FunctionKind::Transition || k == FunctionKind::Predicate || k == FunctionKind::Invariant;
+  return k == FunctionKind::Transition || k == FunctionKind::Predicate || k == FunctionKind::Invariant ||
+         k == FunctionKind::TestGiven;
 }
+
+// Run a slice at a time (run_slice), not called.
+bool is_sliced(FunctionKind k) { return k == FunctionKind::Transition || k == FunctionKind::TestScript; }
 
 }  // namespace
 
@@ -676,9 +691,15 @@ CallResult Interpreter::call(uint32_t fn, std::span<const Value> args, int64_t f
   };
   if (fn >= p.functions.size()) return refuse("no function " + std::to_string(fn));
   const FunctionInfo& f = p.functions[fn];
-  if (f.kind == FunctionKind::Transition) return refuse("`" + f.name + "` is a transition: run it a slice at a time");
+  if (is_sliced(f.kind))
+    return refuse("`" + f.name + "` is a " + (f.kind == FunctionKind::TestScript ? "test script" : "transition") +
+                  ": run it a slice at a time");
   if (needs_state(f.kind) && (!env.state || env.state->tag() != Tag::Record))
     return refuse("`" + f.name + "` reads an instance's state, and none was given");
+  // Its STATE_* operands index that domain's fields: another record would be read out
+  // of bounds. (One comparison; the fields themselves are the caller's to get right.)
+  if (needs_state(f.kind) && env.state->as_record().type != p.domains[f.domain].state_record)
+    return refuse("`" + f.name + "` reads the state of `" + p.domains[f.domain].name + "`, and another was given");
   if (args.size() != f.param_count)
     return refuse("`" + f.name + "` takes " + std::to_string(f.param_count) + " arguments, given " +
                   std::to_string(args.size()));
@@ -706,11 +727,15 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
     out.fault.function = fn;
     return out;
   };
-  if (fn >= p.functions.size() || p.functions[fn].kind != FunctionKind::Transition)
-    return refuse("function " + std::to_string(fn) + " is not a transition");
+  if (fn >= p.functions.size() || !is_sliced(p.functions[fn].kind))
+    return refuse("function " + std::to_string(fn) + " is not a transition or a test script");
   const FunctionInfo& f = p.functions[fn];
   if (slice >= f.slice_entries.size()) return refuse("`" + f.name + "` has no slice " + std::to_string(slice));
-  if (!env.state || env.state->tag() != Tag::Record) return refuse("`" + f.name + "` needs the instance's state");
+  // A test script touches no state (the verifier allows it no STATE_*); a transition does.
+  if (needs_state(f.kind) && (!env.state || env.state->tag() != Tag::Record))
+    return refuse("`" + f.name + "` needs the instance's state");
+  if (needs_state(f.kind) && env.state->as_record().type != p.domains[f.domain].state_record)
+    return refuse("`" + f.name + "` reads the state of `" + p.domains[f.domain].name + "`, and another was given");
   const size_t given = registers.size();
   const size_t expected = slice == 0 ? f.param_count : f.registers.size();
   if (given != expected)
@@ -724,11 +749,13 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
   const int64_t start = fuel;
   Value ignored;
   uint32_t next = 0;
+  impl_->advance = 0;
   Impl::Exit exit = impl_->execute_guarded(fn, f.slice_entries[slice], fuel, env, ignored, next, out.fault);
   out.fuel_used = start - std::max<int64_t>(fuel, 0);
   switch (exit) {
     case Impl::Exit::Yield:
       out.status = SliceResult::Status::Yielded;
+      out.advance_ticks = impl_->advance;
       out.continuation.next_slice = next;
       out.continuation.registers.assign(std::make_move_iterator(impl_->stack.begin()),
                                         std::make_move_iterator(impl_->stack.begin() + f.registers.size()));

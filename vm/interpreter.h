@@ -93,6 +93,9 @@ struct SliceResult {
   enum class Status { Finished, Yielded, Faulted } status = Status::Finished;
   Fault fault;
   Continuation continuation;  // when Yielded
+  // When Yielded by ADVANCE (a test script's `advance_ticks(n)`): the n >= 0 ticks to run
+  // before the next slice. 0 after a YIELD. (A negative n faults: FaultKind::Conversion.)
+  int64_t advance_ticks = 0;
   int64_t fuel_used = 0;
 };
 
@@ -103,11 +106,14 @@ class Interpreter {
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
 
-  // Calls function `fn` (a fn, predicate, invariant or initializer) with `args`.
+  // Calls function `fn` (a fn, predicate, invariant or initializer, or a test's value,
+  // given or expectation) with `args`. A predicate, invariant or given needs env.state:
+  // a state record of its domain.
   CallResult call(uint32_t fn, std::span<const Value> args, int64_t fuel, InstanceEnv& env);
 
-  // Runs slice `slice` of transition function `fn`. For slice 0 `registers` holds the
-  // arguments; for later slices, the continuation's registers.
+  // Runs slice `slice` of transition or test script `fn`. For slice 0 `registers` holds
+  // the arguments (none for a script); for later slices, the continuation's registers.
+  // A test script needs no env.state; what it sends is in env.outputs.
   SliceResult run_slice(uint32_t fn, uint32_t slice, std::vector<Value> registers, int64_t fuel, InstanceEnv& env);
 
   // Memory is bounded as fuel is: beyond these the code faults with FaultKind::Budget.

@@ -134,6 +134,40 @@ struct MigrationInfo {
   int64_t to_version = 0;
 };
 
+// A simulation test (language.md §12), as the runner (`vedvm test`) runs it: set up the
+// givens on fresh instances, install the stubs, run the script a step at a time (each
+// ADVANCE says how many ticks to run before the next), and check the expectations.
+// Every function index names a function of the kind written beside it (the verifier
+// checks kinds, domains and types).
+struct TestInfo {
+  std::string name;
+  SourcePos position;  // of the `test` keyword
+  struct Given {
+    uint32_t domain = 0;
+    int32_t id_function = -1;      // -1: the domain's default instance; else a TestValue returning the int or string id
+    uint32_t fields_function = 0;  // TestGiven: runs with env.state = the instance's state record (defaults
+                                   // already set) and STATE_SETs the given fields
+  };
+  std::vector<Given> given;
+  struct Stub {
+    uint32_t effect = 0;           // Program::effects index
+    bool fails = false;
+    int32_t value_function = -1;   // TestValue: the ok value (the effect's result type) or, when `fails`, the
+                                   // failure message (a string); -1: a unit result, or the default message
+  };
+  std::vector<Stub> stubs;
+  int32_t script = -1;             // TestScript: the `simulate` statements; -1 if there are none
+  struct Expectation {
+    uint8_t kind = 0;              // 0 always, 1 eventually, 2 final (holds at the end)
+    uint32_t function = 0;         // TestExpect: returns bool
+    std::vector<uint32_t> domains; // its parameters, in order: the state record of each of these domains'
+                                   // default instance
+    std::string text;              // the condition's source text, for failure messages
+    SourcePos position;
+  };
+  std::vector<Expectation> expectations;
+};
+
 struct Program {
   uint32_t format = 0;
   std::string compiler;
@@ -155,7 +189,7 @@ struct Program {
   bool has_system = false;
   std::vector<StartInfo> system;
   std::vector<MigrationInfo> migrations;
-  std::vector<std::string> tests;
+  std::vector<TestInfo> tests;
 
   bool same_type(uint32_t a, uint32_t b) const { return canonical_type[a] == canonical_type[b]; }
   const FunctionInfo* find_function(const std::string& name) const {

@@ -4,7 +4,10 @@
 //    string, no record that contains itself by value);
 //  * every block is non-empty, ends with its only terminator, and costs its length;
 //  * every instruction's operands have the types its opcode requires, and the function
-//    kind allows it (a `fn` cannot touch state; only transitions send or yield);
+//    kind allows it (a `fn` cannot touch state; only transitions and test scripts send
+//    or yield);
+//  * every row of the tests table names functions of the kinds, domains and types the
+//    runner will call them with;
 //  * every register is written before it is read on every path (so a heap register
 //    always holds an object of its type when read);
 //  * a state field taken for an in-place update is put back in the same block before
@@ -45,6 +48,7 @@ class Verifier {
     spawns();
     system();
     for (size_t i = 0; i < p_.functions.size(); ++i) function(static_cast<uint32_t>(i));
+    for (size_t i = 0; i < p_.tests.size(); ++i) test(static_cast<uint32_t>(i));
     for (size_t i = 0; i < p_.migrations.size(); ++i)
       if (p_.migrations[i].domain >= p_.domains.size())
         fail("migrations[" + std::to_string(i) + "]", "domain " + std::to_string(p_.migrations[i].domain) + " out of range");
@@ -237,22 +241,84 @@ class Verifier {
     }
   }
 
+  // ---- the tests table (after the functions: it relies on their kinds and types)
+  void test(uint32_t ti) {
+    const TestInfo& t = p_.tests[ti];
+    const std::string w = "tests[" + std::to_string(ti) + "] \"" + t.name + "\"";
+    auto position = [&](const SourcePos& pos, const std::string& what) {
+      if (pos.line != 0 && pos.file >= p_.sources.size()) fail(w, what + "source position names an unknown file");
+    };
+    auto fn = [&](int64_t f, FunctionKind k, const std::string& what) -> const FunctionInfo& {
+      if (f < 0 || static_cast<uint64_t>(f) >= p_.functions.size())
+        fail(w, what + ": function " + std::to_string(f) + " out of range");
+      const FunctionInfo& info = p_.functions[f];
+      if (info.kind != k)
+        fail(w, what + ": function \"" + info.name + "\" is " + function_kind_noun(info.kind) + ", not " +
+                    function_kind_noun(k));
+      return info;
+    };
+    position(t.position, "");
+    for (size_t gi = 0; gi < t.given.size(); ++gi) {
+      const TestInfo::Given& g = t.given[gi];
+      const std::string gw = "given[" + std::to_string(gi) + "]";
+      if (g.domain >= p_.domains.size()) fail(w, gw + ": domain " + std::to_string(g.domain) + " out of range");
+      if (g.id_function != -1) {
+        TypeKind k = kind(fn(g.id_function, FunctionKind::TestValue, gw + ".id").result);
+        if (k != TypeKind::Int && k != TypeKind::String) fail(w, gw + ": an instance id is an int or a string");
+      }
+      const FunctionInfo& fields = fn(g.fields_function, FunctionKind::TestGiven, gw + ".fields");
+      if (fields.domain != static_cast<int32_t>(g.domain))
+        fail(w, gw + ": function \"" + fields.name + "\" sets the state of another domain");
+      if (kind(fields.result) != TypeKind::Unit) fail(w, gw + ": function \"" + fields.name + "\" returns a value");
+    }
+    for (size_t si = 0; si < t.stubs.size(); ++si) {
+      const TestInfo::Stub& s = t.stubs[si];
+      const std::string sw = "stubs[" + std::to_string(si) + "]";
+      if (s.effect >= p_.effects.size()) fail(w, sw + ": effect " + std::to_string(s.effect) + " out of range");
+      if (s.value_function == -1) continue;
+      const FunctionInfo& v = fn(s.value_function, FunctionKind::TestValue, sw + ".value");
+      if (s.fails && kind(v.result) != TypeKind::String) fail(w, sw + ": the failure message is not a string");
+      if (!s.fails && !same(v.result, p_.effects[s.effect].result))
+        fail(w, sw + ": the value's type differs from `" + p_.effects[s.effect].name + "`'s result");
+    }
+    if (t.script != -1) fn(t.script, FunctionKind::TestScript, "script");
+    for (size_t ei = 0; ei < t.expectations.size(); ++ei) {
+      const TestInfo::Expectation& e = t.expectations[ei];
+      const std::string ew = "expectations[" + std::to_string(ei) + "]";
+      position(e.position, ew + ": ");
+      const FunctionInfo& f = fn(e.function, FunctionKind::TestExpect, ew);
+      if (kind(f.result) != TypeKind::Bool) fail(w, ew + ": function \"" + f.name + "\" is not a bool");
+      if (f.param_count != e.domains.size())
+        fail(w, ew + ": function \"" + f.name + "\" takes " + std::to_string(f.param_count) + " states, given " +
+                    std::to_string(e.domains.size()) + " domains");
+      for (size_t k = 0; k < e.domains.size(); ++k) {
+        if (e.domains[k] >= p_.domains.size())
+          fail(w, ew + ": domain " + std::to_string(e.domains[k]) + " out of range");
+        const DomainInfo& d = p_.domains[e.domains[k]];
+        if (!same(f.registers[k], d.state_type))
+          fail(w, ew + ": parameter " + std::to_string(k) + " of \"" + f.name + "\" is not the state of `" + d.name + "`");
+      }
+    }
+  }
+
   // ---- functions
   void function(uint32_t fi) {
     FunctionInfo& f = p_.functions[fi];
     const std::string w = "functions[" + std::to_string(fi) + "] \"" + f.name + "\"";
-    if (f.kind == FunctionKind::Fn) {
-      if (f.domain != -1) fail(w, "a fn belongs to no domain");
+    if (!has_domain(f.kind)) {
+      if (f.domain != -1) fail(w, std::string(function_kind_noun(f.kind)) + " belongs to no domain");
     } else if (f.domain < 0 || static_cast<size_t>(f.domain) >= p_.domains.size()) {
       fail(w, "domain out of range");
     }
+    if (runs_without_arguments(f.kind) && f.param_count != 0)
+      fail(w, std::string(function_kind_noun(f.kind)) + " takes no parameters");
     type_index(f.result, w + ".result");
     for (size_t r = 0; r < f.registers.size(); ++r) type_index(f.registers[r], w + ".registers[" + std::to_string(r) + "]");
     if (f.param_count > f.registers.size()) fail(w, "more parameters than registers");
     if (f.blocks.empty()) fail(w, "no blocks");
     if (f.slice_entries.empty()) fail(w, "no entry block");
-    if (f.kind != FunctionKind::Transition && (f.slice_entries.size() != 1 || f.slice_entries[0] != 0))
-      fail(w, "only transitions have more than one entry");
+    if (!is_sliced(f.kind) && (f.slice_entries.size() != 1 || f.slice_entries[0] != 0))
+      fail(w, "only transitions and test scripts have more than one entry");
     if (f.slice_names.size() != f.slice_entries.size()) fail(w, "slice names and entries differ in number");
     for (uint32_t e : f.slice_entries)
       if (e >= f.blocks.size()) fail(w, "entry block " + std::to_string(e) + " out of range");
@@ -315,7 +381,10 @@ class Verifier {
       if (!ok) fail(w, std::string("not allowed in ") + function_kind_noun(f.kind));
     };
     const bool transition = f.kind == FunctionKind::Transition;
-    const bool stateful = transition || f.kind == FunctionKind::Predicate || f.kind == FunctionKind::Invariant;
+    const bool script = f.kind == FunctionKind::TestScript;
+    const bool given = f.kind == FunctionKind::TestGiven;
+    const bool stateful =
+        transition || given || f.kind == FunctionKind::Predicate || f.kind == FunctionKind::Invariant;
     auto state_field = [&](uint32_t field) -> uint32_t {
       const auto& fields = p_.record_field_types[p_.domains[f.domain].state_record];
       if (field >= fields.size()) fail(w, "state field " + std::to_string(field) + " out of range");
@@ -496,12 +565,13 @@ class Verifier {
         break;
       case Op::STATE_SET:
       case Op::STATE_TAKE:
-        allowed(transition);
+        // A given writes fields of a state it does not otherwise hold: no in-place take.
+        allowed(transition || (given && i.op == Op::STATE_SET));
         want(same(reg(i.a, "operand"), state_field(i.d)), "operand differs from the field's type");
         break;
       case Op::TICK: is(i.a, TypeKind::Int, "destination must be an int"); break;
       case Op::RAND:
-        allowed(transition);
+        allowed(transition || script);
         is(i.a, TypeKind::Int, "ints expected");
         is(i.b, TypeKind::Int, "ints expected");
         break;
@@ -517,9 +587,11 @@ class Verifier {
       }
       case Op::SEND:
       case Op::SCHEDULE: {
-        allowed(transition);
+        allowed(transition || (script && i.op == Op::SEND));
         if (i.d >= p_.messages.size()) fail(w, "message " + std::to_string(i.d) + " out of range");
         const MessageInfo& m = p_.messages[i.d];
+        // A script's messages come from outside the program: there is no sender to reply to.
+        if (script) want(m.domain != -1, "a test script cannot reply");
         if (i.op == Op::SCHEDULE) {
           is(i.a, TypeKind::Int, "the delay must be an int");
           want(m.domain == f.domain, "a schedule targets its own domain");
@@ -583,14 +655,19 @@ class Verifier {
         block(i.d);
         break;
       case Op::RET:
-        allowed(!transition);
+        allowed(!is_sliced(f.kind));
         want(same(reg(i.a, "operand"), f.result), "returns a value of another type");
         break;
       case Op::YIELD:
-        allowed(transition);
+        allowed(is_sliced(f.kind));
         want(i.d >= 1 && i.d < f.slice_entries.size(), "yields to a slice that does not exist");
         break;
-      case Op::END: allowed(transition); break;
+      case Op::ADVANCE:
+        allowed(script);
+        is(i.a, TypeKind::Int, "the tick count must be an int");
+        want(i.d >= 1 && i.d < f.slice_entries.size(), "advances to a slice that does not exist");
+        break;
+      case Op::END: allowed(is_sliced(f.kind)); break;
       case Op::FAIL:
       case Op::ASSERT_FAIL: is(i.a, TypeKind::String, "the message must be a string"); break;
       case Op::kCount: fail(w, "unknown opcode");
@@ -604,8 +681,23 @@ class Verifier {
       case FunctionKind::Predicate: return "a goal predicate";
       case FunctionKind::Invariant: return "an invariant";
       case FunctionKind::Initializer: return "a state initializer";
+      case FunctionKind::TestValue: return "a test value";
+      case FunctionKind::TestGiven: return "a test's given";
+      case FunctionKind::TestScript: return "a test script";
+      case FunctionKind::TestExpect: return "a test expectation";
     }
     return "this function";
+  }
+  // Functions that read or write one domain's instance (its `domain` is in range).
+  static bool has_domain(FunctionKind k) {
+    return k == FunctionKind::Transition || k == FunctionKind::Predicate || k == FunctionKind::Invariant ||
+           k == FunctionKind::Initializer || k == FunctionKind::TestGiven;
+  }
+  // Functions with one entry block per slice, ended by YIELD (or ADVANCE) and END.
+  static bool is_sliced(FunctionKind k) { return k == FunctionKind::Transition || k == FunctionKind::TestScript; }
+  // Functions the test runner calls with nothing (an expectation takes states).
+  static bool runs_without_arguments(FunctionKind k) {
+    return k == FunctionKind::TestValue || k == FunctionKind::TestGiven || k == FunctionKind::TestScript;
   }
 
   void builtin(const FunctionInfo& f, const Instr& i, const std::string& w) {
@@ -740,7 +832,7 @@ class Verifier {
     // be resumed with the parameters.
     std::vector<bool> yielded_to(f.slice_entries.size(), false);
     for (const Instr& i : f.code)
-      if (i.op == Op::YIELD) yielded_to[i.d] = true;
+      if (i.op == Op::YIELD || i.op == Op::ADVANCE) yielded_to[i.d] = true;
     for (size_t s = 0; s < f.slice_entries.size(); ++s) {
       if (s > 0 && yielded_to[s]) continue;
       in[f.slice_entries[s]] = params;
@@ -787,7 +879,7 @@ class Verifier {
         case Op::JMP: succ = {t.d}; break;
         case Op::JMP_IF: case Op::BR_NONE: succ = {t.b, t.c}; break;
         case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64: case Op::FOR_STEP: succ = {t.c, t.d}; break;
-        case Op::YIELD: succ = {f.slice_entries[t.d]}; break;
+        case Op::YIELD: case Op::ADVANCE: succ = {f.slice_entries[t.d]}; break;
         default: break;
       }
       for (uint32_t s : succ) meet_into(s, out);

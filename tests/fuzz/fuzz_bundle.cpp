@@ -6,7 +6,8 @@
 // promise (vm/verifier.cpp): the program is disassembled, every fn is called with no
 // arguments (those that take some are refused by Interpreter::call), every domain's
 // initializer runs, and with the state it returns every goal predicate and invariant is
-// evaluated and every transition is run slice by slice with no arguments. Fuel is small
+// evaluated and every transition is run slice by slice with no arguments; every test's
+// values, givens, script (step by step) and expectations run too. Fuel is small
 // (10,000 per call or slice), so loops end quickly. Besides the sanitizers (ASan, UBSan,
 // LSan), a few cheap invariants are checked; a violation prints what failed and calls
 // __builtin_trap(), which libFuzzer reports as a crash:
@@ -86,6 +87,53 @@ void run_domain(const Program& p, Interpreter& interpreter, uint32_t d) {
   }
 }
 
+// A test's parts, as the runner calls them: values, each given on its domain's initial
+// state, each expectation on those states, and the script step by step (ADVANCE or YIELD).
+void run_test(const Program& p, Interpreter& interpreter, const TestInfo& t) {
+  auto value = [&](int32_t fn) {
+    if (fn < 0) return;
+    InstanceEnv env;
+    check_call(p, static_cast<uint32_t>(fn), interpreter.call(static_cast<uint32_t>(fn), {}, kFuel, env));
+  };
+  std::vector<Value> states(p.domains.size());
+  for (uint32_t d = 0; d < p.domains.size(); ++d) {
+    InstanceEnv env;
+    CallResult init = interpreter.call(p.domains[d].initializer, {}, kFuel, env);
+    if (init.ok) states[d] = init.value;
+  }
+  for (const auto& g : t.given) {
+    value(g.id_function);
+    if (states[g.domain].tag() != Tag::Record) continue;
+    InstanceEnv env;
+    env.state = &states[g.domain];
+    check_call(p, g.fields_function, interpreter.call(g.fields_function, {}, kFuel, env));
+  }
+  for (const auto& s : t.stubs) value(s.value_function);
+  if (t.script >= 0) {
+    Random random(1);
+    Outputs outputs;
+    InstanceEnv env;
+    env.tick = 1;
+    env.random = &random;
+    env.outputs = &outputs;
+    std::vector<Value> registers;
+    uint32_t slice = 0;
+    for (int n = 0; n < kMaxSlices; ++n) {
+      SliceResult r = interpreter.run_slice(static_cast<uint32_t>(t.script), slice, std::move(registers), kFuel, env);
+      if (r.status != SliceResult::Status::Yielded) break;
+      FUZZ_CHECK(r.advance_ticks >= 0, "a script asked for a negative number of ticks");
+      slice = r.continuation.next_slice;
+      registers = std::move(r.continuation.registers);
+    }
+  }
+  for (const auto& e : t.expectations) {
+    std::vector<Value> args;
+    for (uint32_t d : e.domains) args.push_back(states[d]);  // unit for a failed initializer: refused
+    InstanceEnv env;
+    check_call(p, e.function, interpreter.call(e.function, args, kFuel, env));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -106,5 +154,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_call(program, fn, interpreter.call(fn, {}, kFuel, env));
   }
   for (uint32_t d = 0; d < program.domains.size(); ++d) run_domain(program, interpreter, d);
+  for (const TestInfo& t : program.tests) run_test(program, interpreter, t);
   return 0;
 }

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <csignal>
 
 #include "runtime_support.h"
 
@@ -301,21 +303,63 @@ TEST_CASE("corpus: docs/effects-outcomes.ved with --effect ok and fail") {
   check_fields(fail, {{"Pool", {{"have", "0"}, {"failures", "5"}}}});
 }
 
-// Not implemented yet: `--fs-root` and the built-in file adapters (runtime.md §7).
-// Today `System.file_exists` "has no source here": the goal predicate faults and Main
-// ends FAULTED, exit 3; `--fs-root` is an unknown option (exit 64).
-TEST_CASE("corpus: docs/hello-stability.ved writes greeting.txt under --fs-root" * doctest::skip()) {
+// The built-in file adapters (runtime.md §7): the goal observes System.file_exists, the
+// attempt emits System.WriteFile under --fs-root, the next tick's observation holds.
+// Twice, each run with its own empty root: the same trace, the same state; and the run
+// replays from its journal (the observations are in it).
+TEST_CASE("corpus: docs/hello-stability.ved writes greeting.txt under --fs-root, the same twice") {
   TempDir tmp;
-  std::filesystem::create_directory(tmp.path() / "root");
-  Result r = vedvm_run({corpus("docs/hello-stability.ved"), "--data-dir", tmp / "data", "--sync=none", "--fs-root",
-                        tmp / "root"});
-  CHECK_MESSAGE(r.exit_code == 0, describe(r) << "\n" << r.out << r.err);
-  CHECK(read_file(tmp.path() / "root" / "greeting.txt") == "Hello Ved");
+  std::vector<Run> runs;
+  for (const std::string name : {"a", "b"}) {
+    const auto root = tmp.path() / ("root-" + name);
+    std::filesystem::create_directory(root);
+    runs.push_back(run_once(tmp, name, corpus("docs/hello-stability.ved"), {"--fs-root", root.string()}));
+    CHECK_MESSAGE(runs.back().result.exit_code == 0, describe(runs.back().result) << "\n" << runs.back().result.out
+                                                                                   << runs.back().result.err);
+    CHECK(read_file(root / "greeting.txt") == "Hello Ved");
+  }
+  CHECK(runs[0].result.out == runs[1].result.out);
+  CHECK(runs[0].inspect == runs[1].inspect);
+  auto traced = [&](const std::string& kind, const std::string& detail) {
+    return std::any_of(runs[0].trace.begin(), runs[0].trace.end(),
+                       [&](const nlohmann::json& e) { return e["kind"] == kind && e["detail"] == detail; });
+  };
+  CHECK(traced("observe", "System.file_exists(\"greeting.txt\") = false"));
+  CHECK(traced("observe", "System.file_exists(\"greeting.txt\") = true"));
+  CHECK(traced("goal", "EnsureGreetingExists satisfied"));
 }
 
-TEST_CASE("corpus: docs/hello-stability.ved runs the same twice, and is not killed by a signal") {
-  // Whatever it does without file adapters, it does it identically in two fresh dirs.
-  Run r = run_twice(corpus("docs/hello-stability.ved"));
-  CHECK(r.result.exited);
-  CHECK(r.result.exit_code != 1);
+// --serve keeps ticking: deleting the file makes the goal false at a later tick and the
+// file is written again. SIGTERM finishes the tick and exits 143; the served run, with
+// the observations it journaled, replays.
+TEST_CASE("corpus: docs/hello-stability.ved --serve rewrites greeting.txt after it is deleted") {
+  TempDir tmp;
+  const auto root = tmp.path() / "root";
+  std::filesystem::create_directory(root);
+  const auto file = root / "greeting.txt";
+  Process p({vedvm(), corpus("docs/hello-stability.ved"), "--data-dir", tmp / "d", "--sync=none", "--fs-root",
+             root.string(), "--serve", "--tick-ms", "20", "--trace"});
+  auto wait_for = [&](bool exists) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::filesystem::exists(file) != exists && std::chrono::steady_clock::now() < deadline && !p.finished())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return std::filesystem::exists(file) == exists;
+  };
+  REQUIRE(wait_for(true));
+  CHECK(read_file(file) == "Hello Ved");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(p.finished());  // serving: it does not stop when the goal holds
+  std::filesystem::remove(file);
+  CHECK(wait_for(true));
+  CHECK(read_file(file) == "Hello Ved");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(p.send(SIGTERM));
+  Result r = p.wait(std::chrono::seconds(20));
+  CHECK_MESSAGE(r.exit_code == 143, describe(r) << "\n" << r.err);
+  // Two attempts, each after the observation turned false.
+  size_t writes = 0;
+  for (size_t at = r.out.find("emit "); at != std::string::npos; at = r.out.find("emit ", at + 1)) ++writes;
+  CHECK(writes == 2);
+  Result replay = vedvm_run({"replay", tmp / "d"});
+  CHECK_MESSAGE(replay.exit_code == 0, replay.out << replay.err);
 }

@@ -13,7 +13,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "runtime_support.h"
@@ -264,4 +266,79 @@ TEST_CASE("crash: a second VM on a data dir in use is refused (the LevelDB lock)
   CHECK(second.exit_code == 1);
   CHECK_MESSAGE(contains(second.err, "lock"), second.err);
   CHECK(second.out.empty());
+}
+
+// Effects under SIGKILL (runtime.md §6-§7). Every intent appends one line naming its job
+// to a file through the built-in System.AppendFile, so the file is a log of executions.
+// Killed 20+ times and restarted until it completes, the run must end as an
+// uninterrupted one (state, journal counts: one outcome per intent), every job must have
+// run, and a job may have run twice only because a kill fell between its execution and
+// the journaling of its outcome: duplicates <= kills. A completed run started again
+// executes nothing more.
+TEST_CASE("crash: effects killed with SIGKILL: one journaled outcome per intent, duplicates <= kills") {
+  TempDir tmp;
+  write_file(tmp.path() / "jobs.ved", R"(// 320 file appends, 8 per attempt.
+state { round: int }
+goal AllWritten {
+    predicate: round >= 40
+    strategy: Write
+    terminate_after: never
+}
+transition Write() {
+    for i in 0..8 {
+        emit System.AppendFile(path: "executions.log", content: format("job {}\n", round * 8 + i))
+    }
+    round = round + 1
+}
+)");
+  const std::string bundle = tmp / "jobs.vedb";
+  REQUIRE(run({vedc(), tmp / "jobs.ved", "-o", bundle}).exit_code == 0);
+  auto command = [&](const std::string& name) {
+    std::filesystem::create_directories(tmp.path() / (name + "-root"));
+    return std::vector<std::string>{vedvm(), bundle, "--data-dir", tmp / name, "--sync=tick", "--fs-root",
+                                    tmp / (name + "-root")};
+  };
+  auto executions = [&](const std::string& name) {
+    std::map<int, int> count;
+    std::istringstream lines(read_file(tmp.path() / (name + "-root") / "executions.log"));
+    std::string word;
+    int job = 0;
+    while (lines >> word >> job) ++count[job];
+    return count;
+  };
+  Outcome ref = finish(tmp / "ref", run(command("ref")));
+  REQUIRE_MESSAGE(ref.result.exit_code == 0, describe(ref.result) << "\n" << ref.result.err);
+  const auto ref_log = executions("ref");
+  REQUIRE(ref_log.size() == 320);
+  for (const auto& [job, n] : ref_log) CHECK(n == 1);
+  const int64_t ms = static_cast<int64_t>(ref.result.seconds * 1000);
+
+  Rng rng(4242);
+  CrashReport report;
+  Outcome crashed;
+  std::string name;
+  for (int round = 0; round < 5; ++round) {
+    name = "killed" + std::to_string(round);
+    report = CrashReport{};
+    Result last = run_with_kills(command(name), tmp / name, rng, std::max<int64_t>(2, std::max<int64_t>(20, ms / 8) >> round),
+                                 report);
+    crashed = finish(tmp / name, last);
+    if (report.kills >= 20) break;
+  }
+  MESSAGE(report.kills << " kills over a run of " << ms << " ms");
+  CHECK(report.kills >= 20);
+  CHECK(crashed.result.exit_code == 0);
+  CHECK(crashed.inspect == ref.inspect);
+  CHECK(crashed.stats == ref.stats);  // as many outcomes journaled as intents emitted
+  const auto log = executions(name);
+  CHECK(log.size() == 320);  // every job ran
+  int duplicates = 0;
+  for (const auto& [job, n] : log) duplicates += n - 1;
+  MESSAGE(duplicates << " duplicate executions");
+  CHECK(duplicates <= report.kills);
+  // Started again, the completed run re-executes nothing.
+  const std::string before = read_file(tmp.path() / (name + "-root") / "executions.log");
+  Result again = run(command(name));
+  CHECK(again.exit_code == 0);
+  CHECK(read_file(tmp.path() / (name + "-root") / "executions.log") == before);
 }

@@ -611,7 +611,7 @@ TEST_CASE("hostile bundle: YIELD and END outside a transition, RET inside one") 
     Node& f = function(b, "add");
     f[kSlices].items.push_back(Node::uint(0));
     f[kSliceNames].items.push_back(Node::str("again"));
-  }).names({"\"add\": only transitions have more than one entry"});
+  }).names({"\"add\": only transitions and test scripts have more than one entry"});
 }
 
 TEST_CASE("hostile bundle: declarations that point at the wrong thing") {
@@ -663,4 +663,204 @@ TEST_CASE("hostile bundle: huge lengths claimed in a short buffer") {
     Node blk = f[kBlocks][0];
     f[kBlocks].items.resize(ved::bytecode::kMaxBlocks + 1, blk);
   }).names({"\"add\": too many blocks"});
+}
+
+// ---- the tests table (simulation tests) -------------------------------------------------------
+
+namespace {
+
+// A program with one of each part of a test: two givens (one with an id), an ok and a
+// failing stub, a two-step script and expectations over one and two domains.
+const std::string& tests_bundle() {
+  return compile("tests", R"(effect Infra.Provision(size: int) -> int : local
+fn add(a: int, b: int) -> int { return a + b }
+domain Pool {
+    state { current: int  status: string = "ok" }
+    transition Grow(n: int) { current = current + n }
+}
+domain Worker { state { load: int } }
+test "t" {
+    given { domain Pool { current = 2 }  domain Worker[7] { load = 1 } }
+    simulate {
+        effect Infra.Provision { return 7 }
+        effect Infra.Provision { fail "down" }
+        send Pool.Grow(1)
+        advance_ticks(3)
+        send Pool.Grow(2)
+    }
+    expect {
+        always Pool.current >= 0
+        eventually Worker.load > 0 && Pool.current > 2
+    }
+}
+)");
+}
+
+template <class F>
+Hostile hostile_test(F&& change) {
+  return Hostile{mutate(tests_bundle(), change)};
+}
+
+// A test is [name, position, given, stubs, script, expectations]; a given [domain, id
+// function, fields function]; a stub [effect, fails, value function]; an expectation
+// [kind, function, domains, text, position].
+enum TestField : size_t { kTestName = 0, kTestPosition, kTestGiven, kTestStubs, kTestScript, kTestExpectations };
+
+Node& the_test(Node& body) { return body["tests"][0]; }
+
+Node negative(int64_t v) {
+  Node n;
+  n.kind = Node::Kind::Int;
+  n.i = v;
+  return n;
+}
+
+Node boolean(bool v) {
+  Node n;
+  n.kind = Node::Kind::Bool;
+  n.b = v;
+  return n;
+}
+
+const std::string kGiven0 = "test \"t\".given.0", kId1 = "test \"t\".given.1.id", kStub0 = "test \"t\".stub.0",
+                  kScript = "test \"t\".simulate", kExpect1 = "test \"t\".expect.1";
+
+}  // namespace
+
+TEST_CASE("bad bundles: the tests program compiles, loads and round-trips") {
+  Loaded r = load(tests_bundle());
+  REQUIRE_MESSAGE(r.ok, r.error);
+  const std::string body = body_of(tests_bundle());
+  CHECK(Node::decode(body).encode() == body);
+  // A script may end a step with YIELD as well as ADVANCE (the runner then runs no ticks).
+  Loaded yield = load(mutate(tests_bundle(), [&](Node& b) {
+    Node& f = function(b, kScript);
+    instr(f, find(f, Op::ADVANCE))[kOp] = Node::uint(static_cast<uint64_t>(Op::YIELD));
+    instr(f, find(f, Op::YIELD))[kA] = Node::uint(0);
+  }));
+  CHECK_MESSAGE(yield.ok, yield.error);
+}
+
+TEST_CASE("hostile bundle: a test's shape") {
+  hostile_test([&](Node& b) { b["tests"][0] = Node::str("t"); }).names({"tests[0]: a test without its compiled body", "recompile"});
+  hostile_test([&](Node& b) { the_test(b).items.pop_back(); }).names({"tests[0]: expected 6 items, found 5"});
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][0].items.pop_back(); }).names({"tests[0] \"t\".given[0]: expected 3 items"});
+  hostile_test([&](Node& b) { the_test(b)[kTestStubs][0][1] = Node::uint(1); }).names({"tests[0] \"t\".stubs[0].fails: expected true or false"});
+  hostile_test([&](Node& b) { the_test(b)[kTestExpectations][0][0] = Node::uint(3); }).names({"tests[0] \"t\".expectations[0]: expectation kind 3 (0 to 2)"});
+  hostile_test([&](Node& b) { the_test(b)[kTestExpectations][0][3] = Node::uint(3); }).names({"tests[0] \"t\".expectations[0].text: expected a string"});
+  hostile_test([&](Node& b) { the_test(b)[kTestPosition][0] = Node::uint(77); }).names({"tests[0] \"t\": source position names an unknown file"});
+  hostile_test([&](Node& b) { the_test(b)[kTestExpectations][1][4][0] = Node::uint(77); }).names({"tests[0] \"t\": expectations[1]: source position names an unknown file"});
+}
+
+TEST_CASE("hostile bundle: a given names a domain or function that is out of range or of the wrong kind") {
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][0][0] = Node::uint(9); }).names({"tests[0] \"t\": given[0]: domain 9 out of range"});
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][0][2] = Node::uint(999); }).names({"tests[0] \"t\": given[0].fields: function 999 out of range"});
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][1][1] = negative(-2); }).names({"tests[0] \"t\": given[1].id: function -2 out of range"});
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][0][2] = Node::uint(function_index(b, "add")); }).names({"given[0].fields: function \"add\" is a fn, not a test's given"});
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][1][1] = Node::uint(function_index(b, kGiven0)); }).names({"given[1].id: function \"" + kGiven0 + "\" is a test's given, not a test value"});
+  // Pool's given applied to Worker: its STATE_SETs would write Worker's fields.
+  hostile_test([&](Node& b) { the_test(b)[kTestGiven][0][0] = Node::uint(1); }).names({"given[0]: function \"" + kGiven0 + "\" sets the state of another domain"});
+  // An id that is neither an int nor a string: the failing stub's value is a string, the ok one's an int; a
+  // given whose function returns unit is not an id.
+  hostile_test([&](Node& b) {
+    Node& f = function(b, kId1);
+    f[kKind] = Node::uint(static_cast<uint64_t>(ved::bytecode::FunctionKind::TestValue));
+    f[kResult] = Node::uint(type_of_kind(b, TypeKind::Bool));
+    f[kRegisters][0] = Node::uint(type_of_kind(b, TypeKind::Bool));
+    instr(f, find(f, Op::LOAD_INT))[kOp] = Node::uint(static_cast<uint64_t>(Op::LOAD_BOOL));
+  }).names({"given[1]: an instance id is an int or a string"});
+  // A given function that belongs to no domain.
+  hostile_test([&](Node& b) { function(b, kGiven0)[kDomain] = negative(-1); }).names({"\"" + kGiven0 + "\": domain out of range"});
+}
+
+TEST_CASE("hostile bundle: a stub's effect and value") {
+  hostile_test([&](Node& b) { the_test(b)[kTestStubs][0][0] = Node::uint(50); }).names({"tests[0] \"t\": stubs[0]: effect 50 out of range"});
+  hostile_test([&](Node& b) { the_test(b)[kTestStubs][0][2] = Node::uint(function_index(b, kScript)); }).names({"stubs[0].value: function \"" + kScript + "\" is a test script, not a test value"});
+  // The ok stub's value (an int) as a failure message; the failing stub's message (a string) as the int result.
+  hostile_test([&](Node& b) { the_test(b)[kTestStubs][0][1] = boolean(true); }).names({"stubs[0]: the failure message is not a string"});
+  hostile_test([&](Node& b) { the_test(b)[kTestStubs][1][1] = boolean(false); }).names({"stubs[1]: the value's type differs from `Infra.Provision`'s result"});
+}
+
+TEST_CASE("hostile bundle: a script or an expectation of the wrong kind or shape") {
+  hostile_test([&](Node& b) { the_test(b)[kTestScript] = Node::uint(function_index(b, kExpect1)); }).names({"tests[0] \"t\": script: function \"" + kExpect1 + "\" is a test expectation, not a test script"});
+  hostile_test([&](Node& b) { the_test(b)[kTestScript] = negative(-5); }).names({"tests[0] \"t\": script: function -5 out of range"});
+  hostile_test([&](Node& b) { the_test(b)[kTestScript] = Node::uint(100000); }).names({"script: function 100000 out of range"});
+  hostile_test([&](Node& b) { the_test(b)[kTestExpectations][0][1] = Node::uint(function_index(b, kStub0)); }).names({"expectations[0]: function \"" + kStub0 + "\" is a test value, not a test expectation"});
+  hostile_test([&](Node& b) { the_test(b)[kTestExpectations][1][2].items.pop_back(); }).names({"expectations[1]: function \"" + kExpect1 + "\" takes 2 states, given 1 domains"});
+  hostile_test([&](Node& b) { std::swap(the_test(b)[kTestExpectations][1][2][0], the_test(b)[kTestExpectations][1][2][1]); }).names({"expectations[1]: parameter 0 of \"" + kExpect1 + "\" is not the state of `Pool`"});
+  hostile_test([&](Node& b) { the_test(b)[kTestExpectations][1][2][1] = Node::uint(9); }).names({"expectations[1]: domain 9 out of range"});
+}
+
+TEST_CASE("hostile bundle: test functions doing what their kind may not") {
+  Where w;
+  hostile_test([&](Node& b) { function(b, kStub0)[kDomain] = Node::uint(0); }).names({"\"" + kStub0 + "\": a test value belongs to no domain"});
+  hostile_test([&](Node& b) { function(b, kStub0)[kParams] = Node::uint(1); }).names({"\"" + kStub0 + "\": a test value takes no parameters"});
+  hostile_test([&](Node& b) {  // ADVANCE in a fn
+    Node& f = function(b, "add");
+    w = find(f, Op::RET);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::ADVANCE));
+    instr(f, w)[kD] = Node::uint(1);
+  }).names({site("add", w, Op::ADVANCE), "not allowed in a fn"});
+  hostile_test([&](Node& b) {  // ADVANCE in a transition
+    Node& f = function(b, "Pool.Grow");
+    w = find(f, Op::END);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::ADVANCE));
+  }).names({site("Pool.Grow", w, Op::ADVANCE), "not allowed in a transition"});
+  hostile_test([&](Node& b) {  // to a slice that does not exist
+    Node& f = function(b, kScript);
+    w = find(f, Op::ADVANCE);
+    instr(f, w)[kD] = Node::uint(7);
+  }).names({site(kScript, w, Op::ADVANCE), "advances to a slice that does not exist"});
+  hostile_test([&](Node& b) {  // a tick count that is not an int: a string register of its own
+    Node& f = function(b, kScript);
+    w = find(f, Op::ADVANCE);
+    f[kRegisters].items.push_back(Node::uint(type_of_kind(b, TypeKind::String)));
+    instr(f, w)[kA] = Node::uint(f[kRegisters].size() - 1);
+  }).names({site(kScript, w, Op::ADVANCE), "the tick count must be an int"});
+  hostile_test([&](Node& b) {  // SEND from an expectation
+    Node send = instr(function(b, kScript), find(function(b, kScript), Op::SEND));
+    Node& f = function(b, kExpect1);
+    w = find(f, Op::FIELD_GET);
+    instr(f, w) = send;
+  }).names({site(kExpect1, w, Op::SEND), "not allowed in a test expectation"});
+  hostile_test([&](Node& b) {  // STATE_SET in a script
+    Node& f = function(b, kScript);
+    w = find(f, Op::SEND);
+    instr(f, w) = Node::array({Node::uint(static_cast<uint64_t>(Op::STATE_SET)), Node::uint(0), Node::uint(0), Node::uint(0), Node::uint(0)});
+  }).names({site(kScript, w, Op::STATE_SET), "not allowed in a test script"});
+  hostile_test([&](Node& b) {  // STATE_TAKE in a given (it may only set)
+    Node& f = function(b, kGiven0);
+    w = find(f, Op::STATE_SET);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::STATE_TAKE));
+  }).names({site(kGiven0, w, Op::STATE_TAKE), "not allowed in a test's given"});
+  hostile_test([&](Node& b) {  // STATE_GET in a test value
+    Node& f = function(b, kStub0);
+    w = find(f, Op::LOAD_INT);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::STATE_GET));
+  }).names({site(kStub0, w, Op::STATE_GET), "not allowed in a test value"});
+  hostile_test([&](Node& b) {  // a script returns nothing: RET is not its ending
+    Node& f = function(b, kScript);
+    w = find(f, Op::END);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::RET));
+  }).names({site(kScript, w, Op::RET), "not allowed in a test script"});
+  hostile_test([&](Node& b) {  // an expectation is not sliced
+    Node& f = function(b, kExpect1);
+    f[kSlices].items.push_back(Node::uint(0));
+    f[kSliceNames].items.push_back(Node::str(""));
+  }).names({"\"" + kExpect1 + "\": only transitions and test scripts have more than one entry"});
+  hostile_test([&](Node& b) {  // a register read in the second step that no step wrote
+    Node& f = function(b, kScript);
+    f[kRegisters].items.push_back(Node::uint(type_of_kind(b, TypeKind::Int)));
+    instr(f, find(f, Op::SEND, 1))[kB] = Node::uint(f[kRegisters].size() - 1);
+  }).names({"\"" + kScript + "\": block 1", "is read before it is written"});
+  // The same register written in the first step instead: the continuation carries it.
+  Loaded carried = load(mutate(tests_bundle(), [&](Node& b) {
+    Node& f = function(b, kScript);
+    f[kRegisters].items.push_back(Node::uint(type_of_kind(b, TypeKind::Int)));
+    const uint64_t r = f[kRegisters].size() - 1;
+    instr(f, find(f, Op::LOAD_INT))[kA] = Node::uint(r);  // the first step's `1`
+    instr(f, find(f, Op::SEND))[kB] = Node::uint(r);
+    instr(f, find(f, Op::SEND, 1))[kB] = Node::uint(r);
+  }));
+  CHECK_MESSAGE(carried.ok, carried.error);
 }

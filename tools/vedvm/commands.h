@@ -39,9 +39,10 @@ struct RunOptions {
   int64_t tick_ms = 100;
 };
 int run(const RunOptions& options);
-// The adapters a run uses: built-in ones, `--adapter`, `--effect`. False with `error`.
+// The adapters a run uses: built-in ones, `--adapter`, `--effect`. False with `error`
+// (`unreachable`: an external adapter did not answer; otherwise the options are wrong).
 bool bind_adapters(const ved::vm::Program& program, const RunOptions& options, ved::vm::AdapterSet& set,
-                   std::string& error);
+                   bool& unreachable, std::string& error);
 
 // Every instance, or only `instance` (`Type` or `Type[id]`) when it is not empty.
 int inspect(const std::string& data_dir, bool json, const std::string& instance);
@@ -57,6 +58,14 @@ struct ReplayCommandOptions {
   int64_t to = 0;
   std::string program;  // another build to replay the journal against
 };
+struct TestCommandOptions {
+  std::string program;
+  std::string filter;  // only tests whose name contains this
+  uint64_t seed = 0;
+};
+// Exit 0 when every test passes, 2 when some fail, 1 when the program cannot be loaded.
+int test(const TestCommandOptions& options);
+
 // Exit 0 when every tick matches, 1 at the first divergence (printed) or on an error.
 int replay(const ReplayCommandOptions& options);
 

@@ -220,6 +220,11 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--from", replay.from, "Compare from this tick on");
   replay_cmd->add_option("--to", replay.to, "Stop after this tick");
   replay_cmd->add_option("--program", replay.program, "Replay against this build (.vedb or source) instead");
+  vedvm::TestCommandOptions test;
+  CLI::App* test_cmd = app.add_subcommand("test", "Run the program's `test` blocks in memory");
+  test_cmd->add_option("program", test.program, "A source file (.ved) or bundle (.vedb)")->required();
+  test_cmd->add_option("--filter", test.filter, "Only tests whose name contains this");
+  test_cmd->add_option("--seed", test.seed, "The determinism seed (random generators)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -231,6 +236,7 @@ int main(int argc, char** argv) {
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
   if (*replay_cmd) return vedvm::replay(replay);
+  if (*test_cmd) return vedvm::test(test);
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
     return vedvm::run(run);

@@ -6,9 +6,12 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tools/vedvm/commands.h"
+#include "vm/effects/builtin_adapters.h"
+#include "vm/effects/external_adapter.h"
 #include "vm/effects/simulated_adapter.h"
 #include "vm/runtime/runtime.h"
 
@@ -20,11 +23,51 @@ std::atomic<int> g_signal{0};
 
 void on_signal(int s) { g_signal.store(s); }
 
+// How long `--adapter` waits for an external adapter to answer (at startup, and each
+// request later).
+constexpr int kAdapterTimeoutMs = 10'000;
+
 }  // namespace
 
 // Built-in adapters first, external adapters (`--adapter`) over them, simulated ones
 // (`--effect`) over everything: the most specific binding wins.
-bool bind_adapters(const ved::vm::Program& program, const RunOptions& o, ved::vm::AdapterSet& set, std::string& error) {
+bool bind_adapters(const ved::vm::Program& program, const RunOptions& o, ved::vm::AdapterSet& set, bool& unreachable,
+                   std::string& error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path root = fs::absolute(o.fs_root.empty() ? fs::path(".") : fs::path(o.fs_root), ec);
+  if (ec || !fs::is_directory(root, ec)) {
+    error = "--fs-root " + (o.fs_root.empty() ? std::string(".") : o.fs_root) + ": not a directory";
+    return false;
+  }
+  ved::vm::BuiltinAdapterOptions builtin;
+  builtin.fs_root = root;
+  builtin.allow_exec = o.allow_exec;
+  ved::vm::bind_builtin_adapters(program, builtin, set);
+
+  std::map<std::string, std::shared_ptr<ved::vm::ExternalAdapter>> connected;  // by endpoint
+  for (const auto& a : o.adapters) {
+    const size_t eq = a.find('=');
+    if (eq == std::string::npos) {
+      error = "--adapter " + a + ": expected NAME=tcp://HOST:PORT";
+      return false;
+    }
+    const std::string name = a.substr(0, eq), endpoint = a.substr(eq + 1);
+    auto& adapter = connected[endpoint];
+    if (!adapter && !(adapter = ved::vm::connect_external_adapter(program, endpoint, kAdapterTimeoutMs, error))) {
+      error = "--adapter " + a + ": " + error;
+      unreachable = true;
+      return false;
+    }
+    const bool effect = adapter->serves_effect(name), observation = adapter->serves_observation(name);
+    if (!effect && !observation) {
+      error = "--adapter " + a + ": the adapter at " + endpoint + " does not serve `" + name + "`";
+      return false;
+    }
+    if (effect) set.bind_effect(name, adapter);
+    if (observation) set.bind_observation(name, adapter);
+  }
+
   for (const auto& e : o.effects) {
     const size_t eq = e.find('=');
     if (eq == std::string::npos) {
@@ -63,9 +106,10 @@ int run(const RunOptions& o) {
   options.sync = o.sync == "tick";
   options.serve = o.serve;
   options.tick_ms = o.tick_ms;
-  if (!bind_adapters(program, o, options.adapters, error)) {
+  bool unreachable = false;
+  if (!bind_adapters(program, o, options.adapters, unreachable, error)) {
     std::cerr << "vedvm: error: " << error << "\n";
-    return kExitUsage;
+    return unreachable ? kExitError : kExitUsage;
   }
   for (const auto& e : o.effects) options.effect_specs[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
   ved::vm::TraceSink trace;

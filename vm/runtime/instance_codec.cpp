@@ -12,7 +12,7 @@
 //                [seen hashes], last hash, outside input since the last attempt]
 //   (then) last fault, last failed effect, dead letters
 //   intent    = [format 1, tick, index, domain, id, effect, [args], key or nil, ordinal,
-//                dispatches, completed, outcome or nil]
+//                dispatches, completed, outcome or nil (present: arrived or completed)]
 //   outcome   = [ok, value (bin) or nil, code, message, retryable]
 //   observation input = [observation, [args], value (bin) or nil, failure message]
 #include "vm/runtime/instance_codec.h"
@@ -407,7 +407,7 @@ std::string encode_intent(const Intent& in) {
   p.pack(in.ordinal);
   p.pack(in.dispatches);
   p.pack(in.completed);
-  if (in.completed) pack_outcome(p, in.outcome);
+  if (in.completed || in.arrived) pack_outcome(p, in.outcome);
   else p.pack_nil();
   return std::string(buffer.data(), buffer.size());
 }
@@ -436,8 +436,9 @@ bool decode_intent(const Program& p, std::string_view bytes, Intent& out, std::s
     if (dispatches > UINT32_MAX) throw CodecError("malformed intent");
     in.dispatches = static_cast<uint32_t>(dispatches);
     in.completed = boolean(x[10], "intent");
-    if (in.completed) in.outcome = outcome(p, x[11], in.effect);
-    else if (x[11].type != msgpack::type::NIL) throw CodecError("malformed intent");
+    if (x[11].type != msgpack::type::NIL) in.outcome = outcome(p, x[11], in.effect);
+    else if (in.completed) throw CodecError("a completed intent without its outcome");
+    in.arrived = !in.completed && x[11].type != msgpack::type::NIL;
     out = std::move(in);
     return true;
   } catch (const std::exception& e) {

@@ -21,8 +21,12 @@ struct Intent {
   Value idempotency_key;  // a string, or unit when the emit gave none
   uint64_t ordinal = 0;   // the ordinal-th intent of this effect in the run
   uint32_t dispatches = 0;  // times handed to an adapter (more than 1 only after crashes)
+  // Its outcome came back and is stored (`fx/`), not yet journaled: a restart delivers it
+  // rather than executing the intent again. Between-ticks adapters store each outcome as
+  // soon as it arrives, so that a kill re-executes at most the one intent it interrupted.
+  bool arrived = false;
   bool completed = false;   // its outcome is journaled
-  EffectOutcome outcome;    // when completed
+  EffectOutcome outcome;    // when arrived or completed
 
   // `<tick>-<index>`: unique in the run, the same after any restart.
   std::string id() const { return std::to_string(tick) + "-" + std::to_string(index); }

@@ -269,6 +269,16 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
   return true;
 }
 
+bool RunStore::record_arrival(const Intent& intent, std::string& error) {
+  Store::Batch batch;
+  batch.puts.emplace_back(intent_storage_key(intent.tick, intent.index), encode_intent(intent));
+  if (!store_.commit(batch, sync_, error)) {
+    error = "cannot write to the data dir: " + error;
+    return false;
+  }
+  return true;
+}
+
 bool RunStore::mark_dispatched(const std::vector<const Intent*>& intents, bool sync, std::string& error) {
   Store::Batch batch;
   for (const Intent* in : intents) batch.puts.emplace_back(intent_storage_key(in->tick, in->index), encode_intent(*in));

@@ -41,7 +41,7 @@ struct LoadedRun {
   std::string effect_bindings;     // `meta/effects`: the simulated adapters it was started with
   std::deque<Instance> instances;  // in instance order
   std::vector<Delivery> pending;
-  std::vector<Intent> open_intents;  // journaled without an outcome, in emission order
+  std::vector<Intent> open_intents;  // without a journaled outcome (maybe arrived), in emission order
   std::map<uint32_t, uint64_t> effect_counts;  // intents emitted so far, per effect
 };
 
@@ -79,6 +79,8 @@ class RunStore {
   // everything written so far durable when `sync`: an intent is released only after the
   // tick that emitted it is on disk (runtime.md §7), even under --sync=none.
   bool mark_dispatched(const std::vector<const Intent*>& intents, bool sync, std::string& error);
+  // Stores an intent's outcome as soon as it arrived (Intent::arrived).
+  bool record_arrival(const Intent& intent, std::string& error);
   // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
   // end of a run: statistics, not state, so a killed run's are simply not counted (and a
   // failure to store them is not an error of the run).

@@ -194,6 +194,8 @@ struct Runtime::Impl {
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
   std::string show(const Value& v) const { return format_value(v, p.records, p.effect_names); }
+  // As a literal: strings quoted (arguments, observed values, outcome values).
+  std::string literal(const Value& v) const { return v.tag() == Tag::String ? quote_string(v.as_string()) : show(v); }
 
   // ---- instances
 
@@ -744,7 +746,13 @@ struct Runtime::Impl {
     x.args = obj.args;
     if (obj.idempotency_key.tag() == Tag::String) x.idempotency_key = obj.idempotency_key;
     x.ordinal = effect_counts[obj.effect]++;
-    record(name(i), "emit", x.id() + " " + show(intent));
+    const ExternalInfo& e = p.effects[x.effect];
+    std::string shown = x.id() + " " + e.name + "(";
+    for (size_t k = 0; k < x.args.size() && k < e.params.size(); ++k)
+      shown += (k ? ", " : "") + e.params[k].name + ": " + literal(x.args[k]);
+    shown += ")";
+    if (x.idempotency_key.tag() == Tag::String) shown += " key " + quote_string(x.idempotency_key.as_string());
+    record(name(i), "emit", shown);
     ++in.effects_in_flight;
     mark(i);
     emitted.emplace_back(x.tick, x.index);
@@ -787,7 +795,11 @@ struct Runtime::Impl {
         arrived.push_back(Arrival{{x->tick, x->index},
                                   EffectOutcome::failure("NoAdapter", "no adapter is bound for `" + effect + "`")});
       } else if (adapter->between_ticks()) {
-        arrived.push_back(Arrival{{x->tick, x->index}, adapter->execute(request_for(*x))});
+        Intent& done = open_intents.at({x->tick, x->index});
+        done.outcome = adapter->execute(request_for(done));
+        done.arrived = true;
+        if (storage && !storage->record_arrival(done, error)) return false;
+        arrived.push_back(Arrival{{x->tick, x->index}, done.outcome});
       } else {
         if (!pool) pool = std::make_unique<WorkerPool>(o.workers);
         pool->submit(adapter, request_for(*x), x->tick, x->index);
@@ -834,7 +846,7 @@ struct Runtime::Impl {
       if (d.transitions[t].on_effect == static_cast<int32_t>(x.effect) && d.transitions[t].on_ok == out.ok) handler = t;
     const bool handled = handler != kNoHandler && (out.ok || effect_error_record != UINT32_MAX);
     std::string detail = x.id() + " " + effect.name;
-    detail += out.ok ? ".ok" + (p.types[effect.result].kind == TypeKind::Unit ? std::string() : " " + show(out.value))
+    detail += out.ok ? ".ok" + (p.types[effect.result].kind == TypeKind::Unit ? std::string() : " " + literal(out.value))
                      : ".failed " + out.code + ": " + out.message;
     if (!handled && out.ok) detail += " (no handler)";
     record(name(i), "outcome", detail, encode_outcome(out));
@@ -879,7 +891,7 @@ struct Runtime::Impl {
     }
     auto last = last_observed.find(key);
     std::string shown = info.name + "(";
-    for (size_t k = 0; k < arguments.size(); ++k) shown += (k ? ", " : "") + show(arguments[k]);
+    for (size_t k = 0; k < arguments.size(); ++k) shown += (k ? ", " : "") + literal(arguments[k]);
     shown += ")";
     Value value;
     std::string failure;
@@ -922,7 +934,7 @@ struct Runtime::Impl {
       return FaultKind::Observation;
     }
     if (journal_it) {
-      record(name(i), "observe", shown + " = " + show(value), encode_observation(observation, arguments, value));
+      record(name(i), "observe", shown + " = " + literal(value), encode_observation(observation, arguments, value));
       last_observed[key] = value;
     }
     sampled[{i, key}] = value;
@@ -1073,9 +1085,12 @@ struct Runtime::Impl {
     effect_counts = std::move(run.effect_counts);
     // Intents journaled without an outcome are dispatched again, with the same id and key,
     // when the run goes on (runtime.md §6).
+    // Those whose outcome arrived and was stored are delivered instead.
     for (Intent& x : run.open_intents) {
-      recovered.emplace_back(x.tick, x.index);
-      open_intents.emplace(recovered.back(), std::move(x));
+      const IntentKey key{x.tick, x.index};
+      if (x.arrived) arrived.push_back(Arrival{key, x.outcome});
+      else recovered.push_back(key);
+      open_intents.emplace(key, std::move(x));
     }
     tick = run.tick;
     o.seed = run.seed;

@@ -1197,11 +1197,14 @@ struct Runtime::Impl {
       if (!release(recovered, error)) return false;
       recovered.clear();
     }
-    bool progressed = false;
-    return run_tick(progressed, error, /*keep_tick=*/true);
+    return run_tick(last_step_progressed, error, /*keep_tick=*/true);
   }
+  bool last_step_progressed = true;  // activation counts: the first tick may have work
 
+  // Goals are evaluated at the start of a tick, so a tick that did something may have
+  // made one false: only a tick that did nothing proves the run is at rest.
   bool all_quiescent() const {
+    if (last_step_progressed) return false;
     if (!pending.empty() || !submitted.empty() || !arrived.empty() || (pool && pool->outstanding() > 0)) return false;
     return std::all_of(instances.begin(), instances.end(), [&](const Instance& in) { return quiescent(in); });
   }

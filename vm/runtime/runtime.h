@@ -103,7 +103,7 @@ class Runtime {
   Instance& instance_for_setup(const InstanceKey& key);
   // A message from outside the program (a test's `send`), delivered at the next tick.
   void submit(const InstanceKey& target, uint32_t transition, std::vector<Value> args);
-  // Whether every instance is quiescent and nothing is on its way.
+  // Whether the last step did nothing, every instance is quiescent and nothing is on its way.
   bool all_quiescent() const;
   const Instance* find_instance(const InstanceKey& key) const;
   void summarize(RunSummary& summary) const;

@@ -3,6 +3,7 @@
 #include "vm/effects/simulated_adapter.h"
 #include "vm/interpreter.h"
 #include "vm/runtime/runtime.h"
+#include "vm/runtime_library.h"
 #include "vm/value_codec.h"
 
 namespace ved::vm {
@@ -91,6 +92,7 @@ class Simulation {
   // failed already or cannot go on.
   bool run_script() {
     bool advanced = false;
+    bool sent_since = false;  // messages sent after the last advance_ticks
     if (test_.script >= 0) {
       const uint32_t script = static_cast<uint32_t>(test_.script);
       uint32_t slice = 0;
@@ -100,6 +102,7 @@ class Simulation {
         InstanceEnv env;
         env.tick = runtime_.tick();
         env.outputs = &out;
+        env.random = &random_;
         SliceResult r = interp_.run_slice(script, slice, std::move(registers), o_.fuel, env);
         if (r.status == SliceResult::Status::Faulted)
           return fail("simulate faulted" + at(p_, r.fault.position) + ": " + r.fault.message);
@@ -107,16 +110,17 @@ class Simulation {
           const MessageInfo& info = p_.messages[m.message];
           runtime_.submit(InstanceKey{static_cast<uint32_t>(info.domain), m.instance_id},
                           static_cast<uint32_t>(info.transition), std::move(m.args));
+          sent_since = true;
         }
         if (r.status == SliceResult::Status::Finished) break;
         for (int64_t k = 0; k < r.advance_ticks; ++k)
           if (!tick()) return false;
-        advanced = advanced || r.advance_ticks > 0;
+        if (r.advance_ticks > 0) advanced = true, sent_since = false;
         slice = r.continuation.next_slice;
         registers = std::move(r.continuation.registers);
       }
     }
-    if (!advanced) {
+    if (!advanced || sent_since) {
       for (int64_t k = 0; k < o_.settle_ticks && !runtime_.all_quiescent(); ++k)
         if (!tick()) return false;
     }
@@ -185,6 +189,9 @@ class Simulation {
   SimulationResult result_;
   std::vector<bool> eventually_held_;
   std::vector<bool> always_failed_;
+  // The script's own generator (`rand` in `simulate`), seeded like an instance's.
+  Random random_{static_cast<uint64_t>(hash_value(Value::list({Value::integer(static_cast<int64_t>(o_.seed)),
+                                                                Value::string("test " + test_.name)})))};
 };
 
 }  // namespace

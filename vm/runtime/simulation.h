@@ -5,8 +5,9 @@
 // first tick and after every tick, `eventually` at the same points until it holds once,
 // the others at the end.
 //
-// A script with no `advance_ticks` lets the program settle: it runs until every instance
-// is quiescent (at most `settle_ticks`). A script that advances time ends where it ends.
+// After the script, the program settles (runs until every instance is quiescent, at most
+// `settle_ticks`) if the script never advanced time or sent messages after it last did;
+// otherwise the test ends where the script ends.
 #pragma once
 
 #include <cstdint>

@@ -82,6 +82,16 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
       j["goals"] = goals;
       out["instances"].push_back(j);
     }
+    out["open_intents"] = nlohmann::ordered_json::array();
+    for (const ved::vm::Intent* x : runtime.open_intents()) {
+      nlohmann::ordered_json j;
+      j["id"] = x->id();
+      j["instance"] = ved::vm::describe_instance(program, x->instance);
+      j["effect"] = program.effects[x->effect].name;
+      j["dispatches"] = x->dispatches;
+      j["outcome_arrived"] = x->arrived;
+      out["open_intents"].push_back(j);
+    }
     std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
@@ -98,6 +108,16 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
   if (!selected) {
     std::cerr << "vedvm: error: no instance " << only << " in `" << dir << "`\n";
     return kExitError;
+  }
+  // Effects in flight: emitted, outcome not journaled yet (runtime.md §6).
+  for (const ved::vm::Intent* x : runtime.open_intents()) {
+    const std::string by = ved::vm::describe_instance(program, x->instance);
+    if (!only.empty() && by != only) continue;
+    std::cout << "intent " << x->id() << " " << program.effects[x->effect].name << " by " << by << ": "
+              << (x->arrived ? "outcome arrived, not yet journaled"
+                             : x->dispatches == 0 ? "not dispatched yet"
+                                                  : "dispatched " + std::to_string(x->dispatches) + " time(s), no outcome yet")
+              << "\n";
   }
   return kExitOk;
 }

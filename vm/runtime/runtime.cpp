@@ -779,7 +779,7 @@ struct Runtime::Impl {
   // adapters answer now (delivered next tick, in emission order), the others on the pool.
   bool release(const std::vector<IntentKey>& keys, std::string& error) {
     if (keys.empty() || o.replay) return true;
-    std::vector<const Intent*> dispatched;
+    std::vector<Intent*> dispatched;
     for (const IntentKey& k : keys) {
       Intent& x = open_intents.at(k);
       ++x.dispatches;
@@ -787,19 +787,16 @@ struct Runtime::Impl {
     }
     // Under --sync=none the tick was not fsynced: this write is, so nothing is released
     // that a crash could take back.
-    if (storage && !storage->mark_dispatched(dispatched, !o.sync, error)) return false;
-    for (const Intent* x : dispatched) {
+    if (storage && !storage->mark_dispatched({dispatched.begin(), dispatched.end()}, !o.sync, error)) return false;
+    for (Intent* x : dispatched) {
       const std::string& effect = p.effects[x->effect].name;
       std::shared_ptr<EffectAdapter> adapter = o.adapters.find_effect(effect);
-      if (!adapter) {
-        arrived.push_back(Arrival{{x->tick, x->index},
-                                  EffectOutcome::failure("NoAdapter", "no adapter is bound for `" + effect + "`")});
-      } else if (adapter->between_ticks()) {
-        Intent& done = open_intents.at({x->tick, x->index});
-        done.outcome = adapter->execute(request_for(done));
-        done.arrived = true;
-        if (storage && !storage->record_arrival(done, error)) return false;
-        arrived.push_back(Arrival{{x->tick, x->index}, done.outcome});
+      if (!adapter || adapter->between_ticks()) {
+        x->outcome = adapter ? adapter->execute(request_for(*x))
+                             : EffectOutcome::failure("NoAdapter", "no adapter is bound for `" + effect + "`");
+        x->arrived = true;
+        if (storage && !storage->record_arrival(*x, error)) return false;
+        arrived.push_back(Arrival{{x->tick, x->index}, x->outcome});
       } else {
         if (!pool) pool = std::make_unique<WorkerPool>(o.workers);
         pool->submit(adapter, request_for(*x), x->tick, x->index);
@@ -1242,6 +1239,11 @@ void Runtime::summarize(RunSummary& summary) const { impl_->summarize(summary); 
 int64_t Runtime::tick() const { return impl_->tick; }
 int64_t Runtime::slices() const { return impl_->slices_run; }
 const std::deque<Instance>& Runtime::instances() const { return impl_->instances; }
+std::vector<const Intent*> Runtime::open_intents() const {
+  std::vector<const Intent*> out;
+  for (const auto& [key, intent] : impl_->open_intents) out.push_back(&intent);
+  return out;
+}
 
 bool Runtime::resume(const std::string& instance, std::string& error) {
   for (size_t i = 0; i < impl_->instances.size(); ++i) {

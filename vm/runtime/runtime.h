@@ -14,6 +14,7 @@
 #include "vm/effects/adapter.h"
 #include "vm/interpreter.h"
 #include "vm/runtime/instance.h"
+#include "vm/runtime/intent.h"
 #include "vm/runtime/store.h"
 
 namespace ved::vm {
@@ -111,6 +112,8 @@ class Runtime {
   int64_t tick() const;
   int64_t slices() const;  // run by this process
   const std::deque<Instance>& instances() const;
+  // Intents without a journaled outcome, in emission order (`vedvm inspect`).
+  std::vector<const Intent*> open_intents() const;
   // Clears FAULTED on an instance (runtime.md §3, `vedvm resume`), durably.
   bool resume(const std::string& instance, std::string& error);
   // The state of every instance as text, one line each, in instance order.

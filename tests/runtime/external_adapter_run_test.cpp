@@ -75,9 +75,12 @@ TEST_CASE("external adapter: nothing listening, or a name it does not serve, is 
   CHECK_MESSAGE(contains(none.err, "--adapter Infra.Provision=" + endpoint), none.err);
   CHECK(none.seconds < 60);
   Process adapter({VED_EXAMPLE_ADAPTER, "--bind", endpoint});
-  Result wrong = vedvm_run({provision(), "--data-dir", tmp / "b", "--adapter", "Infra.Decommission=" + endpoint});
-  CHECK(wrong.exit_code == 64);
-  CHECK_MESSAGE(contains(wrong.err, "does not serve `Infra.Decommission`"), wrong.err);
+  Result undeclared = vedvm_run({provision(), "--data-dir", tmp / "b", "--adapter", "Infra.Decommission=" + endpoint});
+  CHECK(undeclared.exit_code == 64);
+  CHECK_MESSAGE(contains(undeclared.err, "the program has no effect or observation `Infra.Decommission`"), undeclared.err);
+  Result unserved = vedvm_run({provision(), "--data-dir", tmp / "b", "--adapter", "Log.Info=" + endpoint});
+  CHECK(unserved.exit_code == 64);
+  CHECK_MESSAGE(contains(unserved.err, "does not serve `Log.Info`"), unserved.err);
   Result bad = vedvm_run({provision(), "--data-dir", tmp / "c", "--adapter", "Infra.Provision"});
   CHECK(bad.exit_code == 64);
   CHECK(contains(bad.err, "expected NAME=tcp://HOST:PORT"));

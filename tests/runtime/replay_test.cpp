@@ -150,3 +150,31 @@ TEST_CASE("replay: errors") {
   CHECK(none.exit_code == 1);
   CHECK(contains(none.err, "no data dir"));
 }
+
+TEST_CASE("replay: a resume before the first tick, tabs and newlines in state, a timer under --serve") {
+  TempDir tmp;
+  // Field defaults that fault: FAULTED before tick 1; `vedvm resume` appends to tick 0.
+  write_file(tmp.path() / "df.ved", R"(
+state { n: int = [1, 2][5]  at: int  text: string }
+goal G { predicate: at > 0  strategy: Fix }
+transition Fix() { at = tick()  text = "a\tb\nslice\tMain\tforged" }
+)");
+  CHECK(vedvm_run({tmp / "df.ved", "--data-dir", tmp / "d", "--sync=none", "--quiet"}).exit_code == 3);
+  REQUIRE(vedvm_run({"resume", tmp / "d", "Main"}).exit_code == 0);
+  Result run = vedvm_run({tmp / "df.ved", "--data-dir", tmp / "d", "--sync=none", "--trace"});
+  CHECK_MESSAGE(run.exit_code == 0, run.out << run.err);
+  CHECK_FALSE(contains(run.out, "\nslice\tMain\tforged"));  // one event, one line
+  Result replay = vedvm_run({"replay", tmp / "d"});
+  CHECK_MESSAGE(replay.exit_code == 0, replay.out << replay.err);
+
+  // Serving, idle ticks still advance time: a timer 5 ticks ahead fires.
+  write_file(tmp.path() / "timer.ved", R"(
+state { fired: int }
+transition Start() on start { schedule Fire() after 5 ticks }
+transition Fire() { fired = fired + 1 }
+)");
+  Result served = vedvm_run({tmp / "timer.ved", "--data-dir", tmp / "t", "--sync=none", "--serve", "--tick-ms", "5",
+                             "--max-ticks", "12"});
+  CHECK_MESSAGE(contains(served.out, "fired: 1"), served.out << served.err);
+  CHECK(vedvm_run({"replay", tmp / "t"}).exit_code == 0);
+}

@@ -1,6 +1,7 @@
 // `vedvm app.vedb`: run a program locally until it is quiescent (runtime.md §1).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -53,6 +54,12 @@ bool bind_adapters(const ved::vm::Program& program, const RunOptions& o, ved::vm
       return false;
     }
     const std::string name = a.substr(0, eq), endpoint = a.substr(eq + 1);
+    const auto named = [&](const ved::vm::ExternalInfo& e) { return e.name == name; };
+    if (std::none_of(program.effects.begin(), program.effects.end(), named) &&
+        std::none_of(program.observations.begin(), program.observations.end(), named)) {
+      error = "--adapter " + a + ": the program has no effect or observation `" + name + "`";
+      return false;
+    }
     auto& adapter = connected[endpoint];
     if (!adapter && !(adapter = ved::vm::connect_external_adapter(program, endpoint, kAdapterTimeoutMs, error))) {
       error = "--adapter " + a + ": " + error;

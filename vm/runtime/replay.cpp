@@ -5,6 +5,7 @@
 
 #include "vm/bundle_loader.h"
 #include "vm/runtime/instance_codec.h"
+#include "vm/runtime/run_store.h"
 #include "vm/runtime/runtime.h"
 
 namespace ved::vm {
@@ -15,18 +16,6 @@ struct Record {
   std::string kind, instance, detail, data;  // data: the input's bytes (decoded from hex)
 };
 
-bool from_hex(std::string_view hex, std::string& out) {
-  if (hex.size() % 2) return false;
-  auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-  out.clear();
-  for (size_t k = 0; k < hex.size(); k += 2) {
-    int hi = digit(hex[k]), lo = digit(hex[k + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return true;
-}
-
 bool split(const std::string& line, Record& r) {
   const size_t a = line.find('\t');
   const size_t b = a == std::string::npos ? a : line.find('\t', a + 1);
@@ -35,7 +24,7 @@ bool split(const std::string& line, Record& r) {
   r.instance = line.substr(a + 1, b - a - 1);
   const size_t c = line.find('\t', b + 1);
   r.detail = line.substr(b + 1, c == std::string::npos ? std::string::npos : c - b - 1);
-  return c == std::string::npos || from_hex(std::string_view(line).substr(c + 1), r.data);
+  return c == std::string::npos || parse_hex_bytes(std::string_view(line).substr(c + 1), r.data);
 }
 
 std::string printable(const std::string& line) {
@@ -169,9 +158,13 @@ void explain(const Program& program, int64_t tick, const std::vector<std::string
 }  // namespace
 
 bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& report, std::string& error) {
-  std::string recorded_bundle, seed_text, budget_text;
-  if (!store.get("meta/program", recorded_bundle, error)) {
+  std::string recorded_bundle, seed_text, budget_text, format;
+  if (!store.get("meta/program", recorded_bundle, error) || !store.get("meta/format", format, error)) {
     error = error.empty() ? "the data dir holds no Ved run" : error;
+    return false;
+  }
+  if (format != run_format()) {
+    error = "the data dir was written by another version of the VM (format `" + format + "`)";
     return false;
   }
   Program recorded;
@@ -215,8 +208,9 @@ bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& 
   runtime.start_in_memory();
   for (const auto& [tick, lines] : journal) {
     if (options.to > 0 && tick > options.to) break;
-    if (!runtime.step(error, tick)) return false;
-    std::vector<std::string> produced = runtime.last_journal();
+    // Tick 0 holds only what `vedvm resume` appended before the first tick ran.
+    if (tick > 0 && !runtime.step(error, tick)) return false;
+    std::vector<std::string> produced = tick > 0 ? runtime.last_journal() : std::vector<std::string>{};
     // `vedvm resume` between runs appends `resume` (and the state it wrote) to a tick.
     for (size_t k = produced.size(); k < lines.size() && lines[k].rfind("resume\t", 0) == 0;) {
       Record r;

@@ -56,6 +56,8 @@ bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delive
 
 }  // namespace
 
+const char* run_format() { return kFormat; }
+
 bool RunStore::holds_run(bool& holds, std::string& error) const {
   std::string ignored;
   holds = store_.get("meta/program_hash", ignored, error);
@@ -171,6 +173,22 @@ bool RunStore::load_intents(LoadedRun& out, std::string& error) const {
   } else if (!error.empty()) {
     return false;
   }
+  bool observed_ok = store_.scan("obs/", [&](std::string_view key, std::string_view value) {
+    uint32_t observation = 0;
+    std::vector<Value> args;
+    Value v;
+    std::string failure, e;
+    if (!decode_observation(p_, value, observation, args, v, failure, e) || !failure.empty()) {
+      error = damaged("observation record `" + std::string(key) + "`" + (e.empty() ? "" : ": " + e));
+      return false;
+    }
+    out.observed[encode_observation(observation, args, Value())] = std::move(v);
+    return true;
+  }, error);
+  if (!observed_ok || !error.empty()) {
+    if (error.find("damaged") == std::string::npos) error = damaged(error);
+    return false;
+  }
   std::vector<std::string> keys;
   bool ok = store_.scan("fxo/", [&](std::string_view key, std::string_view) {
     keys.push_back("fx/" + std::string(key.substr(4)));
@@ -244,6 +262,8 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
     if (in->completed) batch.deletes.push_back(open_intent_storage_key(in->tick, in->index));
     else batch.puts.emplace_back(open_intent_storage_key(in->tick, in->index), "");
   }
+  if (w.observed)
+    for (const auto& [key, record] : *w.observed) batch.puts.emplace_back("obs/" + hex_bytes(key), record);
   if (!w.intents.empty()) {
     std::string counts;
     for (const auto& [effect, count] : *w.effect_counts) counts += std::to_string(effect) + " " + std::to_string(count) + "\n";

@@ -43,6 +43,9 @@ struct LoadedRun {
   std::vector<Delivery> pending;
   std::vector<Intent> open_intents;  // without a journaled outcome (maybe arrived), in emission order
   std::map<uint32_t, uint64_t> effect_counts;  // intents emitted so far, per effect
+  // The last journaled value of each observation, by observation and arguments (the key
+  // is encode_observation with a unit value).
+  std::map<std::string, Value> observed;
 };
 
 // What one tick writes, as one atomic batch.
@@ -54,8 +57,14 @@ struct TickWrite {
   const std::vector<std::string>* journal = nullptr;  // the tick's records, state hashes included
   std::vector<const Intent*> intents;     // emitted or completed in the tick
   const std::map<uint32_t, uint64_t>* effect_counts = nullptr;
+  // Observations journaled in the tick: (key, encode_observation of the value), kept as
+  // `obs/<hex key>` so that a restarted run knows the last journaled values.
+  const std::vector<std::pair<std::string, std::string>>* observed = nullptr;
   bool append = false;  // the tick was committed already (a `resume` between runs)
 };
+
+// The data-dir format this VM writes (`meta/format`): others are refused, not misread.
+const char* run_format();
 
 class RunStore {
  public:

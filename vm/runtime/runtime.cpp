@@ -36,17 +36,6 @@ constexpr int kLaneHigh = 200;
 constexpr int kLaneNormal = 100;
 constexpr uint32_t kNoHandler = UINT32_MAX;
 
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 using IntentKey = std::pair<int64_t, uint32_t>;  // (tick, index)
 
 }  // namespace
@@ -153,7 +142,8 @@ struct Runtime::Impl {
   // ---- observations (language.md §8)
   // The last journaled value of each observation, by observation and arguments: a value
   // is journaled when it differs (runtime.md §5).
-  std::map<std::string, Value> last_observed;
+  std::map<std::string, Value> last_observed;  // stored (`obs/`), so a restart does not re-journal
+  std::vector<std::pair<std::string, std::string>> observed_changed;  // this tick: key, record
   // Sampled in this tick, by instance and observation: at most once per instance per tick.
   std::map<std::pair<size_t, std::string>, Value> sampled;
   std::vector<bool> replay_observation_used;  // of this tick's recorded observations
@@ -187,10 +177,24 @@ struct Runtime::Impl {
   // A journal record is `kind TAB instance TAB detail`; the trace prints the same event.
   // Inputs (outcomes, observations) carry their value as a fourth field, `data` in hex,
   // which is what replay feeds back.
+  // Tabs and line breaks in the instance or detail (a string field's value, an adapter's
+  // message) are escaped, so that a record is always one line of four fields at most.
   void record(const std::string& instance, const std::string& kind, const std::string& detail,
               std::string_view data = {}) {
-    journal.push_back(kind + "\t" + instance + "\t" + detail + (data.empty() ? "" : "\t" + to_hex(data)));
-    if (trace) trace(TraceEvent{tick, instance, kind, detail});
+    const std::string who = one_line(instance), what = one_line(detail);
+    journal.push_back(kind + "\t" + who + "\t" + what + (data.empty() ? "" : "\t" + hex_bytes(data)));
+    if (trace) trace(TraceEvent{tick, who, kind, what});
+  }
+  static std::string one_line(const std::string& text) {
+    if (text.find_first_of("\t\n\r") == std::string::npos) return text;
+    std::string out;
+    for (char c : text) {
+      if (c == '\t') out += "\\t";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else out += c;
+    }
+    return out;
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
   std::string show(const Value& v) const { return format_value(v, p.records, p.effect_names); }
@@ -431,7 +435,6 @@ struct Runtime::Impl {
         gp.unsatisfied_since = tick;
         mark(i);
       }
-      if (gp.satisfied != sat) mark(i);
       gp.satisfied = sat;
     }
     return true;
@@ -799,7 +802,16 @@ struct Runtime::Impl {
         arrived.push_back(Arrival{{x->tick, x->index}, x->outcome});
       } else {
         if (!pool) pool = std::make_unique<WorkerPool>(o.workers);
-        pool->submit(adapter, request_for(*x), x->tick, x->index);
+        // The outcome is stored by the worker as soon as it is back, so that a kill
+        // re-executes only what was running at that instant.
+        WorkerPool::Persist persist = [store = storage ? &*storage : nullptr, copy = *x](const EffectOutcome& out) mutable {
+          if (!store) return;
+          copy.outcome = out;
+          copy.arrived = true;
+          std::string ignored;  // not stored: the intent is dispatched again after a crash
+          store->record_arrival(copy, ignored);
+        };
+        pool->submit(adapter, request_for(*x), x->tick, x->index, std::move(persist));
       }
     }
     return true;
@@ -812,14 +824,22 @@ struct Runtime::Impl {
     if (pool) {
       std::vector<WorkerPool::Completion> done;
       pool->collect(done);
-      for (auto& c : done) now.push_back(Arrival{{c.tick, c.index}, std::move(c.outcome)});
+      for (auto& c : done) {
+        if (auto it = open_intents.find({c.tick, c.index}); it != open_intents.end()) {
+          it->second.arrived = true;
+          it->second.outcome = c.outcome;
+        }
+        now.push_back(Arrival{{c.tick, c.index}, std::move(c.outcome)});
+      }
     }
     if (o.replay) {
       auto it = o.replay->outcomes.find(tick);
-      if (it != o.replay->outcomes.end())
+      if (it != o.replay->outcomes.end()) {
+        std::map<std::string, IntentKey> by_id;
+        for (const auto& [key, x] : open_intents) by_id.emplace(x.id(), key);
         for (const auto& r : it->second)
-          for (const auto& [key, x] : open_intents)
-            if (x.id() == r.intent) now.push_back(Arrival{key, r.outcome});
+          if (auto k = by_id.find(r.intent); k != by_id.end()) now.push_back(Arrival{k->second, r.outcome});
+      }
     }
     return now;
   }
@@ -835,7 +855,9 @@ struct Runtime::Impl {
     EffectOutcome& out = a.outcome;
     if (out.ok && !value_conforms(p, out.value, effect.result))
       out = EffectOutcome::failure("adapter", "the adapter returned a value of the wrong type for `" + effect.name + "`");
-    const size_t i = *find(x.instance);
+    const std::optional<size_t> found = find(x.instance);
+    if (!found) return;  // attach() refuses intents of instances that do not exist
+    const size_t i = *found;
     Instance& in = instances[i];
     const DomainInfo& d = p.domains[in.key.domain];
     uint32_t handler = kNoHandler;
@@ -926,13 +948,18 @@ struct Runtime::Impl {
       journal_it = !failure.empty() || last == last_observed.end() || !values_equal(last->second, value);
     }
     if (!failure.empty()) {
+      note_outside_input(i);
       record(name(i), "observe", shown + " failed: " + failure, encode_observation(observation, arguments, Value(), failure));
       message = failure;
       return FaultKind::Observation;
     }
     if (journal_it) {
-      record(name(i), "observe", shown + " = " + literal(value), encode_observation(observation, arguments, value));
+      const std::string bytes = encode_observation(observation, arguments, value);
+      record(name(i), "observe", shown + " = " + literal(value), bytes);
       last_observed[key] = value;
+      observed_changed.emplace_back(key, bytes);
+      // A new value from outside: what the instance does next is not a cycle of its own.
+      note_outside_input(i);
     }
     sampled[{i, key}] = value;
     out = std::move(value);
@@ -958,6 +985,7 @@ struct Runtime::Impl {
     touched.clear();
     sampled.clear();
     emitted.clear();
+    observed_changed.clear();
     if (o.replay) {
       auto it = o.replay->observations.find(tick);
       replay_observation_used.assign(it == o.replay->observations.end() ? 0 : it->second.size(), false);
@@ -1022,10 +1050,12 @@ struct Runtime::Impl {
     for (const IntentKey& k : emitted) w.intents.push_back(&open_intents.at(k));
     for (const Intent& x : completed) w.intents.push_back(&x);
     w.effect_counts = &effect_counts;
+    w.observed = &observed_changed;
     if (storage && !storage->commit(w, error)) return false;
     for (Instance* in : w.changed) in->dirty = false;
     dirty.clear();
     completed.clear();
+    observed_changed.clear();
     return true;
   }
 
@@ -1079,16 +1109,6 @@ struct Runtime::Impl {
         o.effect_specs[one.substr(0, eq)] = one.substr(eq + 1);
       }
     }
-    effect_counts = std::move(run.effect_counts);
-    // Intents journaled without an outcome are dispatched again, with the same id and key,
-    // when the run goes on (runtime.md §6).
-    // Those whose outcome arrived and was stored are delivered instead.
-    for (Intent& x : run.open_intents) {
-      const IntentKey key{x.tick, x.index};
-      if (x.arrived) arrived.push_back(Arrival{key, x.outcome});
-      else recovered.push_back(key);
-      open_intents.emplace(key, std::move(x));
-    }
     tick = run.tick;
     o.seed = run.seed;
     if (run.slice_budget > 0) o.slice_budget = run.slice_budget;
@@ -1105,6 +1125,22 @@ struct Runtime::Impl {
       if (!instances[index].faulted) awake.insert(index);
       if (!instances[index].timers.empty()) timed.insert(index);
     }
+    effect_counts = std::move(run.effect_counts);
+    last_observed = std::move(run.observed);
+    // Intents journaled without an outcome are dispatched again, with the same id and key,
+    // when the run goes on (runtime.md §6).
+    // Those whose outcome arrived and was stored are delivered instead.
+    for (Intent& x : run.open_intents) {
+      const IntentKey key{x.tick, x.index};
+      if (!find(x.instance)) {
+        error = "the data dir is damaged: intent " + x.id() + " belongs to " + describe_instance(p, x.instance) +
+                ", which does not exist";
+        return false;
+      }
+      if (x.arrived) arrived.push_back(Arrival{key, x.outcome});
+      else recovered.push_back(key);
+      open_intents.emplace(key, std::move(x));
+    }
     return true;
   }
 
@@ -1112,6 +1148,9 @@ struct Runtime::Impl {
     const int64_t start_tick = tick;
     if (!release(recovered, error)) return false;
     recovered.clear();
+    // Outcomes stored before a restart and those of intents dispatched again now: in
+    // emission order, as an uninterrupted run delivers between-ticks outcomes.
+    std::stable_sort(arrived.begin(), arrived.end(), [](const Arrival& a, const Arrival& b) { return a.intent < b.intent; });
     while (true) {
       if (stop && stop()) break;
       if (o.max_ticks > 0 && tick >= o.max_ticks) {
@@ -1123,7 +1162,9 @@ struct Runtime::Impl {
         break;
       }
       bool progressed = false;
-      if (!run_tick(progressed, error)) return false;
+      // Serving, time passes even when nothing happens (timers, backoff and tick() goals
+      // must see it); the idle tick still writes nothing.
+      if (!run_tick(progressed, error, /*keep_tick=*/o.serve)) return false;
       if (progressed) continue;
       // Nothing ran and nothing arrived. With timers pending, or goals waiting out a
       // backoff, time jumps to the next one due.
@@ -1189,11 +1230,11 @@ struct Runtime::Impl {
   }
 
   bool step_to(int64_t number, std::string& error) {
-    if (number > tick + 1) tick = number - 1;
-    if (!recovered.empty()) {
-      if (!release(recovered, error)) return false;
-      recovered.clear();
+    if (number != 0 && number <= tick) {
+      error = "tick " + std::to_string(number) + " is not after tick " + std::to_string(tick);
+      return false;
     }
+    if (number > tick + 1) tick = number - 1;
     return run_tick(last_step_progressed, error, /*keep_tick=*/true);
   }
   bool last_step_progressed = true;  // activation counts: the first tick may have work

@@ -128,4 +128,28 @@ bool parse_hex_u64(std::string_view text, uint64_t& out) {
   return true;
 }
 
+std::string hex_bytes(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+bool parse_hex_bytes(std::string_view text, std::string& out) {
+  if (text.size() % 2) return false;
+  auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  out.clear();
+  out.reserve(text.size() / 2);
+  for (size_t k = 0; k < text.size(); k += 2) {
+    const int hi = digit(text[k]), lo = digit(text[k + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return true;
+}
+
 }  // namespace ved::vm

@@ -52,5 +52,9 @@ class Store {
 std::string hex_u64(uint64_t v);
 // Reads what hex_u64 wrote: exactly 16 lowercase hex digits. False otherwise.
 bool parse_hex_u64(std::string_view text, uint64_t& out);
+// Bytes as lowercase hex (binary inside text records and keys), and back: false unless
+// `text` is an even number of lowercase hex digits.
+std::string hex_bytes(std::string_view bytes);
+bool parse_hex_bytes(std::string_view text, std::string& out);
 
 }  // namespace ved::vm

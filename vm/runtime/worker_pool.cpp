@@ -1,62 +1,111 @@
 #include "vm/runtime/worker_pool.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
 namespace ved::vm {
+
+namespace {
+// How long the pool's destruction waits for running jobs before abandoning them.
+constexpr std::chrono::milliseconds kGrace{1000};
+}  // namespace
+
+struct WorkerPool::State {
+  struct Job {
+    std::shared_ptr<EffectAdapter> adapter;
+    EffectRequest request;
+    int64_t tick;
+    uint32_t index;
+    Persist persist;
+  };
+  std::mutex mutex;
+  std::condition_variable has_job;
+  std::condition_variable has_completion;  // also: a job finished
+  std::deque<Job> jobs;
+  std::vector<Completion> done;
+  size_t outstanding = 0;  // submitted, not collected
+  size_t running = 0;
+  bool stopping = false;
+  bool abandoned = false;  // the pool is gone: store and report nothing more
+
+  void work() {
+    while (true) {
+      Job job;
+      {
+        std::unique_lock lock(mutex);
+        has_job.wait(lock, [&] { return stopping || !jobs.empty(); });
+        if (stopping) return;
+        job = std::move(jobs.front());
+        jobs.pop_front();
+        ++running;
+      }
+      EffectOutcome outcome = job.adapter->execute(job.request);
+      {
+        // Under the lock, so that nothing is stored once the pool (and what `persist`
+        // writes to) is gone.
+        std::lock_guard lock(mutex);
+        --running;
+        if (!abandoned) {
+          job.persist(outcome);
+          done.push_back(Completion{job.tick, job.index, std::move(outcome)});
+        }
+      }
+      has_completion.notify_all();
+    }
+  }
+};
+
+WorkerPool::WorkerPool(size_t threads) : size_(threads == 0 ? 1 : threads), state_(std::make_shared<State>()) {}
 
 WorkerPool::~WorkerPool() {
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    jobs_.clear();
+    std::unique_lock lock(state_->mutex);
+    state_->stopping = true;
+    state_->jobs.clear();
+    state_->has_job.notify_all();
+    state_->has_completion.wait_for(lock, kGrace, [&] { return state_->running == 0; });
+    state_->abandoned = true;
   }
-  has_job_.notify_all();
-  for (auto& t : threads_) t.join();
+  const bool idle = [&] {
+    std::lock_guard lock(state_->mutex);
+    return state_->running == 0;
+  }();
+  for (auto& t : threads_) {
+    // A thread still inside an adapter keeps the state alive and ends when the adapter
+    // returns; one that is idle has already returned.
+    if (idle) t.join();
+    else t.detach();
+  }
 }
 
-void WorkerPool::submit(std::shared_ptr<EffectAdapter> adapter, EffectRequest request, int64_t tick, uint32_t index) {
+void WorkerPool::submit(std::shared_ptr<EffectAdapter> adapter, EffectRequest request, int64_t tick, uint32_t index,
+                        Persist persist) {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(state_->mutex);
     if (threads_.empty())
-      for (size_t k = 0; k < size_; ++k) threads_.emplace_back([this] { work(); });
-    jobs_.push_back(Job{std::move(adapter), std::move(request), tick, index});
-    ++outstanding_;
+      for (size_t k = 0; k < size_; ++k) threads_.emplace_back([state = state_] { state->work(); });
+    state_->jobs.push_back(State::Job{std::move(adapter), std::move(request), tick, index, std::move(persist)});
+    ++state_->outstanding;
   }
-  has_job_.notify_one();
-}
-
-void WorkerPool::work() {
-  while (true) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      has_job_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    EffectOutcome outcome = job.adapter->execute(job.request);
-    {
-      std::lock_guard lock(mutex_);
-      done_.push_back(Completion{job.tick, job.index, std::move(outcome)});
-    }
-    has_completion_.notify_all();
-  }
+  state_->has_job.notify_one();
 }
 
 void WorkerPool::collect(std::vector<Completion>& out) {
-  std::lock_guard lock(mutex_);
-  for (auto& c : done_) out.push_back(std::move(c));
-  outstanding_ -= done_.size();
-  done_.clear();
+  std::lock_guard lock(state_->mutex);
+  for (auto& c : state_->done) out.push_back(std::move(c));
+  state_->outstanding -= state_->done.size();
+  state_->done.clear();
 }
 
 bool WorkerPool::wait(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mutex_);
-  return has_completion_.wait_for(lock, timeout, [&] { return !done_.empty(); });
+  std::unique_lock lock(state_->mutex);
+  return state_->has_completion.wait_for(lock, timeout, [&] { return !state_->done.empty(); });
 }
 
 size_t WorkerPool::outstanding() const {
-  std::lock_guard lock(mutex_);
-  return outstanding_;
+  std::lock_guard lock(state_->mutex);
+  return state_->outstanding;
 }
 
 }  // namespace ved::vm

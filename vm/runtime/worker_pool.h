@@ -1,16 +1,14 @@
 // Runs off-core effects (runtime.md §7: `service` and higher built-ins, external
 // adapters) on a few threads, so that a slow HTTP call never stalls the deterministic tick
-// loop. What they return is collected in the order it arrived; the tick loop journals it
-// as an input of the next tick that starts, which is why arrival order may depend on
-// timing without the run depending on it on replay.
+// loop. What they return is stored at once (by the caller's `persist`) and collected in
+// the order it arrived; the tick loop journals it as an input of the next tick that
+// starts, which is why arrival order may depend on timing without replay depending on it.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,18 +23,22 @@ class WorkerPool {
     uint32_t index = 0;
     EffectOutcome outcome;
   };
+  // Stores an outcome as soon as it is back, on the worker's thread.
+  using Persist = std::function<void(const EffectOutcome&)>;
 
-  explicit WorkerPool(size_t threads) : size_(threads == 0 ? 1 : threads) {}
-  // Stops taking work and waits for the jobs that are running: adapters bound their own
-  // time (HTTP and process timeouts, external adapters' request timeout). Queued jobs are
-  // dropped; their intents are still open in the store and are dispatched again by the
-  // next run.
+  explicit WorkerPool(size_t threads);
+  // Stops taking work and gives running jobs a moment to finish (their outcomes are then
+  // stored). Jobs still running after that are abandoned: their threads are detached,
+  // their outcomes neither stored nor collected, so their intents stay open and the next
+  // run dispatches them again. Queued jobs are dropped the same way. An exit never waits
+  // for an adapter's own timeout.
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues `request` for `adapter`. Threads start on the first call.
-  void submit(std::shared_ptr<EffectAdapter> adapter, EffectRequest request, int64_t tick, uint32_t index);
+  void submit(std::shared_ptr<EffectAdapter> adapter, EffectRequest request, int64_t tick, uint32_t index,
+              Persist persist);
   // Moves what arrived since the last call to the end of `out`, in arrival order.
   void collect(std::vector<Completion>& out);
   // Waits until something arrived (true) or `timeout` passed (false).
@@ -45,22 +47,9 @@ class WorkerPool {
   size_t outstanding() const;
 
  private:
-  struct Job {
-    std::shared_ptr<EffectAdapter> adapter;
-    EffectRequest request;
-    int64_t tick;
-    uint32_t index;
-  };
-  void work();
-
+  struct State;  // shared with the threads, which may outlive the pool
   const size_t size_;
-  mutable std::mutex mutex_;
-  std::condition_variable has_job_;
-  std::condition_variable has_completion_;
-  std::deque<Job> jobs_;
-  std::vector<Completion> done_;
-  size_t outstanding_ = 0;
-  bool stopping_ = false;
+  std::shared_ptr<State> state_;
   std::vector<std::thread> threads_;
 };
 

@@ -221,4 +221,34 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+Value clone_value(const Value& v) {
+  switch (v.tag()) {
+    case Tag::String:
+      return Value::string(v.as_string());
+    case Tag::List: {
+      std::vector<Value> items;
+      items.reserve(v.as_list().size());
+      for (const Value& x : v.as_list()) items.push_back(clone_value(x));
+      return Value::list(std::move(items));
+    }
+    case Tag::Map: {
+      MapEntries entries;
+      for (const auto& [k, x] : v.as_map()) entries.emplace(clone_value(k), clone_value(x));
+      return Value::map(std::move(entries));
+    }
+    case Tag::Record: {
+      std::vector<Value> fields;
+      for (const Value& x : v.as_record().fields) fields.push_back(clone_value(x));
+      return Value::record(v.as_record().type, std::move(fields));
+    }
+    case Tag::Intent: {
+      std::vector<Value> args;
+      for (const Value& x : v.as_intent().args) args.push_back(clone_value(x));
+      return Value::intent(v.as_intent().effect, std::move(args), clone_value(v.as_intent().idempotency_key));
+    }
+    default:
+      return v;  // scalars hold no heap object
+  }
+}
+
 }  // namespace ved::vm

@@ -232,6 +232,12 @@ inline bool map_key_equal(const Value& a, const Value& b) {
 // IEEE numbers (NaN != NaN, 0.0 == -0.0).
 bool values_equal(const Value& a, const Value& b);
 
+// A copy that shares no heap object with `v`. Reference counts are not atomic (a value
+// belongs to one thread), so a value that crosses to another thread (an intent handed to
+// a worker, an outcome handed back) is cloned first and the sender keeps no reference to
+// the clone.
+Value clone_value(const Value& v);
+
 // The number of code points in valid UTF-8 text.
 int64_t utf8_length(std::string_view text);
 // Whether `text` is valid UTF-8 (no overlong forms, no surrogates, nothing above

@@ -762,6 +762,21 @@ struct Runtime::Impl {
     open_intents.emplace(emitted.back(), std::move(x));
   }
 
+  // A copy sharing no heap object with `x`, for a worker thread to own.
+  static Intent clone_intent(const Intent& x) {
+    Intent c;
+    c.tick = x.tick;
+    c.index = x.index;
+    c.instance.domain = x.instance.domain;
+    c.instance.id = clone_value(x.instance.id);
+    c.effect = x.effect;
+    for (const Value& a : x.args) c.args.push_back(clone_value(a));
+    c.idempotency_key = clone_value(x.idempotency_key);
+    c.ordinal = x.ordinal;
+    c.dispatches = x.dispatches;
+    return c;
+  }
+
   EffectRequest request_for(const Intent& x) const {
     const ExternalInfo& e = p.effects[x.effect];
     EffectRequest r;
@@ -804,7 +819,8 @@ struct Runtime::Impl {
         if (!pool) pool = std::make_unique<WorkerPool>(o.workers);
         // The outcome is stored by the worker as soon as it is back, so that a kill
         // re-executes only what was running at that instant.
-        WorkerPool::Persist persist = [store = storage ? &*storage : nullptr, copy = *x](const EffectOutcome& out) mutable {
+        WorkerPool::Persist persist = [store = storage ? &*storage : nullptr,
+                                       copy = clone_intent(*x)](const EffectOutcome& out) mutable {
           if (!store) return;
           copy.outcome = out;
           copy.arrived = true;

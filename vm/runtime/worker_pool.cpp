@@ -48,7 +48,11 @@ struct WorkerPool::State {
         --running;
         if (!abandoned) {
           job.persist(outcome);
-          done.push_back(Completion{job.tick, job.index, std::move(outcome)});
+          // The runtime's thread gets a clone: the job, destroyed on this thread, still
+          // refers to `outcome`'s value (reference counts are not atomic).
+          EffectOutcome handed = outcome;
+          handed.value = clone_value(outcome.value);
+          done.push_back(Completion{job.tick, job.index, std::move(handed)});
         }
       }
       has_completion.notify_all();
@@ -81,6 +85,9 @@ WorkerPool::~WorkerPool() {
 
 void WorkerPool::submit(std::shared_ptr<EffectAdapter> adapter, EffectRequest request, int64_t tick, uint32_t index,
                         Persist persist) {
+  // The job must share no heap object with the caller's values: it is used and destroyed
+  // on a worker thread.
+  for (Value& a : request.args) a = clone_value(a);
   {
     std::lock_guard lock(state_->mutex);
     if (threads_.empty())

@@ -23,7 +23,8 @@ class WorkerPool {
     uint32_t index = 0;
     EffectOutcome outcome;
   };
-  // Stores an outcome as soon as it is back, on the worker's thread.
+  // Stores an outcome as soon as it is back, on the worker's thread. It must hold no
+  // value shared with another thread (see clone_value in vm/value.h).
   using Persist = std::function<void(const EffectOutcome&)>;
 
   explicit WorkerPool(size_t threads);
@@ -36,7 +37,8 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Queues `request` for `adapter`. Threads start on the first call.
+  // Queues `request` for `adapter` (its values are cloned here, on the caller's thread).
+  // Threads start on the first call.
   void submit(std::shared_ptr<EffectAdapter> adapter, EffectRequest request, int64_t tick, uint32_t index,
               Persist persist);
   // Moves what arrived since the last call to the end of `out`, in arrival order.

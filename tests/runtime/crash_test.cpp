@@ -342,3 +342,26 @@ transition Write() {
   CHECK(again.exit_code == 0);
   CHECK(read_file(tmp.path() / (name + "-root") / "executions.log") == before);
 }
+
+// Simulated adapters are not stored as they answer (asking again is harmless): a run
+// killed 20+ times still ends as an uninterrupted one, every outcome handled once.
+TEST_CASE("crash: simulated effects killed with SIGKILL end as an uninterrupted run") {
+  TempDir src;
+  write_file(src.path() / "sim.ved", R"(// Outcomes summed by their handler.
+effect Job.Run(n: int) -> int : local
+state { round: int  sum: int  handled: int }
+goal Done {
+    predicate: handled >= 1200
+    strategy: Go
+    terminate_after: never
+}
+transition Go() {
+    for i in 0..4 { emit Job.Run(n: round * 4 + i) }
+    round = round + 1
+}
+transition Ran(k: int) on Job.Run.ok { sum = sum + k * round  handled = handled + 1 }
+)");
+  const std::string bundle = src / "sim.vedb";
+  REQUIRE(run({vedc(), src / "sim.ved", "-o", bundle}).exit_code == 0);
+  crash_test({bundle, "--effect", "Job.Run=ok:3"}, 99, 4);
+}

@@ -70,6 +70,10 @@ class EffectAdapter {
   // True: completes between ticks, in emission order, on the runtime's thread.
   // False: runs on the worker pool (execute must then be thread-safe).
   virtual bool between_ticks() const = 0;
+  // True when executing an intent again touches nothing outside and gives the same
+  // outcome (simulated adapters): the runtime then need not store the outcome the moment
+  // it arrives, since after a crash it can simply ask again.
+  virtual bool repeatable() const { return false; }
   // Performs the intent and says what happened. Never throws: every failure is an
   // outcome. The returned ok value must have the request's result type.
   virtual EffectOutcome execute(const EffectRequest& request) = 0;

@@ -15,6 +15,8 @@ class ScriptedAdapter final : public EffectAdapter {
  public:
   explicit ScriptedAdapter(std::vector<EffectOutcome> answers) : answers_(std::move(answers)) {}
   bool between_ticks() const override { return true; }
+  // Answers by the intent's ordinal and touches nothing: asking again is harmless.
+  bool repeatable() const override { return true; }
   EffectOutcome execute(const EffectRequest& request) override {
     // By the intent's ordinal, not by how often this was called: an intent re-dispatched
     // after a crash gets the answer it would have had.

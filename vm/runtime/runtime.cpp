@@ -813,7 +813,10 @@ struct Runtime::Impl {
         x->outcome = adapter ? adapter->execute(request_for(*x))
                              : EffectOutcome::failure("NoAdapter", "no adapter is bound for `" + effect + "`");
         x->arrived = true;
-        if (storage && !storage->record_arrival(*x, error)) return false;
+        // Stored at once unless asking again after a crash would be harmless (NoAdapter,
+        // simulated adapters): then the journal of the next tick is enough.
+        const bool repeatable = !adapter || adapter->repeatable();
+        if (storage && !repeatable && !storage->record_arrival(*x, error)) return false;
         arrived.push_back(Arrival{{x->tick, x->index}, x->outcome});
       } else {
         if (!pool) pool = std::make_unique<WorkerPool>(o.workers);

@@ -8,23 +8,6 @@ namespace ved::vm {
 
 namespace {
 
-std::string type_text(const Program& p, uint32_t t) {
-  const TypeInfo& ti = p.types[t];
-  switch (ti.kind) {
-    case TypeKind::Unit: return "unit";
-    case TypeKind::Bool: return "bool";
-    case TypeKind::Int: return "int";
-    case TypeKind::Float: return "float";
-    case TypeKind::String: return "string";
-    case TypeKind::List: return "list<" + type_text(p, ti.x) + ">";
-    case TypeKind::Map: return "map<" + type_text(p, ti.x) + ", " + type_text(p, ti.y) + ">";
-    case TypeKind::Optional: return type_text(p, ti.x) + "?";
-    case TypeKind::Record: return p.records[ti.x].name;
-    case TypeKind::Intent: return "intent<" + p.effects[ti.x].name + ">";
-  }
-  return "?";
-}
-
 // Operands as the layout names them: r3 (register), b2 (block), k5 (constant).
 std::string operands(const Program& p, const Instr& i) {
   using bytecode::Layout;

@@ -7,21 +7,7 @@ namespace ved::vm {
 
 namespace {
 
-// A type as the prelude writes it, for comparing signatures.
-std::string type_text(const Program& p, uint32_t t) {
-  const TypeInfo& ti = p.types[t];
-  switch (ti.kind) {
-    case TypeKind::Unit: return "unit";
-    case TypeKind::Bool: return "bool";
-    case TypeKind::Int: return "int";
-    case TypeKind::Float: return "float";
-    case TypeKind::String: return "string";
-    case TypeKind::Optional: return type_text(p, ti.x) + "?";
-    case TypeKind::List: return "list<" + type_text(p, ti.x) + ">";
-    default: return "?";
-  }
-}
-
+// `(string, string) -> unit`, for comparing with the prelude's signatures.
 std::string signature(const Program& p, const ExternalInfo& e) {
   std::string s = "(";
   for (size_t i = 0; i < e.params.size(); ++i) s += (i ? ", " : "") + type_text(p, e.params[i].type);

@@ -221,34 +221,57 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-Value clone_value(const Value& v) {
-  switch (v.tag()) {
-    case Tag::String:
-      return Value::string(v.as_string());
-    case Tag::List: {
-      std::vector<Value> items;
-      items.reserve(v.as_list().size());
-      for (const Value& x : v.as_list()) items.push_back(clone_value(x));
-      return Value::list(std::move(items));
+// Iterative, like every walk over a value here: nesting depth is bounded only by memory.
+// Each container is created with placeholder children, which are filled in later; the
+// places stay put (vector elements and map nodes of a fresh, unshared container).
+Value clone_value(const Value& root) {
+  Value out;
+  std::vector<std::pair<const Value*, Value*>> work{{&root, &out}};
+  while (!work.empty()) {
+    auto [from, to] = work.back();
+    work.pop_back();
+    switch (from->tag()) {
+      case Tag::String:
+        *to = Value::string(from->as_string());
+        break;
+      case Tag::List: {
+        const auto& items = from->as_list();
+        *to = Value::list(std::vector<Value>(items.size()));
+        auto& copies = to->mutable_list();
+        for (size_t k = 0; k < items.size(); ++k) work.emplace_back(&items[k], &copies[k]);
+        break;
+      }
+      case Tag::Map: {
+        MapEntries entries;
+        // Keys are ints or strings: cloned as they are inserted.
+        for (const auto& [k, x] : from->as_map())
+          entries.emplace(k.tag() == Tag::String ? Value::string(k.as_string()) : k, Value());
+        *to = Value::map(std::move(entries));
+        auto& copies = to->mutable_map();
+        for (const auto& [k, x] : from->as_map()) work.emplace_back(&x, &copies[k]);
+        break;
+      }
+      case Tag::Record: {
+        const RecordObj& r = from->as_record();
+        *to = Value::record(r.type, std::vector<Value>(r.fields.size()));
+        auto& copies = to->mutable_record_fields();
+        for (size_t k = 0; k < r.fields.size(); ++k) work.emplace_back(&r.fields[k], &copies[k]);
+        break;
+      }
+      case Tag::Intent: {
+        // Intents hold arguments of declared effect parameter types, never intents: the
+        // recursion here is one level deep, and each argument's clone is iterative.
+        const IntentObj& in = from->as_intent();
+        std::vector<Value> args;
+        for (const Value& a : in.args) args.push_back(clone_value(a));
+        *to = Value::intent(in.effect, std::move(args), clone_value(in.idempotency_key));
+        break;
+      }
+      default:
+        *to = *from;  // scalars hold no heap object
     }
-    case Tag::Map: {
-      MapEntries entries;
-      for (const auto& [k, x] : v.as_map()) entries.emplace(clone_value(k), clone_value(x));
-      return Value::map(std::move(entries));
-    }
-    case Tag::Record: {
-      std::vector<Value> fields;
-      for (const Value& x : v.as_record().fields) fields.push_back(clone_value(x));
-      return Value::record(v.as_record().type, std::move(fields));
-    }
-    case Tag::Intent: {
-      std::vector<Value> args;
-      for (const Value& x : v.as_intent().args) args.push_back(clone_value(x));
-      return Value::intent(v.as_intent().effect, std::move(args), clone_value(v.as_intent().idempotency_key));
-    }
-    default:
-      return v;  // scalars hold no heap object
   }
+  return out;
 }
 
 }  // namespace ved::vm

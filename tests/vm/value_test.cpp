@@ -375,3 +375,45 @@ TEST_CASE("value: utf8_length counts code points") {
   CHECK(utf8_length("\xF0\x9F\x98\x80!") == 2);
   CHECK(utf8_length(std::string_view("a\0b", 3)) == 3);
 }
+
+// Values cross threads only as clones (reference counts are not atomic): a clone must be
+// equal and share no heap object at any depth, and must not recurse on the C++ stack.
+TEST_CASE("value: clone_value copies every level, shares nothing, and handles deep nesting") {
+  MapEntries entries;
+  entries.emplace(Value::string("k"), Value::list({Value::string("deep"), Value::integer(3)}));
+  entries.emplace(Value::integer(7), Value::none());
+  const Value original = Value::record(0, {Value::map(std::move(entries)), Value::string("s"), Value::floating(1.5)});
+  const Value copy = clone_value(original);
+  CHECK(values_equal(copy, original));
+  CHECK(copy.heap() != original.heap());
+  CHECK(original.unique());  // cloning took no reference to the original
+  const Value& m1 = original.as_record().fields[0];
+  const Value& m2 = copy.as_record().fields[0];
+  CHECK(m1.heap() != m2.heap());
+  // Entries in key order: 7, then "k".
+  const auto& e1 = *std::next(m1.as_map().begin());
+  const auto& e2 = *std::next(m2.as_map().begin());
+  REQUIRE(e1.first.tag() == Tag::String);
+  CHECK(e1.first.heap() != e2.first.heap());
+  CHECK(e1.second.heap() != e2.second.heap());
+  CHECK(e1.second.as_list()[0].heap() != e2.second.as_list()[0].heap());
+  CHECK(copy.as_record().fields[1].heap() != original.as_record().fields[1].heap());
+
+  // 200,000 levels: a recursive clone would overflow the stack.
+  Value deep = Value::string("bottom");
+  for (int k = 0; k < 200000; ++k) deep = Value::list({std::move(deep)});
+  const Value deep_copy = clone_value(deep);
+  const Value* a = &deep;
+  const Value* b = &deep_copy;
+  int levels = 0;
+  while (a->tag() == Tag::List) {
+    REQUIRE(b->tag() == Tag::List);
+    CHECK_FALSE(a->heap() == b->heap());
+    a = &a->as_list()[0];
+    b = &b->as_list()[0];
+    ++levels;
+  }
+  CHECK(levels == 200000);
+  CHECK(b->as_string() == "bottom");
+  CHECK(a->heap() != b->heap());
+}

@@ -92,7 +92,10 @@ bool bind_adapters(const ved::vm::Program& program, const RunOptions& o, ved::vm
 }
 
 int run(const RunOptions& o) {
-  ved::vm::Program program;
+  // Never destroyed: an effect abandoned at exit (still inside an external adapter on a
+  // detached worker thread, see vm/runtime/worker_pool.h) may read it until the process
+  // ends.
+  ved::vm::Program& program = *new ved::vm::Program;
   std::string bundle;
   if (!load_program(o.program, program, bundle)) return kExitError;
   if (o.sync != "tick" && o.sync != "none") {

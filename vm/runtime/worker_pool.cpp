@@ -40,14 +40,28 @@ struct WorkerPool::State {
         jobs.pop_front();
         ++running;
       }
-      EffectOutcome outcome = job.adapter->execute(job.request);
+      // Adapters promise not to throw; an allocation failure can still escape one, and it
+      // must not take the process down from a worker thread.
+      EffectOutcome outcome;
+      try {
+        outcome = job.adapter->execute(job.request);
+      } catch (const std::exception& e) {
+        outcome = EffectOutcome::failure("adapter", std::string("the adapter failed: ") + e.what(), true);
+      }
       {
         // Under the lock, so that nothing is stored once the pool (and what `persist`
         // writes to) is gone.
         std::lock_guard lock(mutex);
         --running;
         if (!abandoned) {
-          job.persist(outcome);
+          // Under the lock, with `abandoned`, so that `persist` (which writes to the
+          // caller's store) is never called once the pool is destroyed.
+          try {
+            job.persist(outcome);
+          } catch (const std::exception&) {
+            // Not stored: after a crash the intent is dispatched again, as if it had been
+            // running at that instant.
+          }
           // The runtime's thread gets a clone: the job, destroyed on this thread, still
           // refers to `outcome`'s value (reference counts are not atomic).
           EffectOutcome handed = outcome;

@@ -32,7 +32,9 @@ class WorkerPool {
   // stored). Jobs still running after that are abandoned: their threads are detached,
   // their outcomes neither stored nor collected, so their intents stay open and the next
   // run dispatches them again. Queued jobs are dropped the same way. An exit never waits
-  // for an adapter's own timeout.
+  // for an adapter's own timeout. An abandoned job still holds its adapter, which may
+  // read the Program: whoever owns the Program must keep it until the process ends once
+  // a pool has been destroyed with jobs running (vedvm does).
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

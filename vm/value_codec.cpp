@@ -24,12 +24,15 @@ void float64(msgpack::sbuffer& buffer, double f) {
   buffer.write(bytes.data(), bytes.size());
 }
 
-// Iterative, so that deeply nested values cannot overflow the stack.
+// Iterative, so that deeply nested values cannot overflow the stack. Refuses a value
+// nested deeper than the decoder reads back (kMaxStoredDepth), so that nothing is written
+// that could not be loaded again.
 void pack(Packer& p, msgpack::sbuffer& buffer, const Value& root) {
-  std::vector<const Value*> work{&root};
+  std::vector<std::pair<const Value*, int>> work{{&root, 0}};
   while (!work.empty()) {
-    const Value* v = work.back();
+    const auto [v, depth] = work.back();
     work.pop_back();
+    if (depth > kMaxStoredDepth) throw ValueTooDeep();
     switch (v->tag()) {
       case Tag::Unit:
         p.pack_array(1);
@@ -43,7 +46,7 @@ void pack(Packer& p, msgpack::sbuffer& buffer, const Value& root) {
       case Tag::List: {
         const auto& items = v->as_list();
         p.pack_array(static_cast<uint32_t>(items.size()));
-        for (auto it = items.rbegin(); it != items.rend(); ++it) work.push_back(&*it);
+        for (auto it = items.rbegin(); it != items.rend(); ++it) work.emplace_back(&*it, depth + 1);
         break;
       }
       case Tag::Map: {
@@ -52,8 +55,8 @@ void pack(Packer& p, msgpack::sbuffer& buffer, const Value& root) {
         p.pack(std::string("m"));
         p.pack_array(static_cast<uint32_t>(2 * entries.size()));
         for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-          work.push_back(&it->second);
-          work.push_back(&it->first);
+          work.emplace_back(&it->second, depth + 1);
+          work.emplace_back(&it->first, depth + 1);
         }
         break;
       }
@@ -63,7 +66,7 @@ void pack(Packer& p, msgpack::sbuffer& buffer, const Value& root) {
         p.pack(std::string("r"));
         p.pack_array(static_cast<uint32_t>(1 + r.fields.size()));
         p.pack(r.type);
-        for (auto it = r.fields.rbegin(); it != r.fields.rend(); ++it) work.push_back(&*it);
+        for (auto it = r.fields.rbegin(); it != r.fields.rend(); ++it) work.emplace_back(&*it, depth + 1);
         break;
       }
       case Tag::Intent: {
@@ -72,8 +75,8 @@ void pack(Packer& p, msgpack::sbuffer& buffer, const Value& root) {
         p.pack(std::string("i"));
         p.pack_array(static_cast<uint32_t>(2 + in.args.size()));
         p.pack(in.effect);
-        for (auto it = in.args.rbegin(); it != in.args.rend(); ++it) work.push_back(&*it);
-        work.push_back(&in.idempotency_key);
+        for (auto it = in.args.rbegin(); it != in.args.rend(); ++it) work.emplace_back(&*it, depth + 1);
+        work.emplace_back(&in.idempotency_key, depth + 1);
         break;
       }
     }

@@ -3,6 +3,7 @@
 // any other: a damaged data dir is reported, never trusted).
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -11,8 +12,18 @@
 
 namespace ved::vm {
 
+// How deeply a stored value may nest (lists, maps, records, intents inside each other).
+// The decoder reads back anything within it (it counts an optional as a level of its own,
+// hence the margin); deeper values are refused when encoded, before anything is written.
+inline constexpr int kMaxStoredDepth = 4000;
+struct ValueTooDeep : std::runtime_error {
+  ValueTooDeep()
+      : std::runtime_error("a value nested deeper than " + std::to_string(kMaxStoredDepth) +
+                           " levels cannot be stored") {}
+};
+
 // Appends the encoding of `v` to `out`. Deterministic: equal values, equal bytes (maps in
-// key order).
+// key order). Throws ValueTooDeep beyond kMaxStoredDepth.
 void encode_value(const Value& v, std::string& out);
 std::string encode_value(const Value& v);
 

@@ -202,3 +202,31 @@ TEST_CASE("--effect: a resumed run keeps its bindings and refuses others") {
   CHECK(same.exit_code == 0);
   CHECK_MESSAGE(same.out.find("have: 2, failures: 0") != std::string::npos, same.out);
 }
+
+// Regression test (a bug, fixed): a state nested deeper than the store's decoder reads
+// back (a 15,000-deep linked list) was committed, and every later run refused the data
+// dir as damaged (`state: depth size overflow`). Now such a tick is refused before
+// anything of it is written: exit 1 naming the limit, the data dir stays at the last
+// tick and loads; a state within the limit survives a restart.
+TEST_CASE("regression: a value too deep to store stops the run cleanly; one within the limit survives a restart") {
+  TempDir tmp;
+  auto program = [&](int depth) {
+    return "type Node { v: int, next: Node? }\n"
+           "state { n: Node?  c: int }\n"
+           "goal G { predicate: c >= 2  strategy: Go  terminate_after: never }\n"
+           "transition Go() {\n  budget: 100000000\n  for i in 0.." +
+           std::to_string(depth) + " { n = Node(v: i, next: n) }\n  c = c + 1\n}\n";
+  };
+  write_file(tmp.path() / "deep.ved", program(5000));
+  Result deep = vedvm_run({tmp / "deep.ved", "--data-dir", tmp / "d", "--sync=none", "--quiet"});
+  CHECK(deep.exit_code == 1);
+  CHECK_MESSAGE(contains(deep.err, "tick 1: a value nested deeper than 4000 levels cannot be stored"), deep.err);
+  Result inspect = vedvm_run({"inspect", tmp / "d"});
+  CHECK(inspect.exit_code == 0);
+  CHECK(contains(inspect.out, "at tick 0"));
+
+  write_file(tmp.path() / "ok.ved", program(1500));
+  REQUIRE(vedvm_run({tmp / "ok.ved", "--data-dir", tmp / "e", "--sync=none", "--quiet", "--max-ticks", "1"}).exit_code == 2);
+  Result resumed = vedvm_run({tmp / "ok.ved", "--data-dir", tmp / "e", "--sync=none", "--quiet"});
+  CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
+}

@@ -1044,6 +1044,18 @@ struct Runtime::Impl {
     return commit(error) && release(emitted, error);
   }
 
+  // A tick whose state or messages cannot be stored (a value nested deeper than the store
+  // reads back) stops the run before anything of it is written: the data dir stays at
+  // the last tick, readable, and the error says why.
+  bool guarded_tick(bool& progressed, std::string& error, bool keep_tick) {
+    try {
+      return run_tick(progressed, error, keep_tick);
+    } catch (const ValueTooDeep& e) {
+      error = "tick " + std::to_string(tick) + ": " + e.what() + " (nothing of this tick was written)";
+      return false;
+    }
+  }
+
   // `state TAB instance TAB <hash> <field hashes>`: the state hash of a changed instance,
   // with a short hash of each field so that replay can name the first field that differs.
   std::string state_record(const Instance& in) const {
@@ -1183,7 +1195,7 @@ struct Runtime::Impl {
       bool progressed = false;
       // Serving, time passes even when nothing happens (timers, backoff and tick() goals
       // must see it); the idle tick still writes nothing.
-      if (!run_tick(progressed, error, /*keep_tick=*/o.serve)) return false;
+      if (!guarded_tick(progressed, error, /*keep_tick=*/o.serve)) return false;
       if (progressed) continue;
       // Nothing ran and nothing arrived. With timers pending, or goals waiting out a
       // backoff, time jumps to the next one due.
@@ -1254,7 +1266,7 @@ struct Runtime::Impl {
       return false;
     }
     if (number > tick + 1) tick = number - 1;
-    return run_tick(last_step_progressed, error, /*keep_tick=*/true);
+    return guarded_tick(last_step_progressed, error, /*keep_tick=*/true);
   }
   bool last_step_progressed = true;  // activation counts: the first tick may have work
 

@@ -1283,7 +1283,14 @@ Runtime::Runtime(const Program& program, std::string bundle_bytes, RuntimeOption
     : impl_(std::make_unique<Impl>(program, std::move(bundle_bytes), options, std::move(trace))) {}
 Runtime::~Runtime() = default;
 
-bool Runtime::attach(Store& store, bool& resumed, std::string& error) { return impl_->attach(store, resumed, error); }
+bool Runtime::attach(Store& store, bool& resumed, std::string& error) {
+  try {
+    return impl_->attach(store, resumed, error);
+  } catch (const ValueTooDeep& e) {  // a field default nested too deeply to be stored
+    error = std::string("the initial state: ") + e.what();
+    return false;
+  }
+}
 
 bool Runtime::run(RunSummary& summary, std::string& error, const std::function<bool()>& stop) {
   return impl_->run(summary, error, stop);

@@ -69,8 +69,8 @@ const char* test_kind_text(FunctionKind k) {
 }
 
 std::string position_text(const Program& p, const SourcePos& pos) {
-  if (pos.line == 0) return "?";
-  return p.sources[pos.file] + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+  const std::string at = source_position(p, pos);
+  return at.empty() ? "?" : at;
 }
 
 // The tests table, after the functions it names.

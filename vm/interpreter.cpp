@@ -28,12 +28,9 @@ using bytecode::Builtin;
 using bytecode::kNoRegister;
 
 std::string describe_fault_location(const Program& program, const Fault& fault) {
-  if (fault.position.line == 0 || fault.position.file >= program.sources.size()) {
-    return fault.function < program.functions.size() ? "in `" + program.functions[fault.function].name + "`"
-                                                     : "<unknown>";
-  }
-  return program.sources[fault.position.file] + ":" + std::to_string(fault.position.line) + ":" +
-         std::to_string(fault.position.column);
+  std::string at = source_position(program, fault.position);
+  if (!at.empty()) return at;
+  return fault.function < program.functions.size() ? "in `" + program.functions[fault.function].name + "`" : "<unknown>";
 }
 
 namespace {

@@ -200,6 +200,12 @@ struct Program {
   BuiltinContext builtin_context() const { return BuiltinContext{records, effect_names}; }
 };
 
+// `file:line:col`, or "" when the bundle has no position for it.
+inline std::string source_position(const Program& p, const SourcePos& pos) {
+  if (pos.line == 0 || pos.file >= p.sources.size()) return "";
+  return p.sources[pos.file] + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
+}
+
 // A type as source code writes it: `list<string>`, `int?`, `map<string, int>`, a record's
 // name (for the disassembler, and for comparing effect signatures).
 inline std::string type_text(const Program& p, uint32_t t) {

@@ -85,21 +85,23 @@ void append_float(double f, std::string& out) {
   if (text.find_first_of(".en") == std::string_view::npos) out += ".0";
 }
 
-// A string as a Ved string literal reads it back: escapes for the quote, the
-// backslash and the common control characters, \u{hex} for the other ASCII controls.
-void append_quoted(std::string_view text, std::string& out) {
+// Escapes as a Ved string literal writes them: the common control characters, \u{hex}
+// for the other ASCII controls, the backslash when `backslash` is set, and the quote when
+// `quote` is set.
+void append_escaped(std::string_view text, std::string& out, bool quote, bool backslash = true) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
   for (char ch : text) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (c < 0x20 || c == 0x7F) {
+        if (c == '\\' && backslash) {
+          out += "\\\\";
+        } else if (c == '"' && quote) {
+          out += "\\\"";
+        } else if (c < 0x20 || c == 0x7F) {
           out += "\\u{";
           if (c >= 0x10) out += kHex[c >> 4];
           out += kHex[c & 0xF];
@@ -109,6 +111,12 @@ void append_quoted(std::string_view text, std::string& out) {
         }
     }
   }
+}
+
+// A string as a Ved string literal reads it back.
+void append_quoted(std::string_view text, std::string& out) {
+  out += '"';
+  append_escaped(text, out, /*quote=*/true);
   out += '"';
 }
 
@@ -465,6 +473,20 @@ int64_t hash_value(const Value& v) {
   std::string encoding;
   encode_canonical(v, encoding);
   return static_cast<int64_t>(XXH64(encoding.data(), encoding.size(), 0));
+}
+
+std::string escape_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_escaped(text, out, /*quote=*/false);
+  return out;
+}
+
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_escaped(text, out, /*quote=*/false, /*backslash=*/false);
+  return out;
 }
 
 std::string quote_string(std::string_view text) {

@@ -39,6 +39,12 @@ std::string format_value(const Value& v, std::span<const RecordLayout> records,
 // `text` as a Ved string literal that reads it back: "a\"b", with \n \t \r \\ \" and
 // \u{hex} for other control characters (what str() prints for strings inside collections).
 std::string quote_string(std::string_view text);
+// The same escapes without the quotes (and with `"` left as it is): text that must stay
+// on one line and cannot drive a terminal (journal records, log lines, messages).
+std::string escape_text(std::string_view text);
+// Only the control characters escaped: for text already made of literals (`"a\tb"` stays
+// as it is) that must still stay on one line, such as journal records.
+std::string escape_controls(std::string_view text);
 
 // ---- hashing ---------------------------------------------------------------------
 // The canonical encoding of a value: a tag byte, then the payload (ints and floats as

@@ -1,5 +1,7 @@
 #include "vm/effects/adapter_text.h"
 
+#include "vm/runtime_library.h"
+
 #include <cstdio>
 #include <cstring>
 
@@ -62,29 +64,7 @@ std::string errno_text(int error) {
   return text;
 }
 
-std::string escape_line(std::string_view raw) {
-  const std::string text = repair_utf8(raw);
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20 || u == 0x7F) {
-          char hex[16];
-          std::snprintf(hex, sizeof hex, "\\u{%x}", u);
-          out += hex;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
+std::string escape_line(std::string_view raw) { return escape_text(repair_utf8(raw)); }
 
 std::string head_of(std::string_view text, size_t limit) {
   if (text.size() <= limit) return std::string(text);

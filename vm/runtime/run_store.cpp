@@ -264,7 +264,7 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
   }
   if (w.observed)
     for (const auto& [key, record] : *w.observed) batch.puts.emplace_back("obs/" + hex_bytes(key), record);
-  if (!w.intents.empty()) {
+  if (w.effect_counts) {
     std::string counts;
     for (const auto& [effect, count] : *w.effect_counts) counts += std::to_string(effect) + " " + std::to_string(count) + "\n";
     batch.puts.emplace_back("meta/effect_counts", counts);

@@ -56,7 +56,7 @@ struct TickWrite {
   const std::vector<Delivery>* pending = nullptr;  // to deliver next tick
   const std::vector<std::string>* journal = nullptr;  // the tick's records, state hashes included
   std::vector<const Intent*> intents;     // emitted or completed in the tick
-  const std::map<uint32_t, uint64_t>* effect_counts = nullptr;
+  const std::map<uint32_t, uint64_t>* effect_counts = nullptr;  // null: unchanged
   // Observations journaled in the tick: (key, encode_observation of the value), kept as
   // `obs/<hex key>` so that a restarted run knows the last journaled values.
   const std::vector<std::pair<std::string, std::string>>* observed = nullptr;

@@ -177,24 +177,13 @@ struct Runtime::Impl {
   // A journal record is `kind TAB instance TAB detail`; the trace prints the same event.
   // Inputs (outcomes, observations) carry their value as a fourth field, `data` in hex,
   // which is what replay feeds back.
-  // Tabs and line breaks in the instance or detail (a string field's value, an adapter's
-  // message) are escaped, so that a record is always one line of four fields at most.
+  // The instance and detail are escaped (a string field's value, an adapter's message may
+  // hold tabs and line breaks), so that a record is always one line of at most four fields.
   void record(const std::string& instance, const std::string& kind, const std::string& detail,
               std::string_view data = {}) {
-    const std::string who = one_line(instance), what = one_line(detail);
+    std::string who = escape_controls(instance), what = escape_controls(detail);
     journal.push_back(kind + "\t" + who + "\t" + what + (data.empty() ? "" : "\t" + hex_bytes(data)));
-    if (trace) trace(TraceEvent{tick, who, kind, what});
-  }
-  static std::string one_line(const std::string& text) {
-    if (text.find_first_of("\t\n\r") == std::string::npos) return text;
-    std::string out;
-    for (char c : text) {
-      if (c == '\t') out += "\\t";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else out += c;
-    }
-    return out;
+    if (trace) trace(TraceEvent{tick, std::move(who), kind, std::move(what)});
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
   std::string show(const Value& v) const { return format_value(v, p.records, p.effect_names); }
@@ -1056,13 +1045,19 @@ struct Runtime::Impl {
     }
   }
 
-  // `state TAB instance TAB <hash> <field hashes>`: the state hash of a changed instance,
-  // with a short hash of each field so that replay can name the first field that differs.
+  // `state TAB instance TAB <hash> <field hashes>`: each field hashed once (this runs for
+  // every instance a tick changes); the state's hash is the hash of its fields' hashes,
+  // and each field's is shown short, so that replay can name the first field that differs.
   std::string state_record(const Instance& in) const {
-    std::string line = "state\t" + describe_instance(p, in.key) + "\t" + hex_u64(static_cast<uint64_t>(hash_value(in.state)));
-    for (const Value& field : in.state.as_record().fields)
-      line += " " + hex_u64(static_cast<uint64_t>(hash_value(field))).substr(8);
-    return line;
+    std::vector<Value> field_hashes;
+    std::string fields;
+    for (const Value& field : in.state.as_record().fields) {
+      const auto h = static_cast<uint64_t>(hash_value(field));
+      field_hashes.push_back(Value::integer(static_cast<int64_t>(h)));
+      fields += " " + hex_u64(h).substr(8);
+    }
+    const auto state = static_cast<uint64_t>(hash_value(Value::list(std::move(field_hashes))));
+    return "state\t" + describe_instance(p, in.key) + "\t" + hex_u64(state) + fields;
   }
 
   // Writes the tick. `append`: the tick was committed already (a `resume` between runs).
@@ -1080,7 +1075,7 @@ struct Runtime::Impl {
     w.append = append;
     for (const IntentKey& k : emitted) w.intents.push_back(&open_intents.at(k));
     for (const Intent& x : completed) w.intents.push_back(&x);
-    w.effect_counts = &effect_counts;
+    w.effect_counts = emitted.empty() ? nullptr : &effect_counts;  // they change only on emit
     w.observed = &observed_changed;
     if (storage && !storage->commit(w, error)) return false;
     for (Instance* in : w.changed) in->dirty = false;

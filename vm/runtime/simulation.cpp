@@ -10,10 +10,10 @@ namespace ved::vm {
 
 namespace {
 
+// ` (file:line:col)` after an expectation, or nothing.
 std::string at(const Program& p, const SourcePos& pos) {
-  if (pos.line == 0) return "";
-  const std::string file = pos.file < p.sources.size() ? p.sources[pos.file] : "";
-  return " (" + file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ")";
+  const std::string where = source_position(p, pos);
+  return where.empty() ? "" : " (" + where + ")";
 }
 
 class Simulation {

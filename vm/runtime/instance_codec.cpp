@@ -14,6 +14,7 @@
 //   intent    = [format 1, tick, index, domain, id, effect, [args], key or nil, ordinal,
 //                dispatches, completed, outcome or nil (present: arrived or completed)]
 //   outcome   = [ok, value (bin) or nil, code, message, retryable]
+//   outcome input = [effect, intent id, outcome]
 //   observation input = [observation, [args], value (bin) or nil, failure message]
 #include "vm/runtime/instance_codec.h"
 
@@ -453,17 +454,26 @@ std::string intent_storage_key(int64_t tick, uint32_t index) {
 
 std::string open_intent_storage_key(int64_t tick, uint32_t index) { return "fxo" + intent_storage_key(tick, index).substr(2); }
 
-std::string encode_outcome(const EffectOutcome& o) {
+std::string encode_outcome(uint32_t effect, const std::string& intent, const EffectOutcome& o) {
   msgpack::sbuffer buffer;
   Packer p(buffer);
+  p.pack_array(3);
+  p.pack(effect);
+  p.pack(intent);
   pack_outcome(p, o);
   return std::string(buffer.data(), buffer.size());
 }
 
-bool decode_outcome(const Program& p, std::string_view bytes, uint32_t effect, EffectOutcome& out, std::string& error) {
+bool decode_outcome(const Program& p, std::string_view bytes, uint32_t& effect, std::string& intent, EffectOutcome& out,
+                    std::string& error) {
   try {
     msgpack::object_handle h = parse(bytes);
-    out = outcome(p, h.get(), effect);
+    const Obj* x = arr(h.get(), 3, "outcome input");
+    const uint64_t e = u64(x[0], "outcome input");
+    if (e >= p.effects.size()) throw CodecError("an outcome of an effect that is not in this program");
+    effect = static_cast<uint32_t>(e);
+    intent = str(x[1], "outcome input");
+    out = outcome(p, x[2], effect);
     return true;
   } catch (const std::exception& e) {
     error = e.what();

@@ -42,11 +42,11 @@ std::string intent_storage_key(int64_t tick, uint32_t index);
 std::string open_intent_storage_key(int64_t tick, uint32_t index);
 
 // The machine-readable part of journal records for inputs, so that replay feeds exactly
-// what the run saw: an effect outcome (of effect `effect`), an observation's arguments
-// and value (of observation `observation`).
-std::string encode_outcome(const EffectOutcome& outcome);
-bool decode_outcome(const Program& program, std::string_view bytes, uint32_t effect, EffectOutcome& out,
-                    std::string& error);
+// what the run saw: an effect outcome (with its effect and intent id), an observation's
+// arguments and value (with its observation).
+std::string encode_outcome(uint32_t effect, const std::string& intent, const EffectOutcome& outcome);
+bool decode_outcome(const Program& program, std::string_view bytes, uint32_t& effect, std::string& intent,
+                    EffectOutcome& out, std::string& error);
 std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& value,
                                const std::string& failure = "");
 // `failure` is set (and `value` unit) when the sample failed.

@@ -46,24 +46,11 @@ bool collect_inputs(const Program& recorded, const Program& replayed, int64_t ti
       return false;
     }
     if (r.kind == "outcome") {
-      // `<intent id> <Effect>.ok ...` or `<intent id> <Effect>.failed ...`
-      const size_t space = r.detail.find(' ');
-      const std::string rest = space == std::string::npos ? "" : r.detail.substr(space + 1);
-      std::string effect = rest.substr(0, rest.find(' '));
-      for (const char* suffix : {".ok", ".failed"}) {
-        const std::string s = suffix;
-        if (effect.size() > s.size() && effect.compare(effect.size() - s.size(), s.size(), s) == 0)
-          effect.resize(effect.size() - s.size());
-      }
-      uint32_t index = UINT32_MAX;
-      for (uint32_t e = 0; e < recorded.effects.size(); ++e)
-        if (recorded.effects[e].name == effect) index = e;
       ReplayInputs::Outcome o;
-      o.intent = r.detail.substr(0, space);
+      uint32_t effect = 0;
       std::string e;
-      if (index == UINT32_MAX || !decode_outcome(recorded, r.data, index, o.outcome, e)) {
-        error = "the outcome recorded at tick " + std::to_string(tick) + " is damaged: `" + printable(line) + "`" +
-                (e.empty() ? "" : ": " + e);
+      if (!decode_outcome(recorded, r.data, effect, o.intent, o.outcome, e)) {
+        error = "the outcome recorded at tick " + std::to_string(tick) + " is damaged: `" + printable(line) + "`: " + e;
         return false;
       }
       inputs.outcomes[tick].push_back(std::move(o));

@@ -876,7 +876,7 @@ struct Runtime::Impl {
     detail += out.ok ? ".ok" + (p.types[effect.result].kind == TypeKind::Unit ? std::string() : " " + literal(out.value))
                      : ".failed " + out.code + ": " + out.message;
     if (!handled && out.ok) detail += " (no handler)";
-    record(name(i), "outcome", detail, encode_outcome(out));
+    record(name(i), "outcome", detail, encode_outcome(x.effect, x.id(), out));
     if (!out.ok) in.last_failed_effect = effect.name + " (" + out.code + ": " + out.message + ")";
     note_outside_input(i);
     mark(i);
@@ -917,9 +917,13 @@ struct Runtime::Impl {
       return FaultKind::None;
     }
     auto last = last_observed.find(key);
-    std::string shown = info.name + "(";
-    for (size_t k = 0; k < arguments.size(); ++k) shown += (k ? ", " : "") + literal(arguments[k]);
-    shown += ")";
+    // `Name(args)` for the journal: built only when something is journaled, not on every
+    // sample of a goal that is evaluated every tick.
+    auto shown = [&] {
+      std::string text = info.name + "(";
+      for (size_t k = 0; k < arguments.size(); ++k) text += (k ? ", " : "") + literal(arguments[k]);
+      return text + ")";
+    };
     Value value;
     std::string failure;
     bool journal_it = false;
@@ -957,13 +961,13 @@ struct Runtime::Impl {
     }
     if (!failure.empty()) {
       note_outside_input(i);
-      record(name(i), "observe", shown + " failed: " + failure, encode_observation(observation, arguments, Value(), failure));
+      record(name(i), "observe", shown() + " failed: " + failure, encode_observation(observation, arguments, Value(), failure));
       message = failure;
       return FaultKind::Observation;
     }
     if (journal_it) {
       const std::string bytes = encode_observation(observation, arguments, value);
-      record(name(i), "observe", shown + " = " + literal(value), bytes);
+      record(name(i), "observe", shown() + " = " + literal(value), bytes);
       last_observed[key] = value;
       observed_changed.emplace_back(key, bytes);
       // A new value from outside: what the instance does next is not a cycle of its own.

@@ -19,7 +19,7 @@ std::string at(const Program& p, const SourcePos& pos) {
 class Simulation {
  public:
   Simulation(const Program& p, const std::string& bundle, const TestInfo& test, const SimulationOptions& o)
-      : p_(p), test_(test), o_(o), interp_(p), runtime_(p, bundle, runtime_options(p, test, o, stub_errors_)) {
+      : p_(p), test_(test), o_(o), interp_(p), runtime_(p, bundle, runtime_options(p, test, o, interp_, stub_errors_)) {
     result_.name = test.name;
     eventually_held_.assign(test.expectations.size(), false);
     always_failed_.assign(test.expectations.size(), false);
@@ -37,12 +37,13 @@ class Simulation {
   }
 
  private:
+  // The run's options, with each stub bound to a fixed answer (its value computed now).
+  // Called while constructing runtime_: interp_ is constructed already.
   static RuntimeOptions runtime_options(const Program& p, const TestInfo& test, const SimulationOptions& o,
-                                        std::vector<std::string>& errors) {
+                                        Interpreter& interp, std::vector<std::string>& errors) {
     RuntimeOptions ro;
     ro.seed = o.seed;
     ro.slice_budget = o.fuel;
-    Interpreter interp(p);
     for (const TestInfo::Stub& stub : test.stubs) {
       const ExternalInfo& effect = p.effects[stub.effect];
       Value v = zero_value(p, effect.result);

@@ -68,6 +68,20 @@ bool conforms(const Program& p, const Value& v, uint32_t t) {
   return false;
 }
 
+// Counts one output (message, intent, spawn, timer) against the tick's limit; false
+// when the tick has created all it may.
+bool take_output(InstanceEnv& env) {
+  if (!env.outputs || !env.outputs->tick_outputs_left) return true;
+  if (*env.outputs->tick_outputs_left <= 0) return false;
+  --*env.outputs->tick_outputs_left;
+  return true;
+}
+
+std::string tick_outputs_message() {
+  return "this tick has already created " + std::to_string(kMaxTickOutputs) +
+         " messages, intents, spawns and timers, the most one tick may";
+}
+
 }  // namespace
 
 bool value_conforms(const Program& program, const Value& v, uint32_t type) {
@@ -114,8 +128,10 @@ struct Interpreter::Impl {
   Exit execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
                uint32_t& yield_to, Fault& fault);
 
-  // An allocation that fails (a value too large for the machine) is a budget fault of
-  // the code that asked for it, not the end of the process.
+  // An allocation that fails (the machine has less memory than the language's limits
+  // allow) is not a fault of the code: a fault is journaled and must be the same on every
+  // machine, and this one would not be. It ends the call with MachineOutOfMemory, which
+  // the runtime turns into an error that stops the VM before the tick is written.
   Exit execute_guarded(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
                        uint32_t& yield_to, Fault& fault) {
     try {
@@ -123,12 +139,9 @@ struct Interpreter::Impl {
     } catch (const std::bad_alloc&) {
     } catch (const std::length_error&) {
     }
-    fault.kind = FaultKind::Budget;
-    fault.message = "out of memory";
-    fault.function = frames.empty() ? fn_index : frames.back().fn;
-    fault.pc = 0;
-    fault.position = SourcePos{};
-    return Exit::Fault;
+    const uint32_t where = frames.empty() ? fn_index : frames.back().fn;
+    clear_stack();
+    throw MachineOutOfMemory("the machine ran out of memory in `" + p.functions[where].name + "`");
   }
 };
 
@@ -517,6 +530,7 @@ op_OBSERVE : {
 }
   NEXT();
 op_SEND : {
+  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
   if (env.outputs) {
     SentMessage m;
     m.message = D;
@@ -527,10 +541,12 @@ op_SEND : {
 }
   NEXT();
 op_EMIT : {
+  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
   if (env.outputs) env.outputs->intents.push_back(R[A]);
 }
   NEXT();
 op_SPAWN : {
+  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
   if (env.outputs) {
     SpawnRequest s;
     s.spawn = D;
@@ -543,6 +559,9 @@ op_SPAWN : {
 op_SCHEDULE : {
   int64_t delay = R[A].as_int();
   if (delay < 1) FAULT(FaultKind::Conversion, "schedule after " + std::to_string(delay) + " ticks: the delay must be at least 1");
+  if (delay > kLastTick - env.tick)
+    FAULT(FaultKind::Budget, "schedule after " + std::to_string(delay) + " ticks: due after tick 2^62, the last tick a run reaches");
+  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
   if (env.outputs) {
     ScheduledMessage s;
     s.message = D;

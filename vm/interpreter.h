@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "vm/program.h"
 #include "vm/random.h"
+#include "vm/runtime_library.h"
 #include "vm/value.h"
 
 namespace ved::vm {
@@ -51,13 +53,25 @@ struct ScheduledMessage {
   std::vector<Value> args;
 };
 
+// The last tick a run may reach (2^62). Logical time never passes it: a timer or backoff
+// due later is refused or saturated there, so tick arithmetic can never overflow.
+constexpr int64_t kLastTick = int64_t{1} << 62;
+
 // What a slice did, in order. The runtime applies it only if the slice commits.
 struct Outputs {
   std::vector<SentMessage> sends;
   std::vector<Value> intents;
   std::vector<SpawnRequest> spawns;
   std::vector<ScheduledMessage> schedules;
+  // How many more messages, intents, spawns and timers this tick may create, shared by
+  // every slice of the tick (null: no limit, as for `vedvm call`). The slice that would
+  // go past it faults (Budget), so a message storm ends as a fault of its senders, at the
+  // same point on every machine, instead of exhausting the VM's memory.
+  int64_t* tick_outputs_left = nullptr;
 };
+
+// The most one tick may create (Outputs::tick_outputs_left), a limit of the language.
+constexpr int64_t kMaxTickOutputs = int64_t{1} << 20;
 
 // Samples observations for OBSERVE. The runtime journals what it returns.
 class ObservationSource {
@@ -99,6 +113,12 @@ struct SliceResult {
   int64_t fuel_used = 0;
 };
 
+// Thrown by Interpreter calls when an allocation fails: the machine, not the program,
+// ran out (see execute_guarded in interpreter.cpp). Never a fault.
+struct MachineOutOfMemory : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class Interpreter {
  public:
   explicit Interpreter(const Program& program);
@@ -122,7 +142,7 @@ class Interpreter {
   // machine, which is why the bounds are set well below what a server has.
   static constexpr uint32_t kMaxCallDepth = 10000;
   static constexpr size_t kMaxStackRegisters = size_t{1} << 22;  // all frames: 64 MiB of registers
-  static constexpr size_t kMaxStringBytes = size_t{1} << 28;     // 256 MiB
+  static constexpr size_t kMaxStringBytes = vm::kMaxStringBytes;  // 256 MiB (runtime_library.h)
   static constexpr size_t kMaxListLength = size_t{1} << 24;      // 16 Mi elements (and map entries)
 
  private:

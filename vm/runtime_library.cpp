@@ -280,6 +280,13 @@ FaultKind float_to_int(double f, Value& result, std::string& message) {
   return FaultKind::None;
 }
 
+// The size checks of built-ins that build strings: made before the string is built, so
+// that the same call faults the same way whatever the machine's memory.
+FaultKind string_too_long(std::string& message) {
+  message = "a string longer than " + std::to_string(kMaxStringBytes >> 20) + " MiB";
+  return FaultKind::Budget;
+}
+
 FaultKind format_builtin(const Value* args, uint16_t argc, Value& result, std::string& message,
                          const BuiltinContext& context) {
   std::string_view fmt = args[0].as_string();
@@ -296,10 +303,13 @@ FaultKind format_builtin(const Value* args, uint16_t argc, Value& result, std::s
   for (size_t k = 1; k < argc; ++k) {
     size_t at = fmt.find("{}", start);
     out.append(fmt.substr(start, at - start));
-    out += format_value(args[k], context.records, context.effect_names);
+    if (out.size() > kMaxStringBytes ||
+        !format_value_within(args[k], context.records, context.effect_names, kMaxStringBytes, out))
+      return string_too_long(message);
     start = at + 2;
   }
   out.append(fmt.substr(start));
+  if (out.size() > kMaxStringBytes) return string_too_long(message);
   result = Value::string(std::move(out));
   return FaultKind::None;
 }
@@ -324,6 +334,13 @@ FaultKind list_extreme(const Value& list, const char* name, Pick pick, Value& re
 // The work stack holds either a value to print or a literal piece of punctuation.
 std::string format_value(const Value& top, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names) {
+  std::string out;
+  format_value_within(top, records, effect_names, std::numeric_limits<size_t>::max(), out);
+  return out;
+}
+
+bool format_value_within(const Value& top, std::span<const RecordLayout> records,
+                         std::span<const std::string> effect_names, size_t limit, std::string& out) {
   struct Item {
     const Value* value;     // null: print `literal`
     std::string_view literal;
@@ -331,12 +348,14 @@ std::string format_value(const Value& top, std::span<const RecordLayout> records
   };
   static constexpr std::string_view kComma = ", ";
   static constexpr std::string_view kColon = ": ";
-  std::string out;
   std::deque<std::string> fallback_names;  // a deque: literals point into it
   std::vector<Item> work{{&top, {}, false}};
   auto lit = [&](std::string_view s) { work.push_back({nullptr, s, false}); };
   auto val = [&](const Value& v) { work.push_back({&v, {}, true}); };
   while (!work.empty()) {
+    // Checked before each piece is appended: a piece is at most one string value (checked
+    // below before it is copied) or a short literal, so `out` never grows far past `limit`.
+    if (out.size() > limit) return false;
     Item item = work.back();
     work.pop_back();
     if (!item.value) {
@@ -344,6 +363,7 @@ std::string format_value(const Value& top, std::span<const RecordLayout> records
       continue;
     }
     const Value& v = *item.value;
+    if (v.tag() == Tag::String && v.as_string().size() > limit - out.size()) return false;
     switch (v.tag()) {
       case Tag::Unit: out += "()"; break;
       case Tag::None: out += "none"; break;
@@ -351,8 +371,19 @@ std::string format_value(const Value& top, std::span<const RecordLayout> records
       case Tag::Int: out += std::to_string(v.as_int()); break;
       case Tag::Float: append_float(v.as_float(), out); break;
       case Tag::String:
-        if (item.quoted) append_quoted(v.as_string(), out);
-        else out += v.as_string();
+        if (item.quoted) {
+          // In chunks: escapes may make the text several times longer than the string.
+          constexpr size_t kChunk = 1 << 16;
+          const std::string_view text = v.as_string();
+          out += '"';
+          for (size_t at = 0; at < text.size(); at += kChunk) {
+            append_escaped(text.substr(at, kChunk), out, /*quote=*/true);
+            if (out.size() > limit) return false;
+          }
+          out += '"';
+        } else {
+          out += v.as_string();
+        }
         break;
       case Tag::List: {
         // Pushed in reverse so that they pop in order.
@@ -407,7 +438,7 @@ std::string format_value(const Value& top, std::span<const RecordLayout> records
       }
     }
   }
-  return out;
+  return out.size() <= limit;
 }
 
 // ---- hashing ---------------------------------------------------------------------------
@@ -669,7 +700,13 @@ FaultKind call_builtin(Builtin id, const Value* args, uint16_t argc, Value& resu
     case Builtin::JOIN: {
       const auto& items = args[0].as_list();
       const std::string& sep = args[1].as_string();
+      size_t total = 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        total += items[i].as_string().size() + (i > 0 ? sep.size() : 0);
+        if (total > kMaxStringBytes) return string_too_long(message);
+      }
       std::string out;
+      out.reserve(total);
       for (size_t i = 0; i < items.size(); ++i) {
         if (i > 0) out += sep;
         out += items[i].as_string();
@@ -713,9 +750,13 @@ FaultKind call_builtin(Builtin id, const Value* args, uint16_t argc, Value& resu
     case Builtin::FLOAT_BOOL:
       result = Value::floating(args[0].as_bool() ? 1.0 : 0.0);
       return FaultKind::None;
-    case Builtin::STR:
-      result = Value::string(format_value(args[0], context.records, context.effect_names));
+    case Builtin::STR: {
+      std::string out;
+      if (!format_value_within(args[0], context.records, context.effect_names, kMaxStringBytes, out))
+        return string_too_long(message);
+      result = Value::string(std::move(out));
       return FaultKind::None;
+    }
 
     case Builtin::kCount: break;
   }

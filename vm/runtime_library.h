@@ -35,6 +35,14 @@ struct RecordLayout {
 // `()` for unit; `<intent E>` for intents (E the effect's name, from effect_names).
 std::string format_value(const Value& v, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names);
+// The same, appended to `out`, stopping as soon as `out` would pass `limit` bytes: false
+// then (with `out` cut somewhere past the limit, never far), so that a value too large
+// to print is found without building its whole text.
+bool format_value_within(const Value& v, std::span<const RecordLayout> records,
+                         std::span<const std::string> effect_names, size_t limit, std::string& out);
+// The longest string a built-in may build: beyond it the call faults (Budget), checked
+// before the string is allocated. The interpreter enforces the same bound on `+`.
+constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB
 
 // `text` as a Ved string literal that reads it back: "a\"b", with \n \t \r \\ \" and
 // \u{hex} for other control characters (what str() prints for strings inside collections).

@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <memory>
+
+#include <leveldb/db.h>
 
 #include "runtime_support.h"
 
@@ -153,13 +156,87 @@ TEST_CASE("damaged: a non-empty directory that holds no database is refused, eve
   const std::string dir = tmp / "data";
   fs::create_directory(dir);
   write_file(fs::path(dir) / "notes.txt", "mine\n");
-  check_refused(dir, {"is not empty and holds no Ved database"});
+  check_refused(dir, {"is not a Ved data dir"});
   // --fresh does not delete files that are not its own.
   Result fresh = vedvm_run({fanout(), "--data-dir", dir, "--sync=none", "--fresh"});
   CHECK(fresh.exited);
   CHECK(fresh.exit_code == 1);
-  CHECK(contains(fresh.err, "holds no Ved database"));
+  CHECK(contains(fresh.err, "is not a Ved data dir"));
   CHECK(read_file(fs::path(dir) / "notes.txt") == "mine\n");
+}
+
+// Regression test (a bug, fixed): `--fresh` called leveldb::DestroyDB on a directory
+// before deciding whether it was a data dir, deleting every file named like LevelDB's
+// (`2023.log`, `LOG`, `CURRENT`), and only then refused it.
+TEST_CASE("damaged: --fresh on a directory that is not a data dir deletes nothing, even files named like LevelDB's") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  fs::create_directory(dir);
+  const std::map<std::string, std::string> files{
+      {"2023.log", "a year of notes\n"}, {"LOG", "my log\n"}, {"CURRENT", "my current\n"}, {"notes.txt", "mine\n"}};
+  for (const auto& [name, text] : files) write_file(dir / name, text);
+  for (bool fresh : {true, false}) {
+    INFO("--fresh " << fresh);
+    std::vector<std::string> args{fanout(), "--data-dir", dir.string(), "--sync=none"};
+    if (fresh) args.push_back("--fresh");
+    Result r = vedvm_run(args);
+    CHECK(r.exited);
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(contains(r.err, "not a Ved data dir"), r.err);
+    size_t count = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      ++count;
+      CHECK(read_file(e.path()) == files.at(e.path().filename().string()));
+    }
+    CHECK(count == files.size());
+  }
+}
+
+// Regression test (a bug, fixed): a directory holding only `LOG` and `MANIFEST-2024` was
+// taken for an interrupted creation of a data dir and wiped.
+TEST_CASE("damaged: a directory holding only files named like a LevelDB creation's is not wiped") {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "data";
+  fs::create_directory(dir);
+  write_file(dir / "LOG", "someone's log\n");
+  write_file(dir / "MANIFEST-2024", "someone's manifest\n");
+  Result r = vedvm_run({fanout(), "--data-dir", dir.string(), "--sync=none"});
+  CHECK(r.exit_code == 1);
+  CHECK_MESSAGE(contains(r.err, "not a Ved data dir"), r.err);
+  CHECK(read_file(dir / "LOG") == "someone's log\n");
+  CHECK(read_file(dir / "MANIFEST-2024") == "someone's manifest\n");
+}
+
+// Regression test (a bug, fixed): another application's LevelDB database (keys
+// `user/alice`, no `meta/`) was taken over: Ved's keys were written into it.
+TEST_CASE("damaged: another application's LevelDB database is refused and left as it was") {
+  TempDir tmp;
+  const std::string dir = tmp / "theirs";
+  {
+    leveldb::DB* raw = nullptr;
+    leveldb::Options options;
+    options.create_if_missing = true;
+    REQUIRE(leveldb::DB::Open(options, dir, &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    REQUIRE(db->Put(leveldb::WriteOptions(), "user/alice", "alice's record").ok());
+  }
+  for (bool fresh : {false, true}) {
+    std::vector<std::string> args{fanout(), "--data-dir", dir, "--sync=none"};
+    if (fresh) args.push_back("--fresh");
+    Result r = vedvm_run(args);
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(contains(r.err, "holds a LevelDB database but no VED-DATA-DIR"), r.err);
+  }
+  Result inspect = vedvm_run({"inspect", dir});
+  CHECK(inspect.exit_code == 1);
+  leveldb::DB* raw = nullptr;
+  REQUIRE(leveldb::DB::Open(leveldb::Options(), dir, &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  std::vector<std::string> keys;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  CHECK(keys == std::vector<std::string>{"user/alice"});
+  CHECK_FALSE(fs::exists(fs::path(dir) / "VED-DATA-DIR"));
 }
 
 TEST_CASE("damaged: a data dir path that is a regular file is refused, even with --fresh") {
@@ -288,24 +365,30 @@ TEST_CASE("damaged: garbage over the write-ahead log (*.log)") {
   }
 }
 
-// A write-ahead log cut short is what a crash in the middle of a write leaves: LevelDB
-// keeps the complete batches before the cut and drops the torn tail. Each tick is one
-// batch, so the VM resumes from the last whole tick before the cut (or starts over when
-// even the first batch is cut) and, the run being deterministic, ends as an
-// uninterrupted run would. Observed: exit 0 and the same final state for every cut.
-TEST_CASE("damaged: a truncated write-ahead log resumes from the last whole tick before the cut") {
+// Regression test (a bug, fixed): a write-ahead log cut short is what a crash in the
+// middle of a write leaves, and LevelDB silently keeps the batches before the cut. But
+// these ticks had been reported durable (the run ended normally, which syncs them):
+// resuming re-ran them, and re-executed their effects. VED-DATA-DIR remembers the last
+// durable tick, so every cut is now refused naming the ticks lost; only a "cut" at the
+// log's own size, or into the last few batches of the log (statistics and the sync at the
+// end of the run, which hold no tick), is harmless.
+TEST_CASE("damaged: a write-ahead log cut short loses committed ticks and is refused") {
   const auto log = files_ending(fixtures().log, ".log")[0].filename();
   const uintmax_t size = fs::file_size(fixtures().log / log);
-  for (uintmax_t cut : {uintmax_t{0}, uintmax_t{7}, uintmax_t{5000}, size / 3, size / 2, size - 1}) {
+  for (uintmax_t cut : {uintmax_t{0}, uintmax_t{7}, uintmax_t{5000}, size / 3, size / 2, size * 9 / 10}) {
     INFO("log cut to " << cut << " of " << size << " bytes");
     Copy c(fixtures().log);
     truncate_to(fs::path(c.dir) / log, cut);
-    Result r = vedvm_run({fanout(), "--data-dir", c.dir, "--sync=none"});
-    CHECK_MESSAGE(r.exited, describe(r));
-    CHECK_MESSAGE(r.exit_code == 0, describe(r) << "\n" << r.err);
-    Result inspect = vedvm_run({"inspect", c.dir, "--json"});
-    CHECK(inspect.exit_code == 0);
-    CHECK(inspect.out == fixtures().final_inspect);
+    check_refused(c.dir, {"damaged", "tick 100"});
+    check_fresh_recovers(c.dir);
+  }
+  for (uintmax_t cut : {size - 10, size - 1, size}) {
+    INFO("log cut to " << cut << " of " << size << " bytes");
+    Copy c(fixtures().log);
+    truncate_to(fs::path(c.dir) / log, cut);
+    Result r = vedvm_run({fanout(), "--data-dir", c.dir, "--sync=none", "--quiet"});
+    CHECK(r.exit_code == 0);
+    CHECK(vedvm_run({"inspect", c.dir, "--json"}).out == fixtures().final_inspect);
   }
 }
 

@@ -4,10 +4,12 @@
 #include <csignal>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vm/effects/adapter.h"
 #include "vm/program.h"
+#include "vm/runtime_library.h"
 
 namespace vedvm {
 
@@ -16,6 +18,12 @@ constexpr int kExitError = 1;
 constexpr int kExitUnsatisfied = 2;
 constexpr int kExitFault = 3;
 constexpr int kExitUsage = 64;
+
+// Text for a terminal: control characters escaped as the journal escapes them, so that
+// text an adapter, a program or a damaged file supplied (failure codes and messages,
+// state, names) cannot move the cursor, recolour or rewrite the screen. Every error and
+// summary line vedvm prints goes through it.
+inline std::string terminal_text(std::string_view text) { return ved::vm::escape_controls(text); }
 
 // Reads a program: a bundle (.vedb), or a source file (.ved, .lxm) compiled in memory
 // (compile errors are printed as vedc prints them). False after printing the error.
@@ -30,6 +38,8 @@ struct RunOptions {
   bool quiet = false;
   uint64_t seed = 0;
   int64_t slice_budget = 1'000'000;
+  bool seed_given = false;          // on the command line (a resumed run ignores them)
+  bool slice_budget_given = false;
   std::string sync = "tick";
   std::vector<std::string> effects;   // NAME=ok[:VALUE] | fail[:MESSAGE] | script:FILE
   std::vector<std::string> adapters;  // NAME=tcp://HOST:PORT

@@ -13,18 +13,19 @@ namespace vedvm {
 
 namespace {
 
-// Opens an existing data dir and the program stored in it.
+// Opens an existing data dir and the program stored in it: to read it (Inspect: no lock,
+// nothing written) or to change it (Existing).
 bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& store, ved::vm::Program& program,
-                   std::string& bundle) {
+                   std::string& bundle, ved::vm::StoreMode mode = ved::vm::StoreMode::Inspect) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     std::cerr << "vedvm: error: no data dir `" << dir << "`\n";
     return false;
   }
   std::string error;
-  store = ved::vm::Store::open(dir, false, error, /*create=*/false);
+  store = ved::vm::Store::open(dir, mode, error);
   if (!store) {
-    std::cerr << "vedvm: error: " << error << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
     return false;
   }
   if (!store->get("meta/program", bundle, error)) {
@@ -32,7 +33,7 @@ bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& stor
     return false;
   }
   if (!ved::vm::load_bundle(bundle, program, error)) {
-    std::cerr << "vedvm: error: the program stored in `" << dir << "` is damaged: " << error << "\n";
+    std::cerr << "vedvm: error: the program stored in `" << dir << "` is damaged: " << terminal_text(error) << "\n";
     return false;
   }
   return true;
@@ -49,7 +50,7 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
   ved::vm::Runtime runtime(program, bundle, options);
   bool resumed = false;
   if (!runtime.attach(*store, resumed, error)) {
-    std::cerr << "vedvm: error: data dir `" << dir << "`: " << error << "\n";
+    std::cerr << "vedvm: error: data dir `" << dir << "`: " << terminal_text(error) << "\n";
     return kExitError;
   }
   auto context = program.builtin_context();
@@ -103,7 +104,7 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
       shown = only.empty() || line == only || line.rfind(only + " ", 0) == 0;
       selected = selected || shown;
     }
-    if (shown) std::cout << line << "\n";
+    if (shown) std::cout << terminal_text(line) << "\n";
   }
   if (!selected) {
     std::cerr << "vedvm: error: no instance " << only << " in `" << dir << "`\n";
@@ -134,7 +135,7 @@ int stats(const std::string& dir) {
     return true;
   }, error);
   if (!ok) {
-    std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << error << "\n";
+    std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << terminal_text(error) << "\n";
     return kExitError;
   }
   std::cout << program.name << ": " << (tick.empty() ? "0" : tick) << " ticks\n";
@@ -180,7 +181,7 @@ int journal(const std::string& dir, int64_t tick) {
                         },
                         error);
   if (!ok) {
-    std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << error << "\n";
+    std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << terminal_text(error) << "\n";
     return kExitError;
   }
   return kExitOk;
@@ -190,12 +191,12 @@ int resume(const std::string& dir, const std::string& instance) {
   std::unique_ptr<ved::vm::Store> store;
   ved::vm::Program program;
   std::string bundle, error;
-  if (!open_data_dir(dir, store, program, bundle)) return kExitError;
+  if (!open_data_dir(dir, store, program, bundle, ved::vm::StoreMode::Existing)) return kExitError;
   ved::vm::RuntimeOptions options;
   ved::vm::Runtime runtime(program, bundle, options);
   bool resumed = false;
   if (!runtime.attach(*store, resumed, error) || !runtime.resume(instance, error)) {
-    std::cerr << "vedvm: error: " << error << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
     return kExitError;
   }
   std::cout << instance << " resumed\n";

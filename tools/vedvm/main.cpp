@@ -170,15 +170,17 @@ int main(int argc, char** argv) {
   app.add_option("program", run.program, "A bundle (.vedb) or a source file (.ved, .lxm) to run");
   app.add_option("--data-dir", run.data_dir, "Where the run's state lives (default .ved/<program>)");
   app.add_flag("--fresh", run.fresh, "Start over, discarding the data dir's state");
-  app.add_option("--max-ticks", run.max_ticks, "Stop after this many ticks")->check(CLI::Range(int64_t{1}, INT64_MAX));
+  app.add_option("--max-ticks", run.max_ticks,
+                 "Stop at this tick: absolute, so a resumed run stops at the same tick number, not this many more")->check(CLI::Range(int64_t{1}, INT64_MAX));
   auto* trace = app.add_option("--trace", run.trace, "Print one line per event: --trace (text) or --trace=json")
                     ->expected(0, 1)
                     ->default_str("text")
                     ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--quiet", run.quiet, "No summary");
-  app.add_option("--seed", run.seed, "The determinism seed (random generators)");
-  app.add_option("--slice-budget", run.slice_budget, "Fuel per slice (default 1,000,000)")
-      ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  auto* seed_option = app.add_option("--seed", run.seed, "The determinism seed (random generators); a resumed run keeps its own");
+  auto* budget_option = app.add_option("--slice-budget", run.slice_budget,
+                                       "Fuel per slice (default 1,000,000); a resumed run keeps its own")
+                            ->check(CLI::Range(int64_t{1}, INT64_MAX));
   app.add_option("--effect", run.effects, "NAME=ok[:VALUE], NAME=fail[:MESSAGE] or NAME=script:FILE: a simulated adapter");
   app.add_option("--adapter", run.adapters, "NAME=tcp://HOST:PORT: an external adapter serving effect or observation NAME");
   app.add_option("--fs-root", run.fs_root, "The directory file effects and observations are confined to (default: .)");
@@ -239,6 +241,8 @@ int main(int argc, char** argv) {
   if (*test_cmd) return vedvm::test(test);
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
+    run.seed_given = seed_option->count() > 0;
+    run.slice_budget_given = budget_option->count() > 0;
     return vedvm::run(run);
   }
   std::cerr << app.help();

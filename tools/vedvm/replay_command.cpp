@@ -25,18 +25,18 @@ int replay(const ReplayCommandOptions& o) {
     if (!load_program(o.program, ignored, options.program_bundle)) return kExitError;
   }
   std::string error;
-  auto store = ved::vm::Store::open(o.data_dir, false, error, /*create=*/false);
+  auto store = ved::vm::Store::open(o.data_dir, ved::vm::StoreMode::Inspect, error);
   if (!store) {
-    std::cerr << "vedvm: error: " << error << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
     return kExitError;
   }
   ved::vm::ReplayReport report;
   if (!ved::vm::replay_run(*store, options, report, error)) {
-    std::cerr << "vedvm: error: cannot replay `" << o.data_dir << "`: " << error << "\n";
+    std::cerr << "vedvm: error: cannot replay `" << o.data_dir << "`: " << terminal_text(error) << "\n";
     return kExitError;
   }
   if (report.diverged) {
-    std::cout << report.explanation << "\n";
+    std::cout << terminal_text(report.explanation) << "\n";
     return kExitError;
   }
   std::cout << "replay: " << report.ticks << " ticks match the journal"

@@ -96,17 +96,22 @@ int run(const RunOptions& o) {
   // detached worker thread, see vm/runtime/worker_pool.h) may read it until the process
   // ends.
   ved::vm::Program& program = *new ved::vm::Program;
+  // From the start: a SIGTERM while the program loads or the data dir opens must stop
+  // the run as cleanly as one between ticks (exit 143 before tick 1), not kill it half-way.
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
   std::string bundle;
   if (!load_program(o.program, program, bundle)) return kExitError;
+  if (int s = g_signal.load()) return 128 + s;  // stopped before anything was opened
   if (o.sync != "tick" && o.sync != "none") {
     std::cerr << "vedvm: error: --sync is `tick` or `none`\n";
     return kExitUsage;
   }
   const std::string dir = o.data_dir.empty() ? (std::filesystem::path(".ved") / program.name).string() : o.data_dir;
   std::string error;
-  auto store = ved::vm::Store::open(dir, o.fresh, error);
+  auto store = ved::vm::Store::open(dir, o.fresh ? ved::vm::StoreMode::Fresh : ved::vm::StoreMode::Run, error);
   if (!store) {
-    std::cerr << "vedvm: error: " << error << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
     return kExitError;
   }
   ved::vm::RuntimeOptions options;
@@ -118,7 +123,7 @@ int run(const RunOptions& o) {
   options.tick_ms = o.tick_ms;
   bool unreachable = false;
   if (!bind_adapters(program, o, options.adapters, unreachable, error)) {
-    std::cerr << "vedvm: error: " << error << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
     return unreachable ? kExitError : kExitUsage;
   }
   for (const auto& e : o.effects) options.effect_specs[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
@@ -141,13 +146,18 @@ int run(const RunOptions& o) {
   ved::vm::Runtime runtime(program, bundle, options, trace);
   bool resumed = false;
   if (!runtime.attach(*store, resumed, error)) {
-    std::cerr << "vedvm: error: data dir `" << dir << "`: " << error << "\n";
+    std::cerr << "vedvm: error: data dir `" << dir << "`: " << terminal_text(error) << "\n";
     return kExitError;
   }
   if (resumed && !o.quiet)
     std::cerr << "vedvm: resuming " << program.name << " from " << dir << " at tick " << runtime.tick() << "\n";
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  // A run's seed and slice budget decide what it does: a resumed run keeps its own.
+  if (resumed && o.seed_given && o.seed != runtime.seed())
+    std::cerr << "vedvm: note: --seed " << o.seed << " is ignored: the run resumes with its own seed, "
+              << runtime.seed() << " (--fresh starts over with a new one)\n";
+  if (resumed && o.slice_budget_given && o.slice_budget != runtime.slice_budget())
+    std::cerr << "vedvm: note: --slice-budget " << o.slice_budget << " is ignored: the run resumes with its own, "
+              << runtime.slice_budget() << " (--fresh starts over with a new one)\n";
   // A progress line on a terminal for long runs: wall-clock time is read here, for
   // display only; it never reaches the tick loop.
   const bool progress = !o.quiet && o.trace.empty() && isatty(STDERR_FILENO);
@@ -171,13 +181,13 @@ int run(const RunOptions& o) {
   const bool ok = runtime.run(summary, error, between_ticks);
   if (shown) std::cerr << "\r\033[K" << std::flush;
   if (!ok) {
-    std::cerr << "vedvm: error: " << error << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
     return kExitError;
   }
   if (!o.quiet) {
     std::cout << "-- " << program.name << " stopped at tick " << runtime.tick() << " (" << summary.slices
               << " slices)" << (summary.max_ticks_reached ? ", --max-ticks reached" : "") << "\n";
-    for (const auto& line : summary.lines) std::cout << line << "\n";
+    for (const auto& line : summary.lines) std::cout << terminal_text(line) << "\n";
   }
   if (int s = g_signal.load()) return 128 + s;
   return summary.exit_code;

@@ -100,6 +100,9 @@ struct Instance {
   std::string last_failed_effect;
   int64_t dead_letters = 0;
   bool dirty = true;  // changed since it was last written
+  // What its stored record adds to the data dir's digest (RunStore), 0 before it is
+  // stored: subtracted when the record is replaced.
+  uint64_t stored_digest = 0;
   // Mailbox entries are stored one key each (runtime.md §5): what was enqueued (with its
   // encoding, made when it was enqueued) and dequeued since the last commit.
   struct MailboxChange {

@@ -4,6 +4,9 @@
 #include <set>
 #include <sstream>
 
+#include <xxhash.h>
+
+#include "vm/interpreter.h"
 #include "vm/runtime/instance_codec.h"
 #include "vm/runtime_library.h"
 
@@ -11,11 +14,14 @@ namespace ved::vm {
 
 namespace {
 
-// Bumped whenever a record's layout changes: a data dir of another format is refused as
-// such, not reported as damaged.
-constexpr const char* kFormat = "3";
+std::string damaged(const std::string& what) {
+  // Read errors from the store say so already.
+  return what.rfind("the data dir is damaged", 0) == 0 ? what : "the data dir is damaged: " + what;
+}
 
-std::string damaged(const std::string& what) { return "the data dir is damaged: " + what; }
+// What damage found after the database opened must say: nothing ran, and how to
+// start over if the data is lost for good.
+constexpr const char* kNothingChanged = " (refused before anything ran; --fresh discards the data dir and starts over)";
 
 // meta/pending: each delivery as a 16-hex-digit length and its encoding.
 std::string encode_pending(const std::vector<Delivery>& pending) {
@@ -56,22 +62,70 @@ bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delive
 
 }  // namespace
 
-const char* run_format() { return kFormat; }
+uint64_t record_digest(std::string_view key, std::string_view value) {
+  return XXH64(value.data(), value.size(), XXH64(key.data(), key.size(), 0));
+}
 
 bool RunStore::holds_run(bool& holds, std::string& error) const {
   std::string ignored;
   holds = store_.get("meta/program_hash", ignored, error);
-  return error.empty();
+  if (!error.empty()) return false;
+  if (!holds && store_.committed().tick >= 0) {
+    error = damaged("VED-DATA-DIR says the run had committed tick " + std::to_string(store_.committed().tick) +
+                    ", but its database holds no run: its records were lost (a MANIFEST or write-ahead log cut short "
+                    "or removed?)" + kNothingChanged);
+    return false;
+  }
+  return true;
 }
 
-bool RunStore::load(LoadedRun& out, std::string& error) const {
+bool RunStore::check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const {
+  const CommittedMark& mark = store_.committed();
+  if (mark.tick < 0) return true;  // a crash between the run's first write and the marker's
+  if (program_hash != hex_u64(mark.program_hash)) {
+    error = damaged("its database holds program hash " + program_hash + ", but VED-DATA-DIR says " +
+                    hex_u64(mark.program_hash) + kNothingChanged);
+    return false;
+  }
+  if (tick < mark.tick) {
+    error = damaged("VED-DATA-DIR says tick " + std::to_string(mark.tick) +
+                    " was committed, but its database holds only up to tick " + std::to_string(tick) +
+                    ": committed ticks were lost (a write-ahead log or MANIFEST cut short or removed?)" +
+                    kNothingChanged);
+    return false;
+  }
+  if (tick == mark.tick && digest_ != mark.digest) {
+    error = damaged("the records its database holds for tick " + std::to_string(tick) +
+                    " are not the ones that tick committed (digest " + hex_u64(digest_) + ", VED-DATA-DIR says " +
+                    hex_u64(mark.digest) + "): records were lost or rolled back" + kNothingChanged);
+    return false;
+  }
+  return true;
+}
+
+bool RunStore::mark_durable(bool sync, std::string& error) {
+  if (!store_.mark_committed(CommittedMark{last_tick_, p_.hash, digest_}, sync, error)) return false;
+  last_durable_ = true;
+  return true;
+}
+
+bool RunStore::sync_committed(std::string& error) {
+  if (last_durable_ || last_tick_ < 0) return true;
+  if (!store_.sync(error)) {
+    error = "cannot write to the data dir: " + error;
+    return false;
+  }
+  return mark_durable(false, error);
+}
+
+bool RunStore::load(LoadedRun& out, std::string& error) {
   std::string stored_hash, format, name, tick_text, seed_text, sequence;
   if (!store_.get("meta/program_hash", stored_hash, error) || !store_.get("meta/format", format, error) ||
       !store_.get("meta/program_name", name, error)) {
     error = damaged(error.empty() ? "a meta/ record is missing" : error);
     return false;
   }
-  if (format != kFormat) {
+  if (format != run_format()) {
     error = "the data dir was written by another version of the VM (format `" + format + "`)";
     return false;
   }
@@ -95,6 +149,16 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
     return false;
   }
   if (!error.empty()) return false;
+  if (out.tick < 0 || out.tick > kLastTick) {
+    error = damaged("meta/tick is " + std::to_string(out.tick) + ", not a tick");
+    return false;
+  }
+  std::string stored_digest;
+  if (!store_.get("meta/digest", stored_digest, error)) {
+    error = damaged(error.empty() ? "meta/digest is missing" : error);
+    return false;
+  }
+  digest_ = 0;
   if (!store_.get("meta/effects", out.effect_bindings, error) && !error.empty()) return false;
 
   std::map<std::string, size_t> by_key;
@@ -109,12 +173,14 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
       error = damaged("instance record `" + std::string(key) + "` holds another instance");
       return false;
     }
+    in.stored_digest = record_digest(key, value);
+    digest_ += in.stored_digest;
     by_key[std::string(key)] = out.instances.size();
     out.instances.push_back(std::move(in));
     return true;
   }, error);
   if (!ok || !error.empty()) {
-    if (error.find("damaged") == std::string::npos) error = damaged(error);
+    error = damaged(error);
     return false;
   }
   // Mailboxes: one key per entry, in queue order.
@@ -140,23 +206,38 @@ bool RunStore::load(LoadedRun& out, std::string& error) const {
     }
     m.position = position;
     (high ? in.high : in.normal).push_back(std::move(m));
+    digest_ += record_digest(key, {});
     return true;
   }, error);
   if (!ok || !error.empty()) {
-    if (error.find("damaged") == std::string::npos) error = damaged(error);
+    error = damaged(error);
     return false;
   }
   std::string pending;
   if (store_.get("meta/pending", pending, error) && !decode_pending(p_, pending, out.pending, error)) return false;
   if (!error.empty()) return false;
-  return load_intents(out, error);
+  if (!load_intents(out, error)) return false;
+  // Everything live was read: it must add up to what the last commit wrote, and to what
+  // VED-DATA-DIR says was durable.
+  if (stored_digest != hex_u64(digest_)) {
+    error = damaged("the records its database holds do not add up to what tick " + std::to_string(out.tick) +
+                    " committed (digest " + hex_u64(digest_) + ", meta/digest " + stored_digest +
+                    "): records were lost or rolled back (a MANIFEST cut short?)" + kNothingChanged);
+    return false;
+  }
+  if (!check_against_marker(out.tick, stored_hash, error)) return false;
+  last_tick_ = out.tick;
+  last_durable_ = store_.committed().tick == out.tick && store_.committed().digest == digest_;
+  return true;
 }
 
 // The open intents (recovery re-dispatches them) and the per-effect counts. Only the
 // `fxo/` markers of open intents are scanned: recovery does not grow with history.
-bool RunStore::load_intents(LoadedRun& out, std::string& error) const {
+bool RunStore::load_intents(LoadedRun& out, std::string& error) {
   std::string counts;
   if (store_.get("meta/effect_counts", counts, error)) {
+    effect_counts_digest_ = record_digest("meta/effect_counts", counts);
+    digest_ += effect_counts_digest_;
     std::istringstream in(counts);
     uint64_t effect = 0, count = 0;
     while (in >> effect >> count) {
@@ -183,14 +264,18 @@ bool RunStore::load_intents(LoadedRun& out, std::string& error) const {
       return false;
     }
     out.observed[encode_observation(observation, args, Value())] = std::move(v);
+    const uint64_t part = record_digest(key, value);
+    observed_digest_[std::string(key)] = part;
+    digest_ += part;
     return true;
   }, error);
   if (!observed_ok || !error.empty()) {
-    if (error.find("damaged") == std::string::npos) error = damaged(error);
+    error = damaged(error);
     return false;
   }
   std::vector<std::string> keys;
   bool ok = store_.scan("fxo/", [&](std::string_view key, std::string_view) {
+    digest_ += record_digest(key, {});
     keys.push_back("fx/" + std::string(key.substr(4)));
     return true;
   }, error);
@@ -222,7 +307,8 @@ bool RunStore::load_intents(LoadedRun& out, std::string& error) const {
 bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
                      std::vector<Instance*> instances, std::string& error) {
   Store::Batch batch;
-  batch.puts.emplace_back("meta/format", kFormat);
+  digest_ = 0;
+  batch.puts.emplace_back("meta/format", run_format());
   batch.puts.emplace_back("meta/program_hash", hex_u64(p_.hash));
   batch.puts.emplace_back("meta/program_name", p_.name);
   batch.puts.emplace_back("meta/program", bundle);
@@ -231,26 +317,40 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.puts.emplace_back("meta/effects", effect_bindings);
   batch.puts.emplace_back("meta/tick", "0");
   for (Instance* in : instances) write_instance(*in, batch);
-  if (!store_.commit(batch, sync_, error)) {
+  batch.puts.emplace_back("meta/digest", hex_u64(digest_));
+  // Durable whatever --sync says: that the run began, and its program, are what a
+  // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
+  if (!store_.commit(batch, /*sync=*/true, error)) {
     error = "cannot write to the data dir: " + error;
     return false;
   }
-  return true;
+  last_tick_ = 0;
+  return mark_durable(/*sync=*/true, error);
 }
 
 // The instance record, and its mailbox's changes: what was enqueued and still is is put,
 // what was dequeued and had been stored is deleted.
-void RunStore::write_instance(Instance& in, Store::Batch& batch) const {
+void RunStore::write_instance(Instance& in, Store::Batch& batch) {
   std::set<std::pair<bool, uint64_t>> gone;
   for (const auto& r : in.mailbox_removed) gone.emplace(r.high, r.position);
   for (auto& a : in.mailbox_added) {
     if (gone.erase({a.high, a.position})) continue;  // enqueued and dequeued since the last commit
-    batch.puts.emplace_back(mailbox_storage_key(p_, in.key, a.high, a.position), std::move(a.bytes));
+    std::string key = mailbox_storage_key(p_, in.key, a.high, a.position);
+    digest_ += record_digest(key, {});
+    batch.puts.emplace_back(std::move(key), std::move(a.bytes));
   }
-  for (const auto& [high, position] : gone) batch.deletes.push_back(mailbox_storage_key(p_, in.key, high, position));
+  for (const auto& [high, position] : gone) {
+    std::string key = mailbox_storage_key(p_, in.key, high, position);
+    digest_ -= record_digest(key, {});
+    batch.deletes.push_back(std::move(key));
+  }
   in.mailbox_added.clear();
   in.mailbox_removed.clear();
-  batch.puts.emplace_back(instance_storage_key(p_, in.key), encode_instance(in));
+  std::string key = instance_storage_key(p_, in.key), record = encode_instance(in);
+  digest_ -= in.stored_digest;
+  in.stored_digest = record_digest(key, record);
+  digest_ += in.stored_digest;
+  batch.puts.emplace_back(std::move(key), std::move(record));
 }
 
 bool RunStore::commit(const TickWrite& w, std::string& error) {
@@ -259,14 +359,31 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
   batch.puts.emplace_back("meta/pending", encode_pending(*w.pending));
   for (const Intent* in : w.intents) {
     batch.puts.emplace_back(intent_storage_key(in->tick, in->index), encode_intent(*in));
-    if (in->completed) batch.deletes.push_back(open_intent_storage_key(in->tick, in->index));
-    else batch.puts.emplace_back(open_intent_storage_key(in->tick, in->index), "");
+    std::string open_key = open_intent_storage_key(in->tick, in->index);
+    if (in->completed) {
+      digest_ -= record_digest(open_key, {});
+      batch.deletes.push_back(std::move(open_key));
+    } else {
+      digest_ += record_digest(open_key, {});
+      batch.puts.emplace_back(std::move(open_key), "");
+    }
   }
-  if (w.observed)
-    for (const auto& [key, record] : *w.observed) batch.puts.emplace_back("obs/" + hex_bytes(key), record);
+  if (w.observed) {
+    for (const auto& [key, record] : *w.observed) {
+      std::string stored_key = "obs/" + hex_bytes(key);
+      uint64_t& part = observed_digest_[stored_key];
+      digest_ -= part;
+      part = record_digest(stored_key, record);
+      digest_ += part;
+      batch.puts.emplace_back(std::move(stored_key), record);
+    }
+  }
   if (w.effect_counts) {
     std::string counts;
     for (const auto& [effect, count] : *w.effect_counts) counts += std::to_string(effect) + " " + std::to_string(count) + "\n";
+    digest_ -= effect_counts_digest_;
+    effect_counts_digest_ = record_digest("meta/effect_counts", counts);
+    digest_ += effect_counts_digest_;
     batch.puts.emplace_back("meta/effect_counts", counts);
   }
   const std::vector<std::string>& journal = *w.journal;
@@ -282,11 +399,17 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
   for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
   batch.puts.emplace_back("meta/tick", std::to_string(w.tick));
   batch.puts.emplace_back("meta/timer_sequence", std::to_string(w.timer_sequence));
+  batch.puts.emplace_back("meta/digest", hex_u64(digest_));
   if (!store_.commit(batch, sync_, error)) {
     error = "cannot write the tick to the data dir: " + error;
     return false;
   }
-  return true;
+  last_tick_ = w.tick;
+  last_durable_ = false;
+  // Under --sync=tick the tick is on disk now; under --sync=none the marker waits for the
+  // next synced write (mark_dispatched, sync_committed), so that it never runs ahead of
+  // what a power cut would leave.
+  return !sync_ || mark_durable(/*sync=*/false, error);
 }
 
 bool RunStore::record_arrival(const Intent& intent, std::string& error) {
@@ -306,7 +429,7 @@ bool RunStore::mark_dispatched(const std::vector<const Intent*>& intents, bool s
     error = "cannot write to the data dir: " + error;
     return false;
   }
-  return true;
+  return !sync || last_durable_ || mark_durable(/*sync=*/false, error);
 }
 
 bool RunStore::add_slice_times(const SliceTimes& times, std::string& error) {

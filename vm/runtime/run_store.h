@@ -11,6 +11,7 @@
 #include "vm/runtime/instance.h"
 #include "vm/runtime/intent.h"
 #include "vm/runtime/store.h"
+#include "vm/runtime/data_dir_marker.h"
 
 namespace ved::vm {
 
@@ -63,8 +64,16 @@ struct TickWrite {
   bool append = false;  // the tick was committed already (a `resume` between runs)
 };
 
-// The data-dir format this VM writes (`meta/format`): others are refused, not misread.
-const char* run_format();
+// The live records' digest (`meta/digest`, and VED-DATA-DIR's): the sum, modulo 2^64,
+// of one hash per live record — an instance record with its bytes, a mailbox entry and
+// an open-intent marker by key (they are written once), an observation record and the
+// effect counts with their bytes. Every commit updates it by what it adds and removes,
+// and loading recomputes it from what it reads: a record lost or rolled back by damage
+// the database itself cannot see (a MANIFEST cut at a record boundary drops a whole
+// flush) makes the two differ. The meta/ records written by every commit (tick, pending,
+// timer sequence, the digest itself) are left out: they are in the same batch as the
+// digest, so none of them can be older than it.
+uint64_t record_digest(std::string_view key, std::string_view value);
 
 class RunStore {
  public:
@@ -74,7 +83,7 @@ class RunStore {
   bool holds_run(bool& holds, std::string& error) const;
   // Loads the run the data dir holds, checking everything it reads; refuses a run of
   // another program (naming it) and damaged records (naming them).
-  bool load(LoadedRun& out, std::string& error) const;
+  bool load(LoadedRun& out, std::string& error);
   // Writes a new run: the program, the seed and slice budget (which decide what it does),
   // the instances activated before tick 1.
   bool begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
@@ -84,6 +93,9 @@ class RunStore {
   // completed in it. With `append` (a `resume` between runs) the new records go after the
   // ones the tick has.
   bool commit(const TickWrite& write, std::string& error);
+  // Makes every committed tick durable and says so in VED-DATA-DIR (the end of a run
+  // under --sync=none; a no-op when each tick was synced already).
+  bool sync_committed(std::string& error);
   // Records that `intents` were handed to adapters (their dispatch counts), and makes
   // everything written so far durable when `sync`: an intent is released only after the
   // tick that emitted it is on disk (runtime.md §7), even under --sync=none.
@@ -98,12 +110,21 @@ class RunStore {
   bool slice_times(SliceTimes& out, std::string& error) const;
 
  private:
-  void write_instance(Instance& in, Store::Batch& batch) const;
-  bool load_intents(LoadedRun& out, std::string& error) const;
+  void write_instance(Instance& in, Store::Batch& batch);
+  bool load_intents(LoadedRun& out, std::string& error);
+  // Compares what the database holds with what VED-DATA-DIR says was committed.
+  bool check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const;
+  // Tells VED-DATA-DIR that the last commit is durable.
+  bool mark_durable(bool sync, std::string& error);
 
   const Program& p_;
   Store& store_;
   bool sync_;
+  uint64_t digest_ = 0;               // of the live records after the last commit
+  int64_t last_tick_ = -1;            // the last commit's tick
+  bool last_durable_ = true;          // whether the last commit is known to be on disk
+  std::map<std::string, uint64_t> observed_digest_;  // obs/ key -> its part of the digest
+  uint64_t effect_counts_digest_ = 0;
 };
 
 }  // namespace ved::vm

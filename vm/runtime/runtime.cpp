@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "vm/effects/simulated_adapter.h"
@@ -120,6 +121,7 @@ struct Runtime::Impl {
   std::vector<size_t> dirty;             // changed since the last commit (written then)
   std::set<size_t> touched;              // a slice ran or it was activated in this tick
   uint64_t timer_sequence = 0;
+  int64_t tick_outputs_left = kMaxTickOutputs;  // what this tick may still create (Outputs)
   int64_t slices_run = 0;
   SliceTimes slice_times;  // of this process's slices, per domain
   uint32_t effect_error_record = UINT32_MAX;
@@ -186,9 +188,29 @@ struct Runtime::Impl {
     if (trace) trace(TraceEvent{tick, std::move(who), kind, std::move(what)});
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
-  std::string show(const Value& v) const { return format_value(v, p.records, p.effect_names); }
+  // A value as the journal shows it: whole up to kShownBytes, and beyond that its first
+  // kShownBytes and its hash, so that a tick that changes a 32 MiB field journals a line,
+  // not the field (replay compares state hashes, which cover the whole value).
+  static constexpr size_t kShownBytes = 1024;
+  std::string show(const Value& v) const {
+    std::string out;
+    if (format_value_within(v, p.records, p.effect_names, kShownBytes, out)) return out;
+    out.resize(utf8_cut(out, kShownBytes));
+    return out + "... (hash " + hex_u64(static_cast<uint64_t>(hash_value(v))) + ")";
+  }
   // As a literal: strings quoted (arguments, observed values, outcome values).
-  std::string literal(const Value& v) const { return v.tag() == Tag::String ? quote_string(v.as_string()) : show(v); }
+  std::string literal(const Value& v) const {
+    if (v.tag() != Tag::String) return show(v);
+    const std::string_view text = v.as_string();
+    if (text.size() <= kShownBytes) return quote_string(text);
+    return quote_string(text.substr(0, utf8_cut(text, kShownBytes))) + "... (hash " +
+           hex_u64(static_cast<uint64_t>(hash_value(v))) + ")";
+  }
+  // The longest prefix of `text` of at most `n` bytes that ends on a code point boundary.
+  static size_t utf8_cut(std::string_view text, size_t n) {
+    while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    return n;
+  }
 
   // ---- instances
 
@@ -382,8 +404,13 @@ struct Runtime::Impl {
 
   // ---- goals
 
+  // The instance's whole state for oscillation detection: its fields, its mailbox and
+  // its random generator's position (language.md §9: the generator is part of the state,
+  // so a strategy driven by rand() that comes back to the same fields has not cycled).
   uint64_t state_and_mailbox_hash(const Instance& in) const {
-    std::vector<Value> parts{in.state};
+    std::ostringstream rng;
+    rng << in.random.engine();
+    std::vector<Value> parts{in.state, Value::string(rng.str())};
     for (const auto* lane : {&in.high, &in.normal})
       for (const Message& m : *lane) {
         // Positions are not part of the value: the same queue is the same mailbox.
@@ -585,7 +612,8 @@ struct Runtime::Impl {
           if (goal.backoff_max > 0) {
             const int64_t wait = gp.attempts >= 62 ? goal.backoff_max
                                                    : std::min<int64_t>(int64_t{1} << (gp.attempts - 1), goal.backoff_max);
-            gp.next_attempt = tick + wait;
+            // Saturated at the last tick: a wait that long is a goal that never tries again.
+            gp.next_attempt = wait >= kLastTick - tick ? kLastTick : tick + wait;
           }
           for (uint32_t t : goal.strategy) {
             Message m;
@@ -618,6 +646,8 @@ struct Runtime::Impl {
     Value working = instances[i].state;
     Random random = instances[i].random;
     Outputs out;
+    const int64_t outputs_left_before = tick_outputs_left;
+    out.tick_outputs_left = &tick_outputs_left;
     InstanceEnv env;
     Observer observer = observer_for(i);
     env.state = &working;
@@ -640,6 +670,7 @@ struct Runtime::Impl {
       }
     }
     if (r.status == SliceResult::Status::Faulted) {
+      tick_outputs_left = outputs_left_before;  // a rolled-back slice created nothing
       // The message is consumed (runtime.md §3): the fault record keeps it.
       std::string text = t.name + "(";
       for (size_t k = 0; k < message.args.size(); ++k) text += (k ? ", " : "") + show(message.args[k]);
@@ -717,8 +748,8 @@ struct Runtime::Impl {
       Message m;
       m.transition = static_cast<uint32_t>(p.messages[s.message].transition);
       m.args = std::move(s.args);
-      int64_t due;
-      if (__builtin_add_overflow(tick, s.delay, &due)) due = INT64_MAX;  // never, in practice
+      // The interpreter refused delays past the last tick, so this cannot overflow.
+      const int64_t due = tick + s.delay;
       instances[i].timers.push_back(Timer{due, timer_sequence++, std::move(m)});
       timed.insert(i);
     }
@@ -992,7 +1023,12 @@ struct Runtime::Impl {
   // One tick; `progressed` says whether anything ran or arrived. With `keep_tick` the
   // tick counts even if nothing happened (a test advancing time, replay).
   bool run_tick(bool& progressed, std::string& error, bool keep_tick = false) {
+    if (tick >= kLastTick) {
+      error = "the run reached tick 2^62, the last tick a run may reach";
+      return false;
+    }
     ++tick;
+    tick_outputs_left = kMaxTickOutputs;
     journal.clear();
     touched.clear();
     sampled.clear();
@@ -1045,8 +1081,20 @@ struct Runtime::Impl {
       return run_tick(progressed, error, keep_tick);
     } catch (const ValueTooDeep& e) {
       error = "tick " + std::to_string(tick) + ": " + e.what() + " (nothing of this tick was written)";
-      return false;
+    } catch (const MachineOutOfMemory& e) {
+      error = "tick " + std::to_string(tick) + ": " + e.what() + out_of_memory_advice();
+    } catch (const std::bad_alloc&) {
+      error = "tick " + std::to_string(tick) + ": the machine ran out of memory" + out_of_memory_advice();
+    } catch (const std::length_error&) {
+      error = "tick " + std::to_string(tick) + ": the machine ran out of memory" + out_of_memory_advice();
     }
+    return false;
+  }
+  // Memory is the machine's, not the program's: never a fault (it would be journaled,
+  // and differ between machines), always a stop before the tick is written.
+  std::string out_of_memory_advice() const {
+    return std::string(" (nothing of this tick was written: the data dir is as the last committed tick left it;"
+                       " run it again on a machine with more memory)");
   }
 
   // `state TAB instance TAB <hash> <field hashes>`: each field hashed once (this runs for
@@ -1198,17 +1246,8 @@ struct Runtime::Impl {
       if (progressed) continue;
       // Nothing ran and nothing arrived. With timers pending, or goals waiting out a
       // backoff, time jumps to the next one due.
-      int64_t next_due = INT64_MAX;
-      for (size_t i : timed)
-        if (!instances[i].faulted)
-          for (const Timer& t : instances[i].timers) next_due = std::min(next_due, t.due);
-      for (size_t i : awake) {
-        const Instance& in = instances[i];
-        if (in.faulted) continue;
-        for (const GoalProgress& g : in.goals)
-          if (!g.satisfied && !g.terminated && g.next_attempt > tick) next_due = std::min(next_due, g.next_attempt);
-      }
-      if (next_due != INT64_MAX && next_due > tick + 1 && !o.serve) {
+      const int64_t next_due = next_due_tick();
+      if (next_due < kLastTick && next_due > tick + 1 && !o.serve) {
         tick = next_due - 1;
         continue;
       }
@@ -1217,6 +1256,8 @@ struct Runtime::Impl {
       if (!waiting_for_outcome && !o.serve) break;
       wait_for_outside(stop);
     }
+    // Under --sync=none, a run that ends normally leaves every tick it committed on disk.
+    if (storage && !storage->sync_committed(error)) return false;
     // Statistics, not state: a failure to store them does not fail the run.
     if (storage) {
       std::string ignored;
@@ -1227,6 +1268,36 @@ struct Runtime::Impl {
     summary.slices = slices_run;
     summarize(summary);
     return true;
+  }
+
+  // The next tick at which a timer or the end of a backoff is due; kLastTick when none
+  // is (waits that end at the last tick, a saturated backoff, never end).
+  int64_t next_due_tick() const {
+    int64_t next_due = kLastTick;
+    for (size_t i : timed)
+      if (!instances[i].faulted)
+        for (const Timer& t : instances[i].timers) next_due = std::min(next_due, t.due);
+    for (size_t i : awake) {
+      const Instance& in = instances[i];
+      if (in.faulted) continue;
+      for (const GoalProgress& g : in.goals)
+        if (!g.satisfied && !g.terminated && g.next_attempt > tick) next_due = std::min(next_due, g.next_attempt);
+    }
+    return next_due;
+  }
+
+  // After a tick that did nothing, with nothing from outside on its way: moves time on by
+  // at most `most` ticks, to just before the next tick at which something is due, as a
+  // run jumps over idle time. Returns the ticks skipped.
+  int64_t skip_idle(int64_t most) {
+    if (last_step_progressed || !pending.empty() || !submitted.empty() || !arrived.empty() ||
+        (pool && pool->outstanding() > 0))
+      return 0;
+    const int64_t target = std::min(next_due_tick() - 1, most > kLastTick - tick ? kLastTick : tick + most);
+    if (target <= tick) return 0;
+    const int64_t skipped = target - tick;
+    tick = target;
+    return skipped;
   }
 
   void summarize(RunSummary& summary) const { summarize_run(p, instances, ordered_indices(), summary); }
@@ -1262,6 +1333,10 @@ struct Runtime::Impl {
   bool step_to(int64_t number, std::string& error) {
     if (number != 0 && number <= tick) {
       error = "tick " + std::to_string(number) + " is not after tick " + std::to_string(tick);
+      return false;
+    }
+    if (number > kLastTick) {
+      error = "tick " + std::to_string(number) + " is past tick 2^62, the last tick a run may reach";
       return false;
     }
     if (number > tick + 1) tick = number - 1;
@@ -1308,6 +1383,7 @@ void Runtime::submit(const InstanceKey& target, uint32_t transition, std::vector
   impl_->submitted.push_back(Delivery{target, std::move(m)});
 }
 bool Runtime::all_quiescent() const { return impl_->all_quiescent(); }
+int64_t Runtime::skip_idle(int64_t most) { return impl_->skip_idle(most); }
 const Instance* Runtime::find_instance(const InstanceKey& key) const {
   auto i = impl_->find(key);
   return i ? &impl_->instances[*i] : nullptr;
@@ -1315,6 +1391,8 @@ const Instance* Runtime::find_instance(const InstanceKey& key) const {
 void Runtime::summarize(RunSummary& summary) const { impl_->summarize(summary); }
 
 int64_t Runtime::tick() const { return impl_->tick; }
+uint64_t Runtime::seed() const { return impl_->o.seed; }
+int64_t Runtime::slice_budget() const { return impl_->o.slice_budget; }
 int64_t Runtime::slices() const { return impl_->slices_run; }
 const std::deque<Instance>& Runtime::instances() const { return impl_->instances; }
 std::vector<const Intent*> Runtime::open_intents() const {

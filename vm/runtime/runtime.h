@@ -106,10 +106,17 @@ class Runtime {
   void submit(const InstanceKey& target, uint32_t transition, std::vector<Value> args);
   // Whether the last step did nothing, every instance is quiescent and nothing is on its way.
   bool all_quiescent() const;
+  // After a step that did nothing, with nothing from outside on its way: moves time on by
+  // at most `most` ticks, stopping just before the next timer or backoff due, as `run`
+  // jumps over idle time. Returns how many ticks it skipped (0 when there was work).
+  int64_t skip_idle(int64_t most);
   const Instance* find_instance(const InstanceKey& key) const;
   void summarize(RunSummary& summary) const;
 
   int64_t tick() const;
+  // The seed and slice budget the run uses: a resumed run's own, stored ones.
+  uint64_t seed() const;
+  int64_t slice_budget() const;
   int64_t slices() const;  // run by this process
   const std::deque<Instance>& instances() const;
   // Intents without a journaled outcome, in emission order (`vedvm inspect`).

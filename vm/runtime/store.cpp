@@ -3,74 +3,246 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace ved::vm {
 
-Store::~Store() = default;
+Store::~Store() {
+  db_.reset();  // closed before its private copy goes
+  if (!snapshot_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(snapshot_dir_, ec);
+  }
+}
 
 void Store::CloseDb::operator()(leveldb::DB* db) const { delete db; }
 
 namespace {
 
-// What LevelDB writes while it creates a database, before its CURRENT file: LOCK, LOG,
-// the first MANIFEST, an empty log. A directory holding only these is a database whose
-// creation was interrupted (a crash before anything was committed), which may be started
-// again. Anything more (tables, a log with data, other files) without CURRENT is damage,
-// or someone else's directory, and is refused.
-bool is_creation_leftover(const std::filesystem::directory_entry& entry) {
-  const std::string name = entry.path().filename().string();
+namespace fs = std::filesystem;
+
+bool is_empty_dir(const std::string& dir) {
   std::error_code ec;
-  if (name == "LOCK" || name == "LOG" || name == "LOG.old" || name.rfind("MANIFEST-", 0) == 0 || name.ends_with(".dbtmp"))
-    return true;
-  return name.ends_with(".log") && entry.file_size(ec) == 0 && !ec;
+  return fs::is_directory(dir, ec) && fs::is_empty(dir, ec) && !ec;
+}
+
+// What a failed open of the database means, in words that do not suggest destroying a
+// healthy run: only damage is called damage.
+std::string open_failure(const std::string& dir, const leveldb::Status& s) {
+  const std::string text = s.ToString();
+  auto has = [&](const char* needle) { return text.find(needle) != std::string::npos; };
+  if (s.IsCorruption())
+    return "the data dir `" + dir + "` is damaged: " + text + " (refused before anything ran; --fresh discards it and starts over)";
+  if (has("No space left"))
+    return "no space left on the device of the data dir `" + dir + "` (" + text +
+           "); free some space and run again: nothing committed was lost";
+  if (has("Read-only file system"))
+    return "the data dir `" + dir + "` is on a read-only file system (" + text +
+           "); a run must write to it (`vedvm inspect` and `vedvm replay` only read)";
+  if (has("Permission denied"))
+    return "no permission to use the data dir `" + dir + "` (" + text + ")";
+  if (has("lock") || has("LOCK"))
+    return "the data dir `" + dir + "` is in use: another process (a running vedvm?) holds its lock (" + text +
+           "); stop it first, or read the dir with `vedvm inspect`, which needs no lock";
+  return "cannot open the data dir `" + dir + "`: " + text;
+}
+
+// The same for a failure of the system outside LevelDB (creating the marker).
+std::string system_failure(const std::string& dir, const std::string& what) {
+  if (what.find("No space left") != std::string::npos)
+    return "no space left on the device of the data dir `" + dir + "`: " + what;
+  if (what.find("Read-only file system") != std::string::npos)
+    return "the data dir `" + dir + "` is on a read-only file system: " + what;
+  return "the data dir `" + dir + "`: " + what;
+}
+
+// A directory that is not provably ours: said so, naming what was found.
+std::string not_a_data_dir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / "CURRENT", ec))
+    return "`" + dir + "` holds a LevelDB database but no " + kDataDirMarker +
+           " file: it is not a Ved data dir of this format (another application's database, or one written by an "
+           "older Ved); refusing to touch it, --fresh included. Use another --data-dir";
+  return "`" + dir + "` is not empty and is not a Ved data dir (no " + kDataDirMarker +
+         " file); refusing to use it, --fresh included: it only ever deletes Ved data dirs. Use another --data-dir";
+}
+
+// A private copy of the database files to open without touching the original: tables are
+// immutable once written, so they are hard-linked (copied where links cannot be made);
+// the log, MANIFEST and CURRENT, which a running VM appends to or replaces, are copied.
+// A copy taken while a compaction replaces tables may miss one; the caller retries.
+bool snapshot(const std::string& dir, const std::string& into, std::string& error) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool table = name.ends_with(".ldb") || name.ends_with(".sst");
+    const bool wanted = table || name == "CURRENT" || name.rfind("MANIFEST-", 0) == 0 || name.ends_with(".log");
+    if (!wanted) continue;
+    const fs::path to = fs::path(into) / name;
+    std::error_code link_ec, copy_ec;
+    if (table) fs::create_hard_link(entry.path(), to, link_ec);
+    if (!table || link_ec) fs::copy_file(entry.path(), to, fs::copy_options::overwrite_existing, copy_ec);
+    if (copy_ec && fs::exists(entry.path(), ec)) {
+      error = "cannot read `" + entry.path().string() + "`: " + copy_ec.message();
+      return false;
+    }
+  }
+  if (ec) {
+    error = "cannot list the data dir `" + dir + "`: " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+// A read fails only when a file is damaged (a checksum, a table cut short) or the disk
+// fails under it: either way, what the database holds cannot be trusted.
+std::string read_failure(const leveldb::Status& s) {
+  return "the data dir is damaged (or its disk failed): " + s.ToString();
+}
+
+leveldb::Options database_options(bool create) {
+  leveldb::Options options;
+  options.create_if_missing = create;
+  options.paranoid_checks = true;  // a damaged file is an error, not silently skipped
+  return options;
 }
 
 }  // namespace
 
-std::unique_ptr<Store> Store::open(const std::string& dir, bool fresh, std::string& error, bool create) {
-  namespace fs = std::filesystem;
-  leveldb::Options options;
-  options.create_if_missing = create;
-  options.paranoid_checks = true;  // a damaged file is an error, not silently skipped
+std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, std::string& error) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     error = "data dir `" + dir + "` is a file, not a directory";
     return nullptr;
   }
-  if (!create && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    error = "`" + dir + "` holds no Ved program: it is not a data dir";
-    return nullptr;
-  }
-  // DestroyDB removes LevelDB's own files only: a directory with others is refused below.
-  auto destroy = [&] {
-    leveldb::Status s = leveldb::DestroyDB(dir, options);
-    if (!s.ok()) error = "cannot clear data dir `" + dir + "`: " + s.ToString();
-    return s.ok();
-  };
-  if (fresh && !destroy()) return nullptr;
-  if (fs::is_directory(dir, ec) && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    bool foreign = false, leftovers = false;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (is_creation_leftover(entry)) leftovers = true;
-      else foreign = true;
-    }
-    if (foreign) {
-      error = "data dir `" + dir + "` is not empty and holds no Ved database (no CURRENT file); refusing to use it";
+  const bool exists = fs::is_directory(dir, ec);
+  if (mode == StoreMode::Inspect || mode == StoreMode::Existing) {
+    if (!exists) {
+      error = "no data dir `" + dir + "`";
       return nullptr;
     }
-    // An interrupted creation: nothing was ever committed.
-    if (leftovers && !destroy()) return nullptr;
-  }
-  fs::create_directories(dir, ec);
-  leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(options, dir, &db);
-  if (!s.ok()) {
-    error = "cannot open data dir `" + dir + "` (damaged, or not readable): " + s.ToString() +
-            "; --fresh starts over";
+    if (!DataDirMarker::present(dir)) {
+      error = is_empty_dir(dir) ? "`" + dir + "` holds no Ved program: it is not a data dir" : not_a_data_dir(dir);
+      return nullptr;
+    }
+  } else if (exists && !DataDirMarker::present(dir) && !is_empty_dir(dir)) {
+    error = not_a_data_dir(dir);
     return nullptr;
   }
-  return std::unique_ptr<Store>(new Store(db));
+
+  if (mode == StoreMode::Inspect) {
+    // The marker first: what it says was durable before the copy is taken, so the copy
+    // holds at least that much.
+    CommittedMark committed;
+    if (!DataDirMarker::read(dir, committed, error)) {
+      error = "the data dir `" + dir + "` is damaged: " + error;
+      return nullptr;
+    }
+    if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+      error = committed.tick < 0 ? "`" + dir + "` holds no Ved program: no run has begun in it"
+                                 : "the data dir `" + dir + "` is damaged: its database has no CURRENT file";
+      return nullptr;
+    }
+    leveldb::Status s;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      const std::string tmp_root = fs::temp_directory_path(ec).string();
+      std::string pattern = (tmp_root.empty() ? std::string("/tmp") : tmp_root) + "/vedvm-read-XXXXXX";
+      std::vector<char> buf(pattern.begin(), pattern.end());
+      buf.push_back('\0');
+      if (!::mkdtemp(buf.data())) {
+        error = "cannot make a temporary directory to read `" + dir + "` from: " + std::strerror(errno);
+        return nullptr;
+      }
+      const std::string copy = buf.data();
+      leveldb::DB* db = nullptr;
+      if (!snapshot(dir, copy, error)) {
+        fs::remove_all(copy, ec);
+        return nullptr;
+      }
+      s = leveldb::DB::Open(database_options(false), copy, &db);
+      if (s.ok()) {
+        std::unique_ptr<Store> store(new Store(db, committed));
+        store->snapshot_dir_ = copy;
+        return store;
+      }
+      fs::remove_all(copy, ec);
+      // A table replaced by a compaction while the copy was taken: take it again.
+      if (!s.IsCorruption() || s.ToString().find("missing files") == std::string::npos) break;
+    }
+    error = open_failure(dir, s);
+    return nullptr;
+  }
+
+  if (mode == StoreMode::Fresh && exists && DataDirMarker::present(dir)) {
+    // Provably a data dir: its database goes (LevelDB's own files only; DestroyDB takes
+    // the lock, so a running VM's dir is refused), then its marker.
+    leveldb::Status s = leveldb::DestroyDB(dir, database_options(false));
+    if (!s.ok()) {
+      error = open_failure(dir, s);
+      return nullptr;
+    }
+    fs::remove(fs::path(dir) / kDataDirMarker, ec);
+  }
+  if (!DataDirMarker::present(dir)) {
+    fs::create_directories(dir, ec);
+    if (ec) {
+      error = system_failure(dir, "cannot create it: " + ec.message());
+      return nullptr;
+    }
+    if (!DataDirMarker::create(dir, error)) {
+      error = system_failure(dir, error);
+      return nullptr;
+    }
+  }
+  CommittedMark committed;
+  if (!DataDirMarker::read(dir, committed, error)) {
+    error = "the data dir `" + dir + "` is damaged: " + error;
+    return nullptr;
+  }
+  // A database may be created only where no run has begun: a begun run's database that
+  // is gone is damage, never a reason to start again.
+  const bool has_database = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (!has_database && committed.tick >= 0) {
+    error = "the data dir `" + dir + "` is damaged: its database has no CURRENT file, but " + kDataDirMarker +
+            " says the run had committed tick " + std::to_string(committed.tick) +
+            " (refused before anything ran; --fresh discards it and starts over)";
+    return nullptr;
+  }
+  if (!has_database && mode == StoreMode::Existing) {
+    error = "`" + dir + "` holds no Ved program: no run has begun in it";
+    return nullptr;
+  }
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(database_options(!has_database), dir, &db);
+  if (!s.ok()) {
+    error = open_failure(dir, s);
+    return nullptr;
+  }
+  std::unique_ptr<Store> store(new Store(db, committed));
+  if (!store->marker_.open(dir, error)) {
+    error = system_failure(dir, error);
+    return nullptr;
+  }
+  return store;
+}
+
+bool Store::sync(std::string& error) {
+  leveldb::WriteBatch empty;
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  leveldb::Status s = db_->Write(wo, &empty);
+  if (!s.ok()) error = s.ToString();
+  return s.ok();
+}
+
+bool Store::mark_committed(const CommittedMark& mark, bool sync, std::string& error) {
+  if (!marker_.record(mark, sync, error)) return false;
+  committed_ = mark;
+  return true;
 }
 
 bool Store::get(std::string_view key, std::string& value, std::string& error) const {
@@ -78,7 +250,7 @@ bool Store::get(std::string_view key, std::string& value, std::string& error) co
   ro.verify_checksums = true;
   leveldb::Status s = db_->Get(ro, leveldb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return false;
-  if (!s.ok()) error = s.ToString();
+  if (!s.ok()) error = read_failure(s);
   return s.ok();
 }
 
@@ -93,7 +265,7 @@ bool Store::scan(std::string_view prefix, const std::function<bool(std::string_v
     if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
   }
   if (!it->status().ok()) {
-    error = it->status().ToString();
+    error = read_failure(it->status());
     return false;
   }
   return true;

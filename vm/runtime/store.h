@@ -1,6 +1,6 @@
-// Durable storage for one VM: a LevelDB database (runtime.md §5). The runtime decides
-// what the keys and values are; the store reads them and writes each tick's changes as
-// one atomic WriteBatch.
+// Durable storage for one VM: a data dir holding a LevelDB database and its VED-DATA-DIR
+// marker (runtime.md §5). The runtime decides what the keys and values are; the store
+// reads them and writes each tick's changes as one atomic WriteBatch.
 #pragma once
 
 #include <functional>
@@ -9,21 +9,33 @@
 #include <string_view>
 #include <vector>
 
+#include "vm/runtime/data_dir_marker.h"
+
 namespace leveldb {
 class DB;
 }
 
 namespace ved::vm {
 
+// How a data dir is opened.
+enum class StoreMode {
+  Run,       // a run: created when missing or empty; otherwise it must be a data dir
+  Fresh,     // a run that starts over: a data dir (provably one) is emptied first
+  Existing,  // a change to an existing data dir (`vedvm resume`): never created
+  Inspect,   // reading only (inspect, stats, replay): takes no lock and writes nothing
+             // into the data dir, so it works beside a running VM and on read-only media
+};
+
 class Store {
  public:
   ~Store();
 
-  // Opens the database in `dir`, creating it when `create` (tools that only read a data
-  // dir pass false). With `fresh`, anything there is destroyed first. Returns nullptr
-  // with `error` naming the problem (a damaged database, a directory that is not a
-  // database, no permission).
-  static std::unique_ptr<Store> open(const std::string& dir, bool fresh, std::string& error, bool create = true);
+  // Opens the data dir `dir`. A directory that is not provably a Ved data dir (it has no
+  // VED-DATA-DIR file) is refused with nothing in it touched, unless it is empty (Run and
+  // Fresh then make it one). Returns nullptr with `error` saying what is wrong: damage
+  // (named), a directory that is not a data dir, another process holding it, no space,
+  // a read-only file system, no permission.
+  static std::unique_ptr<Store> open(const std::string& dir, StoreMode mode, std::string& error);
 
   bool get(std::string_view key, std::string& value, std::string& error) const;
   // Calls `visit` for every key starting with `prefix`, in key order; stops early when
@@ -38,13 +50,24 @@ class Store {
   };
   // Writes the batch atomically; with `sync`, durably (fsync) before returning.
   bool commit(const Batch& batch, bool sync, std::string& error);
+  // Makes everything committed so far durable.
+  bool sync(std::string& error);
+
+  // What VED-DATA-DIR says was committed, as read when the store was opened (Inspect:
+  // read before the database, so it never claims more than the database holds).
+  const CommittedMark& committed() const { return committed_; }
+  // Records in VED-DATA-DIR that `mark` is durable in the database (not for Inspect).
+  bool mark_committed(const CommittedMark& mark, bool sync, std::string& error);
 
  private:
-  explicit Store(leveldb::DB* db) : db_(db) {}
+  Store(leveldb::DB* db, CommittedMark committed) : db_(db), committed_(committed) {}
   struct CloseDb {
     void operator()(leveldb::DB* db) const;
   };
   std::unique_ptr<leveldb::DB, CloseDb> db_;
+  CommittedMark committed_;
+  DataDirMarker marker_;       // open for updates (not for Inspect)
+  std::string snapshot_dir_;   // Inspect: the private copy the database was opened from
 };
 
 // Order-preserving encodings for keys: a big-endian fixed-width hex number sorts as the

@@ -1,0 +1,196 @@
+#include "vm/runtime/data_dir_marker.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace ved::vm {
+
+namespace {
+
+// Bumped whenever a record's layout changes: a data dir of another format is refused as
+// such, not reported as damaged. 4: the marker file and `meta/digest`.
+constexpr const char* kFormat = "4";
+
+constexpr size_t kHeaderBytes = 64;
+constexpr size_t kSlotBytes = 64;
+constexpr size_t kSlotPayload = 40;  // sequence, tick, program hash, digest, reserved
+constexpr size_t kFileBytes = kHeaderBytes + 2 * kSlotBytes;
+
+std::string header() {
+  std::string h = std::string("Ved data dir\nformat ") + kFormat + "\n";
+  h.resize(kHeaderBytes, '\0');
+  return h;
+}
+
+void put_u64(char* at, uint64_t v) {
+  for (int k = 0; k < 8; ++k) at[k] = static_cast<char>((v >> (8 * k)) & 0xFF);
+}
+uint64_t get_u64(const char* at) {
+  uint64_t v = 0;
+  for (int k = 0; k < 8; ++k) v |= static_cast<uint64_t>(static_cast<unsigned char>(at[k])) << (8 * k);
+  return v;
+}
+
+std::array<char, kSlotBytes> encode_slot(uint64_t sequence, const CommittedMark& m) {
+  std::array<char, kSlotBytes> slot{};
+  put_u64(&slot[0], sequence);
+  put_u64(&slot[8], static_cast<uint64_t>(m.tick));
+  put_u64(&slot[16], m.program_hash);
+  put_u64(&slot[24], m.digest);
+  put_u64(&slot[32], 0);
+  put_u64(&slot[kSlotPayload], XXH64(slot.data(), kSlotPayload, 0));
+  return slot;
+}
+
+bool decode_slot(const char* slot, uint64_t& sequence, CommittedMark& m) {
+  if (XXH64(slot, kSlotPayload, 0) != get_u64(slot + kSlotPayload)) return false;
+  sequence = get_u64(slot);
+  m.tick = static_cast<int64_t>(get_u64(slot + 8));
+  m.program_hash = get_u64(slot + 16);
+  m.digest = get_u64(slot + 24);
+  return m.tick >= -1;
+}
+
+std::string marker_path(const std::string& dir) { return (std::filesystem::path(dir) / kDataDirMarker).string(); }
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+bool write_all(int fd, const char* data, size_t n, off_t offset) {
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, data, n, offset);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<size_t>(w);
+    offset += w;
+  }
+  return true;
+}
+
+// Reads the whole marker; false with `error` when it cannot be read or has the wrong size.
+bool read_file(const std::string& dir, std::string& bytes, std::string& error) {
+  const int fd = ::open(marker_path(dir).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string(kDataDirMarker) + " cannot be read: " + errno_text(errno);
+    return false;
+  }
+  bytes.assign(kFileBytes + 1, '\0');
+  size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t r = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  if (got != kFileBytes) {
+    error = std::string(kDataDirMarker) + " is damaged: it has " + std::to_string(got) + " bytes, not " +
+            std::to_string(kFileBytes);
+    return false;
+  }
+  bytes.resize(kFileBytes);
+  return true;
+}
+
+// The newest whole slot of a marker's bytes.
+bool newest_slot(const std::string& bytes, uint64_t& sequence, CommittedMark& out, std::string& error) {
+  if (bytes.compare(0, kHeaderBytes, header()) != 0) {
+    const bool ours = bytes.compare(0, 20, "Ved data dir\nformat ") == 0;
+    error = ours ? std::string(kDataDirMarker) + " is of another data-dir format (this VM writes format " + kFormat +
+                       "): the data dir was written by another version of the VM"
+                 : std::string(kDataDirMarker) + " is damaged: its header is not a Ved data dir's";
+    return false;
+  }
+  bool found = false;
+  for (size_t k = 0; k < 2; ++k) {
+    uint64_t seq = 0;
+    CommittedMark m;
+    if (!decode_slot(bytes.data() + kHeaderBytes + k * kSlotBytes, seq, m)) continue;
+    if (!found || seq > sequence) {
+      sequence = seq;
+      out = m;
+      found = true;
+    }
+  }
+  if (!found) error = std::string(kDataDirMarker) + " is damaged: neither of its two records is whole";
+  return found;
+}
+
+}  // namespace
+
+const char* run_format() { return kFormat; }
+
+DataDirMarker::~DataDirMarker() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool DataDirMarker::present(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(marker_path(dir), ec);
+}
+
+bool DataDirMarker::create(const std::string& dir, std::string& error) {
+  std::string bytes = header();
+  auto slot = encode_slot(0, CommittedMark{});
+  bytes.append(slot.data(), slot.size());
+  bytes.append(slot.data(), slot.size());
+  const std::string tmp = marker_path(dir) + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "cannot create " + std::string(kDataDirMarker) + ": " + errno_text(errno);
+    return false;
+  }
+  const bool written = write_all(fd, bytes.data(), bytes.size(), 0) && ::fsync(fd) == 0;
+  const int write_errno = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), marker_path(dir).c_str()) != 0) {
+    error = "cannot create " + std::string(kDataDirMarker) + ": " + errno_text(written ? errno : write_errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  // The rename is durable only once the directory is.
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+bool DataDirMarker::read(const std::string& dir, CommittedMark& out, std::string& error) {
+  std::string bytes;
+  uint64_t sequence = 0;
+  return read_file(dir, bytes, error) && newest_slot(bytes, sequence, out, error);
+}
+
+bool DataDirMarker::open(const std::string& dir, std::string& error) {
+  std::string bytes;
+  if (!read_file(dir, bytes, error) || !newest_slot(bytes, sequence_, last_, error)) return false;
+  fd_ = ::open(marker_path(dir).c_str(), O_RDWR | O_CLOEXEC);
+  if (fd_ < 0) {
+    error = "cannot open " + std::string(kDataDirMarker) + " for writing: " + errno_text(errno);
+    return false;
+  }
+  return true;
+}
+
+bool DataDirMarker::record(const CommittedMark& mark, bool sync, std::string& error) {
+  const uint64_t sequence = sequence_ + 1;
+  const auto slot = encode_slot(sequence, mark);
+  const off_t offset = static_cast<off_t>(kHeaderBytes + (sequence % 2) * kSlotBytes);
+  if (fd_ < 0 || !write_all(fd_, slot.data(), slot.size(), offset) || (sync && ::fdatasync(fd_) != 0)) {
+    error = "cannot update " + std::string(kDataDirMarker) + ": " + errno_text(errno);
+    return false;
+  }
+  sequence_ = sequence;
+  last_ = mark;
+  return true;
+}
+
+}  // namespace ved::vm

@@ -25,6 +25,9 @@ void collect_declarations(const ast::Program& prelude, const ast::Program& progr
 // Resolves a written type; reports V-TYP-003 for unknown names.
 TypeRef resolve_type(const ast::TypeExpr& written, CheckState& state);
 
+// Records (record_cycles.cpp): V-TYP-019 for a record that contains itself by value.
+void check_record_cycles(const ast::Program& program, CheckState& state);
+
 // Bodies (body_checker.cpp).
 void check_domain_bodies(const DomainSym& domain, CheckState& state);
 void check_fn_bodies(CheckState& state);

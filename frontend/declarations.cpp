@@ -353,6 +353,7 @@ void collect_declarations(const ast::Program& prelude, const ast::Program& progr
   collect_records(program, false, s);
   resolve_record_fields(prelude, s);
   resolve_record_fields(program, s);
+  check_record_cycles(program, s);
   collect_effects(prelude, true, s);
   collect_effects(program, false, s);
 

@@ -192,6 +192,14 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "element type nothing determines (a local initialised with it and never given a "
      "declared type) cannot be compiled. Declare the type.",
      "fn f() -> int { let xs = []  return len(xs) }   // error: write `let xs: list<int> = []`\n"},
+    {"V-TYP-019", "record contains itself",
+     "A record holds its fields' values inside it, so a record that contains itself through "
+     "plain record fields, directly or through other records (`A` holds a `B` that holds an "
+     "`A`), would be infinitely large: not even its zero value could be built. End the cycle "
+     "with an optional, a list or a map, whose zero values (`none`, empty) have nothing inside; "
+     "a record may hold itself that way.",
+     "type Node { value: int, next: Node }      // error: every Node holds another Node\n"
+     "type Node { value: int, next: Node? }     // fixed: `none` ends the chain\n"},
     // ---- Semantic errors (V-ERR) ---------------------------------------------------
     {"V-ERR-001", "upward mutation",
      "Code at one authority scope sent to or spawned a domain at a strictly higher scope. "

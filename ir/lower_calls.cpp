@@ -205,6 +205,8 @@ std::optional<uint32_t> FunctionBuilder::zero_value(TypeId type, Span span, std:
     case TypeKind::Map: emit(Op::MAP_NEW, dst, 0, 0, type, span); break;
     case TypeKind::Optional: emit(Op::LOAD_NONE, dst, 0, 0, 0, span); break;
     case TypeKind::Record: {
+      // This recursion ends: the checker refuses a record that contains itself through
+      // plain record fields (V-TYP-019), and T?, lists and maps start empty.
       const Record& rec = cx.module.records[t.x];
       std::vector<TypeId> types;
       for (const auto& f : rec.fields) types.push_back(f.type);

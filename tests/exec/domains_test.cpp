@@ -131,6 +131,12 @@ TEST_CASE("domain: initial state from defaults and zero values") {
        "domain D { state { p: P  o: string?  m: map<string, int> = {\"b\": 2, \"a\": 1}  ok: bool  "
        "q: int? = 4  f: float = 0.5 } }",
        "D.State(p: P(x: 0, y: 0), o: none, m: {\"a\": 1, \"b\": 2}, ok: false, q: 4, f: 0.5)"},
+      // Records that hold themselves through an optional, a list or a map: `none` and
+      // empty collections end their zero values (plain record fields may not, V-TYP-019).
+      {"type Node { v: int, next: Node? }\ntype Tree { kids: list<Tree>, by: map<string, Tree> }\n"
+       "type Ping { pong: Pong? }\ntype Pong { ping: Ping }\n"
+       "domain D { state { n: Node  t: Tree  p: Pong } }",
+       "D.State(n: Node(v: 0, next: none), t: Tree(kids: [], by: {}), p: Pong(ping: Ping(pong: none)))"},
       {"state { greeting: String = \"hi\" + \"!\"  count: Int }\ntransition T() { count = count + 1 }",
        "Main.State(greeting: \"hi!\", count: 0)"},  // script mode: the implicit domain Main
   };

@@ -93,3 +93,46 @@ TEST_CASE("vedvm e2e: a missing bundle file") {
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "cannot read `/nonexistent/x.vedb`"));
 }
+
+// Regression (issue 10 item 12): a NAME the bundle does not have was reported as a fault
+// (exit 3) "at in `add`", a place that had nothing to do with it. It is a usage error
+// (exit 64) naming what is unknown and listing what the bundle has; so is a wrong number
+// of arguments (a goal given some ran and ignored them).
+TEST_CASE("vedvm e2e: call of a name the bundle does not have, or with the wrong arguments, is a usage error") {
+  struct Case {
+    std::string name, args;
+    std::vector<std::string> needles;
+  };
+  const std::vector<Case> cases{
+      {"nope", "", {"no fn `nope` in `", "its fns: add, count, greet, mix, ratio, table, total, twice", "Domain.Name"}},
+      {"Nope.Step", "", {"no domain `Nope` in `", "its domains: Counter"}},
+      {"Counter.Jump", "",
+       {"domain `Counter` has no transition, goal or invariant `Jump`",
+        "it has: Counter.Step, Counter.Ping, Counter.Pong, Counter.Done, Counter.Small"}},
+      {"Counter", "", {"`Counter` is a domain, not a fn", "Counter.Step, Counter.Ping"}},
+      {"add", "1", {"fn `add` takes 2 arguments, given 1"}},
+      {"Counter.Ping", "", {"transition `Counter.Ping` takes 1 argument (k), given 0"}},
+      {"Counter.Done", "1", {"`Counter.Done` is a goal or invariant: it takes no arguments, given 1"}},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    CAPTURE(c.args);
+    CommandResult r = vedvm_call(rich_bundle(), c.name, c.args);
+    CHECK_MESSAGE(r.exit_code == 64, "exit " << r.exit_code << ", stderr: " << r.err);
+    CHECK(r.out.empty());
+    CHECK_MESSAGE(r.err.rfind("vedvm: error: ", 0) == 0, r.err);
+    CHECK_MESSAGE(std::count(r.err.begin(), r.err.end(), '\n') == 1, "one line: " << r.err);
+    CHECK_FALSE(contains(r.err, "fault"));
+    for (const auto& n : c.needles) CHECK_MESSAGE(contains(r.err, n), "stderr: " << r.err << "\nexpected: " << n);
+  }
+  // The names that exist still run.
+  CommandResult ping = vedvm_call(rich_bundle(), "Counter.Ping", "2");
+  CHECK_MESSAGE(ping.exit_code == 0, ping.err);
+  CHECK(contains(ping.out, "send Counter.Pong(2)"));
+  CommandResult done = vedvm_call(rich_bundle(), "Counter.Done");
+  CHECK_MESSAGE(done.exit_code == 0, done.err);
+  CHECK(done.out == "false\n");
+  CommandResult small = vedvm_call(rich_bundle(), "Counter.Small");
+  CHECK_MESSAGE(small.exit_code == 0, small.err);
+  CHECK(small.out == "true\n");
+}

@@ -1,9 +1,14 @@
 // Process.Run: only with --allow-exec; argv straight to exec, no shell; stdout on
-// success; exit status, missing programs, timeouts and oversized output as failures.
+// success; exit status, missing programs, timeouts and oversized output as failures;
+// cancel_in_flight (the VM stopping) kills what runs and starts nothing more.
 #include <doctest/doctest.h>
+#include <signal.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "builtin_support.h"
@@ -144,6 +149,83 @@ TEST_CASE("concurrent runs do not mix their output") {
   }
   for (auto& t : threads) t.join();
   for (int i = 0; i < 8; ++i) CHECK(results[static_cast<size_t>(i)] == "run" + std::to_string(i) + "\n");
+}
+
+// The pid written in `file` (0 until it is there, whole).
+pid_t pid_in(const std::filesystem::path& file) {
+  const std::string text = read_text(file);
+  if (text.empty() || text.back() != '\n') return 0;
+  return static_cast<pid_t>(std::stol(text));
+}
+
+// Gone: no such process, or a zombie (killed, not yet reaped by whoever adopted it).
+bool gone(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+bool gone_within(pid_t pid, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!gone(pid)) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+TEST_CASE("cancel_in_flight kills a running child with its process group, and later calls start nothing") {
+  Builtins b = with_exec(60000);
+  vm::EffectAdapter* adapter = b.set.effect("Process.Run");
+  // The child and a grandchild in its process group, each writing its pid and sleeping.
+  vm::EffectRequest request = request_for(
+      *b.program, "Process.Run",
+      {strings({"sh", "-c", "sleep 30 & echo $! > grandchild; echo $$ > child; wait"})});
+  std::atomic<bool> returned{false};
+  vm::EffectOutcome outcome;
+  std::thread worker([&] {
+    outcome = adapter->execute(request);
+    returned = true;
+  });
+  pid_t child = 0, grandchild = 0;
+  // Whatever happens below, nothing this test started outlives it.
+  struct Cleanup {
+    vm::EffectAdapter* adapter;
+    pid_t& child;
+    pid_t& grandchild;
+    std::thread& worker;
+    ~Cleanup() {
+      adapter->cancel_in_flight();
+      for (pid_t p : {child, grandchild})
+        if (p > 1 && !gone(p)) ::kill(p, SIGKILL);
+      worker.join();
+    }
+  } cleanup{adapter, child, grandchild, worker};
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((child = pid_in(b.root / "child")) == 0 || (grandchild = pid_in(b.root / "grandchild")) == 0) {
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until, "the child never wrote its pids");
+    REQUIRE_MESSAGE(!returned, "the child ended early: " << outcome.code << " " << outcome.message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK_FALSE(returned);
+  adapter->cancel_in_flight();
+  const auto cancelled = std::chrono::steady_clock::now();
+  while (!returned && std::chrono::steady_clock::now() - cancelled < std::chrono::seconds(5))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE_MESSAGE(returned, "execute did not return after cancel_in_flight");
+  CHECK_FALSE(outcome.ok);
+  CHECK(outcome.code == "adapter");
+  CHECK(outcome.retryable);
+  CHECK_MESSAGE(outcome.message.find("stopping") != std::string::npos, outcome.message);
+  CHECK_MESSAGE(gone_within(child, std::chrono::seconds(2)), "child " << child);
+  CHECK_MESSAGE(gone_within(grandchild, std::chrono::seconds(2)), "grandchild " << grandchild);
+
+  // A call that starts afterwards (a worker that took its job as the pool gave up) runs
+  // nothing.
+  vm::EffectOutcome late = run(b, {"sh", "-c", "touch ran"});
+  CHECK(late.code == "adapter");
+  CHECK_FALSE(std::filesystem::exists(b.root / "ran"));
 }
 
 }  // namespace

@@ -230,3 +230,45 @@ TEST_CASE("regression: a value too deep to store stops the run cleanly; one with
   Result resumed = vedvm_run({tmp / "ok.ved", "--data-dir", tmp / "e", "--sync=none", "--quiet"});
   CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
 }
+
+// Regression (issue 10 item 12): `inspect --tick T` for a tick with no journal records
+// printed nothing and exited 0, as if the tick had happened and done nothing. It now
+// says the tick is not in the journal and why, and exits 1. Ticks that committed
+// nothing are legitimately absent: here time jumps from tick 1 to the timer at tick 6.
+TEST_CASE("regression: inspect --tick of a tick not in the journal says so and exits 1") {
+  TempDir tmp;
+  const std::string bundle = compile(tmp, R"(
+state { fired: int }
+transition Start() on start { schedule Fire() after 5 ticks }
+transition Fire() { fired = fired + 1 }
+)");
+  const std::string data = tmp / "d";
+  REQUIRE(vedvm_run({bundle, "--data-dir", data, "--sync=none", "--quiet"}).exit_code == 0);
+  for (const char* tick : {"1", "6"}) {
+    Result r = vedvm_run({"inspect", data, "--tick", tick});
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(contains(r.out, std::string("tick=") + tick + " Main slice "));
+  }
+  auto missing = [&](const std::string& tick, std::initializer_list<std::string> needles) {
+    CAPTURE(tick);
+    Result r = vedvm_run({"inspect", data, "--tick", tick});
+    CHECK_MESSAGE(r.exit_code == 1, describe(r) << " " << r.err);
+    CHECK(r.out.empty());
+    CHECK_MESSAGE(contains(r.err, "vedvm: error: tick " + tick + " is not in the journal of `" + data + "`"), r.err);
+    for (const auto& n : needles) CHECK_MESSAGE(contains(r.err, n), r.err << "\nexpected: " << n);
+    return r.err;
+  };
+  missing("3", {"nothing was committed at tick 3", "the last tick the run committed is 6"});
+  CHECK_FALSE(contains(missing("7", {"the last tick the run committed is 6"}), "nothing was committed"));
+  missing("0", {"ticks start at 1", "the last tick it committed is 6"});
+  CHECK(vedvm_run({"inspect", data, "--tick", "-1"}).exit_code == 64);
+
+  // A run that never committed a tick.
+  write_file(tmp.path() / "idle.ved", "state { n: int }\ntransition T() { n = n + 1 }\n");
+  const std::string idle = tmp / "idle";
+  REQUIRE(vedvm_run({tmp / "idle.ved", "--data-dir", idle, "--sync=none", "--quiet"}).exit_code == 0);
+  Result none = vedvm_run({"inspect", idle, "--tick", "1"});
+  CHECK(none.exit_code == 1);
+  CHECK_MESSAGE(contains(none.err, "tick 1 is not in the journal of `" + idle + "`: the run has committed no tick yet"),
+                none.err);
+}

@@ -168,8 +168,10 @@ int journal(const std::string& dir, int64_t tick) {
   ved::vm::Program program;
   std::string bundle, error;
   if (!open_data_dir(dir, store, program, bundle)) return kExitError;
+  size_t records = 0;
   bool ok = store->scan("jrnl/" + ved::vm::hex_u64(static_cast<uint64_t>(tick)) + "/",
                         [&](std::string_view, std::string_view record) {
+                          ++records;
                           std::string line(record);
                           size_t a = line.find('\t'), b = line.find('\t', a + 1);
                           if (a == std::string::npos || b == std::string::npos) return true;
@@ -182,6 +184,33 @@ int journal(const std::string& dir, int64_t tick) {
                         error);
   if (!ok) {
     std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << terminal_text(error) << "\n";
+    return kExitError;
+  }
+  if (records == 0) {
+    // Not an empty answer: say why there is none. Ticks that committed nothing (nothing
+    // happened, or time jumped over them to a timer) are legitimately absent.
+    std::string text;
+    int64_t last = -1;
+    if (store->get("meta/tick", text, error) && !text.empty()) {
+      try {
+        last = std::stoll(text);
+      } catch (const std::exception&) {
+        last = -1;
+      }
+    }
+    std::cerr << "vedvm: error: tick " << tick << " is not in the journal of `" << dir << "`";
+    if (last == 0)
+      std::cerr << ": the run has committed no tick yet";
+    else if (last > 0 && tick == 0)
+      std::cerr << ": the run's ticks start at 1; the last tick it committed is " << last;
+    else if (last > 0 && tick > last)
+      std::cerr << ": the last tick the run committed is " << last;
+    else if (last > 0)
+      std::cerr << ": nothing was committed at tick " << tick
+                << " (a tick in which nothing happened, or one that time jumped over, leaves no record); the last "
+                   "tick the run committed is "
+                << last;
+    std::cerr << "\n";
     return kExitError;
   }
   return kExitOk;

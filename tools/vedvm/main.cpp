@@ -7,7 +7,8 @@
 //       true, false, none.
 //
 // Exit codes (runtime.md §1): 0 success, 1 an error before running (bad bundle),
-// 3 a fault, 64 usage error.
+// 3 a fault, 64 usage error (among them a NAME the bundle does not have, or the wrong
+// number of arguments for it).
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <fstream>
@@ -64,6 +65,96 @@ struct CallOptions {
   int64_t tick = 1;
 };
 
+// "a, b, c", at most `limit` of them and then how many more.
+std::string name_list(const std::vector<std::string>& names, size_t limit = 20) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < limit; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > limit) out += ", and " + std::to_string(names.size() - limit) + " more";
+  return out;
+}
+
+std::vector<std::string> fn_names(const ved::vm::Program& p) {
+  std::vector<std::string> names;
+  for (const auto& f : p.functions)
+    if (f.kind == ved::vm::FunctionKind::Fn) names.push_back(f.name);
+  return names;
+}
+
+std::vector<std::string> domain_names(const ved::vm::Program& p) {
+  std::vector<std::string> names;
+  for (const auto& d : p.domains) names.push_back(d.name);
+  return names;
+}
+
+// What `vedvm call` can run of domain `d`: `Domain.Member` for each transition, goal and
+// invariant.
+std::vector<std::string> member_names(const ved::vm::DomainInfo& d) {
+  std::vector<std::string> names;
+  for (const auto& t : d.transitions) names.push_back(d.name + "." + t.name);
+  for (const auto& g : d.goals) names.push_back(d.name + "." + g.name);
+  for (const auto& i : d.invariants) names.push_back(d.name + "." + i.name);
+  return names;
+}
+
+std::string arguments(size_t n) { return std::to_string(n) + (n == 1 ? " argument" : " arguments"); }
+
+// Checks that NAME is something the bundle has, given the right number of arguments;
+// otherwise says what is wrong and what there is, and returns false (a usage error: the
+// program never runs, so there is no place in it to fault at).
+bool check_call_name(const ved::vm::Program& p, const CallOptions& o) {
+  auto usage = [&](const std::string& message) {
+    std::cerr << "vedvm: error: " << message << "\n";
+    return false;
+  };
+  const std::string bundle = "`" + o.bundle + "`";
+  const size_t dot = o.name.find('.');
+  if (dot == std::string::npos) {
+    for (const auto& f : p.functions)
+      if (f.kind == ved::vm::FunctionKind::Fn && f.name == o.name) {
+        if (o.args.size() == f.param_count) return true;
+        return usage("fn `" + o.name + "` takes " + arguments(f.param_count) + ", given " +
+                     std::to_string(o.args.size()));
+      }
+    for (const auto& d : p.domains)
+      if (d.name == o.name) {
+        const auto members = member_names(d);
+        return usage("`" + o.name + "` is a domain, not a fn: call one of its transitions, goals or invariants" +
+                     (members.empty() ? std::string(" (it has none)") : ": " + name_list(members)));
+      }
+    const auto fns = fn_names(p);
+    return usage("no fn `" + o.name + "` in " + bundle + "; " +
+                 (fns.empty() ? std::string("it has no fns") : "its fns: " + name_list(fns)) +
+                 " (a transition, goal or invariant is called as Domain.Name)");
+  }
+  const std::string domain = o.name.substr(0, dot), member = o.name.substr(dot + 1);
+  const ved::vm::DomainInfo* d = nullptr;
+  for (const auto& candidate : p.domains)
+    if (candidate.name == domain) d = &candidate;
+  if (!d) {
+    const auto domains = domain_names(p);
+    return usage("no domain `" + domain + "` in " + bundle + "; " +
+                 (domains.empty() ? std::string("it has no domains") : "its domains: " + name_list(domains)));
+  }
+  for (const auto& t : d->transitions)
+    if (t.name == member) {
+      if (o.args.size() == t.params.size()) return true;
+      std::string params;
+      for (const auto& f : t.params) params += (params.empty() ? "" : ", ") + f.name;
+      return usage("transition `" + o.name + "` takes " + arguments(t.params.size()) +
+                   (params.empty() ? "" : " (" + params + ")") + ", given " + std::to_string(o.args.size()));
+    }
+  bool evaluable = false;
+  for (const auto& g : d->goals) evaluable = evaluable || g.name == member;
+  for (const auto& i : d->invariants) evaluable = evaluable || i.name == member;
+  if (evaluable) {
+    if (o.args.empty()) return true;
+    return usage("`" + o.name + "` is a goal or invariant: it takes no arguments, given " + std::to_string(o.args.size()));
+  }
+  const auto members = member_names(*d);
+  return usage("domain `" + domain + "` has no transition, goal or invariant `" + member + "`; " +
+               (members.empty() ? std::string("it has none") : "it has: " + name_list(members)));
+}
+
 int print_fault(const ved::vm::Program& p, const ved::vm::Fault& f) {
   std::cerr << "fault[" << ved::bytecode::fault_kind_name(f.kind) << "] at " << ved::vm::describe_fault_location(p, f)
             << ": " << f.message << "\n";
@@ -93,6 +184,7 @@ int call(const CallOptions& o) {
     }
     args.push_back(std::move(*v));
   }
+  if (!check_call_name(program, o)) return kExitUsage;
   ved::vm::TestDriver driver(program);
   auto context = program.builtin_context();
   auto show = [&](const Value& v) { return ved::vm::format_value(v, context.records, context.effect_names); };
@@ -208,7 +300,8 @@ int main(int argc, char** argv) {
   inspect_cmd->add_option("dir", dir, "The data dir")->required();
   inspect_cmd->add_flag("--json", json, "One JSON document");
   int64_t at_tick = -1;
-  inspect_cmd->add_option("--tick", at_tick, "Print the journal records of this tick instead");
+  inspect_cmd->add_option("--tick", at_tick, "Print the journal records of this tick instead")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   std::string only;
   inspect_cmd->add_option("--instance", only, "Only this instance: Type or Type[id]");
   CLI::App* stats_cmd = app.add_subcommand("stats", "Count a data dir's journal events by kind");

@@ -77,6 +77,25 @@ class EffectAdapter {
   // Performs the intent and says what happened. Never throws: every failure is an
   // outcome. The returned ok value must have the request's result type.
   virtual EffectOutcome execute(const EffectRequest& request) = 0;
+  // Off-core adapters only. The worker pool calls this when it is destroyed (the VM is
+  // stopping: SIGTERM, --max-ticks) with jobs of this adapter still running after its
+  // grace period: it is abandoning them, so their outcomes will be neither stored nor
+  // delivered, their intents stay open, and the next run dispatches them again with the
+  // same id and key. The adapter should stop the work of every execute call in progress
+  // promptly, so that it does not go on running outside the VM beside the re-dispatched
+  // copy, and make those calls return soon (with any outcome: it is dropped). Called from
+  // the pool's destroying thread while the calls run on worker threads; at most once per
+  // pool; must not throw.
+  //
+  // It is final for this adapter: an execute call that starts afterwards (a worker may
+  // have taken its job just before the pool gave up and only now reach execute) must
+  // start nothing and return at once. An adapter is therefore not reused after it was
+  // cancelled; vedvm binds fresh adapters for each run.
+  //
+  // Default: nothing, the calls finish on their own or are cut off when the process
+  // exits (docs/effects.md, "Stopping with work in flight", says what that means for
+  // each adapter). ProcessEffect kills the process group of each child it runs.
+  virtual void cancel_in_flight() {}
 };
 
 // Samples observations. Called on the runtime's thread while a goal or transition runs.

@@ -1,6 +1,7 @@
 // Process.Run(argv) -> string: runs a program directly (posix_spawnp, no shell), only when
-// the VM runs with --allow-exec. On the worker pool: everything here is per call, so
-// concurrent calls share nothing.
+// the VM runs with --allow-exec. On the worker pool: everything here is per call, except
+// the set of children running (under a mutex), which cancel_in_flight kills when the VM
+// stops with them still running.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,6 +76,16 @@ class ProcessEffect final : public EffectAdapter {
 
   bool between_ticks() const override { return false; }
 
+  // The pool is abandoning the calls running here (adapter.h): kill each child with its
+  // process group, as a timeout does, and start none from now on. The running calls see
+  // their child die and return; their outcomes are dropped and the intents dispatched
+  // again by the next run.
+  void cancel_in_flight() override {
+    std::lock_guard lock(children_mutex_);
+    cancelled_ = true;
+    for (pid_t pid : children_) kill_group(pid);
+  }
+
   EffectOutcome execute(const EffectRequest& request) override {
     try {
       if (request.effect_name != "Process.Run" || request.args.size() != 1 || request.args[0].tag() != Tag::List)
@@ -90,6 +103,7 @@ class ProcessEffect final : public EffectAdapter {
       }
       if (argv.empty() || argv[0].empty())
         return EffectOutcome::failure("invalid", "Process.Run: argv is empty (it starts with the program to run)");
+      if (cancelled()) return stopped("`" + escape_line(argv[0]) + "` was not started");
       return run(argv);
     } catch (const std::exception& e) {  // execute never throws (adapter.h)
       return EffectOutcome::failure("adapter", std::string("the process adapter broke: ") + e.what());
@@ -117,12 +131,19 @@ class ProcessEffect final : public EffectAdapter {
       if (spawn_error == EACCES || spawn_error == EPERM) return EffectOutcome::failure("permission", text);
       return EffectOutcome::failure("io", text);
     }
+    {
+      // Known to cancel_in_flight until reaped. A child spawned while the pool was
+      // giving up (after cancel_in_flight looked at the set) is killed here instead.
+      std::lock_guard lock(children_mutex_);
+      children_.insert(pid);
+      if (cancelled_) kill_group(pid);
+    }
 
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
     int status = 0;
     bool exited = false, timed_out = false;
     for (;;) {
-      if (!exited) exited = reap(pid, status, false);
+      if (!exited) exited = reap_child(pid, status);
       // After the child is reaped, everything it wrote is in the pipes: drain, and stop
       // even if a grandchild still holds them open.
       out.drain();
@@ -139,11 +160,14 @@ class ProcessEffect final : public EffectAdapter {
       wait_for_output(out, err, static_cast<int>(std::min<long long>(left + 1, out.open() || err.open() ? 50 : 2)));
     }
     if (!exited) {
-      // Its whole process group: what it started goes too.
-      ::kill(-pid, SIGKILL);
-      ::kill(pid, SIGKILL);
+      {
+        std::lock_guard lock(children_mutex_);
+        children_.erase(pid);  // not reaped yet, so its pid cannot have been reused
+      }
+      kill_group(pid);
       reap(pid, status, true);
     }
+    if (cancelled()) return stopped(program + " was killed");
     if (timed_out)
       return EffectOutcome::failure("timeout", program + " did not finish within " + std::to_string(options_.timeout_ms) +
                                                    " ms and was killed",
@@ -208,6 +232,32 @@ class ProcessEffect final : public EffectAdapter {
     return error;
   }
 
+  // Its whole process group: what it started goes too.
+  static void kill_group(pid_t pid) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+  }
+
+  bool cancelled() {
+    std::lock_guard lock(children_mutex_);
+    return cancelled_;
+  }
+
+  // The outcome of a call cut short by cancel_in_flight. Nobody stores it.
+  static EffectOutcome stopped(const std::string& what) {
+    return EffectOutcome::failure("adapter", "Process.Run: the VM is stopping: " + what, /*retryable=*/true);
+  }
+
+  // reap(pid, status, false) for a child in `children_`, which it leaves once reaped:
+  // both under the mutex, so that cancel_in_flight never signals a pid (or a group) that
+  // was reaped and may belong to another process by now.
+  bool reap_child(pid_t pid, int& status) {
+    std::lock_guard lock(children_mutex_);
+    const bool ended = reap(pid, status, false);
+    if (ended) children_.erase(pid);
+    return ended;
+  }
+
   // Whether `pid` has ended (status in `status`); waits for it when `block`.
   static bool reap(pid_t pid, int& status, bool block) {
     for (;;) {
@@ -234,6 +284,9 @@ class ProcessEffect final : public EffectAdapter {
   }
 
   const ProcessOptions options_;
+  std::mutex children_mutex_;
+  std::set<pid_t> children_;  // spawned and not reaped yet
+  bool cancelled_ = false;    // cancel_in_flight was called: start nothing more
 };
 
 }  // namespace

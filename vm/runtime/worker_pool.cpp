@@ -1,5 +1,6 @@
 #include "vm/runtime/worker_pool.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -9,6 +10,10 @@ namespace ved::vm {
 namespace {
 // How long the pool's destruction waits for running jobs before abandoning them.
 constexpr std::chrono::milliseconds kGrace{1000};
+// How long it then waits for the jobs it abandoned to return once their adapters were
+// told to stop them (EffectAdapter::cancel_in_flight): a killed child is then reaped
+// and the threads joined instead of cut off at exit.
+constexpr std::chrono::milliseconds kCancelGrace{500};
 }  // namespace
 
 struct WorkerPool::State {
@@ -26,6 +31,8 @@ struct WorkerPool::State {
   std::vector<Completion> done;
   size_t outstanding = 0;  // submitted, not collected
   size_t running = 0;
+  // The adapter of each running job (one entry per job), for cancel_in_flight.
+  std::vector<std::shared_ptr<EffectAdapter>> running_adapters;
   bool stopping = false;
   bool abandoned = false;  // the pool is gone: store and report nothing more
 
@@ -39,6 +46,7 @@ struct WorkerPool::State {
         job = std::move(jobs.front());
         jobs.pop_front();
         ++running;
+        running_adapters.push_back(job.adapter);
       }
       // Adapters promise not to throw; an allocation failure can still escape one, and it
       // must not take the process down from a worker thread.
@@ -53,6 +61,7 @@ struct WorkerPool::State {
         // writes to) is gone.
         std::lock_guard lock(mutex);
         --running;
+        running_adapters.erase(std::find(running_adapters.begin(), running_adapters.end(), job.adapter));
         if (!abandoned) {
           // Under the lock, with `abandoned`, so that `persist` (which writes to the
           // caller's store) is never called once the pool is destroyed.
@@ -77,6 +86,7 @@ struct WorkerPool::State {
 WorkerPool::WorkerPool(size_t threads) : size_(threads == 0 ? 1 : threads), state_(std::make_shared<State>()) {}
 
 WorkerPool::~WorkerPool() {
+  std::vector<std::shared_ptr<EffectAdapter>> to_cancel;
   {
     std::unique_lock lock(state_->mutex);
     state_->stopping = true;
@@ -84,14 +94,30 @@ WorkerPool::~WorkerPool() {
     state_->has_job.notify_all();
     state_->has_completion.wait_for(lock, kGrace, [&] { return state_->running == 0; });
     state_->abandoned = true;
+    for (const auto& a : state_->running_adapters)
+      if (std::find(to_cancel.begin(), to_cancel.end(), a) == to_cancel.end()) to_cancel.push_back(a);
   }
-  const bool idle = [&] {
-    std::lock_guard lock(state_->mutex);
-    return state_->running == 0;
-  }();
+  // Abandoned jobs must not go on working outside the VM: the next run dispatches their
+  // intents again (a child process left running would run twice). Outside the lock, as
+  // the adapters take their own locks and the jobs finish under ours.
+  for (const auto& a : to_cancel) {
+    try {
+      a->cancel_in_flight();
+    } catch (...) {
+      // cancel_in_flight must not throw; if it does, the job is abandoned as it is.
+    }
+  }
+  bool idle = false;
+  {
+    std::unique_lock lock(state_->mutex);
+    if (!to_cancel.empty())
+      state_->has_completion.wait_for(lock, kCancelGrace, [&] { return state_->running == 0; });
+    idle = state_->running == 0;
+  }
+  to_cancel.clear();
   for (auto& t : threads_) {
     // A thread still inside an adapter keeps the state alive and ends when the adapter
-    // returns; one that is idle has already returned.
+    // returns; one that is idle has already returned (or is about to: `stopping`).
     if (idle) t.join();
     else t.detach();
   }

@@ -29,12 +29,15 @@ class WorkerPool {
 
   explicit WorkerPool(size_t threads);
   // Stops taking work and gives running jobs a moment to finish (their outcomes are then
-  // stored). Jobs still running after that are abandoned: their threads are detached,
-  // their outcomes neither stored nor collected, so their intents stay open and the next
-  // run dispatches them again. Queued jobs are dropped the same way. An exit never waits
-  // for an adapter's own timeout. An abandoned job still holds its adapter, which may
-  // read the Program: whoever owns the Program must keep it until the process ends once
-  // a pool has been destroyed with jobs running (vedvm does).
+  // stored). Jobs still running after that are abandoned: their outcomes are neither
+  // stored nor collected, so their intents stay open and the next run dispatches them
+  // again. So that the abandoned work does not go on beside that second dispatch, each
+  // adapter with a running job is told to stop it (EffectAdapter::cancel_in_flight:
+  // Process.Run kills its children) and the jobs get a short while more to return; the
+  // threads of those that still have not are detached. Queued jobs are dropped the same
+  // way. An exit never waits for an adapter's own timeout. An abandoned job still holds
+  // its adapter, which may read the Program: whoever owns the Program must keep it until
+  // the process ends once a pool has been destroyed with jobs running (vedvm does).
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

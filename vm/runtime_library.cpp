@@ -62,6 +62,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <iterator>
 #include <limits>
@@ -337,6 +338,18 @@ std::string format_value(const Value& top, std::span<const RecordLayout> records
   std::string out;
   format_value_within(top, records, effect_names, std::numeric_limits<size_t>::max(), out);
   return out;
+}
+
+std::string format_value_shown(const Value& v, std::span<const RecordLayout> records,
+                               std::span<const std::string> effect_names, size_t limit) {
+  std::string out;
+  if (format_value_within(v, records, effect_names, limit, out)) return out;
+  size_t cut = std::min(limit, out.size());
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  out.resize(cut);
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(hash_value(v)));
+  return out + "... (hash " + hash + ")";
 }
 
 bool format_value_within(const Value& top, std::span<const RecordLayout> records,

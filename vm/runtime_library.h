@@ -40,6 +40,11 @@ std::string format_value(const Value& v, std::span<const RecordLayout> records,
 // to print is found without building its whole text.
 bool format_value_within(const Value& v, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names, size_t limit, std::string& out);
+// A value for people (journal lines, summaries): whole when its text has at most
+// `limit` bytes, otherwise its first `limit` bytes (cut on a code point boundary), "...",
+// and its hash, so that a 32 MiB field prints a line, not 32 MiB.
+std::string format_value_shown(const Value& v, std::span<const RecordLayout> records,
+                               std::span<const std::string> effect_names, size_t limit = 1024);
 // The longest string a built-in may build: beyond it the call faults (Budget), checked
 // before the string is allocated. The interpreter enforces the same bound on `+`.
 constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB

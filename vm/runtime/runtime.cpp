@@ -192,12 +192,7 @@ struct Runtime::Impl {
   // kShownBytes and its hash, so that a tick that changes a 32 MiB field journals a line,
   // not the field (replay compares state hashes, which cover the whole value).
   static constexpr size_t kShownBytes = 1024;
-  std::string show(const Value& v) const {
-    std::string out;
-    if (format_value_within(v, p.records, p.effect_names, kShownBytes, out)) return out;
-    out.resize(utf8_cut(out, kShownBytes));
-    return out + "... (hash " + hex_u64(static_cast<uint64_t>(hash_value(v))) + ")";
-  }
+  std::string show(const Value& v) const { return format_value_shown(v, p.records, p.effect_names, kShownBytes); }
   // As a literal: strings quoted (arguments, observed values, outcome values).
   std::string literal(const Value& v) const {
     if (v.tag() != Tag::String) return show(v);

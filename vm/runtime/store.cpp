@@ -25,9 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Empty, or holding only the temporary file of a marker whose creation was interrupted
+// (DataDirMarker::create writes it anew).
 bool is_empty_dir(const std::string& dir) {
   std::error_code ec;
-  return fs::is_directory(dir, ec) && fs::is_empty(dir, ec) && !ec;
+  if (!fs::is_directory(dir, ec)) return false;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().filename().string() != std::string(kDataDirMarker) + ".tmp") return false;
+  return !ec;
 }
 
 // What a failed open of the database means, in words that do not suggest destroying a

@@ -41,7 +41,7 @@ void summarize_run(const Program& p, const std::deque<Instance>& instances, cons
     const bool list = instances.size() <= kListAll || (needs_attention && attention < kListAll);
     if (needs_attention) ++attention;
     if (!list) continue;
-    summary.lines.push_back(describe_instance(p, instances[i].key) + (in.faulted ? " FAULTED " : " ") + format_value(in.state, p.records, p.effect_names));
+    summary.lines.push_back(describe_instance(p, instances[i].key) + (in.faulted ? " FAULTED " : " ") + format_value_shown(in.state, p.records, p.effect_names));
     for (auto& line : detail) summary.lines.push_back(std::move(line));
   }
   if (instances.size() > kListAll) {

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  dpkg-dev man-db                     # packaging: dpkg-shlibdeps for cpack -G DEB; man for the man pages test
   clang libclang-rt-14-dev            # libFuzzer + sanitizers for tests/fuzz
   # parser generator and runtime (grammar/Ved.g4 is generated at build time)
   antlr4 libantlr4-runtime-dev uuid-dev

@@ -417,7 +417,7 @@ TEST_CASE("timeline: text from the journal cannot inject markup or script") {
   }
 }
 
-TEST_CASE("timeline: --from and --to keep a range of ticks; errors") {
+TEST_CASE("timeline: --from and --to keep a range of ticks, and wrong options are refused") {
   if (chromium_path().empty()) {
     MESSAGE("chromium is not installed: skipped");
     return;

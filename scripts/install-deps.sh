@@ -20,6 +20,7 @@ packages=(
   libraft-dev libuv1-dev
   # tests
   doctest-dev
+  chromium                            # headless, loads `vedvm timeline` pages (tests/runtime/timeline_test.cpp)
   # command lines and JSON output
   libcli11-dev nlohmann-json3-dev
   # benchmark peers (compared against, never linked)

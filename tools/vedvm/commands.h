@@ -3,12 +3,14 @@
 
 #include <csignal>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "vm/effects/adapter.h"
 #include "vm/program.h"
+#include "vm/runtime/store.h"
 #include "vm/runtime_library.h"
 
 namespace vedvm {
@@ -54,6 +56,12 @@ int run(const RunOptions& options);
 bool bind_adapters(const ved::vm::Program& program, const RunOptions& options, ved::vm::AdapterSet& set,
                    bool& unreachable, std::string& error);
 
+// Opens an existing data dir and the program stored in it: to read it (Inspect: no lock,
+// nothing written into the data dir) or to change it (Existing). False after printing
+// the error.
+bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& store, ved::vm::Program& program,
+                   std::string& bundle, ved::vm::StoreMode mode = ved::vm::StoreMode::Inspect);
+
 // Every instance, or only `instance` (`Type` or `Type[id]`) when it is not empty.
 int inspect(const std::string& data_dir, bool json, const std::string& instance);
 // The journal records of one tick, as trace lines.
@@ -75,6 +83,17 @@ struct TestCommandOptions {
 };
 // Exit 0 when every test passes, 2 when some fail, 1 when the program cannot be loaded.
 int test(const TestCommandOptions& options);
+
+struct TimelineOptions {
+  std::string data_dir;
+  std::string output = "timeline.html";
+  int64_t from = 0;          // the first tick shown
+  int64_t to = INT64_MAX;    // the last tick shown
+};
+// Writes the journal of a data dir as one self-contained HTML page (docs/timeline.md).
+// Exit 0, 1 on an error (no data dir, a damaged journal, an unwritable output), 64 on
+// wrong options.
+int timeline(const TimelineOptions& options);
 
 // Exit 0 when every tick matches, 1 at the first divergence (printed) or on an error.
 int replay(const ReplayCommandOptions& options);

@@ -11,12 +11,8 @@
 
 namespace vedvm {
 
-namespace {
-
-// Opens an existing data dir and the program stored in it: to read it (Inspect: no lock,
-// nothing written) or to change it (Existing).
 bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& store, ved::vm::Program& program,
-                   std::string& bundle, ved::vm::StoreMode mode = ved::vm::StoreMode::Inspect) {
+                   std::string& bundle, ved::vm::StoreMode mode) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     std::cerr << "vedvm: error: no data dir `" << dir << "`\n";
@@ -38,8 +34,6 @@ bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& stor
   }
   return true;
 }
-
-}  // namespace
 
 int inspect(const std::string& dir, bool json, const std::string& only) {
   std::unique_ptr<ved::vm::Store> store;

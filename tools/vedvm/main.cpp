@@ -315,6 +315,13 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--from", replay.from, "Compare from this tick on");
   replay_cmd->add_option("--to", replay.to, "Stop after this tick");
   replay_cmd->add_option("--program", replay.program, "Replay against this build (.vedb or source) instead");
+  vedvm::TimelineOptions timeline;
+  CLI::App* timeline_cmd = app.add_subcommand(
+      "timeline", "Write a data dir's run as one self-contained HTML page: a lane per instance, messages, effects, goals, faults");
+  timeline_cmd->add_option("dir", timeline.data_dir, "The data dir")->required();
+  timeline_cmd->add_option("-o,--output", timeline.output, "The page to write (default: timeline.html)");
+  timeline_cmd->add_option("--from", timeline.from, "The first tick shown")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  timeline_cmd->add_option("--to", timeline.to, "The last tick shown")->check(CLI::Range(int64_t{0}, INT64_MAX));
   vedvm::TestCommandOptions test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run the program's `test` blocks in memory");
   test_cmd->add_option("program", test.program, "A source file (.ved) or bundle (.vedb)")->required();
@@ -332,6 +339,7 @@ int main(int argc, char** argv) {
   if (*resume_cmd) return vedvm::resume(dir, instance);
   if (*replay_cmd) return vedvm::replay(replay);
   if (*test_cmd) return vedvm::test(test);
+  if (*timeline_cmd) return vedvm::timeline(timeline);
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
     run.seed_given = seed_option->count() > 0;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,12 @@ std::map<std::string, std::string> summary_instances(const std::string& out);
 // -> {value: "3", name: "\"x\""}. Values are kept as printed.
 std::map<std::string, std::string> state_fields(const std::string& state);
 
-// `vedvm inspect DIR --json` parsed: instance name -> fields of its state, and status.
+// A value of docs/json.md (`value`) as the VM prints it (str(), the summary): `3`,
+// `"x"`, `[1, 2]`, `{"a": 1}`, `Counter.State(value: 3)`, ... (JSON strings quoted).
+std::string ved_text(const nlohmann::ordered_json& value);
+
+// `vedvm inspect DIR --json` parsed: instance name -> fields of its state (as the VM
+// prints them, ved_text), and status.
 struct InspectedInstance {
   std::string status;
   std::map<std::string, std::string> fields;

@@ -19,6 +19,7 @@ packages=(
   libraft-dev libuv1-dev
   # tests
   doctest-dev
+  python3-jsonschema                  # validates vedvm's JSON against docs/json/ (tests/runtime)
   # command lines and JSON output
   libcli11-dev nlohmann-json3-dev
   # benchmark peers (compared against, never linked)

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <csignal>
 
 #include "runtime_support.h"
@@ -62,6 +63,12 @@ Run run_twice(const std::string& program, const std::vector<std::string>& extra 
   CHECK_MESSAGE(a.result.out == b.result.out, "--trace=json and the summary differ between two fresh runs");
   CHECK(a.result.err == b.result.err);
   CHECK_FALSE(a.trace.empty());
+  // The trace and the inspection are as docs/json.md says (b's are the same bytes).
+  for (const auto& [schema, text, lines] : {std::tuple<std::string, std::string, bool>{"trace.schema.json", a.result.out, true},
+                                            {"inspect.schema.json", a.inspect, false}}) {
+    Result valid = validate_json(tmp, schema, text, lines);
+    CHECK_MESSAGE(valid.exit_code == 0, schema << ": " << describe(valid) << "\n" << valid.out << valid.err);
+  }
   return a;
 }
 

@@ -301,6 +301,33 @@ std::map<std::string, InspectedInstance> inspected_instances(const std::string& 
   return out;
 }
 
+const std::string& python_with_jsonschema() {
+  static const std::string found = [] {
+    for (const std::string& p : {std::string("/usr/bin/python3"), std::string(VED_PYTHON3)}) {
+      std::error_code ec;
+      if (!p.empty() && std::filesystem::exists(p, ec) && run({p, "-c", "import jsonschema"}).exit_code == 0) return p;
+    }
+    return std::string();
+  }();
+  return found;
+}
+
+Result validate_json(const TempDir& tmp, const std::string& schema, const std::string& text, bool lines) {
+  static int n = 0;
+  const std::string file = tmp / ("json-" + std::to_string(++n) + ".json");
+  write_file(file, text);
+  if (python_with_jsonschema().empty()) {
+    Result r;
+    r.exited = true;
+    r.exit_code = 2;
+    r.err = "no python3 with the jsonschema module: apt-get install python3-jsonschema";
+    return r;
+  }
+  std::vector<std::string> argv{python_with_jsonschema(), VED_CHECK_JSON, std::string(VED_DOCS_DIR) + "/json", schema, file};
+  if (lines) argv.push_back("--lines");
+  return run(argv);
+}
+
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }

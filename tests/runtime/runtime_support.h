@@ -103,6 +103,15 @@ struct InspectedInstance {
 };
 std::map<std::string, InspectedInstance> inspected_instances(const std::string& inspect_json);
 
+// A python3 that has the jsonschema module: Debian's /usr/bin/python3 (scripts/install-deps.sh
+// installs python3-jsonschema), else the one found when the build was configured; "" if none.
+const std::string& python_with_jsonschema();
+// Validates `text` against a schema of docs/json/ (`inspect.schema.json`, ...) with
+// tests/runtime/check_json.py; `lines`: each line of `text` that starts with '{' (a
+// --trace=json output). Exit 0 valid, 1 invalid (the errors on out), 2 the check could
+// not run (no python3 with jsonschema among them).
+Result validate_json(const TempDir& tmp, const std::string& schema, const std::string& text, bool lines = false);
+
 // A deterministic pseudo-random sequence (xorshift64*).
 class Rng {
  public:

@@ -21,6 +21,7 @@ packages=(
   # tests
   doctest-dev
   chromium                            # headless, loads `vedvm timeline` pages (tests/runtime/timeline_test.cpp)
+  python3-jsonschema                  # validates vedvm's JSON against docs/json/ (tests/runtime)
   # command lines and JSON output
   libcli11-dev nlohmann-json3-dev
   # benchmark peers (compared against, never linked)

@@ -184,7 +184,15 @@ inspect() {
   [[ -n "$ticks" ]] || fail "vedvm inspect $1 --json printed no tick"
   if grep -q '"status":"FAULTED"' "$tmp/inspect.json"; then fail "$1: an instance is FAULTED"; fi
 }
-count_state() { { grep -o "\"state\":\"$1\"" "$tmp/inspect.json" || true; } | wc -l | tr -d ' '; }
+# The states of the inspected instances, one line each, as the VM prints them:
+# `Node.State(seen: 3)`, from `"state":{"$record":"Node.State","seen":3}` (docs/json.md).
+# Flat records of scalars only (what these programs keep); others are left out.
+states() {
+  { grep -o '"state":{[^{}]*}' "$tmp/inspect.json" || true; } |
+    sed -E 's/^"state":\{"\$record":"([^"]*)",?/\1(/; s/\}$/)/; s/"([A-Za-z_][A-Za-z0-9_]*)":/\1: /g; s/,([A-Za-z_])/, \1/g'
+}
+# How many instances of the inspected data dir have exactly this state text (a pattern).
+count_state() { { states | grep -x -- "$1" || true; } | wc -l | tr -d ' '; }
 expect() {  # expect WHAT ACTUAL EXPECTED
   [[ "$2" == "$3" ]] || fail "$1: expected $3, got $2"
 }

@@ -181,7 +181,7 @@ TEST_CASE("built-in effects: SIGTERM kills a running Process.Run child; the resu
   // The intent is still open, dispatched once.
   Result inspected = vedvm_run({"inspect", data, "--json"});
   REQUIRE_MESSAGE(inspected.exit_code == 0, inspected.err);
-  CHECK_MESSAGE(contains(inspected.out, R"("open_intents":[{"id":"1-0","instance":"Ops","effect":"Process.Run","dispatches":1,"outcome_arrived":false}])"),
+  CHECK_MESSAGE(contains(inspected.out, R"("open_intents":[{"id":"1-0","instance":"Ops","effect":"Process.Run","dispatches":1,"outcome_arrived":false,)"),
                 inspected.out);
 
   // Resumed: the same intent runs once more (one more pid), and this time finishes.

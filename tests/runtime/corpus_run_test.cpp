@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <csignal>
 
 #include "runtime_support.h"
@@ -62,6 +63,12 @@ Run run_twice(const std::string& program, const std::vector<std::string>& extra 
   CHECK_MESSAGE(a.result.out == b.result.out, "--trace=json and the summary differ between two fresh runs");
   CHECK(a.result.err == b.result.err);
   CHECK_FALSE(a.trace.empty());
+  // The trace and the inspection are as docs/json.md says (b's are the same bytes).
+  for (const auto& [schema, text, lines] : {std::tuple<std::string, std::string, bool>{"trace.schema.json", a.result.out, true},
+                                            {"inspect.schema.json", a.inspect, false}}) {
+    Result valid = validate_json(tmp, schema, text, lines);
+    CHECK_MESSAGE(valid.exit_code == 0, schema << ": " << describe(valid) << "\n" << valid.out << valid.err);
+  }
   return a;
 }
 
@@ -85,19 +92,19 @@ void check_fields(const Run& r, const Fields& expected, bool faulted = false) {
   }
 }
 
-// The trace events of one kind for one instance, their details in order.
-std::vector<std::string> events(const Run& r, const std::string& instance, const std::string& kind) {
-  std::vector<std::string> out;
+// The trace events of one kind for one instance, in order (docs/json.md, trace events).
+std::vector<nlohmann::json> events(const Run& r, const std::string& instance, const std::string& kind) {
+  std::vector<nlohmann::json> out;
   for (const auto& e : r.trace)
-    if (e["instance"] == instance && e["kind"] == kind) out.push_back(e["detail"].get<std::string>());
+    if (e["instance"] == instance && e["kind"] == kind) out.push_back(e);
   return out;
 }
 
 // How many slices of transition `t` started (slice 0 only), from the trace.
 size_t transitions_run(const Run& r, const std::string& instance, const std::string& t) {
   size_t n = 0;
-  for (const auto& d : events(r, instance, "slice"))
-    if (d.rfind(t + " ", 0) == 0 || d.rfind(t + "#0", 0) == 0 || d == t) ++n;
+  for (const auto& e : events(r, instance, "slice"))
+    if (e["transition"] == t && e["slice"] == 0) ++n;
   return n;
 }
 
@@ -118,7 +125,7 @@ const std::vector<UpstreamRow>& upstream_rows() {
          // Goal `Stable` satisfied at tick 4.
          bool at_4 = false;
          for (const auto& e : r.trace)
-           if (e["kind"] == "goal" && e["detail"] == "Stable satisfied") at_4 = e["tick"] == 4;
+           if (e["kind"] == "goal" && e["goal"] == "Stable" && e["event"] == "satisfied") at_4 = e["tick"] == 4;
          CHECK_MESSAGE(at_4, r.result.out);
        }},
       {"worker-pool-scaling.lxm",
@@ -133,8 +140,8 @@ const std::vector<UpstreamRow>& upstream_rows() {
          // The inferred strategy `Configure, Start`.
          auto slices = events(r, "Deployment", "slice");
          REQUIRE(slices.size() == 2);
-         CHECK(slices[0].rfind("Configure", 0) == 0);
-         CHECK(slices[1].rfind("Start", 0) == 0);
+         CHECK(slices[0]["transition"] == "Configure");
+         CHECK(slices[1]["transition"] == "Start");
        }},
       {"test_2_message_storm.lxm",
        {{"Producer", {{"generated", "4"}, {"digested_total", "4"}}},
@@ -160,8 +167,8 @@ const std::vector<UpstreamRow>& upstream_rows() {
          // The PerformTask intent fails with NoAdapter, has no handler: a dead letter.
          auto dead = events(r, "ExternalTask", "dead_letter");
          REQUIRE(dead.size() == 1);
-         CHECK(contains(dead[0], "PerformTask"));
-         CHECK(contains(dead[0], "NoAdapter"));
+         CHECK(contains(dead[0]["effect"].get<std::string>(), "PerformTask"));
+         CHECK(dead[0]["code"] == "NoAdapter");
          CHECK(contains(r.result.out, "dead letters: 1"));
        }},
       {"authority-scope-demo.lxm",
@@ -262,9 +269,12 @@ TEST_CASE("corpus: docs/slices-and-faults.ved ends FAULTED in slice `account`, t
   // The fault record names invariant NonNegative, transition Transfer and slice `account`.
   auto faults = events(r, "Ledger", "fault");
   REQUIRE(faults.size() == 1);
-  CHECK(contains(faults[0], "NonNegative"));
-  CHECK(contains(faults[0], "Transfer"));
-  CHECK(contains(faults[0], "account"));
+  const auto& fault = faults[0]["fault"];
+  CHECK(fault["kind"] == "invariant");
+  CHECK(contains(fault["message"].get<std::string>(), "NonNegative"));
+  CHECK(contains(fault["where"].get<std::string>(), "Transfer"));
+  CHECK(contains(fault["where"].get<std::string>(), "account"));
+  CHECK(contains(fault["text"].get<std::string>(), "NonNegative"));
   std::string fault_line;
   for (const auto& l : summary_lines(r.result.out))
     if (contains(l, "fault:")) fault_line = l;
@@ -320,13 +330,22 @@ TEST_CASE("corpus: docs/hello-stability.ved writes greeting.txt under --fs-root,
   }
   CHECK(runs[0].result.out == runs[1].result.out);
   CHECK(runs[0].inspect == runs[1].inspect);
-  auto traced = [&](const std::string& kind, const std::string& detail) {
-    return std::any_of(runs[0].trace.begin(), runs[0].trace.end(),
-                       [&](const nlohmann::json& e) { return e["kind"] == kind && e["detail"] == detail; });
+  auto traced = [&](const nlohmann::json& parts) {
+    return std::any_of(runs[0].trace.begin(), runs[0].trace.end(), [&](const nlohmann::json& e) {
+      for (const auto& [key, value] : parts.items())
+        if (!e.contains(key) || e[key] != value) return false;
+      return true;
+    });
   };
-  CHECK(traced("observe", "System.file_exists(\"greeting.txt\") = false"));
-  CHECK(traced("observe", "System.file_exists(\"greeting.txt\") = true"));
-  CHECK(traced("goal", "EnsureGreetingExists satisfied"));
+  const auto observed = [](bool exists) {
+    return nlohmann::json{{"kind", "observe"},
+                          {"observation", "System.file_exists"},
+                          {"args", nlohmann::json::array({"greeting.txt"})},
+                          {"value", exists}};
+  };
+  CHECK(traced(observed(false)));
+  CHECK(traced(observed(true)));
+  CHECK(traced({{"kind", "goal"}, {"goal", "EnsureGreetingExists"}, {"event", "satisfied"}}));
 }
 
 // --serve keeps ticking: deleting the file makes the goal false at a later tick and the

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -194,16 +195,137 @@ std::map<std::string, std::string> state_fields(const std::string& state) {
   return fields;
 }
 
+namespace {
+
+// A string as a Ved literal (vm/runtime_library.cpp, quote_string).
+void append_quoted(const std::string& text, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c < 0x20 || c == 0x7F) {
+      out += "\\u{";
+      if (c >= 0x10) out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+      out += '}';
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+void append_float(double f, std::string& out) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  out += text;
+  if (text.find_first_of(".en") == std::string_view::npos) out += ".0";
+}
+
+void append_ved_text(const nlohmann::ordered_json& v, std::string& out) {
+  if (v.is_null()) {
+    out += "none";
+  } else if (v.is_boolean()) {
+    out += v.get<bool>() ? "true" : "false";
+  } else if (v.is_number_integer()) {
+    out += std::to_string(v.get<int64_t>());
+  } else if (v.is_number_float()) {
+    append_float(v.get<double>(), out);
+  } else if (v.is_string()) {
+    append_quoted(v.get<std::string>(), out);
+  } else if (v.is_array()) {
+    out += '[';
+    for (size_t k = 0; k < v.size(); ++k) {
+      if (k) out += ", ";
+      append_ved_text(v[k], out);
+    }
+    out += ']';
+  } else if (v.contains("$int")) {
+    out += v["$int"].get<std::string>();
+  } else if (v.contains("$float")) {
+    const std::string f = v["$float"].get<std::string>();
+    out += f == "NaN" ? "nan" : f == "Infinity" ? "inf" : "-inf";
+  } else if (v.contains("$unit")) {
+    out += "()";
+  } else if (v.contains("$intent")) {
+    out += "<intent " + v["$intent"].get<std::string>() + ">";
+  } else if (v.contains("$map")) {
+    out += '{';
+    bool first = true;
+    for (const auto& pair : v["$map"]) {
+      if (!first) out += ", ";
+      first = false;
+      append_ved_text(pair[0], out);
+      out += ": ";
+      append_ved_text(pair[1], out);
+    }
+    out += '}';
+  } else if (v.contains("$record")) {
+    out += v["$record"].get<std::string>() + "(";
+    bool first = true;
+    for (const auto& [name, field] : v.items()) {
+      if (name == "$record") continue;
+      if (!first) out += ", ";
+      first = false;
+      out += name + ": ";
+      append_ved_text(field, out);
+    }
+    out += ')';
+  }
+}
+
+}  // namespace
+
+std::string ved_text(const nlohmann::ordered_json& value) {
+  std::string out;
+  append_ved_text(value, out);
+  return out;
+}
+
 std::map<std::string, InspectedInstance> inspected_instances(const std::string& inspect_json) {
   std::map<std::string, InspectedInstance> out;
-  auto j = nlohmann::json::parse(inspect_json);
+  auto j = nlohmann::ordered_json::parse(inspect_json);
   for (const auto& in : j.at("instances")) {
     InspectedInstance i;
     i.status = in.at("status").get<std::string>();
-    i.fields = state_fields(in.at("state").get<std::string>());
+    for (const auto& [name, field] : in.at("state").items())
+      if (name != "$record") i.fields[name] = ved_text(field);
     out[in.at("instance").get<std::string>()] = std::move(i);
   }
   return out;
+}
+
+const std::string& python_with_jsonschema() {
+  static const std::string found = [] {
+    for (const std::string& p : {std::string("/usr/bin/python3"), std::string(VED_PYTHON3)}) {
+      std::error_code ec;
+      if (!p.empty() && std::filesystem::exists(p, ec) && run({p, "-c", "import jsonschema"}).exit_code == 0) return p;
+    }
+    return std::string();
+  }();
+  return found;
+}
+
+Result validate_json(const TempDir& tmp, const std::string& schema, const std::string& text, bool lines) {
+  static int n = 0;
+  const std::string file = tmp / ("json-" + std::to_string(++n) + ".json");
+  write_file(file, text);
+  if (python_with_jsonschema().empty()) {
+    Result r;
+    r.exited = true;
+    r.exit_code = 2;
+    r.err = "no python3 with the jsonschema module: apt-get install python3-jsonschema";
+    return r;
+  }
+  std::vector<std::string> argv{python_with_jsonschema(), VED_CHECK_JSON, std::string(VED_DOCS_DIR) + "/json", schema, file};
+  if (lines) argv.push_back("--lines");
+  return run(argv);
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -90,12 +91,26 @@ std::map<std::string, std::string> summary_instances(const std::string& out);
 // -> {value: "3", name: "\"x\""}. Values are kept as printed.
 std::map<std::string, std::string> state_fields(const std::string& state);
 
-// `vedvm inspect DIR --json` parsed: instance name -> fields of its state, and status.
+// A value of docs/json.md (`value`) as the VM prints it (str(), the summary): `3`,
+// `"x"`, `[1, 2]`, `{"a": 1}`, `Counter.State(value: 3)`, ... (JSON strings quoted).
+std::string ved_text(const nlohmann::ordered_json& value);
+
+// `vedvm inspect DIR --json` parsed: instance name -> fields of its state (as the VM
+// prints them, ved_text), and status.
 struct InspectedInstance {
   std::string status;
   std::map<std::string, std::string> fields;
 };
 std::map<std::string, InspectedInstance> inspected_instances(const std::string& inspect_json);
+
+// A python3 that has the jsonschema module: Debian's /usr/bin/python3 (scripts/install-deps.sh
+// installs python3-jsonschema), else the one found when the build was configured; "" if none.
+const std::string& python_with_jsonschema();
+// Validates `text` against a schema of docs/json/ (`inspect.schema.json`, ...) with
+// tests/runtime/check_json.py; `lines`: each line of `text` that starts with '{' (a
+// --trace=json output). Exit 0 valid, 1 invalid (the errors on out), 2 the check could
+// not run (no python3 with jsonschema among them).
+Result validate_json(const TempDir& tmp, const std::string& schema, const std::string& text, bool lines = false);
 
 // A deterministic pseudo-random sequence (xorshift64*).
 class Rng {

@@ -64,8 +64,8 @@ bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& stor
 
 // Every instance, or only `instance` (`Type` or `Type[id]`) when it is not empty.
 int inspect(const std::string& data_dir, bool json, const std::string& instance);
-// The journal records of one tick, as trace lines.
-int journal(const std::string& data_dir, int64_t tick);
+// The journal records of one tick, as trace lines (`json`: one document, docs/json.md).
+int journal(const std::string& data_dir, int64_t tick, bool json = false);
 // Counts of the journal's events by kind.
 int stats(const std::string& data_dir);
 int resume(const std::string& data_dir, const std::string& instance);

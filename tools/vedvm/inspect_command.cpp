@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/vedvm/commands.h"
+#include "tools/vedvm/json_output.h"
 #include "vm/bundle_loader.h"
+#include "vm/runtime/instance_codec.h"
 #include "vm/runtime/run_store.h"
 #include "vm/runtime/runtime.h"
 
@@ -47,46 +49,18 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
     std::cerr << "vedvm: error: data dir `" << dir << "`: " << terminal_text(error) << "\n";
     return kExitError;
   }
-  auto context = program.builtin_context();
   if (json) {
-    nlohmann::ordered_json out;
+    // One document (docs/json.md, `inspect`).
+    Json out = Json::object();
     out["program"] = program.name;
-    out["tick"] = runtime.tick();
-    out["instances"] = nlohmann::ordered_json::array();
+    out["tick"] = int_json(runtime.tick());
+    out["instances"] = Json::array();
     for (const auto& in : runtime.instances()) {
       if (!only.empty() && ved::vm::describe_instance(program, in.key) != only) continue;
-      const auto& d = program.domains[in.key.domain];
-      nlohmann::ordered_json j;
-      j["instance"] = ved::vm::describe_instance(program, in.key);
-      j["status"] = in.faulted ? "FAULTED" : "active";
-      j["state"] = ved::vm::format_value(in.state, context.records, context.effect_names);
-      j["mailbox"] = in.mailbox_size();
-      j["in_progress"] = in.continuation != nullptr;
-      j["timers"] = in.timers.size();
-      j["effects_in_flight"] = in.effects_in_flight;
-      nlohmann::ordered_json goals = nlohmann::ordered_json::array();
-      for (size_t g = 0; g < d.goals.size(); ++g) {
-        nlohmann::ordered_json gj;
-        gj["goal"] = d.goals[g].name;
-        gj["satisfied"] = in.goals[g].satisfied;
-        gj["attempts"] = in.goals[g].attempts;
-        gj["terminated"] = in.goals[g].terminated;
-        if (in.goals[g].terminated) gj["reason"] = in.goals[g].reason;
-        goals.push_back(gj);
-      }
-      j["goals"] = goals;
-      out["instances"].push_back(j);
+      out["instances"].push_back(instance_json(program, in));
     }
-    out["open_intents"] = nlohmann::ordered_json::array();
-    for (const ved::vm::Intent* x : runtime.open_intents()) {
-      nlohmann::ordered_json j;
-      j["id"] = x->id();
-      j["instance"] = ved::vm::describe_instance(program, x->instance);
-      j["effect"] = program.effects[x->effect].name;
-      j["dispatches"] = x->dispatches;
-      j["outcome_arrived"] = x->arrived;
-      out["open_intents"].push_back(j);
-    }
+    out["open_intents"] = Json::array();
+    for (const ved::vm::Intent* x : runtime.open_intents()) out["open_intents"].push_back(open_intent_json(program, *x));
     std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
@@ -157,15 +131,36 @@ int stats(const std::string& dir) {
   return kExitOk;
 }
 
-int journal(const std::string& dir, int64_t tick) {
+int journal(const std::string& dir, int64_t tick, bool json) {
   std::unique_ptr<ved::vm::Store> store;
   ved::vm::Program program;
   std::string bundle, error;
   if (!open_data_dir(dir, store, program, bundle)) return kExitError;
   size_t records = 0;
+  // JSON: the intents the tick emitted (their arguments are in their records, not in the
+  // journal's text), then one object per record in a document (docs/json.md, `journal`).
+  std::map<uint32_t, ved::vm::Intent> intents;
+  Json events = Json::array();
+  if (json) {
+    const std::string prefix = ved::vm::intent_storage_key(tick, 0);
+    bool read = store->scan(prefix.substr(0, prefix.rfind('/') + 1), [&](std::string_view, std::string_view bytes) {
+      ved::vm::Intent x;
+      std::string ignored;  // an unreadable record: the emit event keeps its text only
+      if (ved::vm::decode_intent(program, bytes, x, ignored) && x.tick == tick) intents.emplace(x.index, std::move(x));
+      return true;
+    }, error);
+    if (!read) {
+      std::cerr << "vedvm: error: the intents of `" << dir << "` are damaged: " << terminal_text(error) << "\n";
+      return kExitError;
+    }
+  }
   bool ok = store->scan("jrnl/" + ved::vm::hex_u64(static_cast<uint64_t>(tick)) + "/",
                         [&](std::string_view, std::string_view record) {
                           ++records;
+                          if (json) {
+                            events.push_back(journal_record_json(program, tick, record, intents));
+                            return true;
+                          }
                           std::string line(record);
                           size_t a = line.find('\t'), b = line.find('\t', a + 1);
                           if (a == std::string::npos || b == std::string::npos) return true;
@@ -179,6 +174,13 @@ int journal(const std::string& dir, int64_t tick) {
   if (!ok) {
     std::cerr << "vedvm: error: the journal of `" << dir << "` is damaged: " << terminal_text(error) << "\n";
     return kExitError;
+  }
+  if (json && records > 0) {
+    Json out = Json::object();
+    out["program"] = program.name;
+    out["tick"] = int_json(tick);
+    out["events"] = std::move(events);
+    std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   if (records == 0) {
     // Not an empty answer: say why there is none. Ticks that committed nothing (nothing

@@ -298,7 +298,7 @@ int main(int argc, char** argv) {
   bool json = false;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show a data dir's instances, goals and mailboxes, offline");
   inspect_cmd->add_option("dir", dir, "The data dir")->required();
-  inspect_cmd->add_flag("--json", json, "One JSON document");
+  inspect_cmd->add_flag("--json", json, "One JSON document (shapes: docs/json.md)");
   int64_t at_tick = -1;
   inspect_cmd->add_option("--tick", at_tick, "Print the journal records of this tick instead")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
@@ -334,7 +334,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   if (*call_cmd) return call(o);
-  if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick) : vedvm::inspect(dir, json, only);
+  if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick, json) : vedvm::inspect(dir, json, only);
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
   if (*replay_cmd) return vedvm::replay(replay);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tools/vedvm/commands.h"
+#include "tools/vedvm/json_output.h"
 #include "vm/effects/builtin_adapters.h"
 #include "vm/effects/external_adapter.h"
 #include "vm/effects/simulated_adapter.h"
@@ -134,13 +135,9 @@ int run(const RunOptions& o) {
                 << "\n";
     };
   } else if (o.trace == "json") {
-    trace = [](const ved::vm::TraceEvent& e) {
-      nlohmann::ordered_json j;
-      j["tick"] = e.tick;
-      j["instance"] = e.instance;
-      j["kind"] = e.kind;
-      j["detail"] = e.detail;
-      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    // One object per line, in parts (docs/json.md, `trace event`).
+    trace = [&program](const ved::vm::TraceEvent& e) {
+      std::cout << trace_event_json(program, e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     };
   }
   ved::vm::Runtime runtime(program, bundle, options, trace);

@@ -75,6 +75,18 @@ struct OutboxEntry {
   Message message;
 };
 
+// A fault in parts (`vedvm inspect --json`, `--trace=json`); Instance::last_fault says the
+// same as one line of text: `<where>: <kind> at <file:line:col or function>: <message>`.
+struct FaultInfo {
+  std::string where;     // what ran: "goal Stable", "Step slice 0 of message Step()", "the field defaults"
+  std::string kind;      // bytecode::fault_kind_name: "division by zero", "budget", ...
+  std::string message;
+  std::string function;  // the function it happened in
+  std::string file;      // its source position; "" (and line 0) when the bundle has none
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
 struct Instance {
   InstanceKey key;
   Value state;
@@ -97,6 +109,9 @@ struct Instance {
   // For the exit summary (runtime.md §1): the last fault, the last effect that failed,
   // and how many of its messages or outcomes became dead letters.
   std::string last_fault;
+  // last_fault in parts; null when there is none or its parts are not known (a fault
+  // stored by a vedvm that kept only the text). Held by pointer: most instances never fault.
+  std::unique_ptr<FaultInfo> last_fault_info;
   std::string last_failed_effect;
   int64_t dead_letters = 0;
   bool dirty = true;  // changed since it was last written

@@ -11,6 +11,12 @@
 //   goal      = [attempts, satisfied, terminated, reason, unsatisfied since, next attempt,
 //                [seen hashes], last hash, outside input since the last attempt]
 //   (then) last fault, last failed effect, dead letters
+//   format 3 = format 2 and one more element: the last fault in parts,
+//              [where, kind, message, function, file, line, column] (FaultInfo).
+//   Written only by an instance that has faulted since (so that a data dir whose
+//   instances never faulted keeps exactly the bytes it had); read: both. A vedvm built
+//   before format 3 refuses a data dir holding a format 3 record (it reports the record
+//   as malformed): going back to an older vedvm needs a data dir without faults since.
 //   intent    = [format 1, tick, index, domain, id, effect, [args], key or nil, ordinal,
 //                dispatches, completed, outcome or nil (present: arrived or completed)]
 //   outcome   = [ok, value (bin) or nil, code, message, retryable]
@@ -174,8 +180,9 @@ msgpack::object_handle parse(std::string_view bytes) {
 std::string encode_instance(const Instance& in) {
   msgpack::sbuffer buffer;
   Packer p(buffer);
-  p.pack_array(15);
-  p.pack(2);
+  const bool parts = in.last_fault_info != nullptr;
+  p.pack_array(parts ? 16 : 15);
+  p.pack(parts ? 3 : 2);
   p.pack(in.key.domain);
   pack_id(p, in.key.id);
   bin(p, encode_value(in.state));
@@ -227,14 +234,28 @@ std::string encode_instance(const Instance& in) {
   p.pack(in.last_fault);
   p.pack(in.last_failed_effect);
   p.pack(in.dead_letters);
+  if (parts) {
+    const FaultInfo& f = *in.last_fault_info;
+    p.pack_array(7);
+    p.pack(f.where);
+    p.pack(f.kind);
+    p.pack(f.message);
+    p.pack(f.function);
+    p.pack(f.file);
+    p.pack(f.line);
+    p.pack(f.column);
+  }
   return std::string(buffer.data(), buffer.size());
 }
 
 bool decode_instance(const Program& p, std::string_view bytes, Instance& out, std::string& error) {
   try {
     msgpack::object_handle h = parse(bytes);
-    const Obj* x = arr(h.get(), 15, "instance");
-    if (u64(x[0], "instance format") != 2) throw CodecError("unknown instance record format");
+    const Obj* x = arr(h.get(), SIZE_MAX, "instance");
+    const size_t size = h.get().via.array.size;
+    const uint64_t format = size > 0 ? u64(x[0], "instance format") : 0;
+    if (format != 2 && format != 3) throw CodecError("unknown instance record format");
+    if (size != (format == 2 ? 15u : 16u)) throw CodecError("malformed instance");
     Instance in;
     in.key.domain = domain_index(p, x[1]);
     in.key.id = id(x[2]);
@@ -311,6 +332,20 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
     in.last_fault = str(x[12], "instance");
     in.last_failed_effect = str(x[13], "instance");
     in.dead_letters = i64(x[14], "instance");
+    if (format == 3) {
+      const Obj* f = arr(x[15], 7, "fault");
+      in.last_fault_info = std::make_unique<FaultInfo>();
+      FaultInfo& info = *in.last_fault_info;
+      info.where = str(f[0], "fault");
+      info.kind = str(f[1], "fault");
+      info.message = str(f[2], "fault");
+      info.function = str(f[3], "fault");
+      info.file = str(f[4], "fault");
+      const uint64_t line = u64(f[5], "fault"), column = u64(f[6], "fault");
+      if (info.kind.empty() || line > UINT32_MAX || column > UINT32_MAX) throw CodecError("malformed fault");
+      info.line = static_cast<uint32_t>(line);
+      info.column = static_cast<uint32_t>(column);
+    }
     in.dirty = false;
     out = std::move(in);
     return true;

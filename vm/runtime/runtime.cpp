@@ -61,6 +61,25 @@ std::string describe_instance(const Program& p, const InstanceKey& key) {
   return name;
 }
 
+TraceField fault_field(const std::string& name, const std::string& text, const FaultInfo* parts_of) {
+  TraceFields parts{{"text", Value::string(text)}};
+  if (parts_of) {
+    const FaultInfo& info = *parts_of;
+    parts.emplace_back("kind", Value::string(info.kind));
+    parts.emplace_back("message", Value::string(info.message));
+    parts.emplace_back("where", Value::string(info.where));
+    parts.emplace_back("function", Value::string(info.function));
+    if (info.line == 0) {
+      parts.emplace_back("position", Value::none());
+    } else {
+      parts.emplace_back("position", TraceFields{{"file", Value::string(info.file)},
+                                                 {"line", Value::integer(info.line)},
+                                                 {"column", Value::integer(info.column)}});
+    }
+  }
+  return TraceField(name, std::move(parts));
+}
+
 struct Runtime::Impl {
   Impl(const Program& program, std::string bytes, RuntimeOptions options, TraceSink sink)
       : p(program), bundle(std::move(bytes)), o(options), trace(std::move(sink)), interp(program) {
@@ -181,11 +200,25 @@ struct Runtime::Impl {
   // which is what replay feeds back.
   // The instance and detail are escaped (a string field's value, an adapter's message may
   // hold tabs and line breaks), so that a record is always one line of at most four fields.
-  void record(const std::string& instance, const std::string& kind, const std::string& detail,
-              std::string_view data = {}) {
+  // `parts()` makes the event's parts for `--trace=json` (docs/json.md): called only when
+  // a trace sink is set, so that an untraced run builds none.
+  template <class MakeParts>
+  void record(const std::string& instance, const std::string& kind, const std::string& detail, std::string_view data,
+              MakeParts&& parts) {
     std::string who = escape_controls(instance), what = escape_controls(detail);
     journal.push_back(kind + "\t" + who + "\t" + what + (data.empty() ? "" : "\t" + hex_bytes(data)));
-    if (trace) trace(TraceEvent{tick, std::move(who), kind, std::move(what)});
+    if (trace) trace(TraceEvent{tick, std::move(who), kind, std::move(what), parts()});
+  }
+  void record(const std::string& instance, const std::string& kind, const std::string& detail,
+              std::string_view data = {}) {
+    record(instance, kind, detail, data, [] { return TraceFields{}; });
+  }
+  static Value text(std::string s) { return Value::string(std::move(s)); }
+  // Named values as one part: `{"param": value, ...}`.
+  static TraceField named(std::string name, const std::vector<FieldInfo>& names, const std::vector<Value>& values) {
+    TraceFields parts;
+    for (size_t k = 0; k < values.size() && k < names.size(); ++k) parts.emplace_back(names[k].name, values[k]);
+    return TraceField(std::move(name), std::move(parts));
   }
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
   // A value as the journal shows it: whole up to kShownBytes, and beyond that its first
@@ -240,7 +273,9 @@ struct Runtime::Impl {
     if (!init.ok) {
       added.faulted = true;
       added.last_fault = "the field defaults: " + fault_text(init.fault);
-      record(name(index), "fault", added.last_fault);
+      added.last_fault_info = std::make_unique<FaultInfo>(fault_info("the field defaults", init.fault));
+      record(name(index), "fault", added.last_fault, {},
+             [&] { return TraceFields{fault_field("fault", added.last_fault, added.last_fault_info.get())}; });
       return index;
     }
     for (const auto& [field, value] : fields) added.state.mutable_record_fields()[field] = value;
@@ -323,7 +358,11 @@ struct Runtime::Impl {
     const std::string& transition = p.domains[in.key.domain].transitions[m.transition].name;
     if (in.mailbox_size() >= o.mailbox_capacity && sender != target) {
       if (in.faulted || !sender) {
-        record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"));
+        record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"), {}, [&] {
+          return TraceFields{{"letter", text("message")},
+                             {"transition", text(transition)},
+                             {"reason", text(in.faulted ? "target faulted" : "mailbox full")}};
+        });
         ++in.dead_letters;
         // An outcome that never reaches the mailbox is no longer in flight either.
         if (m.outcome && in.effects_in_flight > 0) --in.effects_in_flight;
@@ -360,9 +399,13 @@ struct Runtime::Impl {
       std::optional<size_t> sender = from_instance ? find(d.message.sender) : std::nullopt;
       if (!deliver(d.target, d.message, sender)) {
         Instance& s = instances[*sender];
+        const uint32_t held = d.message.transition;
         s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});
         mark(*sender);
-        record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full");
+        record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full", {}, [&] {
+          return TraceFields{{"to", text(describe_instance(p, d.target))},
+                             {"transition", text(p.domains[d.target.domain].transitions[held].name)}};
+        });
       } else if (!from_instance) {
         // Effect outcomes come from outside the instance.
         if (auto t = find(d.target)) note_outside_input(*t);
@@ -391,7 +434,9 @@ struct Runtime::Impl {
     outside.swap(submitted);
     for (Delivery& d : outside) {
       const std::string transition = p.domains[d.target.domain].transitions[d.message.transition].name;
-      record(describe_instance(p, d.target), "input", transition);
+      record(describe_instance(p, d.target), "input", transition, {}, [&] {
+        return TraceFields{{"transition", text(transition)}, {"args", Value::list(d.message.args)}};
+      });
       deliver(d.target, std::move(d.message), std::nullopt);
       if (auto t = find(d.target)) note_outside_input(*t);
     }
@@ -436,13 +481,15 @@ struct Runtime::Impl {
       }
       const bool sat = r.value.as_bool();
       if (sat && !gp.satisfied) {
-        record(name(i), "goal", d.goals[g].name + " satisfied");
+        record(name(i), "goal", d.goals[g].name + " satisfied", {},
+               [&] { return TraceFields{{"goal", text(d.goals[g].name)}, {"event", text("satisfied")}}; });
         gp.attempts = 0;
         gp.seen.clear();
         gp.next_attempt = 0;
         mark(i);
       } else if (!sat && gp.satisfied) {
-        record(name(i), "goal", d.goals[g].name + " unsatisfied");
+        record(name(i), "goal", d.goals[g].name + " unsatisfied", {},
+               [&] { return TraceFields{{"goal", text(d.goals[g].name)}, {"event", text("unsatisfied")}}; });
         gp.unsatisfied_since = tick;
         mark(i);
       }
@@ -480,7 +527,10 @@ struct Runtime::Impl {
     gp.terminated = true;
     gp.reason = reason;
     mark(i);
-    record(name(i), "goal", p.domains[in.key.domain].goals[g].name + " terminated: " + reason);
+    const std::string& goal = p.domains[in.key.domain].goals[g].name;
+    record(name(i), "goal", goal + " terminated: " + reason, {}, [&] {
+      return TraceFields{{"goal", text(goal)}, {"event", text("terminated")}, {"reason", text(reason)}};
+    });
   }
 
   // The goal that may act now: the highest-priority unsatisfied, non-terminated one
@@ -576,13 +626,29 @@ struct Runtime::Impl {
     return std::string(bytecode::fault_kind_name(f.kind)) + " at " + describe_fault_location(p, f) + ": " + f.message;
   }
 
+  FaultInfo fault_info(const std::string& where, const Fault& f) const {
+    FaultInfo info;
+    info.where = where;
+    info.kind = std::string(bytecode::fault_kind_name(f.kind));
+    info.message = f.message;
+    if (f.function < p.functions.size()) info.function = p.functions[f.function].name;
+    if (f.position.line != 0 && f.position.file < p.sources.size()) {
+      info.file = p.sources[f.position.file];
+      info.line = f.position.line;
+      info.column = f.position.column;
+    }
+    return info;
+  }
+
   void fault(size_t i, const Fault& f, const std::string& where) {
     Instance& in = instances[i];
     in.faulted = true;
     in.continuation.reset();
     in.last_fault = where + ": " + fault_text(f);
+    in.last_fault_info = std::make_unique<FaultInfo>(fault_info(where, f));
     mark(i);
-    record(name(i), "fault", in.last_fault);
+    record(name(i), "fault", in.last_fault, {},
+           [&] { return TraceFields{fault_field("fault", in.last_fault, in.last_fault_info.get())}; });
   }
 
   // Runs one slice for instance `i`: its continuation, or a goal attempt and the head of
@@ -617,7 +683,9 @@ struct Runtime::Impl {
             enqueue(i, std::move(m));
           }
           mark(i);
-          record(name(i), "goal", goal.name + " attempt " + std::to_string(gp.attempts));
+          record(name(i), "goal", goal.name + " attempt " + std::to_string(gp.attempts), {}, [&] {
+            return TraceFields{{"goal", text(goal.name)}, {"event", text("attempt")}, {"attempt", Value::integer(gp.attempts)}};
+          });
         }
       }
       if (in.mailbox_size() == 0) return;
@@ -653,7 +721,9 @@ struct Runtime::Impl {
     const int64_t budget = t.budget > 0 ? t.budget : o.slice_budget;
     ++slices_run;
     const std::string slice_name = f.slice_names[slice].empty() ? "" : " (" + f.slice_names[slice] + ")";
-    if (slice == 0 && !t.escalation.empty()) record(name(i), "escalation", t.name + ": " + t.escalation);
+    if (slice == 0 && !t.escalation.empty())
+      record(name(i), "escalation", t.name + ": " + t.escalation, {},
+             [&] { return TraceFields{{"transition", text(t.name)}, {"escalation", text(t.escalation)}}; });
     // Wall-clock time is measured for `vedvm stats` only; nothing in the run reads it.
     const auto started = std::chrono::steady_clock::now();
     SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
@@ -675,16 +745,29 @@ struct Runtime::Impl {
     Instance& in = instances[i];
     // The trace shows the fields the slice changed: `slice Increment value=3`.
     std::string changes;
+    std::vector<size_t> changed;
     const auto& before = in.state.as_record().fields;
     const auto& after = working.as_record().fields;
     const auto& field_names = p.records[d.state_record].fields;
     for (size_t k = 0; k < after.size() && k < before.size(); ++k)
-      if (!values_equal(before[k], after[k])) changes += " " + field_names[k] + "=" + show(after[k]);
+      if (!values_equal(before[k], after[k])) {
+        changes += " " + field_names[k] + "=" + show(after[k]);
+        if (trace) changed.push_back(k);
+      }
     in.state = std::move(working);
     in.random = random;
     mark(i);
+    const bool yielded = r.status == SliceResult::Status::Yielded;
     record(name(i), "slice", t.name + (slice > 0 || f.slice_entries.size() > 1 ? "#" + std::to_string(slice) : "") +
-                                 slice_name + (r.status == SliceResult::Status::Yielded ? " yield" : "") + changes);
+                                 slice_name + (yielded ? " yield" : "") + changes, {}, [&] {
+      TraceFields fields;
+      for (size_t k : changed) fields.emplace_back(field_names[k], in.state.as_record().fields[k]);
+      return TraceFields{{"transition", text(t.name)},
+                         {"slice", Value::integer(slice)},
+                         {"slice_name", f.slice_names[slice].empty() ? Value::none() : text(f.slice_names[slice])},
+                         {"yielded", Value::boolean(yielded)},
+                         {"changes", std::move(fields)}};
+    });
     if (r.status == SliceResult::Status::Yielded) {
       in.continuation = std::make_unique<PendingTransition>(
           PendingTransition{transition, r.continuation.next_slice, std::move(r.continuation.registers), message});
@@ -708,7 +791,9 @@ struct Runtime::Impl {
       } else {
         // A reply goes to whoever sent the message being processed.
         if (!processing.from_instance) {
-          record(name(i), "dead_letter", "reply " + info.name + " (the message being processed has no sender)");
+          record(name(i), "dead_letter", "reply " + info.name + " (the message being processed has no sender)", {}, [&] {
+            return TraceFields{{"letter", text("reply")}, {"reply", text(info.name)}, {"reason", text("no sender")}};
+          });
           continue;
         }
         target = processing.sender;
@@ -719,12 +804,21 @@ struct Runtime::Impl {
         for (size_t k = 0; fits && k < m.args.size(); ++k) fits = p.same_type(it->params[k].type, info.args[k]);
         if (!fits) {
           record(describe_instance(p, target), "dead_letter",
-                 "reply " + info.name + " (no such transition with these arguments)");
+                 "reply " + info.name + " (no such transition with these arguments)", {}, [&] {
+                   return TraceFields{
+                       {"letter", text("reply")}, {"reply", text(info.name)}, {"reason", text("no such transition")}};
+                 });
           continue;
         }
         m.transition = static_cast<uint32_t>(it - td.transitions.begin());
       }
-      record(name(i), "send", describe_instance(p, target) + "." + p.domains[target.domain].transitions[m.transition].name);
+      const std::string& sent = p.domains[target.domain].transitions[m.transition].name;
+      record(name(i), "send", describe_instance(p, target) + "." + sent, {}, [&] {
+        return TraceFields{{"to", text(describe_instance(p, target))},
+                           {"transition", text(sent)},
+                           {"args", Value::list(m.args)},
+                           {"lane", text(m.high_lane ? "high" : "normal")}};
+      });
       next_pending.push_back(Delivery{target, std::move(m)});
     }
     for (Value& intent : out.intents) emit(i, intent);
@@ -732,7 +826,9 @@ struct Runtime::Impl {
       const SpawnInfo& shape = p.spawns[s.spawn];
       InstanceKey key{shape.domain, s.instance_id};
       if (find(key)) {
-        record(name(i), "spawn", describe_instance(p, key) + " exists already: nothing done");
+        record(name(i), "spawn", describe_instance(p, key) + " exists already: nothing done", {}, [&] {
+          return TraceFields{{"target", text(describe_instance(p, key))}, {"existed", Value::boolean(true)}};
+        });
         continue;
       }
       std::vector<std::pair<uint32_t, Value>> fields;
@@ -770,7 +866,13 @@ struct Runtime::Impl {
       shown += (k ? ", " : "") + e.params[k].name + ": " + literal(x.args[k]);
     shown += ")";
     if (x.idempotency_key.tag() == Tag::String) shown += " key " + quote_string(x.idempotency_key.as_string());
-    record(name(i), "emit", shown);
+    record(name(i), "emit", shown, {}, [&] {
+      return TraceFields{{"intent", text(x.id())},
+                         {"effect", text(e.name)},
+                         named("args", e.params, x.args),
+                         {"key", x.idempotency_key.tag() == Tag::String ? x.idempotency_key : Value::none()},
+                         {"ordinal", Value::integer(static_cast<int64_t>(x.ordinal))}};
+    });
     ++in.effects_in_flight;
     mark(i);
     emitted.emplace_back(x.tick, x.index);
@@ -902,14 +1004,30 @@ struct Runtime::Impl {
     detail += out.ok ? ".ok" + (p.types[effect.result].kind == TypeKind::Unit ? std::string() : " " + literal(out.value))
                      : ".failed " + out.code + ": " + out.message;
     if (!handled && out.ok) detail += " (no handler)";
-    record(name(i), "outcome", detail, encode_outcome(x.effect, x.id(), out));
+    record(name(i), "outcome", detail, encode_outcome(x.effect, x.id(), out), [&] {
+      TraceFields fields{{"intent", text(x.id())}, {"effect", text(effect.name)}, {"ok", Value::boolean(out.ok)}};
+      if (out.ok) {
+        fields.emplace_back("value", out.value);
+      } else {
+        fields.emplace_back("code", text(out.code));
+        fields.emplace_back("message", text(out.message));
+        fields.emplace_back("retryable", Value::boolean(out.retryable));
+      }
+      fields.emplace_back("handled", Value::boolean(handled));
+      return fields;
+    });
     if (!out.ok) in.last_failed_effect = effect.name + " (" + out.code + ": " + out.message + ")";
     note_outside_input(i);
     mark(i);
     if (!handled) {
       if (in.effects_in_flight > 0) --in.effects_in_flight;
       if (!out.ok) {
-        record(name(i), "dead_letter", effect.name + ".failed (" + out.code + "; no handler)");
+        record(name(i), "dead_letter", effect.name + ".failed (" + out.code + "; no handler)", {}, [&] {
+          return TraceFields{{"letter", text("outcome")},
+                             {"effect", text(effect.name)},
+                             {"code", text(out.code)},
+                             {"reason", text("no handler")}};
+        });
         ++in.dead_letters;
       }
     } else {
@@ -987,13 +1105,19 @@ struct Runtime::Impl {
     }
     if (!failure.empty()) {
       note_outside_input(i);
-      record(name(i), "observe", shown() + " failed: " + failure, encode_observation(observation, arguments, Value(), failure));
+      record(name(i), "observe", shown() + " failed: " + failure, encode_observation(observation, arguments, Value(), failure),
+             [&] {
+               return TraceFields{
+                   {"observation", text(info.name)}, {"args", Value::list(arguments)}, {"failure", text(failure)}};
+             });
       message = failure;
       return FaultKind::Observation;
     }
     if (journal_it) {
       const std::string bytes = encode_observation(observation, arguments, value);
-      record(name(i), "observe", shown() + " = " + literal(value), bytes);
+      record(name(i), "observe", shown() + " = " + literal(value), bytes, [&] {
+        return TraceFields{{"observation", text(info.name)}, {"args", Value::list(arguments)}, {"value", value}};
+      });
       last_observed[key] = value;
       observed_changed.emplace_back(key, bytes);
       // A new value from outside: what the instance does next is not a cycle of its own.

@@ -56,14 +56,34 @@ struct RuntimeOptions {
   const ReplayInputs* replay = nullptr;
 };
 
+// A part of a trace event for `--trace=json` (docs/json.md): a name and either a value
+// (a Ved value, or the runtime's own: a name or text as a string, a count as an int, a
+// flag as a bool, "absent" as none) or, when `object`, named parts of its own.
+struct TraceField {
+  std::string name;
+  Value value;
+  bool object = false;
+  std::vector<TraceField> parts;  // when `object`, in order
+
+  TraceField(std::string n, Value v) : name(std::move(n)), value(std::move(v)) {}
+  TraceField(std::string n, std::vector<TraceField> p) : name(std::move(n)), object(true), parts(std::move(p)) {}
+};
+using TraceFields = std::vector<TraceField>;
+
 // One line of the trace (runtime.md §9): `tick=4 Counter slice Increment`.
 struct TraceEvent {
   int64_t tick = 0;
   std::string instance;
   std::string kind;    // slice, goal, send, emit, outcome, fault, dead_letter, spawn, ...
   std::string detail;  // the rest of the line
+  // The same event in parts (docs/json.md, per kind): filled only when a trace sink is set.
+  TraceFields fields;
 };
 using TraceSink = std::function<void(const TraceEvent&)>;
+
+// A fault in parts (docs/json.md `fault`): `text` is what the journal and the summary say
+// (Instance::last_fault), then the parts of `info` when it is given.
+TraceField fault_field(const std::string& name, const std::string& text, const FaultInfo* info);
 
 struct RunSummary {
   int exit_code = 0;  // 0 every goal satisfied, 2 some goal terminated or unsatisfied, 3 a fault

@@ -4,7 +4,8 @@
 # temporary directory.
 #
 #   fuzz_parser  the front end (tests/fuzz/fuzz_parser.cpp); regressions in
-#                tests/fuzz/regressions/, seeds: the Ved programs of the corpus
+#                tests/fuzz/regressions/, seeds: the Ved programs of the shared corpus
+#                (../shared/corpus, when it exists), tests/golden/ and examples/
 #   fuzz_bundle  the VM's bundle loader and verifier, and the interpreter on what they
 #                accept (tests/fuzz/fuzz_bundle.cpp); regressions in
 #                tests/fuzz/regressions-bundle/, seeds: those programs compiled to
@@ -212,6 +213,10 @@ add_programs "$shared_corpus/upstream" '*.lxm'
 add_programs "$shared_corpus/docs" '*.ved'
 add_programs "$root/tests/golden" '*.ved'
 add_programs "$root/examples" '*.ved'
+if [ ! -d "$shared_corpus" ]; then
+  echo "fuzz-smoke: no shared corpus at $shared_corpus (a clone of this repository alone):" \
+    "seeds from tests/golden/ and examples/ only"
+fi
 seed_name() {  # seed_name DIR FILE: a flat name, prefixed with the subdirectory
   local dir="$1" f="$2" rel
   rel="${f#"$dir"/}"

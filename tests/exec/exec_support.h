@@ -122,6 +122,9 @@ struct CompileErrorCase {
 };
 size_t run_compile_error_cases(const std::vector<CompileErrorCase>& cases);
 
+// The shared corpus (../shared/corpus): a test that reads it carries the decorator
+// `* doctest::test_suite("corpus")`, so that it is left out where the corpus does not
+// exist (unit/main.cpp).
 inline std::filesystem::path corpus_dir() { return VED_CORPUS_DIR; }
 
 }  // namespace ved::exec

@@ -93,7 +93,8 @@ TEST_CASE("the same source compiles to the same bytes, a changed source does not
   CHECK(changed.bundle != bundles[0]);
 }
 
-TEST_CASE("corpus: every program compiles, loads, compiles the same twice and initialises") {
+TEST_CASE("corpus: every program compiles, loads, compiles the same twice and initialises" *
+          doctest::test_suite("corpus")) {
   const auto files = corpus_files();
   REQUIRE(files.size() >= 10);
   size_t compiled_count = 0;
@@ -130,7 +131,8 @@ TEST_CASE("corpus: every program compiles, loads, compiles the same twice and in
   CHECK(compiled_count == files.size() - 2);
 }
 
-TEST_CASE("corpus: slices-and-faults runs to Ledger{a: 60, b: 40, moves: 3} and an invariant fault") {
+TEST_CASE("corpus: slices-and-faults runs to Ledger{a: 60, b: 40, moves: 3} and an invariant fault" *
+          doctest::test_suite("corpus")) {
   // The behaviour its header comment promises: three Transfers commit; the fourth commits
   // its first slice (a: 60, b: 40), and its second slice would make `a` negative, so that
   // slice alone is rolled back (moves stays 3), naming invariant NonNegative and slice

@@ -4,6 +4,10 @@
 // --trace=json: the two traces and the two `inspect --json` documents must be identical,
 // byte for byte (runtime.md: same program, same inputs, same states, bit for bit), and
 // `vedvm replay` must re-execute each from its journal to the same state hashes.
+//
+// These tests are in test suite "corpus", left out where ../shared/corpus does not exist.
+// The last test does the same for this repository's programs (tests/runtime/programs/),
+// which run everywhere.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -210,7 +214,7 @@ void check_upstream(const std::string& file) {
 
 }  // namespace
 
-TEST_CASE("corpus: every upstream program has a row in the expectations table") {
+TEST_CASE("corpus: every upstream program has a row in the expectations table" * doctest::test_suite("corpus")) {
   std::set<std::string> files, rows;
   for (const auto& e : std::filesystem::directory_iterator(corpus_dir() / "upstream"))
     if (e.path().extension() == ".lxm") files.insert(e.path().filename().string());
@@ -218,17 +222,36 @@ TEST_CASE("corpus: every upstream program has a row in the expectations table") 
   CHECK(files == rows);
 }
 
-TEST_CASE("corpus: upstream/hello-stability.lxm") { check_upstream("hello-stability.lxm"); }
-TEST_CASE("corpus: upstream/worker-pool-scaling.lxm") { check_upstream("worker-pool-scaling.lxm"); }
-TEST_CASE("corpus: upstream/public-demo.lxm") { check_upstream("public-demo.lxm"); }
-TEST_CASE("corpus: upstream/state-convergence.lxm") { check_upstream("state-convergence.lxm"); }
-TEST_CASE("corpus: upstream/test_2_message_storm.lxm") { check_upstream("test_2_message_storm.lxm"); }
-TEST_CASE("corpus: upstream/test_3_convergence_chaos.lxm") { check_upstream("test_3_convergence_chaos.lxm"); }
-TEST_CASE("corpus: upstream/showcase.lxm") { check_upstream("showcase.lxm"); }
-TEST_CASE("corpus: upstream/retry-reconciliation.lxm") { check_upstream("retry-reconciliation.lxm"); }
-TEST_CASE("corpus: upstream/authority-scope-demo.lxm") { check_upstream("authority-scope-demo.lxm"); }
+TEST_CASE("corpus: upstream/hello-stability.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("hello-stability.lxm");
+}
+TEST_CASE("corpus: upstream/worker-pool-scaling.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("worker-pool-scaling.lxm");
+}
+TEST_CASE("corpus: upstream/public-demo.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("public-demo.lxm");
+}
+TEST_CASE("corpus: upstream/state-convergence.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("state-convergence.lxm");
+}
+TEST_CASE("corpus: upstream/test_2_message_storm.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("test_2_message_storm.lxm");
+}
+TEST_CASE("corpus: upstream/test_3_convergence_chaos.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("test_3_convergence_chaos.lxm");
+}
+TEST_CASE("corpus: upstream/showcase.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("showcase.lxm");
+}
+TEST_CASE("corpus: upstream/retry-reconciliation.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("retry-reconciliation.lxm");
+}
+TEST_CASE("corpus: upstream/authority-scope-demo.lxm" * doctest::test_suite("corpus")) {
+  check_upstream("authority-scope-demo.lxm");
+}
 
-TEST_CASE("corpus: docs/authority.ved runs to requested 3, replicas 3 and 3, without a warning") {
+TEST_CASE("corpus: docs/authority.ved runs to requested 3, replicas 3 and 3, without a warning" *
+          doctest::test_suite("corpus")) {
   Run r = run_twice(corpus("docs/authority.ved"));
   CHECK(r.result.exit_code == 0);
   CHECK_MESSAGE(r.result.err.empty(), r.result.err);
@@ -237,7 +260,8 @@ TEST_CASE("corpus: docs/authority.ved runs to requested 3, replicas 3 and 3, wit
                    {"InventoryApi", {{"replicas", "3"}}}});
 }
 
-TEST_CASE("corpus: docs/fanout.ved activates Worker[0..999] by messages, each done once") {
+TEST_CASE("corpus: docs/fanout.ved activates Worker[0..999] by messages, each done once" *
+          doctest::test_suite("corpus")) {
   Run r = run_twice(corpus("docs/fanout.ved"));
   CHECK(r.result.exit_code == 0);
   auto inspected = inspected_instances(r.inspect);
@@ -262,7 +286,8 @@ TEST_CASE("corpus: docs/fanout.ved activates Worker[0..999] by messages, each do
   CHECK(summary_instances(r.result.out).count("Worker[999]") == 0);
 }
 
-TEST_CASE("corpus: docs/slices-and-faults.ved ends FAULTED in slice `account`, the first slice kept") {
+TEST_CASE("corpus: docs/slices-and-faults.ved ends FAULTED in slice `account`, the first slice kept" *
+          doctest::test_suite("corpus")) {
   Run r = run_twice(corpus("docs/slices-and-faults.ved"));
   CHECK(r.result.exit_code == 3);
   check_fields(r, {{"Ledger", {{"a", "60"}, {"b", "40"}, {"moves", "3"}}}}, /*faulted=*/true);
@@ -286,7 +311,8 @@ TEST_CASE("corpus: docs/slices-and-faults.ved ends FAULTED in slice `account`, t
   CHECK(events(r, "Ledger", "slice").size() == 7);
 }
 
-TEST_CASE("corpus: docs/effects-outcomes.ved without an adapter: every attempt fails, goal terminated") {
+TEST_CASE("corpus: docs/effects-outcomes.ved without an adapter: every attempt fails, goal terminated" *
+          doctest::test_suite("corpus")) {
   // No adapter is bound: every Infra.Provision intent fails with NoAdapter, handled by
   // ProvisionFailed, so the run is the header's `fail` case.
   Run r = run_twice(corpus("docs/effects-outcomes.ved"));
@@ -304,7 +330,7 @@ TEST_CASE("corpus: docs/effects-outcomes.ved without an adapter: every attempt f
 }
 
 // The header's two runs, with simulated adapters (`--effect`, runtime.md §7).
-TEST_CASE("corpus: docs/effects-outcomes.ved with --effect ok and fail") {
+TEST_CASE("corpus: docs/effects-outcomes.ved with --effect ok and fail" * doctest::test_suite("corpus")) {
   Run ok = run_twice(corpus("docs/effects-outcomes.ved"), {"--effect", "Infra.Provision=ok:vm-1"});
   CHECK(ok.result.exit_code == 0);
   check_fields(ok, {{"Pool", {{"want", "2"}, {"have", "2"}, {"failures", "0"}}}});
@@ -317,7 +343,8 @@ TEST_CASE("corpus: docs/effects-outcomes.ved with --effect ok and fail") {
 // attempt emits System.WriteFile under --fs-root, the next tick's observation holds.
 // Twice, each run with its own empty root: the same trace, the same state; and the run
 // replays from its journal (the observations are in it).
-TEST_CASE("corpus: docs/hello-stability.ved writes greeting.txt under --fs-root, the same twice") {
+TEST_CASE("corpus: docs/hello-stability.ved writes greeting.txt under --fs-root, the same twice" *
+          doctest::test_suite("corpus")) {
   TempDir tmp;
   std::vector<Run> runs;
   for (const std::string name : {"a", "b"}) {
@@ -351,7 +378,8 @@ TEST_CASE("corpus: docs/hello-stability.ved writes greeting.txt under --fs-root,
 // --serve keeps ticking: deleting the file makes the goal false at a later tick and the
 // file is written again. SIGTERM finishes the tick and exits 143; the served run, with
 // the observations it journaled, replays.
-TEST_CASE("corpus: docs/hello-stability.ved --serve rewrites greeting.txt after it is deleted") {
+TEST_CASE("corpus: docs/hello-stability.ved --serve rewrites greeting.txt after it is deleted" *
+          doctest::test_suite("corpus")) {
   TempDir tmp;
   const auto root = tmp.path() / "root";
   std::filesystem::create_directory(root);
@@ -381,4 +409,60 @@ TEST_CASE("corpus: docs/hello-stability.ved --serve rewrites greeting.txt after 
   CHECK(writes == 2);
   Result replay = vedvm_run({"replay", tmp / "d"});
   CHECK_MESSAGE(replay.exit_code == 0, replay.out << replay.err);
+}
+
+// The programs of tests/runtime/programs/, the way the corpus programs are run above:
+// what their header comments say, twice the same, replayed from their journals.
+TEST_CASE("tests/runtime/programs/: each runs to what its header says, the same twice, and replays") {
+  {
+    INFO("fanout.ved");
+    Run r = run_twice(repo_program("fanout.ved"));
+    CHECK(r.result.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.inspect)["tick"].get<int64_t>() > 1000);
+    auto inspected = inspected_instances(r.inspect);
+    CHECK(inspected.size() == 1001);
+    CHECK(inspected["Hub"].fields ==
+          std::map<std::string, std::string>{{"sent", "1000"}, {"done", "1000"}, {"sum", "499500"}});
+    CHECK(inspected.count("Node") == 0);
+    int ok = 0;
+    for (int i = 0; i < 1000; ++i) {
+      auto it = inspected.find("Node[" + std::to_string(i) + "]");
+      if (it != inspected.end() && it->second.status == "active" && it->second.fields["jobs"] == "1" &&
+          it->second.fields["id"] == std::to_string(i))
+        ++ok;
+    }
+    CHECK(ok == 1000);
+  }
+  {
+    INFO("overdraft.ved");
+    Run r = run_twice(repo_program("overdraft.ved"));
+    CHECK(r.result.exit_code == 3);
+    check_fields(r, {{"Account", {{"balance", "10"}, {"withdrawals", "2"}}}}, /*faulted=*/true);
+    auto faults = events(r, "Account", "fault");
+    REQUIRE(faults.size() == 1);
+    CHECK(contains(faults[0], "Limit"));
+    CHECK(contains(faults[0], "Withdraw"));
+    CHECK(contains(faults[0], "count"));
+    // Three Withdraws, the third rolled back in its second slice: five slices committed.
+    CHECK(transitions_run(r, "Account", "Withdraw") == 3);
+    CHECK(events(r, "Account", "slice").size() == 5);
+  }
+  {
+    INFO("capacity.ved without an adapter, and with --effect ok and fail");
+    Run none = run_twice(repo_program("capacity.ved"));
+    CHECK(none.result.exit_code == 2);
+    check_fields(none, {{"Pool", {{"have", "0"}, {"failures", "3"}}}});
+    CHECK(transitions_run(none, "Pool", "ProvisionFailed") == 3);
+    std::string goal_line;
+    for (const auto& l : summary_lines(none.result.out))
+      if (contains(l, "goal Capacity")) goal_line = l;
+    CHECK_MESSAGE(contains(goal_line, "terminated"), none.result.out);
+    CHECK(contains(goal_line, "NoAdapter"));
+    Run ok = run_twice(repo_program("capacity.ved"), {"--effect", "Infra.Provision=ok:vm-1"});
+    CHECK(ok.result.exit_code == 0);
+    check_fields(ok, {{"Pool", {{"have", "2"}, {"failures", "0"}, {"last", "\"vm-1\""}}}});
+    Run fail = run_twice(repo_program("capacity.ved"), {"--effect", "Infra.Provision=fail:quota"});
+    CHECK(fail.result.exit_code == 2);
+    check_fields(fail, {{"Pool", {{"have", "0"}, {"failures", "3"}}}});
+  }
 }

@@ -169,7 +169,8 @@ TEST_CASE("crash: a counter run killed with SIGKILL 20+ times ends as an uninter
   crash_test({bundle}, 20261126, 24);
 }
 
-TEST_CASE("crash: docs/fanout.ved (1001 instances) killed with SIGKILL 20+ times ends as an uninterrupted run") {
+TEST_CASE("crash: docs/fanout.ved (1001 instances) killed with SIGKILL 20+ times ends as an uninterrupted run" *
+          doctest::test_suite("corpus")) {
   TempDir src;
   const std::string bundle = src / "fanout.vedb";
   Result compiled = run({vedc(), corpus("docs/fanout.ved"), "-o", bundle});
@@ -187,7 +188,7 @@ TEST_CASE("crash: docs/fanout.ved (1001 instances) killed with SIGKILL 20+ times
 TEST_CASE("crash: a kill while the data dir is being created does not block the restart") {
   TempDir src;
   const std::string bundle = src / "hello.vedb";
-  REQUIRE(run({vedc(), corpus("upstream/hello-stability.lxm"), "-o", bundle}).exit_code == 0);
+  REQUIRE(run({vedc(), std::string(VED_EXAMPLES_DIR) + "/hello.ved", "-o", bundle}).exit_code == 0);
   bool hit = false;
   for (int i = 0; i < 200 && !hit; ++i) {
     const std::string dir = src / ("d" + std::to_string(i));

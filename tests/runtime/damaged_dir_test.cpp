@@ -2,9 +2,10 @@
 // `vedvm resume` exit 1 with a clear message on stderr, never die of a signal, and
 // leave what is not theirs alone; `--fresh` recovers where that makes sense.
 //
-// The damage is done to copies of real data dirs: `tables` (docs/fanout.ved run to the
-// end and reopened, so its state is in LevelDB tables, *.ldb) and `log` (the same
-// program stopped by --max-ticks, its state only in the write-ahead log, *.log).
+// The damage is done to copies of real data dirs: `tables` (tests/runtime/programs/
+// fanout.ved, 1001 instances, run to the end and reopened, so its state is in LevelDB
+// tables, *.ldb) and `log` (the same program stopped by --max-ticks, its state only in the
+// write-ahead log, *.log).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::string& fanout() {
-  static const std::string path = corpus("docs/fanout.ved");
+  static const std::string path = repo_program("fanout.ved");
   return path;
 }
 
@@ -108,7 +109,7 @@ void check_refused(const std::string& dir, const std::vector<std::string>& needl
   CHECK_MESSAGE(inspect.exited, describe(inspect) << "\n" << inspect.err);
   CHECK_MESSAGE(inspect.exit_code == 1, describe(inspect) << "\n" << inspect.out << inspect.err);
   CHECK_MESSAGE(inspect.err.rfind("vedvm: error: ", 0) == 0, inspect.err);
-  Result resume = vedvm_run({"resume", dir, "Dispatcher"});
+  Result resume = vedvm_run({"resume", dir, "Hub"});
   CHECK_MESSAGE(resume.exited, describe(resume));
   CHECK(resume.exit_code == 1);
 }
@@ -128,25 +129,25 @@ void check_fresh_recovers(const std::string& dir) {
 TEST_CASE("damaged: the data dir of another program is refused, naming it and --fresh") {
   TempDir tmp;
   const std::string dir = tmp / "data";
-  const std::string authority = corpus("docs/authority.ved");
-  REQUIRE(vedvm_run({authority, "--data-dir", dir, "--sync=none"}).exit_code == 0);
+  const std::string hello = std::string(VED_EXAMPLES_DIR) + "/hello.ved";
+  REQUIRE(vedvm_run({hello, "--data-dir", dir, "--sync=none"}).exit_code == 0);
   const std::string before = vedvm_run({"inspect", dir, "--json"}).out;
 
   Result r = vedvm_run({fanout(), "--data-dir", dir, "--sync=none"});
   CHECK(r.exited);
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());
-  CHECK_MESSAGE(contains(r.err, "holds the state of program `authority`"), r.err);
+  CHECK_MESSAGE(contains(r.err, "holds the state of program `hello`"), r.err);
   CHECK(contains(r.err, "not of `fanout`"));
   CHECK(contains(r.err, "--fresh"));
-  // Untouched, and still inspectable as authority's.
+  // Untouched, and still inspectable as hello's.
   Result inspect = vedvm_run({"inspect", dir, "--json"});
   CHECK(inspect.exit_code == 0);
   CHECK(inspect.out == before);
 
   check_fresh_recovers(dir);
-  // Now it is fanout's, and authority is refused the same way.
-  Result back = vedvm_run({authority, "--data-dir", dir, "--sync=none"});
+  // Now it is fanout's, and hello is refused the same way.
+  Result back = vedvm_run({hello, "--data-dir", dir, "--sync=none"});
   CHECK(back.exit_code == 1);
   CHECK(contains(back.err, "holds the state of program `fanout`"));
 }

@@ -152,7 +152,7 @@ domain Flood {
 
 TEST_CASE("--effect: a binding for an unknown effect, or that is neither ok nor fail, is a usage error") {
   TempDir tmp;
-  const std::string program = corpus("docs/effects-outcomes.ved");
+  const std::string program = repo_program("capacity.ved");
   for (const char* binding : {"Nope=ok", "Infra.Provision=maybe", "Infra.Provision", "Infra.Provision=script:x.sh"}) {
     CAPTURE(binding);
     Result r = vedvm_run({program, "--data-dir", tmp / "d", "--sync=none", "--effect", binding});
@@ -191,7 +191,7 @@ domain Pool {
 
 TEST_CASE("--effect: a resumed run keeps its bindings and refuses others") {
   TempDir tmp;
-  const std::string program = corpus("docs/effects-outcomes.ved");
+  const std::string program = repo_program("capacity.ved");
   const std::string data = tmp / "d";
   vedvm_run({program, "--data-dir", data, "--sync=none", "--quiet", "--max-ticks", "2", "--effect",
              "Infra.Provision=ok:vm-1"});

@@ -117,7 +117,7 @@ TEST_CASE("replay: a tampered journal is detected") {
 
 TEST_CASE("replay: a recorded outcome is fed back; changing it changes the replayed state") {
   TempDir tmp;
-  const std::string program = corpus("docs/effects-outcomes.ved");
+  const std::string program = repo_program("capacity.ved");
   REQUIRE(vedvm_run({program, "--data-dir", tmp / "d", "--sync=none", "--quiet", "--effect", "Infra.Provision=ok:vm-1"})
               .exit_code == 0);
   CHECK(vedvm_run({"replay", tmp / "d"}).exit_code == 0);

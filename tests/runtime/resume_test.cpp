@@ -29,6 +29,9 @@ Step run_in(const std::string& dir, const std::string& program, std::vector<std:
   return s;
 }
 
+// examples/hello.ved: Counter counts to 3, its goal Stable satisfied at tick 4.
+std::string hello() { return std::string(VED_EXAMPLES_DIR) + "/hello.ved"; }
+
 int64_t tick_of(const std::string& inspect_json) { return nlohmann::json::parse(inspect_json)["tick"].get<int64_t>(); }
 std::string name_of(const std::string& inspect_json) {
   return nlohmann::json::parse(inspect_json)["program"].get<std::string>();
@@ -89,21 +92,69 @@ void check_resume_and_fresh(const std::string& program, int exit_code) {
 
 }  // namespace
 
-TEST_CASE("resume: a finished run reruns 0 slices, same state and exit code, and --fresh starts over (exit 0)") {
+TEST_CASE("resume: a finished run reruns 0 slices, same state and exit code, and --fresh starts over (exit 0)" *
+          doctest::test_suite("corpus")) {
   check_resume_and_fresh(corpus("upstream/hello-stability.lxm"), 0);
   check_resume_and_fresh(corpus("upstream/test_2_message_storm.lxm"), 0);
   check_resume_and_fresh(corpus("docs/fanout.ved"), 0);
 }
 
-TEST_CASE("resume: the same for runs that end with exit 2 and exit 3") {
+TEST_CASE("resume: the same for runs that end with exit 2 and exit 3" * doctest::test_suite("corpus")) {
   check_resume_and_fresh(corpus("docs/effects-outcomes.ved"), 2);
   check_resume_and_fresh(corpus("upstream/authority-scope-demo.lxm"), 2);
   check_resume_and_fresh(corpus("docs/slices-and-faults.ved"), 3);
 }
 
+// The same without the shared corpus, on this repository's programs: examples/hello.ved
+// and tests/runtime/programs/ (their header comments say how they end).
+TEST_CASE("resume: the same on this repository's programs (exit 0, 2 and 3), and vedvm resume of a FAULTED one") {
+  check_resume_and_fresh(hello(), 0);
+  check_resume_and_fresh(repo_program("fanout.ved"), 0);
+  check_resume_and_fresh(repo_program("capacity.ved"), 2);
+  check_resume_and_fresh(repo_program("overdraft.ved"), 3);
+
+  TempDir tmp;
+  {
+    INFO("--max-ticks short of the goal: exit 2, the goal unsatisfied");
+    Step r = run_in(tmp / "short", hello(), {"--max-ticks", "3"});
+    CHECK(r.result.exit_code == 2);
+    CHECK(contains(r.result.out, "goal Stable unsatisfied"));
+  }
+  {
+    INFO("a FAULTED instance: `vedvm resume` clears it, the rerun goes on from its last tick");
+    const std::string program = repo_program("overdraft.ved");
+    const std::string dir = tmp / "faulted";
+    Step first = run_in(dir, program);
+    REQUIRE(first.result.exit_code == 3);
+    CHECK(inspected_instances(first.inspect)["Account"].status == "FAULTED");
+    CHECK(vedvm_run({"resume", dir, "Nobody"}).exit_code == 1);
+    CHECK(vedvm_run({"resume", dir}).exit_code == 64);
+    Result resume = vedvm_run({"resume", dir, "Account"});
+    CHECK_MESSAGE(resume.exit_code == 0, resume.err);
+    CHECK(resume.out == "Account resumed\n");
+    // The fourth Withdraw takes the balance to -20, and its slice `count` faults again.
+    Step second = run_in(dir, program);
+    const std::string resuming =
+        "resuming overdraft from " + dir + " at tick " + std::to_string(tick_of(first.inspect));
+    CHECK_MESSAGE(contains(second.result.err, resuming), second.result.err);
+    CHECK(second.result.exit_code == 3);
+    auto account = inspected_instances(second.inspect)["Account"];
+    CHECK(account.status == "FAULTED");
+    CHECK(account.fields == std::map<std::string, std::string>{{"balance", "-20"}, {"withdrawals", "2"}});
+    // Goal Empty holds now: after one more resume the run ends with exit 0, running nothing.
+    CHECK(vedvm_run({"resume", dir, "Account"}).exit_code == 0);
+    Step last = run_in(dir, program);
+    CHECK(last.result.exit_code == 0);
+    CHECK(tick_and_slices(last.result) == std::make_pair(tick_of(second.inspect), int64_t{0}));
+    Result again = vedvm_run({"resume", dir, "Account"});
+    CHECK(again.exit_code == 1);
+    CHECK(contains(again.err, "Account is not FAULTED"));
+  }
+}
+
 TEST_CASE("--max-ticks: a longer run stops with exit 2 and a rerun without it finishes as if uninterrupted") {
   TempDir tmp;
-  const std::string program = corpus("docs/fanout.ved");
+  const std::string program = repo_program("fanout.ved");
   Step whole = run_in(tmp / "whole", program);
   REQUIRE(whole.result.exit_code == 0);
   CHECK(tick_of(whole.inspect) > 50);
@@ -115,9 +166,9 @@ TEST_CASE("--max-ticks: a longer run stops with exit 2 and a rerun without it fi
   CHECK(contains(summary_lines(part.result.out)[0], "stopped at tick 50"));
   CHECK(contains(summary_lines(part.result.out)[0], "--max-ticks reached"));
   CHECK(tick_of(part.inspect) == 50);
-  auto dispatcher = inspected_instances(part.inspect)["Dispatcher"];
-  CHECK(dispatcher.fields["sent"] == "1000");
-  CHECK(std::stoi(dispatcher.fields["acked"]) < 1000);
+  auto hub = inspected_instances(part.inspect)["Hub"];
+  CHECK(hub.fields["sent"] == "1000");
+  CHECK(std::stoi(hub.fields["done"]) < 1000);
 
   // --max-ticks counts ticks from the start of the run, not of this process: at tick
   // 50, `--max-ticks 50` runs nothing and says so again.
@@ -133,7 +184,8 @@ TEST_CASE("--max-ticks: a longer run stops with exit 2 and a rerun without it fi
   CHECK(summary_body(rest.result) == summary_body(whole.result));
 }
 
-TEST_CASE("--max-ticks: exit 2 on a goal that needs more ticks (hello-stability needs 4)") {
+TEST_CASE("--max-ticks: exit 2 on a goal that needs more ticks (hello-stability needs 4)" *
+          doctest::test_suite("corpus")) {
   TempDir tmp;
   Step r = run_in(tmp / "d", corpus("upstream/hello-stability.lxm"), {"--max-ticks", "3"});
   CHECK(r.result.exit_code == 2);
@@ -146,13 +198,13 @@ TEST_CASE("--max-ticks: exit 2 on a goal that needs more ticks (hello-stability 
 }
 
 // Regression test (a bug, fixed): a run that becomes quiescent exactly at the limit is reported as stopped by the
-// limit. hello-stability is done at tick 4 (goal Stable satisfied, nothing queued; the
-// summary lists no unsatisfied goal), but `--max-ticks 4` prints `--max-ticks reached`
-// and exits 2; `--max-ticks 5` exits 0. The loop checks the limit before it checks
-// quiescence.
+// limit. hello-stability (and examples/hello.ved, the same program) is done at tick 4
+// (goal Stable satisfied, nothing queued; the summary lists no unsatisfied goal), but
+// `--max-ticks 4` prints `--max-ticks reached` and exits 2; `--max-ticks 5` exits 0. The
+// loop checks the limit before it checks quiescence.
 TEST_CASE("--max-ticks: a run quiescent at exactly the limit exits 0") {
   TempDir tmp;
-  Step r = run_in(tmp / "d", corpus("upstream/hello-stability.lxm"), {"--max-ticks", "4"});
+  Step r = run_in(tmp / "d", hello(), {"--max-ticks", "4"});
   CHECK(tick_of(r.inspect) == 4);
   CHECK_MESSAGE(r.result.exit_code == 0, r.result.out);
   CHECK_FALSE(contains(r.result.out, "--max-ticks reached"));
@@ -224,14 +276,15 @@ std::vector<std::string> fault_resume_sequence(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("FAULTED + vedvm resume: slices-and-faults runs again after each resume, the same in two runs") {
+TEST_CASE("FAULTED + vedvm resume: slices-and-faults runs again after each resume, the same in two runs" *
+          doctest::test_suite("corpus")) {
   TempDir tmp;
   auto one = fault_resume_sequence(tmp / "one");
   auto two = fault_resume_sequence(tmp / "two");
   CHECK(one == two);
 }
 
-TEST_CASE("vedvm resume: errors") {
+TEST_CASE("vedvm resume: errors" * doctest::test_suite("corpus")) {
   TempDir tmp;
   const std::string dir = tmp / "d";
   REQUIRE(run_in(dir, corpus("docs/slices-and-faults.ved")).result.exit_code == 3);
@@ -252,7 +305,7 @@ TEST_CASE("vedvm resume: errors") {
 // indices from 0, overwriting that tick's records: after a resume, the fault record of
 // tick 8 is gone from the journal (`inspect --tick 8` shows `resume` and a state hash
 // instead of `fault ...`). runtime.md §3: faults are journaled so that nothing is lost.
-TEST_CASE("vedvm resume keeps the fault record in the journal") {
+TEST_CASE("vedvm resume keeps the fault record in the journal" * doctest::test_suite("corpus")) {
   TempDir tmp;
   const std::string dir = tmp / "d";
   REQUIRE(run_in(dir, corpus("docs/slices-and-faults.ved")).result.exit_code == 3);
@@ -265,7 +318,7 @@ TEST_CASE("vedvm resume keeps the fault record in the journal") {
 
 TEST_CASE("usage errors exit 64") {
   TempDir tmp;
-  const std::string program = corpus("upstream/hello-stability.lxm");
+  const std::string program = hello();
   CHECK(vedvm_run({program, "--data-dir", tmp / "d", "--sync=sometimes"}).exit_code == 64);
   CHECK(vedvm_run({program, "--data-dir", tmp / "d", "--max-ticks", "0"}).exit_code == 64);
   CHECK(vedvm_run({program, "--data-dir", tmp / "d", "--no-such-flag"}).exit_code == 64);

@@ -17,8 +17,16 @@ namespace ved::rt {
 
 inline std::string vedc() { return VED_VEDC; }
 inline std::string vedvm() { return VED_VEDVM; }
+// The shared corpus (../shared/corpus): a test that reads it carries the decorator
+// `* doctest::test_suite("corpus")`, so that it is left out where the corpus does not
+// exist (unit/main.cpp).
 inline std::filesystem::path corpus_dir() { return VED_CORPUS_DIR; }
 inline std::string corpus(const std::string& rel) { return (corpus_dir() / rel).string(); }
+// The programs of tests/runtime/programs/: this repository's own, for tests of the runtime
+// that must not depend on the corpus.
+inline std::string repo_program(const std::string& name) {
+  return (std::filesystem::path(VED_RUNTIME_PROGRAMS) / name).string();
+}
 
 // A fresh directory from mkdtemp, removed with everything in it on destruction.
 class TempDir {

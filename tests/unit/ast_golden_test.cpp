@@ -1,6 +1,7 @@
 // Golden AST dumps: the text dump of each source must equal its checked-in `.ast`
 // file. Sources are tests/golden/ast/*.ved and, read in place, a representative set
-// of the shared corpus. `UPDATE_GOLDEN=1` rewrites the expected files.
+// of the shared corpus (tests/golden/ast/corpus/). `UPDATE_GOLDEN=1` rewrites the
+// expected files.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -26,21 +27,23 @@ std::vector<GoldenCase> golden_cases() {
   for (const auto& path : files_in(dir, {".ved"})) {
     cases.push_back({path, path.filename().string(), dir / (path.stem().string() + ".ast")});
   }
+  return cases;
+}
+
+std::vector<GoldenCase> corpus_golden_cases() {
+  std::vector<GoldenCase> cases;
+  auto dir = tests_dir() / "golden" / "ast" / "corpus";
   for (const char* rel : {"upstream/showcase.lxm", "upstream/test_2_message_storm.lxm", "upstream/public-demo.lxm",
                           "docs/authority.ved", "docs/effects-outcomes.ved", "docs/fanout.ved",
                           "docs/hello-stability.ved", "docs/slices-and-faults.ved"}) {
     std::filesystem::path r(rel);
-    cases.push_back({corpus_dir() / r, rel, dir / "corpus" / (r.parent_path().string() + "-" + r.stem().string() + ".ast")});
+    cases.push_back({corpus_dir() / r, rel, dir / (r.parent_path().string() + "-" + r.stem().string() + ".ast")});
   }
   return cases;
 }
 
-}  // namespace
-
-TEST_CASE("AST dumps match their golden files") {
+void check_golden(const std::vector<GoldenCase>& cases) {
   const bool update = std::getenv("UPDATE_GOLDEN") != nullptr;
-  auto cases = golden_cases();
-  CHECK(cases.size() >= 10);
   for (const auto& c : cases) {
     INFO("source: " << c.source.string());
     auto parsed = parse_text(c.display_name, read_file(c.source));
@@ -53,6 +56,18 @@ TEST_CASE("AST dumps match their golden files") {
     REQUIRE_MESSAGE(std::filesystem::exists(c.expected), "missing golden file; run with UPDATE_GOLDEN=1");
     CHECK(dump == read_file(c.expected));
   }
+}
+
+}  // namespace
+
+TEST_CASE("AST dumps match their golden files") {
+  auto cases = golden_cases();
+  CHECK(cases.size() >= 2);
+  check_golden(cases);
+}
+
+TEST_CASE("AST dumps of corpus programs match their golden files" * doctest::test_suite("corpus")) {
+  check_golden(corpus_golden_cases());
 }
 
 TEST_CASE("the JSON dump is valid JSON with the same tree as the text dump") {

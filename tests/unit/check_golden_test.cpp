@@ -75,7 +75,7 @@ TEST_CASE("correct programs check clean") {
   }
 }
 
-TEST_CASE("the upstream corpus compiles with exactly the warnings its README names") {
+TEST_CASE("the upstream corpus compiles with exactly the warnings its README names" * doctest::test_suite("corpus")) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
       {"upstream/hello-stability.lxm", {}},
       {"upstream/worker-pool-scaling.lxm", {}},
@@ -96,7 +96,8 @@ TEST_CASE("the upstream corpus compiles with exactly the warnings its README nam
   }
 }
 
-TEST_CASE("the docs corpus: compiling programs are clean, the two authority violations are caught at the send") {
+TEST_CASE("the docs corpus: compiling programs are clean, the two authority violations are caught at the send" *
+          doctest::test_suite("corpus")) {
   for (const char* rel : {"docs/authority.ved", "docs/effects-outcomes.ved", "docs/fanout.ved",
                           "docs/slices-and-faults.ved", "docs/hello-stability.ved"}) {
     INFO("file: " << rel);
@@ -116,7 +117,7 @@ TEST_CASE("the docs corpus: compiling programs are clean, the two authority viol
   CHECK(lat.help[0].find("Environment(\"prod\")") != std::string::npos);  // the nearest common ancestor
 }
 
-TEST_CASE("--lint notes the inferred strategy of state-convergence") {
+TEST_CASE("--lint notes the inferred strategy of state-convergence" * doctest::test_suite("corpus")) {
   auto checked = check_text("sc", corpus_text("upstream/state-convergence.lxm"), true);
   bool found = false;
   for (const auto& d : checked->sink.diagnostics()) {
@@ -151,7 +152,7 @@ TEST_CASE("one mistake, one diagnostic: an ill-typed value does not cascade") {
 }
 
 TEST_CASE("the model records scopes, privileges, strategies and expression types") {
-  auto checked = check_text("m.ved", corpus_text("docs/authority.ved"));
+  auto checked = check_text("m.ved", read_file(tests_dir() / "golden" / "check" / "ok" / "downward-sends.ved"));
   REQUIRE(checked->model);
   const auto& m = *checked->model;
   const DomainSym* scaler = m.domain("Scaler");

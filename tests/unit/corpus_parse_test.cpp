@@ -18,12 +18,12 @@ std::vector<std::filesystem::path> corpus_files() {
 
 }  // namespace
 
-TEST_CASE("the corpus is where the tests expect it") {
+TEST_CASE("the corpus is where the tests expect it" * doctest::test_suite("corpus")) {
   // Guards against the loops below passing vacuously.
   CHECK(corpus_files().size() >= 16);
 }
 
-TEST_CASE("every corpus program parses without diagnostics") {
+TEST_CASE("every corpus program parses without diagnostics" * doctest::test_suite("corpus")) {
   for (const auto& path : corpus_files()) {
     INFO("file: " << path.string());
     auto parsed = parse_text(path.filename().string(), read_file(path));
@@ -32,7 +32,7 @@ TEST_CASE("every corpus program parses without diagnostics") {
   }
 }
 
-TEST_CASE("corpus files are in the mode their shape implies") {
+TEST_CASE("corpus files are in the mode their shape implies" * doctest::test_suite("corpus")) {
   auto script = parse_text("hello", read_file(corpus_dir() / "docs" / "hello-stability.ved"));
   REQUIRE(script->program);
   CHECK(script->program->mode == ast::FileMode::Script);
@@ -78,7 +78,7 @@ TEST_CASE("both surface styles give the same goal") {
   CHECK_FALSE(b->program->domains[0].transitions[0].slices[0].step_block);
 }
 
-TEST_CASE("parsing is deterministic: the same text gives the same dump") {
+TEST_CASE("parsing is deterministic: the same text gives the same dump" * doctest::test_suite("corpus")) {
   for (const auto& path : corpus_files()) {
     INFO("file: " << path.string());
     std::string text = read_file(path);

@@ -55,6 +55,9 @@ CommandResult run(const std::string& command_line);
 
 std::string shell_quote(const std::string& s);
 
+// The shared corpus (../shared/corpus): a test that reads it carries the decorator
+// `* doctest::test_suite("corpus")`, so that it is left out where the corpus does not
+// exist (unit/main.cpp).
 inline std::filesystem::path corpus_dir() { return VED_CORPUS_DIR; }
 inline std::filesystem::path tests_dir() { return VED_TESTS_DIR; }
 inline std::string vedc() { return VED_VEDC; }

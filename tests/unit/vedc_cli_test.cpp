@@ -13,8 +13,10 @@ namespace {
 
 CommandResult vedc_run(const std::string& args) { return run(shell_quote(vedc()) + " " + args); }
 
-std::string corpus(const std::string& rel) { return shell_quote((corpus_dir() / rel).string()); }
 std::string golden(const std::string& rel) { return shell_quote((tests_dir() / "golden" / rel).string()); }
+std::string example(const std::string& rel) {
+  return shell_quote((tests_dir().parent_path() / "examples" / rel).string());
+}
 
 }  // namespace
 
@@ -33,16 +35,16 @@ TEST_CASE("usage errors exit 2") {
   CHECK(vedc_run("--no-such-flag x.ved").exit_code == 2);   // unknown flag
   CHECK(vedc_run("--emit=nonsense x.ved").exit_code == 2);  // bad value
   CHECK(vedc_run("--color=sometimes x.ved").exit_code == 2);
-  auto llvm = vedc_run("--emit=llvm " + corpus("docs/fanout.ved"));
+  auto llvm = vedc_run("--emit=llvm " + example("hello.ved"));
   CHECK(llvm.exit_code == 2);
   CHECK(llvm.err.find("not available yet") != std::string::npos);
   // One bundle comes from one file; -o makes no sense without a bundle.
-  CHECK(vedc_run(corpus("docs/fanout.ved") + " " + corpus("docs/authority.ved")).exit_code == 2);
-  CHECK(vedc_run("--check -o x.vedb " + corpus("docs/fanout.ved")).exit_code == 2);
+  CHECK(vedc_run(example("hello.ved") + " " + golden("check/ok/downward-sends.ved")).exit_code == 2);
+  CHECK(vedc_run("--check -o x.vedb " + example("hello.ved")).exit_code == 2);
 }
 
 TEST_CASE("--check: exit 0 on a valid program, nothing on stdout") {
-  auto r = vedc_run("--check " + corpus("upstream/showcase.lxm") + " " + corpus("docs/authority.ved"));
+  auto r = vedc_run("--check " + golden("check/ok/compact-style.ved") + " " + golden("check/ok/downward-sends.ved"));
   CHECK(r.exit_code == 0);
   CHECK(r.out.empty());
   CHECK(r.err.empty());
@@ -94,15 +96,16 @@ TEST_CASE("--explain knows every registered code and rejects others") {
 }
 
 TEST_CASE("--emit=tokens lists tokens with positions") {
-  auto r = vedc_run("--emit=tokens " + corpus("upstream/hello-stability.lxm"));
+  // examples/hello.ved: four lines of comments, then `domain Counter {`.
+  auto r = vedc_run("--emit=tokens " + example("hello.ved"));
   CHECK(r.exit_code == 0);
-  CHECK(r.out.rfind("1:1 DOMAIN \"domain\"\n1:8 IDENT \"Counter\"\n1:16 LBRACE \"{\"\n", 0) == 0);
+  CHECK(r.out.rfind("5:1 DOMAIN \"domain\"\n5:8 IDENT \"Counter\"\n5:16 LBRACE \"{\"\n", 0) == 0);
   CHECK(r.out.find(" EOF\n") != std::string::npos);
-  auto j = vedc_run("--emit=tokens --json " + corpus("upstream/hello-stability.lxm"));
+  auto j = vedc_run("--emit=tokens --json " + example("hello.ved"));
   CHECK(j.exit_code == 0);
   auto first = nlohmann::json::parse(j.out.substr(0, j.out.find('\n')));
   CHECK(first["kind"] == "DOMAIN");
-  CHECK(first["line"] == 1);
+  CHECK(first["line"] == 5);
 }
 
 TEST_CASE("--emit=ast is deterministic across runs, in both formats") {
@@ -116,7 +119,7 @@ TEST_CASE("--emit=ast is deterministic across runs, in both formats") {
 }
 
 TEST_CASE("-Werror is accepted") {
-  CHECK(vedc_run("--check -Werror " + corpus("docs/fanout.ved")).exit_code == 0);
+  CHECK(vedc_run("--check -Werror " + example("hello.ved")).exit_code == 0);
 }
 
 TEST_CASE("hostile input never crashes vedc") {
@@ -142,23 +145,22 @@ TEST_CASE("hostile input never crashes vedc") {
 }
 
 TEST_CASE("the README's example checks clean") {
-  auto example = shell_quote((tests_dir().parent_path() / "examples" / "hello.ved").string());
-  auto r = vedc_run("--check " + example);
+  auto r = vedc_run("--check " + example("hello.ved"));
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
-  auto ast = vedc_run("--emit=ast " + example);
+  auto ast = vedc_run("--emit=ast " + example("hello.ved"));
   CHECK(ast.exit_code == 0);
   CHECK(ast.out.find("Domain name=Counter") != std::string::npos);
 }
 
 TEST_CASE("--check type-checks and --lint adds lints") {
-  auto upward = vedc_run("--check --color=never " + corpus("docs/authority-upward.ved"));
+  auto upward = vedc_run("--check --color=never " + golden("check/upward-send.ved"));
   CHECK(upward.exit_code == 1);
   CHECK(upward.err.find("error[V-ERR-001]") != std::string::npos);
-  auto lint = vedc_run("--lint --color=never " + corpus("upstream/state-convergence.lxm"));
+  auto lint = vedc_run("--lint --color=never " + golden("check/lint-inferred-strategy.ved"));
   CHECK(lint.exit_code == 0);
   CHECK(lint.err.find("note[V-NTE-001]: goal `Healthy` uses inferred strategy `Configure, Start`") != std::string::npos);
-  auto warn = vedc_run("--check -Werror " + corpus("upstream/retry-reconciliation.lxm"));
+  auto warn = vedc_run("--check -Werror " + golden("check/undeclared-effect.ved"));
   CHECK(warn.exit_code == 1);  // V-WRN-004 becomes fatal
-  CHECK(vedc_run("--check " + corpus("upstream/retry-reconciliation.lxm")).exit_code == 0);
+  CHECK(vedc_run("--check " + golden("check/undeclared-effect.ved")).exit_code == 0);
 }

@@ -506,6 +506,153 @@ TypeRef BodyChecker::record_construction(const CallExpr& e, const std::string& d
   return nullptr;
 }
 
+namespace {
+
+// Whether the checker left part of `t` open (`none`, an empty literal's element type) or
+// gave up on it: such a parameter of an implicit signature is not compared (lowering
+// reports V-TYP-018 at the first use when it stays open).
+bool open_type(TypeRef t) {
+  if (!t) return true;
+  if (t->kind == TypeKind::Unknown || t->kind == TypeKind::None || t->kind == TypeKind::Error) return true;
+  return (t->element && open_type(t->element)) || (t->key && open_type(t->key));
+}
+
+// `Pager.Page(who: string)`: how an effect with these parameters would be declared.
+std::string signature_text(const std::string& path, const std::vector<ParamSym>& params) {
+  std::string out = path + "(";
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (i) out += ", ";
+    out += params[i].name + ": " + type_to_string(params[i].type);
+  }
+  return out + ")";
+}
+
+}  // namespace
+
+// The first use of an undeclared effect declares it (UndeclaredEffectSym): its
+// parameters are the use's arguments in order, a named one under its name, a positional
+// one as `arg0`, `arg1`, ... by its position, each with the argument's type. A later use
+// is checked against that signature as a call is against a declaration: positional
+// arguments fill the parameters in order, named ones by name; each parameter exactly
+// once, none unknown, each of an assignable type. A use that disagrees is one error
+// (V-TYP-004 for names and arity, V-TYP-002 for a type) that points at the first use and
+// suggests declaring the effect. Declaring the effect with the signature of its first
+// use therefore never breaks a program that checked without the declaration.
+void BodyChecker::undeclared_effect_call(const CallExpr& e, const std::string& path) {
+  std::vector<ParamSym> args;              // this use's arguments as a signature
+  std::vector<const Argument*> written;    // the argument each entry of `args` came from
+  bool well_formed = true;
+  bool saw_named = false;
+  for (const auto& a : e.args) {
+    TypeRef t = expr(*a.value);
+    if (a.name && a.name->name == "idempotency_key") {
+      if (!assignable(t, T_.string())) {
+        s_.sink.error("V-TYP-002", a.value->span, "`idempotency_key` must be a `string`")
+            .label("this is `" + type_to_string(t) + "`")
+            .help("convert it with `str(...)` or `format(...)`");
+      }
+      continue;
+    }
+    if (!a.name) {
+      if (saw_named) {
+        s_.sink.error("V-TYP-004", a.span, "positional argument after named arguments in effect `" + path + "`")
+            .label("positional")
+            .help("name this argument, or move it before the named ones");
+        well_formed = false;
+        continue;
+      }
+      args.push_back(ParamSym{"arg" + std::to_string(args.size()), t, a.value->span});
+      written.push_back(&a);
+      continue;
+    }
+    saw_named = true;
+    const std::string& n = a.name->name;
+    auto dup = std::find_if(args.begin(), args.end(), [&](const ParamSym& p) { return p.name == n; });
+    if (dup != args.end()) {
+      s_.sink.error("V-TYP-004", a.name->span, "argument `" + n + "` of effect `" + path + "` is given twice")
+          .label("given again")
+          .secondary(written[static_cast<size_t>(dup - args.begin())]->span, "first given here")
+          .help("pass each argument once");
+      well_formed = false;
+      continue;
+    }
+    args.push_back(ParamSym{n, t, a.value->span});
+    written.push_back(&a);
+  }
+
+  auto& table = s_.model.undeclared_effects;
+  auto it = table.find(path);
+  const std::vector<ParamSym>& signature = it == table.end() ? args : it->second.params;
+  s_.sink.warning("V-WRN-004", e.callee->span, "effect `" + path + "` is not declared")
+      .label("undeclared effect")
+      .help("declare it, e.g. `effect " + signature_text(path, signature) +
+            " : local`; at run time it fails with `NoAdapter` unless an adapter is bound with `--effect` or "
+            "`--adapter`");
+  if (it == table.end()) {
+    if (well_formed) table.emplace(path, UndeclaredEffectSym{path, args, e.span});
+    return;
+  }
+  if (!well_formed) return;  // its own error explains it
+
+  const UndeclaredEffectSym& first = it->second;
+  const std::vector<ParamSym>& params = first.params;
+  const std::string declared = signature_text(path, params);
+  auto disagree = [&](const char* code, Span at, const std::string& message, const std::string& label) {
+    s_.sink.error(code, at, message)
+        .label(label)
+        .secondary(first.first_use, "first used here as `" + declared + "`")
+        .help("pass the arguments of the first use, or declare the effect, e.g. `effect " + declared +
+              " : local`, so that every use is checked against one signature");
+  };
+  const std::string what = "undeclared effect `" + path + "`";
+  std::vector<bool> given(params.size(), false);
+  size_t positional = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Argument& a = *written[i];
+    size_t index;
+    if (!a.name) {
+      if (positional >= params.size()) {
+        disagree("V-TYP-004", a.span,
+                 what + " takes " + std::to_string(params.size()) + " argument" + (params.size() == 1 ? "" : "s") +
+                     ", as at its first use",
+                 "one too many");
+        return;
+      }
+      index = positional++;
+    } else {
+      auto p = std::find_if(params.begin(), params.end(), [&](const ParamSym& x) { return x.name == a.name->name; });
+      if (p == params.end()) {
+        disagree("V-TYP-004", a.name->span, what + " has no argument `" + a.name->name + "` at its first use",
+                 "not an argument of the first use");
+        return;
+      }
+      index = static_cast<size_t>(p - params.begin());
+      if (given[index]) {
+        disagree("V-TYP-004", a.name->span,
+                 "argument `" + a.name->name + "` of " + what + " is given twice, by position and by name",
+                 "given again");
+        return;
+      }
+    }
+    given[index] = true;
+    if (!open_type(params[index].type) && !assignable(args[i].type, params[index].type)) {
+      disagree("V-TYP-002", a.value->span,
+               "argument `" + params[index].name + "` of " + what + " is `" + type_to_string(args[i].type) +
+                   "` here but `" + type_to_string(params[index].type) + "` at its first use",
+               "this is `" + type_to_string(args[i].type) + "`");
+      return;
+    }
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (given[i]) continue;
+    disagree("V-TYP-004", e.span,
+             what + " is missing argument `" + params[i].name + ": " + type_to_string(params[i].type) +
+                 "`, which its first use passes",
+             "argument missing");
+    return;
+  }
+}
+
 TypeRef BodyChecker::effect_call(const CallExpr& e, const EffectSym* effect, const std::string& path) {
   if (is_pure_kind(kind_)) {
     s_.sink.error("V-ERR-011", e.span, std::string("effect `") + path + "` cannot be used in " + kind_noun(kind_))
@@ -515,11 +662,7 @@ TypeRef BodyChecker::effect_call(const CallExpr& e, const EffectSym* effect, con
     return T_.error();
   }
   if (!effect) {
-    s_.sink.warning("V-WRN-004", e.callee->span, "effect `" + path + "` is not declared")
-        .label("undeclared effect")
-        .help("declare it, e.g. `effect " + path + "() : local`; at run time it fails with `NoAdapter` unless "
-              "an adapter is bound with `--effect` or `--adapter`");
-    for (const auto& a : e.args) expr(*a.value);
+    undeclared_effect_call(e, path);
     return T_.intent(path);
   }
   check_args(e.args, effect->params, e.span, "effect `" + path + "`", {"idempotency_key"});

@@ -59,6 +59,8 @@ class BodyChecker {
   TypeRef call(const ast::CallExpr& e);
   TypeRef binary(const ast::BinaryExpr& e);
   TypeRef effect_call(const ast::CallExpr& e, const EffectSym* effect, const std::string& path);
+  // An undeclared effect (V-WRN-004): its first use declares it, later uses must agree.
+  void undeclared_effect_call(const ast::CallExpr& e, const std::string& path);
   TypeRef record_construction(const ast::CallExpr& e, const std::string& display, const std::vector<FieldSym>& fields);
   TypeRef field_read(const DomainSym& d, const std::string& field, Span span);
 

@@ -135,7 +135,8 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "state { at: timestamp }      // error: unknown type\n"},
     {"V-TYP-004", "wrong arguments",
      "A call or message has too many or too few arguments, an argument the callee does not "
-     "have, one given twice, or a positional argument after named ones.",
+     "have, one given twice, or a positional argument after named ones. A use of an "
+     "undeclared effect is checked against the first use, which declares it implicitly.",
      "domain Counter {\n  transition Bump(by: int) { }\n  transition T() { send Counter.Bump(b: 1) }   // error: no parameter `b`; did you mean `by`?\n}\n"},
     {"V-TYP-005", "unknown field",
      "The record or domain has no field by that name.",
@@ -279,9 +280,11 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "@owner(\"me\") domain A { }     // error\n"},
     // ---- Warnings (V-WRN) ----------------------------------------------------------
     {"V-WRN-004", "undeclared effect",
-     "The effect is emitted (or handled, or stubbed) without a declaration, so its arguments, "
-     "result and privilege cannot be checked. At run time it fails with `NoAdapter` unless "
-     "an adapter is bound with `--effect` or `--adapter`.",
+     "The effect is emitted (or handled, or stubbed) without a declaration, so its privilege "
+     "cannot be checked and its result is `unit`. Its first use declares its parameters (named "
+     "arguments by name, positional ones as `arg0`, `arg1`, ...) and later uses must agree "
+     "with it. At run time it fails with `NoAdapter` unless an adapter is bound with "
+     "`--effect` or `--adapter`.",
      "transition T() { emit PerformTask() }     // warning unless `effect PerformTask()` is declared\n"},
     {"V-WRN-010", "conflicting goals",
      "Two goals of one domain have predicates that cannot both hold (shown by interval "

@@ -92,6 +92,18 @@ struct EffectSym : ExternalCallSym {
 
 struct ObservationSym : ExternalCallSym {};
 
+// An effect emitted without a declaration (V-WRN-004). Its first use declares it
+// implicitly: the parameters are that use's arguments in order, a named argument under
+// its name and a positional one as `arg0`, `arg1`, ... by its position, each with the
+// argument's type (each ParamSym's span is the argument's value); the result is `unit`. Later
+// uses are checked against this signature as against a declaration (body_checker.cpp),
+// and lowering gives the effect exactly these parameters.
+struct UndeclaredEffectSym {
+  std::string name;
+  std::vector<ParamSym> params;
+  Span first_use;  // the call that declared it
+};
+
 struct RecordSym {
   std::string name;
   std::vector<FieldSym> fields;
@@ -124,6 +136,9 @@ struct ProgramModel {
   std::map<std::string, size_t> domain_index;
   std::map<std::string, EffectSym> effects;
   std::map<std::string, ObservationSym> observations;
+  // Effects used but not declared, by name; "first" in checking order (domains and their
+  // transitions in source order, then `test` blocks).
+  std::map<std::string, UndeclaredEffectSym> undeclared_effects;
   std::map<std::string, RecordSym> records;
   std::map<std::string, FnSym> fns;
   std::vector<GoalSym> goals;

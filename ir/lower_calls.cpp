@@ -130,19 +130,11 @@ std::optional<uint32_t> FunctionBuilder::intent(const CallExpr& e, const std::st
       rest.push_back(&a);
     }
   }
-  uint32_t index;
-  if (auto known = cx.find_effect(name)) {
-    index = *known;
-  } else {
-    // Undeclared (V-WRN-004): its parameters are what this call passes.
-    std::vector<TypeId> arg_types;
-    for (const Argument* a : rest) {
-      auto t = cx.convert(cx.checked_type(*a->value), a->value->span);
-      if (!t) return std::nullopt;
-      arg_types.push_back(*t);
-    }
-    index = cx.effect_index(name, arg_types);
-  }
+  // Declared, or undeclared (V-WRN-004) with the parameters its first use gave it: the
+  // checker has made every use agree with them.
+  auto found = cx.effect_index(name);
+  if (!found) return std::nullopt;
+  const uint32_t index = *found;
   const ExternalCall& effect = cx.module.effects[index];
   std::vector<std::string> names;
   std::vector<TypeId> types;

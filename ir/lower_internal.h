@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,10 @@ class LowerContext {
   uint32_t record_index(const std::string& name) const { return records_.at(name); }
   bool is_record(const std::string& name) const { return records_.count(name) > 0; }
   uint32_t domain_index(const std::string& name) const { return domains_.at(name); }
-  // Effects are added on first use when undeclared (V-WRN-004 programs).
-  uint32_t effect_index(const std::string& name, const std::vector<TypeId>& arg_types);
+  // An effect's index. An undeclared one (V-WRN-004) is added on first use, with the
+  // implicit signature the checker gave it (ProgramModel::undeclared_effects) and a unit
+  // result; nullopt (after one V-TYP-018) when that signature has a type left open.
+  std::optional<uint32_t> effect_index(const std::string& name);
   std::optional<uint32_t> find_effect(const std::string& name) const;
   uint32_t observation_index(const std::string& name) const { return observations_.at(name); }
   uint32_t function_index(const std::string& fn_name) const { return fns_.at(fn_name); }
@@ -53,6 +56,7 @@ class LowerContext {
 
  private:
   std::map<std::string, uint32_t> records_, domains_, effects_, observations_, fns_;
+  std::set<std::string> unlowerable_effects_;  // undeclared, with an open parameter type
 };
 
 // Whether the checker left part of `t` open (an empty literal's element type, `none`).

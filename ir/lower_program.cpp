@@ -63,9 +63,12 @@ std::optional<TypeId> LowerContext::convert(TypeRef t, Span at) {
       return T.record(it->second);
     }
     case ved::TypeKind::Intent: {
-      auto it = effects_.find(t->name);
-      if (it == effects_.end()) return unknown();  // undeclared: added at the call
-      return T.intent(it->second);
+      if (auto index = find_effect(t->name)) return T.intent(*index);
+      // Undeclared (V-WRN-004): added now if a use gave it a signature, e.g. for the
+      // local of `let i = Pager.Page(who: "x")`.
+      if (!model.undeclared_effects.count(t->name)) return unknown();
+      if (auto index = effect_index(t->name)) return T.intent(*index);
+      return std::nullopt;  // its first use's V-TYP-018 explains it
     }
     case ved::TypeKind::Error:
     case ved::TypeKind::Unknown:
@@ -80,13 +83,25 @@ std::optional<uint32_t> LowerContext::find_effect(const std::string& name) const
   return it->second;
 }
 
-uint32_t LowerContext::effect_index(const std::string& name, const std::vector<TypeId>& arg_types) {
+std::optional<uint32_t> LowerContext::effect_index(const std::string& name) {
   if (auto known = find_effect(name)) return *known;
+  if (unlowerable_effects_.count(name)) return std::nullopt;  // reported once, at its first use
   ExternalCall e;
   e.name = name;
   e.declared = false;
   e.privilege = 0;
-  for (size_t i = 0; i < arg_types.size(); ++i) e.params.push_back(Field{"arg" + std::to_string(i), arg_types[i]});
+  // The checker's implicit signature: the first use's argument names and types. An
+  // effect that is only stubbed by a test has none: it takes no parameters.
+  if (auto it = model.undeclared_effects.find(name); it != model.undeclared_effects.end()) {
+    for (const auto& p : it->second.params) {
+      auto t = convert(p.type, p.span);
+      if (!t) {
+        unlowerable_effects_.insert(name);
+        return std::nullopt;
+      }
+      e.params.push_back(Field{p.name, *t});
+    }
+  }
   e.result = module.types.unit();
   module.effects.push_back(std::move(e));
   uint32_t index = static_cast<uint32_t>(module.effects.size() - 1);
@@ -308,7 +323,11 @@ class ProgramLowering {
       tr.scope = t.scope_unresolved ? dom.scope : model_.authority.describe(t.scope);
       if (t.decl->on && t.decl->on->kind == OnClause::Kind::Outcome) {
         std::string effect = dotted_name(t.decl->on->effect);
-        if (auto e = cx_.find_effect(effect)) tr.on_effect = static_cast<int32_t>(*e);
+        // An undeclared effect is added here if a use declared it implicitly, so that a
+        // handler declared before the transition that emits it still handles it.
+        std::optional<uint32_t> e = cx_.find_effect(effect);
+        if (!e && model_.undeclared_effects.count(effect)) e = cx_.effect_index(effect);
+        if (e) tr.on_effect = static_cast<int32_t>(*e);
         tr.on_ok = t.decl->on->ok;
       }
       auto params = convert_params(cx_, t.params);

@@ -4,6 +4,8 @@
 // transition sends and emits, rand() and tick(), goal predicates and invariants.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "exec_support.h"
 
 using namespace ved::exec;
@@ -267,6 +269,63 @@ TEST_CASE("domain: sends and emits are collected from committed slices only") {
   CHECK_FALSE(full.faulted);
   CHECK(full.outputs.sends.size() == 2);
   CHECK(args_of(full.outputs.sends[1].args) == "[2, \"dropped\"]");
+}
+
+TEST_CASE("domain: an undeclared effect's intents carry the argument names of its first use") {
+  // Pager.Page and Ops.Ping are not declared (V-WRN-004). The handler comes before the
+  // transition that emits: it still handles the effect.
+  Fixture fx = load(R"(domain Oncall {
+    state { paged: int }
+    transition Failed(e: EffectError) on Pager.Page.failed { paged = paged - 1 }
+    transition Page() {
+        emit Pager.Page(who: "oncall", level: paged)
+        emit Pager.Page(level: 7, who = "backup")
+        let later = Pager.Page("lead", 1, idempotency_key: "k")
+        emit later
+        emit Ops.Ping("up", 3)
+        paged = paged + 1
+    }
+}
+)",
+                    "Oncall");
+  const auto& p = *fx.compiled.program;
+  auto effect_named = [&](const std::string& name) -> const ved::vm::ExternalInfo* {
+    for (const auto& e : p.effects)
+      if (e.name == name) return &e;
+    return nullptr;
+  };
+  auto param_names = [](const ved::vm::ExternalInfo& e) {
+    std::string out;
+    for (const auto& f : e.params) out += (out.empty() ? "" : ", ") + f.name;
+    return out;
+  };
+  const ved::vm::ExternalInfo* page = effect_named("Pager.Page");
+  const ved::vm::ExternalInfo* ping = effect_named("Ops.Ping");
+  REQUIRE(page != nullptr);
+  REQUIRE(ping != nullptr);
+  CHECK_FALSE(page->declared);
+  CHECK(param_names(*page) == "who, level");  // named: the first use's names
+  CHECK(param_names(*ping) == "arg0, arg1");  // positional: by position
+  const uint32_t page_index = static_cast<uint32_t>(page - p.effects.data());
+  const auto& transitions = p.domains[fx.domain].transitions;
+  auto failed = std::find_if(transitions.begin(), transitions.end(), [](const auto& t) { return t.name == "Failed"; });
+  REQUIRE(failed != transitions.end());
+  CHECK(failed->on_effect == static_cast<int32_t>(page_index));
+  CHECK_FALSE(failed->on_ok);
+
+  ved::vm::TestDriver driver(p);
+  Value state = with_field(p, fx.domain, fx.initial, "paged", I(5));
+  auto run = driver.run_transition("Oncall", "Page", {}, state, 1'000'000);
+  REQUIRE_FALSE(run.faulted);
+  REQUIRE(run.outputs.intents.size() == 4);
+  auto args_of = [&](const Value& intent) { return show(p, Value::list(intent.as_intent().args)); };
+  for (size_t i = 0; i < 3; ++i) CHECK(run.outputs.intents[i].as_intent().effect == page_index);
+  // Arguments in the order of the parameters, whatever order the use wrote them in.
+  CHECK(args_of(run.outputs.intents[0]) == "[\"oncall\", 5]");
+  CHECK(args_of(run.outputs.intents[1]) == "[\"backup\", 7]");
+  CHECK(args_of(run.outputs.intents[2]) == "[\"lead\", 1]");
+  CHECK(show(p, run.outputs.intents[2].as_intent().idempotency_key) == "k");
+  CHECK(args_of(run.outputs.intents[3]) == "[\"up\", 3]");
 }
 
 TEST_CASE("domain: rand() is a deterministic function of the seed, tick() is the tick") {

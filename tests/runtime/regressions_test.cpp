@@ -272,3 +272,31 @@ transition Fire() { fired = fired + 1 }
   CHECK_MESSAGE(contains(none.err, "tick 1 is not in the journal of `" + idle + "`: the run has committed no tick yet"),
                 none.err);
 }
+
+TEST_CASE("regression: an undeclared effect with named arguments compiles, and its intent carries the names") {
+  // It once failed to compile (`missing argument arg0`): the implicit signature of an
+  // undeclared effect named its parameters arg0, arg1, ... even for named arguments. And
+  // a handler declared before the transition that emits the effect was never run.
+  TempDir tmp;
+  const std::string bundle = compile(tmp, R"(
+domain R {
+    state { done: bool  failures: int }
+    goal G { predicate: done  strategy: W }
+    transition Failed(e: EffectError) on Pager.Page.failed { failures = failures + 1 }
+    transition W() { emit Pager.Page(who: "oncall")  emit Ops.Ping("up")  done = true }
+}
+)");
+  Result r = vedvm_run({bundle, "--data-dir", tmp / "d", "--sync=none", "--trace"});
+  CHECK_MESSAGE(r.exit_code == 0, r.err);
+  CHECK_MESSAGE(contains(r.out, "emit 1-0 Pager.Page(who: \"oncall\")"), r.out);
+  CHECK_MESSAGE(contains(r.out, "Ops.Ping(arg0: \"up\")"), r.out);
+  CHECK_MESSAGE(contains(r.out, "outcome 1-0 Pager.Page.failed NoAdapter"), r.out);
+  CHECK_MESSAGE(contains(r.out, "slice Failed failures=1"), r.out);
+  CHECK_MESSAGE(contains(r.out, "R.State(done: true, failures: 1)"), r.out);
+
+  // An adapter bound by name receives the named argument.
+  Result ok = vedvm_run({bundle, "--data-dir", tmp / "ok", "--sync=none", "--trace", "--effect", "Pager.Page=ok"});
+  CHECK_MESSAGE(ok.exit_code == 0, ok.err);
+  CHECK_MESSAGE(contains(ok.out, "emit 1-0 Pager.Page(who: \"oncall\")"), ok.out);
+  CHECK_MESSAGE(contains(ok.out, "Pager.Page.ok"), ok.out);
+}

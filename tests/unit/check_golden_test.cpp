@@ -117,6 +117,35 @@ TEST_CASE("the docs corpus: compiling programs are clean, the two authority viol
   CHECK(lat.help[0].find("Environment(\"prod\")") != std::string::npos);  // the nearest common ancestor
 }
 
+TEST_CASE("an undeclared effect's first use declares it; a disagreeing use names the first") {
+  const std::string source = R"(domain Oncall {
+    state { paged: int }
+    transition First() { emit Pager.Page(who: "oncall", level: 2) }
+    transition Second() { emit Pager.Page(whom: "oncall", level: 2) }
+}
+)";
+  auto checked = check_text("pager.ved", source);
+  CHECK(diagnostic_positions(*checked) ==
+        std::vector<std::string>{"V-TYP-004 at 4:43", "V-WRN-004 at 3:31", "V-WRN-004 at 4:32"});
+  for (const auto& d : checked->sink.diagnostics()) {
+    INFO(d.code << ": " << d.message);
+    REQUIRE_FALSE(d.help.empty());
+    if (d.code == "V-WRN-004") {
+      // The warning suggests the declaration the first use implies.
+      CHECK(d.help[0].find("`effect Pager.Page(who: string, level: int) : local`") != std::string::npos);
+      continue;
+    }
+    CHECK(d.message == "undeclared effect `Pager.Page` has no argument `whom` at its first use");
+    REQUIRE(d.secondary.size() == 1);
+    LineColumn first = checked->sources.locate(d.secondary[0].span);
+    CHECK(first.line == 3);
+    CHECK(first.column == 31);
+    CHECK(d.secondary[0].message == "first used here as `Pager.Page(who: string, level: int)`");
+    CHECK(d.help[0].find("declare the effect, e.g. `effect Pager.Page(who: string, level: int) : local`") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("--lint notes the inferred strategy of state-convergence" * doctest::test_suite("corpus")) {
   auto checked = check_text("sc", corpus_text("upstream/state-convergence.lxm"), true);
   bool found = false;

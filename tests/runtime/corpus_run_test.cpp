@@ -440,9 +440,11 @@ TEST_CASE("tests/runtime/programs/: each runs to what its header says, the same 
     check_fields(r, {{"Account", {{"balance", "10"}, {"withdrawals", "2"}}}}, /*faulted=*/true);
     auto faults = events(r, "Account", "fault");
     REQUIRE(faults.size() == 1);
-    CHECK(contains(faults[0], "Limit"));
-    CHECK(contains(faults[0], "Withdraw"));
-    CHECK(contains(faults[0], "count"));
+    const auto& fault = faults[0]["fault"];
+    CHECK(fault["kind"] == "invariant");
+    CHECK(contains(fault["message"].get<std::string>(), "Limit"));
+    CHECK(contains(fault["where"].get<std::string>(), "Withdraw"));
+    CHECK(contains(fault["where"].get<std::string>(), "count"));
     // Three Withdraws, the third rolled back in its second slice: five slices committed.
     CHECK(transitions_run(r, "Account", "Withdraw") == 3);
     CHECK(events(r, "Account", "slice").size() == 5);

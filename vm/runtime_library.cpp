@@ -130,9 +130,7 @@ std::string quote_for_message(std::string_view text) {
     append_quoted(text, out);
     return out;
   }
-  size_t cut = kLimit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  append_quoted(text.substr(0, cut), out);
+  append_quoted(text.substr(0, utf8_prefix_length(text, kLimit)), out);
   out += "...";
   return out;
 }
@@ -340,13 +338,17 @@ std::string format_value(const Value& top, std::span<const RecordLayout> records
   return out;
 }
 
+size_t utf8_prefix_length(std::string_view text, size_t n) {
+  if (n >= text.size()) return text.size();
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
 std::string format_value_shown(const Value& v, std::span<const RecordLayout> records,
                                std::span<const std::string> effect_names, size_t limit) {
   std::string out;
   if (format_value_within(v, records, effect_names, limit, out)) return out;
-  size_t cut = std::min(limit, out.size());
-  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-  out.resize(cut);
+  out.resize(utf8_prefix_length(out, limit));
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(hash_value(v)));
   return out + "... (hash " + hash + ")";

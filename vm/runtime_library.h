@@ -40,6 +40,9 @@ std::string format_value(const Value& v, std::span<const RecordLayout> records,
 // to print is found without building its whole text.
 bool format_value_within(const Value& v, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names, size_t limit, std::string& out);
+// The length of the longest prefix of `text` of at most `n` bytes that ends on a code
+// point boundary (for cutting text that people read).
+size_t utf8_prefix_length(std::string_view text, size_t n);
 // A value for people (journal lines, summaries): whole when its text has at most
 // `limit` bytes, otherwise its first `limit` bytes (cut on a code point boundary), "...",
 // and its hash, so that a 32 MiB field prints a line, not 32 MiB.

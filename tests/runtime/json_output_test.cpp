@@ -22,13 +22,6 @@ namespace {
 
 const std::string kDocs = VED_DOCS_DIR;
 
-std::string compile(const TempDir& dir, const std::string& source, const std::string& name = "p") {
-  const std::string src = dir / (name + ".ved"), out = dir / (name + ".vedb");
-  write_file(src, source);
-  Result r = run({vedc(), src, "-o", out});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return out;
-}
 
 Result validate(const TempDir& tmp, const std::string& schema, const std::string& text, bool lines = false) {
   REQUIRE_MESSAGE(!python_with_jsonschema().empty(),
@@ -263,7 +256,7 @@ TEST_CASE("json: the schemas are valid, the examples of docs/json.md match them,
   CHECK_MESSAGE(examples.exit_code == 0, describe(examples) << "\n" << examples.out << examples.err);
 
   // A real document, then the same with one thing wrong at a time.
-  const std::string bundle = compile(tmp, kValues);
+  const std::string bundle = compile_source(tmp, kValues);
   vedvm_run({bundle, "--data-dir", tmp / "d", "--sync=none", "--max-ticks", "2", "--effect", "Infra.Remove=fail:quota"});
   const Result inspected = vedvm_run({"inspect", tmp / "d", "--json"});
   REQUIRE(inspected.exit_code == 0);
@@ -309,7 +302,7 @@ TEST_CASE("json: the schemas are valid, the examples of docs/json.md match them,
 
 TEST_CASE("json: inspect, journal and trace of values, faults, timers, mailboxes and slices") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, kValues);
+  const std::string bundle = compile_source(tmp, kValues);
   const std::vector<std::string> flags{"--sync=none", "--max-ticks", "2", "--effect", "Infra.Remove=fail:quota"};
   auto with = [&](std::vector<std::string> args) {
     args.insert(args.end(), flags.begin(), flags.end());
@@ -470,7 +463,7 @@ TEST_CASE("json: inspect, journal and trace of values, faults, timers, mailboxes
 
 TEST_CASE("json: effects in parts: emit, outcome, observe, send and reply, intents in flight") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, kEffects);
+  const std::string bundle = compile_source(tmp, kEffects);
   fs::create_directory(tmp / "root");
   const Result traced = vedvm_run({bundle, "--data-dir", tmp / "d", "--sync=none", "--trace=json", "--fs-root",
                                    tmp / "root", "--effect", "Infra.Provision=ok:vm-1"});
@@ -562,7 +555,7 @@ TEST_CASE("json: effects in parts: emit, outcome, observe, send and reply, inten
 
 TEST_CASE("json: ticks beyond 2^53 are {\"$int\": ...} in the trace, inspect and the journal") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Far {
     state { fired: int }
     transition Start() on start { schedule Fire() after 4611686018427387000 ticks }

@@ -18,13 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string compile(const TempDir& dir, const std::string& source, const std::string& name = "p") {
-  const std::string src = dir / (name + ".ved"), out = dir / (name + ".vedb");
-  write_file(src, source);
-  Result r = run({vedc(), src, "-o", out});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return out;
-}
 
 std::string inspect(const std::string& data) { return vedvm_run({"inspect", data, "--json"}).out; }
 
@@ -44,7 +37,7 @@ Result vedvm_limited(int64_t kib, const std::vector<std::string>& args) {
 // replay skipped the wrapped ticks.
 TEST_CASE("limits: a timer due after the last tick faults the slice that sets it; one before it fires") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Far {
     state { fired: int }
     transition Start() on start { schedule Fire() after 9223372036854775804 ticks }
@@ -74,7 +67,7 @@ domain Near {
 // attempted every tick, forever.
 TEST_CASE("limits: a backoff that would end after the last tick never ends: the run stops with the goal unsatisfied") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Retry {
     state { tries: int }
     goal Never {
@@ -98,7 +91,7 @@ domain Retry {
 // terminated as "oscillation" after 3-5 attempts for most seeds.
 TEST_CASE("limits: retries driven by rand() are not an oscillation") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Flaky {
     state { draw: int }
     goal Lucky {
@@ -124,7 +117,7 @@ domain Flaky {
 // 256 MiB" on a big machine and "out of memory" on a small one, and replay diverged.
 TEST_CASE("limits: strings over 256 MiB fault the same way whatever the memory: checked before they are built") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 fn piece() -> string {
     let s = "0123456789abcdef"
     for i in 0..10 { s = s + s }
@@ -172,7 +165,7 @@ domain Formatted {
 // messages, intents, spawns and timers in one tick faults, at the same place every run.
 TEST_CASE("limits: a tick creates at most 2^20 messages: the sender that would go past faults") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain A {
     state { sent: int }
     transition Start() on start {
@@ -209,7 +202,7 @@ domain Sink {
 // committed tick (the restart says the same, it does not find damage).
 TEST_CASE("limits: running out of memory stops the VM cleanly, naming the tick; the data dir stays usable") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Cell {
     state { n: int }
     transition Start() on start { send Cell[1].Grow(k: 1) }
@@ -238,7 +231,7 @@ domain Cell {
 // field: 4 MiB of journal per tick for a 4 MiB string.
 TEST_CASE("limits: the journal shows a large value as its first KiB and its hash; replay still checks it whole") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Big {
     state { text: string  n: int }
     goal Grown { predicate: n >= 3  strategy: Grow }
@@ -269,7 +262,7 @@ domain Big {
 // and by inspect, so it could clear the screen or forge lines.
 TEST_CASE("limits: adapter text reaches the terminal escaped") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 @privilege infrastructure
 domain Ops {
     state { tried: int }
@@ -328,7 +321,7 @@ test "not before its time" {
 // run resumed.
 TEST_CASE("limits: a resumed run says it ignores --seed and --slice-budget") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Counter {
     state { n: int }
     goal Ten { predicate: n >= 10  strategy: Inc }

@@ -8,14 +8,6 @@ using namespace ved::rt;
 
 namespace {
 
-// Compiles `source` into `dir`/p.vedb and returns the bundle's path.
-std::string compile(const TempDir& dir, const std::string& source) {
-  const std::string src = dir / "p.ved", out = dir / "p.vedb";
-  write_file(src, source);
-  Result r = run({vedc(), src, "-o", out});
-  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  return out;
-}
 
 std::string inspect(const std::string& data) { return vedvm_run({"inspect", data, "--json"}).out; }
 
@@ -23,7 +15,7 @@ std::string inspect(const std::string& data) { return vedvm_run({"inspect", data
 
 TEST_CASE("regression: a goal that reads tick() gives the same result after a resume") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Clock {
     state { n: int }
     goal Early { predicate: tick() < 4 || n > 0  strategy: Bump }
@@ -44,7 +36,7 @@ domain Busy {
 
 TEST_CASE("regression: a goal in backoff keeps the run going until it is terminated") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Counter {
     state { value: int, flag: bool }
     goal Stable {
@@ -63,7 +55,7 @@ domain Counter {
 
 TEST_CASE("regression: attempts that all end in the same state are not an oscillation") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Counter {
     state { value: int, busy: bool }
     goal Stable { predicate: value == 3  strategy: Work  terminate_after: 10 attempts }
@@ -82,7 +74,7 @@ domain Counter {
 
 TEST_CASE("regression: an instance whose field defaults fault can be resumed") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Counter {
     state { value: int = int("x"), name: string = "a" }
     goal Stable { predicate: len(name) == 3  strategy: Grow }
@@ -101,7 +93,7 @@ domain Counter {
 
 TEST_CASE("regression: the journal lists a tick's records in the same order after a resume") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Zed {
     state { k: int }
     goal G { predicate: k >= 2  strategy: Inc }
@@ -131,7 +123,7 @@ TEST_CASE("regression: messages to oneself are never held back by a full mailbox
   // empty ticks forever; now every tick runs a slice until --max-ticks (Boot at tick 1,
   // then one Ping a tick).
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain Flood {
     state { n: int }
     transition Boot() {
@@ -165,7 +157,7 @@ TEST_CASE("regression: an effect outcome dropped as a dead letter no longer coun
   // Flood fills Pool's mailbox in the tick Pool emits, so the outcome finds it full and
   // becomes a dead letter. Before, Pool's goal waited forever for that outcome.
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 effect Infra.Provision(size: string) -> string : infrastructure
 domain Flood {
     state { n: int }
@@ -237,7 +229,7 @@ TEST_CASE("regression: a value too deep to store stops the run cleanly; one with
 // nothing are legitimately absent: here time jumps from tick 1 to the timer at tick 6.
 TEST_CASE("regression: inspect --tick of a tick not in the journal says so and exits 1") {
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 state { fired: int }
 transition Start() on start { schedule Fire() after 5 ticks }
 transition Fire() { fired = fired + 1 }
@@ -278,7 +270,7 @@ TEST_CASE("regression: an undeclared effect with named arguments compiles, and i
   // undeclared effect named its parameters arg0, arg1, ... even for named arguments. And
   // a handler declared before the transition that emits the effect was never run.
   TempDir tmp;
-  const std::string bundle = compile(tmp, R"(
+  const std::string bundle = compile_source(tmp, R"(
 domain R {
     state { done: bool  failures: int }
     goal G { predicate: done  strategy: W }

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -112,6 +113,14 @@ Result Process::wait(std::chrono::milliseconds timeout) {
 Result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   Process p(argv);
   return p.wait(timeout);
+}
+
+std::string compile_source(const TempDir& dir, const std::string& source, const std::string& name) {
+  const std::string src = dir / (name + ".ved"), out = dir / (name + ".vedb");
+  write_file(src, source);
+  Result r = run({vedc(), src, "-o", out});
+  if (r.exit_code != 0) throw std::runtime_error("vedc " + src + " failed: " + r.err);
+  return out;
 }
 
 Result vedvm_run(const std::vector<std::string>& args) {

@@ -85,6 +85,9 @@ class Process {
 Result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::minutes(3));
 // `vedvm ARGS...`.
 Result vedvm_run(const std::vector<std::string>& args);
+// Writes `source` to `dir`/NAME.ved, compiles it to `dir`/NAME.vedb and returns the
+// bundle's path; throws (failing the test) with vedc's message if it does not compile.
+std::string compile_source(const TempDir& dir, const std::string& source, const std::string& name = "p");
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& bytes);

@@ -231,13 +231,8 @@ struct Runtime::Impl {
     if (v.tag() != Tag::String) return show(v);
     const std::string_view text = v.as_string();
     if (text.size() <= kShownBytes) return quote_string(text);
-    return quote_string(text.substr(0, utf8_cut(text, kShownBytes))) + "... (hash " +
+    return quote_string(text.substr(0, utf8_prefix_length(text, kShownBytes))) + "... (hash " +
            hex_u64(static_cast<uint64_t>(hash_value(v))) + ")";
-  }
-  // The longest prefix of `text` of at most `n` bytes that ends on a code point boundary.
-  static size_t utf8_cut(std::string_view text, size_t n) {
-    while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-    return n;
   }
 
   // ---- instances

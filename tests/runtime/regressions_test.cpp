@@ -292,3 +292,72 @@ domain R {
   CHECK_MESSAGE(contains(ok.out, "emit 1-0 Pager.Page(who: \"oncall\")"), ok.out);
   CHECK_MESSAGE(contains(ok.out, "Pager.Page.ok"), ok.out);
 }
+
+// runtime.md §1 step 2: the background rule is decided from committed state (did a
+// non-background slice run in the previous tick? is an input delivered now?), never
+// from this tick's goal results, so that a cluster node can decide it for instances it
+// does not own.
+TEST_CASE("background goals run only after a tick without foreground slices, and a restart agrees") {
+  TempDir tmp;
+  const std::string bundle = compile_source(tmp, R"(
+domain Busy {
+    state { k: int }
+    goal Count { predicate: k >= 3  strategy: Inc }
+    transition Inc() { k = k + 1 }
+}
+domain Sweeper {
+    state { swept: int, at: int }
+    goal Tidy { predicate: swept >= 2  priority: background  strategy: Sweep }
+    transition Sweep() { swept = swept + 1  at = tick() }
+}
+)");
+  Result whole = vedvm_run({bundle, "--data-dir", tmp / "whole", "--sync=none", "--trace"});
+  REQUIRE_MESSAGE(whole.exit_code == 0, (whole.out + whole.err));
+  // Tick 1 follows no tick at all: the sweeper runs beside Busy. Busy runs in ticks 1-3,
+  // so the sweeper waits through ticks 2-4 (in tick 4, Busy's goal is satisfied: that
+  // is no slice, but tick 3 ran one) and runs again in tick 5.
+  const auto fields = inspected_instances(inspect(tmp / "whole"));
+  CHECK(fields.at("Busy").fields.at("k") == "3");
+  CHECK_MESSAGE(fields.at("Sweeper").fields.at("at") == "5", whole.out);
+  CHECK(whole.out.find("tick=1 Sweeper slice Sweep") != std::string::npos);
+  for (const std::string held : {"tick=2 Sweeper slice", "tick=3 Sweeper slice", "tick=4 Sweeper slice"})
+    CHECK_MESSAGE(whole.out.find(held) == std::string::npos, held);
+  // Stopped where the rule held the sweeper back, and resumed: the same run.
+  vedvm_run({bundle, "--data-dir", tmp / "cut", "--sync=none", "--quiet", "--max-ticks", "4"});
+  REQUIRE(vedvm_run({bundle, "--data-dir", tmp / "cut", "--sync=none", "--quiet"}).exit_code == 0);
+  CHECK(inspect(tmp / "whole") == inspect(tmp / "cut"));
+}
+
+TEST_CASE("a background goal waits while inputs keep arriving; the empty ticks it waits through are recomputed after a stop") {
+  TempDir tmp;
+  // Pinger's timers deliver an input every other tick.
+  const std::string bundle = compile_source(tmp, R"(
+domain Pinger {
+    state { n: int }
+    goal Ping { predicate: n >= 1  strategy: Start }
+    transition Start() { n = 1  schedule Tock() after 2 ticks }
+    transition Tock() { n = n + 1  if n < 4 { schedule Tock() after 2 ticks } }
+}
+domain Sweeper {
+    state { at: int }
+    goal Tidy { predicate: at >= 6  priority: background  strategy: Sweep }
+    transition Sweep() { at = tick() }
+}
+)");
+  Result r = vedvm_run({bundle, "--data-dir", tmp / "whole", "--sync=none", "--trace"});
+  REQUIRE_MESSAGE(r.exit_code == 0, (r.out + r.err));
+  const auto fields = inspected_instances(inspect(tmp / "whole"));
+  CHECK(fields.at("Pinger").fields.at("n") == "4");
+  // The sweeper runs in tick 1 (no tick before it), then Pinger's Tock runs in ticks 3, 5
+  // and 7 on timer inputs: ticks 2-8 each follow a foreground slice or deliver an input.
+  // The sweeper's next tick is 9. Ticks 4, 6 and 8 are empty and not written (in tick 2
+  // Pinger's goal is satisfied).
+  CHECK_MESSAGE(fields.at("Sweeper").fields.at("at") == "9", r.out);
+  for (const std::string empty : {"tick=4 ", "tick=6 ", "tick=8 "})
+    CHECK_MESSAGE(r.out.find(empty) == std::string::npos, empty);
+  // Stopped in an empty tick (tick 4 is not written: the data dir says tick 3), resumed.
+  vedvm_run({bundle, "--data-dir", tmp / "cut", "--sync=none", "--quiet", "--max-ticks", "4"});
+  Result resumed = vedvm_run({bundle, "--data-dir", tmp / "cut", "--sync=none", "--quiet"});
+  REQUIRE_MESSAGE(resumed.exit_code == 0, (resumed.out + resumed.err));
+  CHECK(inspect(tmp / "whole") == inspect(tmp / "cut"));
+}

@@ -142,10 +142,13 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
     out.tick = std::stoll(tick_text);
     out.seed = std::stoull(seed_text);
     if (store_.get("meta/timer_sequence", sequence, error)) out.timer_sequence = std::stoull(sequence);
+    std::string foreground;
+    if (error.empty() && store_.get("meta/foreground_tick", foreground, error))
+      out.last_foreground_tick = std::stoll(foreground);
     std::string budget;
     if (error.empty() && store_.get("meta/slice_budget", budget, error)) out.slice_budget = std::stoll(budget);
   } catch (const std::exception&) {
-    error = damaged("meta/tick, meta/seed or meta/timer_sequence is not a number");
+    error = damaged("meta/tick, meta/seed, meta/timer_sequence or meta/foreground_tick is not a number");
     return false;
   }
   if (!error.empty()) return false;
@@ -399,6 +402,7 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
   for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
   batch.puts.emplace_back("meta/tick", std::to_string(w.tick));
   batch.puts.emplace_back("meta/timer_sequence", std::to_string(w.timer_sequence));
+  batch.puts.emplace_back("meta/foreground_tick", std::to_string(w.last_foreground_tick));
   batch.puts.emplace_back("meta/digest", hex_u64(digest_));
   if (!store_.commit(batch, sync_, error)) {
     error = "cannot write the tick to the data dir: " + error;

@@ -39,6 +39,7 @@ struct LoadedRun {
   uint64_t seed = 0;
   int64_t slice_budget = 0;  // 0: not recorded (the run's own option applies)
   uint64_t timer_sequence = 0;
+  int64_t last_foreground_tick = -1;  // the background rule's memory (runtime.md §1 step 2)
   std::string effect_bindings;     // `meta/effects`: the simulated adapters it was started with
   std::deque<Instance> instances;  // in instance order
   std::vector<Delivery> pending;
@@ -53,6 +54,7 @@ struct LoadedRun {
 struct TickWrite {
   int64_t tick = 0;
   uint64_t timer_sequence = 0;
+  int64_t last_foreground_tick = -1;
   std::vector<Instance*> changed;         // written with their mailbox changes
   const std::vector<Delivery>* pending = nullptr;  // to deliver next tick
   const std::vector<std::string>* journal = nullptr;  // the tick's records, state hashes included

@@ -1,0 +1,95 @@
+// Opening a data dir: a new run (instances activated, written before tick 1) or the
+// run it holds, recovered as its last committed tick left it.
+#include "vm/runtime/runtime_impl.h"
+
+#include <algorithm>
+
+#include "vm/effects/simulated_adapter.h"
+
+namespace ved::vm {
+
+// The bindings as `NAME=spec` lines in name order (`meta/effects`).
+std::string Runtime::Impl::describe_bindings() const {
+  std::string out;
+  for (const auto& [name, spec] : o.effect_specs) out += name + "=" + spec + "\n";
+  return out;
+}
+
+bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
+  storage.emplace(p, s, o.sync);
+  if (!storage->holds_run(resumed, error)) return false;
+  if (!resumed) {
+    activate_initial();
+    std::vector<Instance*> all;
+    for (Instance& in : instances) all.push_back(&in);
+    if (!storage->begin(bundle, o.seed, o.slice_budget, describe_bindings(), all, error)) return false;
+    for (Instance& in : instances) in.dirty = false;
+    dirty.clear();
+    journal.clear();
+    return true;
+  }
+  LoadedRun run;
+  if (!storage->load(run, error)) return false;
+  // Simulated adapters decide outcomes, so they are part of the run: a resumed run
+  // keeps its own, and other bindings are refused rather than silently mixed in.
+  if (!o.effect_specs.empty() && describe_bindings() != run.effect_bindings) {
+    std::string given = run.effect_bindings;
+    std::replace(given.begin(), given.end(), '\n', ' ');
+    while (!given.empty() && given.back() == ' ') given.pop_back();
+    error = "the run was started with " + (given.empty() ? std::string("no --effect") : "--effect " + given) +
+            "; resume it with the same bindings (or none), or start over with --fresh";
+    return false;
+  }
+  if (o.effect_specs.empty() && !run.effect_bindings.empty()) {
+    std::string rest = run.effect_bindings;
+    while (!rest.empty()) {
+      std::string one = rest.substr(0, rest.find('\n'));
+      rest = rest.find('\n') == std::string::npos ? "" : rest.substr(rest.find('\n') + 1);
+      const size_t eq = one.find('=');
+      std::shared_ptr<EffectAdapter> adapter;
+      if (eq == std::string::npos ||
+          !(adapter = parse_simulated_adapter(p, one.substr(0, eq), one.substr(eq + 1), error))) {
+        error = "the data dir is damaged: meta/effects: " + error;
+        return false;
+      }
+      o.adapters.bind_effect(one.substr(0, eq), std::move(adapter));
+      o.effect_specs[one.substr(0, eq)] = one.substr(eq + 1);
+    }
+  }
+  tick = run.tick;
+  o.seed = run.seed;
+  if (run.slice_budget > 0) o.slice_budget = run.slice_budget;
+  timer_sequence = run.timer_sequence;
+  last_foreground_tick = run.last_foreground_tick;
+  pending = std::move(run.pending);
+  for (Instance& in : run.instances) {
+    for (const auto* lane : {&in.high, &in.normal})
+      for (const Message& m : *lane) count_queued(in, m.transition, +1);
+    const size_t index = instances.size();
+    by_key[in.key] = index;
+    instances.push_back(std::move(in));
+    // Goals are evaluated again in the first tick after recovery; everything else
+    // that can act is woken. (The sets order by instance: it must be in the vector.)
+    if (!instances[index].faulted) awake.insert(index);
+    if (!instances[index].timers.empty()) timed.insert(index);
+  }
+  effect_counts = std::move(run.effect_counts);
+  last_observed = std::move(run.observed);
+  // Intents journaled without an outcome are dispatched again, with the same id and key,
+  // when the run goes on (runtime.md §6).
+  // Those whose outcome arrived and was stored are delivered instead.
+  for (Intent& x : run.open_intents) {
+    const IntentKey key{x.tick, x.index};
+    if (!find(x.instance)) {
+      error = "the data dir is damaged: intent " + x.id() + " belongs to " + describe_instance(p, x.instance) +
+              ", which does not exist";
+      return false;
+    }
+    if (x.arrived) arrived.push_back(Arrival{key, x.outcome});
+    else recovered.push_back(key);
+    open_intents.emplace(key, std::move(x));
+  }
+  return true;
+}
+
+}  // namespace ved::vm

@@ -1,0 +1,148 @@
+// Delivery and mailboxes (runtime.md §2): every enqueue and dequeue, the outboxes that
+// hold messages back from a full mailbox, and the inputs delivered at the start of a tick.
+#include "vm/runtime/runtime_impl.h"
+
+#include <algorithm>
+
+#include "vm/runtime/instance_codec.h"
+
+namespace ved::vm {
+
+// Every enqueue and dequeue goes through these two, which remember what the next
+// commit must add to and delete from the stored mailbox.
+void Runtime::Impl::enqueue(size_t target, Message m) {
+  Instance& in = instances[target];
+  m.position = in.next_position++;
+  in.mailbox_added.push_back(Instance::MailboxChange{m.high_lane, m.position, encode_message(m)});
+  const uint32_t transition = m.transition;
+  (m.high_lane ? in.high : in.normal).push_back(std::move(m));
+  count_queued(in, transition, +1);
+  mark(target);
+}
+
+void Runtime::Impl::count_queued(Instance& in, uint32_t transition, int delta) const {
+  if (in.queued.empty()) in.queued.assign(p.domains[in.key.domain].transitions.size(), 0);
+  in.queued[transition] = static_cast<uint32_t>(static_cast<int64_t>(in.queued[transition]) + delta);
+  if (in.mailbox_size() == 0) std::vector<uint32_t>().swap(in.queued);  // idle instances hold nothing
+}
+
+Message Runtime::Impl::dequeue(size_t target) {
+  Instance& in = instances[target];
+  Queue<Message>& lane = !in.high.empty() ? in.high : in.normal;
+  Message m = std::move(lane.front());
+  lane.pop_front();
+  in.mailbox_removed.push_back(Instance::MailboxChange{&lane == &in.high, m.position, {}});
+  count_queued(in, m.transition, -1);
+  mark(target);
+  return m;
+}
+
+bool Runtime::Impl::outbox_can_drain(size_t i) const {
+  const Instance& in = instances[i];
+  if (in.outbox.empty()) return false;
+  auto target = find(in.outbox.front().target);
+  return !target || instances[*target].mailbox_size() < o.mailbox_capacity;
+}
+
+// Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
+// A message to oneself is never held back: the sender is the one that would have to
+// drain the mailbox, and a held-back sender is not scheduled.
+bool Runtime::Impl::deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender) {
+  size_t target = find_or_activate(target_key);
+  Instance& in = instances[target];
+  const std::string& transition = p.domains[in.key.domain].transitions[m.transition].name;
+  if (in.mailbox_size() >= o.mailbox_capacity && sender != target) {
+    if (in.faulted || !sender) {
+      record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"), {}, [&] {
+        return TraceFields{{"letter", text("message")},
+                           {"transition", text(transition)},
+                           {"reason", text(in.faulted ? "target faulted" : "mailbox full")}};
+      });
+      ++in.dead_letters;
+      // An outcome that never reaches the mailbox is no longer in flight either.
+      if (m.outcome && in.effects_in_flight > 0) --in.effects_in_flight;
+      mark(target);
+      return true;
+    }
+    return false;
+  }
+  if (sender && *sender != target) note_outside_input(target);
+  enqueue(target, std::move(m));
+  return true;
+}
+
+bool Runtime::Impl::deliver_inputs() {
+  bool any = false;
+  // Outboxes that can drain, in instance order.
+  std::vector<size_t> senders;
+  for (size_t i : awake)
+    if (!instances[i].outbox.empty()) senders.push_back(i);
+  std::sort(senders.begin(), senders.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
+  for (size_t i : senders) {
+    Instance& in = instances[i];
+    while (!in.outbox.empty()) {
+      OutboxEntry& e = in.outbox.front();
+      if (!deliver(e.target, e.message, i)) break;
+      in.outbox.pop_front();
+      mark(i);
+      any = true;
+    }
+  }
+  // Messages sent during the previous tick, in the order they were sent.
+  std::vector<Delivery> now;
+  now.swap(pending);
+  any = any || !now.empty();
+  for (Delivery& d : now) {
+    const bool from_instance = d.message.from_instance;
+    std::optional<size_t> sender = from_instance ? find(d.message.sender) : std::nullopt;
+    if (!deliver(d.target, d.message, sender)) {
+      Instance& s = instances[*sender];
+      const uint32_t held = d.message.transition;
+      s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});
+      mark(*sender);
+      record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full", {}, [&] {
+        return TraceFields{{"to", text(describe_instance(p, d.target))},
+                           {"transition", text(p.domains[d.target.domain].transitions[held].name)}};
+      });
+    } else if (!from_instance) {
+      // Effect outcomes come from outside the instance.
+      if (auto t = find(d.target)) note_outside_input(*t);
+    }
+  }
+  // Timers due now, in (due, sequence) order.
+  for (size_t i : std::vector<size_t>(timed.begin(), timed.end())) {
+    Instance& in = instances[i];
+    if (in.timers.empty()) {
+      timed.erase(i);
+      continue;
+    }
+    std::stable_sort(in.timers.begin(), in.timers.end(), [](const Timer& a, const Timer& b) {
+      return a.due != b.due ? a.due < b.due : a.sequence < b.sequence;
+    });
+    while (!in.timers.empty() && in.timers.front().due <= tick) {
+      enqueue(i, std::move(in.timers.front().message));
+      in.timers.erase(in.timers.begin());
+      note_outside_input(i);
+      any = true;
+    }
+    if (in.timers.empty()) timed.erase(i);
+  }
+  // Effect outcomes, then messages from outside the program, in the order they came.
+  std::vector<Arrival> outcomes = take_arrivals();
+  any = any || !outcomes.empty();
+  for (Arrival& a : outcomes) deliver_outcome(std::move(a));
+  std::vector<Delivery> outside;
+  outside.swap(submitted);
+  any = any || !outside.empty();
+  for (Delivery& d : outside) {
+    const std::string transition = p.domains[d.target.domain].transitions[d.message.transition].name;
+    record(describe_instance(p, d.target), "input", transition, {}, [&] {
+      return TraceFields{{"transition", text(transition)}, {"args", Value::list(d.message.args)}};
+    });
+    deliver(d.target, std::move(d.message), std::nullopt);
+    if (auto t = find(d.target)) note_outside_input(*t);
+  }
+  return any;
+}
+
+}  // namespace ved::vm

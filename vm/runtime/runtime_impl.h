@@ -1,0 +1,265 @@
+// The runtime's inside: the state of a run and the parts of the tick loop
+// (runtime.md §1), one idea per file. One tick:
+//
+//  1. deliver inputs: outboxes that can drain, then messages sent during the previous
+//     tick (in the order they were sent), timers due now, effect outcomes (delivery.cpp);
+//  2. evaluate every live instance's goals once (goals.cpp), and order the runnable
+//     instances by (effective priority desc, authority depth asc, domain name asc,
+//     instance id asc) (scheduling.cpp);
+//  3. run at most one slice per instance, in that order: its continuation, or else a
+//     goal attempt (if due) and the head of its mailbox; after each slice, check the
+//     invariants; a slice that faults or breaks one is rolled back (slices.cpp);
+//  4. commit the tick as one batch: changed instances, what is to be delivered next
+//     tick, the journal records, the tick number (commit.cpp); then release the tick's
+//     effect intents to their adapters (effects.cpp).
+//
+// Everything that decides the future is in the instances and the pending deliveries,
+// which are what a tick commits; a run killed at any point and restarted continues from
+// the last committed tick exactly as if it had not stopped (attach.cpp).
+//
+// Only the runtime's own .cpp files include this header.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vm/runtime/run_store.h"
+#include "vm/runtime/runtime.h"
+#include "vm/runtime/summary.h"
+#include "vm/runtime/worker_pool.h"
+#include "vm/runtime_library.h"
+
+namespace ved::vm {
+
+inline constexpr int kLaneHigh = 200;
+inline constexpr int kLaneNormal = 100;
+inline constexpr uint32_t kNoHandler = UINT32_MAX;
+
+using IntentKey = std::pair<int64_t, uint32_t>;  // (tick, index)
+
+struct Runtime::Impl {
+  Impl(const Program& program, std::string bytes, RuntimeOptions options, TraceSink sink);
+
+  const Program& p;
+  std::string bundle;
+  RuntimeOptions o;
+  TraceSink trace;
+  Interpreter interp;
+  std::optional<RunStore> storage;  // absent: a run in memory only
+
+  int64_t tick = 0;
+  // A deque: instances never move once activated (indices and references stay valid),
+  // and growing it neither copies them nor leaves half of it unused.
+  std::deque<Instance> instances;
+  struct KeyOrder {
+    bool operator()(const InstanceKey& a, const InstanceKey& b) const {
+      return a.domain != b.domain ? a.domain < b.domain : compare_ids(a.id, b.id) < 0;
+    }
+  };
+  std::map<InstanceKey, size_t, KeyOrder> by_key;  // -> index in `instances`
+  std::vector<Delivery> pending;         // delivered at the start of the next tick
+  std::vector<Delivery> next_pending;    // sent during this tick
+  std::vector<std::string> journal;      // this tick's records
+  // Instance indices ordered as instances are (domain name, then id), not by index:
+  // indices follow activation order in a run but storage order after a recovery, and
+  // the journal must not tell the two apart.
+  struct InstanceOrder {
+    const Impl* impl;
+    bool operator()(size_t a, size_t b) const { return impl->instance_less(a, b); }
+  };
+  // Instances that may have something to do: a message, a continuation, a timer, an
+  // unsatisfied goal, a state that changed, or goals that read the tick (evaluated
+  // every tick). Only these are looked at in a tick, so an idle instance costs nothing.
+  std::set<size_t, InstanceOrder> awake{InstanceOrder{this}};
+  std::set<size_t, InstanceOrder> timed{InstanceOrder{this}};  // instances with timers
+  // Domains whose goal predicates read tick() or observations: never asleep.
+  std::vector<bool> always_awake;
+  std::vector<size_t> dirty;             // changed since the last commit (written then)
+  std::set<size_t> touched;              // a slice ran or it was activated in this tick
+  uint64_t timer_sequence = 0;
+  int64_t tick_outputs_left = kMaxTickOutputs;  // what this tick may still create (Outputs)
+  int64_t slices_run = 0;
+  SliceTimes slice_times;  // of this process's slices, per domain
+  uint32_t effect_error_record = UINT32_MAX;
+
+  // ---- effects (runtime.md §7)
+  std::map<IntentKey, Intent> open_intents;  // emitted; outcome not journaled yet
+  std::vector<IntentKey> emitted;            // in this tick, in order: released after its commit
+  std::vector<IntentKey> recovered;          // open when the run was loaded: released again
+  std::vector<Intent> completed;             // outcomes journaled in this tick
+  std::map<uint32_t, uint64_t> effect_counts;  // intents emitted so far, per effect
+  struct Arrival {
+    IntentKey intent;
+    EffectOutcome outcome;
+  };
+  std::vector<Arrival> arrived;  // outcomes to deliver at the start of the next tick
+  std::unique_ptr<WorkerPool> pool;  // off-core adapters; started when first needed
+  // Messages from outside the program (a test's `send`), delivered at the next tick.
+  std::vector<Delivery> submitted;
+
+  // ---- observations (language.md §8)
+  // The last journaled value of each observation, by observation and arguments: a value
+  // is journaled when it differs (runtime.md §5).
+  std::map<std::string, Value> last_observed;  // stored (`obs/`), so a restart does not re-journal
+  std::vector<std::pair<std::string, std::string>> observed_changed;  // this tick: key, record
+  // Sampled in this tick, by instance and observation: at most once per instance per tick.
+  std::map<std::pair<size_t, std::string>, Value> sampled;
+  std::vector<bool> replay_observation_used;  // of this tick's recorded observations
+
+  struct Observer final : ObservationSource {
+    Observer(Impl* r, size_t i) : rt(r), instance(i) {}
+    Impl* rt;
+    size_t instance;
+    FaultKind sample(uint32_t observation, std::span<const Value> args, Value& out, std::string& message) override {
+      return rt->observe(instance, observation, args, out, message);
+    }
+  };
+  Observer observer_for(size_t i) { return Observer(this, i); }
+
+  // Input from outside the instance (another instance's message, a timer, an outcome):
+  // what oscillation detection must not mistake for the instance going round in circles.
+  void note_outside_input(size_t i) {
+    for (GoalProgress& g : instances[i].goals) g.outside_input = true;
+  }
+
+  void mark(size_t i) {
+    if (!instances[i].dirty) {
+      instances[i].dirty = true;
+      dirty.push_back(i);
+    }
+    awake.insert(i);
+  }
+
+  // ---- events
+
+  // A journal record is `kind TAB instance TAB detail`; the trace prints the same event.
+  // Inputs (outcomes, observations) carry their value as a fourth field, `data` in hex,
+  // which is what replay feeds back.
+  // The instance and detail are escaped (a string field's value, an adapter's message may
+  // hold tabs and line breaks), so that a record is always one line of at most four fields.
+  // `parts()` makes the event's parts for `--trace=json` (docs/json.md): called only when
+  // a trace sink is set, so that an untraced run builds none.
+  template <class MakeParts>
+  void record(const std::string& instance, const std::string& kind, const std::string& detail, std::string_view data,
+              MakeParts&& parts) {
+    std::string who = escape_controls(instance), what = escape_controls(detail);
+    journal.push_back(kind + "\t" + who + "\t" + what + (data.empty() ? "" : "\t" + hex_bytes(data)));
+    if (trace) trace(TraceEvent{tick, std::move(who), kind, std::move(what), parts()});
+  }
+  void record(const std::string& instance, const std::string& kind, const std::string& detail,
+              std::string_view data = {}) {
+    record(instance, kind, detail, data, [] { return TraceFields{}; });
+  }
+  // A value as the journal shows it: whole up to kShownBytes, and beyond that its first
+  // kShownBytes and its hash, so that a tick that changes a 32 MiB field journals a line,
+  // not the field (replay compares state hashes, which cover the whole value).
+  static constexpr size_t kShownBytes = 1024;
+
+
+  // ---- instances (activation.cpp)
+  std::optional<size_t> find(const InstanceKey& key) const;
+  size_t activate(const InstanceKey& key, const std::vector<std::pair<uint32_t, Value>>& fields);
+  size_t find_or_activate(const InstanceKey& key);
+  void activate_initial();
+
+  // ---- delivery and mailboxes (delivery.cpp)
+  void enqueue(size_t target, Message m);
+  void count_queued(Instance& in, uint32_t transition, int delta) const;
+  Message dequeue(size_t target);
+  bool outbox_can_drain(size_t i) const;
+  bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender);
+  // Delivers the tick's inputs; true if there was any (a message, a timer, an outcome).
+  bool deliver_inputs();
+
+  // ---- goals (goals.cpp)
+  uint64_t state_and_mailbox_hash(const Instance& in) const;
+  bool evaluate_goals(size_t i);
+  bool oscillating(size_t i, size_t g);
+  void terminate(size_t i, size_t g, const std::string& reason);
+  std::optional<size_t> acting_goal(const Instance& in) const;
+  bool strategy_pending(const Instance& in, const GoalInfo& goal) const;
+  bool goal_can_act(const Instance& in, size_t g) const;
+
+  // ---- scheduling order (scheduling.cpp)
+  struct Runnable {
+    size_t index;
+    int priority;
+    bool background_only;  // its only reason to run is a background goal
+  };
+  bool instance_less(size_t a, size_t b) const;
+  std::vector<size_t> ordered_indices() const;
+  bool background_may_run() const;
+  // Every instance that has a reason to run now, whatever the background rule says.
+  std::vector<Runnable> candidates() const;
+  // The instances that run in this tick, in order.
+  std::vector<Runnable> runnable() const;
+  // The last tick in which an instance ran a non-background slice (committed with the tick),
+  // and whether this tick delivered an input: what the background rule reads.
+  int64_t last_foreground_tick = -1;
+  bool inputs_delivered = false;
+
+  // ---- slices and faults (slices.cpp)
+  std::string fault_text(const Fault& f) const;
+  FaultInfo fault_info(const std::string& where, const Fault& f) const;
+  void fault(size_t i, const Fault& f, const std::string& where);
+  void step(size_t i);
+  void run_slice(size_t i, uint32_t transition, uint32_t slice, std::vector<Value> registers, Message message);
+  void apply_outputs(size_t i, Outputs& out, const Message& processing);
+
+  // ---- effects and intents (effects.cpp)
+  void emit(size_t i, const Value& intent);
+  static Intent clone_intent(const Intent& x);
+  EffectRequest request_for(const Intent& x) const;
+  bool release(const std::vector<IntentKey>& keys, std::string& error);
+  std::vector<Arrival> take_arrivals();
+  void deliver_outcome(Arrival a);
+
+  // ---- observations (observation_sampling.cpp)
+  FaultKind observe(size_t i, uint32_t observation, std::span<const Value> args, Value& out, std::string& message);
+
+  // ---- one tick (tick_loop.cpp)
+  bool quiescent(const Instance& in) const;
+  // Whether an instance would run for a background goal but the background rule held it back.
+  bool background_waiting() const;
+  bool run_tick(bool& progressed, std::string& error, bool keep_tick = false);
+  bool guarded_tick(bool& progressed, std::string& error, bool keep_tick);
+  std::string out_of_memory_advice() const;
+
+  // ---- committing a tick (commit.cpp)
+  bool commit(std::string& error, bool append = false);
+
+  // ---- journal and trace events (journal_events.cpp)
+  static Value text(std::string s) { return Value::string(std::move(s)); }
+  static TraceField named(std::string name, const std::vector<FieldInfo>& names, const std::vector<Value>& values);
+  std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
+  std::string show(const Value& v) const { return format_value_shown(v, p.records, p.effect_names, kShownBytes); }
+  std::string literal(const Value& v) const;
+  std::string state_record(const Instance& in) const;
+
+  // ---- opening a data dir: a new run or a recovered one (attach.cpp)
+  std::string describe_bindings() const;
+  bool attach(Store& s, bool& resumed, std::string& error);
+
+  // ---- running until quiescent (run_loop.cpp)
+  bool run(RunSummary& summary, std::string& error, const std::function<bool()>& stop);
+  int64_t next_due_tick() const;
+  int64_t skip_idle(int64_t most);
+  void summarize(RunSummary& summary) const { summarize_run(p, instances, ordered_indices(), summary); }
+  void wait_for_outside(const std::function<bool()>& stop);
+
+  // ---- driving a run tick by tick: simulation tests, replay (stepping.cpp)
+  bool last_step_progressed = true;  // activation counts: the first tick may have work
+  void start_in_memory();
+  bool step_to(int64_t number, std::string& error);
+  bool all_quiescent() const;
+};
+
+}  // namespace ved::vm

@@ -45,22 +45,28 @@ Result in_small_tmpfs(const fs::path& mount, const std::string& size, const std:
 }
 
 // A program whose ticks write a lot: a 40 KB field rewritten every tick.
-const char* kHeavyProgram = R"(// Fills a disk.
-state { n: int  blob: String }
-goal Big {
-    predicate: n >= 400
-    strategy: Grow
-    terminate_after: never
-}
-transition Grow() {
-    if n == 0 {
-        for i in 0..4000 { blob = blob + "0123456789" }
+const char* kHeavyProgram = R"(// Fills a disk: 400 instances of 40 KB each (distinct records: a group of ticks writes
+// a record that several of its ticks change only once, so one record rewritten would not).
+domain Filler {
+    state { n: int }
+    goal Fill {
+        predicate: n >= 400
+        strategy: Next
+        terminate_after: never
     }
-    n = n + 1
-    blob = format("{}{}", n % 10, blob)
+    transition Next() {
+        send Cell[n] Grow(seed: n)
+        n = n + 1
+    }
+}
+domain Cell {
+    state { blob: String }
+    transition Grow(seed: int) {
+        for i in 0..4000 { blob = blob + "0123456789" }
+        blob = format("{}{}", seed, blob)
+    }
 }
 )";
-
 }  // namespace
 
 TEST_CASE("open errors: a data dir in use is said to be in use; inspect, stats and replay read it without the lock") {

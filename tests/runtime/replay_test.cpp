@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <leveldb/db.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,20 +22,34 @@ transition Step() { value = value + 1  label = format("step {}", value) }
 )";
 
 // Rewrites every journal record of `dir` for which `edit` returns true (it changes the
-// record in place). Returns how many it changed.
+// record in place). Returns how many it changed. (A tick's records are one value of the
+// database, one record a line.)
 int tamper(const std::string& dir, const std::function<bool(std::string&)>& edit) {
   leveldb::DB* raw = nullptr;
   leveldb::Options options;
   REQUIRE(leveldb::DB::Open(options, dir, &raw).ok());
   std::unique_ptr<leveldb::DB> db(raw);
   std::vector<std::pair<std::string, std::string>> changed;
+  int records = 0;
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
   for (it->Seek("jrnl/"); it->Valid() && it->key().starts_with("jrnl/"); it->Next()) {
-    std::string value = it->value().ToString();
-    if (edit(value)) changed.emplace_back(it->key().ToString(), value);
+    const std::string value = it->value().ToString();
+    std::string rewritten;
+    bool any = false;
+    for (size_t at = 0; at <= value.size();) {
+      const size_t end = std::min(value.find('\n', at), value.size());
+      std::string record = value.substr(at, end - at);
+      if (edit(record)) {
+        any = true;
+        ++records;
+      }
+      rewritten += (at == 0 ? "" : "\n") + record;
+      at = end + 1;
+    }
+    if (any) changed.emplace_back(it->key().ToString(), rewritten);
   }
   for (const auto& [k, v] : changed) REQUIRE(db->Put(leveldb::WriteOptions(), k, v).ok());
-  return static_cast<int>(changed.size());
+  return records;
 }
 
 }  // namespace
@@ -102,10 +117,16 @@ TEST_CASE("replay: a tampered journal is detected") {
     {
       std::unique_ptr<leveldb::DB> db(raw);
       std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-      std::string last;
-      for (it->Seek("jrnl/"); it->Valid() && it->key().starts_with("jrnl/"); it->Next()) last = it->key().ToString();
+      // The last record of the last tick (a tick's records are one value, one a line).
+      std::string last, records;
+      for (it->Seek("jrnl/"); it->Valid() && it->key().starts_with("jrnl/"); it->Next()) {
+        last = it->key().ToString();
+        records = it->value().ToString();
+      }
       REQUIRE(!last.empty());
-      REQUIRE(db->Delete(leveldb::WriteOptions(), last).ok());
+      const size_t cut = records.rfind('\n');
+      REQUIRE(cut != std::string::npos);
+      REQUIRE(db->Put(leveldb::WriteOptions(), last, records.substr(0, cut)).ok());
       done = true;
     }
     CHECK(done);

@@ -49,6 +49,7 @@ struct RunOptions {
   bool allow_exec = false;
   bool serve = false;
   int64_t tick_ms = 100;
+  int64_t group_ms = 5;  // group commit: the longest a committed tick waits before it is written
 };
 int run(const RunOptions& options);
 // The adapters a run uses: built-in ones, `--adapter`, `--effect`. False with `error`

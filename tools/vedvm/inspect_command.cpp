@@ -94,11 +94,13 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
 int stats(const std::string& dir) {
   std::unique_ptr<ved::vm::Store> store;
   ved::vm::Program program;
-  std::string bundle, error, tick;
+  std::string bundle, error;
   if (!open_data_dir(dir, store, program, bundle)) return kExitError;
-  store->get("meta/tick", tick, error);
+  ved::vm::RunHead head;
+  const std::string tick = ved::vm::read_run_head(*store, head, error) ? std::to_string(head.tick) : "";
+  error.clear();
   std::map<std::string, int64_t> counts;
-  bool ok = store->scan("jrnl/", [&](std::string_view, std::string_view record) {
+  bool ok = ved::vm::scan_journal(*store, 0, ved::vm::kLastTick, [&](int64_t, std::string_view record) {
     ++counts[std::string(record.substr(0, record.find('\t')))];
     return true;
   }, error);
@@ -154,8 +156,8 @@ int journal(const std::string& dir, int64_t tick, bool json) {
       return kExitError;
     }
   }
-  bool ok = store->scan("jrnl/" + ved::vm::hex_u64(static_cast<uint64_t>(tick)) + "/",
-                        [&](std::string_view, std::string_view record) {
+  bool ok = ved::vm::scan_journal(*store, tick, tick,
+                        [&](int64_t, std::string_view record) {
                           ++records;
                           if (json) {
                             events.push_back(journal_record_json(program, tick, record, intents));
@@ -185,15 +187,9 @@ int journal(const std::string& dir, int64_t tick, bool json) {
   if (records == 0) {
     // Not an empty answer: say why there is none. Ticks that committed nothing (nothing
     // happened, or time jumped over them to a timer) are legitimately absent.
-    std::string text;
     int64_t last = -1;
-    if (store->get("meta/tick", text, error) && !text.empty()) {
-      try {
-        last = std::stoll(text);
-      } catch (const std::exception&) {
-        last = -1;
-      }
-    }
+    ved::vm::RunHead head;
+    if (ved::vm::read_run_head(*store, head, error)) last = head.tick;
     std::cerr << "vedvm: error: tick " << tick << " is not in the journal of `" << dir << "`";
     if (last == 0)
       std::cerr << ": the run has committed no tick yet";

@@ -280,8 +280,12 @@ int main(int argc, char** argv) {
   app.add_flag("--serve", run.serve, "Keep running when every goal holds, re-evaluating observations and timers");
   app.add_option("--tick-ms", run.tick_ms, "The tick period when serving (default 100)")
       ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
-  app.add_option("--sync", run.sync, "tick (fsync every tick, the default) or none")
+  app.add_option("--sync", run.sync, "tick (every committed tick is fsynced before it is seen outside, the default) or none")
       ->check(CLI::IsMember({"tick", "none"}));
+  app.add_option("--group-ms", run.group_ms,
+                 "Group commit: the longest a committed tick waits in memory before its group is written (default 5; "
+                 "0: every tick is written as it commits)")
+      ->check(CLI::Range(int64_t{0}, int64_t{60'000}));
 
   CallOptions o;
   CLI::App* call_cmd = app.add_subcommand("call", "Run one fn, transition or goal of a bundle, in isolation");

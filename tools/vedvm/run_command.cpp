@@ -122,6 +122,7 @@ int run(const RunOptions& o) {
   options.sync = o.sync == "tick";
   options.serve = o.serve;
   options.tick_ms = o.tick_ms;
+  options.group_ms = o.group_ms;
   bool unreachable = false;
   if (!bind_adapters(program, o, options.adapters, unreachable, error)) {
     std::cerr << "vedvm: error: " << terminal_text(error) << "\n";

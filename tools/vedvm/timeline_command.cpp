@@ -35,6 +35,7 @@
 
 #include "tools/vedvm/commands.h"
 #include "tools/vedvm/timeline_page.h"  // generated from timeline_page.html: kTimelinePage
+#include "vm/runtime/run_store.h"
 
 namespace vedvm {
 
@@ -234,15 +235,11 @@ int timeline(const TimelineOptions& o) {
 
   std::unique_ptr<ved::vm::Store> store;
   ved::vm::Program program;
-  std::string bundle, error, last_tick_text;
+  std::string bundle, error;
   if (!open_data_dir(o.data_dir, store, program, bundle)) return kExitError;
-  store->get("meta/tick", last_tick_text, error);
-  int64_t last_tick = 0;
-  try {
-    last_tick = last_tick_text.empty() ? 0 : std::stoll(last_tick_text);
-  } catch (const std::exception&) {
-    last_tick = 0;
-  }
+  ved::vm::RunHead head;
+  const int64_t last_tick = ved::vm::read_run_head(*store, head, error) ? head.tick : 0;
+  error.clear();
 
   std::vector<std::string> kinds(std::begin(kKnownKinds), std::end(kKnownKinds));
   auto kind_index = [&](std::string_view kind) {
@@ -257,17 +254,8 @@ int timeline(const TimelineOptions& o) {
   std::vector<Event> events;
   std::unordered_map<std::string, size_t> emits;  // intent id -> its emit event
   int64_t state_records = 0, malformed = 0;
-  // Keys are `jrnl/<tick in 16 hex digits>/<seq>`, so the scan is in tick order and
-  // stops after --to.
-  const bool ok = store->scan("jrnl/", [&](std::string_view key, std::string_view record) {
-    uint64_t tick = 0;
-    if (key.size() < 5 + 16 || !ved::vm::parse_hex_u64(key.substr(5, 16), tick) || tick > INT64_MAX) {
-      ++malformed;
-      return true;
-    }
-    const auto t = static_cast<int64_t>(tick);
-    if (t > o.to) return false;
-    if (t < o.from) return true;
+  // The scan is in tick order and stops after --to.
+  const bool ok = ved::vm::scan_journal(*store, o.from, o.to, [&](int64_t t, std::string_view record) {
     const size_t a = record.find('\t'), b = a == std::string_view::npos ? a : record.find('\t', a + 1);
     if (b == std::string_view::npos) {
       ++malformed;

@@ -17,6 +17,10 @@ std::string Runtime::Impl::describe_bindings() const {
 
 bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
   storage.emplace(p, s, o.sync);
+  // A printed trace line must never run ahead of the data dir: traced, every tick is
+  // written as it commits.
+  if (trace || o.group_ms == 0) storage->set_max_group_ticks(1);
+  storage->set_max_group_age(std::chrono::milliseconds(o.group_ms));
   if (!storage->holds_run(resumed, error)) return false;
   if (!resumed) {
     activate_initial();
@@ -72,6 +76,7 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
     // that can act is woken. (The sets order by instance: it must be in the vector.)
     if (!instances[index].faulted) awake.insert(index);
     if (!instances[index].timers.empty()) timed.insert(index);
+    if (!instances[index].outbox.empty()) hold_back(index);
   }
   effect_counts = std::move(run.effect_counts);
   last_observed = std::move(run.observed);

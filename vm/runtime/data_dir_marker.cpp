@@ -14,8 +14,10 @@ namespace ved::vm {
 namespace {
 
 // Bumped whenever a record's layout changes: a data dir of another format is refused as
-// such, not reported as damaged. 4: the marker file and `meta/digest`.
-constexpr const char* kFormat = "4";
+// such, not reported as damaged. 4: the marker file and `meta/digest`. 5: ticks written in
+// groups, one journal record per tick (`jrnl/<tick>`), `meta/head`, the random generator
+// as (seed, draws).
+constexpr const char* kFormat = "5";
 
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kSlotBytes = 64;

@@ -37,11 +37,34 @@ Message Runtime::Impl::dequeue(size_t target) {
   return m;
 }
 
-bool Runtime::Impl::outbox_can_drain(size_t i) const {
-  const Instance& in = instances[i];
-  if (in.outbox.empty()) return false;
-  auto target = find(in.outbox.front().target);
-  return !target || instances[*target].mailbox_size() < o.mailbox_capacity;
+void Runtime::Impl::hold_back(size_t sender) {
+  held_back.try_emplace(instances[sender].outbox.front().target, InstanceOrder{this}).first->second.insert(sender);
+}
+
+void Runtime::Impl::release_held(size_t sender) {
+  auto it = held_back.find(instances[sender].outbox.front().target);
+  if (it == held_back.end()) return;
+  it->second.erase(sender);
+  if (it->second.empty()) held_back.erase(it);
+}
+
+// During the outbox phase mailboxes only fill (nothing is dequeued), so a target full at
+// its start stays full: none of its senders can drain, and of those of a target with room
+// for r messages, at most the first r (each delivers at least one before the next one's
+// turn) can. The rest would find the target full, exactly as if they had been asked.
+std::vector<size_t> Runtime::Impl::drainable_senders() const {
+  std::vector<size_t> out;
+  for (const auto& [target_key, senders] : held_back) {
+    auto target = find(target_key);
+    size_t room = senders.size();
+    if (target && !instances[*target].faulted) {
+      const size_t size = instances[*target].mailbox_size();
+      room = size >= o.mailbox_capacity ? 0 : std::min(room, o.mailbox_capacity - size);
+    }
+    for (auto it = senders.begin(); room > 0; ++it, --room) out.push_back(*it);
+  }
+  std::sort(out.begin(), out.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
+  return out;
 }
 
 // Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
@@ -74,12 +97,9 @@ bool Runtime::Impl::deliver(const InstanceKey& target_key, Message m, std::optio
 bool Runtime::Impl::deliver_inputs() {
   bool any = false;
   // Outboxes that can drain, in instance order.
-  std::vector<size_t> senders;
-  for (size_t i : awake)
-    if (!instances[i].outbox.empty()) senders.push_back(i);
-  std::sort(senders.begin(), senders.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
-  for (size_t i : senders) {
+  for (size_t i : drainable_senders()) {
     Instance& in = instances[i];
+    release_held(i);
     while (!in.outbox.empty()) {
       OutboxEntry& e = in.outbox.front();
       if (!deliver(e.target, e.message, i)) break;
@@ -87,6 +107,7 @@ bool Runtime::Impl::deliver_inputs() {
       mark(i);
       any = true;
     }
+    if (!in.outbox.empty()) hold_back(i);
   }
   // Messages sent during the previous tick, in the order they were sent.
   std::vector<Delivery> now;
@@ -99,6 +120,7 @@ bool Runtime::Impl::deliver_inputs() {
       Instance& s = instances[*sender];
       const uint32_t held = d.message.transition;
       s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});
+      if (s.outbox.size() == 1) hold_back(*sender);
       mark(*sender);
       record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full", {}, [&] {
         return TraceFields{{"to", text(describe_instance(p, d.target))},

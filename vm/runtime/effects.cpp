@@ -81,9 +81,9 @@ bool Runtime::Impl::release(const std::vector<IntentKey>& keys, std::string& err
     ++x.dispatches;
     dispatched.push_back(&x);
   }
-  // Under --sync=none the tick was not fsynced: this write is, so nothing is released
-  // that a crash could take back.
-  if (storage && !storage->mark_dispatched({dispatched.begin(), dispatched.end()}, !o.sync, error)) return false;
+  // Every committed tick, the ones gathered in the current group included, is made
+  // durable with the dispatch counts, so nothing is released that a crash could take back.
+  if (storage && !storage->mark_dispatched({dispatched.begin(), dispatched.end()}, error)) return false;
   for (Intent* x : dispatched) {
     const std::string& effect = p.effects[x->effect].name;
     std::shared_ptr<EffectAdapter> adapter = o.adapters.find_effect(effect);

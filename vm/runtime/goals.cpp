@@ -3,7 +3,6 @@
 #include "vm/runtime/runtime_impl.h"
 
 #include <algorithm>
-#include <sstream>
 
 namespace ved::vm {
 
@@ -11,9 +10,8 @@ namespace ved::vm {
 // its random generator's position (language.md §9: the generator is part of the state,
 // so a strategy driven by rand() that comes back to the same fields has not cycled).
 uint64_t Runtime::Impl::state_and_mailbox_hash(const Instance& in) const {
-  std::ostringstream rng;
-  rng << in.random.engine();
-  std::vector<Value> parts{in.state, Value::string(rng.str())};
+  std::vector<Value> parts{in.state, Value::integer(static_cast<int64_t>(in.random.seed())),
+                          Value::integer(static_cast<int64_t>(in.random.draws()))};
   for (const auto* lane : {&in.high, &in.normal})
     for (const Message& m : *lane) {
       // Positions are not part of the value: the same queue is the same mailbox.

@@ -25,7 +25,6 @@
 #include "vm/runtime/instance_codec.h"
 
 #include <msgpack.hpp>
-#include <sstream>
 
 #include "vm/runtime/store.h"
 #include "vm/value_codec.h"
@@ -206,9 +205,9 @@ std::string encode_instance(const Instance& in) {
     p.pack(t.sequence);
     pack_message(p, t.message);
   }
-  std::ostringstream rng;
-  rng << in.random.engine();
-  p.pack(rng.str());
+  p.pack_array(2);
+  p.pack(in.random.seed());
+  p.pack(in.random.draws());
   p.pack_array(static_cast<uint32_t>(in.goals.size()));
   for (const auto& g : in.goals) {
     p.pack_array(9);
@@ -297,11 +296,8 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
       in.timers.push_back(Timer{i64(t[0], "timer"), u64(t[1], "timer"), message(p, t[2], in.key.domain)});
     }
     {
-      std::istringstream rng(str(x[8], "random generator"));
-      pcg32 engine;
-      rng >> engine;
-      if (rng.fail()) throw CodecError("malformed random generator state");
-      in.random = Random(engine);
+      const Obj* rng = arr(x[8], 2, "random generator");
+      in.random = Random(u64(rng[0], "random generator"), u64(rng[1], "random generator"));
     }
     const Obj* goals = arr(x[9], d.goals.size(), "goals");
     for (size_t g = 0; g < d.goals.size(); ++g) {

@@ -174,18 +174,13 @@ bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& 
     error = "the data dir is damaged: meta/seed or meta/slice_budget";
     return false;
   }
-  // The journal, by tick. Keys are `jrnl/<tick>/<seq>` in hex, so a scan is in order.
+  // The journal, by tick.
   std::map<int64_t, std::vector<std::string>> journal;
-  bool ok = store.scan("jrnl/", [&](std::string_view key, std::string_view value) {
-    uint64_t t = 0;
-    if (key.size() != 5 + 16 + 1 + 16 || !parse_hex_u64(key.substr(5, 16), t)) {
-      error = "the journal has a malformed key";
-      return false;
-    }
-    journal[static_cast<int64_t>(t)].emplace_back(value);
-    return true;
-  }, error);
-  if (!ok || !error.empty()) return false;
+  if (!scan_journal(store, 0, kLastTick, [&](int64_t tick, std::string_view record) {
+        journal[tick].emplace_back(record);
+        return true;
+      }, error))
+    return false;
 
   ReplayInputs inputs;
   for (const auto& [tick, lines] : journal)

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 
-
 namespace ved::vm {
 
 bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::function<bool()>& stop) {
@@ -20,7 +19,7 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
     if (stop && stop()) break;
     if (o.max_ticks > 0 && tick >= o.max_ticks) {
       // Cut off only if something was left to do.
-      const bool idle = pending.empty() && std::all_of(awake.begin(), awake.end(), [&](size_t i) {
+      const bool idle = pending.empty() && held_back.empty() && std::all_of(awake.begin(), awake.end(), [&](size_t i) {
         return quiescent(instances[i]);
       });
       summary.max_ticks_reached = !idle;
@@ -41,9 +40,11 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
     // Waiting for the outside world: an off-core outcome, or (serving) the next tick.
     const bool waiting_for_outcome = pool && pool->outstanding() > 0;
     if (!waiting_for_outcome && !o.serve) break;
+    // Nothing gathered in a group waits for the outside world.
+    if (storage && !storage->flush(error)) return false;
     wait_for_outside(stop);
   }
-  // Under --sync=none, a run that ends normally leaves every tick it committed on disk.
+  // A run that ends normally leaves every tick it committed on disk, whatever --sync says.
   if (storage && !storage->sync_committed(error)) return false;
   // Statistics, not state: a failure to store them does not fail the run.
   if (storage) {

@@ -109,17 +109,8 @@ bool RunStore::mark_durable(bool sync, std::string& error) {
   return true;
 }
 
-bool RunStore::sync_committed(std::string& error) {
-  if (last_durable_ || last_tick_ < 0) return true;
-  if (!store_.sync(error)) {
-    error = "cannot write to the data dir: " + error;
-    return false;
-  }
-  return mark_durable(false, error);
-}
-
 bool RunStore::load(LoadedRun& out, std::string& error) {
-  std::string stored_hash, format, name, tick_text, seed_text, sequence;
+  std::string stored_hash, format, name, seed_text;
   if (!store_.get("meta/program_hash", stored_hash, error) || !store_.get("meta/format", format, error) ||
       !store_.get("meta/program_name", name, error)) {
     error = damaged(error.empty() ? "a meta/ record is missing" : error);
@@ -134,33 +125,28 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
             "` (hash " + hex_u64(p_.hash) + "); use --fresh to start over, or another --data-dir";
     return false;
   }
-  if (!store_.get("meta/tick", tick_text, error) || !store_.get("meta/seed", seed_text, error)) {
-    error = damaged(error.empty() ? "meta/tick or meta/seed is missing" : error);
+  RunHead head;
+  if (!read_run_head(store_, head, error)) {
+    error = damaged(error);
+    return false;
+  }
+  if (!store_.get("meta/seed", seed_text, error)) {
+    error = damaged(error.empty() ? "meta/seed is missing" : error);
     return false;
   }
   try {
-    out.tick = std::stoll(tick_text);
     out.seed = std::stoull(seed_text);
-    if (store_.get("meta/timer_sequence", sequence, error)) out.timer_sequence = std::stoull(sequence);
-    std::string foreground;
-    if (error.empty() && store_.get("meta/foreground_tick", foreground, error))
-      out.last_foreground_tick = std::stoll(foreground);
     std::string budget;
-    if (error.empty() && store_.get("meta/slice_budget", budget, error)) out.slice_budget = std::stoll(budget);
+    if (store_.get("meta/slice_budget", budget, error)) out.slice_budget = std::stoll(budget);
   } catch (const std::exception&) {
-    error = damaged("meta/tick, meta/seed, meta/timer_sequence or meta/foreground_tick is not a number");
+    error = damaged("meta/seed or meta/slice_budget is not a number");
     return false;
   }
   if (!error.empty()) return false;
-  if (out.tick < 0 || out.tick > kLastTick) {
-    error = damaged("meta/tick is " + std::to_string(out.tick) + ", not a tick");
-    return false;
-  }
-  std::string stored_digest;
-  if (!store_.get("meta/digest", stored_digest, error)) {
-    error = damaged(error.empty() ? "meta/digest is missing" : error);
-    return false;
-  }
+  out.tick = head.tick;
+  out.timer_sequence = head.timer_sequence;
+  out.last_foreground_tick = head.last_foreground_tick;
+  const std::string stored_digest = hex_u64(head.digest);
   digest_ = 0;
   if (!store_.get("meta/effects", out.effect_bindings, error) && !error.empty()) return false;
 
@@ -224,7 +210,7 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
   // VED-DATA-DIR says was durable.
   if (stored_digest != hex_u64(digest_)) {
     error = damaged("the records its database holds do not add up to what tick " + std::to_string(out.tick) +
-                    " committed (digest " + hex_u64(digest_) + ", meta/digest " + stored_digest +
+                    " committed (digest " + hex_u64(digest_) + ", meta/head says " + stored_digest +
                     "): records were lost or rolled back (a MANIFEST cut short?)" + kNothingChanged);
     return false;
   }
@@ -311,16 +297,16 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
                      std::vector<Instance*> instances, std::string& error) {
   Store::Batch batch;
   digest_ = 0;
-  batch.puts.emplace_back("meta/format", run_format());
-  batch.puts.emplace_back("meta/program_hash", hex_u64(p_.hash));
-  batch.puts.emplace_back("meta/program_name", p_.name);
-  batch.puts.emplace_back("meta/program", bundle);
-  batch.puts.emplace_back("meta/seed", std::to_string(seed));
-  batch.puts.emplace_back("meta/slice_budget", std::to_string(slice_budget));
-  batch.puts.emplace_back("meta/effects", effect_bindings);
-  batch.puts.emplace_back("meta/tick", "0");
-  for (Instance* in : instances) write_instance(*in, batch);
-  batch.puts.emplace_back("meta/digest", hex_u64(digest_));
+  batch.put("meta/format", run_format());
+  batch.put("meta/program_hash", hex_u64(p_.hash));
+  batch.put("meta/program_name", p_.name);
+  batch.put("meta/program", bundle);
+  batch.put("meta/seed", std::to_string(seed));
+  batch.put("meta/slice_budget", std::to_string(slice_budget));
+  batch.put("meta/effects", effect_bindings);
+  for (Instance* in : instances) write_instance(*in, group_);
+  group_.take(batch);
+  batch.put("meta/head", encode_run_head(RunHead{0, 0, -1, digest_}));
   // Durable whatever --sync says: that the run began, and its program, are what a
   // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
   if (!store_.commit(batch, /*sync=*/true, error)) {
@@ -333,19 +319,19 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
 
 // The instance record, and its mailbox's changes: what was enqueued and still is is put,
 // what was dequeued and had been stored is deleted.
-void RunStore::write_instance(Instance& in, Store::Batch& batch) {
+void RunStore::write_instance(Instance& in, WriteGroup& batch) {
   std::set<std::pair<bool, uint64_t>> gone;
   for (const auto& r : in.mailbox_removed) gone.emplace(r.high, r.position);
   for (auto& a : in.mailbox_added) {
     if (gone.erase({a.high, a.position})) continue;  // enqueued and dequeued since the last commit
     std::string key = mailbox_storage_key(p_, in.key, a.high, a.position);
     digest_ += record_digest(key, {});
-    batch.puts.emplace_back(std::move(key), std::move(a.bytes));
+    batch.put_new(key, std::move(a.bytes));
   }
   for (const auto& [high, position] : gone) {
     std::string key = mailbox_storage_key(p_, in.key, high, position);
     digest_ -= record_digest(key, {});
-    batch.deletes.push_back(std::move(key));
+    batch.remove(key);
   }
   in.mailbox_added.clear();
   in.mailbox_removed.clear();
@@ -353,22 +339,35 @@ void RunStore::write_instance(Instance& in, Store::Batch& batch) {
   digest_ -= in.stored_digest;
   in.stored_digest = record_digest(key, record);
   digest_ += in.stored_digest;
-  batch.puts.emplace_back(std::move(key), std::move(record));
+  batch.put(key, std::move(record));
 }
 
 bool RunStore::commit(const TickWrite& w, std::string& error) {
-  Store::Batch batch;
+  // A tick that fails while being encoded (a value too deep to store) must leave nothing
+  // of itself in the group: the group is dropped whole, as a crash would drop it, and the
+  // run stops (the ticks it held are recomputed by the next run).
+  try {
+    return commit_into_group(w, error);
+  } catch (...) {
+    group_ = WriteGroup{};
+    throw;
+  }
+}
+
+bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
+  if (group_.empty()) group_started_ = std::chrono::steady_clock::now();
+  WriteGroup& batch = group_;
   for (Instance* in : w.changed) write_instance(*in, batch);
-  batch.puts.emplace_back("meta/pending", encode_pending(*w.pending));
+  batch.put("meta/pending", encode_pending(*w.pending));
   for (const Intent* in : w.intents) {
-    batch.puts.emplace_back(intent_storage_key(in->tick, in->index), encode_intent(*in));
+    batch.put(intent_storage_key(in->tick, in->index), encode_intent(*in));
     std::string open_key = open_intent_storage_key(in->tick, in->index);
     if (in->completed) {
       digest_ -= record_digest(open_key, {});
-      batch.deletes.push_back(std::move(open_key));
+      batch.remove(open_key);
     } else {
       digest_ += record_digest(open_key, {});
-      batch.puts.emplace_back(std::move(open_key), "");
+      batch.put_new(open_key, "");
     }
   }
   if (w.observed) {
@@ -378,7 +377,7 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
       digest_ -= part;
       part = record_digest(stored_key, record);
       digest_ += part;
-      batch.puts.emplace_back(std::move(stored_key), record);
+      batch.put(stored_key, record);
     }
   }
   if (w.effect_counts) {
@@ -387,38 +386,63 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
     digest_ -= effect_counts_digest_;
     effect_counts_digest_ = record_digest("meta/effect_counts", counts);
     digest_ += effect_counts_digest_;
-    batch.puts.emplace_back("meta/effect_counts", counts);
+    batch.put("meta/effect_counts", std::move(counts));
   }
-  const std::vector<std::string>& journal = *w.journal;
-  const std::string prefix = "jrnl/" + hex_u64(static_cast<uint64_t>(w.tick)) + "/";
-  size_t first = 0;
-  if (w.append && !store_.scan(prefix, [&](std::string_view, std::string_view) {
-        ++first;
-        return true;
-      }, error)) {
-    error = "cannot read the journal: " + error;
-    return false;
+  // The tick's records, one line each, as one record of the store.
+  std::string records;
+  if (w.append) {
+    // A `resume` between runs adds to the last committed tick: what it holds is on disk
+    // (nothing is gathered in a group between runs) and is kept in front.
+    if (!flush(error)) return false;
+    if (!store_.get(journal_storage_key(w.tick), records, error) && !error.empty()) {
+      error = "cannot read the journal: " + error;
+      return false;
+    }
   }
-  for (size_t k = 0; k < journal.size(); ++k) batch.puts.emplace_back(prefix + hex_u64(first + k), journal[k]);
-  batch.puts.emplace_back("meta/tick", std::to_string(w.tick));
-  batch.puts.emplace_back("meta/timer_sequence", std::to_string(w.timer_sequence));
-  batch.puts.emplace_back("meta/foreground_tick", std::to_string(w.last_foreground_tick));
-  batch.puts.emplace_back("meta/digest", hex_u64(digest_));
-  if (!store_.commit(batch, sync_, error)) {
+  for (const std::string& line : *w.journal) {
+    if (!records.empty()) records += '\n';
+    records += line;
+  }
+  if (!records.empty()) batch.put(journal_storage_key(w.tick), std::move(records));
+  batch.put("meta/head", encode_run_head(RunHead{w.tick, w.timer_sequence, w.last_foreground_tick, digest_}));
+  batch.end_tick();
+  last_tick_ = w.tick;
+  last_durable_ = false;
+  if (group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes ||
+      std::chrono::steady_clock::now() - group_started_ >= max_group_age_)
+    return flush(error);
+  return true;
+}
+
+bool RunStore::flush(std::string& error) { return write_group(sync_, error); }
+
+bool RunStore::write_group(bool sync, std::string& error) {
+  if (group_.empty()) return true;
+  Store::Batch batch;
+  group_.take(batch);
+  if (!store_.commit(batch, sync, error)) {
     error = "cannot write the tick to the data dir: " + error;
     return false;
   }
-  last_tick_ = w.tick;
-  last_durable_ = false;
-  // Under --sync=tick the tick is on disk now; under --sync=none the marker waits for the
-  // next synced write (mark_dispatched, sync_committed), so that it never runs ahead of
-  // what a power cut would leave.
-  return !sync_ || mark_durable(/*sync=*/false, error);
+  // Synced, the group is on disk now; otherwise VED-DATA-DIR waits for the next synced
+  // write (mark_dispatched, sync_committed), so that it never runs ahead of what a power
+  // cut would leave.
+  return !sync || mark_durable(/*sync=*/false, error);
+}
+
+bool RunStore::sync_committed(std::string& error) {
+  if (!group_.empty()) return write_group(/*sync=*/true, error);
+  if (last_durable_ || last_tick_ < 0) return true;
+  if (!store_.sync(error)) {
+    error = "cannot write to the data dir: " + error;
+    return false;
+  }
+  return mark_durable(false, error);
 }
 
 bool RunStore::record_arrival(const Intent& intent, std::string& error) {
   Store::Batch batch;
-  batch.puts.emplace_back(intent_storage_key(intent.tick, intent.index), encode_intent(intent));
+  batch.put(intent_storage_key(intent.tick, intent.index), encode_intent(intent));
   if (!store_.commit(batch, sync_, error)) {
     error = "cannot write to the data dir: " + error;
     return false;
@@ -426,14 +450,9 @@ bool RunStore::record_arrival(const Intent& intent, std::string& error) {
   return true;
 }
 
-bool RunStore::mark_dispatched(const std::vector<const Intent*>& intents, bool sync, std::string& error) {
-  Store::Batch batch;
-  for (const Intent* in : intents) batch.puts.emplace_back(intent_storage_key(in->tick, in->index), encode_intent(*in));
-  if (!store_.commit(batch, sync, error)) {
-    error = "cannot write to the data dir: " + error;
-    return false;
-  }
-  return !sync || last_durable_ || mark_durable(/*sync=*/false, error);
+bool RunStore::mark_dispatched(const std::vector<const Intent*>& intents, std::string& error) {
+  for (const Intent* in : intents) group_.put(intent_storage_key(in->tick, in->index), encode_intent(*in));
+  return sync_committed(error);
 }
 
 bool RunStore::add_slice_times(const SliceTimes& times, std::string& error) {
@@ -447,7 +466,7 @@ bool RunStore::add_slice_times(const SliceTimes& times, std::string& error) {
       sum[k] += buckets[k];
       text += (k ? " " : "") + std::to_string(sum[k]);
     }
-    batch.puts.emplace_back("stat/slice_us/" + domain, text);
+    batch.put("stat/slice_us/" + domain, text);
   }
   return batch.empty() || store_.commit(batch, sync_, error);
 }
@@ -460,6 +479,59 @@ bool RunStore::slice_times(SliceTimes& out, std::string& error) const {
     }
     return true;
   }, error);
+}
+
+std::string encode_run_head(const RunHead& h) {
+  return std::to_string(h.tick) + " " + std::to_string(h.timer_sequence) + " " + std::to_string(h.last_foreground_tick) +
+         " " + hex_u64(h.digest);
+}
+
+bool decode_run_head(std::string_view text, RunHead& h) {
+  std::istringstream in{std::string(text)};
+  std::string digest;
+  if (!(in >> h.tick >> h.timer_sequence >> h.last_foreground_tick >> digest)) return false;
+  std::string rest;
+  if (in >> rest) return false;
+  return parse_hex_u64(digest, h.digest) && h.tick >= 0 && h.tick <= kLastTick && h.last_foreground_tick >= -1 &&
+         h.last_foreground_tick <= h.tick;
+}
+
+bool read_run_head(const Store& store, RunHead& head, std::string& error) {
+  std::string text;
+  if (!store.get("meta/head", text, error)) {
+    if (error.empty()) error = "meta/head is missing";
+    return false;
+  }
+  if (!decode_run_head(text, head)) {
+    error = "meta/head is not `tick timer-sequence foreground-tick digest`";
+    return false;
+  }
+  return true;
+}
+
+std::string journal_storage_key(int64_t tick) { return "jrnl/" + hex_u64(static_cast<uint64_t>(tick)); }
+
+bool scan_journal(const Store& store, int64_t from, int64_t to,
+                  const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
+  bool malformed = false;
+  bool ok = store.scan("jrnl/", [&](std::string_view key, std::string_view value) {
+    uint64_t t = 0;
+    if (key.size() != 5 + 16 || !parse_hex_u64(key.substr(5), t) || t > static_cast<uint64_t>(kLastTick)) {
+      malformed = true;
+      return false;
+    }
+    const auto tick = static_cast<int64_t>(t);
+    if (tick < from) return true;
+    if (tick > to) return false;
+    for (size_t at = 0; at <= value.size();) {
+      const size_t end = std::min(value.find('\n', at), value.size());
+      if (!visit(tick, value.substr(at, end - at))) return false;
+      at = end + 1;
+    }
+    return true;
+  }, error);
+  if (malformed) error = "the journal has a malformed key";
+  return ok && !malformed;
 }
 
 }  // namespace ved::vm

@@ -4,14 +4,17 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "vm/runtime/instance.h"
 #include "vm/runtime/intent.h"
-#include "vm/runtime/store.h"
 #include "vm/runtime/data_dir_marker.h"
+#include "vm/runtime/store.h"
+#include "vm/runtime/write_group.h"
 
 namespace ved::vm {
 
@@ -77,6 +80,27 @@ struct TickWrite {
 // digest, so none of them can be older than it.
 uint64_t record_digest(std::string_view key, std::string_view value);
 
+// `meta/head`: where the run is, rewritten by every commit (one record, not one per
+// number): the last committed tick, the next timer sequence number, the last tick with a
+// non-background slice (the background rule), and the live records' digest.
+struct RunHead {
+  int64_t tick = 0;
+  uint64_t timer_sequence = 0;
+  int64_t last_foreground_tick = -1;
+  uint64_t digest = 0;
+};
+std::string encode_run_head(const RunHead& head);
+bool decode_run_head(std::string_view text, RunHead& head);
+// Reads a data dir's head; false with `error` saying what is wrong (missing: "no run").
+bool read_run_head(const Store& store, RunHead& head, std::string& error);
+
+// The journal: `jrnl/<tick in 16 hex digits>` holds a tick's records, one per line (a
+// record never holds a line break: runtime.cpp escapes them). Calls `visit(tick, record)`
+// for every record of the ticks in [from, to], in order, until it returns false.
+bool scan_journal(const Store& store, int64_t from, int64_t to,
+                  const std::function<bool(int64_t, std::string_view)>& visit, std::string& error);
+std::string journal_storage_key(int64_t tick);
+
 class RunStore {
  public:
   RunStore(const Program& program, Store& store, bool sync) : p_(program), store_(store), sync_(sync) {}
@@ -90,18 +114,32 @@ class RunStore {
   // the instances activated before tick 1.
   bool begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
              std::vector<Instance*> instances, std::string& error);
-  // Writes one tick atomically: the changed instances and their mailbox changes, the
-  // messages to deliver next, the journal records, the intents emitted (open) or
-  // completed in it. With `append` (a `resume` between runs) the new records go after the
-  // ones the tick has.
+  // Commits one tick: the changed instances and their mailbox changes, the messages to
+  // deliver next, the journal records, the intents emitted (open) or completed in it.
+  // With `append` (a `resume` between runs) the new records go after the ones the tick
+  // has. Ticks are written in groups (WriteGroup): a tick's writes join the current group,
+  // which is written as one atomic batch (fsynced under --sync=tick) when it holds
+  // `max_group_ticks` ticks, or kGroupBytes, or has waited `max_group_age`; before anything of
+  // its ticks is released (mark_dispatched); and at the end of a run (sync_committed). A
+  // crash loses at most the group being gathered, which nothing outside has seen: its
+  // ticks are recomputed on restart, identically.
   bool commit(const TickWrite& write, std::string& error);
-  // Makes every committed tick durable and says so in VED-DATA-DIR (the end of a run
-  // under --sync=none; a no-op when each tick was synced already).
+  // Writes the current group (fsynced under --sync=tick); nothing to do if it is empty.
+  bool flush(std::string& error);
+  // Writes the current group, fsynced whatever --sync says, and says so in VED-DATA-DIR
+  // (the end of a run; a no-op when everything committed is durable already).
   bool sync_committed(std::string& error);
-  // Records that `intents` were handed to adapters (their dispatch counts), and makes
-  // everything written so far durable when `sync`: an intent is released only after the
-  // tick that emitted it is on disk (runtime.md §7), even under --sync=none.
-  bool mark_dispatched(const std::vector<const Intent*>& intents, bool sync, std::string& error);
+  // Records that `intents` were handed to adapters (their dispatch counts), with every
+  // tick committed so far, durably: an intent is released only after the tick that
+  // emitted it is on disk (runtime.md §7), even under --sync=none.
+  bool mark_dispatched(const std::vector<const Intent*>& intents, std::string& error);
+  // At most this many ticks a group (1: every tick written as it commits, as with a
+  // trace, whose printed lines must never run ahead of the data dir).
+  void set_max_group_ticks(size_t ticks) { max_group_ticks_ = ticks == 0 ? 1 : ticks; }
+  // The longest the first tick of a group waits before the group is written (`--group-ms`).
+  void set_max_group_age(std::chrono::milliseconds age) { max_group_age_ = age; }
+  static constexpr size_t kGroupTicks = 4096;
+  static constexpr size_t kGroupBytes = size_t{8} << 20;
   // Stores an intent's outcome as soon as it arrived (Intent::arrived).
   bool record_arrival(const Intent& intent, std::string& error);
   // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
@@ -112,7 +150,9 @@ class RunStore {
   bool slice_times(SliceTimes& out, std::string& error) const;
 
  private:
-  void write_instance(Instance& in, Store::Batch& batch);
+  void write_instance(Instance& in, WriteGroup& group);
+  bool commit_into_group(const TickWrite& write, std::string& error);
+  bool write_group(bool sync, std::string& error);
   bool load_intents(LoadedRun& out, std::string& error);
   // Compares what the database holds with what VED-DATA-DIR says was committed.
   bool check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const;
@@ -127,6 +167,10 @@ class RunStore {
   bool last_durable_ = true;          // whether the last commit is known to be on disk
   std::map<std::string, uint64_t> observed_digest_;  // obs/ key -> its part of the digest
   uint64_t effect_counts_digest_ = 0;
+  WriteGroup group_;  // committed ticks not written yet
+  std::chrono::steady_clock::time_point group_started_;
+  size_t max_group_ticks_ = kGroupTicks;
+  std::chrono::milliseconds max_group_age_{5};
 };
 
 }  // namespace ved::vm

@@ -68,6 +68,11 @@ Runtime::Impl::Impl(const Program& program, std::string bytes, RuntimeOptions op
   }
   for (const DomainInfo& d : p.domains)
     always_awake.push_back(std::any_of(d.goals.begin(), d.goals.end(), [&](const GoalInfo& g) { return reads_time[g.predicate]; }));
+  std::vector<uint32_t> by_name(p.domains.size());
+  for (uint32_t d = 0; d < by_name.size(); ++d) by_name[d] = d;
+  std::sort(by_name.begin(), by_name.end(), [&](uint32_t a, uint32_t b) { return p.domains[a].name < p.domains[b].name; });
+  domain_rank.resize(p.domains.size());
+  for (uint32_t r = 0; r < by_name.size(); ++r) domain_rank[by_name[r]] = r;
 }
 
 
@@ -132,7 +137,7 @@ bool Runtime::resume(const std::string& instance, std::string& error) {
     impl_->mark(i);
     impl_->journal.clear();
     impl_->journal.push_back("resume\t" + instance + "\t");
-    return impl_->commit(error, /*append=*/true);
+    return impl_->commit(error, /*append=*/true) && (!impl_->storage || impl_->storage->sync_committed(error));
   }
   error = "no instance " + instance + " in the data dir";
   return false;

@@ -51,6 +51,9 @@ struct RuntimeOptions {
   std::map<std::string, std::string> effect_specs;
   bool serve = false;    // keep ticking when quiescent (observations, timers)
   int64_t tick_ms = 100;  // the period of idle ticks when serving
+  // Group commit (docs/runtime.md "Storage"): the longest a committed tick waits in memory
+  // before its group is written; 0: every tick is written as it commits.
+  int64_t group_ms = 5;
   size_t workers = 4;     // threads for off-core effects
   // Set: re-execute a recorded run, feeding these instead of calling adapters.
   const ReplayInputs* replay = nullptr;

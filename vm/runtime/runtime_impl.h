@@ -82,6 +82,9 @@ struct Runtime::Impl {
   std::set<size_t, InstanceOrder> timed{InstanceOrder{this}};  // instances with timers
   // Domains whose goal predicates read tick() or observations: never asleep.
   std::vector<bool> always_awake;
+  // Each domain's place in name order: instance order compares domains by name, and the
+  // sets above compare instances often enough that comparing names showed in profiles.
+  std::vector<uint32_t> domain_rank;
   std::vector<size_t> dirty;             // changed since the last commit (written then)
   std::set<size_t> touched;              // a slice ran or it was activated in this tick
   uint64_t timer_sequence = 0;
@@ -174,7 +177,17 @@ struct Runtime::Impl {
   void enqueue(size_t target, Message m);
   void count_queued(Instance& in, uint32_t transition, int delta) const;
   Message dequeue(size_t target);
-  bool outbox_can_drain(size_t i) const;
+  // Senders held back by a full mailbox (runtime.md §2), by the target at the head of
+  // their outbox, in instance order. They sleep (a held-back sender is not scheduled),
+  // and only as many of them as the target has room for are looked at in a tick, so
+  // that 90,000 senders waiting on one mailbox cost nothing per tick.
+  std::map<InstanceKey, std::set<size_t, InstanceOrder>, KeyOrder> held_back;
+  void hold_back(size_t sender);     // its outbox's head is new: file it under its target
+  void release_held(size_t sender);  // before its outbox's head is delivered
+  // The held-back senders that may drain in this tick, in instance order: for each
+  // target, as many as it has room for (a faulted target takes every one: their
+  // messages become dead letters).
+  std::vector<size_t> drainable_senders() const;
   bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender);
   // Delivers the tick's inputs; true if there was any (a message, a timer, an outcome).
   bool deliver_inputs();

@@ -8,7 +8,7 @@ namespace ved::vm {
 // Instance order: domain name, then id.
 bool Runtime::Impl::instance_less(size_t a, size_t b) const {
   const InstanceKey &x = instances[a].key, &y = instances[b].key;
-  if (x.domain != y.domain) return p.domains[x.domain].name < p.domains[y.domain].name;
+  if (x.domain != y.domain) return domain_rank[x.domain] < domain_rank[y.domain];
   return compare_ids(x.id, y.id) < 0;
 }
 
@@ -62,7 +62,7 @@ auto Runtime::Impl::runnable() const -> std::vector<Runnable> {
     const InstanceKey &x = instances[a.index].key, &y = instances[b.index].key;
     const DomainInfo &dx = p.domains[x.domain], &dy = p.domains[y.domain];
     if (dx.scope_depth != dy.scope_depth) return dx.scope_depth < dy.scope_depth;
-    if (dx.name != dy.name) return dx.name < dy.name;
+    if (x.domain != y.domain) return domain_rank[x.domain] < domain_rank[y.domain];
     return compare_ids(x.id, y.id) < 0;
   });
   return out;

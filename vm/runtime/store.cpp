@@ -276,13 +276,32 @@ bool Store::scan(std::string_view prefix, const std::function<bool(std::string_v
   return true;
 }
 
+Store::Batch::Batch() : batch_(std::make_unique<leveldb::WriteBatch>()) {}
+Store::Batch::~Batch() = default;
+Store::Batch::Batch(Batch&&) noexcept = default;
+Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
+void Store::Batch::put(std::string_view key, std::string_view value) {
+  batch_->Put(leveldb::Slice(key.data(), key.size()), leveldb::Slice(value.data(), value.size()));
+  ++writes_;
+}
+void Store::Batch::remove(std::string_view key) {
+  batch_->Delete(leveldb::Slice(key.data(), key.size()));
+  ++writes_;
+}
+void Store::Batch::append(const Batch& other) {
+  batch_->Append(*other.batch_);
+  writes_ += other.writes_;
+}
+void Store::Batch::clear() {
+  batch_->Clear();
+  writes_ = 0;
+}
+size_t Store::Batch::bytes() const { return batch_->ApproximateSize(); }
+
 bool Store::commit(const Batch& batch, bool sync, std::string& error) {
-  leveldb::WriteBatch wb;
-  for (const auto& k : batch.deletes) wb.Delete(k);
-  for (const auto& [k, v] : batch.puts) wb.Put(k, v);
   leveldb::WriteOptions wo;
   wo.sync = sync;
-  leveldb::Status s = db_->Write(wo, &wb);
+  leveldb::Status s = db_->Write(wo, batch.batch_.get());
   if (!s.ok()) error = s.ToString();
   return s.ok();
 }

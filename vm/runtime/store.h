@@ -13,6 +13,7 @@
 
 namespace leveldb {
 class DB;
+class WriteBatch;
 }
 
 namespace ved::vm {
@@ -43,10 +44,27 @@ class Store {
   bool scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& visit,
             std::string& error) const;
 
-  struct Batch {
-    std::vector<std::pair<std::string, std::string>> puts;
-    std::vector<std::string> deletes;
-    bool empty() const { return puts.empty() && deletes.empty(); }
+  // Writes applied atomically and in the order they were added (a key put by one tick and
+  // deleted by the next, in one group, ends deleted).
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    Batch(Batch&&) noexcept;
+    Batch& operator=(Batch&&) noexcept;
+    void put(std::string_view key, std::string_view value);
+    void remove(std::string_view key);
+    // Adds `other`'s writes after this one's.
+    void append(const Batch& other);
+    void clear();
+    bool empty() const { return writes_ == 0; }
+    size_t writes() const { return writes_; }
+    size_t bytes() const;  // approximately
+
+   private:
+    friend class Store;
+    std::unique_ptr<leveldb::WriteBatch> batch_;
+    size_t writes_ = 0;
   };
   // Writes the batch atomically; with `sync`, durably (fsync) before returning.
   bool commit(const Batch& batch, bool sync, std::string& error);

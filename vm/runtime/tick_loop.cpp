@@ -59,7 +59,10 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
   // a timer or a resume wakes them.
   for (auto it = awake.begin(); it != awake.end();) {
     const Instance& in = instances[*it];
-    const bool sleeps = quiescent(in) && !touched.count(*it) && (in.faulted || !always_awake[in.key.domain]);
+    // A held-back sender sleeps too: it is not scheduled, its state cannot change, and
+    // deliver_inputs finds it through `held_back` when its target has room.
+    const bool at_rest = quiescent(in) || !in.outbox.empty();
+    const bool sleeps = at_rest && !touched.count(*it) && (in.faulted || !always_awake[in.key.domain]);
     it = sleeps ? awake.erase(it) : std::next(it);
   }
   if (!progressed) {

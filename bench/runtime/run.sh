@@ -4,9 +4,13 @@
 #
 #   1. token ring: N instances pass a token M hops       messages/s and ticks/s
 #   2. fan-out: a dispatcher and K workers that reply     messages/s and ticks/s
-#   3. memory per idle instance (100,000 of them)         bytes per instance
-#   4. recovery: resuming a data dir with 100,000 instances, and one with a journal of
+#   3. pairs: K pairs of instances passing a ball back
+#      and forth, K messages per tick                     messages/s and ticks/s
+#   4. memory per idle instance (100,000 of them)         bytes per instance
+#   5. recovery: resuming a data dir with 100,000 instances, and one with a journal of
 #      about 1,000,000 records                             seconds
+#   6. with --scaling: time per message of the ring, the pairs and two fan-outs at
+#      1,000, 10,000, 100,000 and 1,000,000 instances, each cell cut off at a time limit
 #
 # Ved runs with --sync=none and with --sync=tick (an fsync per tick). Every run is
 # checked (exit status, final states through `vedvm inspect --json`, journal counts
@@ -17,6 +21,8 @@
 #   bench/runtime/run.sh --smoke        tiny sizes, one run each: does everything run
 #                                       and check out? (registered as bench_runtime_smoke)
 #   bench/runtime/run.sh --skip-erlang  Ved alone (the Erlang columns read "skipped")
+#   bench/runtime/run.sh --scaling      also the scaling table (many minutes; with --smoke,
+#                                       at tiny sizes)
 #
 # Exit status: 0 when everything ran and checked out; 1 when a program failed or a
 # result was wrong (and, in --smoke mode, when a tool is missing); 2 when a tool is
@@ -30,10 +36,12 @@ repo="$(cd "$here/../.." && pwd)"
 
 usage() {
   cat <<EOF
-usage: bench/runtime/run.sh [--smoke] [--skip-erlang] [--vedc PATH] [--vedvm PATH]
+usage: bench/runtime/run.sh [--smoke] [--skip-erlang] [--scaling] [--vedc PATH] [--vedvm PATH]
 
   --smoke        tiny sizes, one run per cell, no hyperfine
   --skip-erlang  run Ved only; the Erlang columns read "skipped"
+  --scaling      also time ring, pairs and fan-out at 1,000 .. 1,000,000 instances
+                 (many minutes: every cell is cut off at BENCH_RT_SCALING_LIMIT seconds)
   --vedc PATH    the compiler (default: \$VEDC, else $repo/build/vedc)
   --vedvm PATH   the VM (default: \$VEDVM, else $repo/build/vedvm)
 
@@ -41,19 +49,25 @@ Environment: VEDC, VEDVM; BENCH_RT_RUNS (3) and BENCH_RT_WARMUP (1) in full mode
 BENCH_RT_DIR (where data dirs go; default a temporary directory in \$TMPDIR or /tmp);
 BENCH_RT_ERL_FLAGS (extra flags for erl, e.g. "+S 1"); sizes: BENCH_RT_RING_N,
 BENCH_RT_RING_M, BENCH_RT_RING_M_SYNC, BENCH_RT_FANOUT_K, BENCH_RT_FANOUT_R,
-BENCH_RT_FANOUT_R_SYNC, BENCH_RT_IDLE_N, BENCH_RT_IDLE_BATCH, BENCH_RT_JOURNAL_T,
-BENCH_RT_JOURNAL_T_SHORT.
+BENCH_RT_FANOUT_R_SYNC, BENCH_RT_PAIRS_K, BENCH_RT_PAIRS_R, BENCH_RT_PAIRS_R_SYNC,
+BENCH_RT_IDLE_N, BENCH_RT_IDLE_BATCH, BENCH_RT_JOURNAL_T, BENCH_RT_JOURNAL_T_SHORT;
+scaling: BENCH_RT_SCALING_SIZES (instances, "1000 10000 100000 1000000"),
+BENCH_RT_SCALING_MESSAGES (at least this many per cell, 200000), BENCH_RT_SCALING_GROUP
+(workers per dispatcher of the wide fan-out, 1000), BENCH_RT_SCALING_LIMIT (seconds per
+run, 120), BENCH_RT_SCALING_RUNS (2).
 EOF
 }
 
 smoke=0
 skip_erlang=0
+scaling=0
 vedc="${VEDC:-$repo/build/vedc}"
 vedvm="${VEDVM:-$repo/build/vedvm}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1 ;;
     --skip-erlang) skip_erlang=1 ;;
+    --scaling) scaling=1 ;;
     --vedc) vedc="${2:?--vedc needs a path}"; shift ;;
     --vedvm) vedvm="${2:?--vedvm needs a path}"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -75,11 +89,13 @@ declare -A size
 if [[ $smoke -eq 1 ]]; then
   size=([ring_n]=10 [ring_m]=200 [ring_m_sync]=50
         [fanout_k]=10 [fanout_r]=3 [fanout_r_sync]=2
+        [pairs_k]=10 [pairs_r]=5 [pairs_r_sync]=2
         [idle_n]=1000 [idle_batch]=100
         [journal_t]=3000 [journal_t_short]=100)
 else
   size=([ring_n]=1000 [ring_m]=100000 [ring_m_sync]=2000
         [fanout_k]=1000 [fanout_r]=10 [fanout_r_sync]=1
+        [pairs_k]=1000 [pairs_r]=50 [pairs_r_sync]=10
         [idle_n]=100000 [idle_batch]=1000
         [journal_t]=333334 [journal_t_short]=1000)
 fi
@@ -101,6 +117,29 @@ if [[ $smoke -eq 1 ]]; then runs=1; warmup=0; fi
 erl_repeats=5
 if [[ $smoke -eq 1 ]]; then erl_repeats=1; fi
 read -r -a erl_flags <<<"${BENCH_RT_ERL_FLAGS:-}"
+
+# The scaling table (--scaling): instance counts, and per cell at least `scale_messages`
+# messages (more rounds at the small sizes), so that start-up stays a small part of a run.
+if [[ $smoke -eq 1 ]]; then
+  scale_sizes="${BENCH_RT_SCALING_SIZES:-20 200}"; scale_messages="${BENCH_RT_SCALING_MESSAGES:-400}"
+  scale_group="${BENCH_RT_SCALING_GROUP:-10}"; scale_limit="${BENCH_RT_SCALING_LIMIT:-60}"
+  scale_runs="${BENCH_RT_SCALING_RUNS:-1}"
+else
+  scale_sizes="${BENCH_RT_SCALING_SIZES:-1000 10000 100000 1000000}"; scale_messages="${BENCH_RT_SCALING_MESSAGES:-200000}"
+  scale_group="${BENCH_RT_SCALING_GROUP:-1000}"; scale_limit="${BENCH_RT_SCALING_LIMIT:-120}"
+  scale_runs="${BENCH_RT_SCALING_RUNS:-2}"
+fi
+read -r -a scale_ns <<<"$scale_sizes"
+for v in scale_messages scale_group scale_limit scale_runs; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || fail "BENCH_RT_${v^^} must be a positive whole number: ${!v}"
+done
+[[ ${#scale_ns[@]} -gt 0 ]] || fail "BENCH_RT_SCALING_SIZES is empty"
+for n in "${scale_ns[@]}"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "BENCH_RT_SCALING_SIZES must list positive whole numbers: $n"
+  # Pairs need an even count; the wide fan-out splits the workers into whole groups.
+  (( n % 2 == 0 && n % scale_group == 0 )) ||
+    fail "every BENCH_RT_SCALING_SIZES entry must be even and a multiple of BENCH_RT_SCALING_GROUP ($scale_group): $n"
+done
 
 # --- tools -----------------------------------------------------------------------------
 for pair in "vedc:$vedc" "vedvm:$vedvm"; do
@@ -178,6 +217,8 @@ compile ring ring N="${size[ring_n]}" M="${size[ring_m]}"
 compile ring_sync ring N="${size[ring_n]}" M="${size[ring_m_sync]}"
 compile fanout fanout K="${size[fanout_k]}" R="${size[fanout_r]}"
 compile fanout_sync fanout K="${size[fanout_k]}" R="${size[fanout_r_sync]}"
+compile pairs pairs K="${size[pairs_k]}" R="${size[pairs_r]}"
+compile pairs_sync pairs K="${size[pairs_k]}" R="${size[pairs_r_sync]}"
 compile idle idle N="${size[idle_n]}" B="${size[idle_batch]}"
 compile tiny idle N=1 B=1
 compile journal journal T="${size[journal_t]}"
@@ -246,6 +287,7 @@ inspect() {
   ticks="$({ grep -o '"tick":[0-9]*' "$tmp/inspect.json" || true; } | head -n 1 | cut -d: -f2)"
   [[ -n "$ticks" ]] || fail "vedvm inspect $1 --json printed no tick"
   if grep -q '"status":"FAULTED"' "$tmp/inspect.json"; then fail "$1: an instance is FAULTED"; fi
+  states >"$tmp/states.txt"  # once: with a million instances the JSON is hundreds of MB
 }
 # The states of the inspected instances, one line each, as the VM prints them:
 # `Node.State(seen: 3)`, from `"state":{"$record":"Node.State","seen":3}` (docs/json.md).
@@ -255,9 +297,9 @@ states() {
     sed -E 's/^"state":\{"\$record":"([^"]*)",?/\1(/; s/\}$/)/; s/"([A-Za-z_][A-Za-z0-9_]*)":/\1: /g; s/,([A-Za-z_])/, \1/g'
 }
 # How many instances of the inspected data dir have exactly this state text (a pattern).
-count_state() { { states | grep -x -- "$1" || true; } | wc -l | tr -d ' '; }
+count_state() { { grep -x -- "$1" "$tmp/states.txt" || true; } | wc -l | tr -d ' '; }
 # The sum of the first integer in every state matching the pattern PREFIX[0-9]*).
-sum_states() { { states | grep -x -- "$1[0-9]*)" || true; } | tr -cd '0-9\n' | awk '{ s += $1 } END { print s + 0 }'; }
+sum_states() { { grep -x -- "$1[0-9]*)" "$tmp/states.txt" || true; } | tr -cd '0-9\n' | awk '{ s += $1 } END { print s + 0 }'; }
 instance_count() { { grep -o '"instance":"' "$tmp/inspect.json" || true; } | wc -l | tr -d ' '; }
 expect() {  # expect WHAT ACTUAL EXPECTED
   [[ "$2" == "$3" ]] || fail "$1: expected $3, got $2"
@@ -269,8 +311,9 @@ journal_records() {
 }
 
 # `erlang MODE ARGS...`: runs the Erlang peer; sets `erl_line` to what it printed.
+erl_extra=()  # more flags for erl, for one section
 erlang() {
-  erl_line="$(timeout 600 erl "${erl_flags[@]}" -noshell -pa "$tmp" -run ved_bench_rt main "$@" 2>"$tmp/erl.err")" || {
+  erl_line="$(timeout 600 erl "${erl_flags[@]}" "${erl_extra[@]}" -noshell -pa "$tmp" -run ved_bench_rt main "$@" 2>"$tmp/erl.err")" || {
     cat "$tmp/erl.err" >&2
     fail "Erlang $* failed"
   }
@@ -286,8 +329,8 @@ declare -A msgs sec cpus tks
 
 # --- 1. token ring ---------------------------------------------------------------------
 ring_n="${size[ring_n]}"
-check_ring() {  # check_ring DIR M
-  local dir="$1" m="$2"
+check_ring() {  # check_ring DIR M [N]
+  local dir="$1" m="$2" ring_n="${3:-$ring_n}"
   inspect "$dir"
   expect "ring: ticks" "$ticks" "$((m + 2))"  # Kick, M hops, Done
   expect "ring: Starter" "$(count_state "Starter.State(kicked: true, done: 1, hops: $m)")" 1
@@ -313,8 +356,8 @@ fi
 
 # --- 2. fan-out ------------------------------------------------------------------------
 k="${size[fanout_k]}"
-check_fanout() {  # check_fanout DIR R
-  local dir="$1" r="$2"
+check_fanout() {  # check_fanout DIR R [K]
+  local dir="$1" r="$2" k="${3:-$k}"
   inspect "$dir"
   expect "fanout: Dispatcher" \
     "$(count_state "Dispatcher.State(round: $r, acked: $((k * r)), sum: $((r * k * (k - 1) / 2)))")" 1
@@ -337,7 +380,46 @@ if [[ $skip_erlang -eq 0 ]]; then
   sec[fanout.erl]="$(awk -v ns="$(field ns "$erl_line")" 'BEGIN { printf "%.9f\n", ns / 1e9 }')"
 fi
 
-# --- 3. memory per idle instance -------------------------------------------------------
+# --- 3. pairs --------------------------------------------------------------------------
+pairs_k="${size[pairs_k]}"
+check_pairs() {  # check_pairs DIR K R
+  local dir="$1" k="$2" r="$3"
+  inspect "$dir"
+  expect "pairs: ticks" "$ticks" "$((2 * r + 2))"  # the serve, the first hop, 2r - 1 more hops, the last delivery
+  expect "pairs: Starter" "$(count_state "Starter.State(served: true)")" 1
+  expect "pairs: players with got = $r" "$(count_state "Player.State(got: $r)")" "$((2 * k))"
+  expect "pairs: instances" "$(instance_count)" "$((2 * k + 1))"
+}
+for sync in none tick; do
+  prog=pairs; r="${size[pairs_r]}"
+  if [[ $sync == tick ]]; then prog=pairs_sync; r="${size[pairs_r_sync]}"; fi
+  timed "pairs: Ved --sync=$sync (k = $pairs_k, r = $r)" \
+    "$vedvm" "$tmp/$prog.vedb" --data-dir "$data/pairs_$sync" --fresh --quiet --sync=$sync
+  check_pairs "$data/pairs_$sync" "$pairs_k" "$r"
+  msgs[pairs.$sync]="$((2 * pairs_k * r))"; sec[pairs.$sync]="$secs"; cpus[pairs.$sync]="$cpu"; tks[pairs.$sync]="$ticks"
+  rm -rf "${data:?}/pairs_$sync"
+done
+if [[ $skip_erlang -eq 0 ]]; then
+  say "pairs: Erlang (k = $pairs_k, r = ${size[pairs_r]}, best of $erl_repeats)"
+  erlang pairs "$pairs_k" "${size[pairs_r]}" "$erl_repeats"
+  msgs[pairs.erl]="$(field messages "$erl_line")"
+  expect "pairs: Erlang messages" "${msgs[pairs.erl]}" "$((2 * pairs_k * size[pairs_r]))"
+  sec[pairs.erl]="$(awk -v ns="$(field ns "$erl_line")" 'BEGIN { printf "%.9f\n", ns / 1e9 }')"
+fi
+
+# The wide fan-out of the scaling table: D dispatchers of W workers each.
+check_fanout_wide() {  # check_fanout_wide DIR D W R
+  local dir="$1" d="$2" w="$3" r="$4"
+  inspect "$dir"
+  expect "fanout_wide: Starter" "$(count_state "Starter.State(started: true)")" 1
+  expect "fanout_wide: dispatchers" \
+    "$(count_state "Dispatcher.State(base: [0-9]*, round: $r, acked: $((w * r)), sum: $((r * w * (w - 1) / 2)))")" "$d"
+  expect "fanout_wide: the dispatchers' bases add up to W·D(D−1)/2" \
+    "$(awk -F '[:,]' '/^Dispatcher\.State\(base: / { s += $2 } END { print s + 0 }' "$tmp/states.txt")" "$((w * d * (d - 1) / 2))"
+  expect "fanout_wide: workers with done = $r" "$(count_state "Worker.State(done: $r)")" "$((d * w))"
+}
+
+# --- 4. memory per idle instance -------------------------------------------------------
 idle_n="${size[idle_n]}"
 check_idle() {  # check_idle DIR N
   inspect "$1"
@@ -390,7 +472,7 @@ if [[ $skip_erlang -eq 0 ]]; then
   fi
 fi
 
-# --- 4. recovery -----------------------------------------------------------------------
+# --- 5. recovery -----------------------------------------------------------------------
 jt="${size[journal_t]}"; jts="${size[journal_t_short]}"
 say "recovery: a history of $jt ticks with one instance (--sync=none)"
 start=$(now_ns)
@@ -430,6 +512,90 @@ inspect "$data/journal"
 expect "journal: Counter" "$(count_state "Counter.State(n: $jt)")" 1
 recover journal journal "$data/journal" "a journal of $jt ticks"
 
+# --- 6. scaling (--scaling) -----------------------------------------------------------
+# Time per message at n = each of $scale_sizes instances, --sync=none, every run cut off
+# after $scale_limit s. With M = $scale_messages (messages at least) and G = $scale_group:
+#   ring         n nodes, max(n, M) hops
+#   pairs        n / 2 pairs, r = max(2, ⌈M / n⌉) rounds: n·r messages
+#   fanout       one dispatcher, n workers, r = max(1, ⌈M / 2n⌉) rounds: 2·n·r messages; with
+#                more than 10,000 workers the replies overflow the dispatcher's mailbox
+#                (the capacity), and the rest wait in the workers' outboxes (backpressure)
+#   fanout_wide  n / G dispatchers of G workers each, the same r: no mailbox overflows
+# A slice may send up to n messages, beyond the default fuel: the cells run with a large
+# --slice-budget (fuel is counted, not timed). A workload that exceeds the limit at one size
+# is not run at the larger ones.
+scale_workloads=(ring pairs fanout fanout_wide)
+declare -A sc_best sc_worst sc_erl sc_msgs sc_shape sc_state sc_ticks
+if [[ $scaling -eq 1 ]]; then
+  ceil_div() { echo $(( ($1 + $2 - 1) / $2 )); }
+  max() { echo $(( $1 > $2 ? $1 : $2 )); }
+  for w in "${scale_workloads[@]}"; do
+    over=""
+    for n in "${scale_ns[@]}"; do
+      cell="$w.$n"
+      if [[ -n "$over" ]]; then sc_state[$cell]="not run ($over)"; continue; fi
+      case $w in
+        ring)
+          m="$(max "$n" "$scale_messages")"
+          compile scale ring N="$n" M="$m"
+          sc_shape[$cell]="$(thousands "$n") nodes, $(thousands "$m") hops"; sc_msgs[$cell]="$m"
+          check() { check_ring "$1" "$m" "$n"; }
+          erl_args=(ring "$n" "$m") ;;
+        pairs)
+          r="$(max 2 "$(ceil_div "$scale_messages" "$n")")"
+          compile scale pairs K="$((n / 2))" R="$r"
+          sc_shape[$cell]="$(thousands "$((n / 2))") pairs, r = $r"; sc_msgs[$cell]="$((n * r))"
+          check() { check_pairs "$1" "$((n / 2))" "$r"; }
+          erl_args=(pairs "$((n / 2))" "$r") ;;
+        fanout)
+          r="$(max 1 "$(ceil_div "$scale_messages" "$((2 * n))")")"
+          compile scale fanout K="$n" R="$r"
+          sc_shape[$cell]="1 dispatcher, $(thousands "$n") workers, r = $r"; sc_msgs[$cell]="$((2 * n * r))"
+          check() { check_fanout "$1" "$r" "$n"; }
+          erl_args=(fanout "$n" "$r") ;;
+        fanout_wide)
+          r="$(max 1 "$(ceil_div "$scale_messages" "$((2 * n))")")"
+          d=$((n / scale_group))
+          compile scale fanout_wide D="$d" W="$scale_group" R="$r"
+          sc_shape[$cell]="$(thousands "$d") × $(thousands "$scale_group") workers, r = $r"; sc_msgs[$cell]="$((2 * n * r))"
+          check() { check_fanout_wide "$1" "$d" "$scale_group" "$r"; }
+          erl_args=(fanout_wide "$d" "$scale_group" "$r") ;;
+      esac
+      say "scaling: $w, ${sc_shape[$cell]}: Ved, $scale_runs run(s) of at most $scale_limit s"
+      for ((i = 0; i < scale_runs; i++)); do
+        rc=0
+        start=$(now_ns)
+        timeout -k 10 "$scale_limit" "$vedvm" "$tmp/scale.vedb" --data-dir "$data/scale" --fresh --quiet \
+          --sync=none --slice-budget 1000000000 >"$tmp/out.log" 2>"$tmp/err.log" || rc=$?
+        end=$(now_ns)
+        if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+          # Cut off: a time, not a failure. Later sizes of this workload are larger.
+          sc_state[$cell]="> $scale_limit s"; over="$(thousands "$n") took > $scale_limit s"
+          break
+        fi
+        if [[ $rc -ne 0 ]]; then
+          cat "$tmp/out.log" "$tmp/err.log" >&2
+          fail "scaling: $w (${sc_shape[$cell]}) failed (exit $rc)"
+        fi
+        check "$data/scale"
+        sc_ticks[$cell]="$ticks"
+        t=$((end - start))
+        if [[ -z "${sc_best[$cell]:-}" || $t -lt ${sc_best[$cell]} ]]; then sc_best[$cell]=$t; fi
+        if [[ -z "${sc_worst[$cell]:-}" || $t -gt ${sc_worst[$cell]} ]]; then sc_worst[$cell]=$t; fi
+      done
+      rm -rf "${data:?}/scale"
+      if [[ $skip_erlang -eq 0 ]]; then
+        say "scaling: $w, ${sc_shape[$cell]}: Erlang, best of $scale_runs"
+        erl_extra=(+P 4194304)  # the default process limit is 262,144
+        erlang "${erl_args[@]}" "$scale_runs"
+        erl_extra=()
+        expect "scaling: Erlang $w messages" "$(field messages "$erl_line")" "${sc_msgs[$cell]}"
+        sc_erl[$cell]="$(field ns "$erl_line")"
+      fi
+    done
+  done
+fi
+
 # --- report ----------------------------------------------------------------------------
 first_line() { "$@" 2>&1 | head -n 1; }
 cpu_model="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
@@ -463,17 +629,18 @@ cell_vs() {
   ratio "$(awk -v s="${sec[$1]}" -v n="${msgs[$1]}" 'BEGIN { print s / n }')" \
         "$(awk -v s="${sec[$2]}" -v n="${msgs[$2]}" 'BEGIN { print s / n }')"
 }
-declare -A wl_size=([ring]="n = $ring_n" [fanout]="k = $k")
+declare -A wl_size=([ring]="n = $ring_n" [fanout]="k = $k" [pairs]="k = $pairs_k pairs")
 declare -A wl_detail=(
   [ring.none]="m = ${size[ring_m]} hops" [ring.tick]="m = ${size[ring_m_sync]} hops" [ring.erl]="m = ${size[ring_m]} hops"
-  [fanout.none]="r = ${size[fanout_r]} rounds" [fanout.tick]="r = ${size[fanout_r_sync]} rounds" [fanout.erl]="r = ${size[fanout_r]} rounds")
+  [fanout.none]="r = ${size[fanout_r]} rounds" [fanout.tick]="r = ${size[fanout_r_sync]} rounds" [fanout.erl]="r = ${size[fanout_r]} rounds"
+  [pairs.none]="r = ${size[pairs_r]} rounds" [pairs.tick]="r = ${size[pairs_r_sync]} rounds" [pairs.erl]="r = ${size[pairs_r]} rounds")
 declare -A impl_label=([none]="Ved --sync=none" [tick]="Ved --sync=tick" [erl]="Erlang")
 
 echo "## Messages"
 echo
 echo "| workload | size | implementation | messages | ticks | seconds | CPU s | messages/s | ticks/s | Ved time per message ÷ Erlang's |"
 echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
-for w in ring fanout; do
+for w in ring fanout pairs; do
   for impl in none tick erl; do
     vs="–"
     if [[ $impl != erl ]]; then vs="$(cell_vs "$w.$impl" "$w.erl")"; fi
@@ -483,8 +650,10 @@ done
 echo
 echo "A Ved message sent in tick t is delivered in tick t+1 and an instance runs at most one"
 echo "slice per tick: the ring takes m + 2 ticks, and a fan-out round about k + 2 (the"
-echo "dispatcher takes one reply per tick). The last column is Ved's time per message"
-echo "divided by Erlang's: 50.00 means a Ved message costs fifty times an Erlang one."
+echo "dispatcher takes one reply per tick): both are bound by the cost of a tick. The pairs"
+echo "are bound by messages: every tick delivers k of them (one ball per pair), in 2r + 2"
+echo "ticks. The last column is Ved's time per message divided by Erlang's: 50.00 means a Ved"
+echo "message costs fifty times an Erlang one."
 echo
 
 mem_target="n/a"
@@ -529,7 +698,66 @@ echo
 if [[ $skip_erlang -eq 0 ]]; then
   echo "- ring: Ved --sync=none takes $(cell_vs ring.none ring.erl)× Erlang's time per message; --sync=tick $(cell_vs ring.tick ring.erl)×"
   echo "- fan-out: Ved --sync=none takes $(cell_vs fanout.none fanout.erl)× Erlang's time per message; --sync=tick $(cell_vs fanout.tick fanout.erl)×"
+  echo "- pairs: Ved --sync=none takes $(cell_vs pairs.none pairs.erl)× Erlang's time per message; --sync=tick $(cell_vs pairs.tick pairs.erl)×"
   echo "- idle memory: a Ved instance takes $(ratio "$ved_per_instance" "$erl_proc_bytes")× the memory of an Erlang process (erlang:memory), $(ratio "$ved_per_instance" "$erl_rss_per")× by RSS"
 fi
 echo "- durability: --sync=tick takes $(ratio "$(awk -v s="${sec[ring.tick]}" -v n="${msgs[ring.tick]}" 'BEGIN { print s / n }')" "$(awk -v s="${sec[ring.none]}" -v n="${msgs[ring.none]}" 'BEGIN { print s / n }')")× --sync=none's time per ring message"
+echo "- durability: --sync=tick takes $(ratio "$(awk -v s="${sec[pairs.tick]}" -v n="${msgs[pairs.tick]}" 'BEGIN { print s / n }')" "$(awk -v s="${sec[pairs.none]}" -v n="${msgs[pairs.none]}" 'BEGIN { print s / n }')")× --sync=none's time per pairs message"
 echo "- recovery: $(thousands "$idle_n") instances in $(fmt "${rec_secs[idle]}" 3) s; a $(thousands "${rec_records[journal]}")-record journal in $(fmt "${rec_secs[journal]}" 3) s (vs $(fmt "${rec_secs[journal_short]}" 3) s for $(thousands "${rec_records[journal_short]}") records)"
+
+# Issue 11's targets for the runtime (see README.md). Missing one is reported, not a failure.
+target() {  # target VALUE OP BOUND: met or missed
+  awk -v v="$1" -v b="$3" -v op="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if ((op == ">=" && v + 0 >= b + 0) || (op == "<=" && v + 0 <= b + 0) || (op == "<" && v + 0 < b + 0)) print "met"; else print "missed" }'
+}
+ring_tps="$(rate "${tks[ring.none]}" "${sec[ring.none]}")"
+pairs_rate="$(rate "${msgs[pairs.none]}" "${sec[pairs.none]}")"
+pairs_sync_rate="$(rate "${msgs[pairs.tick]}" "${sec[pairs.tick]}")"
+echo
+echo "## Targets"
+echo
+echo "- ring --sync=none: $(thousands "$ring_tps") ticks/s (target ≥ 1,000,000: $(target "$ring_tps" ">=" 1000000))"
+echo "- pairs --sync=none: $(thousands "$pairs_rate") messages/s (target ≥ 1,000,000: $(target "$pairs_rate" ">=" 1000000))"
+echo "- pairs --sync=tick: $(thousands "$pairs_sync_rate") durable messages/s (target ≥ 200,000: $(target "$pairs_sync_rate" ">=" 200000))"
+echo "- idle memory: $(thousands "$ved_per_instance") bytes per instance (target ≤ 1,024: $mem_target)"
+echo "- recovery of $(thousands "$idle_n") instances: $(fmt "${rec_secs[idle]}" 3) s (target < 1 s: $(target "${rec_secs[idle]}" "<" 1))"
+
+if [[ $scaling -eq 1 ]]; then
+  us() { awk -v ns="$1" -v n="$2" 'BEGIN { printf "%.2f\n", ns / n / 1000 }'; }
+  echo
+  echo "## Scaling: time per message (--sync=none)"
+  echo
+  echo "| workload | instances | shape | messages | ticks | Ved µs/message | Ved runs' spread | Erlang µs/message | Ved ÷ Erlang | Ved ÷ Ved at $(thousands "${scale_ns[0]}") |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+  flat_lines=()
+  for w in "${scale_workloads[@]}"; do
+    first=""; lo=""; hi=""; cut=""
+    for n in "${scale_ns[@]}"; do
+      cell="$w.$n"
+      erl_us="skipped"; if [[ -n "${sc_erl[$cell]:-}" ]]; then erl_us="$(us "${sc_erl[$cell]}" "${sc_msgs[$cell]}")"; fi
+      if [[ -n "${sc_state[$cell]:-}" ]]; then
+        cut="yes"
+        echo "| $w | $(thousands "$n") | ${sc_shape[$cell]:-–} | $(thousands "${sc_msgs[$cell]:-n/a}") | – | ${sc_state[$cell]} | – | $erl_us | – | – |"
+        continue
+      fi
+      ved_us="$(us "${sc_best[$cell]}" "${sc_msgs[$cell]}")"
+      first="${first:-$ved_us}"
+      lo="$(awk -v a="${lo:-$ved_us}" -v b="$ved_us" 'BEGIN { print (b < a) ? b : a }')"
+      hi="$(awk -v a="${hi:-$ved_us}" -v b="$ved_us" 'BEGIN { print (b > a) ? b : a }')"
+      echo "| $w | $(thousands "$n") | ${sc_shape[$cell]} | $(thousands "${sc_msgs[$cell]}") | $(thousands "${sc_ticks[$cell]}") | $ved_us | $(ratio "${sc_worst[$cell]}" "${sc_best[$cell]}") | $erl_us | $(ratio "$ved_us" "$erl_us") | $(ratio "$ved_us" "$first") |"
+    done
+    if [[ -n "$cut" ]]; then
+      flat_lines+=("- $w: a size was cut off, so not flat (target: slowest ÷ fastest size ≤ 1.5: missed)")
+    else
+      spread="$(ratio "$hi" "$lo")"
+      flat_lines+=("- $w: slowest ÷ fastest size $spread (target ≤ 1.5: $(target "$spread" "<=" 1.5))")
+    fi
+  done
+  echo
+  echo "Ved: the best of $scale_runs run(s) per cell, wall-clock time of the whole \`vedvm\` process divided by"
+  echo "the messages; spread = slowest run ÷ fastest. A run is cut off after $scale_limit s (\"> $scale_limit s\"), and then"
+  echo "the larger sizes of that workload are not run. Erlang: best of $scale_runs, inside the VM, +P 4194304."
+  echo "Fan-out with one dispatcher and more than 10,000 workers overflows the dispatcher's mailbox"
+  echo "(backpressure); the wide fan-out splits the workers among dispatchers of $(thousands "$scale_group")."
+  echo
+  printf '%s\n' "${flat_lines[@]}"
+fi

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "vm/runtime/instance_set.h"
 #include "vm/runtime/run_store.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/summary.h"
@@ -78,7 +79,7 @@ struct Runtime::Impl {
   // Instances that may have something to do: a message, a continuation, a timer, an
   // unsatisfied goal, a state that changed, or goals that read the tick (evaluated
   // every tick). Only these are looked at in a tick, so an idle instance costs nothing.
-  std::set<size_t, InstanceOrder> awake{InstanceOrder{this}};
+  InstanceSet awake;
   std::set<size_t, InstanceOrder> timed{InstanceOrder{this}};  // instances with timers
   // Domains whose goal predicates read tick() or observations: never asleep.
   std::vector<bool> always_awake;
@@ -86,7 +87,7 @@ struct Runtime::Impl {
   // sets above compare instances often enough that comparing names showed in profiles.
   std::vector<uint32_t> domain_rank;
   std::vector<size_t> dirty;             // changed since the last commit (written then)
-  std::set<size_t> touched;              // a slice ran or it was activated in this tick
+  InstanceSet touched;                   // a slice ran or it was activated in this tick
   uint64_t timer_sequence = 0;
   int64_t tick_outputs_left = kMaxTickOutputs;  // what this tick may still create (Outputs)
   int64_t slices_run = 0;

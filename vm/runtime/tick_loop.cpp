@@ -41,7 +41,9 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
     replay_observation_used.assign(it == o.replay->observations.end() ? 0 : it->second.size(), false);
   }
   inputs_delivered = deliver_inputs();
-  for (size_t i : std::vector<size_t>(awake.begin(), awake.end()))
+  // In instance order: goal events are journaled as they are found.
+  const std::vector<size_t> evaluated = awake.ordered([&](size_t a, size_t b) { return instance_less(a, b); });
+  for (size_t i : evaluated)
     if (!instances[i].faulted) evaluate_goals(i);
   std::vector<Runnable> order = runnable();
   const int64_t slices_before = slices_run;
@@ -57,14 +59,13 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
   progressed = inputs_delivered || slices_run > slices_before || !dirty.empty() || !journal.empty();
   // Instances with nothing left to do and no change this tick sleep until a message,
   // a timer or a resume wakes them.
-  for (auto it = awake.begin(); it != awake.end();) {
-    const Instance& in = instances[*it];
+  awake.erase_if([&](size_t i) {
+    const Instance& in = instances[i];
     // A held-back sender sleeps too: it is not scheduled, its state cannot change, and
     // deliver_inputs finds it through `held_back` when its target has room.
     const bool at_rest = quiescent(in) || !in.outbox.empty();
-    const bool sleeps = at_rest && !touched.count(*it) && (in.faulted || !always_awake[in.key.domain]);
-    it = sleeps ? awake.erase(it) : std::next(it);
-  }
+    return at_rest && !touched.contains(i) && (in.faulted || !always_awake[in.key.domain]);
+  });
   if (!progressed) {
     // Background work held back by the background rule runs next tick: this tick passes,
     // empty, and (like every tick in which nothing happens) is not written. A restart

@@ -117,6 +117,7 @@ struct Interpreter::Impl {
     std::vector<Step> code;              // parallel to info->code (same indices)
     std::vector<int64_t> cost_at;        // a block's fuel cost, at its first instruction
     std::vector<uint32_t> block_starts;  // the first instruction of each block
+    uint32_t entry = 0;                  // block_starts[0], where a call starts
   };
 
   void prepare(uint32_t f) {
@@ -130,6 +131,7 @@ struct Interpreter::Impl {
       fn.block_starts.push_back(b.start);
       fn.cost_at[b.start] = b.cost;
     }
+    fn.entry = fn.block_starts.empty() ? 0 : fn.block_starts[0];
     auto start = [&](uint32_t block) { return fn.block_starts[block]; };
     fn.code.reserve(info.code.size());
     for (const Instr& in : info.code) {
@@ -168,7 +170,9 @@ struct Interpreter::Impl {
   // kMaxCallDepth frames, allocated on the first run, so that a call pushes with one
   // comparison (the depth limit) and never reallocates.
   std::vector<Frame> frames;
-  Frame* frame_top = nullptr;  // the running frame; null between runs
+  // The function running when an allocation failed, for MachineOutOfMemory's message
+  // (the frame stack's top is a local of the loop); null between runs.
+  const Function* running = nullptr;
   uint32_t high_water = 0;
   // Set by ADVANCE (the ticks a test script asks for before its next slice); run_slice
   // clears it before each run, so a YIELD leaves it 0.
@@ -187,7 +191,7 @@ struct Interpreter::Impl {
   void clear_stack() {
     for (uint32_t i = 0; i < high_water; ++i) stack[i] = Value();
     high_water = 0;
-    frame_top = nullptr;
+    running = nullptr;
   }
 
   Exit execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
@@ -204,7 +208,7 @@ struct Interpreter::Impl {
     } catch (const std::bad_alloc&) {
     } catch (const std::length_error&) {
     }
-    const uint32_t where = frame_top ? frame_top->fn->index : fn_index;
+    const uint32_t where = running ? running->index : fn_index;
     clear_stack();
     throw MachineOutOfMemory("the machine ran out of memory in `" + p.functions[where].name + "`");
   }
@@ -225,9 +229,10 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
   int64_t fuel = fuel_in_out;
   if (frames.empty()) frames.resize(kMaxCallDepth);
   Frame* const deepest_frame = frames.data() + kMaxCallDepth - 1;
-  frame_top = frames.data();
+  Frame* frame_top = frames.data();  // the running frame
   *frame_top = Frame{&functions[fn_index], nullptr, 0, 0};
   const Function* F = &functions[fn_index];
+  running = F;
   const Step* code = F->code.data();
   const int64_t* cost_at = F->cost_at.data();
   const Step* ip = nullptr;
@@ -653,10 +658,11 @@ op_CALL : {
   for (uint32_t k = 0; k < C; ++k) NR[k].init_from(R[B + k]);
   *++frame_top = Frame{callee, ip + 1, base, A};
   F = callee;
+  running = F;
   code = F->code.data();
   cost_at = F->cost_at.data();
   R = NR;
-  ENTER(F->block_starts[0]);
+  ENTER(F->entry);
 }
 // Branches: the first target (the bundle's first block operand) is in d, the second in
 // e, as instruction indices (Step).
@@ -699,6 +705,7 @@ op_RET : {
     }
     const Frame done = *frame_top--;
     F = frame_top->fn;
+    running = F;
     code = F->code.data();
     cost_at = F->cost_at.data();
     R = stack.data() + frame_top->base;

@@ -735,13 +735,19 @@ op_FAIL : { FAULT(FaultKind::Fail, R[A].as_string()); }
 op_ASSERT_FAIL : { FAULT(FaultKind::Assert, R[A].as_string()); }
 
 // Both labels are cold: GCC then predicts every branch that leads to them not taken and
-// keeps the fault paths out of the handlers' straight-line code.
+// keeps the fault paths out of the handlers' straight-line code. (Clang has no cold
+// labels and would warn.)
+#if defined(__clang__)
+#define VED_COLD_LABEL
+#else
+#define VED_COLD_LABEL __attribute__((cold))
+#endif
 budget_exhausted:
-  __attribute__((cold));
+  VED_COLD_LABEL;
   fault_kind = FaultKind::Budget;
   fault_message = "fuel exhausted (the slice's budget is spent)";
 faulted:
-  __attribute__((cold));
+  VED_COLD_LABEL;
   {
   fault.kind = fault_kind;
   fault.message = std::move(fault_message);
@@ -752,6 +758,7 @@ faulted:
   return Exit::Fault;
 }
 
+#undef VED_COLD_LABEL
 #undef DISPATCH
 #undef NEXT
 #undef ENTER

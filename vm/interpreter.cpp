@@ -89,21 +89,90 @@ bool value_conforms(const Program& program, const Value& v, uint32_t type) {
 }
 
 struct Interpreter::Impl {
-  explicit Impl(const Program& program) : p(program), builtins(program.builtin_context()) {}
+  explicit Impl(const Program& program) : p(program), builtins(program.builtin_context()) {
+    functions.resize(p.functions.size());
+    for (size_t f = 0; f < p.functions.size(); ++f) prepare(static_cast<uint32_t>(f));
+  }
 
   enum class Exit { Return, Yield, End, Fault };
 
+  // An instruction as the loop runs it: the bundle's instruction, except that a branch
+  // names its targets by the index of their first instruction (in `d` and `e`) instead
+  // of by block number. Entering a block is then one load (from the branch itself) and
+  // an add; through the block table it was that load and a second, dependent one, and
+  // that chain of two loads was the critical path of every loop iteration.
+  struct Step {
+    Op op;
+    uint16_t a, b, c;
+    uint32_t d;
+    uint32_t e;
+  };
+  static_assert(sizeof(Step) == 16);
+
+  // A function as the loop runs it.
+  struct Function {
+    const FunctionInfo* info = nullptr;
+    uint32_t index = 0;
+    uint32_t register_count = 0;
+    std::vector<Step> code;              // parallel to info->code (same indices)
+    std::vector<int64_t> cost_at;        // a block's fuel cost, at its first instruction
+    std::vector<uint32_t> block_starts;  // the first instruction of each block
+    uint32_t entry = 0;                  // block_starts[0], where a call starts
+  };
+
+  void prepare(uint32_t f) {
+    const FunctionInfo& info = p.functions[f];
+    Function& fn = functions[f];
+    fn.info = &info;
+    fn.index = f;
+    fn.register_count = static_cast<uint32_t>(info.registers.size());
+    fn.cost_at.assign(info.code.size(), 0);
+    for (const BlockInfo& b : info.blocks) {
+      fn.block_starts.push_back(b.start);
+      fn.cost_at[b.start] = b.cost;
+    }
+    fn.entry = fn.block_starts.empty() ? 0 : fn.block_starts[0];
+    auto start = [&](uint32_t block) { return fn.block_starts[block]; };
+    fn.code.reserve(info.code.size());
+    for (const Instr& in : info.code) {
+      Step s{in.op, in.a, in.b, in.c, in.d, 0};
+      switch (in.op) {
+        case Op::JMP: s.d = start(in.d); break;
+        case Op::JMP_IF:
+        case Op::BR_NONE:
+          s.d = start(in.b);
+          s.e = start(in.c);
+          break;
+        case Op::BR_LT_I64:
+        case Op::BR_LE_I64:
+        case Op::BR_EQ_I64:
+        case Op::FOR_STEP:
+          s.d = start(in.c);
+          s.e = start(in.d);
+          break;
+        default: break;
+      }
+      fn.code.push_back(s);
+    }
+  }
+
   struct Frame {
-    uint32_t fn;
+    const Function* fn;
+    const Step* return_ip;  // in the caller
     uint32_t base;
-    uint32_t return_pc;  // in the caller
-    uint16_t dst;        // the caller's destination register
+    uint16_t dst;  // the caller's destination register
   };
 
   const Program& p;
   BuiltinContext builtins;
+  std::vector<Function> functions;  // parallel to p.functions
   std::vector<Value> stack;
+  // kMaxCallDepth frames, allocated on the first run, so that a call pushes with one
+  // comparison (the depth limit) and never reallocates.
   std::vector<Frame> frames;
+  // The function running when an allocation failed, for MachineOutOfMemory's message
+  // (the frame stack's top is a local of the loop); null between runs.
+  const Function* running = nullptr;
   uint32_t high_water = 0;
   // Set by ADVANCE (the ticks a test script asks for before its next slice); run_slice
   // clears it before each run, so a YIELD leaves it 0.
@@ -122,7 +191,7 @@ struct Interpreter::Impl {
   void clear_stack() {
     for (uint32_t i = 0; i < high_water; ++i) stack[i] = Value();
     high_water = 0;
-    frames.clear();
+    running = nullptr;
   }
 
   Exit execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
@@ -139,7 +208,7 @@ struct Interpreter::Impl {
     } catch (const std::bad_alloc&) {
     } catch (const std::length_error&) {
     }
-    const uint32_t where = frames.empty() ? fn_index : frames.back().fn;
+    const uint32_t where = running ? running->index : fn_index;
     clear_stack();
     throw MachineOutOfMemory("the machine ran out of memory in `" + p.functions[where].name + "`");
   }
@@ -158,12 +227,15 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
   // A local copy, so that the compiler keeps it in a register (the reference could
   // alias any store); written back on every exit.
   int64_t fuel = fuel_in_out;
-  frames.clear();
-  frames.push_back(Frame{fn_index, 0, 0, 0});
-  const FunctionInfo* F = &p.functions[fn_index];
-  const Instr* code = F->code.data();
-  const BlockInfo* blocks = F->blocks.data();
-  const Instr* ip = nullptr;
+  if (frames.empty()) frames.resize(kMaxCallDepth);
+  Frame* const deepest_frame = frames.data() + kMaxCallDepth - 1;
+  Frame* frame_top = frames.data();  // the running frame
+  *frame_top = Frame{&functions[fn_index], nullptr, 0, 0};
+  const Function* F = &functions[fn_index];
+  running = F;
+  const Step* code = F->code.data();
+  const int64_t* cost_at = F->cost_at.data();
+  const Step* ip = nullptr;
   Value* R = stack.data();
   FaultKind fault_kind = FaultKind::None;
   std::string fault_message;
@@ -174,13 +246,14 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
     ++ip;       \
     DISPATCH(); \
   } while (0)
-#define ENTER(block)                              \
-  do {                                            \
-    const BlockInfo& entered_ = blocks[block];    \
-    ip = code + entered_.start;                   \
-    fuel -= entered_.cost;                        \
-    if (fuel < 0) goto budget_exhausted;          \
-    DISPATCH();                                   \
+// Enters the block whose first instruction is code[at]: charges its cost, then runs it.
+#define ENTER(at)                                     \
+  do {                                                \
+    const uint32_t at_ = (at);                        \
+    ip = code + at_;                                  \
+    fuel -= cost_at[at_];                             \
+    if (fuel < 0) [[unlikely]] goto budget_exhausted; \
+    DISPATCH();                                       \
   } while (0)
 #define FAULT(kind, message)   \
   do {                         \
@@ -193,7 +266,7 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
 #define C (ip->c)
 #define D (ip->d)
 
-  ENTER(start_block);
+  ENTER(F->block_starts[start_block]);
 
 op_MOVE : {
   if (A != B) R[A] = R[B];
@@ -447,9 +520,9 @@ op_MAP_GET : {
 op_MAP_SET : {
   if (R[A].as_map().size() >= kMaxListLength && !R[A].as_map().count(R[B]))
     FAULT(FaultKind::Budget, "a map larger than " + std::to_string(kMaxListLength) + " entries");
-  Value key = R[B];
-  Value v = R[C];
-  R[A].mutable_map().insert_or_assign(std::move(key), std::move(v));
+  // (Key and value are other registers than the map: a map is neither its own key nor,
+  // its type being finite, its own element.)
+  R[A].mutable_map().insert_or_assign(R[B], R[C]);
 }
   NEXT();
 op_MAP_HAS : {
@@ -572,68 +645,71 @@ op_SCHEDULE : {
 }
   NEXT();
 op_CALL : {
-  if (frames.size() >= kMaxCallDepth)
-    FAULT(FaultKind::Budget, "calls nested deeper than " + std::to_string(kMaxCallDepth));
-  const FunctionInfo& callee = p.functions[D];
-  const uint32_t caller_base = frames.back().base;
-  const uint32_t base = caller_base + static_cast<uint32_t>(F->registers.size());
-  if (size_t{base} + callee.registers.size() > kMaxStackRegisters)
+  // frame_top == deepest_frame: kMaxCallDepth frames are running already.
+  if (frame_top == deepest_frame) FAULT(FaultKind::Budget, "calls nested deeper than " + std::to_string(kMaxCallDepth));
+  const Function* callee = &functions[D];
+  const uint32_t caller_base = frame_top->base;
+  const uint32_t base = caller_base + F->register_count;
+  if (size_t{base} + callee->register_count > kMaxStackRegisters)
     FAULT(FaultKind::Budget, "the call stack needs more than " + std::to_string(kMaxStackRegisters) + " registers");
-  ensure(size_t{base} + callee.registers.size());
+  ensure(size_t{base} + callee->register_count);
   R = stack.data() + caller_base;
   Value* NR = stack.data() + base;
   for (uint32_t k = 0; k < C; ++k) NR[k].init_from(R[B + k]);
-  frames.push_back(Frame{D, base, static_cast<uint32_t>(ip - code) + 1, A});
-  F = &callee;
+  *++frame_top = Frame{callee, ip + 1, base, A};
+  F = callee;
+  running = F;
   code = F->code.data();
-  blocks = F->blocks.data();
+  cost_at = F->cost_at.data();
   R = NR;
-  ENTER(0);
+  ENTER(F->entry);
 }
+// Branches: the first target (the bundle's first block operand) is in d, the second in
+// e, as instruction indices (Step).
 op_JMP : { ENTER(D); }
 op_JMP_IF : {
-  if (R[A].as_bool()) ENTER(B);
-  ENTER(C);
+  if (R[A].as_bool()) ENTER(D);
+  ENTER(ip->e);
 }
 op_BR_LT_I64 : {
-  if (R[A].as_int() < R[B].as_int()) ENTER(C);
-  ENTER(D);
+  if (R[A].as_int() < R[B].as_int()) ENTER(D);
+  ENTER(ip->e);
 }
 op_BR_LE_I64 : {
-  if (R[A].as_int() <= R[B].as_int()) ENTER(C);
-  ENTER(D);
+  if (R[A].as_int() <= R[B].as_int()) ENTER(D);
+  ENTER(ip->e);
 }
 op_BR_EQ_I64 : {
-  if (R[A].as_int() == R[B].as_int()) ENTER(C);
-  ENTER(D);
+  if (R[A].as_int() == R[B].as_int()) ENTER(D);
+  ENTER(ip->e);
 }
 op_BR_NONE : {
-  if (R[A].is_none()) ENTER(B);
-  ENTER(C);
+  if (R[A].is_none()) ENTER(D);
+  ENTER(ip->e);
 }
 op_FOR_STEP : {
   int64_t next;
   if (__builtin_add_overflow(R[A].as_int(), int64_t{1}, &next)) FAULT(FaultKind::Overflow, "loop counter overflow");
   R[A].set_int(next);
-  if (next < R[B].as_int()) ENTER(C);
-  ENTER(D);
+  if (next < R[B].as_int()) ENTER(D);
+  ENTER(ip->e);
 }
 op_RET : {
   {
     Value v = std::move(R[A]);
-    for (uint32_t r : F->heap_registers) R[r] = Value();
-    if (frames.size() == 1) {
+    for (uint32_t r : F->info->heap_registers) R[r] = Value();
+    if (frame_top == frames.data()) {
       result = std::move(v);
       fuel_in_out = fuel;
       return Exit::Return;
     }
-    Frame done = frames.back();
-    frames.pop_back();
-    F = &p.functions[frames.back().fn];
+    const Frame done = *frame_top--;
+    F = frame_top->fn;
+    running = F;
     code = F->code.data();
-    blocks = F->blocks.data();
-    R = stack.data() + frames.back().base;
-    ip = code + done.return_pc;
+    cost_at = F->cost_at.data();
+    R = stack.data() + frame_top->base;
+    ip = done.return_ip;
     R[done.dst] = std::move(v);
   }
   DISPATCH();
@@ -658,19 +734,31 @@ op_END : {
 op_FAIL : { FAULT(FaultKind::Fail, R[A].as_string()); }
 op_ASSERT_FAIL : { FAULT(FaultKind::Assert, R[A].as_string()); }
 
+// Both labels are cold: GCC then predicts every branch that leads to them not taken and
+// keeps the fault paths out of the handlers' straight-line code. (Clang has no cold
+// labels and would warn.)
+#if defined(__clang__)
+#define VED_COLD_LABEL
+#else
+#define VED_COLD_LABEL __attribute__((cold))
+#endif
 budget_exhausted:
+  VED_COLD_LABEL;
   fault_kind = FaultKind::Budget;
   fault_message = "fuel exhausted (the slice's budget is spent)";
-faulted : {
+faulted:
+  VED_COLD_LABEL;
+  {
   fault.kind = fault_kind;
   fault.message = std::move(fault_message);
-  fault.function = frames.back().fn;
+  fault.function = F->index;
   fault.pc = static_cast<uint32_t>(ip - code);
-  fault.position = F->positions[fault.pc];
+  fault.position = F->info->positions[fault.pc];
   fuel_in_out = fuel;
   return Exit::Fault;
 }
 
+#undef VED_COLD_LABEL
 #undef DISPATCH
 #undef NEXT
 #undef ENTER

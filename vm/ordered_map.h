@@ -7,6 +7,12 @@
 // probe instead of a walk down a tree of about log2(n) nodes. std::map nodes do not move,
 // so the index stays valid across inserts; copying a map rebuilds the index.
 //
+// The last entry a lookup found is remembered and compared first: `if contains(m, k) {
+// m[k] = m[k] + 1 }` looks the same key up three times, and one key comparison is cheaper
+// than a hash probe. It is a cache of a tree node, never observable: erase() forgets it,
+// a copy starts without one. (A map belongs to one thread, as every Value does, so the
+// cache needs no lock even though const lookups write it.)
+//
 // The index is abseil's flat_hash_map (Debian's libabsl-dev) with absl::Hash, which is
 // seeded per process: harmless, as the index's order is never seen, and it keeps chosen
 // keys from colliding on purpose.
@@ -33,7 +39,9 @@ class OrderedMap {
 
   OrderedMap() = default;
   OrderedMap(const OrderedMap& other) : tree_(other.tree_) { reindex(); }
-  OrderedMap(OrderedMap&&) noexcept = default;
+  OrderedMap(OrderedMap&& other) noexcept : tree_(std::move(other.tree_)), index_(std::move(other.index_)) {
+    other.has_last_ = false;
+  }
   OrderedMap& operator=(const OrderedMap& other) {
     if (this != &other) {
       tree_ = other.tree_;
@@ -41,7 +49,13 @@ class OrderedMap {
     }
     return *this;
   }
-  OrderedMap& operator=(OrderedMap&&) noexcept = default;
+  OrderedMap& operator=(OrderedMap&& other) noexcept {
+    tree_ = std::move(other.tree_);
+    index_ = std::move(other.index_);
+    has_last_ = false;
+    other.has_last_ = false;
+    return *this;
+  }
 
   size_t size() const { return tree_.size(); }
   bool empty() const { return tree_.empty(); }
@@ -53,40 +67,36 @@ class OrderedMap {
   iterator begin() { return tree_.begin(); }
   iterator end() { return tree_.end(); }
 
-  const_iterator find(const V& key) const {
-    auto it = index_.find(key);
-    return it == index_.end() ? tree_.end() : const_iterator(it->second);
-  }
-  size_t count(const V& key) const { return index_.contains(key) ? 1 : 0; }
+  const_iterator find(const V& key) const { return locate(key) ? const_iterator(last_) : tree_.end(); }
+  size_t count(const V& key) const { return locate(key) ? 1 : 0; }
 
-  void insert_or_assign(V key, V value) {
-    auto it = index_.find(key);
-    if (it != index_.end()) {
-      it->second->second = std::move(value);
+  // (By reference: a Value copy is a reference count, and the common case, a key that is
+  // there already, copies only the value.)
+  void insert_or_assign(const V& key, const V& value) {
+    if (locate(key)) {
+      last_->second = value;
       return;
     }
-    auto node = tree_.emplace(key, std::move(value)).first;
-    index_.emplace(std::move(key), node);
+    insert_new(key, value);
   }
   // Inserts only if the key is absent; returns whether it did (as std::map::emplace).
   bool emplace(V key, V value) {
-    if (index_.contains(key)) return false;
+    if (locate(key)) return false;
     auto node = tree_.emplace(key, std::move(value)).first;
     index_.emplace(std::move(key), node);
     return true;
   }
   V& operator[](const V& key) {
-    auto it = index_.find(key);
-    if (it != index_.end()) return it->second->second;
+    if (locate(key)) return last_->second;
     auto node = tree_.emplace(key, V()).first;
     index_.emplace(key, node);
     return node->second;
   }
   size_t erase(const V& key) {
-    auto it = index_.find(key);
-    if (it == index_.end()) return 0;
-    tree_.erase(it->second);
-    index_.erase(it);
+    if (!locate(key)) return 0;
+    has_last_ = false;
+    index_.erase(key);
+    tree_.erase(last_);
     return 1;
   }
 
@@ -100,7 +110,27 @@ class OrderedMap {
     bool operator()(const V& a, const V& b) const { return map_key_equal(a, b); }
   };
 
+  // Whether `key` is in the map; when it is, last_ is its entry. The comparison with the
+  // last entry is inline; the probe is not (it needs registers the caller would save).
+  [[gnu::always_inline]] bool locate(const V& key) const {
+    if (has_last_ && map_key_equal(last_->first, key)) return true;
+    return probe(key);
+  }
+  [[gnu::noinline]] bool probe(const V& key) const {
+    auto it = index_.find(key);
+    if (it == index_.end()) return false;
+    last_ = it->second;
+    has_last_ = true;
+    return true;
+  }
+
+  [[gnu::noinline]] void insert_new(const V& key, const V& value) {
+    auto node = tree_.emplace(key, value).first;
+    index_.emplace(key, node);
+  }
+
   void reindex() {
+    has_last_ = false;
     index_.clear();
     index_.reserve(tree_.size());
     for (auto it = tree_.begin(); it != tree_.end(); ++it) index_.emplace(it->first, it);
@@ -108,6 +138,8 @@ class OrderedMap {
 
   Tree tree_;
   absl::flat_hash_map<V, iterator, Hash, Equal> index_;
+  mutable iterator last_{};
+  mutable bool has_last_ = false;
 };
 
 }  // namespace ved::vm

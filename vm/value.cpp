@@ -79,41 +79,17 @@ void Value::destroy() {
 // Copy-on-write: the copy is made before the old object loses this reference, so an
 // allocation failure leaves the value as it was. The old count stays >= 1 because it
 // was > 1: another holder still owns it.
-std::string& Value::mutable_string() {
-  if (bits_.h->refs > 1) {
-    HeapObject* copy = new StringObj(as_string());
-    --bits_.h->refs;
-    bits_.h = copy;
+void Value::unshare() {
+  HeapObject* copy = nullptr;
+  switch (tag_) {
+    case Tag::String: copy = new StringObj(as_string()); break;
+    case Tag::List: copy = new ListObj(as_list()); break;
+    case Tag::Map: copy = new MapObj(as_map()); break;
+    case Tag::Record: copy = new RecordObj(as_record().type, as_record().fields); break;
+    default: return;  // intents are never updated; scalars own nothing
   }
-  return static_cast<StringObj*>(bits_.h)->text;
-}
-
-std::vector<Value>& Value::mutable_list() {
-  if (bits_.h->refs > 1) {
-    HeapObject* copy = new ListObj(as_list());
-    --bits_.h->refs;
-    bits_.h = copy;
-  }
-  return static_cast<ListObj*>(bits_.h)->items;
-}
-
-MapEntries& Value::mutable_map() {
-  if (bits_.h->refs > 1) {
-    HeapObject* copy = new MapObj(as_map());
-    --bits_.h->refs;
-    bits_.h = copy;
-  }
-  return static_cast<MapObj*>(bits_.h)->entries;
-}
-
-std::vector<Value>& Value::mutable_record_fields() {
-  if (bits_.h->refs > 1) {
-    const RecordObj& old = as_record();
-    HeapObject* copy = new RecordObj(old.type, old.fields);
-    --bits_.h->refs;
-    bits_.h = copy;
-  }
-  return static_cast<RecordObj*>(bits_.h)->fields;
+  --bits_.h->refs;
+  bits_.h = copy;
 }
 
 bool values_equal(const Value& first_a, const Value& first_b) {

@@ -112,7 +112,8 @@ class Value {
   const IntentObj& as_intent() const;
 
   // Writable access for updates: copies the object first unless this value is its only
-  // owner, so no other holder can see the change.
+  // owner, so no other holder can see the change. (Inline: the only-owner case, the
+  // common one in a loop that updates a collection, is one comparison.)
   std::string& mutable_string();
   std::vector<Value>& mutable_list();
   MapEntries& mutable_map();
@@ -145,6 +146,8 @@ class Value {
     if (is_heap_tag(tag_) && --bits_.h->refs == 0) destroy();
   }
   void destroy();
+  // Replaces this value's shared heap object by a copy that only this value owns.
+  void unshare();
   explicit Value(HeapObject* h) : tag_(h->tag) { bits_.h = h; }
 
   Tag tag_;
@@ -189,6 +192,23 @@ inline const MapEntries& Value::as_map() const {
 }
 inline const RecordObj& Value::as_record() const { return *static_cast<RecordObj*>(bits_.h); }
 inline const IntentObj& Value::as_intent() const { return *static_cast<IntentObj*>(bits_.h); }
+
+inline std::string& Value::mutable_string() {
+  if (bits_.h->refs > 1) [[unlikely]] unshare();
+  return static_cast<StringObj*>(bits_.h)->text;
+}
+inline std::vector<Value>& Value::mutable_list() {
+  if (bits_.h->refs > 1) [[unlikely]] unshare();
+  return static_cast<ListObj*>(bits_.h)->items;
+}
+inline MapEntries& Value::mutable_map() {
+  if (bits_.h->refs > 1) [[unlikely]] unshare();
+  return static_cast<MapObj*>(bits_.h)->entries;
+}
+inline std::vector<Value>& Value::mutable_record_fields() {
+  if (bits_.h->refs > 1) [[unlikely]] unshare();
+  return static_cast<RecordObj*>(bits_.h)->fields;
+}
 
 // Map keys are ints or strings. Other scalar tags are ordered too (by tag, then
 // payload), so that a map never has an inconsistent order even if a key of another

@@ -286,6 +286,38 @@ TEST_CASE("value: a map finds string keys by content, not by object") {
   CHECK(dup.as_map().size() == 1);
 }
 
+// The entry a lookup found last is compared before the hash index (ordered_map.h): it
+// must never answer for a key that was erased, nor follow a map into a copy or a move.
+TEST_CASE("value: a map's last-found entry never outlives its key, and copies and moves look up afresh") {
+  MapEntries m;
+  m.insert_or_assign(I(1), S("one"));
+  m.insert_or_assign(I(2), S("two"));
+  REQUIRE(m.find(I(1)) != m.end());  // remembered
+  CHECK(m.erase(I(1)) == 1);
+  CHECK(m.find(I(1)) == m.end());
+  CHECK(m.count(I(1)) == 0);
+  CHECK(m.erase(I(1)) == 0);
+  m.insert_or_assign(I(1), S("uno"));
+  CHECK(m.find(I(1))->second.as_string() == "uno");
+  m.insert_or_assign(I(1), S("eins"));  // the remembered entry is updated, not duplicated
+  CHECK(m.size() == 2);
+  CHECK(m.find(I(1))->second.as_string() == "eins");
+
+  CHECK(m.find(I(2))->second.as_string() == "two");  // remembered, then copied
+  MapEntries copy = m;
+  copy.insert_or_assign(I(2), S("deux"));
+  CHECK(copy.find(I(2))->second.as_string() == "deux");
+  CHECK(m.find(I(2))->second.as_string() == "two");
+
+  MapEntries moved = std::move(m);
+  CHECK(moved.find(I(2))->second.as_string() == "two");
+  CHECK(moved.count(I(1)) == 1);
+  m = std::move(moved);  // and back: every key is still found, nothing else is
+  CHECK(m.find(I(1))->second.as_string() == "eins");
+  CHECK(m.count(I(3)) == 0);
+  CHECK(m.size() == 2);
+}
+
 TEST_CASE("value: values_equal on scalars compares tag and payload") {
   CHECK(values_equal(Value(), Value()));
   CHECK(values_equal(Value::none(), Value::none()));

@@ -1,17 +1,19 @@
 // Net.HttpGet(url) -> string and Net.HttpPost(url, body) -> string through libcurl. On the
 // worker pool: each call has its own easy handle, so concurrent calls share nothing but
-// libcurl's one-time global initialisation.
+// libcurl's one-time loading and global initialisation. libcurl is opened with dlopen by
+// the first HTTP call (lazy_library.h), so a process that makes none never loads it.
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <type_traits>
 
 #include "vm/effects/adapter_text.h"
 #include "vm/effects/builtin_adapters.h"
+#include "vm/effects/lazy_library.h"
 
 namespace ved::vm {
 
@@ -21,18 +23,59 @@ namespace {
 constexpr size_t kBodyQuote = 500;
 constexpr long kMaxRedirects = 5;
 
-// curl_global_init is not safe to race with other libcurl calls, so it runs once, when the
-// first HTTP adapter is made (on the thread that binds adapters, before any worker runs).
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// The libcurl functions this adapter calls. (curl.h's type-checking macros for
+// curl_easy_setopt and curl_easy_getinfo do not apply to calls through these pointers;
+// every option below passes the type libcurl documents for it.)
+struct Curl {
+  decltype(&curl_global_init) global_init;
+  decltype(&curl_easy_init) easy_init;
+  decltype(&curl_easy_setopt) easy_setopt;
+  decltype(&curl_easy_perform) easy_perform;
+  decltype(&curl_easy_getinfo) easy_getinfo;
+  decltype(&curl_easy_strerror) easy_strerror;
+  decltype(&curl_easy_cleanup) easy_cleanup;
+  decltype(&curl_slist_append) slist_append;
+  decltype(&curl_slist_free_all) slist_free_all;
+};
+
+// Loads libcurl and runs curl_global_init, once, on the first HTTP call; null, with
+// `error` naming what is missing, when libcurl cannot be loaded. curl_global_init is not
+// safe to race with other libcurl calls: every caller waits here until it has returned
+// (a function-local static is initialised once, the other threads blocking meanwhile).
+const Curl* load_curl(std::string& error) {
+  static LazyLibrary library("libcurl.so.4");
+  static const Curl* const loaded = []() -> const Curl* {
+    static Curl c;
+    bool ok = true;
+    auto get = [&](auto& slot, const char* name) {
+      void* f = library.function(name);
+      ok = ok && f != nullptr;
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(f);
+    };
+    get(c.global_init, "curl_global_init");
+    get(c.easy_init, "curl_easy_init");
+    get(c.easy_setopt, "curl_easy_setopt");
+    get(c.easy_perform, "curl_easy_perform");
+    get(c.easy_getinfo, "curl_easy_getinfo");
+    get(c.easy_strerror, "curl_easy_strerror");
+    get(c.easy_cleanup, "curl_easy_cleanup");
+    get(c.slist_append, "curl_slist_append");
+    get(c.slist_free_all, "curl_slist_free_all");
+    if (!ok) return nullptr;
+    c.global_init(CURL_GLOBAL_DEFAULT);
+    return &c;
+  }();
+  if (!loaded) error = library.error() + " (the HTTP effects need libcurl)";
+  return loaded;
 }
 
 struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  const Curl* curl;
+  void operator()(CURL* c) const { curl->easy_cleanup(c); }
 };
 struct ListDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  const Curl* curl;
+  void operator()(curl_slist* l) const { curl->slist_free_all(l); }
 };
 
 struct Body {
@@ -92,7 +135,7 @@ const char* content_type_of(const std::string& body) {
 
 class HttpEffects final : public EffectAdapter {
  public:
-  explicit HttpEffects(HttpOptions options) : options_(options) { init_curl_once(); }
+  explicit HttpEffects(HttpOptions options) : options_(options) {}
 
   bool between_ticks() const override { return false; }
 
@@ -125,12 +168,15 @@ class HttpEffects final : public EffectAdapter {
     if (idempotency_key && idempotency_key->find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos)
       return EffectOutcome::failure("invalid", shown + ": the idempotency key contains a line break or NUL");
 
-    std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
+    std::string load_error;
+    const Curl* api = load_curl(load_error);
+    if (!api) return EffectOutcome::failure("adapter", shown + ": " + load_error);
+    std::unique_ptr<CURL, EasyDeleter> curl(api->easy_init(), EasyDeleter{api});
     if (!curl) return EffectOutcome::failure("adapter", shown + ": cannot start a libcurl transfer");
     CURL* c = curl.get();
-    std::unique_ptr<curl_slist, ListDeleter> headers;
+    std::unique_ptr<curl_slist, ListDeleter> headers(nullptr, ListDeleter{api});
     auto add_header = [&](const std::string& h) {
-      curl_slist* l = curl_slist_append(headers.get(), h.c_str());
+      curl_slist* l = api->slist_append(headers.get(), h.c_str());
       if (!l) throw std::bad_alloc();
       headers.release();
       headers.reset(l);
@@ -144,34 +190,34 @@ class HttpEffects final : public EffectAdapter {
     Body body;
     body.max = options_.max_body_bytes;
     char error_text[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: required off the main thread
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "vedvm");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
+    api->easy_setopt(c, CURLOPT_URL, url.c_str());
+    api->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: required off the main thread
+    api->easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+    api->easy_setopt(c, CURLOPT_USERAGENT, "vedvm");
+    api->easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    api->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    api->easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    api->easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
+    api->easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
     if (post_body) {
       // A redirected POST would become a GET (or repeat the body somewhere else): the
       // program sees the 3xx instead.
-      curl_easy_setopt(c, CURLOPT_POST, 1L);
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, post_body->data());
+      api->easy_setopt(c, CURLOPT_POST, 1L);
+      api->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
+      api->easy_setopt(c, CURLOPT_POSTFIELDS, post_body->data());
     } else {
-      curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-      curl_easy_setopt(c, CURLOPT_MAXREDIRS, kMaxRedirects);
+      api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+      api->easy_setopt(c, CURLOPT_MAXREDIRS, kMaxRedirects);
     }
 
-    const CURLcode code = curl_easy_perform(c);
+    const CURLcode code = api->easy_perform(c);
     if (code != CURLE_OK) {
       if (body.overflow || code == CURLE_FILESIZE_EXCEEDED)
         return EffectOutcome::failure("http", shown + ": the response body exceeds " +
                                                   std::to_string(options_.max_body_bytes) + " bytes");
-      const std::string why = escape_line(error_text[0] ? error_text : curl_easy_strerror(code));
+      const std::string why = escape_line(error_text[0] ? error_text : api->easy_strerror(code));
       if (code == CURLE_OPERATION_TIMEDOUT)
         return EffectOutcome::failure("timeout", shown + ": no complete answer within " +
                                                      std::to_string(options_.timeout_ms) + " ms (" + why + ")",
@@ -179,7 +225,7 @@ class HttpEffects final : public EffectAdapter {
       return EffectOutcome::failure("http", shown + ": " + why, transient(code));
     }
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) return EffectOutcome::success(Value::string(repair_utf8(body.bytes)));
     // Server errors and rate limiting are the server's state, which changes; other
     // statuses say the request itself is wrong and will be again.

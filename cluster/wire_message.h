@@ -67,7 +67,9 @@ struct RaftRpc {
 
 // Requests a client (vedvm --join, status, leave) or a joining node sends to a member.
 struct ClientRequest {
-  enum Kind : uint32_t { Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5 };
+  // Shutdown: sent by `vedvm leave` to the node it has just had removed (a removed node
+  // is no longer sent the configuration that removes it, so it is told).
+  enum Kind : uint32_t { Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6 };
   uint32_t kind = 0;
   uint64_t sequence = 0;  // echoed in the reply
   // Submit: the journal entry's fields; Propose: an encoded journal entry (tests only).

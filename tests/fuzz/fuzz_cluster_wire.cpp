@@ -46,7 +46,7 @@ void write_seeds(const std::string& dir) {
     rpc.snapshot_data = "s";
     put(encode_wire(WireMessage{std::string(16, 'c'), 1, "127.0.0.1:7001", rpc}));
   }
-  for (uint32_t kind = ClientRequest::Submit; kind <= ClientRequest::Propose; ++kind) {
+  for (uint32_t kind = ClientRequest::Submit; kind <= ClientRequest::Shutdown; ++kind) {
     ClientRequest r;
     r.kind = kind;
     r.request_id = std::string(16, 'q');

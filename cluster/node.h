@@ -21,8 +21,11 @@ struct NodeOptions {
   unsigned failure_timeout_ms = 1000;
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_ms = 100;
-  unsigned snapshot_threshold = 1024;
-  unsigned snapshot_trailing = 128;
+  // Entries between snapshots, and entries kept after one (for followers slightly
+  // behind). A snapshot copies the whole state on the event loop, so it is not taken
+  // often; the log stays bounded by their sum.
+  unsigned snapshot_threshold = 8192;
+  unsigned snapshot_trailing = 1024;
   bool sync = true;  // fsync the Raft log (only benchmarks that say so turn it off)
   Security security;
 };

@@ -77,15 +77,6 @@ bool is_entry_key(const leveldb::Slice& key) {
   return key.size() == kEntryPrefix.size() + 8 && key.starts_with(kEntryPrefix);
 }
 
-// Deletes the entry keys in [from, to) that exist (iterating, so holes cost nothing).
-void delete_entries(leveldb::DB* db, leveldb::WriteBatch& batch, uint64_t from, uint64_t to) {
-  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(raft_keys::entry_key(from)); it->Valid() && is_entry_key(it->key()); it->Next()) {
-    if (get_u64(it->key().data() + kEntryPrefix.size()) >= to) break;
-    batch.Delete(it->key());
-  }
-}
-
 }  // namespace
 
 std::string raft_keys::entry_key(uint64_t index) { return kEntryPrefix + encode_u64(index); }
@@ -217,29 +208,28 @@ bool RaftLogStore::set_vote(uint64_t server_id, std::string& error) {
 }
 
 bool RaftLogStore::apply(const std::vector<LogChange>& changes, std::string& error) {
+  // The entries on disk are exactly [first, next) (load() checks that they are
+  // contiguous), so deletions name their keys instead of iterating: an iterator would
+  // walk over every tombstone left by earlier deletions until LevelDB compacts them,
+  // which made each snapshot slower than the last.
   leveldb::WriteBatch batch;
   uint64_t next = next_index_;
-  uint64_t first = first_index_;
-  // Deletions are computed against the database as it was before this batch, plus the
-  // appends made earlier in the same batch (tracked by `appended_from`), so that a
-  // truncation or snapshot that follows an append in one batch removes it too.
-  uint64_t appended_from = 0;
+  uint64_t first = first_index_;  // 0: no entries
+  auto erase = [&](uint64_t from, uint64_t to) {  // [from, to)
+    for (uint64_t i = from; i < to; ++i) batch.Delete(raft_keys::entry_key(i));
+  };
   for (const auto& change : changes) {
     switch (change.kind) {
       case LogChange::Append:
         if (first == 0) first = next;
-        if (appended_from == 0) appended_from = next;
         for (const auto& e : change.entries) batch.Put(raft_keys::entry_key(next++), encode_stored_entry(e));
         break;
       case LogChange::Truncate:
-        if (change.truncate_from < next) {
-          delete_entries(db_, batch, change.truncate_from, UINT64_MAX);
-          if (appended_from)
-            for (uint64_t i = std::max(appended_from, change.truncate_from); i < next; ++i)
-              batch.Delete(raft_keys::entry_key(i));
-          next = change.truncate_from;
-          if (first >= next) first = 0;
+        if (first != 0 && change.truncate_from < next) {
+          erase(std::max(first, change.truncate_from), next);
+          if (change.truncate_from <= first) first = 0;
         }
+        if (change.truncate_from < next) next = change.truncate_from;
         break;
       case LogChange::SetTerm:
         batch.Put(raft_keys::kTerm, encode_u64(change.term));
@@ -249,19 +239,16 @@ bool RaftLogStore::apply(const std::vector<LogChange>& changes, std::string& err
         batch.Put(raft_keys::kSnapshotMeta, encode_snapshot_meta(change.snapshot));
         batch.Put(raft_keys::kSnapshotData, change.snapshot.data);
         const uint64_t index = change.snapshot.index;
-        const uint64_t keep_after = change.trailing == 0 ? UINT64_MAX : (index > change.trailing ? index - change.trailing : 0);
-        if (change.trailing == 0) {
-          delete_entries(db_, batch, 0, UINT64_MAX);
-          if (appended_from)
-            for (uint64_t i = appended_from; i < next; ++i) batch.Delete(raft_keys::entry_key(i));
+        if (change.trailing == 0) {  // an installed snapshot replaces the whole log
+          if (first != 0) erase(first, next);
           first = 0;
           next = index + 1;
-          appended_from = 0;
-        } else if (keep_after > 0) {
-          delete_entries(db_, batch, 0, keep_after + 1);
-          if (appended_from)
-            for (uint64_t i = appended_from; i <= keep_after && i < next; ++i) batch.Delete(raft_keys::entry_key(i));
-          if (first != 0 && first <= keep_after) first = keep_after + 1 < next ? keep_after + 1 : 0;
+        } else if (index > change.trailing && first != 0) {
+          const uint64_t keep_from = index - change.trailing + 1;  // keep entries after index - trailing
+          if (first < keep_from) {
+            erase(first, std::min(keep_from, next));
+            first = keep_from < next ? keep_from : 0;
+          }
         }
         break;
       }

@@ -3,7 +3,7 @@
 // prints one line: `committed/s p50_ms p99_ms count`.
 //
 //   cluster_load ved HOST:PORT SIZE CONCURRENCY SECONDS
-//       Propose requests carrying an External journal entry of SIZE payload bytes, sent
+//       Propose requests carrying an Outcome journal entry of SIZE payload bytes, sent
 //       to the leader (found through HOST:PORT) over one plaintext DEALER socket; a
 //       request counts when the leader answers it committed and applied.
 //   cluster_load etcd http://HOST:PORT SIZE CONCURRENCY SECONDS
@@ -62,14 +62,18 @@ int run_ved(const std::string& address, size_t size, int concurrency, double sec
   int zero = 0;
   zmq_setsockopt(socket, ZMQ_LINGER, &zero, sizeof zero);
   zmq_connect(socket, ("tcp://" + leader).c_str());
-  const std::string entry = ved::cluster::encode_entry(ved::cluster::ExternalEntry{std::string(size, 'x')});
+  // Outcome entries on 64 keys, overwritten: the state stays as small as etcd's, whose
+  // PUTs go to 64 keys too (an ever-growing state would measure snapshot size instead).
+  std::vector<std::string> entries;
+  for (int k = 0; k < 64; ++k)
+    entries.push_back(ved::cluster::encode_entry(ved::cluster::OutcomeEntry{"bench-key-" + std::to_string(k), std::string(size, 'x')}));
   std::map<uint64_t, Clock::time_point> in_flight;
   uint64_t sequence = 1;
   auto send_one = [&] {
     ved::cluster::ClientRequest r;
     r.kind = ved::cluster::ClientRequest::Propose;
     r.sequence = sequence;
-    r.entry = entry;
+    r.entry = entries[sequence % entries.size()];
     const std::string bytes = ved::cluster::encode_wire(ved::cluster::WireMessage{"", 0, "", r});
     in_flight[sequence++] = Clock::now();
     zmq_send(socket, bytes.data(), bytes.size(), 0);
@@ -107,21 +111,22 @@ size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 int run_etcd(const std::string& url, size_t size, int concurrency, double seconds) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURLM* multi = curl_multi_init();
-  // base64 of SIZE bytes of 'x' is a fixed string; the key is base64 of "bench-k".
-  std::string value;
-  {
+  // The gateway takes keys and values in base64.
+  auto base64 = [](const std::string& raw) {
     static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const std::string raw(size, 'x');
+    std::string out;
     for (size_t i = 0; i < raw.size(); i += 3) {
       uint32_t n = static_cast<unsigned char>(raw[i]) << 16;
       if (i + 1 < raw.size()) n |= static_cast<unsigned char>(raw[i + 1]) << 8;
       if (i + 2 < raw.size()) n |= static_cast<unsigned char>(raw[i + 2]);
-      value += b64[(n >> 18) & 63];
-      value += b64[(n >> 12) & 63];
-      value += i + 1 < raw.size() ? b64[(n >> 6) & 63] : '=';
-      value += i + 2 < raw.size() ? b64[n & 63] : '=';
+      out += b64[(n >> 18) & 63];
+      out += b64[(n >> 12) & 63];
+      out += i + 1 < raw.size() ? b64[(n >> 6) & 63] : '=';
+      out += i + 2 < raw.size() ? b64[n & 63] : '=';
     }
-  }
+    return out;
+  };
+  const std::string value = base64(std::string(size, 'x'));
   struct Slot {
     CURL* easy;
     std::string body;
@@ -133,7 +138,7 @@ int run_etcd(const std::string& url, size_t size, int concurrency, double second
   for (int i = 0; i < concurrency; ++i) {
     Slot& s = slots[i];
     s.easy = curl_easy_init();
-    s.body = "{\"key\":\"YmVuY2gta2V5LQ" + std::to_string(i % 10) + "\",\"value\":\"" + value + "\"}";
+    s.body = "{\"key\":\"" + base64("bench-key-" + std::to_string(i % 64)) + "\",\"value\":\"" + value + "\"}";
     s.headers = curl_slist_append(nullptr, "Content-Type: application/json");
     curl_easy_setopt(s.easy, CURLOPT_URL, endpoint.c_str());
     curl_easy_setopt(s.easy, CURLOPT_POSTFIELDS, s.body.c_str());

@@ -25,7 +25,7 @@ struct NodeCommandOptions {
   bool bootstrap = false;
   unsigned failure_timeout_ms = 1000;
   unsigned election_timeout_ms = 1000;
-  unsigned snapshot_threshold = 1024;
+  unsigned snapshot_threshold = 8192;
   bool no_sync = false;
   SecurityFlags security;
 };

@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
   node_cmd->add_option("--election-timeout", node.election_timeout_ms, "Raft's election timeout in ms (default 1000)")
       ->check(CLI::Range(50u, 60'000u));
   node_cmd->add_option("--snapshot-threshold", node.snapshot_threshold,
-                       "Journal entries between snapshots; older ones are compacted away (default 1024)")
+                       "Journal entries between snapshots; older ones are compacted away (default 8192; an eighth of them are kept)")
       ->check(CLI::Range(4u, 1'000'000u));
   node_cmd->add_flag("--no-sync", node.no_sync, "Do not fsync the journal (benchmarks only: a crash may lose commits)");
   add_security(node_cmd, node.security);

@@ -10,12 +10,17 @@
 #                accept (tests/fuzz/fuzz_bundle.cpp); regressions in
 #                tests/fuzz/regressions-bundle/, seeds: those programs compiled to
 #                bundles by this build's vedc
+#   fuzz_cluster_wire  the cluster's wire-message and journal-entry decoders
+#                (tests/fuzz/fuzz_cluster_wire.cpp); regressions in
+#                tests/fuzz/regressions-cluster-wire/, seeds: one sample of every message
+#                and entry kind, written by the target itself (-write_seeds=DIR)
 #
 #   scripts/fuzz-smoke.sh [SECONDS]                      explore: a fresh random seed, SECONDS per target
-#   scripts/fuzz-smoke.sh --runs N [--bundle-runs M] [--seed S]
-#                                                        gate: exactly N parser inputs and M bundle
-#                                                        inputs (default N) from seed S (default 1)
-#   --target parser|bundle|all                           which targets to build and run (default all)
+#   scripts/fuzz-smoke.sh --runs N [--bundle-runs M] [--cluster-runs K] [--seed S]
+#                                                        gate: exactly N parser inputs, M bundle
+#                                                        inputs and K cluster inputs (default N)
+#                                                        from seed S (default 1)
+#   --target parser|bundle|cluster|all                   which targets to build and run (default all)
 #
 # The gate mode is what scripts/test.sh (and so CI) uses: the same commit fuzzes the same
 # inputs every time, so a red CI is reproducible and a green one is not luck. Explore mode
@@ -33,35 +38,39 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 [SECONDS] | --runs N [--bundle-runs M] [--seed S]  [--target parser|bundle|all]" >&2
+  echo "usage: $0 [SECONDS] | --runs N [--bundle-runs M] [--cluster-runs K] [--seed S]  [--target parser|bundle|cluster|all]" >&2
   echo "       (positive whole numbers; default 45 seconds per target)" >&2
   exit 2
 }
 duration=45
 runs=""
 bundle_runs=""
+cluster_runs=""
 seed=""
 target=all
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) [ $# -ge 2 ] || usage; runs="$2"; shift 2 ;;
     --bundle-runs) [ $# -ge 2 ] || usage; bundle_runs="$2"; shift 2 ;;
+    --cluster-runs) [ $# -ge 2 ] || usage; cluster_runs="$2"; shift 2 ;;
     --seed) [ $# -ge 2 ] || usage; seed="$2"; shift 2 ;;
     --target) [ $# -ge 2 ] || usage; target="$2"; shift 2 ;;
     -*) usage ;;
     *) duration="$1"; shift ;;
   esac
 done
-for n in "$duration" ${runs:+"$runs"} ${bundle_runs:+"$bundle_runs"} ${seed:+"$seed"}; do
+for n in "$duration" ${runs:+"$runs"} ${bundle_runs:+"$bundle_runs"} ${cluster_runs:+"$cluster_runs"} ${seed:+"$seed"}; do
   if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ]; then usage; fi
 done
-case "$target" in parser|bundle|all) ;; *) usage ;; esac
+case "$target" in parser|bundle|cluster|all) ;; *) usage ;; esac
 if [ -n "$seed" ] && [ -z "$runs" ]; then usage; fi
 if [ -n "$bundle_runs" ] && [ -z "$runs" ]; then usage; fi
+if [ -n "$cluster_runs" ] && [ -z "$runs" ]; then usage; fi
 if [ -n "$runs" ]; then seed="${seed:-1}"; fi
 targets=()
-if [ "$target" != bundle ]; then targets+=(parser); fi
-if [ "$target" != parser ]; then targets+=(bundle); fi
+if [ "$target" = parser ] || [ "$target" = all ]; then targets+=(parser); fi
+if [ "$target" = bundle ] || [ "$target" = all ]; then targets+=(bundle); fi
+if [ "$target" = cluster ] || [ "$target" = all ]; then targets+=(cluster_wire); fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
@@ -131,7 +140,11 @@ cmake -S "$root" -B "$build" -G Ninja \
 # fuzz_bundle's seeds are compiled by this build's vedc (instrumented too; that is fine).
 build_targets=()
 for t in "${targets[@]}"; do
-  if [ "$t" = parser ]; then build_targets+=(fuzz_parser); else build_targets+=(fuzz_bundle vedc); fi
+  case "$t" in
+    parser) build_targets+=(fuzz_parser) ;;
+    bundle) build_targets+=(fuzz_bundle vedc) ;;
+    cluster_wire) build_targets+=(fuzz_cluster_wire) ;;
+  esac
 done
 echo "fuzz-smoke: building ${build_targets[*]} (-j$jobs)"
 cmake --build "$build" --target "${build_targets[@]}" -j "$jobs"
@@ -255,6 +268,10 @@ fuzz() {  # fuzz NAME RUNS
     artifacts="$build/fuzz-artifacts"
     dict=(-dict="$fuzz_dir/ved.dict")
     replay "$fuzzer" "$fuzz_dir/regressions"
+  elif [ "$name" = cluster_wire ]; then
+    log="$build/fuzz-smoke-cluster-wire.log"
+    artifacts="$build/fuzz-artifacts-cluster-wire"
+    replay "$fuzzer" "$fuzz_dir/regressions-cluster-wire"
   else
     log="$build/fuzz-smoke-bundle.log"
     artifacts="$build/fuzz-artifacts-bundle"
@@ -263,7 +280,11 @@ fuzz() {  # fuzz NAME RUNS
   fi
   mkdir -p "$artifacts" "$corpus"
   : >"$log"
-  if [ "$name" = parser ]; then parser_seeds "$corpus"; else bundle_seeds "$corpus"; fi
+  case "$name" in
+    parser) parser_seeds "$corpus" ;;
+    bundle) bundle_seeds "$corpus" ;;
+    cluster_wire) "$fuzzer" -write_seeds="$corpus" ;;
+  esac
   count="$(find "$corpus" -type f | wc -l)"
   echo "fuzz-smoke: fuzz_$name: $count seed file(s)"
   if [ "$count" -eq 0 ]; then
@@ -311,7 +332,11 @@ fuzz() {  # fuzz NAME RUNS
 }
 
 for t in "${targets[@]}"; do
-  if [ "$t" = parser ]; then fuzz parser "$runs"; else fuzz bundle "${bundle_runs:-$runs}"; fi
+  case "$t" in
+    parser) fuzz parser "$runs" ;;
+    bundle) fuzz bundle "${bundle_runs:-$runs}" ;;
+    cluster_wire) fuzz cluster_wire "${cluster_runs:-$runs}" ;;
+  esac
 done
 
 for line in "${summary[@]}"; do echo "fuzz-smoke: $line"; done

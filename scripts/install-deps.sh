@@ -26,6 +26,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   # benchmark peers (compared against, never linked)
   lua5.4 luajit erlang-base hyperfine time   # time: /usr/bin/time for peak memory in bench/runtime
+  etcd-server etcd-client             # bench/cluster: a 3-member etcd 3.4 beside a 3-node Ved cluster
 )
 
 missing=()

@@ -4,7 +4,8 @@
 # short fuzzing run of the parser and of the bundle loader under ASan/UBSan. Exits
 # non-zero on any failure.
 # Usage: scripts/test.sh   (FUZZ_RUNS=N parser inputs, FUZZ_BUNDLE_RUNS=M bundle inputs,
-#                           FUZZ_SEED=S change the fuzzing budget)
+#                           FUZZ_CLUSTER_RUNS=K cluster wire inputs, FUZZ_SEED=S change
+#                           the fuzzing budget)
 #
 # The fuzzing run is deterministic (a fixed seed and a fixed number of inputs), so the
 # same commit always gives the same verdict; it takes about a minute (parser ~35 s, bundle
@@ -24,9 +25,10 @@ total=${total:-0}
 failed=${failed:-1}
 
 # The fuzzing run counts as one test (the benchmark smoke run is a CTest test).
-echo "== parser and bundle fuzzing (smoke)"
+echo "== parser, bundle and cluster wire fuzzing (smoke)"
 total=$((total + 1))
 scripts/fuzz-smoke.sh --runs "${FUZZ_RUNS:-15000}" --bundle-runs "${FUZZ_BUNDLE_RUNS:-500000}" \
+  --cluster-runs "${FUZZ_CLUSTER_RUNS:-200000}" \
   --seed "${FUZZ_SEED:-1}" || failed=$((failed + 1))
 
 echo "tests: $((total - failed)) passed, $failed failed"

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tools/vedvm/cluster_commands.h"
 #include "tools/vedvm/commands.h"
 #include "vm/bundle_loader.h"
 #include "vm/test_driver.h"
@@ -326,6 +327,48 @@ int main(int argc, char** argv) {
   timeline_cmd->add_option("-o,--output", timeline.output, "The page to write (default: timeline.html)");
   timeline_cmd->add_option("--from", timeline.from, "The first tick shown")->check(CLI::Range(int64_t{0}, INT64_MAX));
   timeline_cmd->add_option("--to", timeline.to, "The last tick shown")->check(CLI::Range(int64_t{0}, INT64_MAX));
+  // The cluster (cluster.md): `vedvm --join HOST:PORT app.vedb` submits; node, status,
+  // leave and keygen are subcommands. Every participant takes --key/--trust or --insecure.
+  auto add_security = [](CLI::App* cmd, vedvm::SecurityFlags& flags) {
+    cmd->add_option("--key", flags.key_dir, "This participant's CURVE key pair (a dir made by `vedvm keygen`)");
+    cmd->add_option("--trust", flags.trust_dir, "The public keys allowed in (public.key or *.pub files, in sub-folders too)");
+    cmd->add_flag("--insecure", flags.insecure, "Plaintext, unauthenticated: only if every participant runs --insecure");
+  };
+  vedvm::SubmitOptions submit;
+  app.add_option("--join", submit.join, "HOST:PORT of a cluster member: submit PROGRAM to that cluster instead of running it");
+  add_security(&app, submit.security);
+  app.add_option("--timeout", submit.timeout_ms, "With --join: milliseconds to wait for a quorum (default 10000)")
+      ->check(CLI::Range(1u, 3'600'000u));
+  vedvm::NodeCommandOptions node;
+  CLI::App* node_cmd = app.add_subcommand("node", "Run a cluster node");
+  node_cmd->add_option("--listen", node.listen, "HOST:PORT where peers and clients reach this node")->required();
+  node_cmd->add_option("--data-dir", node.data_dir, "The node's data dir (its id, journal and state)")->required();
+  node_cmd->add_flag("--bootstrap", node.bootstrap, "Start a new cluster with this node as its first member");
+  node_cmd->add_option("--join", node.join, "HOST:PORT of any member of the cluster to join");
+  node_cmd->add_option("--group", node.group, "The node's group (deploy environment)");
+  node_cmd->add_option("--failure-timeout", node.failure_timeout_ms,
+                       "Milliseconds of silence after which the leader reports a member DOWN (default 1000)")
+      ->check(CLI::Range(10u, 3'600'000u));
+  node_cmd->add_option("--election-timeout", node.election_timeout_ms, "Raft's election timeout in ms (default 1000)")
+      ->check(CLI::Range(50u, 60'000u));
+  node_cmd->add_option("--snapshot-threshold", node.snapshot_threshold,
+                       "Journal entries between snapshots; older ones are compacted away (default 8192; an eighth of them are kept)")
+      ->check(CLI::Range(4u, 1'000'000u));
+  node_cmd->add_flag("--no-sync", node.no_sync, "Do not fsync the journal (benchmarks only: a crash may lose commits)");
+  add_security(node_cmd, node.security);
+  vedvm::StatusOptions status;
+  CLI::App* status_cmd = app.add_subcommand("status", "Show a cluster's members, leader, indexes and programs");
+  status_cmd->add_option("--join", status.join, "HOST:PORT of any member")->required();
+  status_cmd->add_flag("--json", status.json, "One JSON document (docs/json.md)");
+  add_security(status_cmd, status.security);
+  vedvm::LeaveOptions leave;
+  CLI::App* leave_cmd = app.add_subcommand("leave", "Remove a node from its cluster (leadership is handed over first)");
+  leave_cmd->add_option("--join", leave.join, "HOST:PORT of any member")->required();
+  leave_cmd->add_option("node", leave.node, "The node id (see vedvm status)")->required();
+  add_security(leave_cmd, leave.security);
+  std::string keygen_dir;
+  CLI::App* keygen_cmd = app.add_subcommand("keygen", "Make a CURVE key pair: DIR/secret.key and DIR/public.key");
+  keygen_cmd->add_option("--out", keygen_dir, "Where to write the pair")->required();
   vedvm::TestCommandOptions test;
   CLI::App* test_cmd = app.add_subcommand("test", "Run the program's `test` blocks in memory");
   test_cmd->add_option("program", test.program, "A source file (.ved) or bundle (.vedb)")->required();
@@ -344,6 +387,19 @@ int main(int argc, char** argv) {
   if (*replay_cmd) return vedvm::replay(replay);
   if (*test_cmd) return vedvm::test(test);
   if (*timeline_cmd) return vedvm::timeline(timeline);
+  if (*node_cmd) return vedvm::node(node);
+  if (*status_cmd) return vedvm::status(status);
+  if (*leave_cmd) return vedvm::leave(leave);
+  if (*keygen_cmd) return vedvm::keygen(keygen_dir);
+  if (!submit.join.empty()) {
+    if (run.program.empty()) {
+      std::cerr << "vedvm: error: --join HOST:PORT submits a program: give the bundle (.vedb) or source (.ved)\n";
+      return kExitUsage;
+    }
+    submit.program = run.program;
+    submit.seed = run.seed;
+    return vedvm::submit(submit);
+  }
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
     run.seed_given = seed_option->count() > 0;

@@ -1,0 +1,128 @@
+// The replicated journal's entries (cluster.md §1): one versioned msgpack schema for every
+// entry the Raft log carries, including those part 2 (distributed execution) will apply.
+//
+// Encoding: a msgpack array [format_version, kind, body], where body is an array whose
+// shape is fixed per kind (documented below and in docs/cluster.md). The decoder is strict:
+// an unknown format version or kind, a wrong field count or type, trailing bytes, or a
+// value over its limit is refused with a reason naming what is wrong, and nothing is
+// applied. Entries are input from the network and from disk like any other: never trusted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace ved::cluster {
+
+// The version this build writes and the only one it reads. A node that meets an entry of
+// another version refuses it (the cluster must be upgraded as a whole).
+inline constexpr uint32_t kJournalFormatVersion = 1;
+
+// Limits, so that a hostile entry cannot make a node allocate without bound.
+inline constexpr size_t kMaxEntryBytes = 64u << 20;  // a program bundle fits easily
+inline constexpr size_t kMaxNameBytes = 1024;
+inline constexpr size_t kMaxListItems = 1u << 20;
+
+enum class EntryKind : uint32_t {
+  Submit = 1,
+  Membership = 2,
+  Liveness = 3,
+  LeaderPin = 4,
+  Placement = 5,
+  SliceBatch = 6,
+  Outcome = 7,
+  External = 8,
+  TickClose = 9,
+};
+const char* entry_kind_name(EntryKind kind);
+
+// A program submitted with `vedvm --join HOST:PORT app.vedb`. `request_id` is chosen by
+// the client; a retried submission with the same id is the same submission (the state
+// machine dedups it), so a client that lost the answer can safely send again.
+struct SubmitEntry {
+  std::string request_id;  // 16 bytes
+  std::string program_name;
+  std::string bundle;  // the .vedb bytes
+  uint64_t seed = 0;
+};
+
+struct MemberInfo {
+  uint64_t id = 0;
+  std::string address;  // HOST:PORT
+  std::string group;    // --group, "" when none
+  std::string public_key;  // Z85 CURVE public key, "" when the cluster runs --insecure
+};
+// Descriptive facts about members that Raft's own configuration does not hold (group,
+// key). Raft's configuration stays the authority on who votes.
+struct MembershipEntry {
+  std::vector<MemberInfo> nodes;
+};
+
+// The leader's verdict that a member went silent for --failure-timeout (up = false) or
+// came back (up = true). Committed, so every node agrees on it.
+struct LivenessEntry {
+  uint64_t node = 0;
+  bool up = false;
+};
+
+struct LeaderPinEntry {
+  uint64_t node = 0;
+};
+
+struct PlacementEntry {
+  uint64_t epoch = 0;
+  struct Assignment {
+    std::string instance;  // Type[id]
+    uint64_t node = 0;
+  };
+  std::vector<Assignment> table;
+};
+
+// One owner's results for one tick (part 2). Per instance, the payloads are msgpack
+// documents produced by the VM (values, messages, intents); the journal carries them as
+// bytes and part 2 decodes them against the program.
+struct SliceBatchEntry {
+  uint64_t node = 0;
+  uint64_t epoch = 0;
+  uint64_t tick = 0;
+  struct InstanceResult {
+    std::string instance;
+    uint64_t new_version = 0;
+    std::vector<std::string> consumed_inputs;
+    std::string state_delta;
+    std::vector<std::string> sent_messages;
+    std::vector<std::string> intents;
+    std::vector<std::string> timers;
+    std::vector<std::string> faults;
+  };
+  std::vector<InstanceResult> instances;
+};
+
+struct OutcomeEntry {
+  std::string intent_id;
+  std::string result;  // msgpack document
+};
+
+struct ExternalEntry {
+  std::string message;  // msgpack document
+};
+
+struct TickCloseEntry {
+  uint64_t tick = 0;
+};
+
+using JournalEntry = std::variant<SubmitEntry, MembershipEntry, LivenessEntry, LeaderPinEntry, PlacementEntry,
+                                  SliceBatchEntry, OutcomeEntry, ExternalEntry, TickCloseEntry>;
+
+EntryKind kind_of(const JournalEntry& entry);
+
+// Deterministic: equal entries, equal bytes.
+std::string encode_entry(const JournalEntry& entry);
+
+// False with `error` (what is wrong, never empty) when `bytes` is not one well-formed
+// entry of kJournalFormatVersion; `out` is then unspecified.
+bool decode_entry(std::string_view bytes, JournalEntry& out, std::string& error);
+
+}  // namespace ved::cluster

@@ -1,0 +1,325 @@
+#include "cluster/state_machine.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+#include <msgpack.hpp>
+#include <xxhash.h>
+
+#include <cstring>
+#include <memory>
+
+#include "cluster/strict_msgpack.h"
+
+namespace ved::cluster {
+
+namespace {
+
+std::string be64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+uint64_t from_be64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+void pack_str(Packer& p, std::string_view s) {
+  p.pack_str(static_cast<uint32_t>(s.size()));
+  p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+void pack_bin(Packer& p, std::string_view s) {
+  p.pack_bin(static_cast<uint32_t>(s.size()));
+  p.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+std::string encode_program(const ProgramRecord& r) {
+  msgpack::sbuffer b;
+  Packer p(b);
+  p.pack_array(4);
+  pack_str(p, r.name);
+  p.pack_uint64(r.seed);
+  p.pack_uint64(r.bundle_bytes);
+  pack_str(p, r.status);
+  return std::string(b.data(), b.size());
+}
+
+std::string encode_member(const MemberRecord& m) {
+  msgpack::sbuffer b;
+  Packer p(b);
+  p.pack_array(4);
+  pack_str(p, m.info.address);
+  pack_str(p, m.info.group);
+  pack_str(p, m.info.public_key);
+  if (m.up) p.pack_true(); else p.pack_false();
+  return std::string(b.data(), b.size());
+}
+
+bool get(leveldb::DB* db, const std::string& key, std::string& value) {
+  return db->Get(leveldb::ReadOptions(), key, &value).ok();
+}
+
+}  // namespace
+
+StateMachine::StateMachine(leveldb::DB* db) : db_(db) {
+  fsm_.version = 1;
+  fsm_.data = this;
+  fsm_.apply = m_apply;
+  fsm_.snapshot = m_snapshot;
+  fsm_.restore = m_restore;
+}
+
+uint64_t StateMachine::applied_index() {
+  std::string v;
+  return get(db_, fsm_keys::kApplied, v) ? from_be64(v) : 0;
+}
+
+uint64_t StateMachine::digest() {
+  std::string v;
+  return get(db_, fsm_keys::kDigest, v) ? from_be64(v) : 0;
+}
+
+bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* result, std::string& error) {
+  const uint64_t applied = applied_index();
+  JournalEntry entry;
+  std::string reason;
+  const bool decoded = decode_entry(bytes, entry, reason);
+  if (index <= applied) {
+    // Applied before a crash or restart; libraft replays it. Only a Submit's answer is
+    // needed again (a client retrying after the crash gets its program id).
+    if (result && decoded)
+      if (const auto* submit = std::get_if<SubmitEntry>(&entry)) {
+        std::string id;
+        if (get(db_, fsm_keys::kRequestPrefix + submit->request_id, id)) result->program_id = from_be64(id);
+      }
+    return true;
+  }
+  leveldb::WriteBatch batch;
+  if (!decoded) {
+    batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+    if (result) result->refused = reason;
+  } else if (const auto* submit = std::get_if<SubmitEntry>(&entry)) {
+    std::string existing;
+    if (get(db_, fsm_keys::kRequestPrefix + submit->request_id, existing)) {
+      if (result) result->program_id = from_be64(existing);  // a retried submission
+    } else {
+      ProgramRecord r{index, submit->program_name, submit->seed, submit->bundle.size(), "submitted"};
+      batch.Put(fsm_keys::kProgramPrefix + be64(index), encode_program(r));
+      batch.Put(fsm_keys::kBundlePrefix + be64(index), submit->bundle);
+      batch.Put(fsm_keys::kRequestPrefix + submit->request_id, be64(index));
+      if (result) result->program_id = index;
+    }
+  } else if (const auto* membership = std::get_if<MembershipEntry>(&entry)) {
+    auto current = members();
+    for (const auto& info : membership->nodes) {
+      MemberRecord m{info, true};
+      if (auto it = current.find(info.id); it != current.end()) m.up = it->second.up;
+      batch.Put(fsm_keys::kMemberPrefix + be64(info.id), encode_member(m));
+    }
+  } else if (const auto* liveness = std::get_if<LivenessEntry>(&entry)) {
+    auto current = members();
+    auto it = current.find(liveness->node);
+    if (it == current.end()) {
+      reason = "Liveness of node " + std::to_string(liveness->node) + ", which is not a member";
+      batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+      if (result) result->refused = reason;
+    } else {
+      it->second.up = liveness->up;
+      batch.Put(fsm_keys::kMemberPrefix + be64(liveness->node), encode_member(it->second));
+    }
+  } else if (const auto* pin = std::get_if<LeaderPinEntry>(&entry)) {
+    batch.Put(fsm_keys::kLeaderPin, be64(pin->node));
+  } else if (std::holds_alternative<PlacementEntry>(entry)) {
+    batch.Put(fsm_keys::kPlacement, bytes);
+  } else if (const auto* slice = std::get_if<SliceBatchEntry>(&entry)) {
+    // Part 2 applies batches to instance state (with fencing); part 1 keeps them.
+    batch.Put(fsm_keys::kSliceBatchPrefix + be64(slice->tick) + be64(slice->node), bytes);
+  } else if (const auto* outcome = std::get_if<OutcomeEntry>(&entry)) {
+    batch.Put(fsm_keys::kOutcomePrefix + outcome->intent_id, outcome->result);
+  } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
+    batch.Put(fsm_keys::kExternalPrefix + be64(index), external->message);
+  } else if (const auto* close = std::get_if<TickCloseEntry>(&entry)) {
+    batch.Put(fsm_keys::kTickClosed, be64(close->tick));
+  }
+  // The digest chains every applied entry, refused ones included.
+  std::string chained = be64(digest()) + be64(index) + bytes;
+  batch.Put(fsm_keys::kDigest, be64(XXH64(chained.data(), chained.size(), 0)));
+  batch.Put(fsm_keys::kApplied, be64(index));
+  // Not synced: the Raft log holds the entry durably (written earlier in the same
+  // LevelDB, whose log keeps writes in order), so a write lost here is re-applied.
+  const leveldb::Status s = db_->Write(leveldb::WriteOptions(), &batch);
+  if (!s.ok()) {
+    error = "cannot apply journal entry " + std::to_string(index) + ": " + s.ToString();
+    return false;
+  }
+  return true;
+}
+
+std::vector<ProgramRecord> StateMachine::programs() {
+  std::vector<ProgramRecord> out;
+  const std::string prefix = fsm_keys::kProgramPrefix;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ProgramRecord r;
+    r.id = from_be64(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
+    try {
+      auto h = strict::unpack_one(std::string_view(it->value().data(), it->value().size()), "program record");
+      const auto* f = strict::array(h.get(), 4, "program record");
+      r.name = strict::str(f[0], kMaxNameBytes, "program name");
+      r.seed = strict::u64(f[1], "program seed");
+      r.bundle_bytes = strict::u64(f[2], "program bundle size");
+      r.status = strict::str(f[3], 64, "program status");
+    } catch (const strict::DecodeError& e) {
+      r.status = std::string("damaged: ") + e.what();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::map<uint64_t, MemberRecord> StateMachine::members() {
+  std::map<uint64_t, MemberRecord> out;
+  const std::string prefix = fsm_keys::kMemberPrefix;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    MemberRecord m;
+    m.info.id = from_be64(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
+    try {
+      auto h = strict::unpack_one(std::string_view(it->value().data(), it->value().size()), "member record");
+      const auto* f = strict::array(h.get(), 4, "member record");
+      m.info.address = strict::str(f[0], kMaxNameBytes, "member address");
+      m.info.group = strict::str(f[1], kMaxNameBytes, "member group");
+      m.info.public_key = strict::str(f[2], 40, "member key");
+      m.up = strict::boolean(f[3], "member up");
+    } catch (const strict::DecodeError&) {
+      continue;
+    }
+    out[m.info.id] = std::move(m);
+  }
+  return out;
+}
+
+std::map<uint64_t, std::string> StateMachine::refused() {
+  std::map<uint64_t, std::string> out;
+  const std::string prefix = fsm_keys::kRefusedPrefix;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out[from_be64(std::string_view(it->key().data() + prefix.size(), 8))] = it->value().ToString();
+  return out;
+}
+
+std::string StateMachine::snapshot_bytes() {
+  // One consistent view: a LevelDB snapshot, so that the applied index and the state
+  // it describes are read together.
+  const leveldb::Snapshot* view = db_->GetSnapshot();
+  leveldb::ReadOptions options;
+  options.snapshot = view;
+  std::vector<std::pair<std::string, std::string>> kvs;
+  std::string applied;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
+  const std::string prefix = fsm_keys::kPrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    kvs.emplace_back(it->key().ToString(), it->value().ToString());
+  it.reset();
+  db_->ReleaseSnapshot(view);
+  uint64_t applied_index = 0;
+  for (const auto& [k, v] : kvs)
+    if (k == fsm_keys::kApplied) applied_index = from_be64(v);
+  msgpack::sbuffer b;
+  Packer p(b);
+  p.pack_array(2);
+  p.pack_uint64(applied_index);
+  p.pack_array(static_cast<uint32_t>(kvs.size()));
+  for (const auto& [k, v] : kvs) {
+    p.pack_array(2);
+    pack_bin(p, k);
+    pack_bin(p, v);
+  }
+  return std::string(b.data(), b.size());
+}
+
+bool StateMachine::restore_bytes(const std::string& bytes, std::string& error) {
+  uint64_t snapshot_applied = 0;
+  std::vector<std::pair<std::string, std::string>> kvs;
+  try {
+    auto h = strict::unpack_one(bytes, "state snapshot");
+    const auto* f = strict::array(h.get(), 2, "state snapshot");
+    snapshot_applied = strict::u64(f[0], "state snapshot applied index");
+    uint32_t n = 0;
+    const auto* items = strict::list(f[1], 1u << 30, n, "state snapshot keys");
+    for (uint32_t i = 0; i < n; ++i) {
+      const auto* kv = strict::array(items[i], 2, "state snapshot key");
+      std::string key = strict::bin(kv[0], 4096, "state snapshot key");
+      if (key.rfind(fsm_keys::kPrefix, 0) != 0) throw strict::DecodeError("state snapshot key outside fsm/");
+      kvs.emplace_back(std::move(key), strict::bin(kv[1], kMaxEntryBytes, "state snapshot value"));
+    }
+  } catch (const strict::DecodeError& e) {
+    error = std::string("refused a state snapshot: ") + e.what();
+    return false;
+  }
+  // Our own state may already be newer (the node applied past the snapshot before a
+  // restart): committed entries are the same everywhere, so newer state is a later point
+  // of the same history, and libraft's replay of the entries in between is skipped.
+  if (snapshot_applied <= applied_index()) return true;
+  leveldb::WriteBatch batch;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string prefix = fsm_keys::kPrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) batch.Delete(it->key());
+  for (const auto& [k, v] : kvs) batch.Put(k, v);
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  const leveldb::Status s = db_->Write(sync, &batch);
+  if (!s.ok()) {
+    error = "cannot restore the state snapshot: " + s.ToString();
+    return false;
+  }
+  return true;
+}
+
+int StateMachine::m_apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result) {
+  auto* self = static_cast<StateMachine*>(fsm->data);
+  // libraft sets last_applied after apply returns: this entry is the next one.
+  const uint64_t index = raft_last_applied(self->raft_) + 1;
+  std::string error;
+  // No result object: the leader's waiting client reads its answer from the state
+  // (fsm/request/<id>, fsm/refused/<index>), so nothing is allocated for followers, on
+  // which libraft would drop the result.
+  *result = nullptr;
+  if (!self->apply(index, std::string(static_cast<const char*>(buf->base), buf->len), nullptr, error)) {
+    self->last_error_ = error;
+    return RAFT_IOERR;
+  }
+  return 0;
+}
+
+int StateMachine::m_snapshot(struct raft_fsm* fsm, struct raft_buffer** bufs, unsigned* n_bufs) {
+  auto* self = static_cast<StateMachine*>(fsm->data);
+  const std::string bytes = self->snapshot_bytes();
+  *bufs = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
+  if (!*bufs) return RAFT_NOMEM;
+  (*bufs)[0].base = raft_malloc(bytes.size());
+  if (!(*bufs)[0].base) {
+    raft_free(*bufs);
+    return RAFT_NOMEM;
+  }
+  std::memcpy((*bufs)[0].base, bytes.data(), bytes.size());
+  (*bufs)[0].len = bytes.size();
+  *n_bufs = 1;
+  return 0;
+}
+
+int StateMachine::m_restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
+  auto* self = static_cast<StateMachine*>(fsm->data);
+  std::string error;
+  const bool ok = self->restore_bytes(std::string(static_cast<const char*>(buf->base), buf->len), error);
+  if (!ok) {
+    self->last_error_ = error;
+    return RAFT_MALFORMED;
+  }
+  raft_free(buf->base);  // on success the FSM owns the buffer (libraft's contract)
+  return 0;
+}
+
+}  // namespace ved::cluster

@@ -1,0 +1,104 @@
+// The replicated state machine (cluster.md §1): every node applies every committed
+// journal entry to its LevelDB under the key prefix "fsm/", in the same WriteBatch as the
+// applied index, so that after any crash each entry has been applied exactly once: an
+// entry at or below the stored applied index is skipped when libraft replays the log.
+//
+// A running digest over the applied entries (fsm/digest: XXH64 chained over index and
+// bytes of each command) lets nodes and tests check that two replicas applied the same
+// entries: equal applied index, equal digest.
+//
+// An entry that does not decode (another format version, malformed) is refused with a
+// reason: the applied index moves past it, nothing else changes, and the reason is kept
+// under fsm/refused/<index> (every node refuses it identically: decoding is deterministic).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster/journal_entry.h"
+#include "cluster/raft_c.h"
+
+namespace leveldb {
+class DB;
+}
+
+namespace ved::cluster {
+
+struct ProgramRecord {
+  uint64_t id = 0;  // the journal index of its Submit entry
+  std::string name;
+  uint64_t seed = 0;
+  uint64_t bundle_bytes = 0;
+  std::string status;  // "submitted" (part 2 runs them)
+};
+
+struct MemberRecord {
+  MemberInfo info;
+  bool up = true;  // false once a Liveness{down} is applied
+};
+
+// What a Submit's apply returns to the leader's waiting client.
+struct ApplyResult {
+  uint64_t program_id = 0;
+  std::string refused;  // non-empty: the entry was refused, and why
+};
+
+class StateMachine {
+ public:
+  explicit StateMachine(leveldb::DB* db);
+
+  // libraft's FSM interface; data points to this object. attach() must be called with
+  // the raft instance before it starts (apply reads its last_applied to know the index).
+  struct raft_fsm* fsm() { return &fsm_; }
+  void attach(struct raft* raft) { raft_ = raft; }
+
+  // Applies the entry at `index` (also the path libraft's apply takes). Idempotent: an
+  // index at or below applied_index() changes nothing. `result` (optional) receives the
+  // Submit's program id or the refusal.
+  bool apply(uint64_t index, const std::string& bytes, ApplyResult* result, std::string& error);
+
+  uint64_t applied_index();
+  uint64_t digest();
+  std::vector<ProgramRecord> programs();
+  std::map<uint64_t, MemberRecord> members();
+  std::map<uint64_t, std::string> refused();  // index -> reason
+
+  // The snapshot libraft stores and sends: [applied index, [[key, value] ...]] of every
+  // fsm/ key. restore() replaces the state only if the snapshot is newer than it.
+  std::string snapshot_bytes();
+  bool restore_bytes(const std::string& bytes, std::string& error);
+
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  static int m_apply(struct raft_fsm*, const struct raft_buffer*, void**);
+  static int m_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*);
+  static int m_restore(struct raft_fsm*, struct raft_buffer*);
+
+  leveldb::DB* db_;
+  struct raft* raft_ = nullptr;
+  struct raft_fsm fsm_ {};
+  std::string last_error_;
+};
+
+namespace fsm_keys {
+inline constexpr const char* kPrefix = "fsm/";
+inline constexpr const char* kApplied = "fsm/applied";
+inline constexpr const char* kDigest = "fsm/digest";
+inline constexpr const char* kProgramPrefix = "fsm/program/";   // + 8-byte BE id -> [name, seed, bytes, status]
+inline constexpr const char* kBundlePrefix = "fsm/bundle/";     // + 8-byte BE id -> the bundle
+inline constexpr const char* kRequestPrefix = "fsm/request/";   // + 16-byte request id -> 8-byte BE program id
+inline constexpr const char* kMemberPrefix = "fsm/member/";     // + 8-byte BE node id -> [address, group, key, up]
+inline constexpr const char* kRefusedPrefix = "fsm/refused/";   // + 8-byte BE index -> reason
+inline constexpr const char* kLeaderPin = "fsm/leader-pin";
+inline constexpr const char* kPlacement = "fsm/placement";      // the latest Placement entry, encoded
+inline constexpr const char* kTickClosed = "fsm/tick-closed";
+inline constexpr const char* kOutcomePrefix = "fsm/outcome/";   // + intent id -> result
+inline constexpr const char* kExternalPrefix = "fsm/external/"; // + 8-byte BE index -> message
+inline constexpr const char* kSliceBatchPrefix = "fsm/slice-batch/";  // + BE tick + BE node -> entry
+}  // namespace fsm_keys
+
+}  // namespace ved::cluster

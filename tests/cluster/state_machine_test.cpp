@@ -1,0 +1,453 @@
+// The state machine (cluster/state_machine.h): entries applied exactly once with the
+// applied index, refusals recorded, snapshots restored only forward; then libraft's own
+// deterministic fixture (raft/fixture.h) driving three replicas of it, each on its own
+// LevelDB, through elections, crashes, partitions, snapshots and retried submissions,
+// seed after seed: every replica ends with the same applied index, digest and programs.
+#include <doctest/doctest.h>
+
+extern "C" {
+#include <raft/fixture.h>
+}
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+#include "cluster/raft_log_store.h"
+#include "cluster/state_machine.h"
+#include "cluster_test_support.h"
+
+using namespace ved::cluster;
+using namespace ved::cluster::test;
+
+namespace {
+
+std::string request_id(uint64_t n) {
+  std::string id(16, '\0');
+  for (int i = 0; i < 8; ++i) id[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return id;
+}
+
+std::string submit(uint64_t n, const std::string& name) {
+  return encode_entry(SubmitEntry{request_id(n), name, "bundle-" + name, n});
+}
+
+}  // namespace
+
+TEST_CASE("a Submit is applied once: the program is listed as submitted under its journal index") {
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine sm(db.get());
+  std::string error;
+  ApplyResult r;
+  REQUIRE(sm.apply(2, submit(1, "hello"), &r, error));
+  CHECK(r.program_id == 2);
+  CHECK(r.refused.empty());
+  CHECK(sm.applied_index() == 2);
+  const auto programs = sm.programs();
+  REQUIRE(programs.size() == 1);
+  CHECK(programs[0].id == 2);
+  CHECK(programs[0].name == "hello");
+  CHECK(programs[0].status == "submitted");
+  CHECK(programs[0].bundle_bytes == std::string("bundle-hello").size());
+  // Replayed after a restart: nothing changes, the answer is the same.
+  const uint64_t digest = sm.digest();
+  ApplyResult again;
+  REQUIRE(sm.apply(2, submit(1, "hello"), &again, error));
+  CHECK(again.program_id == 2);
+  CHECK(sm.digest() == digest);
+  CHECK(sm.programs().size() == 1);
+}
+
+TEST_CASE("a retried submission (same request id, later entry) is the same program") {
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine sm(db.get());
+  std::string error;
+  ApplyResult first, retry;
+  REQUIRE(sm.apply(3, submit(7, "app"), &first, error));
+  REQUIRE(sm.apply(4, submit(7, "app"), &retry, error));
+  CHECK(first.program_id == 3);
+  CHECK(retry.program_id == 3);
+  CHECK(sm.programs().size() == 1);
+  CHECK(sm.applied_index() == 4);
+}
+
+TEST_CASE("a malformed entry is refused with its reason, and the applied index moves past it") {
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine sm(db.get());
+  std::string error;
+  ApplyResult r;
+  REQUIRE(sm.apply(5, "not msgpack \xc1", &r, error));
+  CHECK_FALSE(r.refused.empty());
+  CHECK(sm.applied_index() == 5);
+  const auto refused = sm.refused();
+  REQUIRE(refused.size() == 1);
+  CHECK(refused.at(5) == r.refused);
+  CHECK(sm.programs().empty());
+  // Liveness of a node that is not a member is refused too.
+  REQUIRE(sm.apply(6, encode_entry(LivenessEntry{9, false}), &r, error));
+  CHECK(r.refused == "Liveness of node 9, which is not a member");
+}
+
+TEST_CASE("membership and liveness: a member goes down and up") {
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine sm(db.get());
+  std::string error;
+  REQUIRE(sm.apply(2, encode_entry(MembershipEntry{{{1, "127.0.0.1:1", "", ""}, {2, "127.0.0.1:2", "eu", ""}}}), nullptr, error));
+  REQUIRE(sm.apply(3, encode_entry(LivenessEntry{2, false}), nullptr, error));
+  auto members = sm.members();
+  REQUIRE(members.size() == 2);
+  CHECK(members.at(1).up);
+  CHECK_FALSE(members.at(2).up);
+  CHECK(members.at(2).info.group == "eu");
+  REQUIRE(sm.apply(4, encode_entry(LivenessEntry{2, true}), nullptr, error));
+  CHECK(sm.members().at(2).up);
+}
+
+TEST_CASE("a snapshot restores a lagging replica and never rolls a newer one back") {
+  ScratchDir a_dir, b_dir;
+  auto a_db = open_db(a_dir.path()), b_db = open_db(b_dir.path());
+  StateMachine a(a_db.get()), b(b_db.get());
+  std::string error;
+  for (uint64_t i = 2; i <= 6; ++i) REQUIRE(a.apply(i, submit(i, "p" + std::to_string(i)), nullptr, error));
+  REQUIRE(b.apply(2, submit(2, "p2"), nullptr, error));
+  const std::string snapshot = a.snapshot_bytes();
+  REQUIRE(b.restore_bytes(snapshot, error));
+  CHECK(b.applied_index() == 6);
+  CHECK(b.digest() == a.digest());
+  CHECK(b.programs().size() == 5);
+  // a moves on; restoring its older snapshot changes nothing.
+  REQUIRE(a.apply(7, submit(7, "p7"), nullptr, error));
+  REQUIRE(a.restore_bytes(snapshot, error));
+  CHECK(a.applied_index() == 7);
+  CHECK(a.programs().size() == 6);
+  // A damaged snapshot is refused with a reason.
+  CHECK_FALSE(b.restore_bytes(snapshot.substr(0, snapshot.size() / 2), error));
+  CHECK(error.find("refused a state snapshot") == 0);
+}
+
+namespace {
+
+constexpr unsigned kServers = 3;
+
+struct Replica {
+  ScratchDir dir;
+  std::unique_ptr<leveldb::DB> db = open_db(dir.path());
+  StateMachine sm{db.get()};
+};
+
+struct Proposal {
+  struct raft_apply req;
+  uint64_t request = 0;
+  bool retry = false;
+  std::map<uint64_t, uint64_t>* committed = nullptr;  // request -> index, first commit only
+};
+
+void on_applied(struct raft_apply* req, int status, void*) {
+  auto* p = static_cast<Proposal*>(req->data);
+  if (status == 0 && !p->retry) p->committed->emplace(p->request, req->index);
+  delete p;
+}
+
+// One seeded run of the fixture; returns the number of programs committed.
+size_t run_seed(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::unique_ptr<Replica>> replicas;
+  struct raft_fixture f;
+  std::memset(&f, 0, sizeof f);  // raft_fixture_initialize leaves some fields as it finds them
+  REQUIRE(raft_fixture_initialize(&f) == 0);
+  for (unsigned i = 0; i < kServers; ++i) {
+    replicas.push_back(std::make_unique<Replica>());
+    REQUIRE(raft_fixture_grow(&f, replicas[i]->sm.fsm()) == 0);
+    struct raft* r = raft_fixture_get(&f, i);
+    replicas[i]->sm.attach(r);
+    // Small thresholds, so that snapshots are taken, sent and restored in every run.
+    raft_set_snapshot_threshold(r, 8 + rng() % 8);
+    raft_set_snapshot_trailing(r, 2 + rng() % 4);
+    raft_fixture_set_randomized_election_timeout(&f, i, 1000 + rng() % 1000);
+    raft_fixture_set_network_latency(&f, i, 5 + rng() % 30);
+    raft_fixture_set_disk_latency(&f, i, 2 + rng() % 20);
+  }
+  struct raft_configuration conf;
+  REQUIRE(raft_fixture_configuration(&f, kServers, &conf) == 0);
+  REQUIRE(raft_fixture_bootstrap(&f, &conf) == 0);
+  raft_configuration_close(&conf);
+  REQUIRE(raft_fixture_start(&f) == 0);
+
+  std::map<uint64_t, uint64_t> committed;
+  uint64_t next_request = 1;
+  std::set<unsigned> down;
+  for (int step = 0; step < 400; ++step) {
+    const unsigned roll = rng() % 100;
+    const unsigned leader = raft_fixture_leader_index(&f);
+    if (roll < 45 && leader < kServers) {
+      struct raft* r = raft_fixture_get(&f, leader);
+      auto* p = new Proposal{};
+      p->req.data = p;
+      p->committed = &committed;
+      std::string bytes;
+      if (next_request > 1 && rng() % 5 == 0) {
+        p->request = 1 + rng() % (next_request - 1);  // a client retrying
+        p->retry = true;
+        bytes = submit(p->request, "app" + std::to_string(p->request));
+      } else if (rng() % 10 == 0) {
+        bytes = "garbage-" + std::to_string(step);  // refused by every replica alike
+        p->retry = true;
+      } else {
+        p->request = next_request++;
+        bytes = submit(p->request, "app" + std::to_string(p->request));
+      }
+      struct raft_buffer buf;
+      buf.len = bytes.size();
+      buf.base = raft_malloc(buf.len);
+      std::memcpy(buf.base, bytes.data(), buf.len);
+      if (raft_apply(r, &p->req, &buf, 1, on_applied) != 0) {
+        raft_free(buf.base);
+        delete p;
+      }
+    } else if (roll < 52 && down.empty()) {
+      const unsigned victim = rng() % kServers;  // at most one down: a majority stays
+      raft_fixture_kill(&f, victim);
+      down.insert(victim);
+    } else if (roll < 60 && !down.empty()) {
+      raft_fixture_revive(&f, *down.begin());
+      down.clear();
+    }
+    // No partitions here: libraft 0.15's fixture stub I/O mishandles a truncation after
+    // an installed snapshot (its truncate ignores the snapshot's offset and reads past
+    // its array), which partitions provoke. Partitions are tested on real processes.
+    raft_fixture_step_n(&f, 1 + rng() % 20);
+  }
+  // Heal everything and let the cluster settle: every replica catches up with the leader.
+  for (unsigned i : down) raft_fixture_revive(&f, i);
+  REQUIRE(raft_fixture_step_until_has_leader(&f, 30000));
+  struct raft* leader = raft_fixture_get(&f, raft_fixture_leader_index(&f));
+  // A barrier commits everything before it in the new leader's term.
+  auto* barrier = new (struct raft_barrier){};
+  REQUIRE(raft_barrier(leader, barrier, [](struct raft_barrier* b, int) { delete b; }) == 0);
+  const raft_index last = raft_last_index(leader);
+  for (unsigned i = 0; i < kServers; ++i) {
+    if (!raft_fixture_step_until_applied(&f, i, last, 30000)) {
+      // Say where every replica stands before failing.
+      for (unsigned j = 0; j < kServers; ++j) {
+        struct raft* r = raft_fixture_get(&f, j);
+        MESSAGE("server " << j << ": state " << raft_state(r) << " term " << r->current_term << " last index " << raft_last_index(r) << " commit " << r->commit_index << " applied " << raft_last_applied(r) << " state machine " << replicas[j]->sm.applied_index());
+      }
+      FAIL("replica " << i << " did not apply up to " << last << " within 30 s of fixture time");
+    }
+  }
+
+  const uint64_t applied = replicas[0]->sm.applied_index();
+  const uint64_t digest = replicas[0]->sm.digest();
+  const auto programs = replicas[0]->sm.programs();
+  for (unsigned i = 1; i < kServers; ++i) {
+    CAPTURE(i);
+    CHECK(replicas[i]->sm.applied_index() == applied);
+    CHECK(replicas[i]->sm.digest() == digest);
+    CHECK(replicas[i]->sm.refused().size() == replicas[0]->sm.refused().size());
+    const auto other = replicas[i]->sm.programs();
+    REQUIRE(other.size() == programs.size());
+    for (size_t k = 0; k < programs.size(); ++k) CHECK(other[k].id == programs[k].id);
+  }
+  // Each committed submission is one program whose id is its journal index; a retried
+  // one never made a second program.
+  std::set<std::string> names;
+  for (const auto& p : programs) CHECK(names.insert(p.name).second);
+  for (const auto& [request, index] : committed) {
+    bool found = false;
+    for (const auto& p : programs) found = found || (p.name == "app" + std::to_string(request) && p.id == index);
+    CHECK_MESSAGE(found, "request " << request << " committed at " << index);
+  }
+  // Snapshots were taken (small thresholds), so restore and compaction were exercised.
+  bool snapshotted = false;
+  for (unsigned i = 0; i < kServers; ++i) snapshotted = snapshotted || raft_fixture_get(&f, i)->log.snapshot.last_index > 0;
+  CHECK(snapshotted);
+  raft_fixture_close(&f);
+  return programs.size();
+}
+
+}  // namespace
+
+TEST_CASE("libraft's fixture drives three replicas to the same state, seed after seed") {
+  size_t total = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    CAPTURE(seed);
+    total += run_seed(seed);
+  }
+  // The runs did commit work (a fixture that never elected a leader would pass the
+  // equality checks vacuously).
+  CHECK(total > 40 * 10);
+}
+
+namespace {
+
+// One libraft node on our raft_io and state machine, alone in its cluster, on a data
+// directory: what a real node does minus the network. Time is stepped by hand.
+struct SoloNode {
+  explicit SoloNode(const std::string& dir, unsigned snapshot_threshold)
+      : db(open_db(dir)), store(db.get()), io(store, transport, clock, 7), sm(db.get()) {
+    REQUIRE(raft_init(&raft, io.io(), sm.fsm(), 1, "127.0.0.1:1") == 0);
+    sm.attach(&raft);
+    raft_set_snapshot_threshold(&raft, snapshot_threshold);
+    raft_set_snapshot_trailing(&raft, 8);
+    if (!store.has_state()) {
+      struct raft_configuration conf;
+      raft_configuration_init(&conf);
+      raft_configuration_add(&conf, 1, "127.0.0.1:1", RAFT_VOTER);
+      REQUIRE(raft_bootstrap(&raft, &conf) == 0);
+      raft_configuration_close(&conf);
+    }
+    REQUIRE(raft_start(&raft) == 0);
+    for (int i = 0; i < 1000 && raft_state(&raft) != RAFT_LEADER; ++i) step();
+    REQUIRE(raft_state(&raft) == RAFT_LEADER);
+  }
+  ~SoloNode() {
+    bool closed = false;
+    raft.data = &closed;
+    raft_close(&raft, [](struct raft* r) { *static_cast<bool*>(r->data) = true; });
+    for (int i = 0; i < 100 && !closed; ++i) io.run();
+  }
+  void step() {
+    clock.now += 10;
+    io.run();
+  }
+  // Proposes a Submit for request `n` and steps until it is applied; false if it fails.
+  bool submit_and_wait(uint64_t n) {
+    struct Done {
+      struct raft_apply req;
+      int status = -1;
+    };
+    auto* done = new Done{};
+    done->req.data = done;
+    const std::string bytes = submit(n, "app" + std::to_string(n));
+    struct raft_buffer buf{raft_malloc(bytes.size()), bytes.size()};
+    std::memcpy(buf.base, bytes.data(), bytes.size());
+    if (raft_apply(&raft, &done->req, &buf, 1, [](struct raft_apply* req, int status, void*) {
+          static_cast<Done*>(req->data)->status = status;
+        }) != 0) {
+      raft_free(buf.base);
+      delete done;
+      return false;
+    }
+    for (int i = 0; i < 1000 && done->status == -1; ++i) io.run();
+    const bool ok = done->status == 0;
+    delete done;  // applied or failed: libraft no longer holds it
+    return ok;
+  }
+  std::unique_ptr<leveldb::DB> db;
+  RaftLogStore store;
+  RecordingTransport transport;
+  ManualClock clock;
+  RaftIo io;
+  StateMachine sm;
+  struct raft raft {};
+};
+
+// The digest the state machine must hold after applying every command entry of the log
+// up to `applied` exactly once (the same chain as StateMachine::apply).
+uint64_t reference_digest(RaftLogStore& store, uint64_t applied) {
+  LoadedRaftState state;
+  std::string error;
+  REQUIRE(store.load(state, error));
+  REQUIRE(state.start_index == 1);
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine reference(db.get());
+  for (size_t i = 0; i < state.entries.size() && state.start_index + i <= applied; ++i)
+    if (state.entries[i].type == RAFT_COMMAND)
+      REQUIRE(reference.apply(state.start_index + i, state.entries[i].data, nullptr, error));
+  return reference.digest();
+}
+
+// Runs a SoloNode in a child that submits requests 1, 2, 3... and reports each one
+// applied through a pipe; kills it with SIGKILL after `at_least` reports. Returns the
+// highest request reported.
+uint64_t run_and_kill(const std::string& dir, unsigned snapshot_threshold, uint64_t at_least) {
+  int acks[2];
+  REQUIRE(pipe(acks) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(acks[0]);
+    SoloNode node(dir, snapshot_threshold);
+    const uint64_t first = node.sm.programs().size() + 1;
+    for (uint64_t n = first;; ++n) {
+      if (!node.submit_and_wait(n)) _exit(3);
+      if (write(acks[1], &n, sizeof n) != sizeof n) _exit(4);
+    }
+  }
+  close(acks[1]);
+  uint64_t last = 0, n = 0;
+  while (last < at_least && read(acks[0], &n, sizeof n) == sizeof n) last = n;
+  kill(child, SIGKILL);
+  while (read(acks[0], &n, sizeof n) == sizeof n) last = n;
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(acks[0]);
+  CHECK(WIFSIGNALED(status));
+  return last;
+}
+
+void check_programs_are_requests_1_to_n(StateMachine& sm, uint64_t at_least) {
+  const auto programs = sm.programs();
+  REQUIRE(programs.size() >= at_least);
+  for (size_t i = 0; i < programs.size(); ++i) {
+    CHECK(programs[i].name == "app" + std::to_string(i + 1));  // none lost, none twice
+    if (i > 0) CHECK(programs[i].id > programs[i - 1].id);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a libraft node on our raft_io and state machine survives restarts, applying each entry once") {
+  ScratchDir dir;
+  {
+    SoloNode node(dir.path(), 100000);
+    for (uint64_t n = 1; n <= 20; ++n) REQUIRE(node.submit_and_wait(n));
+    CHECK(node.sm.programs().size() == 20);
+  }
+  SoloNode node(dir.path(), 100000);
+  // libraft replays the log on start; the state machine skips what it had applied.
+  for (uint64_t n = 21; n <= 25; ++n) REQUIRE(node.submit_and_wait(n));
+  check_programs_are_requests_1_to_n(node.sm, 25);
+  CHECK(node.sm.programs().size() == 25);
+  CHECK(node.sm.digest() == reference_digest(node.store, node.sm.applied_index()));
+}
+
+TEST_CASE("kill -9 of a node mid-run, twice: after restart the state is every committed entry applied exactly once") {
+  ScratchDir dir;
+  const uint64_t first = run_and_kill(dir.path(), 100000, 40);
+  const uint64_t second = run_and_kill(dir.path(), 100000, first + 40);
+  SoloNode node(dir.path(), 100000);
+  // A new term's entry commits everything before it (the same request id as an entry
+  // the child may have applied unacknowledged: then it is deduplicated, not doubled).
+  REQUIRE(node.submit_and_wait(second + 1));
+  check_programs_are_requests_1_to_n(node.sm, second);
+  CHECK(node.sm.digest() == reference_digest(node.store, node.sm.applied_index()));
+}
+
+TEST_CASE("kill -9 with snapshots and log compaction on: restart loads the snapshot and loses nothing") {
+  ScratchDir dir;
+  const uint64_t first = run_and_kill(dir.path(), 16, 100);
+  const uint64_t second = run_and_kill(dir.path(), 16, first + 50);
+  SoloNode node(dir.path(), 16);
+  REQUIRE(node.submit_and_wait(second + 1));
+  const auto programs = node.sm.programs();
+  REQUIRE(programs.size() >= second + 1);
+  for (size_t i = 0; i + 1 < programs.size(); ++i) CHECK(programs[i].name == "app" + std::to_string(i + 1));
+  // Compaction happened: the log on disk no longer starts at entry 1.
+  LoadedRaftState state;
+  std::string error;
+  REQUIRE(node.store.load(state, error));
+  REQUIRE(state.snapshot.has_value());
+  CHECK(state.start_index > 1);
+  CHECK(state.entries.size() < 16 + 8 + 16);
+}

@@ -1,0 +1,60 @@
+// The cluster commands of vedvm (cli.md, cluster.md §3), one file each: node_command.cpp,
+// submit_command.cpp, status_command.cpp, leave_command.cpp, keygen_command.cpp. They
+// parse nothing themselves (main.cpp does) and call into cluster/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cluster/curve_keys.h"
+
+namespace vedvm {
+
+// --key DIR --trust DIR | --insecure, as every participant takes them.
+struct SecurityFlags {
+  std::string key_dir;
+  std::string trust_dir;
+  bool insecure = false;
+};
+// Reads the keys; false after printing what is wrong (a mix of --insecure and keys, a
+// missing half, an unreadable or malformed key).
+bool read_security(const SecurityFlags& flags, ved::cluster::Security& out);
+
+struct NodeCommandOptions {
+  std::string listen, data_dir, join, group;
+  bool bootstrap = false;
+  unsigned failure_timeout_ms = 1000;
+  unsigned election_timeout_ms = 1000;
+  unsigned snapshot_threshold = 8192;
+  bool no_sync = false;
+  SecurityFlags security;
+};
+int node(const NodeCommandOptions& options);
+
+struct SubmitOptions {
+  std::string join, program;
+  uint64_t seed = 0;
+  unsigned timeout_ms = 10000;
+  SecurityFlags security;
+};
+int submit(const SubmitOptions& options);
+
+struct StatusOptions {
+  std::string join;
+  bool json = false;
+  unsigned timeout_ms = 3000;
+  SecurityFlags security;
+};
+int status(const StatusOptions& options);
+
+struct LeaveOptions {
+  std::string join;
+  uint64_t node = 0;
+  unsigned timeout_ms = 10000;
+  SecurityFlags security;
+};
+int leave(const LeaveOptions& options);
+
+int keygen(const std::string& out_dir);
+
+}  // namespace vedvm

@@ -1,6 +1,7 @@
-// The libzmq functions that cppzmq (zmq.hpp, used by external_adapter.cpp) calls, defined
-// here so that libzmq itself is opened with dlopen by the first of them
-// (lazy_library.h): a process that connects no external adapter never loads libzmq.
+// The libzmq functions that cppzmq (zmq.hpp, used by external_adapter.cpp) and the cluster
+// layer (cluster/: sockets, CURVE keys, monitors) call, defined here so that libzmq itself
+// is opened with dlopen by the first of them (lazy_library.h): a process that connects no
+// external adapter and runs no node never loads libzmq.
 //
 // Each forwards to the same function of libzmq.so.5. If libzmq cannot be loaded, each
 // fails as libzmq reports failures (null or -1, errno ELIBACC), cppzmq throws its
@@ -56,6 +57,18 @@ VED_ZMQ_FORWARD(int, zmq_msg_close, (zmq_msg_t * message), (message), -1)
 VED_ZMQ_FORWARD(void*, zmq_msg_data, (zmq_msg_t * message), (message), nullptr)
 VED_ZMQ_FORWARD(size_t, zmq_msg_size, (const zmq_msg_t* message), (message), 0)
 VED_ZMQ_FORWARD(int, zmq_msg_more, (const zmq_msg_t* message), (message), 0)
+// The cluster's.
+VED_ZMQ_FORWARD(int, zmq_bind, (void* socket, const char* address), (socket, address), -1)
+VED_ZMQ_FORWARD(int, zmq_send, (void* socket, const void* buffer, size_t size, int flags),
+                (socket, buffer, size, flags), -1)
+VED_ZMQ_FORWARD(int, zmq_socket_monitor, (void* socket, const char* address, int events), (socket, address, events),
+                -1)
+VED_ZMQ_FORWARD(const char*, zmq_msg_gets, (const zmq_msg_t* message, const char* property), (message, property),
+                nullptr)
+VED_ZMQ_FORWARD(int, zmq_curve_keypair, (char* public_key, char* secret_key), (public_key, secret_key), -1)
+VED_ZMQ_FORWARD(int, zmq_curve_public, (char* public_key, const char* secret_key), (public_key, secret_key), -1)
+VED_ZMQ_FORWARD(char*, zmq_z85_encode, (char* dest, const uint8_t* data, size_t size), (dest, data, size), nullptr)
+VED_ZMQ_FORWARD(uint8_t*, zmq_z85_decode, (uint8_t * dest, const char* string), (dest, string), nullptr)
 
 #undef VED_ZMQ_FORWARD
 
@@ -69,6 +82,6 @@ extern "C" int zmq_errno(void) {
 extern "C" const char* zmq_strerror(int number) {
   static const auto real = resolve<decltype(&zmq_strerror)>("zmq_strerror");
   if (real) return real(number);
-  static const std::string why = libzmq().error() + " (the external adapters need libzmq)";
+  static const std::string why = libzmq().error() + " (external adapters and cluster nodes need libzmq)";
   return why.c_str();
 }

@@ -138,14 +138,16 @@ TEST_CASE("3 nodes: a leader paused past the failure timeout is replaced and rep
       },
       10000));
   kill(c.node(leader).pid, SIGCONT);
-  CHECK(ProcessCluster::wait_until(
+  CHECK_MESSAGE(ProcessCluster::wait_until(
       [&] {
         auto row = c.self_row(leader);
         auto other = c.self_row(new_leader);
         return !row.is_null() && !other.is_null() && row["raft_state"] == "follower" && row["term"] == other["term"] &&
                row["state"] == "ACTIVE";
       },
-      15000));
+      15000),
+      "resumed node: " << c.self_row(leader).dump() << "\nnew leader: " << c.self_row(new_leader).dump()
+                       << "\nits log:\n" << read_file(c.node(leader).log) << "\nnew leader log:\n" << read_file(c.node(new_leader).log));
 }
 
 TEST_CASE("3 nodes: the leader leaves gracefully; the two others go on") {

@@ -438,3 +438,69 @@ TEST_CASE("kill -9 in the middle of appends: every acknowledged entry is there, 
     REQUIRE(l.entries[i].data == "entry-" + std::to_string(n) + std::string(n % 500, '.'));
   }
 }
+
+namespace {
+struct NullFsm {
+  static int apply(struct raft_fsm*, const struct raft_buffer*, void** result) {
+    *result = nullptr;
+    return 0;
+  }
+  static int snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*) { return RAFT_NOTFOUND; }
+  static int restore(struct raft_fsm*, struct raft_buffer*) { return 0; }
+};
+}  // namespace
+
+TEST_CASE("an accepted AppendEntries is answered with the index it covered, not the follower's whole log") {
+  // A follower (node 2) whose log runs past what the leader's AppendEntries covers, with
+  // entries of an older term: it must not tell the leader it matches them.
+  ScratchDir dir;
+  Storage s(dir.path());
+  struct raft_fsm fsm {};
+  fsm.version = 1;
+  fsm.apply = NullFsm::apply;
+  fsm.snapshot = NullFsm::snapshot;
+  fsm.restore = NullFsm::restore;
+  struct raft raft {};
+  REQUIRE(raft_init(&raft, s.raw(), &fsm, 2, "127.0.0.1:2") == 0);
+  struct raft_configuration conf;
+  raft_configuration_init(&conf);
+  raft_configuration_add(&conf, 1, "127.0.0.1:1", RAFT_VOTER);
+  raft_configuration_add(&conf, 2, "127.0.0.1:2", RAFT_VOTER);
+  REQUIRE(raft_bootstrap(&raft, &conf) == 0);
+  raft_configuration_close(&conf);
+  REQUIRE(raft_start(&raft) == 0);
+  // Leader 1, term 1: entries 2..5.
+  RaftRpc append;
+  append.type = RaftRpc::AppendEntries;
+  append.term = 1;
+  append.prev_log_index = 1;
+  append.prev_log_term = 1;
+  append.leader_commit = 1;
+  for (int i = 2; i <= 5; ++i) append.entries.push_back({1, RAFT_COMMAND, "e" + std::to_string(i)});
+  s.io.receive(1, "127.0.0.1:1", append);
+  s.io.run();
+  REQUIRE(raft_last_index(&raft) == 5);
+  // A new leader of term 2 whose log ends at 2 sends a heartbeat: prev 2, nothing else.
+  s.transport.sent.clear();
+  RaftRpc heartbeat;
+  heartbeat.type = RaftRpc::AppendEntries;
+  heartbeat.term = 2;
+  heartbeat.prev_log_index = 2;
+  heartbeat.prev_log_term = 1;
+  heartbeat.leader_commit = 2;
+  s.io.receive(1, "127.0.0.1:1", heartbeat);
+  s.io.run();
+  bool answered = false;
+  for (const auto& sent : s.transport.sent)
+    if (sent.rpc.type == RaftRpc::AppendEntriesResult) {
+      answered = true;
+      CHECK(sent.rpc.rejected == 0);
+      CHECK(sent.rpc.last_log_index == 2);  // libraft alone would say 5
+    }
+  CHECK(answered);
+  bool closed = false;
+  raft.data = &closed;
+  raft_close(&raft, [](struct raft* r) { *static_cast<bool*>(r->data) = true; });
+  for (int i = 0; i < 10 && !closed; ++i) s.io.run();
+  CHECK(closed);
+}

@@ -157,7 +157,7 @@ TEST_CASE("a fresh store loads as empty: term 0, no vote, no entries, start inde
   CHECK_FALSE(l.has_snapshot);
 }
 
-TEST_CASE("term and vote survive a restart; a new term clears the vote") {
+TEST_CASE("term and vote survive a restart, a new term clears the vote") {
   ScratchDir dir;
   {
     Storage s(dir.path());
@@ -177,7 +177,7 @@ TEST_CASE("term and vote survive a restart; a new term clears the vote") {
   CHECK(l.vote == 0);
 }
 
-TEST_CASE("bootstrap writes the configuration as entry 1 at term 1; a second bootstrap is refused") {
+TEST_CASE("bootstrap writes the configuration as entry 1 at term 1, a second bootstrap is refused") {
   ScratchDir dir;
   struct raft_configuration conf;
   raft_configuration_init(&conf);
@@ -221,7 +221,7 @@ TEST_CASE("appends complete only in run(), in the order they were made, and surv
   CHECK(l.entries[3].term == 1);
 }
 
-TEST_CASE("truncation removes the entry at the index and every later one; appends continue there") {
+TEST_CASE("truncation removes the entry at the index and every later one, appends continue there") {
   ScratchDir dir;
   {
     Storage s(dir.path());
@@ -251,7 +251,7 @@ TEST_CASE("truncation removes the entry at the index and every later one; append
   CHECK(payloads(load(s)) == std::vector<std::string>{"entry-1", "entry-2", "replacement-3", "new-4"});
 }
 
-TEST_CASE("a snapshot with trailing entries keeps the trailing ones; load returns it and where the log starts") {
+TEST_CASE("a snapshot with trailing entries keeps the trailing ones, load returns it and where the log starts") {
   ScratchDir dir;
   std::string data = "state at 8";
   {
@@ -283,7 +283,7 @@ TEST_CASE("a snapshot with trailing entries keeps the trailing ones; load return
   CHECK(payloads(l) == numbered(6, 11));
 }
 
-TEST_CASE("an installed snapshot (no trailing entries) replaces the whole log; appends go after it") {
+TEST_CASE("an installed snapshot (no trailing entries) replaces the whole log, appends go after it") {
   ScratchDir dir;
   std::string data = "leader's state at 50";
   {

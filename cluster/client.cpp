@@ -130,7 +130,11 @@ bool ClusterClient::call_leader(const std::string& address, const ClientRequest&
     if (now >= deadline) break;
     const int left = static_cast<int>(deadline - now);
     std::string why;
-    if (!call(target, request, std::min(left, 2000), reply, why)) {
+    // A leader named by a follower may be the one that just died (followers name it
+    // until their election timeout): such a hint gets a short wait, the member the user
+    // named a longer one.
+    const int attempt_ms = std::min(left, target == address ? 2000 : 500);
+    if (!call(target, request, attempt_ms, reply, why)) {
       error = why;
       if (why.find("refused") != std::string::npos) return false;  // retrying cannot help
       if (target != address) target = address;  // the leader we were sent to may be gone

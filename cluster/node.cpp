@@ -450,7 +450,8 @@ void Node::handle_raft(const WireMessage& m, const std::string& user_id) {
     return;
   }
   last_contact_[m.sender_id] = steady_ms();
-  io_->receive(m.sender_id, m.sender_address, std::get<RaftRpc>(m.body));
+  const auto& rpc = std::get<RaftRpc>(m.body);
+  io_->receive(m.sender_id, m.sender_address, rpc);
 }
 
 void Node::reply(const std::string& routing, uint64_t sequence, uint32_t status, const std::string& message,

@@ -328,7 +328,19 @@ int RaftIo::m_send(struct raft_io* io, struct raft_io_send* req, const struct ra
   req->cb = cb;
   Request r{Request::Send};
   r.send = req;
-  const bool sent = s->transport_.send_raft(message->server_id, message->server_address, rpc_from_raft(*message));
+  RaftRpc rpc = rpc_from_raft(*message);
+  // libraft 0.15 answers an AppendEntries it accepts without writing (a heartbeat, or
+  // entries it already has) with its own last stored index, and its leader takes that as
+  // the follower's match index. A follower whose log runs on past the leader's with
+  // entries of an older term (an ex-leader back from a pause) thus makes the leader
+  // believe entries match that do not: the leader stops sending them and the follower
+  // rejects every later AppendEntries, forever; and the leader could count that follower
+  // toward a commit. An acceptance only vouches for what the AppendEntries covered, so
+  // the reply is capped there (a lower match index is always safe: the leader resends).
+  if (rpc.type == RaftRpc::AppendEntriesResult && rpc.rejected == 0 && s->delivering_append_up_to_ != 0 &&
+      rpc.last_log_index > s->delivering_append_up_to_)
+    rpc.last_log_index = s->delivering_append_up_to_;
+  const bool sent = s->transport_.send_raft(message->server_id, message->server_address, rpc);
   r.send_status = sent ? 0 : RAFT_NOCONNECTION;
   s->requests_.push_back(r);
   return 0;
@@ -388,7 +400,9 @@ void RaftIo::receive(uint64_t from_id, const std::string& from_address, const Ra
   if (!recv_cb_ || closing_ || closed_) return;
   struct raft_message m;
   if (!raft_from_rpc(rpc, from_id, from_address.c_str(), m)) return;  // out of memory: as if lost
+  if (rpc.type == RaftRpc::AppendEntries) delivering_append_up_to_ = rpc.prev_log_index + rpc.entries.size();
   recv_cb_(&io_, &m);
+  delivering_append_up_to_ = 0;
 }
 
 void RaftIo::complete_requests() {

@@ -110,6 +110,9 @@ class RaftIo {
   bool closed_ = false;
   std::deque<Request> requests_;
   std::string storage_error_;
+  // While an AppendEntries is being delivered: the last index it covers (prev + its
+  // entries), 0 otherwise. See m_send.
+  uint64_t delivering_append_up_to_ = 0;
 };
 
 // Conversions between libraft's messages and ours (exposed for tests).

@@ -57,7 +57,7 @@ size_t programs_on(ProcessCluster& c, int i) {
 
 }  // namespace
 
-TEST_CASE("3 nodes: submit; kill -9 the leader; a new leader, the program everywhere; the restarted node catches up") {
+TEST_CASE("3 nodes: submit, kill -9 the leader, a new leader, the program everywhere, the restarted node catches up") {
   ProcessCluster c(VED_VEDVM);
   form(c, 3);
   auto submitted = c.vedvm({"--join", c.address(2), kProgram});
@@ -93,7 +93,7 @@ TEST_CASE("3 nodes: submit; kill -9 the leader; a new leader, the program everyw
   CHECK_MESSAGE(caught_up, "restarted node log:\n" << read_file(c.node(old_leader).log));
 }
 
-TEST_CASE("5 nodes: with 2 killed commits continue; with 3 killed a submission fails with the quorum message in time") {
+TEST_CASE("5 nodes: with 2 killed commits continue, with 3 killed a submission fails with the quorum message in time") {
   ProcessCluster c(VED_VEDVM);
   form(c, 5);
   const int leader = leader_of(c, {1, 2, 3, 4, 5});
@@ -116,7 +116,7 @@ TEST_CASE("5 nodes: with 2 killed commits continue; with 3 killed a submission f
   CHECK(status.out.find("has no quorum") != std::string::npos);
 }
 
-TEST_CASE("3 nodes: a leader paused past the failure timeout is replaced and reported DOWN; resumed, it steps down") {
+TEST_CASE("3 nodes: a leader paused past the failure timeout is replaced and reported DOWN, resumed, it steps down") {
   ProcessCluster c(VED_VEDVM);
   form(c, 3);
   const int leader = leader_of(c, {1, 2, 3});
@@ -138,17 +138,19 @@ TEST_CASE("3 nodes: a leader paused past the failure timeout is replaced and rep
       },
       10000));
   kill(c.node(leader).pid, SIGCONT);
-  CHECK(ProcessCluster::wait_until(
+  CHECK_MESSAGE(ProcessCluster::wait_until(
       [&] {
         auto row = c.self_row(leader);
         auto other = c.self_row(new_leader);
         return !row.is_null() && !other.is_null() && row["raft_state"] == "follower" && row["term"] == other["term"] &&
                row["state"] == "ACTIVE";
       },
-      15000));
+      15000),
+      "resumed node: " << c.self_row(leader).dump() << "\nnew leader: " << c.self_row(new_leader).dump()
+                       << "\nits log:\n" << read_file(c.node(leader).log) << "\nnew leader log:\n" << read_file(c.node(new_leader).log));
 }
 
-TEST_CASE("3 nodes: the leader leaves gracefully; the two others go on") {
+TEST_CASE("3 nodes: the leader leaves gracefully, the two others go on") {
   ProcessCluster c(VED_VEDVM);
   form(c, 3);
   const int leader = leader_of(c, {1, 2, 3});
@@ -163,7 +165,7 @@ TEST_CASE("3 nodes: the leader leaves gracefully; the two others go on") {
   CHECK_MESSAGE(ok.exit_code == 0, ok.err);
 }
 
-TEST_CASE("CURVE: members and a trusted client work; an untrusted key is refused and logged; --insecure mixed in is refused") {
+TEST_CASE("CURVE: members and a trusted client work, an untrusted key is refused and logged, --insecure mixed in is refused") {
   ScratchDir keys;
   for (const char* who : {"n1", "n2", "client", "intruder"}) {
     ProcessCluster k(VED_VEDVM, {});

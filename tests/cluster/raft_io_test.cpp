@@ -157,7 +157,7 @@ TEST_CASE("a fresh store loads as empty: term 0, no vote, no entries, start inde
   CHECK_FALSE(l.has_snapshot);
 }
 
-TEST_CASE("term and vote survive a restart; a new term clears the vote") {
+TEST_CASE("term and vote survive a restart, a new term clears the vote") {
   ScratchDir dir;
   {
     Storage s(dir.path());
@@ -177,7 +177,7 @@ TEST_CASE("term and vote survive a restart; a new term clears the vote") {
   CHECK(l.vote == 0);
 }
 
-TEST_CASE("bootstrap writes the configuration as entry 1 at term 1; a second bootstrap is refused") {
+TEST_CASE("bootstrap writes the configuration as entry 1 at term 1, a second bootstrap is refused") {
   ScratchDir dir;
   struct raft_configuration conf;
   raft_configuration_init(&conf);
@@ -221,7 +221,7 @@ TEST_CASE("appends complete only in run(), in the order they were made, and surv
   CHECK(l.entries[3].term == 1);
 }
 
-TEST_CASE("truncation removes the entry at the index and every later one; appends continue there") {
+TEST_CASE("truncation removes the entry at the index and every later one, appends continue there") {
   ScratchDir dir;
   {
     Storage s(dir.path());
@@ -251,7 +251,7 @@ TEST_CASE("truncation removes the entry at the index and every later one; append
   CHECK(payloads(load(s)) == std::vector<std::string>{"entry-1", "entry-2", "replacement-3", "new-4"});
 }
 
-TEST_CASE("a snapshot with trailing entries keeps the trailing ones; load returns it and where the log starts") {
+TEST_CASE("a snapshot with trailing entries keeps the trailing ones, load returns it and where the log starts") {
   ScratchDir dir;
   std::string data = "state at 8";
   {
@@ -283,7 +283,7 @@ TEST_CASE("a snapshot with trailing entries keeps the trailing ones; load return
   CHECK(payloads(l) == numbered(6, 11));
 }
 
-TEST_CASE("an installed snapshot (no trailing entries) replaces the whole log; appends go after it") {
+TEST_CASE("an installed snapshot (no trailing entries) replaces the whole log, appends go after it") {
   ScratchDir dir;
   std::string data = "leader's state at 50";
   {
@@ -437,4 +437,70 @@ TEST_CASE("kill -9 in the middle of appends: every acknowledged entry is there, 
     const uint32_t n = static_cast<uint32_t>(i + 1);
     REQUIRE(l.entries[i].data == "entry-" + std::to_string(n) + std::string(n % 500, '.'));
   }
+}
+
+namespace {
+struct NullFsm {
+  static int apply(struct raft_fsm*, const struct raft_buffer*, void** result) {
+    *result = nullptr;
+    return 0;
+  }
+  static int snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*) { return RAFT_NOTFOUND; }
+  static int restore(struct raft_fsm*, struct raft_buffer*) { return 0; }
+};
+}  // namespace
+
+TEST_CASE("an accepted AppendEntries is answered with the index it covered, not the follower's whole log") {
+  // A follower (node 2) whose log runs past what the leader's AppendEntries covers, with
+  // entries of an older term: it must not tell the leader it matches them.
+  ScratchDir dir;
+  Storage s(dir.path());
+  struct raft_fsm fsm {};
+  fsm.version = 1;
+  fsm.apply = NullFsm::apply;
+  fsm.snapshot = NullFsm::snapshot;
+  fsm.restore = NullFsm::restore;
+  struct raft raft {};
+  REQUIRE(raft_init(&raft, s.raw(), &fsm, 2, "127.0.0.1:2") == 0);
+  struct raft_configuration conf;
+  raft_configuration_init(&conf);
+  raft_configuration_add(&conf, 1, "127.0.0.1:1", RAFT_VOTER);
+  raft_configuration_add(&conf, 2, "127.0.0.1:2", RAFT_VOTER);
+  REQUIRE(raft_bootstrap(&raft, &conf) == 0);
+  raft_configuration_close(&conf);
+  REQUIRE(raft_start(&raft) == 0);
+  // Leader 1, term 1: entries 2..5.
+  RaftRpc append;
+  append.type = RaftRpc::AppendEntries;
+  append.term = 1;
+  append.prev_log_index = 1;
+  append.prev_log_term = 1;
+  append.leader_commit = 1;
+  for (int i = 2; i <= 5; ++i) append.entries.push_back({1, RAFT_COMMAND, "e" + std::to_string(i)});
+  s.io.receive(1, "127.0.0.1:1", append);
+  s.io.run();
+  REQUIRE(raft_last_index(&raft) == 5);
+  // A new leader of term 2 whose log ends at 2 sends a heartbeat: prev 2, nothing else.
+  s.transport.sent.clear();
+  RaftRpc heartbeat;
+  heartbeat.type = RaftRpc::AppendEntries;
+  heartbeat.term = 2;
+  heartbeat.prev_log_index = 2;
+  heartbeat.prev_log_term = 1;
+  heartbeat.leader_commit = 2;
+  s.io.receive(1, "127.0.0.1:1", heartbeat);
+  s.io.run();
+  bool answered = false;
+  for (const auto& sent : s.transport.sent)
+    if (sent.rpc.type == RaftRpc::AppendEntriesResult) {
+      answered = true;
+      CHECK(sent.rpc.rejected == 0);
+      CHECK(sent.rpc.last_log_index == 2);  // libraft alone would say 5
+    }
+  CHECK(answered);
+  bool closed = false;
+  raft.data = &closed;
+  raft_close(&raft, [](struct raft* r) { *static_cast<bool*>(r->data) = true; });
+  for (int i = 0; i < 10 && !closed; ++i) s.io.run();
+  CHECK(closed);
 }

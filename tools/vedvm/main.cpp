@@ -400,6 +400,12 @@ int main(int argc, char** argv) {
     submit.seed = run.seed;
     return vedvm::submit(submit);
   }
+  if (!submit.security.key_dir.empty() || !submit.security.trust_dir.empty() || submit.security.insecure ||
+      app.count("--timeout") > 0) {
+    std::cerr << "vedvm: error: --key, --trust, --insecure and --timeout go with --join HOST:PORT (submitting to a "
+                 "cluster); a local run takes none of them\n";
+    return kExitUsage;
+  }
   if (!run.program.empty()) {
     if (trace->count() > 0 && run.trace.empty()) run.trace = "text";
     run.seed_given = seed_option->count() > 0;

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include "vm/runtime/instance_codec.h"
-
 namespace ved::vm {
 
 // Every enqueue and dequeue goes through these two, which remember what the next
@@ -13,7 +11,7 @@ namespace ved::vm {
 void Runtime::Impl::enqueue(size_t target, Message m) {
   Instance& in = instances[target];
   m.position = in.next_position++;
-  in.mailbox_added.push_back(Instance::MailboxChange{m.high_lane, m.position, encode_message(m)});
+  in.mailbox_added.push_back(Instance::MailboxChange{m.high_lane, m.position});
   const uint32_t transition = m.transition;
   (m.high_lane ? in.high : in.normal).push_back(std::move(m));
   count_queued(in, transition, +1);
@@ -31,7 +29,7 @@ Message Runtime::Impl::dequeue(size_t target) {
   Queue<Message>& lane = !in.high.empty() ? in.high : in.normal;
   Message m = std::move(lane.front());
   lane.pop_front();
-  in.mailbox_removed.push_back(Instance::MailboxChange{&lane == &in.high, m.position, {}});
+  in.mailbox_removed.push_back(Instance::MailboxChange{&lane == &in.high, m.position});
   count_queued(in, m.transition, -1);
   mark(target);
   return m;

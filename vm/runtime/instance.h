@@ -118,12 +118,12 @@ struct Instance {
   // What its stored record adds to the data dir's digest (RunStore), 0 before it is
   // stored: subtracted when the record is replaced.
   uint64_t stored_digest = 0;
-  // Mailbox entries are stored one key each (runtime.md §5): what was enqueued (with its
-  // encoding, made when it was enqueued) and dequeued since the last commit.
+  // Mailbox entries are stored one key each (runtime.md §5): what was enqueued and dequeued
+  // since the last commit. An entry is encoded when it is committed, and only if it is
+  // still queued then: most messages are consumed in the tick they arrive.
   struct MailboxChange {
     bool high = false;
     uint64_t position = 0;
-    std::string bytes;  // enqueued entries only
   };
   std::vector<MailboxChange> mailbox_added;
   std::vector<MailboxChange> mailbox_removed;

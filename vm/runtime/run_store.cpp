@@ -1,7 +1,8 @@
 #include "vm/runtime/run_store.h"
 
+#include <algorithm>
 #include <map>
-#include <set>
+#include <stdexcept>
 #include <sstream>
 
 #include <xxhash.h>
@@ -320,13 +321,26 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
 // The instance record, and its mailbox's changes: what was enqueued and still is is put,
 // what was dequeued and had been stored is deleted.
 void RunStore::write_instance(Instance& in, WriteGroup& batch) {
-  std::set<std::pair<bool, uint64_t>> gone;
-  for (const auto& r : in.mailbox_removed) gone.emplace(r.high, r.position);
-  for (auto& a : in.mailbox_added) {
-    if (gone.erase({a.high, a.position})) continue;  // enqueued and dequeued since the last commit
+  // Entries leave a lane in the order they entered it, so what was enqueued and not
+  // dequeued since the last commit is still queued, at the lane's tail; what was dequeued
+  // and not enqueued since had been stored.
+  std::vector<std::pair<bool, uint64_t>> gone;
+  for (const auto& r : in.mailbox_removed) gone.emplace_back(r.high, r.position);
+  std::sort(gone.begin(), gone.end());
+  for (const auto& a : in.mailbox_added) {
+    auto it = std::lower_bound(gone.begin(), gone.end(), std::make_pair(a.high, a.position));
+    if (it != gone.end() && *it == std::make_pair(a.high, a.position)) {
+      gone.erase(it);  // enqueued and dequeued since the last commit
+      continue;
+    }
+    const Queue<Message>& lane = a.high ? in.high : in.normal;
+    auto queued = std::lower_bound(lane.begin(), lane.end(), a.position,
+                                   [](const Message& m, uint64_t position) { return m.position < position; });
+    if (queued == lane.end() || queued->position != a.position)
+      throw std::logic_error("a mailbox entry enqueued since the last commit is neither queued nor dequeued");
     std::string key = mailbox_storage_key(p_, in.key, a.high, a.position);
     digest_ += record_digest(key, {});
-    batch.put_new(key, std::move(a.bytes));
+    batch.put_new(key, encode_message(*queued));
   }
   for (const auto& [high, position] : gone) {
     std::string key = mailbox_storage_key(p_, in.key, high, position);

@@ -14,9 +14,8 @@ absl::string_view key_of(std::string_view key) { return absl::string_view(key.da
 
 void WriteGroup::put(std::string_view key, std::string value) {
   bytes_ += key.size() + value.size();
-  auto [it, added] = entries_.try_emplace(key_of(key));
   // A fresh key stays fresh when it is rewritten: the store still has never held it.
-  it->second.value = std::move(value);
+  entries_.try_emplace(key_of(key)).first->second.value = std::move(value);
 }
 
 void WriteGroup::put_new(std::string_view key, std::string value) {

@@ -357,6 +357,8 @@ bool Node::start_listening() {
   }
   router_ = zmq_socket(context_, ZMQ_ROUTER);
   zmq_util::common_options(router_);
+  const int64_t cap = static_cast<int64_t>(kMaxTransportBytes);  // see wire_message.h
+  zmq_setsockopt(router_, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
   int hwm = 100000;
   zmq_setsockopt(router_, ZMQ_RCVHWM, &hwm, sizeof hwm);
   zmq_setsockopt(router_, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -451,6 +453,16 @@ void Node::handle_raft(const WireMessage& m, const std::string& user_id) {
   }
   last_contact_[m.sender_id] = steady_ms();
   const auto& rpc = std::get<RaftRpc>(m.body);
+  // A request of an older term (a deposed leader, a delayed or replayed message) is
+  // refused by libraft, which answers with the current term so that the sender steps
+  // down; it still goes there for that answer, but it is hostile or stale traffic worth a
+  // line. Results are left out: late results of a past term are routine after elections.
+  const bool request = rpc.type == RaftRpc::AppendEntries || rpc.type == RaftRpc::RequestVote ||
+                       rpc.type == RaftRpc::InstallSnapshot || rpc.type == RaftRpc::TimeoutNow;
+  if (request && rpc.term < raft_.current_term)
+    log_dropped("Raft request from node " + std::to_string(m.sender_id) + " of stale term " + std::to_string(rpc.term) +
+                " (this node is at term " + std::to_string(raft_.current_term) +
+                "): refused, answered with the current term");
   io_->receive(m.sender_id, m.sender_address, rpc);
 }
 

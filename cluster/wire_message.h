@@ -19,8 +19,13 @@
 namespace ved::cluster {
 
 inline constexpr uint32_t kWireFormatVersion = 1;
-// A frame larger than this is refused before decoding (ZMQ_MAXMSGSIZE enforces it too).
+// A frame larger than this is refused before decoding, with a log line on a node.
 inline constexpr size_t kMaxWireBytes = 80u << 20;
+// The transport's cap (ZMQ_MAXMSGSIZE) on a node's listening socket, a little above the
+// limit: a frame just over kMaxWireBytes still reaches the decoder, which refuses it and
+// logs its size (libzmq drops a frame over its cap by closing the connection, silently:
+// it reports an ordinary disconnect). Past this, memory stays bounded all the same.
+inline constexpr size_t kMaxTransportBytes = kMaxWireBytes + (1u << 20);
 inline constexpr size_t kClusterIdBytes = 16;
 
 // One Raft RPC, owning its memory (the Raft I/O layer turns it into a raft_message).

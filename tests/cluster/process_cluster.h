@@ -1,6 +1,7 @@
 // Real `vedvm node` processes on 127.0.0.1 for the cluster tests: ports picked free at
 // run time, every process started here killed (SIGKILL, by pid) when the harness goes
 // away — also when a check fails and the test unwinds — and every command bounded in time.
+// Below the harness, what the process tests share: forming a cluster, finding its leader.
 #pragma once
 
 #include <arpa/inet.h>
@@ -20,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "cluster_test_support.h"
 
@@ -126,6 +129,11 @@ class ProcessCluster {
     args.insert(args.begin(), vedvm_);
     const auto& sec = security ? *security : security_;
     args.insert(args.end(), sec.begin(), sec.end());
+    return run(args, timeout_ms);
+  }
+  // Runs any program (argv[0] a path), killed at `timeout_ms`; its output is kept in the
+  // scratch dir.
+  CommandResult run(const std::vector<std::string>& args, uint64_t timeout_ms = 20000) {
     const std::string out = dir_ / ("cmd" + std::to_string(commands_) + ".out");
     const std::string err = dir_ / ("cmd" + std::to_string(commands_++) + ".err");
     const uint64_t start = now_ms();
@@ -202,5 +210,43 @@ class ProcessCluster {
   std::map<int, Node> nodes_;
   int commands_ = 0;
 };
+
+// The leader (an index into `nodes`) as a member of `nodes` with a quorum reports it, or -1.
+inline int leader_of(ProcessCluster& c, const std::vector<int>& nodes) {
+  for (int i : nodes) {
+    auto s = c.status(i);
+    if (s.is_null() || s["leader"].is_null() || !s["asked"]["quorum"].get<bool>()) continue;
+    const std::string leader_address = s["leader"]["address"];
+    for (int j : nodes)
+      if (c.address(j) == leader_address) return j;
+  }
+  return -1;
+}
+
+// Whether member `asked` has a quorum and counts `n` voters.
+inline bool voters_are(ProcessCluster& c, int asked, size_t n) {
+  auto s = c.status(asked);
+  if (s.is_null() || !s["asked"]["quorum"].get<bool>()) return false;
+  size_t voters = 0;
+  for (const auto& m : s["members"]) voters += m["voter"].get<bool>() ? 1 : 0;
+  return voters == n;
+}
+
+// Forms an n-node cluster: node 1 bootstraps, each next one joins through an earlier member.
+inline void form(ProcessCluster& c, int n) {
+  c.start(1, {"--bootstrap"});
+  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 1); }, 15000));
+  for (int i = 2; i <= n; ++i) {
+    c.start(i, {"--join", c.address(i == 2 ? 1 : i - 1)});  // through any member
+    REQUIRE_MESSAGE(ProcessCluster::wait_until([&] { return voters_are(c, 1, static_cast<size_t>(i)); }, 30000),
+                    "node " << i << " did not join; its log:\n" << read_file(c.node(i).log));
+  }
+}
+
+// How many programs member i lists (0 if it does not answer).
+inline size_t programs_on(ProcessCluster& c, int i) {
+  auto s = c.status(i);
+  return s.is_null() ? 0 : s["programs"].size();
+}
 
 }  // namespace ved::cluster::test

@@ -20,16 +20,18 @@ bool open_data_dir(const std::string& dir, std::unique_ptr<ved::vm::Store>& stor
     std::cerr << "vedvm: error: no data dir `" << dir << "`\n";
     return false;
   }
-  std::string error;
-  store = ved::vm::Store::open(dir, mode, error);
+  ved::vm::Status status;
+  store = ved::vm::Store::open(dir, mode, status);
   if (!store) {
-    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(status.message()) << "\n";
     return false;
   }
-  if (!store->get("meta/program", bundle, error)) {
-    std::cerr << "vedvm: error: `" << dir << "` holds no Ved program" << (error.empty() ? "" : ": " + error) << "\n";
+  if (status = store->get("meta/program", bundle); !status.is_ok()) {
+    std::cerr << "vedvm: error: `" << dir << "` holds no Ved program"
+              << (status.is_not_found() ? "" : ": " + terminal_text(status.message())) << "\n";
     return false;
   }
+  std::string error;
   if (!ved::vm::load_bundle(bundle, program, error)) {
     std::cerr << "vedvm: error: the program stored in `" << dir << "` is damaged: " << terminal_text(error) << "\n";
     return false;
@@ -145,14 +147,14 @@ int journal(const std::string& dir, int64_t tick, bool json) {
   Json events = Json::array();
   if (json) {
     const std::string prefix = ved::vm::intent_storage_key(tick, 0);
-    bool read = store->scan(prefix.substr(0, prefix.rfind('/') + 1), [&](std::string_view, std::string_view bytes) {
+    const ved::vm::Status read = store->scan(prefix.substr(0, prefix.rfind('/') + 1), [&](std::string_view, std::string_view bytes) {
       ved::vm::Intent x;
       std::string ignored;  // an unreadable record: the emit event keeps its text only
       if (ved::vm::decode_intent(program, bytes, x, ignored) && x.tick == tick) intents.emplace(x.index, std::move(x));
       return true;
-    }, error);
-    if (!read) {
-      std::cerr << "vedvm: error: the intents of `" << dir << "` are damaged: " << terminal_text(error) << "\n";
+    });
+    if (!read.is_ok()) {
+      std::cerr << "vedvm: error: the intents of `" << dir << "` are damaged: " << terminal_text(read.message()) << "\n";
       return kExitError;
     }
   }

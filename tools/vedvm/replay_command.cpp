@@ -24,12 +24,13 @@ int replay(const ReplayCommandOptions& o) {
     ved::vm::Program ignored;
     if (!load_program(o.program, ignored, options.program_bundle)) return kExitError;
   }
-  std::string error;
-  auto store = ved::vm::Store::open(o.data_dir, ved::vm::StoreMode::Inspect, error);
+  ved::vm::Status status;
+  auto store = ved::vm::Store::open(o.data_dir, ved::vm::StoreMode::Inspect, status);
   if (!store) {
-    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(status.message()) << "\n";
     return kExitError;
   }
+  std::string error;
   ved::vm::ReplayReport report;
   if (!ved::vm::replay_run(*store, options, report, error)) {
     std::cerr << "vedvm: error: cannot replay `" << o.data_dir << "`: " << terminal_text(error) << "\n";

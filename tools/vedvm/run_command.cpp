@@ -109,12 +109,13 @@ int run(const RunOptions& o) {
     return kExitUsage;
   }
   const std::string dir = o.data_dir.empty() ? (std::filesystem::path(".ved") / program.name).string() : o.data_dir;
-  std::string error;
-  auto store = ved::vm::Store::open(dir, o.fresh ? ved::vm::StoreMode::Fresh : ved::vm::StoreMode::Run, error);
+  ved::vm::Status status;
+  auto store = ved::vm::Store::open(dir, o.fresh ? ved::vm::StoreMode::Fresh : ved::vm::StoreMode::Run, status);
   if (!store) {
-    std::cerr << "vedvm: error: " << terminal_text(error) << "\n";
+    std::cerr << "vedvm: error: " << terminal_text(status.message()) << "\n";
     return kExitError;
   }
+  std::string error;
   ved::vm::RuntimeOptions options;
   options.seed = o.seed;
   options.max_ticks = o.max_ticks;

@@ -16,7 +16,7 @@ std::string Runtime::Impl::describe_bindings() const {
 }
 
 bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
-  storage.emplace(p, s, o.sync);
+  storage.emplace(p, s, o.sync, clock);
   // A printed trace line must never run ahead of the data dir: traced, every tick is
   // written as it commits.
   if (trace || o.group_ms == 0) storage->set_max_group_ticks(1);

@@ -63,18 +63,6 @@ std::string marker_path(const std::string& dir) { return (std::filesystem::path(
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-bool write_all(int fd, const char* data, size_t n, off_t offset) {
-  while (n > 0) {
-    const ssize_t w = ::pwrite(fd, data, n, offset);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<size_t>(w);
-    offset += w;
-  }
-  return true;
-}
-
 // Reads the whole marker; false with `error` when it cannot be read or has the wrong size.
 bool read_file(const std::string& dir, std::string& bytes, std::string& error) {
   const int fd = ::open(marker_path(dir).c_str(), O_RDONLY | O_CLOEXEC);
@@ -128,39 +116,23 @@ bool newest_slot(const std::string& bytes, uint64_t& sequence, CommittedMark& ou
 
 const char* run_format() { return kFormat; }
 
-DataDirMarker::~DataDirMarker() {
-  if (fd_ >= 0) ::close(fd_);
-}
+DataDirMarker::~DataDirMarker() = default;
 
 bool DataDirMarker::present(const std::string& dir) {
   std::error_code ec;
   return std::filesystem::exists(marker_path(dir), ec);
 }
 
-bool DataDirMarker::create(const std::string& dir, std::string& error) {
+bool DataDirMarker::create(const std::string& dir, StorageEnv& env, std::string& error) {
   std::string bytes = header();
   auto slot = encode_slot(0, CommittedMark{});
   bytes.append(slot.data(), slot.size());
   bytes.append(slot.data(), slot.size());
-  const std::string tmp = marker_path(dir) + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = "cannot create " + std::string(kDataDirMarker) + ": " + errno_text(errno);
+  // Written whole under a temporary name and renamed: a crash leaves no marker (the
+  // directory is still empty to Store::open) or a whole one.
+  if (!env.create_file(marker_path(dir), bytes, error)) {
+    error = "cannot create " + std::string(kDataDirMarker) + ": " + error;
     return false;
-  }
-  const bool written = write_all(fd, bytes.data(), bytes.size(), 0) && ::fsync(fd) == 0;
-  const int write_errno = errno;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), marker_path(dir).c_str()) != 0) {
-    error = "cannot create " + std::string(kDataDirMarker) + ": " + errno_text(written ? errno : write_errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  // The rename is durable only once the directory is.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
   }
   return true;
 }
@@ -171,12 +143,12 @@ bool DataDirMarker::read(const std::string& dir, CommittedMark& out, std::string
   return read_file(dir, bytes, error) && newest_slot(bytes, sequence, out, error);
 }
 
-bool DataDirMarker::open(const std::string& dir, std::string& error) {
+bool DataDirMarker::open(const std::string& dir, StorageEnv& env, std::string& error) {
   std::string bytes;
   if (!read_file(dir, bytes, error) || !newest_slot(bytes, sequence_, last_, error)) return false;
-  fd_ = ::open(marker_path(dir).c_str(), O_RDWR | O_CLOEXEC);
-  if (fd_ < 0) {
-    error = "cannot open " + std::string(kDataDirMarker) + " for writing: " + errno_text(errno);
+  file_ = env.open_marker(marker_path(dir), error);
+  if (!file_) {
+    error = "cannot open " + std::string(kDataDirMarker) + " for writing: " + error;
     return false;
   }
   return true;
@@ -185,9 +157,10 @@ bool DataDirMarker::open(const std::string& dir, std::string& error) {
 bool DataDirMarker::record(const CommittedMark& mark, bool sync, std::string& error) {
   const uint64_t sequence = sequence_ + 1;
   const auto slot = encode_slot(sequence, mark);
-  const off_t offset = static_cast<off_t>(kHeaderBytes + (sequence % 2) * kSlotBytes);
-  if (fd_ < 0 || !write_all(fd_, slot.data(), slot.size(), offset) || (sync && ::fdatasync(fd_) != 0)) {
-    error = "cannot update " + std::string(kDataDirMarker) + ": " + errno_text(errno);
+  const uint64_t offset = kHeaderBytes + (sequence % 2) * kSlotBytes;
+  std::string why = "it is not open";
+  if (!file_ || !file_->write_at(offset, std::string_view(slot.data(), slot.size()), sync, why)) {
+    error = "cannot update " + std::string(kDataDirMarker) + ": " + why;
     return false;
   }
   sequence_ = sequence;

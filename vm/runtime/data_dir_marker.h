@@ -19,7 +19,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "vm/runtime/storage_env.h"
 
 namespace ved::vm {
 
@@ -44,20 +47,20 @@ class DataDirMarker {
   // Whether `dir` has a marker file (of any content).
   static bool present(const std::string& dir);
   // Makes `dir` (an existing directory) a data dir: writes a marker saying no run has
-  // begun, atomically and durably. False with `error` (the system's reason).
-  static bool create(const std::string& dir, std::string& error);
+  // begun, atomically and durably, through `env`. False with `error` (the system's reason).
+  static bool create(const std::string& dir, StorageEnv& env, std::string& error);
   // Reads the marker of `dir`: false with `error` naming the damage when the header is
   // not ours or neither slot is whole.
   static bool read(const std::string& dir, CommittedMark& out, std::string& error);
 
-  // Opens the marker of `dir` for updates (a run holding the data dir's lock).
-  bool open(const std::string& dir, std::string& error);
+  // Opens the marker of `dir` for updates (a run holding the data dir's lock), through `env`.
+  bool open(const std::string& dir, StorageEnv& env, std::string& error);
   const CommittedMark& last() const { return last_; }
   // Records `mark` in the older slot; with `sync`, durably before returning.
   bool record(const CommittedMark& mark, bool sync, std::string& error);
 
  private:
-  int fd_ = -1;
+  std::unique_ptr<MarkerFile> file_;
   uint64_t sequence_ = 0;
   CommittedMark last_;
 };

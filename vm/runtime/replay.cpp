@@ -146,9 +146,11 @@ void explain(const Program& program, int64_t tick, const std::vector<std::string
 
 bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& report, std::string& error) {
   std::string recorded_bundle, seed_text, budget_text, format;
-  if (!store.get("meta/program", recorded_bundle, error) || !store.get("meta/format", format, error)) {
-    error = error.empty() ? "the data dir holds no Ved run" : error;
-    return false;
+  for (auto [key, value] : {std::pair{"meta/program", &recorded_bundle}, std::pair{"meta/format", &format}}) {
+    if (const Status s = store.get(key, *value); !s.is_ok()) {
+      error = s.is_not_found() ? "the data dir holds no Ved run" : s.message();
+      return false;
+    }
   }
   if (format != run_format()) {
     error = "the data dir was written by another version of the VM (format `" + format + "`)";
@@ -167,9 +169,9 @@ bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& 
   }
   RuntimeOptions ro;
   try {
-    if (!store.get("meta/seed", seed_text, error)) throw std::invalid_argument("no meta/seed");
+    if (!store.get("meta/seed", seed_text).is_ok()) throw std::invalid_argument("no meta/seed");
     ro.seed = std::stoull(seed_text);
-    if (store.get("meta/slice_budget", budget_text, error)) ro.slice_budget = std::stoll(budget_text);
+    if (store.get("meta/slice_budget", budget_text).is_ok()) ro.slice_budget = std::stoll(budget_text);
   } catch (const std::exception&) {
     error = "the data dir is damaged: meta/seed or meta/slice_budget";
     return false;

@@ -93,14 +93,14 @@ int64_t Runtime::Impl::skip_idle(int64_t most) {
 // is journaled.
 void Runtime::Impl::wait_for_outside(const std::function<bool()>& stop) {
   using namespace std::chrono;
-  const auto until = steady_clock::now() + milliseconds(o.serve ? std::max<int64_t>(o.tick_ms, 1) : 3'600'000);
-  while (steady_clock::now() < until) {
+  const auto until = clock.now() + milliseconds(o.serve ? std::max<int64_t>(o.tick_ms, 1) : 3'600'000);
+  while (clock.now() < until) {
     if (stop && stop()) return;
-    const auto slice = std::min<steady_clock::duration>(milliseconds(50), until - steady_clock::now());
+    const auto slice = std::min<steady_clock::duration>(milliseconds(50), until - clock.now());
     if (pool && pool->outstanding() > 0) {
       if (pool->wait(duration_cast<milliseconds>(slice))) return;
     } else {
-      std::this_thread::sleep_for(slice);
+      clock.sleep_for(slice);
     }
   }
 }

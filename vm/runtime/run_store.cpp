@@ -15,13 +15,42 @@ namespace ved::vm {
 
 namespace {
 
-std::string damaged(const std::string& what) {
-  // Read errors from the store say so already.
-  return what.rfind("the data dir is damaged", 0) == 0 ? what : "the data dir is damaged: " + what;
+std::string damaged(const std::string& what) { return "the data dir is damaged: " + what; }
+
+// A failed read as the run's error: the store's damage says so already.
+std::string damaged(const Status& s) { return s.is_damaged() ? s.message() : damaged(s.message()); }
+
+// A record every run has: false with `error` naming it when it is missing or unreadable.
+bool read_required(const Store& store, std::string_view key, std::string& value, std::string& error) {
+  const Status s = store.get(key, value);
+  if (s.is_not_found()) error = damaged(std::string(key) + " is missing");
+  else if (!s.is_ok()) error = damaged(s);
+  return s.is_ok();
+}
+
+// A record a run may lack: `found` says whether it is there; false with `error` only when
+// it cannot be read.
+bool read_optional(const Store& store, std::string_view key, std::string& value, bool& found, std::string& error) {
+  const Status s = store.get(key, value);
+  found = s.is_ok();
+  if (s.is_ok() || s.is_not_found()) return true;
+  error = damaged(s);
+  return false;
+}
+
+// A scan whose visitor may fail with `error`: false with `error` set when it or the scan did.
+bool scan_checked(const Store& store, std::string_view prefix,
+                  const std::function<bool(std::string_view, std::string_view)>& visit, std::string& error) {
+  error.clear();  // what the visitor says, if it fails
+  const Status s = store.scan(prefix, visit);
+  if (!s.is_ok() && error.empty()) error = s.message();
+  return s.is_ok() && error.empty();
 }
 
 // What damage found after the database opened must say: nothing ran, and how to
 // start over if the data is lost for good.
+constexpr const char* kHeadShape = "meta/head is not `tick timer-sequence foreground-tick digest`";
+
 constexpr const char* kNothingChanged = " (refused before anything ran; --fresh discards the data dir and starts over)";
 
 // meta/pending: each delivery as a 16-hex-digit length and its encoding.
@@ -69,8 +98,7 @@ uint64_t record_digest(std::string_view key, std::string_view value) {
 
 bool RunStore::holds_run(bool& holds, std::string& error) const {
   std::string ignored;
-  holds = store_.get("meta/program_hash", ignored, error);
-  if (!error.empty()) return false;
+  if (!read_optional(store_, "meta/program_hash", ignored, holds, error)) return false;
   if (!holds && store_.committed().tick >= 0) {
     error = damaged("VED-DATA-DIR says the run had committed tick " + std::to_string(store_.committed().tick) +
                     ", but its database holds no run: its records were lost (a MANIFEST or write-ahead log cut short "
@@ -105,18 +133,19 @@ bool RunStore::check_against_marker(int64_t tick, const std::string& program_has
 }
 
 bool RunStore::mark_durable(bool sync, std::string& error) {
-  if (!store_.mark_committed(CommittedMark{last_tick_, p_.hash, digest_}, sync, error)) return false;
+  if (const Status s = store_.mark_committed(CommittedMark{last_tick_, p_.hash, digest_}, sync); !s.is_ok()) {
+    error = s.message();
+    return false;
+  }
   last_durable_ = true;
   return true;
 }
 
 bool RunStore::load(LoadedRun& out, std::string& error) {
   std::string stored_hash, format, name, seed_text;
-  if (!store_.get("meta/program_hash", stored_hash, error) || !store_.get("meta/format", format, error) ||
-      !store_.get("meta/program_name", name, error)) {
-    error = damaged(error.empty() ? "a meta/ record is missing" : error);
+  if (!read_required(store_, "meta/program_hash", stored_hash, error) ||
+      !read_required(store_, "meta/format", format, error) || !read_required(store_, "meta/program_name", name, error))
     return false;
-  }
   if (format != run_format()) {
     error = "the data dir was written by another version of the VM (format `" + format + "`)";
     return false;
@@ -127,32 +156,34 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
     return false;
   }
   RunHead head;
-  if (!read_run_head(store_, head, error)) {
-    error = damaged(error);
+  std::string head_text;
+  if (!read_required(store_, "meta/head", head_text, error)) return false;
+  if (!decode_run_head(head_text, head)) {
+    error = damaged(kHeadShape);
     return false;
   }
-  if (!store_.get("meta/seed", seed_text, error)) {
-    error = damaged(error.empty() ? "meta/seed is missing" : error);
+  std::string budget;
+  bool has_budget = false;
+  if (!read_required(store_, "meta/seed", seed_text, error) ||
+      !read_optional(store_, "meta/slice_budget", budget, has_budget, error))
     return false;
-  }
   try {
     out.seed = std::stoull(seed_text);
-    std::string budget;
-    if (store_.get("meta/slice_budget", budget, error)) out.slice_budget = std::stoll(budget);
+    if (has_budget) out.slice_budget = std::stoll(budget);
   } catch (const std::exception&) {
     error = damaged("meta/seed or meta/slice_budget is not a number");
     return false;
   }
-  if (!error.empty()) return false;
   out.tick = head.tick;
   out.timer_sequence = head.timer_sequence;
   out.last_foreground_tick = head.last_foreground_tick;
   const std::string stored_digest = hex_u64(head.digest);
   digest_ = 0;
-  if (!store_.get("meta/effects", out.effect_bindings, error) && !error.empty()) return false;
+  bool has_bindings = false;
+  if (!read_optional(store_, "meta/effects", out.effect_bindings, has_bindings, error)) return false;
 
   std::map<std::string, size_t> by_key;
-  bool ok = store_.scan("inst/", [&](std::string_view key, std::string_view value) {
+  bool ok = scan_checked(store_, "inst/", [&](std::string_view key, std::string_view value) {
     Instance in;
     std::string e;
     if (!decode_instance(p_, value, in, e)) {
@@ -169,12 +200,12 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
     out.instances.push_back(std::move(in));
     return true;
   }, error);
-  if (!ok || !error.empty()) {
+  if (!ok) {
     error = damaged(error);
     return false;
   }
   // Mailboxes: one key per entry, in queue order.
-  ok = store_.scan("mbox/", [&](std::string_view key, std::string_view value) {
+  ok = scan_checked(store_, "mbox/", [&](std::string_view key, std::string_view value) {
     std::string owner;
     bool high = false;
     uint64_t position = 0;
@@ -199,13 +230,14 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
     digest_ += record_digest(key, {});
     return true;
   }, error);
-  if (!ok || !error.empty()) {
+  if (!ok) {
     error = damaged(error);
     return false;
   }
   std::string pending;
-  if (store_.get("meta/pending", pending, error) && !decode_pending(p_, pending, out.pending, error)) return false;
-  if (!error.empty()) return false;
+  bool has_pending = false;
+  if (!read_optional(store_, "meta/pending", pending, has_pending, error)) return false;
+  if (has_pending && !decode_pending(p_, pending, out.pending, error)) return false;
   if (!load_intents(out, error)) return false;
   // Everything live was read: it must add up to what the last commit wrote, and to what
   // VED-DATA-DIR says was durable.
@@ -225,7 +257,9 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
 // `fxo/` markers of open intents are scanned: recovery does not grow with history.
 bool RunStore::load_intents(LoadedRun& out, std::string& error) {
   std::string counts;
-  if (store_.get("meta/effect_counts", counts, error)) {
+  bool has_counts = false;
+  if (!read_optional(store_, "meta/effect_counts", counts, has_counts, error)) return false;
+  if (has_counts) {
     effect_counts_digest_ = record_digest("meta/effect_counts", counts);
     digest_ += effect_counts_digest_;
     std::istringstream in(counts);
@@ -241,10 +275,8 @@ bool RunStore::load_intents(LoadedRun& out, std::string& error) {
       error = damaged("meta/effect_counts is not a list of numbers");
       return false;
     }
-  } else if (!error.empty()) {
-    return false;
   }
-  bool observed_ok = store_.scan("obs/", [&](std::string_view key, std::string_view value) {
+  bool observed_ok = scan_checked(store_, "obs/", [&](std::string_view key, std::string_view value) {
     uint32_t observation = 0;
     std::vector<Value> args;
     Value v;
@@ -259,24 +291,25 @@ bool RunStore::load_intents(LoadedRun& out, std::string& error) {
     digest_ += part;
     return true;
   }, error);
-  if (!observed_ok || !error.empty()) {
+  if (!observed_ok) {
     error = damaged(error);
     return false;
   }
   std::vector<std::string> keys;
-  bool ok = store_.scan("fxo/", [&](std::string_view key, std::string_view) {
+  bool ok = scan_checked(store_, "fxo/", [&](std::string_view key, std::string_view) {
     digest_ += record_digest(key, {});
     keys.push_back("fx/" + std::string(key.substr(4)));
     return true;
   }, error);
-  if (!ok || !error.empty()) {
+  if (!ok) {
     error = damaged("the open intents: " + error);
     return false;
   }
   for (const std::string& key : keys) {
     std::string bytes;
-    if (!store_.get(key, bytes, error)) {
-      error = damaged("intent `" + key + "` is marked open but has no record" + (error.empty() ? "" : ": " + error));
+    if (const Status s = store_.get(key, bytes); !s.is_ok()) {
+      error = damaged("intent `" + key + "` is marked open but has no record" +
+                      (s.is_not_found() ? "" : ": " + s.message()));
       return false;
     }
     Intent in;
@@ -310,8 +343,8 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/head", encode_run_head(RunHead{0, 0, -1, digest_}));
   // Durable whatever --sync says: that the run began, and its program, are what a
   // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
-  if (!store_.commit(batch, /*sync=*/true, error)) {
-    error = "cannot write to the data dir: " + error;
+  if (const Status s = store_.commit(batch, /*sync=*/true); !s.is_ok()) {
+    error = "cannot write to the data dir: " + s.message();
     return false;
   }
   last_tick_ = 0;
@@ -357,6 +390,17 @@ void RunStore::write_instance(Instance& in, WriteGroup& batch) {
 }
 
 bool RunStore::commit(const TickWrite& w, std::string& error) {
+  // Ticks are applied in order, each once: a tick at or before the last committed one
+  // (applied twice, or out of order) is refused before anything of it is written, so a
+  // caller's mistake cannot double a message or roll the run back. A `resume` between
+  // runs adds to the last committed tick itself.
+  if (last_tick_ < 0 || (w.append ? w.tick != last_tick_ : w.tick <= last_tick_)) {
+    error = "tick " + std::to_string(w.tick) + " refused: " +
+            (last_tick_ < 0 ? std::string("no run has begun in this store")
+                            : "the last committed tick is " + std::to_string(last_tick_) +
+                                  (w.append ? " (a resume adds to it)" : " (ticks are applied once, in order)"));
+    return false;
+  }
   // A tick that fails while being encoded (a value too deep to store) must leave nothing
   // of itself in the group: the group is dropped whole, as a crash would drop it, and the
   // run stops (the ticks it held are recomputed by the next run).
@@ -369,7 +413,7 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
 }
 
 bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
-  if (group_.empty()) group_started_ = std::chrono::steady_clock::now();
+  if (group_.empty()) group_started_ = clock_.now();
   WriteGroup& batch = group_;
   for (Instance* in : w.changed) write_instance(*in, batch);
   batch.put("meta/pending", encode_pending(*w.pending));
@@ -408,7 +452,8 @@ bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
     // A `resume` between runs adds to the last committed tick: what it holds is on disk
     // (nothing is gathered in a group between runs) and is kept in front.
     if (!flush(error)) return false;
-    if (!store_.get(journal_storage_key(w.tick), records, error) && !error.empty()) {
+    bool found = false;
+    if (!read_optional(store_, journal_storage_key(w.tick), records, found, error)) {
       error = "cannot read the journal: " + error;
       return false;
     }
@@ -423,7 +468,7 @@ bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
   last_tick_ = w.tick;
   last_durable_ = false;
   if (group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes ||
-      std::chrono::steady_clock::now() - group_started_ >= max_group_age_)
+      clock_.now() - group_started_ >= max_group_age_)
     return flush(error);
   return true;
 }
@@ -434,8 +479,8 @@ bool RunStore::write_group(bool sync, std::string& error) {
   if (group_.empty()) return true;
   Store::Batch batch;
   group_.take(batch);
-  if (!store_.commit(batch, sync, error)) {
-    error = "cannot write the tick to the data dir: " + error;
+  if (const Status s = store_.commit(batch, sync); !s.is_ok()) {
+    error = "cannot write the tick to the data dir: " + s.message();
     return false;
   }
   // Synced, the group is on disk now; otherwise VED-DATA-DIR waits for the next synced
@@ -447,8 +492,8 @@ bool RunStore::write_group(bool sync, std::string& error) {
 bool RunStore::sync_committed(std::string& error) {
   if (!group_.empty()) return write_group(/*sync=*/true, error);
   if (last_durable_ || last_tick_ < 0) return true;
-  if (!store_.sync(error)) {
-    error = "cannot write to the data dir: " + error;
+  if (const Status s = store_.sync(); !s.is_ok()) {
+    error = "cannot write to the data dir: " + s.message();
     return false;
   }
   return mark_durable(false, error);
@@ -457,8 +502,8 @@ bool RunStore::sync_committed(std::string& error) {
 bool RunStore::record_arrival(const Intent& intent, std::string& error) {
   Store::Batch batch;
   batch.put(intent_storage_key(intent.tick, intent.index), encode_intent(intent));
-  if (!store_.commit(batch, sync_, error)) {
-    error = "cannot write to the data dir: " + error;
+  if (const Status s = store_.commit(batch, sync_); !s.is_ok()) {
+    error = "cannot write to the data dir: " + s.message();
     return false;
   }
   return true;
@@ -482,11 +527,14 @@ bool RunStore::add_slice_times(const SliceTimes& times, std::string& error) {
     }
     batch.put("stat/slice_us/" + domain, text);
   }
-  return batch.empty() || store_.commit(batch, sync_, error);
+  if (batch.empty()) return true;
+  const Status s = store_.commit(batch, sync_);
+  if (!s.is_ok()) error = s.message();
+  return s.is_ok();
 }
 
 bool RunStore::slice_times(SliceTimes& out, std::string& error) const {
-  return store_.scan("stat/slice_us/", [&](std::string_view key, std::string_view value) {
+  return scan_checked(store_, "stat/slice_us/", [&](std::string_view key, std::string_view value) {
     auto& buckets = out.per_domain[std::string(key.substr(std::string_view("stat/slice_us/").size()))];
     std::istringstream in{std::string(value)};
     for (size_t k = 0; k < SliceTimes::kBuckets && (in >> buckets[k]); ++k) {
@@ -512,12 +560,12 @@ bool decode_run_head(std::string_view text, RunHead& h) {
 
 bool read_run_head(const Store& store, RunHead& head, std::string& error) {
   std::string text;
-  if (!store.get("meta/head", text, error)) {
-    if (error.empty()) error = "meta/head is missing";
+  if (const Status s = store.get("meta/head", text); !s.is_ok()) {
+    error = s.is_not_found() ? "meta/head is missing" : s.message();
     return false;
   }
   if (!decode_run_head(text, head)) {
-    error = "meta/head is not `tick timer-sequence foreground-tick digest`";
+    error = kHeadShape;
     return false;
   }
   return true;
@@ -528,7 +576,7 @@ std::string journal_storage_key(int64_t tick) { return "jrnl/" + hex_u64(static_
 bool scan_journal(const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
   bool malformed = false;
-  bool ok = store.scan("jrnl/", [&](std::string_view key, std::string_view value) {
+  bool ok = scan_checked(store, "jrnl/", [&](std::string_view key, std::string_view value) {
     uint64_t t = 0;
     if (key.size() != 5 + 16 || !parse_hex_u64(key.substr(5), t) || t > static_cast<uint64_t>(kLastTick)) {
       malformed = true;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "vm/runtime/clock.h"
 #include "vm/runtime/instance.h"
 #include "vm/runtime/intent.h"
 #include "vm/runtime/data_dir_marker.h"
@@ -103,7 +104,8 @@ std::string journal_storage_key(int64_t tick);
 
 class RunStore {
  public:
-  RunStore(const Program& program, Store& store, bool sync) : p_(program), store_(store), sync_(sync) {}
+  RunStore(const Program& program, Store& store, bool sync, Clock& clock = Clock::system())
+      : p_(program), store_(store), sync_(sync), clock_(clock) {}
 
   // Whether the data dir holds a run (of any program).
   bool holds_run(bool& holds, std::string& error) const;
@@ -162,13 +164,14 @@ class RunStore {
   const Program& p_;
   Store& store_;
   bool sync_;
+  Clock& clock_;  // when a group has waited long enough
   uint64_t digest_ = 0;               // of the live records after the last commit
   int64_t last_tick_ = -1;            // the last commit's tick
   bool last_durable_ = true;          // whether the last commit is known to be on disk
   std::map<std::string, uint64_t> observed_digest_;  // obs/ key -> its part of the digest
   uint64_t effect_counts_digest_ = 0;
   WriteGroup group_;  // committed ticks not written yet
-  std::chrono::steady_clock::time_point group_started_;
+  Clock::time_point group_started_;
   size_t max_group_ticks_ = kGroupTicks;
   std::chrono::milliseconds max_group_age_{5};
 };

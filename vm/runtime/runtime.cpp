@@ -49,7 +49,12 @@ TraceField fault_field(const std::string& name, const std::string& text, const F
 }
 
 Runtime::Impl::Impl(const Program& program, std::string bytes, RuntimeOptions options, TraceSink sink)
-    : p(program), bundle(std::move(bytes)), o(options), trace(std::move(sink)), interp(program) {
+    : p(program),
+      bundle(std::move(bytes)),
+      o(options),
+      clock(o.clock ? *o.clock : Clock::system()),
+      trace(std::move(sink)),
+      interp(program) {
   for (size_t r = 0; r < p.records.size(); ++r)
     if (p.records[r].name == "EffectError") effect_error_record = static_cast<uint32_t>(r);
   // Functions that read the tick or the outside world, directly or through calls.

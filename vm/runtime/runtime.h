@@ -13,6 +13,7 @@
 
 #include "vm/effects/adapter.h"
 #include "vm/interpreter.h"
+#include "vm/runtime/clock.h"
 #include "vm/runtime/instance.h"
 #include "vm/runtime/intent.h"
 #include "vm/runtime/store.h"
@@ -57,6 +58,9 @@ struct RuntimeOptions {
   size_t workers = 4;     // threads for off-core effects
   // Set: re-execute a recorded run, feeding these instead of calling adapters.
   const ReplayInputs* replay = nullptr;
+  // When groups are written and how long a serving run waits (never an input of a tick);
+  // null: the machine's clock. Tests drive a ManualClock.
+  Clock* clock = nullptr;
 };
 
 // A part of a trace event for `--trace=json` (docs/json.md): a name and either a value

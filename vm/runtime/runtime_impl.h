@@ -52,6 +52,7 @@ struct Runtime::Impl {
   const Program& p;
   std::string bundle;
   RuntimeOptions o;
+  Clock& clock;  // o.clock, or the machine's
   TraceSink trace;
   Interpreter interp;
   std::optional<RunStore> storage;  // absent: a run in memory only

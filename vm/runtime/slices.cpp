@@ -113,9 +113,9 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
     record(name(i), "escalation", t.name + ": " + t.escalation, {},
            [&] { return TraceFields{{"transition", text(t.name)}, {"escalation", text(t.escalation)}}; });
   // Wall-clock time is measured for `vedvm stats` only; nothing in the run reads it.
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock.now();
   SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
-  slice_times.add(d.name, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+  slice_times.add(d.name, std::chrono::duration_cast<std::chrono::microseconds>(clock.now() - started).count());
   if (r.status != SliceResult::Status::Faulted) {
     if (auto broken = check_invariants(interp, p, d, working, tick, budget, "slice " + std::to_string(slice) + slice_name)) {
       r.status = SliceResult::Status::Faulted;

@@ -1,6 +1,7 @@
 #include "vm/runtime/store.h"
 
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/write_batch.h>
 
 #include <stdlib.h>
@@ -36,44 +37,58 @@ bool is_empty_dir(const std::string& dir) {
 }
 
 // What a failed open of the database means, in words that do not suggest destroying a
-// healthy run: only damage is called damage.
-std::string open_failure(const std::string& dir, const leveldb::Status& s) {
+// healthy run: only damage is called damage. LevelDB says what the system said only in
+// its text (an IOError's message is strerror's), so that text is read here, once.
+Status open_failure(const std::string& dir, const leveldb::Status& s) {
   const std::string text = s.ToString();
   auto has = [&](const char* needle) { return text.find(needle) != std::string::npos; };
+  using Code = Status::Code;
   if (s.IsCorruption())
-    return "the data dir `" + dir + "` is damaged: " + text + " (refused before anything ran; --fresh discards it and starts over)";
+    return Status::damaged("the data dir `" + dir + "` is damaged: " + text +
+                           " (refused before anything ran; --fresh discards it and starts over)");
   if (has("No space left"))
-    return "no space left on the device of the data dir `" + dir + "` (" + text +
-           "); free some space and run again: nothing committed was lost";
+    return Status::error(Code::NoSpace, "no space left on the device of the data dir `" + dir + "` (" + text +
+                                            "); free some space and run again: nothing committed was lost");
   if (has("Read-only file system"))
-    return "the data dir `" + dir + "` is on a read-only file system (" + text +
-           "); a run must write to it (`vedvm inspect` and `vedvm replay` only read)";
+    return Status::error(Code::ReadOnly, "the data dir `" + dir + "` is on a read-only file system (" + text +
+                                             "); a run must write to it (`vedvm inspect` and `vedvm replay` only read)");
   if (has("Permission denied"))
-    return "no permission to use the data dir `" + dir + "` (" + text + ")";
+    return Status::error(Code::NoPermission, "no permission to use the data dir `" + dir + "` (" + text + ")");
   if (has("lock") || has("LOCK"))
-    return "the data dir `" + dir + "` is in use: another process (a running vedvm?) holds its lock (" + text +
-           "); stop it first, or read the dir with `vedvm inspect`, which needs no lock";
-  return "cannot open the data dir `" + dir + "`: " + text;
+    return Status::error(Code::InUse, "the data dir `" + dir +
+                                          "` is in use: another process (a running vedvm?) holds its lock (" + text +
+                                          "); stop it first, or read the dir with `vedvm inspect`, which needs no lock");
+  return Status::io_error("cannot open the data dir `" + dir + "`: " + text);
 }
 
 // The same for a failure of the system outside LevelDB (creating the marker).
-std::string system_failure(const std::string& dir, const std::string& what) {
+Status system_failure(const std::string& dir, const std::string& what) {
   if (what.find("No space left") != std::string::npos)
-    return "no space left on the device of the data dir `" + dir + "`: " + what;
+    return Status::error(Status::Code::NoSpace, "no space left on the device of the data dir `" + dir + "`: " + what);
   if (what.find("Read-only file system") != std::string::npos)
-    return "the data dir `" + dir + "` is on a read-only file system: " + what;
-  return "the data dir `" + dir + "`: " + what;
+    return Status::error(Status::Code::ReadOnly, "the data dir `" + dir + "` is on a read-only file system: " + what);
+  return Status::io_error("the data dir `" + dir + "`: " + what);
+}
+
+// What DataDirMarker said of a marker it could not read: damage, or another format.
+Status marker_failure(const std::string& dir, const std::string& what) {
+  const std::string message = "the data dir `" + dir + "` is damaged: " + what;
+  if (what.find("another data-dir format") != std::string::npos) return Status::error(Status::Code::OtherFormat, message);
+  return Status::damaged(message);
 }
 
 // A directory that is not provably ours: said so, naming what was found.
-std::string not_a_data_dir(const std::string& dir) {
+Status not_a_data_dir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(fs::path(dir) / "CURRENT", ec))
-    return "`" + dir + "` holds a LevelDB database but no " + kDataDirMarker +
-           " file: it is not a Ved data dir of this format (another application's database, or one written by an "
-           "older Ved); refusing to touch it, --fresh included. Use another --data-dir";
-  return "`" + dir + "` is not empty and is not a Ved data dir (no " + kDataDirMarker +
-         " file); refusing to use it, --fresh included: it only ever deletes Ved data dirs. Use another --data-dir";
+    return Status::error(Status::Code::NotADataDir,
+                         "`" + dir + "` holds a LevelDB database but no " + kDataDirMarker +
+                             " file: it is not a Ved data dir of this format (another application's database, or one "
+                             "written by an older Ved); refusing to touch it, --fresh included. Use another --data-dir");
+  return Status::error(Status::Code::NotADataDir,
+                       "`" + dir + "` is not empty and is not a Ved data dir (no " + kDataDirMarker +
+                           " file); refusing to use it, --fresh included: it only ever deletes Ved data dirs. Use "
+                           "another --data-dir");
 }
 
 // A private copy of the database files to open without touching the original: tables are
@@ -105,12 +120,13 @@ bool snapshot(const std::string& dir, const std::string& into, std::string& erro
 
 // A read fails only when a file is damaged (a checksum, a table cut short) or the disk
 // fails under it: either way, what the database holds cannot be trusted.
-std::string read_failure(const leveldb::Status& s) {
-  return "the data dir is damaged (or its disk failed): " + s.ToString();
+Status read_failure(const leveldb::Status& s) {
+  return Status::damaged("the data dir is damaged (or its disk failed): " + s.ToString());
 }
 
-leveldb::Options database_options(bool create) {
+leveldb::Options database_options(bool create, leveldb::Env* env = leveldb::Env::Default()) {
   leveldb::Options options;
+  options.env = env;
   options.create_if_missing = create;
   options.paranoid_checks = true;  // a damaged file is an error, not silently skipped
   return options;
@@ -118,24 +134,27 @@ leveldb::Options database_options(bool create) {
 
 }  // namespace
 
-std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, std::string& error) {
+std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Status& status, StorageEnv& env) {
+  using Code = Status::Code;
   std::error_code ec;
+  std::string error;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-    error = "data dir `" + dir + "` is a file, not a directory";
+    status = Status::error(Code::NotADataDir, "data dir `" + dir + "` is a file, not a directory");
     return nullptr;
   }
   const bool exists = fs::is_directory(dir, ec);
   if (mode == StoreMode::Inspect || mode == StoreMode::Existing) {
     if (!exists) {
-      error = "no data dir `" + dir + "`";
+      status = Status::not_found("no data dir `" + dir + "`");
       return nullptr;
     }
     if (!DataDirMarker::present(dir)) {
-      error = is_empty_dir(dir) ? "`" + dir + "` holds no Ved program: it is not a data dir" : not_a_data_dir(dir);
+      status = is_empty_dir(dir) ? Status::not_found("`" + dir + "` holds no Ved program: it is not a data dir")
+                                 : not_a_data_dir(dir);
       return nullptr;
     }
   } else if (exists && !DataDirMarker::present(dir) && !is_empty_dir(dir)) {
-    error = not_a_data_dir(dir);
+    status = not_a_data_dir(dir);
     return nullptr;
   }
 
@@ -144,12 +163,13 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, std::
     // holds at least that much.
     CommittedMark committed;
     if (!DataDirMarker::read(dir, committed, error)) {
-      error = "the data dir `" + dir + "` is damaged: " + error;
+      status = marker_failure(dir, error);
       return nullptr;
     }
     if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-      error = committed.tick < 0 ? "`" + dir + "` holds no Ved program: no run has begun in it"
-                                 : "the data dir `" + dir + "` is damaged: its database has no CURRENT file";
+      status = committed.tick < 0
+                   ? Status::not_found("`" + dir + "` holds no Ved program: no run has begun in it")
+                   : Status::damaged("the data dir `" + dir + "` is damaged: its database has no CURRENT file");
       return nullptr;
     }
     leveldb::Status s;
@@ -159,12 +179,13 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, std::
       std::vector<char> buf(pattern.begin(), pattern.end());
       buf.push_back('\0');
       if (!::mkdtemp(buf.data())) {
-        error = "cannot make a temporary directory to read `" + dir + "` from: " + std::strerror(errno);
+        status = Status::io_error("cannot make a temporary directory to read `" + dir + "` from: " + std::strerror(errno));
         return nullptr;
       }
       const std::string copy = buf.data();
       leveldb::DB* db = nullptr;
       if (!snapshot(dir, copy, error)) {
+        status = Status::io_error(error);
         fs::remove_all(copy, ec);
         return nullptr;
       }
@@ -178,16 +199,16 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, std::
       // A table replaced by a compaction while the copy was taken: take it again.
       if (!s.IsCorruption() || s.ToString().find("missing files") == std::string::npos) break;
     }
-    error = open_failure(dir, s);
+    status = open_failure(dir, s);
     return nullptr;
   }
 
   if (mode == StoreMode::Fresh && exists && DataDirMarker::present(dir)) {
     // Provably a data dir: its database goes (LevelDB's own files only; DestroyDB takes
     // the lock, so a running VM's dir is refused), then its marker.
-    leveldb::Status s = leveldb::DestroyDB(dir, database_options(false));
+    leveldb::Status s = leveldb::DestroyDB(dir, database_options(false, env.database()));
     if (!s.ok()) {
-      error = open_failure(dir, s);
+      status = open_failure(dir, s);
       return nullptr;
     }
     fs::remove(fs::path(dir) / kDataDirMarker, ec);
@@ -195,72 +216,83 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, std::
   if (!DataDirMarker::present(dir)) {
     fs::create_directories(dir, ec);
     if (ec) {
-      error = system_failure(dir, "cannot create it: " + ec.message());
+      status = system_failure(dir, "cannot create it: " + ec.message());
       return nullptr;
     }
-    if (!DataDirMarker::create(dir, error)) {
-      error = system_failure(dir, error);
+    if (!DataDirMarker::create(dir, env, error)) {
+      status = system_failure(dir, error);
       return nullptr;
     }
   }
   CommittedMark committed;
   if (!DataDirMarker::read(dir, committed, error)) {
-    error = "the data dir `" + dir + "` is damaged: " + error;
+    status = marker_failure(dir, error);
     return nullptr;
   }
   // A database may be created only where no run has begun: a begun run's database that
   // is gone is damage, never a reason to start again.
   const bool has_database = fs::exists(fs::path(dir) / "CURRENT", ec);
   if (!has_database && committed.tick >= 0) {
-    error = "the data dir `" + dir + "` is damaged: its database has no CURRENT file, but " + kDataDirMarker +
-            " says the run had committed tick " + std::to_string(committed.tick) +
-            " (refused before anything ran; --fresh discards it and starts over)";
+    status = Status::damaged("the data dir `" + dir + "` is damaged: its database has no CURRENT file, but " +
+                             kDataDirMarker + " says the run had committed tick " + std::to_string(committed.tick) +
+                             " (refused before anything ran; --fresh discards it and starts over)");
     return nullptr;
   }
   if (!has_database && mode == StoreMode::Existing) {
-    error = "`" + dir + "` holds no Ved program: no run has begun in it";
+    status = Status::not_found("`" + dir + "` holds no Ved program: no run has begun in it");
     return nullptr;
   }
   leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(database_options(!has_database), dir, &db);
+  leveldb::Status s = leveldb::DB::Open(database_options(!has_database, env.database()), dir, &db);
   if (!s.ok()) {
-    error = open_failure(dir, s);
+    status = open_failure(dir, s);
     return nullptr;
   }
   std::unique_ptr<Store> store(new Store(db, committed));
-  if (!store->marker_.open(dir, error)) {
-    error = system_failure(dir, error);
+  if (!store->marker_.open(dir, env, error)) {
+    status = system_failure(dir, error);
     return nullptr;
   }
   return store;
 }
 
-bool Store::sync(std::string& error) {
+namespace {
+
+// A failed write: the system's reason, as a kind (no space and a read-only file system
+// are told apart from a failing disk).
+Status write_failure(const leveldb::Status& s) {
+  const std::string text = s.ToString();
+  if (text.find("No space left") != std::string::npos) return Status::error(Status::Code::NoSpace, text);
+  if (text.find("Read-only file system") != std::string::npos) return Status::error(Status::Code::ReadOnly, text);
+  return s.IsCorruption() ? Status::damaged(text) : Status::io_error(text);
+}
+
+}  // namespace
+
+Status Store::sync() {
   leveldb::WriteBatch empty;
   leveldb::WriteOptions wo;
   wo.sync = true;
   leveldb::Status s = db_->Write(wo, &empty);
-  if (!s.ok()) error = s.ToString();
-  return s.ok();
+  return s.ok() ? Status::ok() : write_failure(s);
 }
 
-bool Store::mark_committed(const CommittedMark& mark, bool sync, std::string& error) {
-  if (!marker_.record(mark, sync, error)) return false;
+Status Store::mark_committed(const CommittedMark& mark, bool sync) {
+  std::string error;
+  if (!marker_.record(mark, sync, error)) return Status::io_error(error);
   committed_ = mark;
-  return true;
+  return Status::ok();
 }
 
-bool Store::get(std::string_view key, std::string& value, std::string& error) const {
+Status Store::get(std::string_view key, std::string& value) const {
   leveldb::ReadOptions ro;
   ro.verify_checksums = true;
   leveldb::Status s = db_->Get(ro, leveldb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) error = read_failure(s);
-  return s.ok();
+  if (s.IsNotFound()) return Status::not_found(std::string(key));
+  return s.ok() ? Status::ok() : read_failure(s);
 }
 
-bool Store::scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& visit,
-                 std::string& error) const {
+Status Store::scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& visit) const {
   leveldb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
@@ -269,11 +301,7 @@ bool Store::scan(std::string_view prefix, const std::function<bool(std::string_v
     if (key.substr(0, prefix.size()) != prefix) break;
     if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
   }
-  if (!it->status().ok()) {
-    error = read_failure(it->status());
-    return false;
-  }
-  return true;
+  return it->status().ok() ? Status::ok() : read_failure(it->status());
 }
 
 Store::Batch::Batch() : batch_(std::make_unique<leveldb::WriteBatch>()) {}
@@ -298,12 +326,11 @@ void Store::Batch::clear() {
 }
 size_t Store::Batch::bytes() const { return batch_->ApproximateSize(); }
 
-bool Store::commit(const Batch& batch, bool sync, std::string& error) {
+Status Store::commit(const Batch& batch, bool sync) {
   leveldb::WriteOptions wo;
   wo.sync = sync;
   leveldb::Status s = db_->Write(wo, batch.batch_.get());
-  if (!s.ok()) error = s.ToString();
-  return s.ok();
+  return s.ok() ? Status::ok() : write_failure(s);
 }
 
 std::string hex_u64(uint64_t v) {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "vm/runtime/data_dir_marker.h"
+#include "vm/runtime/status.h"
+#include "vm/runtime/storage_env.h"
 
 namespace leveldb {
 class DB;
@@ -33,16 +35,18 @@ class Store {
 
   // Opens the data dir `dir`. A directory that is not provably a Ved data dir (it has no
   // VED-DATA-DIR file) is refused with nothing in it touched, unless it is empty (Run and
-  // Fresh then make it one). Returns nullptr with `error` saying what is wrong: damage
+  // Fresh then make it one). Returns nullptr with `status` saying what is wrong: damage
   // (named), a directory that is not a data dir, another process holding it, no space,
-  // a read-only file system, no permission.
-  static std::unique_ptr<Store> open(const std::string& dir, StoreMode mode, std::string& error);
+  // a read-only file system, no permission. A run's files are read and written through
+  // `env` (Inspect reads the system's: it copies the files it opens).
+  static std::unique_ptr<Store> open(const std::string& dir, StoreMode mode, Status& status,
+                                     StorageEnv& env = StorageEnv::system());
 
-  bool get(std::string_view key, std::string& value, std::string& error) const;
+  // NotFound when the key is not there; Damaged when what holds it cannot be read.
+  Status get(std::string_view key, std::string& value) const;
   // Calls `visit` for every key starting with `prefix`, in key order; stops early when
   // it returns false.
-  bool scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& visit,
-            std::string& error) const;
+  Status scan(std::string_view prefix, const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
   // Writes applied atomically and in the order they were added (a key put by one tick and
   // deleted by the next, in one group, ends deleted).
@@ -67,15 +71,15 @@ class Store {
     size_t writes_ = 0;
   };
   // Writes the batch atomically; with `sync`, durably (fsync) before returning.
-  bool commit(const Batch& batch, bool sync, std::string& error);
+  Status commit(const Batch& batch, bool sync);
   // Makes everything committed so far durable.
-  bool sync(std::string& error);
+  Status sync();
 
   // What VED-DATA-DIR says was committed, as read when the store was opened (Inspect:
   // read before the database, so it never claims more than the database holds).
   const CommittedMark& committed() const { return committed_; }
   // Records in VED-DATA-DIR that `mark` is durable in the database (not for Inspect).
-  bool mark_committed(const CommittedMark& mark, bool sync, std::string& error);
+  Status mark_committed(const CommittedMark& mark, bool sync);
 
  private:
   Store(leveldb::DB* db, CommittedMark committed) : db_(db), committed_(committed) {}

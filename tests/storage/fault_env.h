@@ -1,0 +1,89 @@
+// A data dir's storage that can die and lose power (tests only): LevelDB's files and the
+// VED-DATA-DIR marker are written through it to a real directory, and it remembers, per
+// file, how much of it was synced. Then:
+//
+//  * die(): the process is gone. Nothing written from then on reaches the files (the
+//    runtime may go on calling; its calls succeed and do nothing), as after kill -9.
+//  * die_at_log_sync(n): dies at the n-th sync of a LevelDB log file (counted from 0),
+//    instead of syncing it: the log's unsynced tail is then one group of ticks, whole.
+//  * power_cut(): what a power cut leaves: every LevelDB file cut back to its synced length
+//    (a file never synced, emptied); with `torn`, one file is cut at a chosen length
+//    instead (a write torn at that byte). The marker keeps every update written before the
+//    death, synced or not: for it, an update that survives is the worst case (one that
+//    ran ahead of the database would be believed), as a lost one is for LevelDB's files.
+//  * revive(): a new process on what is left: everything on disk counts as synced.
+//
+// Like LevelDB's own fault-injection tests, it models what fsync promises: synced bytes
+// survive, others may not.
+#pragma once
+
+#include <leveldb/env.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vm/runtime/storage_env.h"
+
+namespace ved::storage_test {
+
+class FaultEnv final : public leveldb::EnvWrapper, public vm::StorageEnv {
+ public:
+  FaultEnv();
+
+  // ---- vm::StorageEnv
+  leveldb::Env* database() override { return this; }
+  std::unique_ptr<vm::MarkerFile> open_marker(const std::string& path, std::string& error) override;
+  // Synced in the env's model; not fsynced (power cuts are the env's to make).
+  bool create_file(const std::string& path, std::string_view bytes, std::string& error) override;
+
+  // ---- leveldb::Env: writes are tracked (and dropped once dead)
+  leveldb::Status NewWritableFile(const std::string& name, leveldb::WritableFile** result) override;
+  leveldb::Status NewAppendableFile(const std::string& name, leveldb::WritableFile** result) override;
+  leveldb::Status RemoveFile(const std::string& name) override;
+  leveldb::Status RenameFile(const std::string& from, const std::string& to) override;
+  leveldb::Status CreateDir(const std::string& name) override;
+
+  // ---- faults
+  void die();
+  void die_at_log_sync(int64_t n);
+  bool dead() const;
+  // The log file the last log sync (or the dying one) was for, and its length then, and
+  // how much of it was synced before: the dying write is [synced, length).
+  struct LogWrite {
+    std::string file;
+    uint64_t synced = 0;
+    uint64_t length = 0;
+  };
+  std::optional<LogWrite> dying_write() const;
+  int64_t log_syncs() const;  // so far
+  std::vector<LogWrite> log_sync_history() const;  // every log sync so far, in order
+  struct Torn {
+    std::string file;
+    uint64_t length = 0;
+  };
+  void power_cut(const std::optional<Torn>& torn = std::nullopt);
+  void revive();
+
+  // For the files' wrappers.
+  struct FileState {
+    uint64_t length = 0;
+    uint64_t synced = 0;
+  };
+  bool appended(const std::string& name, size_t bytes);  // false: dead, drop it
+  bool synced(const std::string& name, const std::function<void()>& flush);  // false: dead
+
+ private:
+  mutable std::mutex mu_;
+  bool dead_ = false;
+  int64_t die_at_log_sync_ = -1;
+  int64_t log_syncs_ = 0;
+  std::optional<LogWrite> dying_;
+  std::vector<LogWrite> sync_history_;
+  std::map<std::string, FileState> files_;
+};
+
+}  // namespace ved::storage_test

@@ -17,6 +17,7 @@
 
 #include "cluster/client.h"
 #include "cluster/member_address.h"
+#include "cluster/partition_filter.h"
 #include "cluster/raft_io.h"
 #include "cluster/raft_log_store.h"
 #include "cluster/state_machine.h"
@@ -59,6 +60,9 @@ uint64_t from_be64(const std::string& s) {
   return v;
 }
 
+// HOST:PORT of a member address (HOST:PORT[,key=...]).
+std::string host_port_of(const std::string& address) { return address.substr(0, address.find(',')); }
+
 // Identity keys: this node's own facts, beside raft/ and fsm/ in its LevelDB.
 constexpr const char* kIdKey = "node/id";
 constexpr const char* kClusterKey = "node/cluster-id";
@@ -83,11 +87,14 @@ class PeerSockets : public RaftTransport {
     address_ = std::move(address);
     cluster_id_ = std::move(cluster_id);
   }
+  // Testing only (--partition-file): the members whose traffic is dropped.
+  void set_partition(const PartitionList* partition) { partition_ = partition; }
   bool send_raft(uint64_t to, const std::string& address, const RaftRpc& rpc) override {
+    if (partition_ && !partition_->empty() && partition_->blocks(to, host_port_of(address)))
+      return true;  // lost in the (simulated) network, as far as the sender can tell
     void* socket = socket_for(address);
     if (!socket) return false;
     const std::string bytes = encode_wire(WireMessage{cluster_id_, id_, address_, rpc});
-    (void)to;
     return zmq_send(socket, bytes.data(), bytes.size(), ZMQ_DONTWAIT) >= 0;
   }
 
@@ -117,6 +124,7 @@ class PeerSockets : public RaftTransport {
   uint64_t id_ = 0;
   std::string address_, cluster_id_;
   std::map<std::string, void*> sockets_;
+  const PartitionList* partition_ = nullptr;
 };
 
 class Node;
@@ -193,6 +201,7 @@ class Node {
   void handle_join(const std::string& routing, const ClientRequest& r);
   void handle_leave(const std::string& routing, const ClientRequest& r);
   void housekeeping();
+  void refresh_partition();
   bool in_configuration(uint64_t id) const;
   std::string health();
   std::string status_json();
@@ -204,6 +213,8 @@ class Node {
   void* zap_ = nullptr;
   void* monitor_ = nullptr;
   PeerSockets peers_;
+  std::unique_ptr<PartitionFile> partition_;  // testing only: --partition-file
+  uint64_t partition_dropped_ = 0;            // messages dropped since the last change
   SteadyClock clock_;
   std::unique_ptr<leveldb::DB> db_;
   std::unique_ptr<RaftLogStore> store_;
@@ -422,6 +433,11 @@ void Node::handle_router() {
     std::string error;
     if (!decode_wire(frames[1], m, error)) {
       log_dropped(error + (user_id.empty() ? "" : " (from key " + user_id + ")"));
+      continue;
+    }
+    if (std::holds_alternative<RaftRpc>(m.body) && partition_ && !partition_->list().empty() &&
+        partition_->list().blocks(m.sender_id, host_port_of(m.sender_address))) {
+      ++partition_dropped_;  // cut off by --partition-file: never reaches Raft or the liveness view
       continue;
     }
     if (std::holds_alternative<RaftRpc>(m.body)) handle_raft(m, user_id);
@@ -820,6 +836,26 @@ void Node::housekeeping() {
   }
 }
 
+void Node::refresh_partition() {
+  const uint64_t dropped = partition_dropped_;
+  switch (partition_->refresh()) {
+    case PartitionFile::Change::None: return;
+    case PartitionFile::Change::Updated:
+      partition_dropped_ = 0;
+      log(std::string("partition (testing): ") +
+          (partition_->list().empty() ? "dropping no traffic"
+                                      : "dropping all Raft traffic with " + partition_->list().describe()) +
+          " (from " + partition_->path() +
+          (dropped ? "; " + std::to_string(dropped) + " incoming Raft messages dropped under the previous list" : "") +
+          ")");
+      return;
+    case PartitionFile::Change::Rejected:
+      log("partition (testing): error: " + partition_->error() + "; keeping the previous list (" +
+          partition_->list().describe() + ")");
+      return;
+  }
+}
+
 void Node::loop() {
   while (!stop_ && !shutdown_requested_) {
     if (join_failed_) {
@@ -827,6 +863,7 @@ void Node::loop() {
       exit_code_ = 1;
       break;
     }
+    if (partition_) refresh_partition();  // one stat() a turn
     const uint64_t now = steady_ms();
     const uint64_t deadline = io_->next_deadline();
     long timeout = deadline <= now ? 0 : static_cast<long>(std::min<uint64_t>(deadline - now, 50));
@@ -870,6 +907,11 @@ int Node::run() {
     raft_configuration_close(&conf);
     if (rv != 0) return fail(std::string("cannot bootstrap: ") + raft_errmsg(&raft_)), 1;
     log("bootstrapped cluster " + hex(cluster_id_));
+  }
+  if (!o.partition_file.empty()) {
+    partition_ = std::make_unique<PartitionFile>(o.partition_file);
+    peers_.set_partition(&partition_->list());
+    refresh_partition();  // in force before the first message
   }
   if (!start_listening()) return 1;
   if (raft_start(&raft_) != 0) return fail(std::string("cannot start Raft: ") + raft_errmsg(&raft_)), 1;

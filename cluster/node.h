@@ -27,6 +27,9 @@ struct NodeOptions {
   unsigned snapshot_threshold = 8192;
   unsigned snapshot_trailing = 1024;
   bool sync = true;  // fsync the Raft log (only benchmarks that say so turn it off)
+  // Testing only: a file listing the members whose Raft traffic this node drops, both
+  // ways (cluster/partition_filter.h); re-read whenever it changes. "" for none.
+  std::string partition_file;
   Security security;
 };
 

@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -96,9 +98,34 @@ class ProcessCluster {
     }
     std::vector<std::string> args = {vedvm_, "node", "--listen", n.address, "--data-dir", n.data_dir,
                                      "--failure-timeout", "1000"};
+    if (partition_files_) args.insert(args.end(), {"--partition-file", partition_file(i)});
     args.insert(args.end(), n.security.begin(), n.security.end());
     args.insert(args.end(), extra.begin(), extra.end());
     n.pid = spawn(args, n.log, n.log + ".out");
+  }
+  // Testing-only partitions: every node started from now on watches its own
+  // --partition-file in the scratch dir (absent until written: nothing dropped).
+  void use_partition_files() { partition_files_ = true; }
+  std::string partition_file(int i) const { return dir_ / ("node" + std::to_string(i) + ".partition"); }
+  // Replaces node i's partition file atomically (the node may read it at any moment).
+  void write_partition_file(int i, const std::string& text) {
+    const std::string temporary = partition_file(i) + ".tmp";
+    {
+      std::ofstream out(temporary, std::ios::trunc);
+      out << text;
+    }
+    REQUIRE(std::rename(temporary.c_str(), partition_file(i).c_str()) == 0);
+  }
+  // Whether node i's process is still running (not exited, not reaped).
+  bool running(int i) {
+    Node& n = nodes_.at(i);
+    if (n.pid <= 0) return false;
+    int status = 0;
+    if (waitpid(n.pid, &status, WNOHANG) == n.pid) {
+      n.pid = 0;
+      return false;
+    }
+    return true;
   }
   // kill -9, and reap.
   void kill9(int i) {
@@ -132,10 +159,11 @@ class ProcessCluster {
     return run(args, timeout_ms);
   }
   // Runs any program (argv[0] a path), killed at `timeout_ms`; its output is kept in the
-  // scratch dir.
+  // scratch dir. Safe to call from several threads at once.
   CommandResult run(const std::vector<std::string>& args, uint64_t timeout_ms = 20000) {
-    const std::string out = dir_ / ("cmd" + std::to_string(commands_) + ".out");
-    const std::string err = dir_ / ("cmd" + std::to_string(commands_++) + ".err");
+    const int command = commands_++;
+    const std::string out = dir_ / ("cmd" + std::to_string(command) + ".out");
+    const std::string err = dir_ / ("cmd" + std::to_string(command) + ".err");
     const uint64_t start = now_ms();
     const pid_t pid = spawn(args, err, out);
     CommandResult r;
@@ -189,15 +217,17 @@ class ProcessCluster {
 
  private:
   static pid_t spawn(const std::vector<std::string>& args, const std::string& err, const std::string& out) {
+    // Everything the child needs is prepared before fork(): a test may run commands from
+    // several threads, and the child of a threaded process should only exec.
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
     const pid_t pid = fork();
     if (pid == 0) {
       const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(e, 2);
       dup2(o, 1);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
       execv(argv[0], argv.data());
       _exit(127);
     }
@@ -208,7 +238,8 @@ class ProcessCluster {
   std::vector<std::string> security_;
   ScratchDir dir_;
   std::map<int, Node> nodes_;
-  int commands_ = 0;
+  std::atomic<int> commands_{0};
+  bool partition_files_ = false;
 };
 
 // The leader (an index into `nodes`) as a member of `nodes` with a quorum reports it, or -1.

@@ -27,6 +27,7 @@ struct NodeCommandOptions {
   unsigned election_timeout_ms = 1000;
   unsigned snapshot_threshold = 8192;
   bool no_sync = false;
+  std::string partition_file;  // testing only (docs/cluster.md, "Partitions")
   SecurityFlags security;
 };
 int node(const NodeCommandOptions& options);

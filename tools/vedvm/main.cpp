@@ -355,6 +355,9 @@ int main(int argc, char** argv) {
                        "Journal entries between snapshots; older ones are compacted away (default 8192; an eighth of them are kept)")
       ->check(CLI::Range(4u, 1'000'000u));
   node_cmd->add_flag("--no-sync", node.no_sync, "Do not fsync the journal (benchmarks only: a crash may lose commits)");
+  node_cmd->add_option("--partition-file", node.partition_file,
+                       "Testing only: a file of member ids or HOST:PORTs whose Raft traffic this node drops both ways, "
+                       "re-read when it changes (docs/cluster.md, Partitions)");
   add_security(node_cmd, node.security);
   vedvm::StatusOptions status;
   CLI::App* status_cmd = app.add_subcommand("status", "Show a cluster's members, leader, indexes and programs");

@@ -25,6 +25,7 @@ int node(const NodeCommandOptions& o) {
   options.snapshot_threshold = o.snapshot_threshold;
   options.snapshot_trailing = std::max(1u, o.snapshot_threshold / 8);
   options.sync = !o.no_sync;
+  options.partition_file = o.partition_file;
   if (!read_security(o.security, options.security)) return kExitUsage;
   struct sigaction action {};
   action.sa_handler = request_stop;

@@ -92,7 +92,7 @@ bool Runtime::Impl::deliver(const InstanceKey& target_key, Message m, std::optio
   return true;
 }
 
-bool Runtime::Impl::deliver_inputs() {
+bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
   bool any = false;
   // Outboxes that can drain, in instance order.
   for (size_t i : drainable_senders()) {
@@ -148,13 +148,9 @@ bool Runtime::Impl::deliver_inputs() {
     if (in.timers.empty()) timed.erase(i);
   }
   // Effect outcomes, then messages from outside the program, in the order they came.
-  std::vector<Arrival> outcomes = take_arrivals();
-  any = any || !outcomes.empty();
-  for (Arrival& a : outcomes) deliver_outcome(std::move(a));
-  std::vector<Delivery> outside;
-  outside.swap(submitted);
-  any = any || !outside.empty();
-  for (Delivery& d : outside) {
+  any = any || !inputs.outcomes.empty() || !inputs.submitted.empty();
+  for (Arrival& a : inputs.outcomes) deliver_outcome(std::move(a));
+  for (Delivery& d : inputs.submitted) {
     const std::string transition = p.domains[d.target.domain].transitions[d.message.transition].name;
     record(describe_instance(p, d.target), "input", transition, {}, [&] {
       return TraceFields{{"transition", text(transition)}, {"args", Value::list(d.message.args)}};

@@ -114,33 +114,6 @@ bool Runtime::Impl::release(const std::vector<IntentKey>& keys, std::string& err
   return true;
 }
 
-// Outcomes that arrived, and (replaying) the ones the recorded run journaled in this tick.
-auto Runtime::Impl::take_arrivals() -> std::vector<Arrival> {
-  std::vector<Arrival> now;
-  now.swap(arrived);
-  if (pool) {
-    std::vector<WorkerPool::Completion> done;
-    pool->collect(done);
-    for (auto& c : done) {
-      if (auto it = open_intents.find({c.tick, c.index}); it != open_intents.end()) {
-        it->second.arrived = true;
-        it->second.outcome = c.outcome;
-      }
-      now.push_back(Arrival{{c.tick, c.index}, std::move(c.outcome)});
-    }
-  }
-  if (o.replay) {
-    auto it = o.replay->outcomes.find(tick);
-    if (it != o.replay->outcomes.end()) {
-      std::map<std::string, IntentKey> by_id;
-      for (const auto& [key, x] : open_intents) by_id.emplace(x.id(), key);
-      for (const auto& r : it->second)
-        if (auto k = by_id.find(r.intent); k != by_id.end()) now.push_back(Arrival{k->second, r.outcome});
-    }
-  }
-  return now;
-}
-
 // Journals an outcome and delivers it to the emitting instance's handler (`on E.ok` /
 // `on E.failed`); a failure nobody handles is a dead letter.
 void Runtime::Impl::deliver_outcome(Arrival a) {

@@ -106,6 +106,10 @@ struct Runtime::Impl {
     EffectOutcome outcome;
   };
   std::vector<Arrival> arrived;  // outcomes to deliver at the start of the next tick
+  struct TickInputs {
+    std::vector<Arrival> outcomes;    // in the order they arrived
+    std::vector<Delivery> submitted;  // in the order they came
+  };
   std::unique_ptr<WorkerPool> pool;  // off-core adapters; started when first needed
   // Messages from outside the program (a test's `send`), delivered at the next tick.
   std::vector<Delivery> submitted;
@@ -191,8 +195,20 @@ struct Runtime::Impl {
   // messages become dead letters).
   std::vector<size_t> drainable_senders() const;
   bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender);
-  // Delivers the tick's inputs; true if there was any (a message, a timer, an outcome).
-  bool deliver_inputs();
+  // Delivers what is due at the start of the tick — outboxes that can drain, the
+  // messages of the previous tick, timers due now — and the tick's inputs; true if there
+  // was any (a message, a timer, an outcome).
+  bool deliver_inputs(TickInputs inputs);
+
+  // ---- the tick's inputs (tick_inputs.cpp)
+  // Everything from outside the program that a tick consumes, gathered before it computes
+  // from one source: live (outcomes as adapters gave them, messages submitted from
+  // outside) or recorded (replay: the outcomes the journal holds for the tick). Timers,
+  // the previous tick's messages and outboxes are not inputs: they are committed state.
+  // Observations are not gathered ahead: a predicate samples them when it reads them
+  // (observe(); replay takes them from the journal), since which ones a tick reads is
+  // known only by evaluating it.
+  TickInputs gather_inputs();
 
   // ---- goals (goals.cpp)
   uint64_t state_and_mailbox_hash(const Instance& in) const;
@@ -234,7 +250,6 @@ struct Runtime::Impl {
   static Intent clone_intent(const Intent& x);
   EffectRequest request_for(const Intent& x) const;
   bool release(const std::vector<IntentKey>& keys, std::string& error);
-  std::vector<Arrival> take_arrivals();
   void deliver_outcome(Arrival a);
 
   // ---- observations (observation_sampling.cpp)

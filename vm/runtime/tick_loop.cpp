@@ -40,7 +40,7 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
     auto it = o.replay->observations.find(tick);
     replay_observation_used.assign(it == o.replay->observations.end() ? 0 : it->second.size(), false);
   }
-  inputs_delivered = deliver_inputs();
+  inputs_delivered = deliver_inputs(gather_inputs());
   // In instance order: goal events are journaled as they are found.
   const std::vector<size_t> evaluated = awake.ordered([&](size_t a, size_t b) { return instance_less(a, b); });
   for (size_t i : evaluated)

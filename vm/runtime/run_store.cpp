@@ -408,15 +408,15 @@ bool RunStore::commit(const TickWrite& w, std::string& error) {
     return commit_into_group(w, error);
   } catch (...) {
     group_ = WriteGroup{};
-    head_unwritten_ = false;
     throw;
   }
 }
 
 bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
-  if (group_.ticks() == 0) group_started_ = clock_.now();
+  if (group_.empty()) group_started_ = clock_.now();
   WriteGroup& batch = group_;
   for (Instance* in : w.changed) write_instance(*in, batch);
+  batch.put("meta/pending", encode_pending(*w.pending));
   for (const Intent* in : w.intents) {
     batch.put(intent_storage_key(in->tick, in->index), encode_intent(*in));
     std::string open_key = open_intent_storage_key(in->tick, in->index);
@@ -463,11 +463,7 @@ bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
     records += line;
   }
   if (!records.empty()) batch.put(journal_storage_key(w.tick), std::move(records));
-  // The head and the pending deliveries are rewritten by every tick: only the group's last
-  // are written, encoded when the group is (write_group).
-  head_ = RunHead{w.tick, w.timer_sequence, w.last_foreground_tick, digest_};
-  pending_ = w.pending;
-  head_unwritten_ = true;
+  batch.put("meta/head", encode_run_head(RunHead{w.tick, w.timer_sequence, w.last_foreground_tick, digest_}));
   batch.end_tick();
   last_tick_ = w.tick;
   last_durable_ = false;
@@ -480,14 +476,7 @@ bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
 bool RunStore::flush(std::string& error) { return write_group(sync_, error); }
 
 bool RunStore::write_group(bool sync, std::string& error) {
-  if (group_.empty() && !head_unwritten_) return true;
-  if (head_unwritten_) {
-    // The caller's pending deliveries are still the last committed tick's: a group is
-    // written right after a tick commits or between ticks, never while one computes.
-    group_.put("meta/pending", encode_pending(*pending_));
-    group_.put("meta/head", encode_run_head(head_));
-    head_unwritten_ = false;
-  }
+  if (group_.empty()) return true;
   Store::Batch batch;
   group_.take(batch);
   if (const Status s = store_.commit(batch, sync); !s.is_ok()) {
@@ -501,7 +490,7 @@ bool RunStore::write_group(bool sync, std::string& error) {
 }
 
 bool RunStore::sync_committed(std::string& error) {
-  if (!group_.empty() || head_unwritten_) return write_group(/*sync=*/true, error);
+  if (!group_.empty()) return write_group(/*sync=*/true, error);
   if (last_durable_ || last_tick_ < 0) return true;
   if (const Status s = store_.sync(); !s.is_ok()) {
     error = "cannot write to the data dir: " + s.message();

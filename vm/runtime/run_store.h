@@ -171,9 +171,6 @@ class RunStore {
   std::map<std::string, uint64_t> observed_digest_;  // obs/ key -> its part of the digest
   uint64_t effect_counts_digest_ = 0;
   WriteGroup group_;  // committed ticks not written yet
-  RunHead head_;      // of the group's last tick: written with the group
-  const std::vector<Delivery>* pending_ = nullptr;  // the caller's, as the group's last tick left them
-  bool head_unwritten_ = false;
   Clock::time_point group_started_;
   size_t max_group_ticks_ = kGroupTicks;
   std::chrono::milliseconds max_group_age_{5};

@@ -75,7 +75,7 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
     // Goals are evaluated again in the first tick after recovery; everything else
     // that can act is woken. (The sets order by instance: it must be in the vector.)
     if (!instances[index].faulted) awake.insert(index);
-    if (!instances[index].timers.empty()) timed.insert(index);
+    for (const Timer& t : instances[index].timers) due_timers.emplace(t.due, index);
     if (!instances[index].outbox.empty()) hold_back(index);
   }
   effect_counts = std::move(run.effect_counts);

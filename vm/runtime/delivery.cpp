@@ -129,13 +129,16 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
       if (auto t = find(d.target)) note_outside_input(*t);
     }
   }
-  // Timers due now, in (due, sequence) order.
-  for (size_t i : std::vector<size_t>(timed.begin(), timed.end())) {
+  // Timers due now: the instances that have one, in instance order, and each one's in
+  // (due, sequence) order. Every timer due by now is fired, so its filing goes with it.
+  const auto due_end = due_timers.upper_bound(tick);
+  std::vector<size_t> due_now;
+  for (auto it = due_timers.begin(); it != due_end; ++it) due_now.push_back(it->second);
+  due_timers.erase(due_timers.begin(), due_end);
+  std::sort(due_now.begin(), due_now.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
+  due_now.erase(std::unique(due_now.begin(), due_now.end()), due_now.end());
+  for (size_t i : due_now) {
     Instance& in = instances[i];
-    if (in.timers.empty()) {
-      timed.erase(i);
-      continue;
-    }
     std::stable_sort(in.timers.begin(), in.timers.end(), [](const Timer& a, const Timer& b) {
       return a.due != b.due ? a.due < b.due : a.sequence < b.sequence;
     });
@@ -145,7 +148,6 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
       note_outside_input(i);
       any = true;
     }
-    if (in.timers.empty()) timed.erase(i);
   }
   // Effect outcomes, then messages from outside the program, in the order they came.
   any = any || !inputs.outcomes.empty() || !inputs.submitted.empty();

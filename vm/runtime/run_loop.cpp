@@ -62,9 +62,11 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
 // is (waits that end at the last tick, a saturated backoff, never end).
 int64_t Runtime::Impl::next_due_tick() const {
   int64_t next_due = kLastTick;
-  for (size_t i : timed)
-    if (!instances[i].faulted)
-      for (const Timer& t : instances[i].timers) next_due = std::min(next_due, t.due);
+  for (const auto& [due, i] : due_timers) {
+    if (instances[i].faulted) continue;  // its timers fire, but time does not jump for them
+    next_due = std::min(next_due, due);
+    break;
+  }
   for (size_t i : awake) {
     const Instance& in = instances[i];
     if (in.faulted) continue;

@@ -81,7 +81,9 @@ struct Runtime::Impl {
   // unsatisfied goal, a state that changed, or goals that read the tick (evaluated
   // every tick). Only these are looked at in a tick, so an idle instance costs nothing.
   InstanceSet awake;
-  std::set<size_t, InstanceOrder> timed{InstanceOrder{this}};  // instances with timers
+  // Every pending timer filed under its due tick (instance index as the value): a tick
+  // looks only at the timers due in it, not at every instance that has one.
+  std::multimap<int64_t, size_t> due_timers;
   // Domains whose goal predicates read tick() or observations: never asleep.
   std::vector<bool> always_awake;
   // Each domain's place in name order: instance order compares domains by name, and the

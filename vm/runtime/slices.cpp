@@ -230,7 +230,7 @@ void Runtime::Impl::apply_outputs(size_t i, Outputs& out, const Message& process
     // The interpreter refused delays past the last tick, so this cannot overflow.
     const int64_t due = tick + s.delay;
     instances[i].timers.push_back(Timer{due, timer_sequence++, std::move(m)});
-    timed.insert(i);
+    due_timers.emplace(due, i);
   }
 }
 

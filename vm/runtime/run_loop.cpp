@@ -19,9 +19,9 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
     if (stop && stop()) break;
     if (o.max_ticks > 0 && tick >= o.max_ticks) {
       // Cut off only if something was left to do.
-      const bool idle = pending.empty() && held_back.empty() && std::all_of(awake.begin(), awake.end(), [&](size_t i) {
-        return quiescent(instances[i]);
-      });
+      // (An instance waiting only for its timers sleeps: timers_pending() sees it.)
+      const bool idle = pending.empty() && held_back.empty() && !timers_pending() &&
+                        std::all_of(awake.begin(), awake.end(), [&](size_t i) { return quiescent(instances[i]); });
       summary.max_ticks_reached = !idle;
       break;
     }

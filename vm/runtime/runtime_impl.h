@@ -258,7 +258,12 @@ struct Runtime::Impl {
   FaultKind observe(size_t i, uint32_t observation, std::span<const Value> args, Value& out, std::string& message);
 
   // ---- one tick (tick_loop.cpp)
+  // Nothing left to do, timers included.
   bool quiescent(const Instance& in) const;
+  // Nothing to do until something arrives: a message, an outcome, or one of its timers.
+  bool waits_for_input(const Instance& in) const;
+  // Whether a live instance has a timer still to fire.
+  bool timers_pending() const;
   // Whether an instance would run for a background goal but the background rule held it back.
   bool background_waiting() const;
   bool run_tick(bool& progressed, std::string& error, bool keep_tick = false);

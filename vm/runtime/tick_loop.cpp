@@ -8,12 +8,20 @@
 namespace ved::vm {
 
 bool Runtime::Impl::quiescent(const Instance& in) const {
+  return in.faulted || (waits_for_input(in) && in.timers.empty());
+}
+
+bool Runtime::Impl::waits_for_input(const Instance& in) const {
   if (in.faulted) return true;
-  if (in.mailbox_size() > 0 || in.continuation || !in.timers.empty() || in.effects_in_flight > 0 || !in.outbox.empty())
-    return false;
+  if (in.mailbox_size() > 0 || in.continuation || in.effects_in_flight > 0 || !in.outbox.empty()) return false;
   for (const GoalProgress& g : in.goals)
     if (!g.satisfied && !g.terminated) return false;
   return true;
+}
+
+bool Runtime::Impl::timers_pending() const {
+  return std::any_of(due_timers.begin(), due_timers.end(),
+                     [&](const auto& entry) { return !instances[entry.second].faulted; });
 }
 
 bool Runtime::Impl::background_waiting() const {
@@ -58,12 +66,13 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
   next_pending.clear();
   progressed = inputs_delivered || slices_run > slices_before || !dirty.empty() || !journal.empty();
   // Instances with nothing left to do and no change this tick sleep until a message,
-  // a timer or a resume wakes them.
+  // a timer or a resume wakes them. One waiting only for its timers sleeps too: a timer
+  // due is found through `due_timers` and wakes it (enqueue).
   awake.erase_if([&](size_t i) {
     const Instance& in = instances[i];
     // A held-back sender sleeps too: it is not scheduled, its state cannot change, and
     // deliver_inputs finds it through `held_back` when its target has room.
-    const bool at_rest = quiescent(in) || !in.outbox.empty();
+    const bool at_rest = waits_for_input(in) || !in.outbox.empty();
     return at_rest && !touched.contains(i) && (in.faulted || !always_awake[in.key.domain]);
   });
   if (!progressed) {

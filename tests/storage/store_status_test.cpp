@@ -63,6 +63,12 @@ TEST_CASE("store status: each kind of bad data dir is told by its code, with a m
     marker << "1";  // "format 1"
   }
   CHECK(open_code(dir / "old", vm::StoreMode::Run) == Code::OtherFormat);
+  // Another format is said as such: only damage is called damage (runtime.md).
+  vm::Status old;
+  CHECK_FALSE(vm::Store::open(dir / "old", vm::StoreMode::Inspect, old));
+  CHECK(old.code() == Code::OtherFormat);
+  CHECK(old.message().find("another version of the VM") != std::string::npos);
+  CHECK(old.message().find("damaged") == std::string::npos);
 }
 
 TEST_CASE("store status: a key that is not there is NotFound, not an error with an empty message") {

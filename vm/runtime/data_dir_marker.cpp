@@ -63,13 +63,10 @@ std::string marker_path(const std::string& dir) { return (std::filesystem::path(
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-// Reads the whole marker; false with `error` when it cannot be read or has the wrong size.
-bool read_file(const std::string& dir, std::string& bytes, std::string& error) {
+// Reads the whole marker: IoError when it cannot be read, Damaged when it has the wrong size.
+Status read_file(const std::string& dir, std::string& bytes) {
   const int fd = ::open(marker_path(dir).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = std::string(kDataDirMarker) + " cannot be read: " + errno_text(errno);
-    return false;
-  }
+  if (fd < 0) return Status::io_error(std::string(kDataDirMarker) + " cannot be read: " + errno_text(errno));
   bytes.assign(kFileBytes + 1, '\0');
   size_t got = 0;
   while (got < bytes.size()) {
@@ -79,23 +76,37 @@ bool read_file(const std::string& dir, std::string& bytes, std::string& error) {
     got += static_cast<size_t>(r);
   }
   ::close(fd);
-  if (got != kFileBytes) {
-    error = std::string(kDataDirMarker) + " is damaged: it has " + std::to_string(got) + " bytes, not " +
-            std::to_string(kFileBytes);
-    return false;
-  }
+  if (got != kFileBytes)
+    return Status::damaged(std::string(kDataDirMarker) + " is damaged: it has " + std::to_string(got) + " bytes, not " +
+                           std::to_string(kFileBytes));
   bytes.resize(kFileBytes);
+  return Status::ok();
+}
+
+// Whether a header that is not ours is whole and names another format: "Ved data
+// dir\nformat N\n" with N a number, then zero bytes. Anything else (a flipped byte in
+// the padding, say) is damage.
+bool other_format(const std::string& bytes) {
+  const std::string prefix = "Ved data dir\nformat ";
+  if (bytes.compare(0, prefix.size(), prefix) != 0) return false;
+  size_t at = prefix.size();
+  const size_t digits = at;
+  while (at < kHeaderBytes && bytes[at] >= '0' && bytes[at] <= '9') ++at;
+  if (at == digits || at >= kHeaderBytes || bytes[at] != '\n') return false;
+  for (++at; at < kHeaderBytes; ++at)
+    if (bytes[at] != '\0') return false;
   return true;
 }
 
-// The newest whole slot of a marker's bytes.
-bool newest_slot(const std::string& bytes, uint64_t& sequence, CommittedMark& out, std::string& error) {
+// The newest whole slot of a marker's bytes: OtherFormat for a marker of another format,
+// Damaged when the header is not ours or neither slot is whole.
+Status newest_slot(const std::string& bytes, uint64_t& sequence, CommittedMark& out) {
   if (bytes.compare(0, kHeaderBytes, header()) != 0) {
-    const bool ours = bytes.compare(0, 20, "Ved data dir\nformat ") == 0;
-    error = ours ? std::string(kDataDirMarker) + " is of another data-dir format (this VM writes format " + kFormat +
-                       "): the data dir was written by another version of the VM"
-                 : std::string(kDataDirMarker) + " is damaged: its header is not a Ved data dir's";
-    return false;
+    if (other_format(bytes))
+      return Status::error(Status::Code::OtherFormat,
+                           std::string(kDataDirMarker) + " is of another data-dir format (this VM writes format " +
+                               kFormat + "): the data dir was written by another version of the VM");
+    return Status::damaged(std::string(kDataDirMarker) + " is damaged: its header is not a Ved data dir's");
   }
   bool found = false;
   for (size_t k = 0; k < 2; ++k) {
@@ -108,8 +119,8 @@ bool newest_slot(const std::string& bytes, uint64_t& sequence, CommittedMark& ou
       found = true;
     }
   }
-  if (!found) error = std::string(kDataDirMarker) + " is damaged: neither of its two records is whole";
-  return found;
+  if (!found) return Status::damaged(std::string(kDataDirMarker) + " is damaged: neither of its two records is whole");
+  return Status::ok();
 }
 
 }  // namespace
@@ -137,21 +148,22 @@ bool DataDirMarker::create(const std::string& dir, StorageEnv& env, std::string&
   return true;
 }
 
-bool DataDirMarker::read(const std::string& dir, CommittedMark& out, std::string& error) {
+Status DataDirMarker::read(const std::string& dir, CommittedMark& out) {
   std::string bytes;
   uint64_t sequence = 0;
-  return read_file(dir, bytes, error) && newest_slot(bytes, sequence, out, error);
+  Status s = read_file(dir, bytes);
+  return s.is_ok() ? newest_slot(bytes, sequence, out) : s;
 }
 
-bool DataDirMarker::open(const std::string& dir, StorageEnv& env, std::string& error) {
+Status DataDirMarker::open(const std::string& dir, StorageEnv& env) {
   std::string bytes;
-  if (!read_file(dir, bytes, error) || !newest_slot(bytes, sequence_, last_, error)) return false;
+  Status s = read_file(dir, bytes);
+  if (s.is_ok()) s = newest_slot(bytes, sequence_, last_);
+  if (!s.is_ok()) return s;
+  std::string error;
   file_ = env.open_marker(marker_path(dir), error);
-  if (!file_) {
-    error = "cannot open " + std::string(kDataDirMarker) + " for writing: " + error;
-    return false;
-  }
-  return true;
+  if (!file_) return Status::io_error("cannot open " + std::string(kDataDirMarker) + " for writing: " + error);
+  return Status::ok();
 }
 
 bool DataDirMarker::record(const CommittedMark& mark, bool sync, std::string& error) {

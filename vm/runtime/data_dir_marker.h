@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "vm/runtime/status.h"
 #include "vm/runtime/storage_env.h"
 
 namespace ved::vm {
@@ -49,12 +50,12 @@ class DataDirMarker {
   // Makes `dir` (an existing directory) a data dir: writes a marker saying no run has
   // begun, atomically and durably, through `env`. False with `error` (the system's reason).
   static bool create(const std::string& dir, StorageEnv& env, std::string& error);
-  // Reads the marker of `dir`: false with `error` naming the damage when the header is
-  // not ours or neither slot is whole.
-  static bool read(const std::string& dir, CommittedMark& out, std::string& error);
+  // Reads the marker of `dir`: Damaged when the header is not ours or neither slot is
+  // whole, OtherFormat when it is of another format, IoError when it cannot be read.
+  static Status read(const std::string& dir, CommittedMark& out);
 
   // Opens the marker of `dir` for updates (a run holding the data dir's lock), through `env`.
-  bool open(const std::string& dir, StorageEnv& env, std::string& error);
+  Status open(const std::string& dir, StorageEnv& env);
   const CommittedMark& last() const { return last_; }
   // Records `mark` in the older slot; with `sync`, durably before returning.
   bool record(const CommittedMark& mark, bool sync, std::string& error);

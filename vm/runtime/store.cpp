@@ -70,11 +70,11 @@ Status system_failure(const std::string& dir, const std::string& what) {
   return Status::io_error("the data dir `" + dir + "`: " + what);
 }
 
-// What DataDirMarker said of a marker it could not read: damage, or another format.
-Status marker_failure(const std::string& dir, const std::string& what) {
-  const std::string message = "the data dir `" + dir + "` is damaged: " + what;
-  if (what.find("another data-dir format") != std::string::npos) return Status::error(Status::Code::OtherFormat, message);
-  return Status::damaged(message);
+// A marker that cannot be read, in the data dir's words: damage is called damage; another
+// format and a failing system are not.
+Status marker_failure(const std::string& dir, const Status& s) {
+  if (s.is_damaged()) return Status::damaged("the data dir `" + dir + "` is damaged: " + s.message());
+  return s.with_context("the data dir `" + dir + "`");
 }
 
 // A directory that is not provably ours: said so, naming what was found.
@@ -162,8 +162,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Statu
     // The marker first: what it says was durable before the copy is taken, so the copy
     // holds at least that much.
     CommittedMark committed;
-    if (!DataDirMarker::read(dir, committed, error)) {
-      status = marker_failure(dir, error);
+    if (const Status s = DataDirMarker::read(dir, committed); !s.is_ok()) {
+      status = marker_failure(dir, s);
       return nullptr;
     }
     if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
@@ -225,8 +225,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Statu
     }
   }
   CommittedMark committed;
-  if (!DataDirMarker::read(dir, committed, error)) {
-    status = marker_failure(dir, error);
+  if (const Status s = DataDirMarker::read(dir, committed); !s.is_ok()) {
+    status = marker_failure(dir, s);
     return nullptr;
   }
   // A database may be created only where no run has begun: a begun run's database that
@@ -249,8 +249,8 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Statu
     return nullptr;
   }
   std::unique_ptr<Store> store(new Store(db, committed));
-  if (!store->marker_.open(dir, env, error)) {
-    status = system_failure(dir, error);
+  if (const Status s = store->marker_.open(dir, env); !s.is_ok()) {
+    status = s.is_damaged() || s.code() == Code::OtherFormat ? marker_failure(dir, s) : system_failure(dir, s.message());
     return nullptr;
   }
   return store;

@@ -11,6 +11,9 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <utility>
 #include <string>
 
 #include "exec_support.h"
@@ -31,6 +34,7 @@ TEST_CASE("differential: random programs give the same outcome under every engin
   const uint64_t first = env_or("VED_JIT_FUZZ_FIRST", 1);
   const uint64_t count = env_or("VED_JIT_FUZZ_COUNT", 1000);
   size_t compiled = 0, runs = 0, faults = 0, budget_faults = 0;
+  std::map<std::string, size_t> kinds;  // what faulted, for tuning the generator
   for (uint64_t seed = first; seed < first + count; ++seed) {
     const std::string source = ved::jit_test::generate_program(seed);
     Compiled c = compile(source, "fuzz.ved");
@@ -42,24 +46,47 @@ TEST_CASE("differential: random programs give the same outcome under every engin
     }
     ++compiled;
     ved::jit_test::Rng rng(seed ^ 0xA5A5A5A5ull);
+    // One interpreter per engine for all runs of the program (a JIT is made once): the
+    // tiered one runs the first call interpreted and the later ones compiled.
+    using Mode = ved::vm::EngineOptions::Mode;
+    auto driver = [&](Mode mode) {
+      ved::vm::EngineOptions engine;
+      engine.mode = mode;
+      engine.tier_fuel = 1;
+      return std::make_unique<ved::vm::TestDriver>(*c.program, engine);
+    };
+    // (The tiered engine for every third program only: each JIT costs an LLVM
+    // compilation, most of the test's time.)
+    const bool with_tiered = seed % 3 == 0;
+    auto interp = driver(Mode::Interpret), all = driver(Mode::All);
+    auto tiered = with_tiered ? driver(Mode::Tiered) : nullptr;
     for (int k = 0; k < 3; ++k) {
       const int64_t n = static_cast<int64_t>(rng.below(20)) - 5;
       // Plenty, or little enough that the budget runs out somewhere inside.
       const int64_t fuel = rng.chance(30) ? 1 + rng.below(400) : 1'000'000;
-      const std::string differ = engines_differ(*c.program, "main", {I(n)}, fuel);
-      if (!differ.empty()) {
-        std::cerr << "seed " << seed << " main(" << n << ") fuel " << fuel << ":\n" << differ << "program:\n"
-                  << source << "\n";
+      const Outcome o = outcome_of(*c.program, interp->call("main", {I(n)}, fuel));
+      const std::string expected = to_string(o);
+      std::string differ;
+      const std::pair<const char*, ved::vm::TestDriver*> engines[] = {{"jit=all", all.get()}, {"jit (tiered)", tiered.get()}};
+      for (const auto& [name, d] : engines) {
+        if (!d) continue;
+        const std::string got = to_string(outcome_of(*c.program, d->call("main", {I(n)}, fuel)));
+        if (got != expected) differ += std::string(name) + ": " + got + "\n  interp: " + expected + "\n";
+        const std::string error = d->interpreter().engine_stats().error;
+        if (!error.empty()) differ += std::string(name) + ": JIT error: " + error + "\n";
       }
+      if (!differ.empty())
+        std::cerr << "seed " << seed << " main(" << n << ") fuel " << fuel << ":\n" << differ << "program:\n" << source << "\n";
       CHECK_MESSAGE(differ.empty(), "seed " << seed << " main(" << n << ") fuel " << fuel << "\n" << differ);
-      Outcome o = call(*c.program, "main", {I(n)}, fuel);
       ++runs;
       if (!o.ok) ++faults;
+      if (!o.ok) ++kinds[std::string(ved::bytecode::fault_kind_name(o.fault))];
       if (!o.ok && o.fault == FaultKind::Budget) ++budget_faults;
     }
   }
   MESSAGE("seeds " << first << ".." << first + count - 1 << ": " << compiled << " programs compiled, " << runs
                    << " runs, " << faults << " faulted (" << budget_faults << " out of fuel)");
+  for (const auto& [kind, n] : kinds) MESSAGE("  " << kind << ": " << n);
   // Most programs compile, and the runs exercise both outcomes.
   CHECK(compiled * 10 >= count * 9);
   if (runs >= 100) {

@@ -107,20 +107,20 @@ class Generator {
       scope_.push_back({name, t, true});
       return line;
     }
-    if (pick < 52) {
+    if (pick < 53) {
       const Var* v = pick_var(true);
       if (!v) return in + "let " + fresh() + " = " + expr(T::Int, 2) + "\n";
       if (v->type == T::Int && rng_.chance(30)) return in + v->name + " += " + expr(T::Int, 2) + "\n";
       if (v->type == T::List && rng_.chance(40))
-        return in + v->name + "[" + expr(T::Int, 1) + "] = " + expr(T::Int, 2) + "\n";
+        return in + v->name + "[" + index(1) + "] = " + expr(T::Int, 2) + "\n";
       return in + v->name + " = " + expr(v->type, 3) + "\n";
     }
-    if (pick < 60) {
+    if (pick < 55) {
       return in + "assert " + expr(T::Bool, 2) + ", \"assert " + std::to_string(next_var_) + "\"\n";
     }
     if (pick < 75) {
       std::string out = in + "if " + expr(T::Bool, 2) + " {\n" + statements(1 + rng_.below(3), depth + 1);
-      if (rng_.chance(10)) out += indent(depth + 1) + "fail \"failed " + std::to_string(next_var_) + "\"\n";
+      if (rng_.chance(4)) out += indent(depth + 1) + "fail \"failed " + std::to_string(next_var_) + "\"\n";
       out += in + "}";
       if (rng_.chance(50)) out += " else {\n" + statements(1 + rng_.below(3), depth + 1) + in + "}";
       return out + "\n";
@@ -154,7 +154,8 @@ class Generator {
 
   // The end of a loop range: small, sometimes from `n`, so that loops stay short.
   std::string small_bound() {
-    if (rng_.chance(30)) return "(n % 7)";
+    if (rng_.chance(30))
+      if (const Var* v = pick_typed(T::Int)) return "(" + v->name + " % 7)";
     return std::to_string(rng_.below(9));
   }
 
@@ -191,7 +192,7 @@ class Generator {
       case T::Int: {
         static const char* kEdges[] = {"9223372036854775807", "(-9223372036854775807 - 1)", "4611686018427387904",
                                        "3037000500", "-1", "0"};
-        if (rng_.chance(12)) return kEdges[rng_.below(6)];
+        if (rng_.chance(6)) return kEdges[rng_.below(6)];
         return std::to_string(static_cast<int>(rng_.below(200)) - 50);
       }
       case T::Float: {
@@ -200,12 +201,27 @@ class Generator {
       }
       case T::Bool: return rng_.chance(50) ? "true" : "false";
       case T::Str: {
-        static const char* kStrings[] = {"\"\"", "\"a\"", "\"xyz\"", "\"h\\u{e9}llo\"", "\"42\""};
+        static const char* kStrings[] = {"\"b\"", "\"a\"", "\"xyz\"", "\"h\\u{e9}llo\"", "\"42\""};
         return kStrings[rng_.below(5)];
       }
       case T::List: return "[" + leaf(T::Int) + ", " + leaf(T::Int) + "]";
     }
     return "0";
+  }
+
+  // An index: usually within a list (every list has two elements or more) or at the
+  // start of a string, sometimes anything.
+  std::string index(int depth) {
+    if (rng_.chance(15)) return expr(T::Int, depth);
+    if (rng_.chance(50)) return "0";
+    return "(abs(" + expr(T::Int, depth) + ") % 2)";
+  }
+  std::string string_index(int depth) { return rng_.chance(80) ? "0" : index(depth); }
+  // The right of `/` or `%`: usually a literal that is not zero.
+  std::string divisor(T t, int depth) {
+    if (rng_.chance(25)) return expr(t, depth);
+    const std::string n = std::to_string(1 + rng_.below(9));
+    return t == T::Float ? n + ".5" : n;
   }
 
   std::string call_helper(int depth) {
@@ -218,11 +234,13 @@ class Generator {
   std::string int_expr(int d) {
     static const char* kOps[] = {"+", "-", "*", "/", "%"};
     switch (rng_.below(12)) {
-      case 0: case 1: case 2: case 3:
-        return "(" + expr(T::Int, d) + " " + kOps[rng_.below(5)] + " " + expr(T::Int, d) + ")";
+      case 0: case 1: case 2: case 3: {
+        const uint32_t op = rng_.below(5);
+        return "(" + expr(T::Int, d) + " " + kOps[op] + " " + (op >= 3 ? divisor(T::Int, d) : expr(T::Int, d)) + ")";
+      }
       case 4: return "(-" + expr(T::Int, d) + ")";
       case 5: return "len(" + expr(rng_.chance(50) ? T::Str : T::List, d) + ")";
-      case 6: return expr(T::List, d) + "[" + expr(T::Int, d) + "]";
+      case 6: return expr(T::List, d) + "[" + index(d) + "]";
       case 7: return helpers_.empty() ? leaf(T::Int) : call_helper(d);
       case 8: return "abs(" + expr(T::Int, d) + ")";
       case 9: return std::string(rng_.chance(50) ? "min(" : "max(") + expr(T::Int, d) + ", " + expr(T::Int, d) + ")";
@@ -234,8 +252,10 @@ class Generator {
   std::string float_expr(int d) {
     static const char* kOps[] = {"+", "-", "*", "/", "%"};
     switch (rng_.below(6)) {
-      case 0: case 1: case 2:
-        return "(" + expr(T::Float, d) + " " + kOps[rng_.below(5)] + " " + expr(T::Float, d) + ")";
+      case 0: case 1: case 2: {
+        const uint32_t op = rng_.below(5);
+        return "(" + expr(T::Float, d) + " " + kOps[op] + " " + (op >= 3 ? divisor(T::Float, d) : expr(T::Float, d)) + ")";
+      }
       case 3: return "float(" + expr(T::Int, d) + ")";
       case 4: return "(-" + expr(T::Float, d) + ")";
       default: return "(" + expr(T::Float, d) + " * " + expr(T::Int, d) + ")";  // int -> float
@@ -261,7 +281,7 @@ class Generator {
         static const T kShown[] = {T::Int, T::Float, T::Bool, T::List};
         return "str(" + expr(kShown[rng_.below(4)], d) + ")";
       }
-      case 2: return expr(T::Str, d) + "[" + expr(T::Int, d) + "]";
+      case 2: return expr(T::Str, d) + "[" + string_index(d) + "]";
       default: return leaf(T::Str);
     }
   }

@@ -23,6 +23,7 @@
 //   calls the callee's LLVM function directly.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -524,6 +525,16 @@ void ModuleBuilder::call(uint32_t pc, const Instr& in) {
   if (scalar(in.a)) set(in.a, bits);
 }
 
+// VED_JIT_OPT=0|1|2 (default 2): how hard LLVM optimises. For bisecting a divergence
+// between the engines (docs/jit.md): if it goes away at 0, suspect an optimisation.
+int optimisation_level() {
+  static const int level = [] {
+    const char* v = std::getenv("VED_JIT_OPT");
+    return v && *v >= '0' && *v <= '2' && v[1] == 0 ? *v - '0' : 2;
+  }();
+  return level;
+}
+
 void optimize_module(llvm::Module& m, llvm::TargetMachine* tm) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -535,7 +546,9 @@ void optimize_module(llvm::Module& m, llvm::TargetMachine* tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(m, mam);
+  if (optimisation_level() == 0) return;
+  const llvm::OptimizationLevel level = optimisation_level() == 1 ? llvm::OptimizationLevel::O1 : llvm::OptimizationLevel::O2;
+  pb.buildPerModuleDefaultPipeline(level).run(m, mam);
 }
 
 void initialise_llvm() {
@@ -650,7 +663,9 @@ Jit* create_jit(const Program& program, const ThunkTable& thunk_table, std::stri
   }
   // No fused multiply-add, whatever the target offers: floats round as the interpreter's.
   jtmb->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  jtmb->setCodeGenOptLevel(optimisation_level() == 0   ? llvm::CodeGenOpt::None
+                           : optimisation_level() == 1 ? llvm::CodeGenOpt::Less
+                                                       : llvm::CodeGenOpt::Default);
   auto tm = jtmb->createTargetMachine();
   if (!tm) {
     error = error_text(tm.takeError());

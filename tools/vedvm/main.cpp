@@ -11,6 +11,7 @@
 // number of arguments for it).
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -193,6 +194,13 @@ int call(const CallOptions& o) {
   const size_t dot = o.name.find('.');
   if (dot == std::string::npos) {
     auto r = driver.call(o.name, args, o.fuel);
+    // VED_JIT_REPORT=1: what the JIT compiled, on stderr (bench/vm reads the compile time).
+    if (const char* report = std::getenv("VED_JIT_REPORT"); report && *report == '1') {
+      const ved::vm::EngineStats s = driver.interpreter().engine_stats();
+      std::cerr << "jit: " << s.engine << ", " << s.functions_compiled << " functions, " << s.instructions_compiled
+                << " instructions, " << s.compile_seconds << " s compiling" << (s.error.empty() ? "" : ", " + s.error)
+                << "\n";
+    }
     if (!r.ok) return print_fault(program, r.fault);
     std::cout << show(r.value) << "\n";
     return kExitOk;

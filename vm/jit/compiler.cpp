@@ -148,27 +148,39 @@ class ModuleBuilder {
     return b_.CreateLoad(i64_, regs_[r]);
   }
   void set(uint32_t r, llvm::Value* bits) {
-    if (kind(r) != Kind::Unit) b_.CreateStore(bits, regs_[r]);
+    if (kind(r) == Kind::Unit) return;
+    b_.CreateStore(bits, regs_[r]);
+    b_.CreateStore(b_.getInt8(tag_of(kind(r))), tags_[r]);
   }
   llvm::Value* as_double(llvm::Value* bits) { return b_.CreateBitCast(bits, f64_); }
   llvm::Value* as_bits(llvm::Value* d) { return b_.CreateBitCast(d, i64_); }
   llvm::Value* as_bool_bits(llvm::Value* i1) { return b_.CreateZExt(i1, i64_); }
 
-  // Scalar register r to its window slot (tag and payload), for a thunk that reads it.
+  // Scalar register r to its window slot (tag and payload), for a thunk that reads it
+  // or a continuation. The tag is the register's own: a register no code has written
+  // yet is still unit, as the interpreter leaves it (a continuation shows it).
   void spill(uint32_t r) {
     if (!scalar(r)) return;
     llvm::Value* s = slot(r);
-    b_.CreateStore(b_.getInt8(tag_of(kind(r))), s);
+    if (kind(r) == Kind::Unit) {
+      b_.CreateStore(b_.getInt8(tag_of(Kind::Unit)), s);
+      b_.CreateStore(b_.getInt64(0), payload(s));
+      return;
+    }
+    b_.CreateStore(b_.CreateLoad(i8_, tags_[r]), s);
     b_.CreateStore(get(r), payload(s));
   }
-  // Scalar register r from its window slot, after a thunk wrote it. (A bool's payload is
-  // one byte: Value::set_bool writes only that.)
+  // Scalar register r from its window slot: on entry (parameters, a continuation, or
+  // unit), and after a thunk wrote it. (A bool's payload is one byte: Value::set_bool
+  // writes only that.)
   void reload(uint32_t r) {
     if (!scalar(r) || kind(r) == Kind::Unit) return;
-    llvm::Value* at = payload(slot(r));
+    llvm::Value* s = slot(r);
+    llvm::Value* at = payload(s);
     llvm::Value* bits = kind(r) == Kind::Bool ? b_.CreateZExt(b_.CreateICmpNE(b_.CreateLoad(i8_, at), b_.getInt8(0)), i64_)
                                               : b_.CreateLoad(i64_, at);
-    set(r, bits);
+    b_.CreateStore(bits, regs_[r]);
+    b_.CreateStore(b_.CreateLoad(i8_, s), tags_[r]);
   }
   void spill_all() {
     for (uint32_t r = 0; r < kinds_.size(); ++r) spill(r);
@@ -177,11 +189,9 @@ class ModuleBuilder {
   // Goes to block `target` (its fuel charge first).
   void enter(uint32_t target) { b_.CreateBr(charge_[target]); }
 
-  // Leaves the function after a fault was recorded (fuel written back).
-  void fault_exit() {
-    b_.CreateStore(b_.CreateLoad(i64_, fuel_), cx_fuel());
-    b_.CreateRet(b_.getInt64(0));
-  }
+  // Leaves the function after a fault was recorded: to the one block that writes the
+  // fuel back and returns (one per function, not one per check: less IR to optimise).
+  void fault_exit() { b_.CreateBr(fault_exit_); }
   // A new block for a fault of instruction `pc` that calls `record` and leaves; returns it.
   template <class F>
   llvm::BasicBlock* fault_block(F&& record) {
@@ -234,8 +244,11 @@ class ModuleBuilder {
   llvm::Function* f_ = nullptr;
   llvm::Value *cx_ = nullptr, *depth_ = nullptr, *base_ = nullptr, *R_ = nullptr, *dst_ = nullptr;
   llvm::Value* fuel_ = nullptr;  // alloca i64
+  llvm::BasicBlock* fault_exit_ = nullptr;
+  llvm::BasicBlock* callee_fault_ = nullptr;
   std::vector<Kind> kinds_;
-  std::vector<llvm::Value*> regs_;  // allocas of scalar registers
+  std::vector<llvm::Value*> regs_;  // allocas of scalar registers: their payload bits
+  std::vector<llvm::Value*> tags_;  // and their tags (unit until written)
   std::vector<llvm::BasicBlock*> charge_;
   std::vector<uint32_t> block_of_start_;  // instruction index -> block, for block starts
 };
@@ -257,14 +270,27 @@ void ModuleBuilder::build(uint32_t fn) {
   b_.SetInsertPoint(entry);
   kinds_.clear();
   regs_.assign(info.registers.size(), nullptr);
+  tags_.assign(info.registers.size(), nullptr);
   for (uint32_t t : info.registers) kinds_.push_back(kind_of(p_, t));
   fuel_ = b_.CreateAlloca(i64_, nullptr, "fuel");
   for (uint32_t r = 0; r < kinds_.size(); ++r) {
     if (!scalar(r) || kind(r) == Kind::Unit) continue;
     regs_[r] = b_.CreateAlloca(i64_, nullptr, "r" + std::to_string(r));
-    b_.CreateStore(b_.getInt64(0), regs_[r]);
+    tags_[r] = b_.CreateAlloca(i8_, nullptr, "t" + std::to_string(r));
   }
   b_.CreateStore(b_.CreateLoad(i64_, cx_fuel()), fuel_);
+  {
+    llvm::BasicBlock* here = b_.GetInsertBlock();
+    fault_exit_ = llvm::BasicBlock::Create(ctx_, "fault_exit", f_);
+    b_.SetInsertPoint(fault_exit_);
+    b_.CreateStore(b_.CreateLoad(i64_, fuel_), cx_fuel());
+    b_.CreateRet(b_.getInt64(0));
+    // A callee's fault: the callee wrote the fuel back already.
+    callee_fault_ = llvm::BasicBlock::Create(ctx_, "callee_fault", f_);
+    b_.SetInsertPoint(callee_fault_);
+    b_.CreateRet(b_.getInt64(0));
+    b_.SetInsertPoint(here);
+  }
 
   charge_.clear();
   std::vector<llvm::BasicBlock*> body;
@@ -273,8 +299,8 @@ void ModuleBuilder::build(uint32_t fn) {
     body.push_back(llvm::BasicBlock::Create(ctx_, "b" + std::to_string(k) + ".body", f_));
   }
 
-  // The entry: slice 0 reads the parameters from the window; a later slice, every
-  // register (the continuation's). Then to the slice's entry block.
+  // The entry reads every scalar register from the window: parameters, a continuation's
+  // registers, or unit (LLVM deletes what no path reads). Then to the slice's block.
   auto* unknown = llvm::BasicBlock::Create(ctx_, "bad_slice", f_);
   std::vector<llvm::BasicBlock*> loads;
   for (size_t s = 0; s < info.slice_entries.size(); ++s)
@@ -283,8 +309,7 @@ void ModuleBuilder::build(uint32_t fn) {
   for (size_t s = 0; s < loads.size(); ++s) {
     sw->addCase(b_.getInt32(static_cast<uint32_t>(s)), loads[s]);
     b_.SetInsertPoint(loads[s]);
-    const uint32_t n = s == 0 ? info.param_count : static_cast<uint32_t>(kinds_.size());
-    for (uint32_t r = 0; r < n; ++r) reload(r);
+    for (uint32_t r = 0; r < kinds_.size(); ++r) reload(r);
     enter(info.slice_entries[s]);
   }
   b_.SetInsertPoint(unknown);
@@ -473,13 +498,8 @@ void ModuleBuilder::data(uint32_t pc, const Instr& in) {
     for (uint32_t k = 0; k < count; ++k) spill(in.b + k);
   }
   llvm::Value* k = b_.CreateCall(t_.data, {cx_, R_, b_.getInt32(fn_), b_.getInt32(pc)});
-  llvm::BasicBlock* here = b_.GetInsertBlock();
-  auto* failed = llvm::BasicBlock::Create(ctx_, "data_fault", f_);
-  b_.SetInsertPoint(failed);
-  fault_exit();
-  b_.SetInsertPoint(here);
   auto* ok = llvm::BasicBlock::Create(ctx_, "ok", f_);
-  b_.CreateCondBr(b_.CreateICmpNE(k, b_.getInt32(0)), failed, ok);
+  b_.CreateCondBr(b_.CreateICmpNE(k, b_.getInt32(0)), fault_exit_, ok);
   b_.SetInsertPoint(ok);
   if ((roles.writes_a || roles.updates_a) && has_a) reload(in.a);
 }
@@ -514,13 +534,8 @@ void ModuleBuilder::call(uint32_t pc, const Instr& in) {
                                     {cx_, b_.CreateAdd(depth_, b_.getInt64(1)), cbase, window, dst, b_.getInt32(0)});
   b_.CreateStore(b_.CreateLoad(i64_, cx_fuel()), fuel_);
   // A fault in the callee: leave at once (the fault is recorded, the fuel written).
-  llvm::BasicBlock* here = b_.GetInsertBlock();
-  auto* failed = llvm::BasicBlock::Create(ctx_, "callee_fault", f_);
-  b_.SetInsertPoint(failed);
-  b_.CreateRet(b_.getInt64(0));
-  b_.SetInsertPoint(here);
   auto* ok = llvm::BasicBlock::Create(ctx_, "ok", f_);
-  b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, cx_kind()), b_.getInt32(0)), failed, ok);
+  b_.CreateCondBr(b_.CreateICmpNE(b_.CreateLoad(i32_, cx_kind()), b_.getInt32(0)), callee_fault_, ok);
   b_.SetInsertPoint(ok);
   if (scalar(in.a)) set(in.a, bits);
 }
@@ -611,6 +626,7 @@ class LlvmJit final : public Jit {
     if (fns.empty()) return true;
     const auto started = std::chrono::steady_clock::now();
     auto ctx = std::make_unique<llvm::LLVMContext>();
+    ctx->setDiscardValueNames(true);  // names are for people (--emit=llvm), not for code
     auto m = std::make_unique<llvm::Module>("ved" + std::to_string(modules_++), *ctx);
     m->setDataLayout(lljit_->getDataLayout());
     m->setTargetTriple(lljit_->getTargetTriple().str());

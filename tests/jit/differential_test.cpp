@@ -15,9 +15,12 @@
 #include <memory>
 #include <utility>
 #include <string>
+#include <vector>
 
 #include "exec_support.h"
 #include "program_generator.h"
+#include "vm/interpreter.h"
+#include "vm/test_driver.h"
 
 using namespace ved::exec;
 
@@ -93,4 +96,71 @@ TEST_CASE("differential: random programs give the same outcome under every engin
     CHECK(faults * 20 >= runs);
     CHECK(faults * 20 <= runs * 19);
   }
+}
+
+namespace {
+
+// Every slice of D.Go(n) from the initial state, slice s under engines[s % size]: each
+// slice's status, fuel, fault and continuation, then the final state, as text.
+std::string run_transition(const ved::vm::Program& p, int64_t n, int64_t fuel,
+                           const std::vector<ved::vm::Interpreter*>& interpreters) {
+  ved::vm::TestDriver driver(p);
+  Value state = driver.initial_state("D").value;
+  ved::vm::Outputs outputs;
+  ved::vm::InstanceEnv env;
+  env.state = &state;
+  env.outputs = &outputs;
+  const uint32_t fn = p.domains[0].transitions[0].function;
+  std::string out;
+  std::vector<Value> registers{I(n)};
+  uint32_t slice = 0;
+  for (size_t s = 0; s < 16; ++s) {
+    auto r = interpreters[s % interpreters.size()]->run_slice(fn, slice, std::move(registers), fuel, env);
+    out += std::to_string(static_cast<int>(r.status)) + " fuel " + std::to_string(r.fuel_used);
+    if (r.status == ved::vm::SliceResult::Status::Faulted)
+      out += " fault " + std::string(ved::bytecode::fault_kind_name(r.fault.kind)) + " " + line_col(r.fault) + " pc " +
+             std::to_string(r.fault.pc) + ": " + r.fault.message;
+    for (const Value& v : r.continuation.registers) out += " | " + show(p, v);
+    out += "\n";
+    if (r.status != ved::vm::SliceResult::Status::Yielded) break;
+    slice = r.continuation.next_slice;
+    registers = std::move(r.continuation.registers);
+  }
+  return out + show(p, state) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("differential: random transitions give the same slices and continuations under mixed engines") {
+  using Mode = ved::vm::EngineOptions::Mode;
+  const uint64_t first = env_or("VED_JIT_FUZZ_FIRST", 1);
+  // One in five of the seeds' worth of programs (seeds first, first + 1, ...).
+  const uint64_t count = env_or("VED_JIT_FUZZ_COUNT", 0) / 5;
+  size_t compiled = 0;
+  for (uint64_t seed = first; seed < first + count; ++seed) {
+    const std::string source = ved::jit_test::generate_transition_program(seed);
+    Compiled c = compile(source, "fuzz.ved");
+    if (!c.ok()) {
+      if (env_or("VED_JIT_FUZZ_VERBOSE", 0)) std::cerr << "seed " << seed << " does not compile:\n" << c.describe() << source << "\n";
+      continue;
+    }
+    ++compiled;
+    ved::jit_test::Rng rng(seed ^ 0x5A5A5A5Aull);
+    const int64_t n = static_cast<int64_t>(rng.below(20)) - 5;
+    const int64_t fuel = rng.chance(30) ? 1 + rng.below(300) : 1'000'000;
+    // One interpreter per engine (one JIT per program), combined per slice.
+    ved::vm::EngineOptions e;
+    ved::vm::Interpreter interp(*c.program, e);
+    e.mode = Mode::All;
+    ved::vm::Interpreter all(*c.program, e);
+    const std::string expected = run_transition(*c.program, n, fuel, {&interp});
+    for (const auto& engines : std::vector<std::vector<ved::vm::Interpreter*>>{{&all}, {&interp, &all}, {&all, &interp}}) {
+      const std::string got = run_transition(*c.program, n, fuel, engines);
+      if (got != expected) std::cerr << "seed " << seed << " Go(" << n << ") fuel " << fuel << ":\n" << source << "\n";
+      CHECK_MESSAGE(got == expected, "seed " << seed << " Go(" << n << ") fuel " << fuel << "\ngot:\n" << got << "interp:\n" << expected);
+    }
+    CHECK_MESSAGE(all.engine_stats().error.empty(), all.engine_stats().error);
+  }
+  MESSAGE("transitions: " << compiled << " of " << count << " compiled");
+  CHECK(compiled * 10 >= count * 9);
 }

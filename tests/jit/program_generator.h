@@ -14,6 +14,10 @@
 namespace ved::jit_test {
 
 std::string generate_program(uint64_t seed);
+// The same helpers, and `domain D { state { out: string } transition Go(n: int) { ... } }`
+// whose body `yield`s between statements, so that locals live across slices: for
+// comparing continuations and slices run under different engines.
+std::string generate_transition_program(uint64_t seed);
 
 // The generator's PRNG (splitmix64): also used by the test to pick arguments and fuel.
 class Rng {

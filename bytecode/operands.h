@@ -1,6 +1,7 @@
-// Which registers an instruction reads and writes: one table for the compiler's passes
-// (ir/passes.cpp: copy propagation, dead code) and the VM's verifier (definite
-// assignment), so that the two can never disagree about an opcode.
+// Which registers an instruction reads and writes, and which blocks a terminator goes
+// to: one table for the compiler's passes (ir/passes.cpp: copy propagation, dead code,
+// unreachable blocks), the VM's verifier (definite assignment), the interpreter's
+// prepared code and the JIT, so that none of them can disagree about an opcode.
 #pragma once
 
 #include "bytecode/opcodes.h"
@@ -69,6 +70,75 @@ constexpr OperandRoles operand_roles(Op op) {
     default: break;
   }
   return r;
+}
+
+// ---- branch targets ---------------------------------------------------------------
+// Which fields of a terminator name blocks, derived from its layout (opcodes.h) rather
+// than listed per opcode, so that a new branch opcode cannot be forgotten by one of the
+// places that follow branches. YIELD and ADVANCE name a slice, not a block: the next
+// slice starts afresh, so they have no successor within the function's control flow.
+enum class Field : uint8_t { A, B, C, D };
+
+struct BlockOperands {
+  uint8_t count = 0;    // 0, 1 (JMP) or 2 (the first target is taken when the test holds)
+  Field first = Field::D;
+  Field second = Field::D;
+};
+
+constexpr BlockOperands block_operands(Op op) {
+  switch (op_info(op).layout) {
+    case Layout::B: return {1, Field::D, Field::D};
+    case Layout::RBB: return {2, Field::B, Field::C};
+    case Layout::RRBB: return {2, Field::C, Field::D};
+    default: return {};
+  }
+}
+
+// A field of an instruction (bytecode::Instr or the compiler's ir::Instr), by name.
+template <class I>
+constexpr uint32_t field_of(const I& i, Field f) {
+  switch (f) {
+    case Field::A: return i.a;
+    case Field::B: return i.b;
+    case Field::C: return i.c;
+    case Field::D: return i.d;
+  }
+  return 0;
+}
+template <class I, class V>
+constexpr void set_field(I& i, Field f, V v) {
+  switch (f) {
+    case Field::A: i.a = static_cast<decltype(i.a)>(v); break;
+    case Field::B: i.b = static_cast<decltype(i.b)>(v); break;
+    case Field::C: i.c = static_cast<decltype(i.c)>(v); break;
+    case Field::D: i.d = static_cast<decltype(i.d)>(v); break;
+  }
+}
+
+// The blocks terminator `t` may go to, in operand order (at most two).
+struct Successors {
+  uint32_t block[2] = {0, 0};
+  uint8_t count = 0;
+  const uint32_t* begin() const { return block; }
+  const uint32_t* end() const { return block + count; }
+};
+template <class I>
+constexpr Successors successors_of(const I& t) {
+  const BlockOperands ops = block_operands(t.op);
+  Successors s;
+  s.count = ops.count;
+  if (ops.count > 0) s.block[0] = field_of(t, ops.first);
+  if (ops.count > 1) s.block[1] = field_of(t, ops.second);
+  return s;
+}
+
+// Renames the blocks `t` goes to with `rename(block) -> new value` (renumbering after
+// unreachable blocks are removed; instruction indices in the interpreter's copy).
+template <class I, class F>
+constexpr void rename_blocks(I& t, F&& rename) {
+  const BlockOperands ops = block_operands(t.op);
+  if (ops.count > 0) set_field(t, ops.first, rename(field_of(t, ops.first)));
+  if (ops.count > 1) set_field(t, ops.second, rename(field_of(t, ops.second)));
 }
 
 }  // namespace ved::bytecode

@@ -1,6 +1,7 @@
 #include "ir/passes.h"
 
 #include "bytecode/operands.h"
+#include "bytecode/semantics.h"
 
 #include <cmath>
 #include <cstring>
@@ -16,37 +17,14 @@ bool is_terminator(Op op) { return bytecode::op_info(op).terminator; }
 std::vector<uint32_t> successors(const Instr& t) {
   // YIELD and ADVANCE end a slice: the next one starts at a slice entry, which is a root
   // of its own (remove_unreachable_blocks), not a successor within the slice.
-  switch (t.op) {
-    case Op::JMP: return {t.d};
-    case Op::JMP_IF:
-    case Op::BR_NONE: return {t.b, t.c};
-    case Op::BR_LT_I64:
-    case Op::BR_LE_I64:
-    case Op::BR_EQ_I64:
-    case Op::FOR_STEP: return {t.c, t.d};
-    default: return {};
-  }
+  const bytecode::Successors s = bytecode::successors_of(t);
+  return std::vector<uint32_t>(s.begin(), s.end());
 }
 
 namespace {
 
 void retarget(Instr& t, const std::vector<uint32_t>& renumber) {
-  switch (t.op) {
-    case Op::JMP: t.d = renumber[t.d]; break;
-    case Op::JMP_IF:
-    case Op::BR_NONE:
-      t.b = renumber[t.b];
-      t.c = renumber[t.c];
-      break;
-    case Op::BR_LT_I64:
-    case Op::BR_LE_I64:
-    case Op::BR_EQ_I64:
-    case Op::FOR_STEP:
-      t.c = renumber[t.c];
-      t.d = renumber[t.d];
-      break;
-    default: break;
-  }
+  bytecode::rename_blocks(t, [&](uint32_t block) { return renumber[block]; });
 }
 
 // The registers an instruction reads (bytecode/operands.h), as pointers into it for
@@ -95,12 +73,8 @@ bool removable(Op op) {
   }
 }
 
-struct Known {
-  enum class Kind { Int, Float, Bool } kind;
-  int64_t i = 0;
-  double f = 0;
-  bool b = false;
-};
+// What the folder knows of a register: a scalar constant (bytecode/semantics.h).
+using Known = bytecode::semantics::Scalar;
 
 }  // namespace
 
@@ -153,38 +127,32 @@ void fold_constants(Module& m, Function& f) {
     };
     auto load_bool = [&](Instr& i, bool v) { i = Instr{Op::LOAD_BOOL, i.a, 0, 0, v ? 1u : 0u, i.span}; };
     for (Instr& i : block.code) {
+      // The operation itself is evaluated by the one definition the interpreter runs
+      // (bytecode/semantics.h); an instruction that would fault is left in place, so that
+      // it faults at run time, where and when the interpreter would.
       const Known* x = nullptr;
       const Known* y = nullptr;
       if (i.op != Op::LOAD_CONST && i.op != Op::LOAD_INT && i.op != Op::LOAD_BOOL) {
         x = get(i.b);
         y = get(i.c);
       }
-      const bool ints = x && y && x->kind == Known::Kind::Int && y->kind == Known::Kind::Int;
-      const bool floats = x && y && x->kind == Known::Kind::Float && y->kind == Known::Kind::Float;
-      int64_t r = 0;
       switch (i.op) {
-        case Op::ADD_I64: if (ints && !__builtin_add_overflow(x->i, y->i, &r)) load_int(i, r); break;
-        case Op::SUB_I64: if (ints && !__builtin_sub_overflow(x->i, y->i, &r)) load_int(i, r); break;
-        case Op::MUL_I64: if (ints && !__builtin_mul_overflow(x->i, y->i, &r)) load_int(i, r); break;
-        case Op::DIV_I64:
-          if (ints && y->i != 0 && !(x->i == INT64_MIN && y->i == -1)) load_int(i, x->i / y->i);
+        case Op::ADD_I64: case Op::SUB_I64: case Op::MUL_I64: case Op::DIV_I64: case Op::REM_I64:
+        case Op::NEG_I64: case Op::ADD_F64: case Op::SUB_F64: case Op::MUL_F64: case Op::NEG_F64:
+        case Op::I2F: case Op::EQ_I64: case Op::LT_I64: case Op::LE_I64: case Op::EQ_F64: case Op::LT_F64:
+        case Op::LE_F64: case Op::NOT: {
+          // Unary operations ignore y; a binary one needs both operands known.
+          const bool unary = bytecode::op_info(i.op).layout == bytecode::Layout::RR;
+          if (!x || (!unary && !y)) break;
+          auto e = bytecode::semantics::evaluate(i.op, *x, unary ? *x : *y);
+          if (!e || e->fault != bytecode::FaultKind::None) break;
+          switch (e->value.kind) {
+            case Known::Kind::Int: load_int(i, e->value.i); break;
+            case Known::Kind::Float: load_float(i, e->value.f); break;
+            case Known::Kind::Bool: load_bool(i, e->value.b); break;
+          }
           break;
-        case Op::REM_I64:
-          if (ints && y->i != 0 && y->i != -1) load_int(i, x->i % y->i);
-          break;
-        case Op::NEG_I64: if (x && x->kind == Known::Kind::Int && x->i != INT64_MIN) load_int(i, -x->i); break;
-        case Op::ADD_F64: if (floats) load_float(i, x->f + y->f); break;
-        case Op::SUB_F64: if (floats) load_float(i, x->f - y->f); break;
-        case Op::MUL_F64: if (floats) load_float(i, x->f * y->f); break;
-        case Op::NEG_F64: if (x && x->kind == Known::Kind::Float) load_float(i, -x->f); break;
-        case Op::I2F: if (x && x->kind == Known::Kind::Int) load_float(i, static_cast<double>(x->i)); break;
-        case Op::EQ_I64: if (ints) load_bool(i, x->i == y->i); break;
-        case Op::LT_I64: if (ints) load_bool(i, x->i < y->i); break;
-        case Op::LE_I64: if (ints) load_bool(i, x->i <= y->i); break;
-        case Op::EQ_F64: if (floats) load_bool(i, x->f == y->f); break;
-        case Op::LT_F64: if (floats) load_bool(i, x->f < y->f); break;
-        case Op::LE_F64: if (floats) load_bool(i, x->f <= y->f); break;
-        case Op::NOT: if (x && x->kind == Known::Kind::Bool) load_bool(i, !x->b); break;
+        }
         case Op::JMP_IF:
           if (const Known* c = get(i.a); c && c->kind == Known::Kind::Bool)
             i = Instr{Op::JMP, 0, 0, 0, c->b ? i.b : i.c, i.span};
@@ -193,7 +161,7 @@ void fold_constants(Module& m, Function& f) {
           const Known* a = get(i.a);
           const Known* b = get(i.b);
           if (a && b && a->kind == Known::Kind::Int && b->kind == Known::Kind::Int) {
-            bool taken = i.op == Op::BR_LT_I64 ? a->i < b->i : i.op == Op::BR_LE_I64 ? a->i <= b->i : a->i == b->i;
+            const bool taken = bytecode::semantics::branch_taken(i.op, a->i, b->i);
             i = Instr{Op::JMP, 0, 0, 0, taken ? i.c : i.d, i.span};
           }
           break;
@@ -205,12 +173,12 @@ void fold_constants(Module& m, Function& f) {
       if (!w) continue;
       known.erase(*w);
       switch (i.op) {
-        case Op::LOAD_INT: known[i.a] = Known{Known::Kind::Int, static_cast<int32_t>(i.d)}; break;
-        case Op::LOAD_BOOL: known[i.a] = Known{Known::Kind::Bool, 0, 0, i.d != 0}; break;
+        case Op::LOAD_INT: known[i.a] = Known::integer(static_cast<int32_t>(i.d)); break;
+        case Op::LOAD_BOOL: known[i.a] = Known::boolean(i.d != 0); break;
         case Op::LOAD_CONST: {
           const Constant& c = m.constants[i.d];
-          if (c.kind == Constant::Kind::Int && f.registers[i.a] == T.integer()) known[i.a] = Known{Known::Kind::Int, c.i};
-          if (c.kind == Constant::Kind::Float) known[i.a] = Known{Known::Kind::Float, 0, c.f};
+          if (c.kind == Constant::Kind::Int && f.registers[i.a] == T.integer()) known[i.a] = Known::integer(c.i);
+          if (c.kind == Constant::Kind::Float) known[i.a] = Known::floating(c.f);
           break;
         }
         case Op::MOVE:

@@ -18,6 +18,13 @@
 // registers are released when their frame returns.
 #include "vm/interpreter.h"
 
+#include "bytecode/operands.h"
+#include "bytecode/semantics.h"
+#include "vm/instructions.h"
+#include "vm/jit/jit.h"
+
+#include <sys/mman.h>
+
 #include <cmath>
 #include <new>
 #include <stdexcept>
@@ -26,6 +33,7 @@ namespace ved::vm {
 
 using bytecode::Builtin;
 using bytecode::kNoRegister;
+namespace semantics = bytecode::semantics;
 
 std::string describe_fault_location(const Program& program, const Fault& fault) {
   std::string at = source_position(program, fault.position);
@@ -68,30 +76,89 @@ bool conforms(const Program& p, const Value& v, uint32_t t) {
   return false;
 }
 
-// Counts one output (message, intent, spawn, timer) against the tick's limit; false
-// when the tick has created all it may.
-bool take_output(InstanceEnv& env) {
-  if (!env.outputs || !env.outputs->tick_outputs_left) return true;
-  if (*env.outputs->tick_outputs_left <= 0) return false;
-  --*env.outputs->tick_outputs_left;
-  return true;
-}
-
-std::string tick_outputs_message() {
-  return "this tick has already created " + std::to_string(kMaxTickOutputs) +
-         " messages, intents, spawns and timers, the most one tick may";
-}
-
 }  // namespace
 
 bool value_conforms(const Program& program, const Value& v, uint32_t type) {
   return type < program.types.size() && conforms(program, v, type);
 }
 
+namespace {
+
+EngineOptions& process_engine() {
+  static EngineOptions engine;
+  return engine;
+}
+
+// A compiled function's scalar result, from its bits (native_abi.h), as a Value.
+Value value_from_bits(const Program& p, uint32_t type, int64_t bits) {
+  switch (p.types[type].kind) {
+    case TypeKind::Int: return Value::integer(bits);
+    case TypeKind::Float: {
+      double d;
+      std::memcpy(&d, &bits, sizeof d);
+      return Value::floating(d);
+    }
+    case TypeKind::Bool: return Value::boolean(bits != 0);
+    default: return Value();
+  }
+}
+
+bool scalar_type(const Program& p, uint32_t type) {
+  const TypeKind k = p.types[type].kind;
+  return k == TypeKind::Int || k == TypeKind::Float || k == TypeKind::Bool || k == TypeKind::Unit;
+}
+
+// The register stack of compiled frames: the most registers a run may use
+// (kMaxStackRegisters), reserved once as address space the kernel fills with zero pages
+// on first touch. It never moves, so compiled frames can keep pointers into it, and a
+// zero Value is unit: a fresh window holds no references.
+class NativeRegisters {
+ public:
+  ~NativeRegisters() {
+    if (base_) munmap(base_, bytes());
+  }
+  Value* get() {
+    if (!base_) {
+      void* m = mmap(nullptr, bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (m == MAP_FAILED) throw std::bad_alloc();
+      base_ = static_cast<Value*>(m);
+    }
+    return base_;
+  }
+  // Drops what registers [0, n) hold (after a run: a fault leaves frames unreleased).
+  void clear(int64_t n) {
+    for (int64_t i = 0; i < n; ++i) base_[i] = Value();
+  }
+
+ private:
+  static size_t bytes() { return Interpreter::kMaxStackRegisters * sizeof(Value); }
+  Value* base_ = nullptr;
+};
+
+}  // namespace
+
+void set_default_engine(const EngineOptions& engine) { process_engine() = engine; }
+EngineOptions default_engine() { return process_engine(); }
+std::string engine_name(const EngineOptions& engine) {
+  switch (engine.mode) {
+    case EngineOptions::Mode::Interpret: return "interp";
+    case EngineOptions::Mode::Tiered: return "jit";
+    case EngineOptions::Mode::All: return "jit=all";
+  }
+  return "?";
+}
+
 struct Interpreter::Impl {
-  explicit Impl(const Program& program) : p(program), builtins(program.builtin_context()) {
+  explicit Impl(const Program& program, const EngineOptions& engine_options)
+      : p(program), builtins(program.builtin_context()), engine(engine_options) {
     functions.resize(p.functions.size());
     for (size_t f = 0; f < p.functions.size(); ++f) prepare(static_cast<uint32_t>(f));
+    spent.assign(p.functions.size(), 0);
+    if (engine.mode == EngineOptions::Mode::All && start_jit()) {
+      std::string error;
+      if (!jit->compile_all(error)) jit_error = error;
+      refresh_native();
+    }
   }
 
   enum class Exit { Return, Yield, End, Fault };
@@ -118,6 +185,8 @@ struct Interpreter::Impl {
     std::vector<int64_t> cost_at;        // a block's fuel cost, at its first instruction
     std::vector<uint32_t> block_starts;  // the first instruction of each block
     uint32_t entry = 0;                  // block_starts[0], where a call starts
+    jit::NativeFunction native = nullptr;  // its machine code, once the JIT compiled it
+    bool scalar_result = false;          // its result comes back as bits (native_abi.h)
   };
 
   void prepare(uint32_t f) {
@@ -132,26 +201,16 @@ struct Interpreter::Impl {
       fn.cost_at[b.start] = b.cost;
     }
     fn.entry = fn.block_starts.empty() ? 0 : fn.block_starts[0];
+    fn.scalar_result = scalar_type(p, info.result);
     auto start = [&](uint32_t block) { return fn.block_starts[block]; };
     fn.code.reserve(info.code.size());
     for (const Instr& in : info.code) {
       Step s{in.op, in.a, in.b, in.c, in.d, 0};
-      switch (in.op) {
-        case Op::JMP: s.d = start(in.d); break;
-        case Op::JMP_IF:
-        case Op::BR_NONE:
-          s.d = start(in.b);
-          s.e = start(in.c);
-          break;
-        case Op::BR_LT_I64:
-        case Op::BR_LE_I64:
-        case Op::BR_EQ_I64:
-        case Op::FOR_STEP:
-          s.d = start(in.c);
-          s.e = start(in.d);
-          break;
-        default: break;
-      }
+      // A branch's targets (whichever fields name them, bytecode/operands.h) move to d
+      // and e, as the indices of their first instructions.
+      const bytecode::Successors targets = bytecode::successors_of(in);
+      if (targets.count > 0) s.d = start(targets.block[0]);
+      if (targets.count > 1) s.e = start(targets.block[1]);
       fn.code.push_back(s);
     }
   }
@@ -178,6 +237,93 @@ struct Interpreter::Impl {
   // clears it before each run, so a YIELD leaves it 0.
   int64_t advance = 0;
 
+  // ---- the JIT -----------------------------------------------------------------------
+  EngineOptions engine;
+  std::unique_ptr<jit::Jit> jit;
+  std::string jit_error;        // why the JIT could not start or compile
+  std::vector<int64_t> spent;   // fuel spent by runs each function started (tiering)
+  NativeRegisters native_registers;
+  std::string native_message;
+  jit::NativeContext ncx;
+
+  bool start_jit() {
+    if (jit) return true;
+    if (!jit_error.empty()) return false;
+    jit = jit::Jit::create(p, jit_error);
+    return jit != nullptr;
+  }
+  void refresh_native() {
+    if (!jit) return;
+    for (uint32_t f = 0; f < functions.size(); ++f) functions[f].native = jit->native(f);
+  }
+  // --jit: counts what a run of `fn` spent; compiles `fn` (and what it calls) once the
+  // runs it started have spent enough. Deterministic: fuel is, and results do not
+  // depend on the engine anyway.
+  void tier_up(uint32_t fn, int64_t fuel_used) {
+    if (engine.mode != EngineOptions::Mode::Tiered || functions[fn].native) return;
+    spent[fn] += fuel_used;
+    if (spent[fn] < engine.tier_fuel || !start_jit() || !jit->compilable(fn)) return;
+    std::string error;
+    if (!jit->compile(fn, error)) {
+      jit_error = error;
+      return;
+    }
+    refresh_native();
+  }
+
+  // The context compiled code runs with, for one entry into it.
+  jit::NativeContext& native_context(int64_t fuel, InstanceEnv& env) {
+    ncx.fuel = fuel;
+    ncx.kind = 0;
+    ncx.exit = jit::NativeExit::Return;
+    ncx.yield_to = 0;
+    ncx.advance = 0;
+    ncx.registers = native_registers.get();
+    ncx.message = &native_message;
+    ncx.program = &p;
+    ncx.builtins = &builtins;
+    ncx.env = &env;
+    return ncx;
+  }
+  // After compiled code returns: its registers emptied, a fault it recorded as a Fault.
+  // True if it faulted. Rethrows an allocation failure (execute_guarded reports it).
+  bool native_faulted(Fault& fault) {
+    native_registers.clear(ncx.high_water);
+    ncx.high_water = 0;
+    if (ncx.kind == 0) return false;
+    if (ncx.kind == jit::kOutOfMemory) {
+      running = &functions[ncx.fault_function];
+      throw std::bad_alloc();
+    }
+    fault.kind = static_cast<FaultKind>(ncx.kind);
+    fault.message = std::move(native_message);
+    fault.function = ncx.fault_function;
+    fault.pc = ncx.fault_pc;
+    fault.position = p.functions[ncx.fault_function].positions[ncx.fault_pc];
+    return true;
+  }
+
+  // Runs slice `slice` of `fn` (0: a call) as machine code, its registers in stack[0..).
+  Exit execute_native(uint32_t fn_index, uint32_t slice, int64_t& fuel, InstanceEnv& env, Value& result,
+                      uint32_t& yield_to, Fault& fault) {
+    const Function& F = functions[fn_index];
+    running = &F;
+    jit::NativeContext& cx = native_context(fuel, env);
+    const int64_t bits = F.native(&cx, 0, 0, stack.data(), &result, slice);
+    fuel = cx.fuel;
+    if (native_faulted(fault)) return Exit::Fault;
+    switch (cx.exit) {
+      case jit::NativeExit::Yield:
+        yield_to = cx.yield_to;
+        advance = cx.advance;
+        return Exit::Yield;
+      case jit::NativeExit::End: return Exit::End;
+      case jit::NativeExit::Return: break;
+    }
+    if (F.scalar_result) result = value_from_bits(p, F.info->result, bits);
+    return Exit::Return;
+  }
+
   // Makes room for `size` registers. The common case (room enough) is one comparison.
   void ensure(size_t size) {
     if (size > high_water) [[unlikely]] grow(size);
@@ -196,19 +342,29 @@ struct Interpreter::Impl {
 
   Exit execute(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
                uint32_t& yield_to, Fault& fault);
+  // Runs slice `slice` of `fn` (0 for a call) under the engine that has it.
+  Exit run(uint32_t fn_index, uint32_t slice, int64_t& fuel, InstanceEnv& env, Value& result, uint32_t& yield_to,
+           Fault& fault) {
+    if (functions[fn_index].native) return execute_native(fn_index, slice, fuel, env, result, yield_to, fault);
+    return execute(fn_index, p.functions[fn_index].slice_entries[slice], fuel, env, result, yield_to, fault);
+  }
 
   // An allocation that fails (the machine has less memory than the language's limits
   // allow) is not a fault of the code: a fault is journaled and must be the same on every
   // machine, and this one would not be. It ends the call with MachineOutOfMemory, which
   // the runtime turns into an error that stops the VM before the tick is written.
-  Exit execute_guarded(uint32_t fn_index, uint32_t start_block, int64_t& fuel, InstanceEnv& env, Value& result,
+  Exit execute_guarded(uint32_t fn_index, uint32_t slice, int64_t& fuel, InstanceEnv& env, Value& result,
                        uint32_t& yield_to, Fault& fault) {
     try {
-      return execute(fn_index, start_block, fuel, env, result, yield_to, fault);
+      return run(fn_index, slice, fuel, env, result, yield_to, fault);
     } catch (const std::bad_alloc&) {
     } catch (const std::length_error&) {
     }
     const uint32_t where = running ? running->index : fn_index;
+    if (ncx.high_water > 0) {
+      native_registers.clear(ncx.high_water);
+      ncx.high_water = 0;
+    }
     clear_stack();
     throw MachineOutOfMemory("the machine ran out of memory in `" + p.functions[where].name + "`");
   }
@@ -266,16 +422,22 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
 #define C (ip->c)
 #define D (ip->d)
 
+// A data instruction (vm/instructions.h): the shared definition, inlined.
+#define VED_DATA_OP(name)                                                                    \
+  op_##name : {                                                                             \
+    if (const FaultKind k = data::name(R, A, B, C, D, dx, fault_message); k != FaultKind::None) \
+      [[unlikely]] {                                                                        \
+      fault_kind = k;                                                                       \
+      goto faulted;                                                                         \
+    }                                                                                       \
+  }                                                                                         \
+  NEXT();
+  const data::Context dx{p, builtins, env};
+
   ENTER(F->block_starts[start_block]);
 
-op_MOVE : {
-  if (A != B) R[A] = R[B];
-}
-  NEXT();
-op_LOAD_CONST : {
-  R[A] = p.constants[D];
-}
-  NEXT();
+VED_DATA_OP(MOVE)
+VED_DATA_OP(LOAD_CONST)
 op_LOAD_INT : {
   R[A].set_int(static_cast<int32_t>(D));
 }
@@ -284,378 +446,139 @@ op_LOAD_BOOL : {
   R[A].set_bool(D != 0);
 }
   NEXT();
-op_LOAD_NONE : {
-  R[A] = Value::none();
-}
+VED_DATA_OP(LOAD_NONE)
+VED_DATA_OP(LOAD_UNIT)
+VED_DATA_OP(DROP)
+VED_DATA_OP(WRAP)
+VED_DATA_OP(UNWRAP)
+// Scalar operations: what they compute and how they fault is bytecode/semantics.h, the
+// definition the constant folder and the JIT use too; a handler only moves operands.
+#define INT_BINARY(name, fn)                                                            \
+  op_##name : {                                                                        \
+    const int64_t x = R[B].as_int(), y = R[C].as_int();                                \
+    int64_t r;                                                                         \
+    if (const FaultKind k = semantics::fn(x, y, r); k != FaultKind::None) [[unlikely]] \
+      FAULT(k, semantics::fault_message(Op::name, k, x, y));                           \
+    R[A].set_int(r);                                                                   \
+  }                                                                                    \
   NEXT();
-op_LOAD_UNIT : {
-  R[A] = Value();
-}
+#define FLOAT_BINARY(name, fn)                                          \
+  op_##name : {                                                        \
+    R[A].set_float(semantics::fn(R[B].as_float(), R[C].as_float()));   \
+  }                                                                    \
   NEXT();
-op_DROP : {
-  R[A] = Value();
-}
+#define FLOAT_CHECKED(name, fn)                                                         \
+  op_##name : {                                                                        \
+    double r;                                                                          \
+    if (const FaultKind k = semantics::fn(R[B].as_float(), R[C].as_float(), r);        \
+        k != FaultKind::None) [[unlikely]]                                             \
+      FAULT(k, semantics::fault_message(Op::name, k, 0, 0));                           \
+    R[A].set_float(r);                                                                 \
+  }                                                                                    \
   NEXT();
-op_WRAP : {
-  if (A != B) R[A] = R[B];
-}
+#define COMPARE(name, fn, as)                                  \
+  op_##name : {                                               \
+    R[A].set_bool(semantics::fn(R[B].as(), R[C].as()));        \
+  }                                                           \
   NEXT();
-op_UNWRAP : {
-  if (R[B].is_none()) FAULT(FaultKind::NoneValue, "unwrapped `none`");
-  if (A != B) R[A] = R[B];
-}
-  NEXT();
-op_ADD_I64 : {
-  int64_t r;
-  if (__builtin_add_overflow(R[B].as_int(), R[C].as_int(), &r))
-    FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " + " + std::to_string(R[C].as_int()));
-  R[A].set_int(r);
-}
-  NEXT();
-op_SUB_I64 : {
-  int64_t r;
-  if (__builtin_sub_overflow(R[B].as_int(), R[C].as_int(), &r))
-    FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " - " + std::to_string(R[C].as_int()));
-  R[A].set_int(r);
-}
-  NEXT();
-op_MUL_I64 : {
-  int64_t r;
-  if (__builtin_mul_overflow(R[B].as_int(), R[C].as_int(), &r))
-    FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(R[B].as_int()) + " * " + std::to_string(R[C].as_int()));
-  R[A].set_int(r);
-}
-  NEXT();
-op_DIV_I64 : {
-  // Inline copies of checked_div / checked_rem (runtime_library.h), which define them.
-  const int64_t x = R[B].as_int(), y = R[C].as_int();
-  if (y == 0) FAULT(FaultKind::DivisionByZero, "division by zero");
-  if (y == -1 && x == INT64_MIN) FAULT(FaultKind::Overflow, "integer overflow in " + std::to_string(x) + " / -1");
-  R[A].set_int(x / y);
-}
-  NEXT();
-op_REM_I64 : {
-  const int64_t x = R[B].as_int(), y = R[C].as_int();
-  if (y == 0) FAULT(FaultKind::DivisionByZero, "remainder by zero");
-  R[A].set_int(y == -1 ? 0 : x % y);
-}
-  NEXT();
+
+INT_BINARY(ADD_I64, add_i64)
+INT_BINARY(SUB_I64, sub_i64)
+INT_BINARY(MUL_I64, mul_i64)
+INT_BINARY(DIV_I64, div_i64)
+INT_BINARY(REM_I64, rem_i64)
 op_NEG_I64 : {
-  if (R[B].as_int() == INT64_MIN) FAULT(FaultKind::Overflow, "integer overflow in -(" + std::to_string(INT64_MIN) + ")");
-  R[A].set_int(-R[B].as_int());
+  const int64_t x = R[B].as_int();
+  int64_t r;
+  if (const FaultKind k = semantics::neg_i64(x, r); k != FaultKind::None) [[unlikely]]
+    FAULT(k, semantics::fault_message(Op::NEG_I64, k, x, 0));
+  R[A].set_int(r);
 }
   NEXT();
-op_ADD_F64 : {
-  R[A].set_float(R[B].as_float() + R[C].as_float());
-}
-  NEXT();
-op_SUB_F64 : {
-  R[A].set_float(R[B].as_float() - R[C].as_float());
-}
-  NEXT();
-op_MUL_F64 : {
-  R[A].set_float(R[B].as_float() * R[C].as_float());
-}
-  NEXT();
-op_DIV_F64 : {
-  double r;
-  if (float_div(R[B].as_float(), R[C].as_float(), r) != FaultKind::None)
-    FAULT(FaultKind::DivisionByZero, "division by zero");
-  R[A].set_float(r);
-}
-  NEXT();
-op_REM_F64 : {
-  double r;
-  if (float_rem(R[B].as_float(), R[C].as_float(), r) != FaultKind::None)
-    FAULT(FaultKind::DivisionByZero, "remainder by zero");
-  R[A].set_float(r);
-}
-  NEXT();
+FLOAT_BINARY(ADD_F64, add_f64)
+FLOAT_BINARY(SUB_F64, sub_f64)
+FLOAT_BINARY(MUL_F64, mul_f64)
+FLOAT_CHECKED(DIV_F64, div_f64)
+FLOAT_CHECKED(REM_F64, rem_f64)
 op_NEG_F64 : {
-  R[A].set_float(-R[B].as_float());
+  R[A].set_float(semantics::neg_f64(R[B].as_float()));
 }
   NEXT();
 op_I2F : {
-  R[A].set_float(static_cast<double>(R[B].as_int()));
+  R[A].set_float(semantics::i2f(R[B].as_int()));
 }
   NEXT();
-op_EQ_I64 : {
-  R[A].set_bool(R[B].as_int() == R[C].as_int());
-}
-  NEXT();
-op_LT_I64 : {
-  R[A].set_bool(R[B].as_int() < R[C].as_int());
-}
-  NEXT();
-op_LE_I64 : {
-  R[A].set_bool(R[B].as_int() <= R[C].as_int());
-}
-  NEXT();
-op_EQ_F64 : {
-  R[A].set_bool(R[B].as_float() == R[C].as_float());
-}
-  NEXT();
-op_LT_F64 : {
-  R[A].set_bool(R[B].as_float() < R[C].as_float());
-}
-  NEXT();
-op_LE_F64 : {
-  R[A].set_bool(R[B].as_float() <= R[C].as_float());
-}
-  NEXT();
-op_EQ_STR : {
-  R[A].set_bool(R[B].as_string() == R[C].as_string());
-}
-  NEXT();
-op_LT_STR : {
-  R[A].set_bool(R[B].as_string() < R[C].as_string());
-}
-  NEXT();
-op_LE_STR : {
-  R[A].set_bool(R[B].as_string() <= R[C].as_string());
-}
-  NEXT();
-op_EQ_ANY : {
-  bool eq = values_equal(R[B], R[C]);
-  R[A] = Value::boolean(eq);
-}
-  NEXT();
+COMPARE(EQ_I64, eq_i64, as_int)
+COMPARE(LT_I64, lt_i64, as_int)
+COMPARE(LE_I64, le_i64, as_int)
+COMPARE(EQ_F64, eq_f64, as_float)
+COMPARE(LT_F64, lt_f64, as_float)
+COMPARE(LE_F64, le_f64, as_float)
+#undef INT_BINARY
+#undef FLOAT_BINARY
+#undef FLOAT_CHECKED
+#undef COMPARE
+VED_DATA_OP(EQ_STR)
+VED_DATA_OP(LT_STR)
+VED_DATA_OP(LE_STR)
+VED_DATA_OP(EQ_ANY)
 op_NOT : {
   R[A].set_bool(!R[B].as_bool());
 }
   NEXT();
-op_IS_NONE : {
-  bool none = R[B].is_none();
-  R[A] = Value::boolean(none);
-}
-  NEXT();
-op_CONCAT : {
-  if (R[B].as_string().size() + R[C].as_string().size() > kMaxStringBytes)
-    FAULT(FaultKind::Budget, "a string longer than " + std::to_string(kMaxStringBytes >> 20) + " MiB");
-  if (A == B) {
-    // `s = s + x`: appends in place when `s` is the only owner of its text.
-    if (A == C) {
-      std::string copy = R[C].as_string();
-      R[A].mutable_string().append(copy);
-    } else {
-      R[A].mutable_string().append(R[C].as_string());
-    }
-  } else {
-    std::string joined;
-    joined.reserve(R[B].as_string().size() + R[C].as_string().size());
-    joined.append(R[B].as_string()).append(R[C].as_string());
-    R[A] = Value::string(std::move(joined));
-  }
-}
-  NEXT();
-op_LIST_NEW : {
-  std::vector<Value> items(R + B, R + B + C);
-  R[A] = Value::list(std::move(items));
-}
-  NEXT();
-op_LIST_GET : {
-  const auto& items = R[B].as_list();
-  int64_t i = R[C].as_int();
-  if (i < 0 || static_cast<uint64_t>(i) >= items.size())
-    FAULT(FaultKind::Index, "index " + std::to_string(i) + " out of range for a list of length " + std::to_string(items.size()));
-  Value v = items[static_cast<size_t>(i)];
-  R[A] = std::move(v);
-}
-  NEXT();
-op_LIST_SET : {
-  int64_t i = R[B].as_int();
-  size_t n = R[A].as_list().size();
-  if (i < 0 || static_cast<uint64_t>(i) >= n)
-    FAULT(FaultKind::Index, "index " + std::to_string(i) + " out of range for a list of length " + std::to_string(n));
-  Value v = R[C];
-  R[A].mutable_list()[static_cast<size_t>(i)] = std::move(v);
-}
-  NEXT();
-op_LIST_APPEND : {
-  if (R[B].as_list().size() >= kMaxListLength)
-    FAULT(FaultKind::Budget, "a list longer than " + std::to_string(kMaxListLength) + " elements");
-  Value v = R[C];
-  if (A == B) {
-    R[A].mutable_list().push_back(std::move(v));
-  } else {
-    std::vector<Value> items;
-    items.reserve(R[B].as_list().size() + 1);
-    items = R[B].as_list();
-    items.push_back(std::move(v));
-    R[A] = Value::list(std::move(items));
-  }
-}
-  NEXT();
-op_LEN : {
-  const Value& v = R[B];
-  int64_t n = v.tag() == Tag::String ? utf8_length(v.as_string())
-              : v.tag() == Tag::List ? static_cast<int64_t>(v.as_list().size())
-                                     : static_cast<int64_t>(v.as_map().size());
-  R[A].set_int(n);
-}
-  NEXT();
-op_STR_GET : {
-  Value out;
-  std::string message;
-  FaultKind k = string_code_point(R[B].as_string(), R[C].as_int(), out, message);
-  if (k != FaultKind::None) FAULT(k, message);
-  R[A] = std::move(out);
-}
-  NEXT();
-op_MAP_NEW : {
-  MapEntries entries;
-  for (uint32_t k = 0; k < C; ++k) entries.insert_or_assign(R[B + 2 * k], R[B + 2 * k + 1]);
-  R[A] = Value::map(std::move(entries));
-}
-  NEXT();
-op_MAP_GET : {
-  const auto& entries = R[B].as_map();
-  auto it = entries.find(R[C]);
-  if (it == entries.end())
-    FAULT(FaultKind::MissingKey, "key " + format_value(R[C], builtins.records, builtins.effect_names) + " is not in the map");
-  Value v = it->second;
-  R[A] = std::move(v);
-}
-  NEXT();
-op_MAP_SET : {
-  if (R[A].as_map().size() >= kMaxListLength && !R[A].as_map().count(R[B]))
-    FAULT(FaultKind::Budget, "a map larger than " + std::to_string(kMaxListLength) + " entries");
-  // (Key and value are other registers than the map: a map is neither its own key nor,
-  // its type being finite, its own element.)
-  R[A].mutable_map().insert_or_assign(R[B], R[C]);
-}
-  NEXT();
-op_MAP_HAS : {
-  bool has = R[B].as_map().count(R[C]) != 0;
-  R[A].set_bool(has);
-}
-  NEXT();
-op_RECORD_NEW : {
-  std::vector<Value> fields(R + B, R + B + C);
-  R[A] = Value::record(D, std::move(fields));
-}
-  NEXT();
-op_FIELD_GET : {
-  Value v = R[B].as_record().fields[D];
-  R[A] = std::move(v);
-}
-  NEXT();
-op_FIELD_SET : {
-  Value v = R[B];
-  R[A].mutable_record_fields()[D] = std::move(v);
-}
-  NEXT();
-op_INTENT_NEW : {
-  const size_t params = p.effects[D].params.size();
-  std::vector<Value> args(R + B, R + B + params);
-  Value key = C > params ? R[B + params] : Value::none();
-  R[A] = Value::intent(D, std::move(args), std::move(key));
-}
-  NEXT();
-op_CALL_BUILTIN : {
-  Value out;
-  std::string message;
-  FaultKind k = call_builtin(static_cast<Builtin>(D), R + B, C, out, message, builtins);
-  if (k != FaultKind::None) FAULT(k, message);
-  if (out.tag() == Tag::String && out.as_string().size() > kMaxStringBytes)
-    FAULT(FaultKind::Budget, "a string longer than " + std::to_string(kMaxStringBytes >> 20) + " MiB");
-  R[A] = std::move(out);
-}
-  NEXT();
-op_STATE_GET : {
-  Value v = env.state->as_record().fields[D];
-  R[A] = std::move(v);
-}
-  NEXT();
-op_STATE_SET : {
-  Value v = R[A];
-  env.state->mutable_record_fields()[D] = std::move(v);
-}
-  NEXT();
-op_STATE_TAKE : {
-  // Moves the field out so that the update that follows owns it uniquely; the verifier
-  // guarantees STATE_SET puts it back in this block.
-  auto& fields = env.state->mutable_record_fields();
-  R[A] = std::move(fields[D]);
-  fields[D] = Value();
-}
-  NEXT();
-op_TICK : {
-  R[A].set_int(env.tick);
-}
-  NEXT();
-op_RAND : {
-  int64_t bound = R[B].as_int();
-  if (bound <= 0) FAULT(FaultKind::Conversion, "rand(" + std::to_string(bound) + "): the bound must be at least 1");
-  if (!env.random) FAULT(FaultKind::Conversion, "rand() needs an instance's random generator");
-  R[A].set_int(env.random->below(bound));
-}
-  NEXT();
-op_OBSERVE : {
-  if (!env.observations) FAULT(FaultKind::Observation, "observation `" + p.observations[D].name + "` has no source here");
-  Value out;
-  std::string message;
-  FaultKind k = env.observations->sample(D, std::span<const Value>(R + B, C), out, message);
-  if (k != FaultKind::None) FAULT(k, message);
-  if (!conforms(p, out, p.observations[D].result))
-    FAULT(FaultKind::Observation, "observation `" + p.observations[D].name + "` returned a value of the wrong type");
-  R[A] = std::move(out);
-}
-  NEXT();
-op_SEND : {
-  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
-  if (env.outputs) {
-    SentMessage m;
-    m.message = D;
-    if (A != kNoRegister) m.instance_id = R[A];
-    m.args.assign(R + B, R + B + C);
-    env.outputs->sends.push_back(std::move(m));
-  }
-}
-  NEXT();
-op_EMIT : {
-  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
-  if (env.outputs) env.outputs->intents.push_back(R[A]);
-}
-  NEXT();
-op_SPAWN : {
-  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
-  if (env.outputs) {
-    SpawnRequest s;
-    s.spawn = D;
-    if (A != kNoRegister) s.instance_id = R[A];
-    s.values.assign(R + B, R + B + C);
-    env.outputs->spawns.push_back(std::move(s));
-  }
-}
-  NEXT();
-op_SCHEDULE : {
-  int64_t delay = R[A].as_int();
-  if (delay < 1) FAULT(FaultKind::Conversion, "schedule after " + std::to_string(delay) + " ticks: the delay must be at least 1");
-  if (delay > kLastTick - env.tick)
-    FAULT(FaultKind::Budget, "schedule after " + std::to_string(delay) + " ticks: due after tick 2^62, the last tick a run reaches");
-  if (!take_output(env)) FAULT(FaultKind::Budget, tick_outputs_message());
-  if (env.outputs) {
-    ScheduledMessage s;
-    s.message = D;
-    s.delay = delay;
-    s.args.assign(R + B, R + B + C);
-    env.outputs->schedules.push_back(std::move(s));
-  }
-}
-  NEXT();
+VED_DATA_OP(IS_NONE)
+VED_DATA_OP(CONCAT)
+VED_DATA_OP(LIST_NEW)
+VED_DATA_OP(LIST_GET)
+VED_DATA_OP(LIST_SET)
+VED_DATA_OP(LIST_APPEND)
+VED_DATA_OP(LEN)
+VED_DATA_OP(STR_GET)
+VED_DATA_OP(MAP_NEW)
+VED_DATA_OP(MAP_GET)
+VED_DATA_OP(MAP_SET)
+VED_DATA_OP(MAP_HAS)
+VED_DATA_OP(RECORD_NEW)
+VED_DATA_OP(FIELD_GET)
+VED_DATA_OP(FIELD_SET)
+VED_DATA_OP(INTENT_NEW)
+VED_DATA_OP(CALL_BUILTIN)
+VED_DATA_OP(STATE_GET)
+VED_DATA_OP(STATE_SET)
+VED_DATA_OP(STATE_TAKE)
+VED_DATA_OP(TICK)
+VED_DATA_OP(RAND)
+VED_DATA_OP(OBSERVE)
+VED_DATA_OP(SEND)
+VED_DATA_OP(EMIT)
+VED_DATA_OP(SPAWN)
+VED_DATA_OP(SCHEDULE)
 op_CALL : {
   // frame_top == deepest_frame: kMaxCallDepth frames are running already.
-  if (frame_top == deepest_frame) FAULT(FaultKind::Budget, "calls nested deeper than " + std::to_string(kMaxCallDepth));
+  if (frame_top == deepest_frame) FAULT(FaultKind::Budget, data::call_depth_message());
   const Function* callee = &functions[D];
   const uint32_t caller_base = frame_top->base;
   const uint32_t base = caller_base + F->register_count;
   if (size_t{base} + callee->register_count > kMaxStackRegisters)
-    FAULT(FaultKind::Budget, "the call stack needs more than " + std::to_string(kMaxStackRegisters) + " registers");
+    FAULT(FaultKind::Budget, data::call_registers_message());
   ensure(size_t{base} + callee->register_count);
   R = stack.data() + caller_base;
   Value* NR = stack.data() + base;
   for (uint32_t k = 0; k < C; ++k) NR[k].init_from(R[B + k]);
+  if (callee->native) [[unlikely]] {
+    // Compiled: it runs to its return (compiled code calls only compiled code) in the
+    // window the interpreter just filled, one frame deeper.
+    jit::NativeContext& cx = native_context(fuel, env);
+    const uint32_t depth = static_cast<uint32_t>(frame_top - frames.data()) + 1;
+    const int64_t bits = callee->native(&cx, depth, base, NR, callee->scalar_result ? nullptr : &R[A], 0);
+    fuel = cx.fuel;
+    if (native_faulted(fault)) {
+      fuel_in_out = fuel;
+      return Exit::Fault;
+    }
+    if (callee->scalar_result) R[A] = value_from_bits(p, callee->info->result, bits);
+    NEXT();
+  }
   *++frame_top = Frame{callee, ip + 1, base, A};
   F = callee;
   running = F;
@@ -672,15 +595,15 @@ op_JMP_IF : {
   ENTER(ip->e);
 }
 op_BR_LT_I64 : {
-  if (R[A].as_int() < R[B].as_int()) ENTER(D);
+  if (semantics::lt_i64(R[A].as_int(), R[B].as_int())) ENTER(D);
   ENTER(ip->e);
 }
 op_BR_LE_I64 : {
-  if (R[A].as_int() <= R[B].as_int()) ENTER(D);
+  if (semantics::le_i64(R[A].as_int(), R[B].as_int())) ENTER(D);
   ENTER(ip->e);
 }
 op_BR_EQ_I64 : {
-  if (R[A].as_int() == R[B].as_int()) ENTER(D);
+  if (semantics::eq_i64(R[A].as_int(), R[B].as_int())) ENTER(D);
   ENTER(ip->e);
 }
 op_BR_NONE : {
@@ -689,9 +612,10 @@ op_BR_NONE : {
 }
 op_FOR_STEP : {
   int64_t next;
-  if (__builtin_add_overflow(R[A].as_int(), int64_t{1}, &next)) FAULT(FaultKind::Overflow, "loop counter overflow");
+  if (const FaultKind k = semantics::step_i64(R[A].as_int(), next); k != FaultKind::None) [[unlikely]]
+    FAULT(k, semantics::fault_message(Op::FOR_STEP, k, R[A].as_int(), 1));
   R[A].set_int(next);
-  if (next < R[B].as_int()) ENTER(D);
+  if (semantics::lt_i64(next, R[B].as_int())) ENTER(D);
   ENTER(ip->e);
 }
 op_RET : {
@@ -721,7 +645,7 @@ op_YIELD : {
 }
 op_ADVANCE : {
   if (R[A].as_int() < 0)
-    FAULT(FaultKind::Conversion, "advance_ticks(" + std::to_string(R[A].as_int()) + "): time cannot go backwards");
+    FAULT(FaultKind::Conversion, data::negative_advance_message(R[A].as_int()));
   advance = R[A].as_int();
   yield_to = D;
   fuel_in_out = fuel;
@@ -745,7 +669,7 @@ op_ASSERT_FAIL : { FAULT(FaultKind::Assert, R[A].as_string()); }
 budget_exhausted:
   VED_COLD_LABEL;
   fault_kind = FaultKind::Budget;
-  fault_message = "fuel exhausted (the slice's budget is spent)";
+  fault_message = data::fuel_exhausted_message();
 faulted:
   VED_COLD_LABEL;
   {
@@ -759,6 +683,7 @@ faulted:
 }
 
 #undef VED_COLD_LABEL
+#undef VED_DATA_OP
 #undef DISPATCH
 #undef NEXT
 #undef ENTER
@@ -769,8 +694,22 @@ faulted:
 #undef D
 }
 
-Interpreter::Interpreter(const Program& program) : impl_(std::make_unique<Impl>(program)) {}
+Interpreter::Interpreter(const Program& program, const EngineOptions& engine)
+    : impl_(std::make_unique<Impl>(program, engine)) {}
 Interpreter::~Interpreter() = default;
+
+EngineStats Interpreter::engine_stats() const {
+  EngineStats s;
+  s.engine = engine_name(impl_->engine);
+  s.error = impl_->jit_error;
+  if (impl_->jit) {
+    const jit::Jit::Stats j = impl_->jit->stats();
+    s.functions_compiled = j.functions_compiled;
+    s.instructions_compiled = j.instructions_compiled;
+    s.compile_seconds = j.compile_seconds;
+  }
+  return s;
+}
 
 namespace {
 
@@ -817,6 +756,7 @@ CallResult Interpreter::call(uint32_t fn, std::span<const Value> args, int64_t f
   out.ok = exit == Impl::Exit::Return;
   out.fuel_used = start - std::max<int64_t>(fuel, 0);
   impl_->clear_stack();
+  impl_->tier_up(fn, out.fuel_used);
   return out;
 }
 
@@ -854,7 +794,7 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
   Value ignored;
   uint32_t next = 0;
   impl_->advance = 0;
-  Impl::Exit exit = impl_->execute_guarded(fn, f.slice_entries[slice], fuel, env, ignored, next, out.fault);
+  Impl::Exit exit = impl_->execute_guarded(fn, slice, fuel, env, ignored, next, out.fault);
   out.fuel_used = start - std::max<int64_t>(fuel, 0);
   switch (exit) {
     case Impl::Exit::Yield:
@@ -869,6 +809,7 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
     case Impl::Exit::Fault: out.status = SliceResult::Status::Faulted; break;
   }
   impl_->clear_stack();
+  impl_->tier_up(fn, out.fuel_used);
   return out;
 }
 

@@ -119,9 +119,41 @@ struct MachineOutOfMemory : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Which engine runs the code: the interpreter, or machine code from the JIT (vm/jit/,
+// docs/jit.md). Values, faults (kind, message, position), fuel and outputs are the same
+// under each; the differential tests hold them to it. Only speed differs.
+struct EngineOptions {
+  enum class Mode : uint8_t {
+    Interpret,  // --interp: the interpreter only
+    Tiered,     // --jit: interpret first; compile a function once the runs it started
+                // have spent `tier_fuel`, and run it compiled from the next run (a
+                // slice boundary) on
+    All,        // --jit=all: compile every function before the first run
+  } mode = Mode::Interpret;
+  int64_t tier_fuel = 100'000;
+};
+// The engine an Interpreter uses when none is given: set once by a tool's main (vedvm's
+// --interp / --jit), so that every interpreter of the run (runtime, test runner, `call`)
+// uses it.
+void set_default_engine(const EngineOptions& engine);
+EngineOptions default_engine();
+// "interp", "jit", "jit=all" (what a run's summary records).
+std::string engine_name(const EngineOptions& engine);
+
+// What the JIT did, for `vedvm stats` and run summaries.
+struct EngineStats {
+  std::string engine;                  // engine_name()
+  uint32_t functions_compiled = 0;
+  uint64_t instructions_compiled = 0;  // bytecode instructions
+  double compile_seconds = 0;
+  std::string error;                   // why the JIT could not start ("" if it could)
+};
+
 class Interpreter {
  public:
-  explicit Interpreter(const Program& program);
+  explicit Interpreter(const Program& program, const EngineOptions& engine = default_engine());
+
+  EngineStats engine_stats() const;
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;

@@ -541,35 +541,6 @@ std::string quote_string(std::string_view text) {
   return out;
 }
 
-// ---- arithmetic --------------------------------------------------------------------------
-
-FaultKind checked_div(int64_t a, int64_t b, int64_t& out) {
-  if (b == 0) return FaultKind::DivisionByZero;
-  if (a == std::numeric_limits<int64_t>::min() && b == -1) return FaultKind::Overflow;
-  out = a / b;
-  return FaultKind::None;
-}
-
-FaultKind checked_rem(int64_t a, int64_t b, int64_t& out) {
-  if (b == 0) return FaultKind::DivisionByZero;
-  // INT64_MIN % -1 is undefined behaviour in C++ (it traps on x86), yet the result, 0,
-  // is an ordinary int; any b of -1 gives 0.
-  out = b == -1 ? 0 : a % b;
-  return FaultKind::None;
-}
-
-FaultKind float_div(double a, double b, double& out) {
-  if (b == 0.0) return FaultKind::DivisionByZero;  // also -0.0
-  out = a / b;
-  return FaultKind::None;
-}
-
-FaultKind float_rem(double a, double b, double& out) {
-  if (b == 0.0) return FaultKind::DivisionByZero;
-  out = std::fmod(a, b);
-  return FaultKind::None;
-}
-
 // ---- strings -----------------------------------------------------------------------------
 
 FaultKind string_code_point(const std::string& text, int64_t index, Value& out, std::string& message) {

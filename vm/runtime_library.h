@@ -73,12 +73,6 @@ void encode_canonical(const Value& v, std::string& out);
 // fixed, published function, so hashes are stable across machines and releases.
 int64_t hash_value(const Value& v);
 
-// ---- arithmetic shared with instructions ----------------------------------------
-FaultKind checked_div(int64_t a, int64_t b, int64_t& out);  // truncates toward zero
-FaultKind checked_rem(int64_t a, int64_t b, int64_t& out);  // sign of the dividend
-FaultKind float_div(double a, double b, double& out);       // b == 0 faults
-FaultKind float_rem(double a, double b, double& out);       // fmod; b == 0 faults
-
 // ---- strings ---------------------------------------------------------------------
 // The code point at `index` (0-based) of `text` as a string; Index fault when out of
 // range (negative indices are out of range).

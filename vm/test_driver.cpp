@@ -4,7 +4,8 @@
 
 namespace ved::vm {
 
-TestDriver::TestDriver(const Program& program) : program_(program), interpreter_(program) {}
+TestDriver::TestDriver(const Program& program, const EngineOptions& engine)
+    : program_(program), interpreter_(program, engine) {}
 
 bool TestDriver::state_conforms(const DomainInfo& domain, const Value& state) const {
   return value_conforms(program_, state, domain.state_type);

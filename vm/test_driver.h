@@ -23,9 +23,10 @@ struct TransitionRun {
 
 class TestDriver {
  public:
-  explicit TestDriver(const Program& program);
+  explicit TestDriver(const Program& program, const EngineOptions& engine = default_engine());
 
   const Program& program() const { return program_; }
+  const Interpreter& interpreter() const { return interpreter_; }
   std::optional<uint32_t> domain_index(const std::string& name) const;
 
   // A fn by name.

@@ -874,15 +874,10 @@ class Verifier {
       visited[b] = true;
       Bits out = transfer(b, in[b], false);
       const Instr& t = f.code[block_end(b) - 1];
-      std::vector<uint32_t> succ;
-      switch (t.op) {
-        case Op::JMP: succ = {t.d}; break;
-        case Op::JMP_IF: case Op::BR_NONE: succ = {t.b, t.c}; break;
-        case Op::BR_LT_I64: case Op::BR_LE_I64: case Op::BR_EQ_I64: case Op::FOR_STEP: succ = {t.c, t.d}; break;
-        case Op::YIELD: case Op::ADVANCE: succ = {f.slice_entries[t.d]}; break;
-        default: break;
-      }
-      for (uint32_t s : succ) meet_into(s, out);
+      // A slice's registers carry over to the next slice: for definite assignment, YIELD
+      // and ADVANCE flow into the slice they name, as well as a branch to its targets.
+      for (uint32_t s : bytecode::successors_of(t)) meet_into(s, out);
+      if (t.op == Op::YIELD || t.op == Op::ADVANCE) meet_into(f.slice_entries[t.d], out);
     }
     for (size_t b = 0; b < nblocks; ++b)
       if (visited[b]) transfer(b, in[b], true);

@@ -96,8 +96,8 @@ reference_of() {
 }
 
 # --- tools -----------------------------------------------------------------------------
-impls=(ved lua luajit_joff luajit c)
-declare -A label=([ved]="Ved" [lua]="Lua 5.4" [luajit_joff]="LuaJIT -joff" [luajit]="LuaJIT" [c]="C -O2")
+impls=(ved ved_jit lua luajit_joff luajit c)
+declare -A label=([ved]="Ved" [ved_jit]="Ved --jit=all" [lua]="Lua 5.4" [luajit_joff]="LuaJIT -joff" [luajit]="LuaJIT" [c]="C -O2")
 
 for tool in gcc lua5.4 luajit; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -148,6 +148,7 @@ command_of() {
   local impl="$1" w="$2" n="${size[$2]}"
   case "$impl" in
     ved) cmd=("$vedvm" call "$tmp/$w.vedb" main --fuel 1000000000000) ;;
+    ved_jit) cmd=("$vedvm" --jit=all call "$tmp/$w.vedb" main --fuel 1000000000000) ;;
     lua) cmd=(lua5.4 "$here/$w.lua" "$n") ;;
     luajit_joff) cmd=(luajit -joff "$here/$w.lua" "$n") ;;
     luajit) cmd=(luajit "$here/$w.lua" "$n") ;;
@@ -182,11 +183,11 @@ time_with_hyperfine() {
 }
 
 # --- run -------------------------------------------------------------------------------
-declare -A result seconds
+declare -A result seconds compile
 for w in "${workloads[@]}"; do
   expected="$(reference_of "${size[$w]}" "$w")"
   for impl in "${impls[@]}"; do
-    if [[ $impl == ved && $skip_ved -eq 1 ]]; then continue; fi
+    if [[ $impl == ved* && $skip_ved -eq 1 ]]; then continue; fi
     command_of "$impl" "$w"
     say "$w: ${label[$impl]}"
     # One run whose output is checked; in smoke mode it is also the one timed.
@@ -210,7 +211,7 @@ for w in "${workloads[@]}"; do
   # Every implementation of the workload must print the reference result.
   wrong=()
   for impl in "${impls[@]}"; do
-    if [[ $impl == ved && $skip_ved -eq 1 ]]; then continue; fi
+    if [[ $impl == ved* && $skip_ved -eq 1 ]]; then continue; fi
     if [[ "${result[$w.$impl]}" != "$expected" ]]; then
       wrong+=("${label[$impl]} printed '${result[$w.$impl]}'")
     fi
@@ -221,6 +222,11 @@ for w in "${workloads[@]}"; do
     exit 1
   fi
   result[$w]="$expected"
+  # The JIT's compile time alone (what --jit=all spends before the program runs).
+  if [[ $skip_ved -eq 0 ]]; then
+    compile[$w]="$(VED_JIT_REPORT=1 "$vedvm" --jit=all call "$tmp/$w.vedb" main --fuel 1000000000000 2>&1 >/dev/null |
+      sed -n 's/^jit: .*, \([0-9]*\) instructions, \([0-9.e-]*\) s compiling.*/\1 \2/p')"
+  fi
 done
 
 # --- report ----------------------------------------------------------------------------
@@ -241,28 +247,42 @@ fi
 if [[ $skip_ved -eq 1 ]]; then
   echo "- Ved: skipped (--skip-ved)"
 else
-  echo "- Ved: $vedvm call FILE.vedb main --fuel 1000000000000 (compile time not included)"
+  echo "- Ved: $vedvm call FILE.vedb main --fuel 1000000000000; Ved --jit=all: the same with --jit=all (the"
+  echo "  whole process, LLVM's compilation included; the compile time alone is in its own table)"
 fi
 echo
 
 cell_time() {
-  if [[ $1 == ved && $skip_ved -eq 1 ]]; then echo "skipped"; return; fi
+  if [[ $1 == ved* && $skip_ved -eq 1 ]]; then echo "skipped"; return; fi
   awk -v s="${seconds[$2.$1]}" 'BEGIN { printf "%.4f\n", s }'
 }
-cell_ratio() {
+cell_ratio() {  # peer, workload[, which Ved: ved (default) or ved_jit]
   if [[ $skip_ved -eq 1 ]]; then echo "skipped"; return; fi
-  awk -v a="${seconds[$2.ved]}" -v b="${seconds[$2.$1]}" \
+  awk -v a="${seconds[$2.${3:-ved}]}" -v b="${seconds[$2.$1]}" \
     'BEGIN { if (b + 0 > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
 
-echo "| workload | n | result | Ved s | Lua 5.4 s | LuaJIT -joff s | LuaJIT s | C -O2 s | Ved/Lua5.4 | Ved/LuaJIT-joff | Ved/LuaJIT | Ved/C |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| workload | n | result | Ved s | Ved JIT s | Lua 5.4 s | LuaJIT -joff s | LuaJIT s | C -O2 s | Ved/Lua5.4 | Ved/LuaJIT-joff | Ved/LuaJIT | Ved/C | JIT/LuaJIT | JIT/C |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for w in "${workloads[@]}"; do
   row="| $w | ${size[$w]} | ${result[$w]}"
   for impl in "${impls[@]}"; do row+=" | $(cell_time "$impl" "$w")"; done
   for impl in lua luajit_joff luajit c; do row+=" | $(cell_ratio "$impl" "$w")"; done
+  for impl in luajit c; do row+=" | $(cell_ratio "$impl" "$w" ved_jit)"; done
   echo "$row |"
 done
+if [[ $skip_ved -eq 0 ]]; then
+  echo
+  echo "JIT compile time (--jit=all, LLVM -O2, every function of the program):"
+  echo
+  echo "| workload | bytecode instructions | compile ms | ms per 1,000 instructions |"
+  echo "|---|---:|---:|---:|"
+  for w in "${workloads[@]}"; do
+    read -r instructions secs <<<"${compile[$w]:-0 0}"
+    awk -v w="$w" -v i="$instructions" -v s="$secs" \
+      'BEGIN { printf "| %s | %d | %.1f | %s |\n", w, i, s * 1000, (i > 0 ? sprintf("%.1f", s * 1e6 / i) : "n/a") }'
+  done
+fi
 echo
 echo "Times are mean seconds per process, start-up included. A ratio is Ved's time divided"
 echo "by the peer's: 2.00 means Ved took twice as long, 0.50 half as long."

@@ -90,6 +90,32 @@ Outcome call(const vm::Program& program, const std::string& fn, const std::vecto
   return outcome_of(program, driver.call(fn, args, fuel));
 }
 
+std::string engines_differ(const vm::Program& program, const std::string& fn, const std::vector<Value>& args,
+                           int64_t fuel) {
+  using Mode = vm::EngineOptions::Mode;
+  auto under = [&](Mode mode, int runs) {
+    vm::EngineOptions engine;
+    engine.mode = mode;
+    engine.tier_fuel = 1;
+    vm::TestDriver driver(program, engine);
+    std::vector<std::string> outcomes;
+    for (int k = 0; k < runs; ++k) outcomes.push_back(to_string(outcome_of(program, driver.call(fn, args, fuel))));
+    const vm::EngineStats stats = driver.interpreter().engine_stats();
+    if (!stats.error.empty()) outcomes.push_back("JIT error: " + stats.error);
+    return outcomes;
+  };
+  const std::string reference = under(Mode::Interpret, 1)[0];
+  std::string differences;
+  auto compare = [&](const char* engine, const std::vector<std::string>& got) {
+    for (size_t k = 0; k < got.size(); ++k)
+      if (got[k] != reference)
+        differences += std::string(engine) + " run " + std::to_string(k + 1) + ": " + got[k] + "\n  interp: " + reference + "\n";
+  };
+  compare("jit=all", under(Mode::All, 1));
+  compare("jit (tiered)", under(Mode::Tiered, 2));
+  return differences;
+}
+
 std::string summary(const Outcome& o) {
   if (o.ok) return o.value;
   return "fault " + std::string(bytecode::fault_kind_name(o.fault)) + " at " + o.where;
@@ -114,6 +140,9 @@ size_t run_fn_cases(const std::vector<FnCase>& cases) {
       CHECK_FALSE(first.where.empty());
       CHECK(first.location == "test.ved:" + first.where);
     }
+    // Every engine gives the same outcome, to the fuel and the faulting instruction.
+    const std::string differ = engines_differ(*compiled.program, c.fn, c.args, c.fuel);
+    CHECK_MESSAGE(differ.empty(), differ);
     // Determinism: the same source gives the same bytes, the same bytes the same run.
     Compiled again = compile(c.source);
     CHECK(again.bundle == compiled.bundle);

@@ -68,9 +68,17 @@ std::string line_col(const vm::Fault& fault);
 
 Outcome outcome_of(const vm::Program& program, const vm::CallResult& r);
 
-// Calls fn `fn` of a compiled program.
+// Calls fn `fn` of a compiled program (under the process's default engine).
 Outcome call(const vm::Program& program, const std::string& fn, const std::vector<Value>& args,
              int64_t fuel = 1'000'000);
+
+// The engines every row is run under and compared (docs/jit.md): the interpreter, the
+// JIT with everything compiled, and the tiered JIT set to compile after the first run,
+// run twice (interpreted, then compiled: the two engines mixed in one interpreter).
+// Returns "" when all agree with the interpreter exactly (value or fault kind, message,
+// position, pc, fuel), else what differs.
+std::string engines_differ(const vm::Program& program, const std::string& fn, const std::vector<Value>& args,
+                           int64_t fuel);
 
 // Shorthands for values.
 inline Value I(int64_t i) { return Value::integer(i); }

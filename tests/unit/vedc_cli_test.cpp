@@ -35,12 +35,20 @@ TEST_CASE("usage errors exit 2") {
   CHECK(vedc_run("--no-such-flag x.ved").exit_code == 2);   // unknown flag
   CHECK(vedc_run("--emit=nonsense x.ved").exit_code == 2);  // bad value
   CHECK(vedc_run("--color=sometimes x.ved").exit_code == 2);
-  auto llvm = vedc_run("--emit=llvm " + example("hello.ved"));
-  CHECK(llvm.exit_code == 2);
-  CHECK(llvm.err.find("not available yet") != std::string::npos);
   // One bundle comes from one file; -o makes no sense without a bundle.
   CHECK(vedc_run(example("hello.ved") + " " + golden("check/ok/downward-sends.ved")).exit_code == 2);
   CHECK(vedc_run("--check -o x.vedb " + example("hello.ved")).exit_code == 2);
+}
+
+TEST_CASE("--emit=llvm: one LLVM function per Ved function, -O optimised") {
+  auto plain = vedc_run("--emit=llvm " + example("hello.ved"));
+  CHECK_MESSAGE(plain.exit_code == 0, plain.err);
+  CHECK(plain.out.find("define i64 @ved_f0(") != std::string::npos);
+  CHECK(plain.out.find("b0.body:") != std::string::npos);  // names survive without -O
+  auto optimised = vedc_run("--emit=llvm -O " + example("hello.ved"));
+  CHECK_MESSAGE(optimised.exit_code == 0, optimised.err);
+  CHECK(optimised.out.find("define i64 @ved_f0(") != std::string::npos);
+  CHECK(optimised.out != plain.out);
 }
 
 TEST_CASE("--check: exit 0 on a valid program, nothing on stdout") {

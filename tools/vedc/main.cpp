@@ -22,6 +22,7 @@
 #include "ir/compile.h"
 #include "ir/print.h"
 #include "vm/bundle_loader.h"
+#include "vm/jit/jit.h"
 #include "vm/disassembler.h"
 
 #include <filesystem>
@@ -43,6 +44,7 @@ struct Options {
   bool json = false;
   std::string explain;
   bool werror = false;
+  bool optimize = false;  // -O: --emit=llvm prints the optimised IR
   std::string color = "auto";
 };
 
@@ -77,10 +79,6 @@ class Driver {
   }
 
   int run() {
-    if (options_.emit == "llvm") {
-      std::cerr << "vedc: error: --emit=llvm is not available yet: this build has no JIT\n";
-      return kExitUsage;
-    }
     if (writes_bundle() && options_.files.size() > 1) {
       std::cerr << "vedc: error: one bundle is compiled from one file; `import` between files is not resolved yet\n"
                 << "  = help: compile each program separately, or check several with `vedc --check a.ved b.ved`\n";
@@ -171,6 +169,14 @@ class Driver {
       throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
     if (options_.emit == "bytecode") {
       std::cout << ved::vm::disassemble(verified, sources_lookup());
+      return;
+    }
+    if (options_.emit == "llvm") {
+      // What the JIT compiles (docs/jit.md): one LLVM function per Ved function.
+      std::string text;
+      if (!ved::vm::jit::emit_llvm_ir(verified, options_.optimize, text, error))
+        throw std::runtime_error(error);
+      std::cout << text;
       return;
     }
     if (writes_bundle()) write_output(id, bundle);
@@ -274,6 +280,7 @@ int run(int argc, char** argv) {
   app.add_flag("--json", o.json, "Diagnostics (and --emit output) as JSON, one object per line");
   app.add_option("--explain", o.explain, "Explain a diagnostic code, e.g. V-SYN-005");
   app.add_flag("--Werror", o.werror, "Treat warnings as errors (spelled -Werror)");
+  app.add_flag("-O", o.optimize, "With --emit=llvm: the IR as the JIT optimises it");
   app.add_option("--color", o.color, "Colour diagnostics: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 

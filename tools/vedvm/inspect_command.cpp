@@ -1,4 +1,5 @@
 // `vedvm inspect DIR` and `vedvm resume DIR T[id]`: a data dir, offline.
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -130,6 +131,24 @@ int stats(const std::string& dir) {
       };
       std::cout << "  " << domain << ": " << total << " slices, p50 < " << percentile(0.5) << ", p90 < "
                 << percentile(0.9) << ", p99 < " << percentile(0.99) << "\n";
+    }
+  }
+  // Which engines ran it, and what the JIT compiled (docs/jit.md): statistics of the
+  // machine, like slice times, so after them (tests compare what comes before).
+  ved::vm::RunStore::EngineTotals engines;
+  {
+    ved::vm::RunStore engine_store(program, *store, false);
+    std::string ignored;
+    if (engine_store.engine_stats(engines, ignored) && !engines.runs.empty()) {
+      std::cout << "engines:";
+      for (const auto& [name, runs] : engines.runs) std::cout << " " << name << " (" << runs << (runs == 1 ? " run)" : " runs)");
+      std::cout << "\n";
+      if (engines.functions > 0) {
+        char ms[32];
+        std::snprintf(ms, sizeof ms, "%.1f", static_cast<double>(engines.compile_us) / 1000);
+        std::cout << "jit: " << engines.functions << " functions (" << engines.instructions << " instructions) compiled in "
+                  << ms << " ms\n";
+      }
     }
   }
   return kExitOk;

@@ -11,6 +11,7 @@
 // number of arguments for it).
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -193,6 +194,13 @@ int call(const CallOptions& o) {
   const size_t dot = o.name.find('.');
   if (dot == std::string::npos) {
     auto r = driver.call(o.name, args, o.fuel);
+    // VED_JIT_REPORT=1: what the JIT compiled, on stderr (bench/vm reads the compile time).
+    if (const char* report = std::getenv("VED_JIT_REPORT"); report && *report == '1') {
+      const ved::vm::EngineStats s = driver.interpreter().engine_stats();
+      std::cerr << "jit: " << s.engine << ", " << s.functions_compiled << " functions, " << s.instructions_compiled
+                << " instructions, " << s.compile_seconds << " s compiling" << (s.error.empty() ? "" : ", " + s.error)
+                << "\n";
+    }
     if (!r.ok) return print_fault(program, r.fault);
     std::cout << show(r.value) << "\n";
     return kExitOk;
@@ -258,6 +266,15 @@ int main(int argc, char** argv) {
   app.name("vedvm");
   app.set_version_flag("--version", std::string("vedvm ") + VED_VERSION);
   app.require_subcommand(0, 1);
+  // The engine (docs/jit.md): given before or after a subcommand, it applies to every
+  // interpreter the command makes. Results are the same under each.
+  app.fallthrough();
+  bool interp = false;
+  std::string jit;
+  app.add_flag("--interp", interp, "Run on the bytecode interpreter only (the default)");
+  app.add_flag("--jit{tiered}", jit,
+               "Compile with the LLVM JIT: --jit compiles functions once they have used enough fuel, "
+               "--jit=all compiles everything before the first tick");
 
   vedvm::RunOptions run;
   app.add_option("program", run.program, "A bundle (.vedb) or a source file (.ved, .lxm) to run");
@@ -382,6 +399,22 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
+  }
+  {
+    ved::vm::EngineOptions engine;
+    if (!jit.empty() && interp) {
+      std::cerr << "vedvm: error: --interp and --jit choose different engines: give one\n";
+      return kExitUsage;
+    }
+    if (jit == "tiered") {
+      engine.mode = ved::vm::EngineOptions::Mode::Tiered;
+    } else if (jit == "all") {
+      engine.mode = ved::vm::EngineOptions::Mode::All;
+    } else if (!jit.empty()) {
+      std::cerr << "vedvm: error: --jit takes no value or `all`, not `" << jit << "`\n";
+      return kExitUsage;
+    }
+    ved::vm::set_default_engine(engine);
   }
   if (*call_cmd) return call(o);
   if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick, json) : vedvm::inspect(dir, json, only);

@@ -1,4 +1,5 @@
 // `vedvm app.vedb`: run a program locally until it is quiescent (runtime.md §1).
+#include <cstdio>
 #include <unistd.h>
 
 #include <algorithm>
@@ -187,6 +188,17 @@ int run(const RunOptions& o) {
     std::cout << "-- " << program.name << " stopped at tick " << runtime.tick() << " (" << summary.slices
               << " slices)" << (summary.max_ticks_reached ? ", --max-ticks reached" : "") << "\n";
     for (const auto& line : summary.lines) std::cout << terminal_text(line) << "\n";
+    // The engine is in the summary, never in the journal (docs/jit.md).
+    const ved::vm::EngineStats engine = runtime.engine_stats();
+    std::cout << "-- engine: " << engine.engine;
+    if (engine.engine != "interp") {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.1f", engine.compile_seconds * 1000);
+      std::cout << ", " << engine.functions_compiled << " functions (" << engine.instructions_compiled
+                << " instructions) compiled in " << ms << " ms";
+      if (!engine.error.empty()) std::cout << "; the JIT could not run: " << terminal_text(engine.error);
+    }
+    std::cout << "\n";
   }
   if (int s = g_signal.load()) return 128 + s;
   return summary.exit_code;

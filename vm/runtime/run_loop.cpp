@@ -50,6 +50,13 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
   if (storage) {
     std::string ignored;
     storage->add_slice_times(slice_times, ignored);
+    // Only a process that ran slices used an engine (as only one that ran slices stores
+    // slice times, under which `vedvm stats` lists the engines).
+    if (slices_run > 0) {
+      const EngineStats engine = interp.engine_stats();
+      storage->add_engine_stats(engine.engine, engine.functions_compiled, engine.instructions_compiled,
+                                static_cast<uint64_t>(engine.compile_seconds * 1e6), ignored);
+    }
   }
   slice_times = SliceTimes{};
   summary.ticks = tick - start_tick;

@@ -1,6 +1,7 @@
 #include "vm/runtime/run_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <stdexcept>
 #include <sstream>
@@ -539,6 +540,31 @@ bool RunStore::slice_times(SliceTimes& out, std::string& error) const {
     std::istringstream in{std::string(value)};
     for (size_t k = 0; k < SliceTimes::kBuckets && (in >> buckets[k]); ++k) {
     }
+    return true;
+  }, error);
+}
+
+bool RunStore::add_engine_stats(const std::string& engine, uint64_t functions, uint64_t instructions,
+                                uint64_t compile_us, std::string& error) {
+  EngineTotals total;
+  if (!engine_stats(total, error)) return false;
+  Store::Batch batch;
+  batch.put("stat/engine/" + engine, std::to_string(total.runs[engine] + 1));
+  batch.put("stat/jit", std::to_string(total.functions + functions) + " " + std::to_string(total.instructions + instructions) +
+                            " " + std::to_string(total.compile_us + compile_us));
+  return store_.commit(batch, sync_, error);
+}
+
+bool RunStore::engine_stats(EngineTotals& out, std::string& error) const {
+  bool ok = store_.scan("stat/engine/", [&](std::string_view key, std::string_view value) {
+    out.runs[std::string(key.substr(std::string_view("stat/engine/").size()))] = std::strtoull(std::string(value).c_str(), nullptr, 10);
+    return true;
+  }, error);
+  if (!ok) return false;
+  return store_.scan("stat/jit", [&](std::string_view key, std::string_view value) {
+    if (key != "stat/jit") return true;
+    std::istringstream in{std::string(value)};
+    in >> out.functions >> out.instructions >> out.compile_us;
     return true;
   }, error);
 }

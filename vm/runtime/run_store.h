@@ -150,6 +150,18 @@ class RunStore {
   bool add_slice_times(const SliceTimes& times, std::string& error);
   // The stored slice times.
   bool slice_times(SliceTimes& out, std::string& error) const;
+  // Adds a process's engine and what its JIT compiled (`stat/engine/<name>`: runs,
+  // `stat/jit`: functions, instructions, microseconds compiling), at the end of a run,
+  // for `vedvm stats`: statistics, not state, as slice times; never journaled, so a run
+  // replays under any engine.
+  bool add_engine_stats(const std::string& engine, uint64_t functions, uint64_t instructions, uint64_t compile_us,
+                        std::string& error);
+  // The stored ones: runs per engine, and the JIT's totals.
+  struct EngineTotals {
+    std::map<std::string, uint64_t> runs;
+    uint64_t functions = 0, instructions = 0, compile_us = 0;
+  };
+  bool engine_stats(EngineTotals& out, std::string& error) const;
 
  private:
   void write_instance(Instance& in, WriteGroup& group);

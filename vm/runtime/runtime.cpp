@@ -122,6 +122,7 @@ int64_t Runtime::tick() const { return impl_->tick; }
 uint64_t Runtime::seed() const { return impl_->o.seed; }
 int64_t Runtime::slice_budget() const { return impl_->o.slice_budget; }
 int64_t Runtime::slices() const { return impl_->slices_run; }
+EngineStats Runtime::engine_stats() const { return impl_->interp.engine_stats(); }
 const std::deque<Instance>& Runtime::instances() const { return impl_->instances; }
 std::vector<const Intent*> Runtime::open_intents() const {
   std::vector<const Intent*> out;

@@ -145,6 +145,9 @@ class Runtime {
   uint64_t seed() const;
   int64_t slice_budget() const;
   int64_t slices() const;  // run by this process
+  // Which engine ran this process's slices and what its JIT compiled (the run's
+  // summary says so; the journal does not: a run replays under either engine).
+  EngineStats engine_stats() const;
   const std::deque<Instance>& instances() const;
   // Intents without a journaled outcome, in emission order (`vedvm inspect`).
   std::vector<const Intent*> open_intents() const;

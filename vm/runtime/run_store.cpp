@@ -552,21 +552,25 @@ bool RunStore::add_engine_stats(const std::string& engine, uint64_t functions, u
   batch.put("stat/engine/" + engine, std::to_string(total.runs[engine] + 1));
   batch.put("stat/jit", std::to_string(total.functions + functions) + " " + std::to_string(total.instructions + instructions) +
                             " " + std::to_string(total.compile_us + compile_us));
-  return store_.commit(batch, sync_, error);
+  const Status s = store_.commit(batch, sync_);
+  if (!s.is_ok()) error = s.message();
+  return s.is_ok();
 }
 
 bool RunStore::engine_stats(EngineTotals& out, std::string& error) const {
-  bool ok = store_.scan("stat/engine/", [&](std::string_view key, std::string_view value) {
+  const bool ok = scan_checked(store_, "stat/engine/", [&](std::string_view key, std::string_view value) {
     out.runs[std::string(key.substr(std::string_view("stat/engine/").size()))] = std::strtoull(std::string(value).c_str(), nullptr, 10);
     return true;
   }, error);
   if (!ok) return false;
-  return store_.scan("stat/jit", [&](std::string_view key, std::string_view value) {
-    if (key != "stat/jit") return true;
-    std::istringstream in{std::string(value)};
+  std::string jit;
+  bool found = false;
+  if (!read_optional(store_, "stat/jit", jit, found, error)) return false;
+  if (found) {
+    std::istringstream in{jit};
     in >> out.functions >> out.instructions >> out.compile_us;
-    return true;
-  }, error);
+  }
+  return true;
 }
 
 std::string encode_run_head(const RunHead& h) {

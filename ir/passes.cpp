@@ -78,17 +78,40 @@ using Known = bytecode::semantics::Scalar;
 
 }  // namespace
 
+// Blocks are reached from the first slice's entry, and from the entry of each slice that a
+// reached YIELD or ADVANCE names. A slice no reached instruction names can never run (a
+// `yield` after `assert false`): its code is dropped and its entry becomes a lone END, so
+// the slice table keeps its shape and no code is left that reads registers no path wrote
+// (the verifier would rightly refuse it).
 void remove_unreachable_blocks(Function& f) {
   std::vector<bool> seen(f.blocks.size(), false);
-  std::vector<uint32_t> work(f.slice_entries.begin(), f.slice_entries.end());
+  std::vector<bool> slice_reached(f.slice_entries.size(), false);
+  std::vector<uint32_t> work;
+  auto reach_slice = [&](uint32_t k) {
+    if (k < slice_reached.size() && !slice_reached[k]) {
+      slice_reached[k] = true;
+      work.push_back(f.slice_entries[k]);
+    }
+  };
+  reach_slice(0);
   while (!work.empty()) {
     uint32_t b = work.back();
     work.pop_back();
     if (seen[b]) continue;
     seen[b] = true;
     const auto& code = f.blocks[b].code;
-    if (!code.empty() && is_terminator(code.back().op))
-      for (uint32_t s : successors(code.back())) work.push_back(s);
+    if (code.empty() || !is_terminator(code.back().op)) continue;
+    for (uint32_t s : successors(code.back())) work.push_back(s);
+    if (code.back().op == Op::YIELD || code.back().op == Op::ADVANCE) reach_slice(code.back().d);
+  }
+  for (size_t k = 1; k < f.slice_entries.size(); ++k) {
+    if (slice_reached[k]) continue;
+    const Span span = f.blocks[f.slice_entries[k]].code.empty() ? Span{} : f.blocks[f.slice_entries[k]].code.front().span;
+    Block never;
+    never.code.push_back(Instr{Op::END, 0, 0, 0, 0, span});
+    f.slice_entries[k] = static_cast<uint32_t>(f.blocks.size());
+    f.blocks.push_back(std::move(never));
+    seen.push_back(true);
   }
   std::vector<uint32_t> renumber(f.blocks.size(), 0);
   std::vector<Block> kept;

@@ -225,6 +225,26 @@ TEST_CASE("domain: transitions, slices, rollback, invariants") {
   CHECK(show(p, fx.initial) == kInitial);
 }
 
+TEST_CASE("domain: a yield after `assert false` compiles, and the slice it would start never runs") {
+  // Found by the JIT's differential fuzzer: vedc kept the unreachable slice's code, which
+  // reads a local no path had written, and the verifier refused the bundle.
+  Fixture fx = load(R"(domain D {
+    state { out: string }
+    transition Go(n: int) {
+        let v0: int = (n % 5)
+        assert false, "a"
+        yield
+        out = str(v0)
+    }
+})", "D");
+  ved::vm::TestDriver driver(*fx.compiled.program);
+  auto run = driver.run_transition("D", "Go", {I(7)}, fx.initial, 1'000'000, 0, 0);
+  CHECK(run.faulted);
+  CHECK(run.fault.kind == FaultKind::Assert);
+  CHECK(line_col(run.fault) == "5:9");
+  CHECK(run.fault.message.find("a") != std::string::npos);
+}
+
 TEST_CASE("domain: an invariant fault names the invariant's line") {
   Fixture fx = load(kCounter, "Counter");
   ved::vm::TestDriver driver(*fx.compiled.program);

@@ -22,16 +22,11 @@ struct Counted {
 Counted run_with_clock(const Workload& w, std::chrono::milliseconds step_per_tick) {
   ScratchDir dir;
   FaultEnv env;
-  vm::ManualClock clock;
   vm::RuntimeOptions options = w.options();
   options.sync = true;
   options.group_ms = 5;
-  options.clock = &clock;
   Counted c;
-  c.end = run_workload(w, dir / "data", env, options, [&](int64_t) {
-    clock.advance(step_per_tick);
-    return false;
-  });
+  c.end = run_with_clock_steps(w, dir / "data", env, options, step_per_tick);
   REQUIRE_MESSAGE(c.end.ok, c.end.error);
   c.journal = journal_of(dir / "data", env);
   c.log_syncs = env.log_syncs();

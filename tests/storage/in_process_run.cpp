@@ -13,6 +13,7 @@
 
 #include "exec_support.h"
 #include "vm/effects/simulated_adapter.h"
+#include "vm/runtime/clock.h"
 #include "vm/runtime/run_store.h"
 #include "vm/runtime/store.h"
 
@@ -65,6 +66,16 @@ RunEnd run_workload(const Workload& w, const std::string& dir, vm::StorageEnv& e
   end.tick = runtime.tick();
   end.instances = runtime.describe_instances();
   return end;
+}
+
+RunEnd run_with_clock_steps(const Workload& w, const std::string& dir, vm::StorageEnv& env, vm::RuntimeOptions options,
+                            std::chrono::milliseconds step) {
+  vm::ManualClock clock;
+  options.clock = &clock;
+  return run_workload(w, dir, env, options, [&](int64_t) {
+    clock.advance(step);
+    return false;
+  });
 }
 
 std::string journal_of(const std::string& dir, vm::StorageEnv& env) {

@@ -2,6 +2,7 @@
 // (fault_env.h), and reading back what a run left: for the storage tests.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -50,6 +51,11 @@ struct RunEnd {
 // `between_ticks(tick)` says stop (it is called between ticks, with the last tick run).
 RunEnd run_workload(const Workload& w, const std::string& dir, vm::StorageEnv& env, vm::RuntimeOptions options,
                     const std::function<bool(int64_t)>& between_ticks = nullptr);
+
+// run_workload to the end on a ManualClock moved `step` on at every tick: the group
+// boundaries of the run are then the test's choice, and its slice times all zero.
+RunEnd run_with_clock_steps(const Workload& w, const std::string& dir, vm::StorageEnv& env, vm::RuntimeOptions options,
+                            std::chrono::milliseconds step);
 
 // The whole journal a data dir holds, one record a line, each prefixed with its tick
 // (opened through `env`, as a run opens it: `vedvm inspect`'s private copy would fsync).

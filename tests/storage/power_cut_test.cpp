@@ -27,13 +27,8 @@ struct Reference {
 Reference reference_run(const Workload& w, vm::RuntimeOptions options, milliseconds step) {
   ScratchDir dir;
   FaultEnv env;
-  vm::ManualClock clock;
-  options.clock = &clock;
   Reference r;
-  r.end = run_workload(w, dir / "data", env, options, [&](int64_t) {
-    clock.advance(step);
-    return false;
-  });
+  r.end = run_with_clock_steps(w, dir / "data", env, options, step);
   REQUIRE_MESSAGE(r.end.ok, r.end.error);
   r.journal = journal_of(dir / "data", env);
   r.log_syncs = env.log_syncs();
@@ -44,12 +39,7 @@ Reference reference_run(const Workload& w, vm::RuntimeOptions options, milliseco
 void check_recovery(const Workload& w, const std::string& data, FaultEnv& env, vm::RuntimeOptions options,
                     milliseconds step, const Reference& want) {
   env.revive();
-  vm::ManualClock clock;
-  options.clock = &clock;
-  const RunEnd end = run_workload(w, data, env, options, [&](int64_t) {
-    clock.advance(step);
-    return false;
-  });
+  const RunEnd end = run_with_clock_steps(w, data, env, options, step);
   REQUIRE_MESSAGE(end.ok, end.error);
   CHECK(end.tick == want.end.tick);
   CHECK(end.instances == want.end.instances);

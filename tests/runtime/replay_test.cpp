@@ -10,6 +10,7 @@
 #include <string>
 
 #include "runtime_support.h"
+#include "vm/runtime/tick_record.h"
 
 using namespace ved::rt;
 
@@ -22,8 +23,8 @@ transition Step() { value = value + 1  label = format("step {}", value) }
 )";
 
 // Rewrites every journal record of `dir` for which `edit` returns true (it changes the
-// record in place). Returns how many it changed. (A tick's records are one value of the
-// database, one record a line.)
+// record in place). Returns how many it changed. (A tick's journal lines are in its tick
+// record, `tick/<tick>`.)
 int tamper(const std::string& dir, const std::function<bool(std::string&)>& edit) {
   leveldb::DB* raw = nullptr;
   leveldb::Options options;
@@ -32,21 +33,18 @@ int tamper(const std::string& dir, const std::function<bool(std::string&)>& edit
   std::vector<std::pair<std::string, std::string>> changed;
   int records = 0;
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek("jrnl/"); it->Valid() && it->key().starts_with("jrnl/"); it->Next()) {
-    const std::string value = it->value().ToString();
-    std::string rewritten;
+  for (it->Seek("tick/"); it->Valid() && it->key().starts_with("tick/"); it->Next()) {
+    ved::vm::TickRecord record;
+    std::string error;
+    REQUIRE_MESSAGE(ved::vm::decode_tick_record(it->value().ToString(), record, error), error);
     bool any = false;
-    for (size_t at = 0; at <= value.size();) {
-      const size_t end = std::min(value.find('\n', at), value.size());
-      std::string record = value.substr(at, end - at);
-      if (edit(record)) {
+    for (std::string& line : record.journal) {
+      if (edit(line)) {
         any = true;
         ++records;
       }
-      rewritten += (at == 0 ? "" : "\n") + record;
-      at = end + 1;
     }
-    if (any) changed.emplace_back(it->key().ToString(), rewritten);
+    if (any) changed.emplace_back(it->key().ToString(), ved::vm::encode_tick_record(record));
   }
   for (const auto& [k, v] : changed) REQUIRE(db->Put(leveldb::WriteOptions(), k, v).ok());
   return records;
@@ -117,16 +115,19 @@ TEST_CASE("replay: a tampered journal is detected") {
     {
       std::unique_ptr<leveldb::DB> db(raw);
       std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-      // The last record of the last tick (a tick's records are one value, one a line).
-      std::string last, records;
-      for (it->Seek("jrnl/"); it->Valid() && it->key().starts_with("jrnl/"); it->Next()) {
+      // The last journal line of the last tick.
+      std::string last, bytes;
+      for (it->Seek("tick/"); it->Valid() && it->key().starts_with("tick/"); it->Next()) {
         last = it->key().ToString();
-        records = it->value().ToString();
+        bytes = it->value().ToString();
       }
       REQUIRE(!last.empty());
-      const size_t cut = records.rfind('\n');
-      REQUIRE(cut != std::string::npos);
-      REQUIRE(db->Put(leveldb::WriteOptions(), last, records.substr(0, cut)).ok());
+      ved::vm::TickRecord record;
+      std::string error;
+      REQUIRE_MESSAGE(ved::vm::decode_tick_record(bytes, record, error), error);
+      REQUIRE(record.journal.size() > 1);
+      record.journal.pop_back();
+      REQUIRE(db->Put(leveldb::WriteOptions(), last, ved::vm::encode_tick_record(record)).ok());
       done = true;
     }
     CHECK(done);

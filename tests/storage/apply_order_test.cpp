@@ -14,14 +14,11 @@ namespace ved::storage_test {
 
 namespace {
 
-vm::TickWrite tick_write(int64_t tick, const std::vector<vm::Delivery>& pending, const std::vector<std::string>& journal,
-                         bool append = false) {
-  vm::TickWrite w;
-  w.tick = tick;
-  w.pending = &pending;
-  w.journal = &journal;
-  w.append = append;
-  return w;
+vm::TickRecord record(int64_t tick, const std::string& line) {
+  vm::TickRecord r;
+  r.tick = tick;
+  r.journal.push_back(line);
+  return r;
 }
 
 }  // namespace
@@ -32,24 +29,23 @@ TEST_CASE("apply order: a tick committed twice or out of order is refused, and n
   vm::Status status;
   auto store = vm::Store::open(dir / "data", vm::StoreMode::Run, status);
   REQUIRE_MESSAGE(store, status.message());
-  const std::vector<vm::Delivery> none;
-  const std::vector<std::string> one{"note\tHub\tfirst"}, two{"note\tHub\tsecond"}, three{"note\tHub\tresumed"};
+  const std::string one = "note\tHub\tfirst", two = "note\tHub\tsecond", three = "note\tHub\tresumed";
   std::string error;
   {
     vm::RunStore run(*w.program, *store, /*sync=*/false);
-    CHECK_FALSE(run.commit(tick_write(1, none, one), error));  // before the run began
+    CHECK_FALSE(run.apply(record(1, one), false, error));  // before the run began
     CHECK(error.find("no run has begun") != std::string::npos);
     error.clear();
-    REQUIRE_MESSAGE(run.begin(w.bundle, 1, 1000, "", {}, error), error);
-    REQUIRE_MESSAGE(run.commit(tick_write(1, none, one), error), error);
-    CHECK_FALSE(run.commit(tick_write(1, none, one), error));  // twice
+    REQUIRE_MESSAGE(run.begin(w.bundle, 1, 1000, "", vm::TickRecord{}, error), error);
+    REQUIRE_MESSAGE(run.apply(record(1, one), false, error), error);
+    CHECK_FALSE(run.apply(record(1, one), false, error));  // twice
     CHECK(error.find("tick 1 refused: the last committed tick is 1") != std::string::npos);
-    CHECK_FALSE(run.commit(tick_write(0, none, two), error));  // out of order
-    REQUIRE_MESSAGE(run.commit(tick_write(4, none, two), error), error);  // idle ticks are not written
-    CHECK_FALSE(run.commit(tick_write(3, none, two), error));
-    CHECK_FALSE(run.commit(tick_write(1, none, three, /*append=*/true), error));  // a resume adds to the last tick only
+    CHECK_FALSE(run.apply(record(0, two), false, error));  // out of order
+    REQUIRE_MESSAGE(run.apply(record(4, two), false, error), error);  // idle ticks are not written
+    CHECK_FALSE(run.apply(record(3, two), false, error));
+    CHECK_FALSE(run.apply(record(1, three), /*append=*/true, error));  // a resume adds to the last tick only
     CHECK(error.find("(a resume adds to it)") != std::string::npos);
-    REQUIRE_MESSAGE(run.commit(tick_write(4, none, three, /*append=*/true), error), error);
+    REQUIRE_MESSAGE(run.apply(record(4, three), /*append=*/true, error), error);
     REQUIRE_MESSAGE(run.sync_committed(error), error);
   }
   // What the store holds is each accepted tick once, and it loads as a whole run.

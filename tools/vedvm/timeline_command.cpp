@@ -2,7 +2,7 @@
 // self-contained HTML page (docs/timeline.md).
 //
 // The data dir is opened as `inspect` opens it (StoreMode::Inspect: no lock, nothing
-// written into it). The journal's records (`jrnl/<tick>/<seq>`: kind TAB instance TAB
+// written into it). The journal lines of the tick records (`tick/<tick>`: kind TAB instance TAB
 // detail [TAB data]) become compact JSON embedded in the page template
 // (timeline_page.html, compiled in as kTimelinePage); the page's script draws only what
 // is visible, on a canvas.

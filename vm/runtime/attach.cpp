@@ -24,9 +24,7 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
   if (!storage->holds_run(resumed, error)) return false;
   if (!resumed) {
     activate_initial();
-    std::vector<Instance*> all;
-    for (Instance& in : instances) all.push_back(&in);
-    if (!storage->begin(bundle, o.seed, o.slice_budget, describe_bindings(), all, error)) return false;
+    if (!storage->begin(bundle, o.seed, o.slice_budget, describe_bindings(), record_start(), error)) return false;
     for (Instance& in : instances) in.dirty = false;
     dirty.clear();
     journal.clear();

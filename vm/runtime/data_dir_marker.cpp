@@ -16,8 +16,9 @@ namespace {
 // Bumped whenever a record's layout changes: a data dir of another format is refused as
 // such, not reported as damaged. 4: the marker file and `meta/digest`. 5: ticks written in
 // groups, one journal record per tick (`jrnl/<tick>`), `meta/head`, the random generator
-// as (seed, draws).
-constexpr const char* kFormat = "5";
+// as (seed, draws). 6: one binary record per tick (`tick/<tick>`, tick_record.h), holding
+// its writes and its journal lines.
+constexpr const char* kFormat = "6";
 
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kSlotBytes = 64;

@@ -54,16 +54,6 @@ constexpr const char* kHeadShape = "meta/head is not `tick timer-sequence foregr
 
 constexpr const char* kNothingChanged = " (refused before anything ran; --fresh discards the data dir and starts over)";
 
-// meta/pending: each delivery as a 16-hex-digit length and its encoding.
-std::string encode_pending(const std::vector<Delivery>& pending) {
-  std::string out;
-  for (const Delivery& d : pending) {
-    std::string one = encode_delivery(d.target, d.message);
-    out += hex_u64(one.size()) + one;
-  }
-  return out;
-}
-
 bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delivery>& out, std::string& error) {
   size_t at = 0;
   while (at < bytes.size()) {
@@ -92,6 +82,15 @@ bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delive
 }
 
 }  // namespace
+
+std::string encode_pending(const std::vector<Delivery>& pending) {
+  std::string out;
+  for (const Delivery& d : pending) {
+    std::string one = encode_delivery(d.target, d.message);
+    out += hex_u64(one.size()) + one;
+  }
+  return out;
+}
 
 uint64_t record_digest(std::string_view key, std::string_view value) {
   return XXH64(value.data(), value.size(), XXH64(key.data(), key.size(), 0));
@@ -329,7 +328,7 @@ bool RunStore::load_intents(LoadedRun& out, std::string& error) {
 }
 
 bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
-                     std::vector<Instance*> instances, std::string& error) {
+                     TickRecord initial, std::string& error) {
   Store::Batch batch;
   digest_ = 0;
   batch.put("meta/format", run_format());
@@ -339,9 +338,11 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/seed", std::to_string(seed));
   batch.put("meta/slice_budget", std::to_string(slice_budget));
   batch.put("meta/effects", effect_bindings);
-  for (Instance* in : instances) write_instance(*in, group_);
+  initial.tick = 0;
+  apply_writes(initial);
+  group_.put(tick_record_key(0), encode_tick_record(initial));
   group_.take(batch);
-  batch.put("meta/head", encode_run_head(RunHead{0, 0, -1, digest_}));
+  batch.put("meta/head", encode_run_head(RunHead{0, initial.timer_sequence, -1, digest_}));
   // Durable whatever --sync says: that the run began, and its program, are what a
   // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
   if (const Status s = store_.commit(batch, /*sync=*/true); !s.is_ok()) {
@@ -352,121 +353,97 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   return mark_durable(/*sync=*/true, error);
 }
 
-// The instance record, and its mailbox's changes: what was enqueued and still is is put,
-// what was dequeued and had been stored is deleted.
-void RunStore::write_instance(Instance& in, WriteGroup& batch) {
-  // Entries leave a lane in the order they entered it, so what was enqueued and not
-  // dequeued since the last commit is still queued, at the lane's tail; what was dequeued
-  // and not enqueued since had been stored.
-  std::vector<std::pair<bool, uint64_t>> gone;
-  for (const auto& r : in.mailbox_removed) gone.emplace_back(r.high, r.position);
-  std::sort(gone.begin(), gone.end());
-  for (const auto& a : in.mailbox_added) {
-    auto it = std::lower_bound(gone.begin(), gone.end(), std::make_pair(a.high, a.position));
-    if (it != gone.end() && *it == std::make_pair(a.high, a.position)) {
-      gone.erase(it);  // enqueued and dequeued since the last commit
-      continue;
-    }
-    const Queue<Message>& lane = a.high ? in.high : in.normal;
-    auto queued = std::lower_bound(lane.begin(), lane.end(), a.position,
-                                   [](const Message& m, uint64_t position) { return m.position < position; });
-    if (queued == lane.end() || queued->position != a.position)
-      throw std::logic_error("a mailbox entry enqueued since the last commit is neither queued nor dequeued");
-    std::string key = mailbox_storage_key(p_, in.key, a.high, a.position);
-    digest_ += record_digest(key, {});
-    batch.put_new(key, encode_message(*queued));
+void RunStore::apply_writes(const TickRecord& r) {
+  for (const TickRecord::InstanceWrite& in : r.instances) {
+    digest_ += record_digest(in.key, in.value) - in.replaces;
+    group_.put(in.key, in.value);
   }
-  for (const auto& [high, position] : gone) {
-    std::string key = mailbox_storage_key(p_, in.key, high, position);
+  // Mailbox entries are written once and then only deleted: they count by key.
+  for (const TickRecord::Put& e : r.enqueued) {
+    digest_ += record_digest(e.key, {});
+    group_.put_new(e.key, e.value);
+  }
+  for (const std::string& key : r.dequeued) {
     digest_ -= record_digest(key, {});
-    batch.remove(key);
+    group_.remove(key);
   }
-  in.mailbox_added.clear();
-  in.mailbox_removed.clear();
-  std::string key = instance_storage_key(p_, in.key), record = encode_instance(in);
-  digest_ -= in.stored_digest;
-  in.stored_digest = record_digest(key, record);
-  digest_ += in.stored_digest;
-  batch.put(key, std::move(record));
+  group_.put("meta/pending", r.pending);
+  for (const TickRecord::IntentWrite& x : r.intents) {
+    group_.put(intent_storage_key(x.tick, x.index), x.value);
+    const std::string open_key = open_intent_storage_key(x.tick, x.index);
+    if (x.completed) {
+      digest_ -= record_digest(open_key, {});
+      group_.remove(open_key);
+    } else {
+      digest_ += record_digest(open_key, {});
+      group_.put_new(open_key, "");
+    }
+  }
+  for (const TickRecord::Put& o : r.observed) {
+    uint64_t& part = observed_digest_[o.key];
+    digest_ -= part;
+    part = record_digest(o.key, o.value);
+    digest_ += part;
+    group_.put(o.key, o.value);
+  }
+  if (r.effect_counts) {
+    digest_ -= effect_counts_digest_;
+    effect_counts_digest_ = record_digest("meta/effect_counts", *r.effect_counts);
+    digest_ += effect_counts_digest_;
+    group_.put("meta/effect_counts", *r.effect_counts);
+  }
 }
 
-bool RunStore::commit(const TickWrite& w, std::string& error) {
-  // Ticks are applied in order, each once: a tick at or before the last committed one
+bool RunStore::apply(TickRecord r, bool append, std::string& error) {
+  // Ticks are applied in order, each once: a tick at or before the last applied one
   // (applied twice, or out of order) is refused before anything of it is written, so a
   // caller's mistake cannot double a message or roll the run back. A `resume` between
-  // runs adds to the last committed tick itself.
-  if (last_tick_ < 0 || (w.append ? w.tick != last_tick_ : w.tick <= last_tick_)) {
-    error = "tick " + std::to_string(w.tick) + " refused: " +
+  // runs adds to the last applied tick itself.
+  if (last_tick_ < 0 || (append ? r.tick != last_tick_ : r.tick <= last_tick_)) {
+    error = "tick " + std::to_string(r.tick) + " refused: " +
             (last_tick_ < 0 ? std::string("no run has begun in this store")
                             : "the last committed tick is " + std::to_string(last_tick_) +
-                                  (w.append ? " (a resume adds to it)" : " (ticks are applied once, in order)"));
+                                  (append ? " (a resume adds to it)" : " (ticks are applied once, in order)"));
     return false;
   }
-  // A tick that fails while being encoded (a value too deep to store) must leave nothing
+  // A tick that fails while being written (a value too deep to store) must leave nothing
   // of itself in the group: the group is dropped whole, as a crash would drop it, and the
   // run stops (the ticks it held are recomputed by the next run).
   try {
-    return commit_into_group(w, error);
+    return apply_into_group(std::move(r), append, error);
   } catch (...) {
     group_ = WriteGroup{};
     throw;
   }
 }
 
-bool RunStore::commit_into_group(const TickWrite& w, std::string& error) {
-  if (group_.empty()) group_started_ = clock_.now();
-  WriteGroup& batch = group_;
-  for (Instance* in : w.changed) write_instance(*in, batch);
-  batch.put("meta/pending", encode_pending(*w.pending));
-  for (const Intent* in : w.intents) {
-    batch.put(intent_storage_key(in->tick, in->index), encode_intent(*in));
-    std::string open_key = open_intent_storage_key(in->tick, in->index);
-    if (in->completed) {
-      digest_ -= record_digest(open_key, {});
-      batch.remove(open_key);
-    } else {
-      digest_ += record_digest(open_key, {});
-      batch.put_new(open_key, "");
-    }
-  }
-  if (w.observed) {
-    for (const auto& [key, record] : *w.observed) {
-      std::string stored_key = "obs/" + hex_bytes(key);
-      uint64_t& part = observed_digest_[stored_key];
-      digest_ -= part;
-      part = record_digest(stored_key, record);
-      digest_ += part;
-      batch.put(stored_key, record);
-    }
-  }
-  if (w.effect_counts) {
-    std::string counts;
-    for (const auto& [effect, count] : *w.effect_counts) counts += std::to_string(effect) + " " + std::to_string(count) + "\n";
-    digest_ -= effect_counts_digest_;
-    effect_counts_digest_ = record_digest("meta/effect_counts", counts);
-    digest_ += effect_counts_digest_;
-    batch.put("meta/effect_counts", std::move(counts));
-  }
-  // The tick's records, one line each, as one record of the store.
-  std::string records;
-  if (w.append) {
-    // A `resume` between runs adds to the last committed tick: what it holds is on disk
-    // (nothing is gathered in a group between runs) and is kept in front.
+bool RunStore::apply_into_group(TickRecord r, bool append, std::string& error) {
+  if (append) {
+    // A `resume` between runs adds to the last applied tick: its record is on disk
+    // (nothing is gathered in a group between runs) and keeps its place in front.
     if (!flush(error)) return false;
+    std::string stored;
     bool found = false;
-    if (!read_optional(store_, journal_storage_key(w.tick), records, found, error)) {
+    if (!read_optional(store_, tick_record_key(r.tick), stored, found, error)) {
       error = "cannot read the journal: " + error;
       return false;
     }
+    TickRecord whole;
+    if (found && !decode_tick_record(stored, whole, error)) {
+      error = damaged(tick_record_key(r.tick) + ": " + error);
+      return false;
+    }
+    apply_writes(r);
+    whole.append(std::move(r));
+    r = std::move(whole);
+  } else {
+    if (group_.empty()) group_started_ = clock_.now();
+    apply_writes(r);
   }
-  for (const std::string& line : *w.journal) {
-    if (!records.empty()) records += '\n';
-    records += line;
-  }
-  if (!records.empty()) batch.put(journal_storage_key(w.tick), std::move(records));
-  batch.put("meta/head", encode_run_head(RunHead{w.tick, w.timer_sequence, w.last_foreground_tick, digest_}));
-  batch.end_tick();
-  last_tick_ = w.tick;
+  group_.put(tick_record_key(r.tick), encode_tick_record(r));
+  group_.put("meta/head", encode_run_head(RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, digest_}));
+  group_.end_tick();
+  last_tick_ = r.tick;
   last_durable_ = false;
   if (group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes ||
       clock_.now() - group_started_ >= max_group_age_)
@@ -601,29 +578,36 @@ bool read_run_head(const Store& store, RunHead& head, std::string& error) {
   return true;
 }
 
-std::string journal_storage_key(int64_t tick) { return "jrnl/" + hex_u64(static_cast<uint64_t>(tick)); }
-
-bool scan_journal(const Store& store, int64_t from, int64_t to,
-                  const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
-  bool malformed = false;
-  bool ok = scan_checked(store, "jrnl/", [&](std::string_view key, std::string_view value) {
+bool scan_tick_records(const Store& store, int64_t from, int64_t to,
+                       const std::function<bool(const TickRecord&)>& visit, std::string& error) {
+  std::string problem;
+  bool ok = scan_checked(store, "tick/", [&](std::string_view key, std::string_view value) {
     uint64_t t = 0;
     if (key.size() != 5 + 16 || !parse_hex_u64(key.substr(5), t) || t > static_cast<uint64_t>(kLastTick)) {
-      malformed = true;
+      problem = "the journal has a malformed key";
       return false;
     }
     const auto tick = static_cast<int64_t>(t);
     if (tick < from) return true;
     if (tick > to) return false;
-    for (size_t at = 0; at <= value.size();) {
-      const size_t end = std::min(value.find('\n', at), value.size());
-      if (!visit(tick, value.substr(at, end - at))) return false;
-      at = end + 1;
+    TickRecord record;
+    if (!decode_tick_record(value, record, problem) || record.tick != tick) {
+      problem = damaged(std::string(key) + ": " + (problem.empty() ? "it holds another tick" : problem));
+      return false;
     }
+    return visit(record);
+  }, error);
+  if (!problem.empty()) error = problem;
+  return ok && problem.empty();
+}
+
+bool scan_journal(const Store& store, int64_t from, int64_t to,
+                  const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
+  return scan_tick_records(store, from, to, [&](const TickRecord& record) {
+    for (const std::string& line : record.journal)
+      if (!visit(record.tick, line)) return false;
     return true;
   }, error);
-  if (malformed) error = "the journal has a malformed key";
-  return ok && !malformed;
 }
 
 }  // namespace ved::vm

@@ -15,6 +15,7 @@
 #include "vm/runtime/intent.h"
 #include "vm/runtime/data_dir_marker.h"
 #include "vm/runtime/store.h"
+#include "vm/runtime/tick_record.h"
 #include "vm/runtime/write_group.h"
 
 namespace ved::vm {
@@ -54,21 +55,9 @@ struct LoadedRun {
   std::map<std::string, Value> observed;
 };
 
-// What one tick writes, as one atomic batch.
-struct TickWrite {
-  int64_t tick = 0;
-  uint64_t timer_sequence = 0;
-  int64_t last_foreground_tick = -1;
-  std::vector<Instance*> changed;         // written with their mailbox changes
-  const std::vector<Delivery>* pending = nullptr;  // to deliver next tick
-  const std::vector<std::string>* journal = nullptr;  // the tick's records, state hashes included
-  std::vector<const Intent*> intents;     // emitted or completed in the tick
-  const std::map<uint32_t, uint64_t>* effect_counts = nullptr;  // null: unchanged
-  // Observations journaled in the tick: (key, encode_observation of the value), kept as
-  // `obs/<hex key>` so that a restarted run knows the last journaled values.
-  const std::vector<std::pair<std::string, std::string>>* observed = nullptr;
-  bool append = false;  // the tick was committed already (a `resume` between runs)
-};
+// The messages to deliver next tick as `meta/pending` holds them: each delivery as a
+// 16-hex-digit length and its encoding.
+std::string encode_pending(const std::vector<Delivery>& pending);
 
 // The live records' digest (`meta/digest`, and VED-DATA-DIR's): the sum, modulo 2^64,
 // of one hash per live record — an instance record with its bytes, a mailbox entry and
@@ -95,12 +84,16 @@ bool decode_run_head(std::string_view text, RunHead& head);
 // Reads a data dir's head; false with `error` saying what is wrong (missing: "no run").
 bool read_run_head(const Store& store, RunHead& head, std::string& error);
 
-// The journal: `jrnl/<tick in 16 hex digits>` holds a tick's records, one per line (a
-// record never holds a line break: runtime.cpp escapes them). Calls `visit(tick, record)`
-// for every record of the ticks in [from, to], in order, until it returns false.
+// The journal: the `journal` lines of the tick records (`tick/<tick>`), one record per
+// committed tick (a record's lines never hold a line break: runtime.cpp escapes them).
+// Calls `visit(tick, line)` for every line of the ticks in [from, to], in order, until it
+// returns false.
 bool scan_journal(const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error);
-std::string journal_storage_key(int64_t tick);
+// Calls `visit(record)` for every tick record of the ticks in [from, to], in order, until
+// it returns false; a record that does not decode is damage, named in `error`.
+bool scan_tick_records(const Store& store, int64_t from, int64_t to,
+                       const std::function<bool(const TickRecord&)>& visit, std::string& error);
 
 class RunStore {
  public:
@@ -113,19 +106,23 @@ class RunStore {
   // another program (naming it) and damaged records (naming them).
   bool load(LoadedRun& out, std::string& error);
   // Writes a new run: the program, the seed and slice budget (which decide what it does),
-  // the instances activated before tick 1.
+  // and `initial`, the record of tick 0: the instances activated before tick 1.
   bool begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
-             std::vector<Instance*> instances, std::string& error);
-  // Commits one tick: the changed instances and their mailbox changes, the messages to
-  // deliver next, the journal records, the intents emitted (open) or completed in it.
-  // With `append` (a `resume` between runs) the new records go after the ones the tick
-  // has. Ticks are written in groups (WriteGroup): a tick's writes join the current group,
+             TickRecord initial, std::string& error);
+  // Applies one tick's record (tick_record.h), the one way a tick reaches the store: its
+  // writes (instance records, mailbox entries enqueued and dequeued, the messages to
+  // deliver next, intents emitted or completed, observations) and the record itself,
+  // which is the tick's journal. Ticks are applied once, in order: a record at or before
+  // the last applied tick is refused with nothing written. With `append` (a `resume`
+  // between runs) the record adds to the last tick's instead: its writes are applied and
+  // it is appended to the stored record.
+  // Ticks are written in groups (WriteGroup): a tick's writes join the current group,
   // which is written as one atomic batch (fsynced under --sync=tick) when it holds
   // `max_group_ticks` ticks, or kGroupBytes, or has waited `max_group_age`; before anything of
   // its ticks is released (mark_dispatched); and at the end of a run (sync_committed). A
   // crash loses at most the group being gathered, which nothing outside has seen: its
   // ticks are recomputed on restart, identically.
-  bool commit(const TickWrite& write, std::string& error);
+  bool apply(TickRecord record, bool append, std::string& error);
   // Writes the current group (fsynced under --sync=tick); nothing to do if it is empty.
   bool flush(std::string& error);
   // Writes the current group, fsynced whatever --sync says, and says so in VED-DATA-DIR
@@ -164,8 +161,9 @@ class RunStore {
   bool engine_stats(EngineTotals& out, std::string& error) const;
 
  private:
-  void write_instance(Instance& in, WriteGroup& group);
-  bool commit_into_group(const TickWrite& write, std::string& error);
+  // The record's writes into the group, and the digest moved by them.
+  void apply_writes(const TickRecord& record);
+  bool apply_into_group(TickRecord record, bool append, std::string& error);
   bool write_group(bool sync, std::string& error);
   bool load_intents(LoadedRun& out, std::string& error);
   // Compares what the database holds with what VED-DATA-DIR says was committed.

@@ -9,9 +9,10 @@
 //  3. run at most one slice per instance, in that order: its continuation, or else a
 //     goal attempt (if due) and the head of its mailbox; after each slice, check the
 //     invariants; a slice that faults or breaks one is rolled back (slices.cpp);
-//  4. commit the tick as one batch: changed instances, what is to be delivered next
-//     tick, the journal records, the tick number (commit.cpp); then release the tick's
-//     effect intents to their adapters (effects.cpp).
+//  4. record the tick as a value — changed instances, what is to be delivered next tick,
+//     intents, the journal lines — and apply it to the store (commit.cpp, tick_record.h,
+//     RunStore::apply); then release the tick's effect intents to their adapters
+//     (effects.cpp).
 //
 // Everything that decides the future is in the instances and the pending deliveries,
 // which are what a tick commits; a run killed at any point and restarted continues from
@@ -270,7 +271,10 @@ struct Runtime::Impl {
   bool guarded_tick(bool& progressed, std::string& error, bool keep_tick);
   std::string out_of_memory_advice() const;
 
-  // ---- committing a tick (commit.cpp)
+  // ---- the tick record and its commit (commit.cpp)
+  void record_instance(Instance& in, TickRecord& record);
+  TickRecord record_tick();   // of the tick just computed; writes nothing durable
+  TickRecord record_start();  // tick 0: the instances activated before tick 1
   bool commit(std::string& error, bool append = false);
 
   // ---- journal and trace events (journal_events.cpp)

@@ -91,6 +91,16 @@ void append_float(double f, std::string& out) {
 // `quote` is set.
 void append_escaped(std::string_view text, std::string& out, bool quote, bool backslash = true) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most text has nothing to escape (journal lines are built from it every tick): such
+  // a run of bytes is appended whole, not a byte at a time.
+  size_t plain = 0;
+  while (plain < text.size()) {
+    const auto c = static_cast<unsigned char>(text[plain]);
+    if (c < 0x20 || c == 0x7F || (c == '\\' && backslash) || (c == '"' && quote)) break;
+    ++plain;
+  }
+  out.append(text.substr(0, plain));
+  text.remove_prefix(plain);
   for (char ch : text) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {

@@ -17,6 +17,10 @@ namespace ved::vm {
 
 namespace {
 
+// What a buffer starts with: msgpack's default (8 KiB) made every record, message and
+// value encoded a tick an 8 KiB allocation; most are a few dozen bytes.
+constexpr size_t kSmallBuffer = 128;
+
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
 void float64(msgpack::sbuffer& buffer, double f) {
@@ -210,7 +214,7 @@ Value zero_value(const Program& p, uint32_t type) {
 }
 
 void encode_value(const Value& v, std::string& out) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   pack(p, buffer, v);
   out.append(buffer.data(), buffer.size());

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "vm/runtime/instance_codec.h"
+#include "vm/runtime/journal_render.h"
 
 namespace ved::vm {
 
@@ -40,8 +41,8 @@ void Runtime::Impl::record_instance(Instance& in, TickRecord& r) {
   r.instances.push_back(std::move(w));
 }
 
-// The record of the tick just computed: changed instances in instance order, each with a
-// `state` line in the journal; the messages to deliver next; intents emitted or completed;
+// The record of the tick just computed: changed instances in instance order (each one's
+// `state` journal line rendered from its record, after the tick's events); the messages to deliver next; intents emitted or completed;
 // observations journaled; the effect counts when they changed.
 TickRecord Runtime::Impl::record_tick() {
   std::sort(dirty.begin(), dirty.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
@@ -50,8 +51,8 @@ TickRecord Runtime::Impl::record_tick() {
   r.timer_sequence = timer_sequence;
   r.last_foreground_tick = last_foreground_tick;
   for (size_t i : dirty) {
-    journal.push_back(state_record(instances[i]));
     record_instance(instances[i], r);
+    r.instances.back().line = static_cast<uint32_t>(journal.size());
   }
   r.pending = encode_pending(pending);
   for (const IntentKey& k : emitted)
@@ -70,7 +71,18 @@ TickRecord Runtime::Impl::record_tick() {
 // Writes the tick. `append`: the tick was committed already (a `resume` between runs).
 bool Runtime::Impl::commit(std::string& error, bool append) {
   TickRecord r = record_tick();
-  if (storage && !storage->apply(std::move(r), append, error)) return false;
+  if (!storage) {
+    // A run in memory (replay, simulation) keeps the tick's journal as text, rendered
+    // as a stored record is: what replay compares with the recorded one.
+    rendered.clear();
+    for (size_t k = 0, next = 0; k <= r.instances.size(); ++k) {
+      const size_t upto = k < r.instances.size() ? r.instances[k].line : journal.size();
+      for (; next < upto; ++next) rendered.push_back(journal[next]);
+      if (k < r.instances.size()) rendered.push_back(state_line(name(dirty[k]), instances[dirty[k]].state));
+    }
+  } else if (!storage->apply(std::move(r), append, error)) {
+    return false;
+  }
   for (size_t i : dirty) instances[i].dirty = false;
   dirty.clear();
   completed.clear();
@@ -83,6 +95,7 @@ TickRecord Runtime::Impl::record_start() {
   TickRecord r = record_tick();
   r.tick = 0;
   r.journal.clear();
+  for (TickRecord::InstanceWrite& w : r.instances) w.line = TickRecord::kNoStateLine;
   return r;
 }
 

@@ -33,6 +33,10 @@ namespace ved::vm {
 
 namespace {
 
+// What a buffer starts with: msgpack's default (8 KiB) made every record, message and
+// value encoded a tick an 8 KiB allocation; most are a few dozen bytes.
+constexpr size_t kSmallBuffer = 128;
+
 using Packer = msgpack::packer<msgpack::sbuffer>;
 using Obj = msgpack::object;
 
@@ -177,7 +181,7 @@ msgpack::object_handle parse(std::string_view bytes) {
 }  // namespace
 
 std::string encode_instance(const Instance& in) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   const bool parts = in.last_fault_info != nullptr;
   p.pack_array(parts ? 16 : 15);
@@ -352,7 +356,7 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
 }
 
 std::string encode_message(const Message& m) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   pack_message(p, m);
   return std::string(buffer.data(), buffer.size());
@@ -385,7 +389,7 @@ bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& hi
 }
 
 std::string encode_delivery(const InstanceKey& target, const Message& m) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   p.pack_array(3);
   p.pack(target.domain);
@@ -423,7 +427,7 @@ std::string instance_storage_key(const Program& p, const InstanceKey& key) {
 }
 
 std::string encode_intent(const Intent& in) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   p.pack_array(12);
   p.pack(1);
@@ -486,7 +490,7 @@ std::string intent_storage_key(int64_t tick, uint32_t index) {
 std::string open_intent_storage_key(int64_t tick, uint32_t index) { return "fxo" + intent_storage_key(tick, index).substr(2); }
 
 std::string encode_outcome(uint32_t effect, const std::string& intent, const EffectOutcome& o) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   p.pack_array(3);
   p.pack(effect);
@@ -514,7 +518,7 @@ bool decode_outcome(const Program& p, std::string_view bytes, uint32_t& effect, 
 
 std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& v,
                                const std::string& failure) {
-  msgpack::sbuffer buffer;
+  msgpack::sbuffer buffer(kSmallBuffer);
   Packer p(buffer);
   p.pack_array(4);
   p.pack(observation);

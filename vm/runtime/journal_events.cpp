@@ -19,19 +19,4 @@ std::string Runtime::Impl::literal(const Value& v) const {
          hex_u64(static_cast<uint64_t>(hash_value(v))) + ")";
 }
 
-// `state TAB instance TAB <hash> <field hashes>`: each field hashed once (this runs for
-// every instance a tick changes); the state's hash is the hash of its fields' hashes,
-// and each field's is shown short, so that replay can name the first field that differs.
-std::string Runtime::Impl::state_record(const Instance& in) const {
-  std::vector<Value> field_hashes;
-  std::string fields;
-  for (const Value& field : in.state.as_record().fields) {
-    const auto h = static_cast<uint64_t>(hash_value(field));
-    field_hashes.push_back(Value::integer(static_cast<int64_t>(h)));
-    fields += " " + hex_u64(h).substr(8);
-  }
-  const auto state = static_cast<uint64_t>(hash_value(Value::list(std::move(field_hashes))));
-  return "state\t" + describe_instance(p, in.key) + "\t" + hex_u64(state) + fields;
-}
-
 }  // namespace ved::vm

@@ -8,7 +8,9 @@
 
 #include <xxhash.h>
 
+#include "vm/bundle_loader.h"
 #include "vm/interpreter.h"
+#include "vm/runtime/journal_render.h"
 #include "vm/runtime/instance_codec.h"
 #include "vm/runtime_library.h"
 
@@ -603,11 +605,27 @@ bool scan_tick_records(const Store& store, int64_t from, int64_t to,
 
 bool scan_journal(const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
-  return scan_tick_records(store, from, to, [&](const TickRecord& record) {
-    for (const std::string& line : record.journal)
+  // State lines are rendered from instance records, which only the run's program reads.
+  std::string bundle;
+  if (!read_required(store, "meta/program", bundle, error)) return false;
+  Program program;
+  if (!load_bundle(bundle, program, error)) {
+    error = "the program stored with the run is damaged: " + error;
+    return false;
+  }
+  std::vector<std::string> lines;
+  std::string problem;
+  const bool ok = scan_tick_records(store, from, to, [&](const TickRecord& record) {
+    if (!render_journal(program, record, lines, problem)) {
+      problem = damaged(problem);
+      return false;
+    }
+    for (const std::string& line : lines)
       if (!visit(record.tick, line)) return false;
     return true;
   }, error);
+  if (!problem.empty()) error = problem;
+  return ok && problem.empty();
 }
 
 }  // namespace ved::vm

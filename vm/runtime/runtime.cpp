@@ -100,7 +100,7 @@ bool Runtime::run(RunSummary& summary, std::string& error, const std::function<b
 
 void Runtime::start_in_memory() { impl_->start_in_memory(); }
 bool Runtime::step(std::string& error, int64_t number) { return impl_->step_to(number, error); }
-const std::vector<std::string>& Runtime::last_journal() const { return impl_->journal; }
+const std::vector<std::string>& Runtime::last_journal() const { return impl_->rendered; }
 Instance& Runtime::instance_for_setup(const InstanceKey& key) {
   return impl_->instances[impl_->find_or_activate(key)];
 }

@@ -70,7 +70,8 @@ struct Runtime::Impl {
   std::map<InstanceKey, size_t, KeyOrder> by_key;  // -> index in `instances`
   std::vector<Delivery> pending;         // delivered at the start of the next tick
   std::vector<Delivery> next_pending;    // sent during this tick
-  std::vector<std::string> journal;      // this tick's records
+  std::vector<std::string> journal;      // this tick's event lines
+  std::vector<std::string> rendered;     // in memory: the last commit's journal as text
   // Instance indices ordered as instances are (domain name, then id), not by index:
   // indices follow activation order in a run but storage order after a recovery, and
   // the journal must not tell the two apart.
@@ -280,10 +281,16 @@ struct Runtime::Impl {
   // ---- journal and trace events (journal_events.cpp)
   static Value text(std::string s) { return Value::string(std::move(s)); }
   static TraceField named(std::string name, const std::vector<FieldInfo>& names, const std::vector<Value>& values);
-  std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
+  // An instance's name as the journal shows it, made once per instance: journal lines
+  // name their instance every tick.
+  const std::string& name(size_t i) const {
+    if (i >= names.size()) names.resize(instances.size());
+    if (names[i].empty()) names[i] = describe_instance(p, instances[i].key);
+    return names[i];
+  }
+  mutable std::vector<std::string> names;  // by instance index; empty: not made yet
   std::string show(const Value& v) const { return format_value_shown(v, p.records, p.effect_names, kShownBytes); }
   std::string literal(const Value& v) const;
-  std::string state_record(const Instance& in) const;
 
   // ---- opening a data dir: a new run or a recovered one (attach.cpp)
   std::string describe_bindings() const;

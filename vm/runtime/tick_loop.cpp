@@ -40,6 +40,7 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
   ++tick;
   tick_outputs_left = kMaxTickOutputs;
   journal.clear();
+  rendered.clear();
   touched.clear();
   sampled.clear();
   emitted.clear();

@@ -95,6 +95,8 @@ void TickRecord::append(TickRecord&& later) {
   tick = later.tick;
   timer_sequence = later.timer_sequence;
   last_foreground_tick = later.last_foreground_tick;
+  for (InstanceWrite& w : later.instances)
+    if (w.line != kNoStateLine) w.line += static_cast<uint32_t>(journal.size());
   std::move(later.instances.begin(), later.instances.end(), std::back_inserter(instances));
   std::move(later.enqueued.begin(), later.enqueued.end(), std::back_inserter(enqueued));
   std::move(later.dequeued.begin(), later.dequeued.end(), std::back_inserter(dequeued));
@@ -117,6 +119,7 @@ std::string encode_tick_record(const TickRecord& r) {
     w.bytes(in.key);
     w.bytes(in.value);
     w.u64(in.replaces);
+    w.u32(in.line);
   }
   w.count(r.enqueued.size());
   for (const auto& e : r.enqueued) {
@@ -165,10 +168,11 @@ bool decode_tick_record(std::string_view bytes, TickRecord& r, std::string& erro
     return false;
   }
   size_t n = 0;
-  if (!in.count(n, 16, "instances")) return false;
+  if (!in.count(n, 20, "instances")) return false;
   r.instances.resize(n);
   for (auto& x : r.instances)
-    if (!in.bytes(x.key, "instances") || !in.bytes(x.value, "instances") || !in.u64(x.replaces, "instances"))
+    if (!in.bytes(x.key, "instances") || !in.bytes(x.value, "instances") || !in.u64(x.replaces, "instances") ||
+        !in.u32(x.line, "instances"))
       return false;
   if (!in.count(n, 8, "enqueued messages")) return false;
   r.enqueued.resize(n);
@@ -212,6 +216,16 @@ bool decode_tick_record(std::string_view bytes, TickRecord& r, std::string& erro
   r.journal.resize(n);
   for (auto& line : r.journal)
     if (!in.bytes(line, "journal")) return false;
+  // State lines go between event lines, in order.
+  uint32_t last = 0;
+  for (const auto& w : r.instances) {
+    if (w.line == TickRecord::kNoStateLine) continue;
+    if (w.line > r.journal.size() || w.line < last) {
+      error = "the tick record places a state line outside its journal";
+      return false;
+    }
+    last = w.line;
+  }
   return in.at_end();
 }
 

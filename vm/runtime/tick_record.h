@@ -33,10 +33,15 @@ struct TickRecord {
   // An instance's new record. `replaces` is the live-record digest part of the record it
   // replaces (0 for a new instance): the store's digest moves by the difference, and a
   // replica holding the same state has the same part.
+  // Its `state` journal line is not stored: it is rendered from `value` (journal_render.h)
+  // and goes before journal[line]; kNoStateLine: it has none (tick 0's instances are the
+  // starting point, not a change the journal shows).
+  static constexpr uint32_t kNoStateLine = UINT32_MAX;
   struct InstanceWrite {
     std::string key;
     std::string value;
     uint64_t replaces = 0;
+    uint32_t line = 0;
   };
   std::vector<InstanceWrite> instances;  // in instance order
   std::vector<Put> enqueued;             // mailbox entries that are new (written once)
@@ -51,7 +56,7 @@ struct TickRecord {
   std::vector<IntentWrite> intents;
   std::vector<Put> observed;                  // `obs/` records journaled in the tick
   std::optional<std::string> effect_counts;   // when an intent was emitted
-  std::vector<std::string> journal;           // the tick's journal lines, in order
+  std::vector<std::string> journal;           // the tick's event lines, in order (no `state` lines)
 
   // Adds a later part of the same tick (a `resume` between runs adds to the last tick):
   // its writes go after these, its journal lines after these, its head replaces this one.

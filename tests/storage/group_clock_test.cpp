@@ -49,10 +49,12 @@ TEST_CASE("group commit: the clock decides how many writes a run takes, never wh
       ++committed_ticks;
   REQUIRE(committed_ticks > 10);
   // A group's age is looked at when a tick commits: a clock 10 ms on at every tick closes
-  // a 5 ms group at its second tick.
-  CHECK(slow.log_syncs >= committed_ticks / 2);
+  // a 5 ms group at its second tick — unless the group before it is still being written
+  // (GroupWriter), when it goes on gathering. So a moving clock makes more writes than a
+  // still one, and how many more depends also on how fast the disk is.
+  CHECK(slow.log_syncs > still.log_syncs);
+  CHECK(slow.log_syncs <= committed_ticks);
   CHECK(medium.log_syncs > still.log_syncs);
-  CHECK(medium.log_syncs < slow.log_syncs);
   CHECK(still.end.instances == slow.end.instances);
   CHECK(still.journal == slow.journal);
   CHECK(medium.journal == slow.journal);

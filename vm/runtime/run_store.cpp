@@ -134,12 +134,14 @@ bool RunStore::check_against_marker(int64_t tick, const std::string& program_has
   return true;
 }
 
-bool RunStore::mark_durable(bool sync, std::string& error) {
-  if (const Status s = store_.mark_committed(CommittedMark{last_tick_, p_.hash, digest_}, sync); !s.is_ok()) {
+bool RunStore::mark_durable(bool sync, std::string& error) { return mark_durable(last_tick_, digest_, sync, error); }
+
+bool RunStore::mark_durable(int64_t tick, uint64_t digest, bool sync, std::string& error) {
+  if (const Status s = store_.mark_committed(CommittedMark{tick, p_.hash, digest}, sync); !s.is_ok()) {
     error = s.message();
     return false;
   }
-  last_durable_ = true;
+  last_durable_ = tick == last_tick_;
   return true;
 }
 
@@ -342,7 +344,9 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/effects", effect_bindings);
   initial.tick = 0;
   apply_writes(initial);
-  group_.put(tick_record_key(0), encode_tick_record(initial));
+  group_.append(tick_record_key(0), encode_tick_record(initial));
+  group_.put("meta/pending", std::move(*group_pending_));
+  group_pending_.reset();
   group_.take(batch);
   batch.put("meta/head", encode_run_head(RunHead{0, initial.timer_sequence, -1, digest_}));
   // Durable whatever --sync says: that the run began, and its program, are what a
@@ -369,7 +373,7 @@ void RunStore::apply_writes(const TickRecord& r) {
     digest_ -= record_digest(key, {});
     group_.remove(key);
   }
-  group_.put("meta/pending", r.pending);
+  group_pending_ = r.pending;  // written once a group (write_group)
   for (const TickRecord::IntentWrite& x : r.intents) {
     group_.put(intent_storage_key(x.tick, x.index), x.value);
     const std::string open_key = open_intent_storage_key(x.tick, x.index);
@@ -415,6 +419,7 @@ bool RunStore::apply(TickRecord r, bool append, std::string& error) {
     return apply_into_group(std::move(r), append, error);
   } catch (...) {
     group_ = WriteGroup{};
+    group_pending_.reset();
     throw;
   }
 }
@@ -423,7 +428,7 @@ bool RunStore::apply_into_group(TickRecord r, bool append, std::string& error) {
   if (append) {
     // A `resume` between runs adds to the last applied tick: its record is on disk
     // (nothing is gathered in a group between runs) and keeps its place in front.
-    if (!flush(error)) return false;
+    if (!write_group(sync_, /*wait=*/true, error)) return false;
     std::string stored;
     bool found = false;
     if (!read_optional(store_, tick_record_key(r.tick), stored, found, error)) {
@@ -442,23 +447,40 @@ bool RunStore::apply_into_group(TickRecord r, bool append, std::string& error) {
     if (group_.empty()) group_started_ = clock_.now();
     apply_writes(r);
   }
-  group_.put(tick_record_key(r.tick), encode_tick_record(r));
-  group_.put("meta/head", encode_run_head(RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, digest_}));
+  group_.append(tick_record_key(r.tick), encode_tick_record(r));
+  group_head_ = RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, digest_};  // written once a group
   group_.end_tick();
   last_tick_ = r.tick;
   last_durable_ = false;
-  if (group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes ||
-      clock_.now() - group_started_ >= max_group_age_)
-    return flush(error);
-  return true;
+  const bool full = group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes;
+  // A group old enough but not full goes on gathering while the one before it is still
+  // being written: waiting for that write would leave the tick loop idle.
+  const bool old = clock_.now() - group_started_ >= max_group_age_ && !(writer_ && writer_->busy());
+  return full || old ? flush(error) : true;
 }
 
-bool RunStore::flush(std::string& error) { return write_group(sync_, error); }
+bool RunStore::flush(std::string& error) { return write_group(sync_, /*wait=*/false, error); }
 
-bool RunStore::write_group(bool sync, std::string& error) {
-  if (group_.empty()) return true;
+RunStore::~RunStore() = default;
+
+bool RunStore::write_group(bool sync, bool wait, std::string& error) {
+  if (group_.empty()) return wait ? collect(error) : true;
   Store::Batch batch;
+  if (group_pending_) group_.put("meta/pending", std::move(*group_pending_));
+  if (group_head_) group_.put("meta/head", encode_run_head(*group_head_));
+  group_pending_.reset();
+  group_head_.reset();
   group_.take(batch);
+  // One write in flight at a time, so that groups reach the disk in order.
+  if (!collect(error)) return false;
+  // A synced group is written by the GroupWriter while the next one is computed, unless
+  // the caller needs it on disk now, or every tick is its own group (a trace: a printed
+  // line must never run ahead of the data dir).
+  if (sync && !wait && max_group_ticks_ > 1) {
+    if (!writer_) writer_ = std::make_unique<GroupWriter>(store_);
+    writer_->start(std::move(batch), GroupWriter::Written{last_tick_, digest_});
+    return true;
+  }
   if (const Status s = store_.commit(batch, sync); !s.is_ok()) {
     error = "cannot write the tick to the data dir: " + s.message();
     return false;
@@ -469,8 +491,19 @@ bool RunStore::write_group(bool sync, std::string& error) {
   return !sync || mark_durable(/*sync=*/false, error);
 }
 
+bool RunStore::collect(std::string& error) {
+  if (!writer_ || !writer_->in_flight()) return true;
+  std::optional<GroupWriter::Written> done;
+  if (const Status s = writer_->wait(done); !s.is_ok()) {
+    error = "cannot write the tick to the data dir: " + s.message();
+    return false;
+  }
+  return mark_durable(done->tick, done->digest, /*sync=*/false, error);
+}
+
 bool RunStore::sync_committed(std::string& error) {
-  if (!group_.empty()) return write_group(/*sync=*/true, error);
+  if (!group_.empty()) return write_group(/*sync=*/true, /*wait=*/true, error);
+  if (!collect(error)) return false;
   if (last_durable_ || last_tick_ < 0) return true;
   if (const Status s = store_.sync(); !s.is_ok()) {
     error = "cannot write to the data dir: " + s.message();

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "vm/runtime/instance.h"
 #include "vm/runtime/intent.h"
 #include "vm/runtime/data_dir_marker.h"
+#include "vm/runtime/group_writer.h"
 #include "vm/runtime/store.h"
 #include "vm/runtime/tick_record.h"
 #include "vm/runtime/write_group.h"
@@ -99,6 +102,7 @@ class RunStore {
  public:
   RunStore(const Program& program, Store& store, bool sync, Clock& clock = Clock::system())
       : p_(program), store_(store), sync_(sync), clock_(clock) {}
+  ~RunStore();  // waits for a group being written (VED-DATA-DIR then still says less)
 
   // Whether the data dir holds a run (of any program).
   bool holds_run(bool& holds, std::string& error) const;
@@ -164,12 +168,19 @@ class RunStore {
   // The record's writes into the group, and the digest moved by them.
   void apply_writes(const TickRecord& record);
   bool apply_into_group(TickRecord record, bool append, std::string& error);
-  bool write_group(bool sync, std::string& error);
+  // Writes the current group; with `sync`, durably — in the background (GroupWriter)
+  // unless `wait` asks for it to be on disk on return.
+  bool write_group(bool sync, bool wait, std::string& error);
+  // Waits for the group being written in the background, and says in VED-DATA-DIR that it
+  // is durable.
+  bool collect(std::string& error);
   bool load_intents(LoadedRun& out, std::string& error);
   // Compares what the database holds with what VED-DATA-DIR says was committed.
   bool check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const;
-  // Tells VED-DATA-DIR that the last commit is durable.
+  // Tells VED-DATA-DIR that the last commit is durable (or the commit of `tick`, whose
+  // live records had `digest`).
   bool mark_durable(bool sync, std::string& error);
+  bool mark_durable(int64_t tick, uint64_t digest, bool sync, std::string& error);
 
   const Program& p_;
   Store& store_;
@@ -181,6 +192,10 @@ class RunStore {
   std::map<std::string, uint64_t> observed_digest_;  // obs/ key -> its part of the digest
   uint64_t effect_counts_digest_ = 0;
   WriteGroup group_;  // committed ticks not written yet
+  std::unique_ptr<GroupWriter> writer_;  // synced groups written in the background
+  // The group's last `meta/pending` and `meta/head`: put once, when the group is written.
+  std::optional<std::string> group_pending_;
+  std::optional<RunHead> group_head_;
   Clock::time_point group_started_;
   size_t max_group_ticks_ = kGroupTicks;
   std::chrono::milliseconds max_group_age_{5};

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vm/runtime/store.h"
 
@@ -26,15 +28,19 @@ class WriteGroup {
   // marker): deleting it later within the group then leaves nothing to write.
   void put_new(std::string_view key, std::string value);
   void remove(std::string_view key);
+  // Puts a key no other write of the group touches, after every earlier one of its kind
+  // (a tick's record): kept in a list, in order, instead of the map, since nothing
+  // replaces or deletes it.
+  void append(std::string key, std::string value);
 
   // Another tick's writes were added.
   void end_tick() { ++ticks_; }
   size_t ticks() const { return ticks_; }
   size_t bytes() const { return bytes_; }
-  bool empty() const { return entries_.empty(); }
+  bool empty() const { return entries_.empty() && appended_.empty(); }
 
   // Moves the group's writes into `batch`, in key order (so that the same group always
-  // makes the same batch), and empties the group.
+  // makes the same batch), the appended ones after them, and empties the group.
   void take(Store::Batch& batch);
 
  private:
@@ -43,6 +49,7 @@ class WriteGroup {
     bool fresh = false;                // put_new: the store has never held this key
   };
   absl::flat_hash_map<std::string, Entry> entries_;
+  std::vector<std::pair<std::string, std::string>> appended_;
   size_t ticks_ = 0;
   size_t bytes_ = 0;
 };

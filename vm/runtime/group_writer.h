@@ -1,0 +1,60 @@
+// Writing a group of ticks (write_group.h) durably while the next group is computed.
+//
+// Under --sync=tick a group is fsynced, which takes milliseconds; waiting for it in the
+// tick loop made a messaging run spend most of its time idle. The writer takes one synced
+// write at a time on a thread of its own: the tick loop hands it a group and goes on
+// computing the next one, and waits only when it hands over the next group (one write in
+// flight, so groups reach the disk in order) or when something must be durable before it
+// is seen outside (RunStore waits then: before an intent is released, at the end of a
+// run). What the tick loop computes never depends on when a write finishes: only how
+// many ticks the next group holds does, as it already depends on the clock.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "vm/runtime/store.h"
+
+namespace ved::vm {
+
+class GroupWriter {
+ public:
+  explicit GroupWriter(Store& store);
+  ~GroupWriter();  // waits for the write in flight
+  GroupWriter(const GroupWriter&) = delete;
+  GroupWriter& operator=(const GroupWriter&) = delete;
+
+  // What a finished write made durable, for VED-DATA-DIR.
+  struct Written {
+    int64_t tick = 0;
+    uint64_t digest = 0;
+  };
+  // Starts writing `batch` (fsynced), which holds the ticks up to `written.tick`. The
+  // write in flight, if any, must have been waited for.
+  void start(Store::Batch batch, Written written);
+  // Waits for the write in flight. `done` is what it made durable (none: nothing was in
+  // flight); the status is its failure, if it failed.
+  Status wait(std::optional<Written>& done);
+  bool in_flight() const { return in_flight_; }
+  // Whether the write in flight is still being written (waiting for it would block).
+  bool busy();
+
+ private:
+  void loop();
+
+  Store& store_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<Store::Batch> job_;  // handed over, not taken by the thread yet
+  bool in_flight_ = false;           // handed over and not waited for (tick loop's view)
+  bool finished_ = false;            // the thread finished the write handed over
+  Status result_;
+  Written written_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once everything above is ready
+};
+
+}  // namespace ved::vm

@@ -37,6 +37,7 @@ class TrackedFile final : public leveldb::WritableFile {
     if (!real_) return leveldb::Status::OK();
     // The bytes go to the system, and the env notes them synced. The file itself is not
     // fsynced: power cuts are the env's to make, and real fsyncs would only slow the tests.
+    if (env_.sync_fails(name_)) return leveldb::Status::IOError(name_, "injected: the disk refused the sync");
     leveldb::Status flushed;
     env_.synced(name_, [&] { flushed = real_->Flush(); });
     return flushed;
@@ -191,6 +192,18 @@ bool FaultEnv::appended(const std::string& name, size_t bytes) {
   return true;
 }
 
+void FaultEnv::fail_log_syncs_from(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_syncs_from_ = n;
+}
+
+bool FaultEnv::sync_fails(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dead_ || fail_syncs_from_ < 0 || !is_log(name) || log_syncs_ < fail_syncs_from_) return false;
+  ++log_syncs_;
+  return true;
+}
+
 bool FaultEnv::synced(const std::string& name, const std::function<void()>& flush) {
   std::lock_guard<std::mutex> lock(mu_);
   if (dead_) return false;
@@ -226,6 +239,7 @@ void FaultEnv::revive() {
   std::lock_guard<std::mutex> lock(mu_);
   dead_ = false;
   die_at_log_sync_ = -1;
+  fail_syncs_from_ = -1;
   dying_.reset();
   for (auto& [name, state] : files_) {
     std::error_code ec;

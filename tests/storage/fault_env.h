@@ -50,6 +50,9 @@ class FaultEnv final : public leveldb::EnvWrapper, public vm::StorageEnv {
   // ---- faults
   void die();
   void die_at_log_sync(int64_t n);
+  // From the n-th sync of a LevelDB log file on (counted from 0), a sync fails with an
+  // I/O error and syncs nothing: a disk that stops taking writes, the process alive.
+  void fail_log_syncs_from(int64_t n);
   bool dead() const;
   // The log file the last log sync (or the dying one) was for, and its length then, and
   // how much of it was synced before: the dying write is [synced, length).
@@ -75,9 +78,11 @@ class FaultEnv final : public leveldb::EnvWrapper, public vm::StorageEnv {
   };
   bool appended(const std::string& name, size_t bytes);  // false: dead, drop it
   bool synced(const std::string& name, const std::function<void()>& flush);  // false: dead
+  bool sync_fails(const std::string& name);  // fail_log_syncs_from says this sync fails
 
  private:
   mutable std::mutex mu_;
+  int64_t fail_syncs_from_ = -1;
   bool dead_ = false;
   int64_t die_at_log_sync_ = -1;
   int64_t log_syncs_ = 0;

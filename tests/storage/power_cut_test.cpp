@@ -136,6 +136,33 @@ TEST_CASE("power cut: a group's write torn at every byte is dropped whole, and r
   }
 }
 
+TEST_CASE("group commit: a group whose background write fails stops the run; a restart ends as the uninterrupted run") {
+  // Under --sync=tick, groups are written by the GroupWriter while the next is computed:
+  // its failure must stop the run (with the disk's reason), never be lost, and VED-DATA-DIR
+  // must never claim the group it failed to write.
+  const Workload w = compile_workload("workload.ved");
+  vm::RuntimeOptions options = w.options();
+  options.sync = true;
+  options.group_ms = 5;
+  const Reference want = reference_run(w, options, milliseconds(2));
+  REQUIRE(want.log_syncs > 4);
+  // The first group after tick 0's and one in the middle (the run's last syncs write its
+  // statistics, which are not the run's: their failure is not an error of it).
+  for (int64_t n : {int64_t{1}, want.log_syncs / 2}) {
+    CAPTURE(n);
+    ScratchDir dir;
+    FaultEnv env;
+    env.fail_log_syncs_from(n);
+    const RunEnd failed = run_with_clock_steps(w, dir / "data", env, options, milliseconds(2));
+    CHECK_FALSE(failed.ok);
+    CHECK_MESSAGE(failed.error.find("cannot write") != std::string::npos, failed.error);
+    CHECK_MESSAGE(failed.error.find("injected: the disk refused the sync") != std::string::npos, failed.error);
+    env.die();
+    env.power_cut();
+    check_recovery(w, dir / "data", env, options, milliseconds(2), want);
+  }
+}
+
 TEST_CASE("power cut: a disk that loses a synced write is refused as damaged, not silently re-run") {
   const Workload w = compile_workload("workload.ved");
   vm::RuntimeOptions options = w.options();

@@ -343,8 +343,9 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/slice_budget", std::to_string(slice_budget));
   batch.put("meta/effects", effect_bindings);
   initial.tick = 0;
-  apply_writes(initial);
-  group_.append(tick_record_key(0), encode_tick_record(initial));
+  std::string record = encode_tick_record(initial);
+  apply_writes(std::move(initial));
+  group_.append(tick_record_key(0), std::move(record));
   group_.put("meta/pending", std::move(*group_pending_));
   group_pending_.reset();
   group_.take(batch);
@@ -359,23 +360,23 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   return mark_durable(/*sync=*/true, error);
 }
 
-void RunStore::apply_writes(const TickRecord& r) {
-  for (const TickRecord::InstanceWrite& in : r.instances) {
+void RunStore::apply_writes(TickRecord r) {
+  for (TickRecord::InstanceWrite& in : r.instances) {
     digest_ += record_digest(in.key, in.value) - in.replaces;
-    group_.put(in.key, in.value);
+    group_.put(in.key, std::move(in.value));
   }
   // Mailbox entries are written once and then only deleted: they count by key.
-  for (const TickRecord::Put& e : r.enqueued) {
+  for (TickRecord::Put& e : r.enqueued) {
     digest_ += record_digest(e.key, {});
-    group_.put_new(e.key, e.value);
+    group_.put_new(e.key, std::move(e.value));
   }
   for (const std::string& key : r.dequeued) {
     digest_ -= record_digest(key, {});
     group_.remove(key);
   }
-  group_pending_ = r.pending;  // written once a group (write_group)
-  for (const TickRecord::IntentWrite& x : r.intents) {
-    group_.put(intent_storage_key(x.tick, x.index), x.value);
+  group_pending_ = std::move(r.pending);  // written once a group (write_group)
+  for (TickRecord::IntentWrite& x : r.intents) {
+    group_.put(intent_storage_key(x.tick, x.index), std::move(x.value));
     const std::string open_key = open_intent_storage_key(x.tick, x.index);
     if (x.completed) {
       digest_ -= record_digest(open_key, {});
@@ -385,18 +386,18 @@ void RunStore::apply_writes(const TickRecord& r) {
       group_.put_new(open_key, "");
     }
   }
-  for (const TickRecord::Put& o : r.observed) {
+  for (TickRecord::Put& o : r.observed) {
     uint64_t& part = observed_digest_[o.key];
     digest_ -= part;
     part = record_digest(o.key, o.value);
     digest_ += part;
-    group_.put(o.key, o.value);
+    group_.put(o.key, std::move(o.value));
   }
   if (r.effect_counts) {
     digest_ -= effect_counts_digest_;
     effect_counts_digest_ = record_digest("meta/effect_counts", *r.effect_counts);
     digest_ += effect_counts_digest_;
-    group_.put("meta/effect_counts", *r.effect_counts);
+    group_.put("meta/effect_counts", std::move(*r.effect_counts));
   }
 }
 
@@ -425,6 +426,10 @@ bool RunStore::apply(TickRecord r, bool append, std::string& error) {
 }
 
 bool RunStore::apply_into_group(TickRecord r, bool append, std::string& error) {
+  const int64_t tick = r.tick;
+  const uint64_t timer_sequence = r.timer_sequence;
+  const int64_t foreground = r.last_foreground_tick;
+  std::string record;
   if (append) {
     // A `resume` between runs adds to the last applied tick: its record is on disk
     // (nothing is gathered in a group between runs) and keeps its place in front.
@@ -440,17 +445,20 @@ bool RunStore::apply_into_group(TickRecord r, bool append, std::string& error) {
       error = damaged(tick_record_key(r.tick) + ": " + error);
       return false;
     }
-    apply_writes(r);
+    apply_writes(r);  // a copy: the record is appended to the stored one below
     whole.append(std::move(r));
     r = std::move(whole);
+    record = encode_tick_record(r);
   } else {
     if (group_.empty()) group_started_ = clock_.now();
-    apply_writes(r);
+    // Encoded first: the writes' bytes then move into the group instead of being copied.
+    record = encode_tick_record(r);
+    apply_writes(std::move(r));
   }
-  group_.append(tick_record_key(r.tick), encode_tick_record(r));
-  group_head_ = RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, digest_};  // written once a group
+  group_.append(tick_record_key(tick), std::move(record));
+  group_head_ = RunHead{tick, timer_sequence, foreground, digest_};  // written once a group
   group_.end_tick();
-  last_tick_ = r.tick;
+  last_tick_ = tick;
   last_durable_ = false;
   const bool full = group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes;
   // A group old enough but not full goes on gathering while the one before it is still

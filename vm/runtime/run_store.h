@@ -165,8 +165,9 @@ class RunStore {
   bool engine_stats(EngineTotals& out, std::string& error) const;
 
  private:
-  // The record's writes into the group, and the digest moved by them.
-  void apply_writes(const TickRecord& record);
+  // The record's writes into the group (their bytes moved there), and the digest moved
+  // by them.
+  void apply_writes(TickRecord record);
   bool apply_into_group(TickRecord record, bool append, std::string& error);
   // Writes the current group; with `sync`, durably — in the background (GroupWriter)
   // unless `wait` asks for it to be on disk on return.

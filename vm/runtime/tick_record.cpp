@@ -108,7 +108,16 @@ void TickRecord::append(TickRecord&& later) {
 }
 
 std::string encode_tick_record(const TickRecord& r) {
+  // Sized first: the record is built without growing (and copying) its buffer.
+  size_t size = 1 + 3 * 8 + 7 * 4 + 4 + r.pending.size() + (r.effect_counts ? 4 + r.effect_counts->size() : 0);
+  for (const auto& in : r.instances) size += 4 + in.key.size() + 4 + in.value.size() + 8 + 4;
+  for (const auto& e : r.enqueued) size += 4 + e.key.size() + 4 + e.value.size();
+  for (const auto& key : r.dequeued) size += 4 + key.size();
+  for (const auto& x : r.intents) size += 8 + 4 + 4 + x.value.size() + 1;
+  for (const auto& o : r.observed) size += 4 + o.key.size() + 4 + o.value.size();
+  for (const auto& line : r.journal) size += 4 + line.size();
   std::string out;
+  out.reserve(size);
   Writer w(out);
   w.u8(static_cast<uint8_t>(kRecordFormat));
   w.u64(static_cast<uint64_t>(r.tick));

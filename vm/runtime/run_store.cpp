@@ -343,13 +343,14 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/slice_budget", std::to_string(slice_budget));
   batch.put("meta/effects", effect_bindings);
   initial.tick = 0;
+  const RunHead head{0, initial.timer_sequence, -1, 0};
   std::string record = encode_tick_record(initial);
   apply_writes(std::move(initial));
   group_.append(tick_record_key(0), std::move(record));
   group_.put("meta/pending", std::move(*group_pending_));
   group_pending_.reset();
   group_.take(batch);
-  batch.put("meta/head", encode_run_head(RunHead{0, initial.timer_sequence, -1, digest_}));
+  batch.put("meta/head", encode_run_head(RunHead{head.tick, head.timer_sequence, head.last_foreground_tick, digest_}));
   // Durable whatever --sync says: that the run began, and its program, are what a
   // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
   if (const Status s = store_.commit(batch, /*sync=*/true); !s.is_ok()) {
@@ -421,6 +422,7 @@ bool RunStore::apply(TickRecord r, bool append, std::string& error) {
   } catch (...) {
     group_ = WriteGroup{};
     group_pending_.reset();
+    group_head_.reset();
     throw;
   }
 }

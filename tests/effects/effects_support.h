@@ -9,6 +9,8 @@
 #include "vm/effects/adapter.h"
 #include "vm/program.h"
 
+#include "../support/scratch_dir.h"
+
 namespace ved::effects_test {
 
 // Compiles and loads `source`; throws std::runtime_error with the diagnostics if it fails.
@@ -21,15 +23,6 @@ uint32_t effect_index(const vm::Program& program, const std::string& name);
 vm::EffectRequest request_for(const vm::Program& program, const std::string& name, std::vector<vm::Value> args,
                               uint64_t ordinal = 0);
 
-// A fresh empty directory under the system's temp dir, removed when this goes away.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ScratchDir = test_support::ScratchDir;
 
 }  // namespace ved::effects_test

@@ -21,17 +21,6 @@ extern char** environ;
 
 namespace ved::rt {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "ved-rt-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string describe(const Result& r) {
   return r.exited ? "exit " + std::to_string(r.exit_code) : "signal " + std::to_string(r.signal);
 }

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "../support/scratch_dir.h"
+
 namespace ved::rt {
 
 inline std::string vedc() { return VED_VEDC; }
@@ -28,19 +30,7 @@ inline std::string repo_program(const std::string& name) {
   return (std::filesystem::path(VED_RUNTIME_PROGRAMS) / name).string();
 }
 
-// A fresh directory from mkdtemp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = test_support::ScratchDir;
 
 struct Result {
   bool exited = false;  // false: killed by a signal (or timed out)

@@ -14,21 +14,11 @@
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/storage_env.h"
 
+#include "../support/scratch_dir.h"
+
 namespace ved::storage_test {
 
-// A fresh directory from mkdtemp, removed with everything in it on destruction.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ScratchDir = test_support::ScratchDir;
 
 // The workload of tests/storage/programs/, compiled in process, with its simulated
 // adapter bound (Infra.Provision=ok:vm-1).

@@ -278,6 +278,22 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "Domains take `@scope`, `@version` and `@privilege`; transitions take `@scope` and "
      "`@escalate`.",
      "@owner(\"me\") domain A { }     // error\n"},
+    {"V-ERR-019", "import cannot be resolved",
+     "`import \"path.ved\"` names a file relative to the directory of the importing file, "
+     "and `import std.NAME` a module of the standard library (stdlib/NAME.ved, compiled into "
+     "vedc). The file does not exist or cannot be read, or there is no such module. Only "
+     "std modules are imported by name; a file of your own is imported by its path in quotes.",
+     "import \"lib/util.ved\"     // error if lib/util.ved is not beside this file\n"
+     "import std.math            // a standard library module\n"},
+    {"V-ERR-020", "import cycle",
+     "Files import each other in a circle (a imports b, b imports a). A program's files form "
+     "a tree or a DAG: the declarations two files share belong in a third file both import.",
+     "// a.ved\nimport \"b.ved\"\n// b.ved\nimport \"a.ved\"     // error: cycle a -> b -> a\n"},
+    {"V-ERR-021", "script-mode members in more than one file",
+     "A program has one implicit domain `Main`, made of the top-level state, goals and "
+     "transitions of a script-mode file. Two files of one program (its roots and imports) "
+     "both have such members.",
+     "// a.ved\nstate { n: int }\n// b.ved, imported by a.ved\nstate { m: int }     // error\n"},
     // ---- Warnings (V-WRN) ----------------------------------------------------------
     {"V-WRN-004", "undeclared effect",
      "The effect is emitted (or handled, or stubbed) without a declaration, so its privilege "

@@ -16,6 +16,7 @@
 #include "frontend/checker.h"
 #include "frontend/diagnostic_codes.h"
 #include "frontend/diagnostic_render.h"
+#include "frontend/imports.h"
 #include "frontend/keywords.h"
 #include "frontend/parser.h"
 #include "ir/bundle_writer.h"
@@ -79,16 +80,12 @@ class Driver {
   }
 
   int run() {
-    if (writes_bundle() && options_.files.size() > 1) {
-      std::cerr << "vedc: error: one bundle is compiled from one file; `import` between files is not resolved yet\n"
-                << "  = help: compile each program separately, or check several with `vedc --check a.ved b.ved`\n";
-      return kExitUsage;
-    }
     if (!options_.output.empty() && !writes_bundle()) {
       std::cerr << "vedc: error: `-o` names a bundle to write, and --check, --lint and --emit write none\n";
       return kExitUsage;
     }
 
+    std::vector<ved::FileId> roots;
     for (const auto& path : options_.files) {
       ved::FileId id;
       std::string error;
@@ -96,9 +93,22 @@ class Driver {
         report_unreadable(path, error);
         continue;
       }
-      process(id);
+      roots.push_back(id);
+    }
+    std::string bundle;
+    if (writes_bundle()) {
+      // The files named are one program (cli.md): as if one file imported the others.
+      if (file_errors_ == 0 && !roots.empty()) bundle = compile(roots);
+    } else {
+      // --check, --lint and --emit treat each file named as a program of its own (with
+      // what it imports), so one command checks many independent programs.
+      for (ved::FileId id : roots) process(id);
     }
     sink_.sort();
+    // Written only when the compile succeeded by the rules in force, -Werror included:
+    // a failed compile leaves whatever was at the output path untouched.
+    const bool failed = sink_.error_count() + file_errors_ > 0 || (options_.werror && sink_.warning_count() > 0);
+    if (!failed && !bundle.empty()) write_output(roots.front(), bundle);
     for (const auto& d : sink_.diagnostics()) {
       if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
       else std::cerr << ved::render_human(d, sources_, render_) << "\n";
@@ -134,14 +144,22 @@ class Driver {
       }
       return;
     }
-    auto program = ved::parse(sources_, id, sink_);
-    if (!program) return;
     if (options_.emit == "ast") {
+      // The file's own syntax tree: imports are shown as declarations, not followed.
+      auto program = ved::parse(sources_, id, sink_);
+      if (!program) return;
       ved::DumpNode dump = ved::ast_to_dump(*program, sources_);
       std::cout << (options_.json ? ved::render_dump_json(dump) : ved::render_dump_text(dump));
       return;
     }
-    // Each file named on the command line is checked as a program of its own.
+    compile({id});
+  }
+
+  // Loads, checks and lowers the program made of `roots` and their imports; prints the
+  // form --emit asks for. Returns the verified bundle, or "" (errors are in sink_).
+  std::string compile(const std::vector<ved::FileId>& roots) {
+    auto program = ved::load_program(sources_, roots, sink_);
+    if (!program) return {};
     if (!prelude_) {
       prelude_ = ved::parse_prelude(sources_, sink_);
       if (!prelude_) throw std::runtime_error("the standard library prelude does not parse");
@@ -151,16 +169,16 @@ class Driver {
     // Lowering finds the errors the checker cannot (V-TYP-018), so --check runs it too.
     std::unique_ptr<ved::ProgramModel> model;
     auto module = ved::ir::check_and_lower(*prelude_, *program, sources_, sink_, check_options, model);
-    if (!module) return;
+    if (!module) return {};
     if (options_.emit == "ir") {
       std::cout << ved::ir::print_module(*module, sources_);
-      return;
+      return {};
     }
     std::string error;
     std::string bundle = ved::ir::write_bundle(*module, sources_, std::string("vedc ") + VED_VERSION, error);
     if (bundle.empty()) {
-      report_file_error("V-ERR-101", sources_.file(id).name(), error, "split the function into smaller ones");
-      return;
+      report_file_error("V-ERR-101", sources_.file(roots.front()).name(), error, "split the function into smaller ones");
+      return {};
     }
     // Every bundle is verified before it is shown or written: a bundle the VM would
     // reject is a compiler bug, reported as one (exit 3), never a file on disk.
@@ -169,7 +187,7 @@ class Driver {
       throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
     if (options_.emit == "bytecode") {
       std::cout << ved::vm::disassemble(verified, sources_lookup());
-      return;
+      return {};
     }
     if (options_.emit == "llvm") {
       // What the JIT compiles (docs/jit.md): one LLVM function per Ved function.
@@ -177,9 +195,9 @@ class Driver {
       if (!ved::vm::jit::emit_llvm_ir(verified, options_.optimize, text, error))
         throw std::runtime_error(error);
       std::cout << text;
-      return;
+      return {};
     }
-    if (writes_bundle()) write_output(id, bundle);
+    return writes_bundle() ? bundle : std::string();
   }
 
   bool writes_bundle() const { return !options_.check && !options_.lint && options_.emit.empty(); }

@@ -294,6 +294,14 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "transitions of a script-mode file. Two files of one program (its roots and imports) "
      "both have such members.",
      "// a.ved\nstate { n: int }\n// b.ved, imported by a.ved\nstate { m: int }     // error\n"},
+    {"V-ERR-022", "migration reads a field the current schema lacks",
+     "A migration reads the stored state as `from.<field>`. The stored schema belongs to the "
+     "program that wrote it, so the compiler types each field read by the field of that name "
+     "in the domain's current schema, and the upgrade fills it from the stored state by name "
+     "(docs/upgrades.md). A field the current schema does not declare has no known type.",
+     "@version 2 domain D { state { full_name: string } }\n"
+     "migration rename { from: D.State@1  to: D.State@2\n"
+     "    return D.State@2(full_name = from.name) }   // error: D has no field `name` now\n"},
     // ---- Warnings (V-WRN) ----------------------------------------------------------
     {"V-WRN-004", "undeclared effect",
      "The effect is emitted (or handled, or stubbed) without a declaration, so its privilege "

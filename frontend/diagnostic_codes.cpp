@@ -302,6 +302,15 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "@version 2 domain D { state { full_name: string } }\n"
      "migration rename { from: D.State@1  to: D.State@2\n"
      "    return D.State@2(full_name = from.name) }   // error: D has no field `name` now\n"},
+    {"V-ERR-023", "message type changed incompatibly",
+     "`vedc --against old.vedb` found a transition of the deployed program that the new one "
+     "removes or whose parameters it changes. Messages for it may wait in a data dir's "
+     "mailboxes, written with the old signature, and the new program could not deliver them.",
+     "// deployed: transition Visit(n: int)\ntransition Visit(n: string) { }   // error with --against\n"},
+    {"V-ERR-024", "another program",
+     "`vedc --against old.vedb` compared programs of different names: a data dir holds the "
+     "state of one program, named after its first source file, and no other takes it over.",
+     "vedc --against app.vedb billing.ved    // error: `app` is not `billing`\n"},
     // ---- Warnings (V-WRN) ----------------------------------------------------------
     {"V-WRN-004", "undeclared effect",
      "The effect is emitted (or handled, or stubbed) without a declaration, so its privilege "

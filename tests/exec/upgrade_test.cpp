@@ -314,7 +314,7 @@ TEST_CASE("refused: a changed schema without a version bump, naming the field di
         "`visits` removed) and its `@version` is still 1, with 1 stored instance of the old schema");
   CHECK(f.hint ==
         "add `@version 2` to `domain Profile` and a migration, e.g. `migration profile_v2 { from: Profile.State@1  to: "
-        "Profile.State@2  return Profile.State@2(name = from.name, email = ...) }`; or start over with --fresh");
+        "Profile.State@2  return Profile.State@2(name = ..., email = ...) }`; or start over with --fresh");
 }
 
 TEST_CASE("refused: no migration chain from the stored version") {

@@ -864,3 +864,29 @@ TEST_CASE("hostile bundle: test functions doing what their kind may not") {
   }));
   CHECK_MESSAGE(carried.ok, carried.error);
 }
+
+TEST_CASE("hostile bundle: a migration row naming another function, or versions that do not step up") {
+  const std::string& bundle = compile("migrating", R"(@version 2
+domain Counter {
+    state { n: int }
+}
+migration grow { from: Counter.State@1  to: Counter.State@2  return Counter.State@2(n = from.n + 1) }
+fn helper(x: int) -> int { return x }
+)");
+  REQUIRE(load(bundle).ok);
+  auto with = [&](auto change) { return Hostile{mutate(bundle, change)}; };
+  with([&](Node& b) { b["migrations"][0][4] = Node::uint(function_index(b, "helper")); })
+      .names({"migrations[0] \"grow\": function \"helper\" is not a migration of `Counter`"});
+  with([&](Node& b) { b["migrations"][0][4] = Node::uint(999); }).names({"migrations[0] \"grow\": function 999 out of range"});
+  with([&](Node& b) { b["migrations"][0][2] = Node::uint(2); })
+      .names({"versions 2 -> 2 do not step up towards the domain's version 2"});
+  with([&](Node& b) { b["migrations"][0][3] = Node::uint(3); }).names({"versions 1 -> 3 do not step up"});
+  with([&](Node& b) { b["migrations"][0] = Node::array(); }).names({"migrations[0]"});
+  Where w;
+  with([&](Node& b) {  // STATE_GET in a migration: migrations are pure
+    Node& f = function(b, "migration.grow");
+    w = find(f, Op::ADD_I64);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::STATE_GET));
+    instr(f, w)[kD] = Node::uint(0);
+  }).names({site("migration.grow", w, Op::STATE_GET), "not allowed in a migration"});
+}

@@ -23,11 +23,13 @@
 #include "ir/compile.h"
 #include "ir/print.h"
 #include "vm/bundle_loader.h"
+#include "vm/upgrade/compatibility.h"
 #include "vm/jit/jit.h"
 #include "vm/disassembler.h"
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace {
 
@@ -46,6 +48,7 @@ struct Options {
   std::string explain;
   bool werror = false;
   bool optimize = false;  // -O: --emit=llvm prints the optimised IR
+  std::string against;    // --against OLD.vedb: report what a data dir of OLD could not survive
   std::string color = "auto";
 };
 
@@ -80,6 +83,15 @@ class Driver {
   }
 
   int run() {
+    if (!options_.against.empty() && !options_.emit.empty()) {
+      std::cerr << "vedc: error: `--against` checks a compile or a --check, not an --emit\n"
+                << "  = help: try `vedc --check --against old.vedb app.ved`\n";
+      return kExitUsage;
+    }
+    if (!options_.against.empty() && !load_against()) {
+      print_summary();
+      return kExitCompileError;
+    }
     if (!options_.output.empty() && !writes_bundle()) {
       std::cerr << "vedc: error: `-o` names a bundle to write, and --check, --lint and --emit write none\n";
       return kExitUsage;
@@ -109,18 +121,72 @@ class Driver {
     // a failed compile leaves whatever was at the output path untouched.
     const bool failed = sink_.error_count() + file_errors_ > 0 || (options_.werror && sink_.warning_count() > 0);
     if (!failed && !bundle.empty()) write_output(roots.front(), bundle);
-    for (const auto& d : sink_.diagnostics()) {
-      if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
-      else std::cerr << ved::render_human(d, sources_, render_) << "\n";
-    }
+    print_summary();
     size_t errors = sink_.error_count() + file_errors_;
     size_t warnings = sink_.warning_count();
-    if (!options_.json) std::cerr << ved::render_summary(errors, warnings, render_);
     if (errors > 0 || (options_.werror && warnings > 0)) return kExitCompileError;
     return kExitOk;
   }
 
  private:
+  void print_summary() {
+    for (const auto& d : sink_.diagnostics()) {
+      if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
+      else std::cerr << ved::render_human(d, sources_, render_) << "\n";
+    }
+    if (!options_.json) std::cerr << ved::render_summary(sink_.error_count() + file_errors_, sink_.warning_count(), render_);
+  }
+
+  // The deployed bundle `--against` names: read and verified like any bundle the VM runs.
+  bool load_against() {
+    std::ifstream in(options_.against, std::ios::binary);
+    if (!in) {
+      report_file_error("V-ERR-100", options_.against, "cannot read `" + options_.against + "`",
+                        "name the bundle the data dir runs now, e.g. `--against app.vedb`");
+      return false;
+    }
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    std::string error;
+    if (!ved::vm::load_bundle(bytes.str(), against_, error)) {
+      report_file_error("V-ERR-100", options_.against, "`" + options_.against + "` is not a bundle this vedc reads: " + error,
+                        "recompile the deployed program's source with this vedc and compare against that bundle");
+      return false;
+    }
+    return true;
+  }
+
+  // `--against`: every domain of the old program is taken to have instances and every
+  // message type to be in a mailbox (the worst a data dir can hold); what the new
+  // program could not take over is an error at the place in the new source it concerns.
+  void check_against(const ved::ast::Program& program, const ved::vm::Program& verified, ved::FileId root) {
+    using ved::vm::upgrade::Refusal;
+    const auto report = ved::vm::upgrade::check_compatibility(
+        against_, verified, ved::vm::upgrade::assume_everything_in_use(against_));
+    for (const auto& r : report.refusals) {
+      ved::Span at{root, 0, 0};
+      std::string label = "the program that replaces `" + options_.against + "`";
+      const std::string domain = r.subject.substr(0, r.subject.find('.'));
+      for (const auto& d : program.domains) {
+        if (d.name.name != domain) continue;
+        at = d.name.span;
+        label = "the domain the deployed data would not fit";
+        for (const auto& t : d.transitions)
+          if (r.subject == domain + "." + t.name.name) {
+            at = t.name.span;
+            label = "its parameters changed";
+          }
+      }
+      const bool message = r.kind == Refusal::Kind::MessageRemoved || r.kind == Refusal::Kind::MessageChanged;
+      const bool renamed = r.kind == Refusal::Kind::ProgramRenamed;
+      sink_.error(renamed ? "V-ERR-024" : message ? "V-ERR-023" : "V-ERR-003", at, r.message)
+          .label(label)
+          .help(r.hint)
+          .note("checked against `" + options_.against + "` (program `" + against_.name + "`), assuming its data dir holds "
+                "instances of every domain and messages of every type");
+    }
+  }
+
   void process(ved::FileId id) {
     if (options_.emit == "tokens") {
       auto tokens = ved::tokenize(sources_, id, sink_);
@@ -185,6 +251,7 @@ class Driver {
     ved::vm::Program verified;
     if (!ved::vm::load_bundle(bundle, verified, error))
       throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
+    if (!options_.against.empty()) check_against(*program, verified, roots.front());
     if (options_.emit == "bytecode") {
       std::cout << ved::vm::disassemble(verified, sources_lookup());
       return {};
@@ -273,6 +340,7 @@ class Driver {
   ved::DiagnosticSink sink_;
   ved::RenderOptions render_;
   std::unique_ptr<ved::ast::Program> prelude_;
+  ved::vm::Program against_;
   size_t file_errors_ = 0;
 };
 
@@ -299,6 +367,8 @@ int run(int argc, char** argv) {
   app.add_option("--explain", o.explain, "Explain a diagnostic code, e.g. V-SYN-005");
   app.add_flag("--Werror", o.werror, "Treat warnings as errors (spelled -Werror)");
   app.add_flag("-O", o.optimize, "With --emit=llvm: the IR as the JIT optimises it");
+  app.add_option("--against", o.against,
+                 "A deployed bundle: report every domain and message type whose stored data this program could not take over");
   app.add_option("--color", o.color, "Colour diagnostics: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 

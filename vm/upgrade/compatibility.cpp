@@ -27,10 +27,16 @@ std::string migration_hint(const Program& old_p, uint32_t old_domain, const Prog
   const std::string& name = new_p.domains[new_domain].name;
   const RecordLayout& old_rec = old_p.records[old_p.domains[old_domain].state_record];
   const RecordLayout& new_rec = new_p.records[new_p.domains[new_domain].state_record];
+  const uint32_t old_r = old_p.domains[old_domain].state_record;
+  const uint32_t new_r = new_p.domains[new_domain].state_record;
   std::string args;
-  for (const auto& f : new_rec.fields) {
+  for (size_t j = 0; j < new_rec.fields.size(); ++j) {
+    const std::string& f = new_rec.fields[j];
+    // Carried over as is only when the stored field has the new field's type.
     bool kept = false;
-    for (const auto& o : old_rec.fields) kept = kept || o == f;
+    for (size_t i = 0; i < old_rec.fields.size(); ++i)
+      kept = kept || (old_rec.fields[i] == f && same_shape(old_p, old_p.record_field_types[old_r][i], new_p,
+                                                           new_p.record_field_types[new_r][j]));
     args += (args.empty() ? "" : ", ") + f + " = " + (kept ? "from." + f : std::string("..."));
   }
   std::string lower;

@@ -39,8 +39,10 @@ class Loader {
   std::unique_ptr<ast::Program> run(const std::vector<FileId>& roots) {
     // Roots are files too: `vedc a.ved b.ved` where a.ved imports b.ved reads b once,
     // and an import of a root that is still being loaded is a cycle like any other.
+    // A file named twice (`vedc a.ved ./a.ved`) is one root.
     for (FileId id : roots) key_of_.emplace(key_for_disk(sources_.file(id).name()), id);
     for (FileId id : roots) {
+      if (key_of_.at(key_for_disk(sources_.file(id).name())) != id) continue;
       if (state_.count(id) == 0) visit(id);
     }
     if (failed_) return nullptr;

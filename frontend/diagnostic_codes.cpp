@@ -298,10 +298,13 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "A migration reads the stored state as `from.<field>`. The stored schema belongs to the "
      "program that wrote it, so the compiler types each field read by the field of that name "
      "in the domain's current schema, and the upgrade fills it from the stored state by name "
-     "(docs/upgrades.md). A field the current schema does not declare has no known type.",
+     "(docs/upgrades.md). A field the current schema does not declare has no known type, "
+     "unless it is passed on as is to a field of the new state (`full_name = from.name`, a "
+     "rename), whose type it then has.",
      "@version 2 domain D { state { full_name: string } }\n"
      "migration rename { from: D.State@1  to: D.State@2\n"
-     "    return D.State@2(full_name = from.name) }   // error: D has no field `name` now\n"},
+     "    return D.State@2(full_name = upper(from.name)) }   // error: D has no field `name` now\n"
+     "    return D.State@2(full_name = from.name) }          // fine: read as a string\n"},
     {"V-ERR-023", "message type changed incompatibly",
      "`vedc --against old.vedb` found a transition of the deployed program that the new one "
      "removes or whose parameters it changes. Messages for it may wait in a data dir's "

@@ -41,6 +41,10 @@ Value state_of(const vm::Program& p, const std::string& domain,
   return s;
 }
 
+DataDirContents holding(std::vector<StoredDomain> domains, std::vector<StoredMessage> messages = {}) {
+  return DataDirContents{std::move(domains), std::move(messages)};
+}
+
 const char* kV1 = R"(domain Profile {
     state { name: string  visits: int }
     transition Visit(n: int) { visits = visits + n }
@@ -196,6 +200,28 @@ migration count {
   CHECK(big.error.find("migration `count` of `Profile` (version 1 -> 2) faulted at app.ved:") == 0);
 }
 
+TEST_CASE("a rename: a field the current schema dropped is passed on as the new field") {
+  auto v1 = build(kV1);
+  auto v2 = build(R"(@version 2
+domain Profile {
+    state { full_name: string  visits: int }
+}
+
+migration rename {
+    from: Profile.State@1
+    to: Profile.State@2
+    return Profile.State@2(full_name = from.name, visits = from.visits)
+}
+)");
+  MigrationRunner runner(*v1, *v2);
+  MigrationResult r = runner.run(domain_of(*v2, "Profile"), 1, state_of(*v1, "Profile", {{"name", S("Di")}, {"visits", I(2)}}),
+                                 100'000);
+  REQUIRE_MESSAGE(r.ok, r.error);
+  CHECK(show(*v2, r.state) == R"(Profile.State(full_name: "Di", visits: 2))");
+  auto report = check_compatibility(*v1, *v2, holding({{"Profile", 1, 1}}));
+  CHECK(report.verdict == Verdict::MigrationsNeeded);
+}
+
 TEST_CASE("the runner refuses a stored state a migration cannot read, and a missing chain") {
   // The old program has `visits` as a string: the migration reads it as an int.
   auto old = build("domain Profile {\n    state { name: string  visits: string }\n}\n");
@@ -233,10 +259,6 @@ TEST_CASE("migration bodies that cannot be compiled are refused with a code") {
 // ---- compatibility ------------------------------------------------------------------
 
 namespace {
-
-DataDirContents holding(std::vector<StoredDomain> domains, std::vector<StoredMessage> messages = {}) {
-  return DataDirContents{std::move(domains), std::move(messages)};
-}
 
 Refusal only_refusal(const CompatibilityReport& r) {
   REQUIRE(r.verdict == Verdict::Refused);

@@ -10,7 +10,8 @@ namespace ved::bytecode {
 
 inline constexpr std::string_view kMagic = "VEDB";
 // Bumped whenever a bundle written by one version could be misread by another.
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: migrations carry their compiled function (FunctionKind::Migration).
+inline constexpr uint32_t kFormatVersion = 2;
 
 // Hard limits. The loader rejects bundles beyond them; the compiler reports a diagnostic
 // instead of writing one. 16-bit operands bound registers and blocks.
@@ -50,8 +51,12 @@ enum class FunctionKind : uint8_t {
   TestGiven = 6,   // a `given` item: STATE_SETs fields of the instance's state (defaults already set)
   TestScript = 7,  // `simulate`'s statements: slices ended by ADVANCE (or YIELD); sends, no state
   TestExpect = 8,  // an expectation: parameters are domains' state records, returns bool
+  // A `migration` (language.md §10): pure code of its domain; its one parameter is the
+  // stored state as the migration reads it (a record of the fields it reads, filled by
+  // name), its result the state of the version it migrates to.
+  Migration = 9,
 };
-inline constexpr uint8_t kFunctionKindCount = 9;
+inline constexpr uint8_t kFunctionKindCount = 10;
 
 // Fault kinds (runtime.md §3). The numbers appear in journals: never reuse one.
 enum class FaultKind : uint8_t {

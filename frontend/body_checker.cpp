@@ -326,7 +326,19 @@ TypeRef BodyChecker::member(const MemberExpr& e) {
     if (!is_field) {
       if (migration_input_ && base_name->name == "from") {
         const FieldSym* f = migration_input_->field(field);
-        if (!f) return T_.unknown();  // a field of an older schema: not checkable
+        if (!f && migration_read_target_ == &e && migration_read_type_) return migration_read_type_;
+        if (!f) {
+          // The stored schema is the old program's; this program knows a field's type
+          // only from its current schema (docs/upgrades.md), and compiles the read with it.
+          s_.sink.error("V-ERR-022", e.span, "`from." + field + "`: `" + migration_input_->name +
+                                                 "` has no field `" + field + "` now, so its stored type is unknown")
+              .label("not a field of the current schema")
+              .help("a migration reads the stored fields the current schema still declares, or one it passes on as "
+                    "is, `new_field = from." + field + "` (read as the new field's type); keep `" + field +
+                    "` in the state until the migration that stops reading it, or drop the read")
+              .note("the stored value is taken by name and must have the current field's type");
+          return T_.error();
+        }
         if (f->type->kind == TypeKind::Optional && !coalesce_lhs_ && s_.options.lint) {
           s_.sink.warning("V-LNT-004", e.span, "migration reads optional field `" + field + "` without handling `none`")
               .label("may be `none` in stored states")
@@ -473,7 +485,16 @@ TypeRef BodyChecker::record_construction(const CallExpr& e, const std::string& d
                                          const std::vector<FieldSym>& fields) {
   std::vector<std::string> seen;
   for (const auto& a : e.args) {
+    if (migration_input_ && a.name && a.value->as<MemberExpr>()) {
+      auto target = std::find_if(fields.begin(), fields.end(), [&](const FieldSym& f) { return f.name == a.name->name; });
+      if (target != fields.end()) {
+        migration_read_target_ = a.value.get();
+        migration_read_type_ = target->type;
+      }
+    }
     TypeRef t = expr(*a.value);
+    migration_read_target_ = nullptr;
+    migration_read_type_ = nullptr;
     if (!a.name) {
       s_.sink.error("V-TYP-004", a.span, "fields of `" + display + "` are given by name")
           .label("positional value")

@@ -83,6 +83,10 @@ class BodyChecker {
   const TransitionSym* transition_;
   TypeRef return_type_ = nullptr;
   const DomainSym* migration_input_ = nullptr;
+  // `field = from.old` in a construction of the current state: a stored field the current
+  // schema no longer declares is read as the type of the field it fills (a rename).
+  const ast::Expr* migration_read_target_ = nullptr;
+  TypeRef migration_read_type_ = nullptr;
   std::vector<std::vector<Local>> scopes_;
   bool in_emit_ = false;       // checking the operand of `emit`
   bool coalesce_lhs_ = false;  // checking the left side of `??`

@@ -2,7 +2,7 @@
 
 #include "frontend/checker_internal.h"
 #include "frontend/parser.h"
-#include "frontend/prelude_source.h"
+#include "frontend/imports.h"
 
 namespace ved {
 
@@ -27,8 +27,7 @@ const char* privilege_name(Privilege p) {
 }
 
 std::unique_ptr<ast::Program> parse_prelude(SourceManager& sources, DiagnosticSink& sink) {
-  FileId id = sources.add("<prelude>", std::string(prelude_source()));
-  return parse(sources, id, sink);
+  return load_prelude(sources, sink);
 }
 
 std::unique_ptr<ProgramModel> check_program(const ast::Program& prelude, const ast::Program& program,

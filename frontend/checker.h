@@ -19,8 +19,8 @@ struct CheckOptions {
   bool lint = false;  // also report V-LNT-* lints and V-NTE-* notes
 };
 
-// Parses the standard library's declarations (stdlib/prelude.ved, compiled into the
-// binary) into `sources`. Returns nullptr only if the prelude itself is broken.
+// Parses the standard library's prelude (stdlib/prelude.ved, compiled into the binary and
+// imported into every program) into `sources`. Returns nullptr only if it is broken.
 std::unique_ptr<ast::Program> parse_prelude(SourceManager& sources, DiagnosticSink& sink);
 
 // Checks `program` against the prelude's declarations. Returns the model even when

@@ -278,6 +278,42 @@ const std::vector<DiagnosticCodeInfo> kCodes = {
      "Domains take `@scope`, `@version` and `@privilege`; transitions take `@scope` and "
      "`@escalate`.",
      "@owner(\"me\") domain A { }     // error\n"},
+    {"V-ERR-019", "import cannot be resolved",
+     "`import \"path.ved\"` names a file relative to the directory of the importing file, "
+     "and `import std.NAME` a module of the standard library (stdlib/NAME.ved, compiled into "
+     "vedc). The file does not exist or cannot be read, or there is no such module. Only "
+     "std modules are imported by name; a file of your own is imported by its path in quotes.",
+     "import \"lib/util.ved\"     // error if lib/util.ved is not beside this file\n"
+     "import std.math            // a standard library module\n"},
+    {"V-ERR-020", "import cycle",
+     "Files import each other in a circle (a imports b, b imports a). A program's files form "
+     "a tree or a DAG: the declarations two files share belong in a third file both import.",
+     "// a.ved\nimport \"b.ved\"\n// b.ved\nimport \"a.ved\"     // error: cycle a -> b -> a\n"},
+    {"V-ERR-021", "script-mode members in more than one file",
+     "A program has one implicit domain `Main`, made of the top-level state, goals and "
+     "transitions of a script-mode file. Two files of one program (its roots and imports) "
+     "both have such members.",
+     "// a.ved\nstate { n: int }\n// b.ved, imported by a.ved\nstate { m: int }     // error\n"},
+    {"V-ERR-022", "migration reads a field the current schema lacks",
+     "A migration reads the stored state as `from.<field>`. The stored schema belongs to the "
+     "program that wrote it, so the compiler types each field read by the field of that name "
+     "in the domain's current schema, and the upgrade fills it from the stored state by name "
+     "(docs/upgrades.md). A field the current schema does not declare has no known type, "
+     "unless it is passed on as is to a field of the new state (`full_name = from.name`, a "
+     "rename), whose type it then has.",
+     "@version 2 domain D { state { full_name: string } }\n"
+     "migration rename { from: D.State@1  to: D.State@2\n"
+     "    return D.State@2(full_name = upper(from.name)) }   // error: D has no field `name` now\n"
+     "    return D.State@2(full_name = from.name) }          // fine: read as a string\n"},
+    {"V-ERR-023", "message type changed incompatibly",
+     "`vedc --against old.vedb` found a transition of the deployed program that the new one "
+     "removes or whose parameters it changes. Messages for it may wait in a data dir's "
+     "mailboxes, written with the old signature, and the new program could not deliver them.",
+     "// deployed: transition Visit(n: int)\ntransition Visit(n: string) { }   // error with --against\n"},
+    {"V-ERR-024", "another program",
+     "`vedc --against old.vedb` compared programs of different names: a data dir holds the "
+     "state of one program, named after its first source file, and no other takes it over.",
+     "vedc --against app.vedb billing.ved    // error: `app` is not `billing`\n"},
     // ---- Warnings (V-WRN) ----------------------------------------------------------
     {"V-WRN-004", "undeclared effect",
      "The effect is emitted (or handled, or stubbed) without a declaration, so its privilege "

@@ -67,11 +67,12 @@ class Writer {
     str(p_, "migrations");
     p_.pack_array(static_cast<uint32_t>(m_.migrations.size()));
     for (const auto& mig : m_.migrations) {
-      p_.pack_array(4);
+      p_.pack_array(5);
       str(p_, mig.name);
       p_.pack(mig.domain);
       p_.pack(mig.from_version);
       p_.pack(mig.to_version);
+      p_.pack(mig.function);
     }
     tests();
     return true;

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "frontend/parser.h"
+#include "frontend/imports.h"
 #include "ir/lower.h"
 
 namespace ved::ir {
@@ -17,8 +17,13 @@ std::unique_ptr<Module> check_and_lower(const ast::Program& prelude, const ast::
 }
 
 Compilation compile_file(SourceManager& sources, FileId file, DiagnosticSink& sink, const CheckOptions& options) {
+  return compile_files(sources, {file}, sink, options);
+}
+
+Compilation compile_files(SourceManager& sources, const std::vector<FileId>& files, DiagnosticSink& sink,
+                          const CheckOptions& options) {
   Compilation c;
-  c.program = parse(sources, file, sink);
+  c.program = load_program(sources, files, sink);
   if (!c.program) return c;
   DiagnosticSink prelude_sink;
   c.prelude = parse_prelude(sources, prelude_sink);

@@ -23,6 +23,7 @@ std::optional<std::string> dotted(const Expr& e) {
 
 std::optional<uint32_t> FunctionBuilder::call(const CallExpr& e, std::optional<uint32_t> into,
                                               std::optional<TypeId> natural) {
+  if (auto* v = e.callee->as<VersionedTypeExpr>()) return versioned_state(e, *v, into);
   auto path = dotted(*e.callee);
   if (!path) {
     cx.sink.error("V-TYP-009", e.callee->span, "this call cannot be compiled")
@@ -84,9 +85,13 @@ std::optional<uint32_t> FunctionBuilder::call(const CallExpr& e, std::optional<u
 
 std::optional<uint32_t> FunctionBuilder::record_new(const CallExpr& e, const std::string& name,
                                                     std::optional<uint32_t> into) {
-  uint32_t index = cx.record_index(name);
+  return record_from_args(e, cx.record_index(name), cx.model.records.at(name).fields, into);
+}
+
+std::optional<uint32_t> FunctionBuilder::record_from_args(const CallExpr& e, uint32_t index,
+                                                          const std::vector<FieldSym>& fields,
+                                                          std::optional<uint32_t> into) {
   const Record& rec = cx.module.records[index];
-  const RecordSym& sym = cx.model.records.at(name);
   std::vector<TypeId> types;
   for (const auto& f : rec.fields) types.push_back(f.type);
   uint32_t first = temps(types);
@@ -104,7 +109,8 @@ std::optional<uint32_t> FunctionBuilder::record_new(const CallExpr& e, const std
   for (size_t i = 0; i < rec.fields.size(); ++i) {
     uint32_t slot = first + static_cast<uint32_t>(i);
     const Expr* value = given[i];
-    if (!value && sym.fields[i].decl && sym.fields[i].decl->default_value) value = sym.fields[i].decl->default_value.get();
+    if (!value && i < fields.size() && fields[i].decl && fields[i].decl->default_value)
+      value = fields[i].decl->default_value.get();
     if (value) {
       if (!expr_into(*value, slot)) return std::nullopt;
     } else if (!zero_value(types[i], e.span, slot)) {
@@ -265,7 +271,7 @@ std::optional<uint32_t> FunctionBuilder::builtin(const CallExpr& e, const std::s
 
   if (name == "len") return one(Op::LEN, types[0]);
   if (name == "tick") {
-    if (kind == BodyKind::Fn || kind == BodyKind::Initializer) {
+    if (kind == BodyKind::Fn || kind == BodyKind::Initializer || kind == BodyKind::Migration) {
       require_state(e.span);
       return std::nullopt;
     }

@@ -299,6 +299,13 @@ std::optional<uint32_t> FunctionBuilder::expr_uncached(const Expr& e, std::optio
     }
     case ExprKind::Member: {
       auto& m = static_cast<const MemberExpr&>(e);
+      if (migration) {
+        if (auto* base = m.base->as<NameExpr>(); base && base->name == "from" && find_local("from") &&
+                                                 *find_local("from") == migration->from_register) {
+          auto r = migration_input(m, *natural, direct);
+          return r ? finish(*r) : std::nullopt;
+        }
+      }
       if (is_test_body(kind)) {
         bool handled = false;
         auto r = domain_field_read(m, *natural, direct, handled);

@@ -64,7 +64,23 @@ bool contains_unknown_type(TypeRef t);
 
 // What a function body is: decides what it may do (read state, send, yield ...). The
 // test kinds are those of FunctionKind (bytecode/format.h), one per part of a `test`.
-enum class BodyKind { Fn, Transition, Predicate, Invariant, Initializer, TestValue, TestGiven, TestScript, TestExpect };
+enum class BodyKind { Fn, Transition, Predicate, Invariant, Initializer, TestValue, TestGiven, TestScript, TestExpect, Migration };
+
+// What a migration body builds on (BodyKind::Migration, lower_program.cpp). A stored
+// state's schema is the old program's, which this program does not have: the body reads
+// `from.f` as a field of `from_record`, a record that gets one field per name the body
+// reads (typed as the current schema types it, the checker's rule), and the runner fills
+// it from the stored state by name. `to_record` is the domain's state record when the
+// migration reaches the current version, else a record of the fields its `return`
+// names (the next migration of the chain reads them by name in turn).
+struct MigrationTarget {
+  const DomainSym* domain = nullptr;
+  int64_t to_version = 0;
+  uint32_t from_record = 0;
+  uint32_t from_register = 0;
+  uint32_t to_record = 0;
+  bool to_is_state = false;
+};
 
 inline bool is_test_body(BodyKind k) {
   return k == BodyKind::TestValue || k == BodyKind::TestGiven || k == BodyKind::TestScript || k == BodyKind::TestExpect;
@@ -128,6 +144,8 @@ class FunctionBuilder {
 
   // TestExpect: the parameter register holding each read domain's state record.
   std::map<uint32_t, uint32_t> domain_states;
+  // Migration: the records it reads and builds.
+  std::optional<MigrationTarget> migration;
 
   // Finishes the function: if control can reach the end of the last block, ends it as
   // `ending` says (return unit; a `fail` for a fn the checker proved always returns;
@@ -146,6 +164,15 @@ class FunctionBuilder {
   std::optional<uint32_t> binary(const ast::BinaryExpr& e, std::optional<uint32_t> into, std::optional<TypeId> want);
   std::optional<uint32_t> call(const ast::CallExpr& e, std::optional<uint32_t> into, std::optional<TypeId> want);
   std::optional<uint32_t> record_new(const ast::CallExpr& e, const std::string& name, std::optional<uint32_t> into);
+  // A record of module record `index` from a call's arguments (by position or name);
+  // a field not given takes its declared default, else its type's zero value.
+  std::optional<uint32_t> record_from_args(const ast::CallExpr& e, uint32_t index, const std::vector<FieldSym>& fields,
+                                           std::optional<uint32_t> into);
+  // `D.State@N(...)` in a migration (lower_migration.cpp).
+  std::optional<uint32_t> versioned_state(const ast::CallExpr& e, const ast::VersionedTypeExpr& v,
+                                          std::optional<uint32_t> into);
+  // `from.f` in a migration: a field of the `from` record, added on first read.
+  std::optional<uint32_t> migration_input(const ast::MemberExpr& e, TypeId type, std::optional<uint32_t> into);
   std::optional<uint32_t> builtin(const ast::CallExpr& e, const std::string& name, std::optional<uint32_t> into);
   std::optional<uint32_t> intent(const ast::CallExpr& e, const std::string& name, std::optional<uint32_t> into);
   std::optional<uint32_t> coerce(uint32_t reg, TypeId want, Span span, std::optional<uint32_t> into);

@@ -434,6 +434,9 @@ class ProgramLowering {
     }
   }
 
+  // A migration becomes a function of its domain (FunctionKind::Migration) from the
+  // stored state, as the record of the fields it reads, to the state it returns; see
+  // MigrationTarget (lower_internal.h) for why the input is a record of its own.
   void lower_migration(const MigrationDecl& mig) {
     if (!mig.from || !mig.to || mig.from->path.empty()) return;
     const DomainSym* d = model_.domain(mig.from->path[0].name);
@@ -443,6 +446,34 @@ class ProgramLowering {
     m.domain = cx_.domain_index(d->name);
     m.from_version = mig.from->version.value_or(1);
     m.to_version = mig.to->version.value_or(1);
+
+    MigrationTarget target;
+    target.domain = d;
+    target.to_version = m.to_version;
+    target.from_record = static_cast<uint32_t>(m_.records.size());
+    m_.records.push_back(Record{m.name + ".from", {}});
+    target.to_is_state = m.to_version == d->version;
+    if (target.to_is_state) {
+      target.to_record = cx_.record_index(d->name + ".State");
+    } else {
+      target.to_record = static_cast<uint32_t>(m_.records.size());
+      m_.records.push_back(Record{m.name + ".to", {}});
+    }
+    // `D.State@N` names the record this migration builds, for the checker's types of
+    // its locals (each migration has its own: declared again before each body).
+    cx_.declare_record(d->name + ".State@" + std::to_string(m.to_version), target.to_record);
+    cx_.declare_record(d->name + ".State@" + std::to_string(m.from_version), target.from_record);
+
+    m.function = static_cast<uint32_t>(m_.functions.size());
+    Function& f = new_function(m_, "migration." + m.name, FunctionKind::Migration, static_cast<int32_t>(m.domain),
+                               mig.span);
+    f.result = m_.types.record(target.to_record);
+    FunctionBuilder fb(cx_, f, BodyKind::Migration, nullptr);
+    target.from_register = fb.named("from", m_.types.record(target.from_record));
+    f.param_count = 1;
+    fb.migration = target;
+    fb.statements(mig.body);
+    fb.finish(FunctionBuilder::Ending::MissingReturn, end_of(mig.span));
     m_.migrations.push_back(std::move(m));
   }
 

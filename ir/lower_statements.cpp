@@ -201,7 +201,7 @@ void FunctionBuilder::statement(const Stmt& st) {
     }
     case StmtKind::Return: {
       auto& s = static_cast<const ReturnStmt&>(st);
-      if (kind != BodyKind::Fn) {
+      if (kind != BodyKind::Fn && kind != BodyKind::Migration) {
         cx.sink.error("V-SYN-010", s.span, "`return` cannot be compiled here")
             .label("only in `fn` and migrations")
             .help("end a transition by reaching its end, or use `fail`");

@@ -185,6 +185,7 @@ struct Migration {
   uint32_t domain = 0;
   int64_t from_version = 0;
   int64_t to_version = 0;
+  uint32_t function = 0;  // FunctionKind::Migration: (the `from` record) -> the `to` state
 };
 
 // A simulation test (language.md §12): the bundle's `tests` table (docs/bundle.md).

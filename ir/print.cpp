@@ -49,12 +49,13 @@ std::string constant_text(const Constant& c) {
   return "?";
 }
 
-const char* test_kind_text(FunctionKind k) {
+const char* special_kind_text(FunctionKind k) {
   switch (k) {
     case FunctionKind::TestValue: return "test value";
     case FunctionKind::TestGiven: return "test given";
     case FunctionKind::TestScript: return "test script";
     case FunctionKind::TestExpect: return "test expectation";
+    case FunctionKind::Migration: return "migration";
     default: return nullptr;
   }
 }
@@ -108,7 +109,7 @@ std::string print_module(const Module& m, const SourceManager& sources) {
     for (uint32_t p = 0; p < f.param_count; ++p)
       out << (p ? ", " : "") << "r" << p << " " << f.register_names[p] << ": " << type_name(m, f.registers[p]);
     out << ") -> " << type_name(m, f.result) << "\n";
-    if (const char* kind = test_kind_text(f.kind)) out << "  ; " << kind << "\n";
+    if (const char* kind = special_kind_text(f.kind)) out << "  ; " << kind << "\n";
     out << "  registers:";
     for (size_t r = f.param_count; r < f.registers.size(); ++r) {
       out << " r" << r;

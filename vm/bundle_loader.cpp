@@ -332,9 +332,10 @@ void decode_body(const Obj& body, Program& p) {
     p.system.push_back(std::move(st));
   });
   each(Reader::field(body, "migrations", w), "migrations", [&](const Obj& m, const std::string& mw, uint32_t) {
-    const Obj* v = Reader::array(m, mw, 4);
+    const Obj* v = Reader::array(m, mw, 5);
     p.migrations.push_back(MigrationInfo{Reader::str(v[0], mw + ".name"), Reader::u32(v[1], mw + ".domain"),
-                                         Reader::i64(v[2], mw + ".from"), Reader::i64(v[3], mw + ".to")});
+                                         Reader::i64(v[2], mw + ".from"), Reader::i64(v[3], mw + ".to"),
+                                         Reader::u32(v[4], mw + ".function")});
   });
   each(Reader::field(body, "tests", w), "tests", [&](const Obj& t, const std::string& tw, uint32_t) {
     p.tests.emplace_back();

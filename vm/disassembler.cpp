@@ -58,12 +58,13 @@ std::string descriptor(const Program& p, const Instr& i) {
   }
 }
 
-const char* test_kind_text(FunctionKind k) {
+const char* special_kind_text(FunctionKind k) {
   switch (k) {
     case FunctionKind::TestValue: return "test value";
     case FunctionKind::TestGiven: return "test given";
     case FunctionKind::TestScript: return "test script";
     case FunctionKind::TestExpect: return "test expectation";
+    case FunctionKind::Migration: return "migration";
     default: return nullptr;
   }
 }
@@ -109,7 +110,7 @@ std::string disassemble(const Program& p, const SourceLookup& lookup) {
     out << "\nfunction " << fi << " " << f.name << " (";
     for (uint32_t k = 0; k < f.param_count; ++k) out << (k ? ", " : "") << "r" << k << ": " << type_text(p, f.registers[k]);
     out << ") -> " << type_text(p, f.result) << ", " << f.registers.size() << " registers";
-    if (const char* kind = test_kind_text(f.kind)) out << " ; " << kind;
+    if (const char* kind = special_kind_text(f.kind)) out << " ; " << kind;
     out << "\n";
     uint32_t last_line = 0, last_file = UINT32_MAX;
     for (size_t b = 0; b < f.blocks.size(); ++b) {

@@ -132,6 +132,10 @@ struct MigrationInfo {
   uint32_t domain = 0;
   int64_t from_version = 0;
   int64_t to_version = 0;
+  // FunctionKind::Migration. Its parameter is a record of the fields it reads from the
+  // stored state (by name); its result the domain's state record when to_version is the
+  // domain's version, else a record of the fields the migration gives that version.
+  uint32_t function = 0;
 };
 
 // A simulation test (language.md §12), as the runner (`vedvm test`) runs it: set up the

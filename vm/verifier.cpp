@@ -49,9 +49,29 @@ class Verifier {
     system();
     for (size_t i = 0; i < p_.functions.size(); ++i) function(static_cast<uint32_t>(i));
     for (size_t i = 0; i < p_.tests.size(); ++i) test(static_cast<uint32_t>(i));
-    for (size_t i = 0; i < p_.migrations.size(); ++i)
-      if (p_.migrations[i].domain >= p_.domains.size())
-        fail("migrations[" + std::to_string(i) + "]", "domain " + std::to_string(p_.migrations[i].domain) + " out of range");
+    for (size_t i = 0; i < p_.migrations.size(); ++i) migration(static_cast<uint32_t>(i));
+  }
+
+  // A migration names a Migration function of its domain taking one record (the stored
+  // fields it reads) and returning a record: the domain's state when it migrates to the
+  // domain's version (the runner hands that result to the instance as is).
+  void migration(uint32_t mi) {
+    const MigrationInfo& m = p_.migrations[mi];
+    const std::string w = "migrations[" + std::to_string(mi) + "] \"" + m.name + "\"";
+    if (m.domain >= p_.domains.size()) fail(w, "domain " + std::to_string(m.domain) + " out of range");
+    const DomainInfo& d = p_.domains[m.domain];
+    if (m.from_version < 1 || m.from_version >= m.to_version || m.to_version > d.version)
+      fail(w, "versions " + std::to_string(m.from_version) + " -> " + std::to_string(m.to_version) +
+                  " do not step up towards the domain's version " + std::to_string(d.version));
+    if (m.function >= p_.functions.size()) fail(w, "function " + std::to_string(m.function) + " out of range");
+    const FunctionInfo& f = p_.functions[m.function];
+    if (f.kind != FunctionKind::Migration || f.domain != static_cast<int32_t>(m.domain))
+      fail(w, "function \"" + f.name + "\" is not a migration of `" + d.name + "`");
+    if (f.param_count != 1 || kind(f.registers[0]) != TypeKind::Record)
+      fail(w, "function \"" + f.name + "\" does not take the stored state as one record");
+    if (kind(f.result) != TypeKind::Record) fail(w, "function \"" + f.name + "\" does not return a record");
+    if (m.to_version == d.version && !same(f.result, d.state_type))
+      fail(w, "function \"" + f.name + "\" does not return the state of `" + d.name + "`");
   }
 
  private:
@@ -685,13 +705,14 @@ class Verifier {
       case FunctionKind::TestGiven: return "a test's given";
       case FunctionKind::TestScript: return "a test script";
       case FunctionKind::TestExpect: return "a test expectation";
+      case FunctionKind::Migration: return "a migration";
     }
     return "this function";
   }
   // Functions that read or write one domain's instance (its `domain` is in range).
   static bool has_domain(FunctionKind k) {
     return k == FunctionKind::Transition || k == FunctionKind::Predicate || k == FunctionKind::Invariant ||
-           k == FunctionKind::Initializer || k == FunctionKind::TestGiven;
+           k == FunctionKind::Initializer || k == FunctionKind::TestGiven || k == FunctionKind::Migration;
   }
   // Functions with one entry block per slice, ended by YIELD (or ADVANCE) and END.
   static bool is_sliced(FunctionKind k) { return k == FunctionKind::Transition || k == FunctionKind::TestScript; }

@@ -982,7 +982,8 @@ void ProgramGenerator::orchestration(SourceWriter& w, const Cluster& c) {
 }
 
 // The chain from version 1 to the gateway's `@version` (2 or 3). Only the last step
-// builds the current schema, whose fields the checker knows.
+// builds the current schema, whose fields the checker knows; every step reads only
+// fields the current schema declares (their stored type is otherwise unknown, V-ERR-022).
 void ProgramGenerator::migrations(SourceWriter& w, const Cluster& c) {
   const int version = c.k % 2 == 0 ? 2 : 3;
   w.open(cat("migration gateway", c.k, "_v1_to_v2"));
@@ -993,7 +994,7 @@ void ProgramGenerator::migrations(SourceWriter& w, const Cluster& c) {
     w.line(cat("return ", c.gateway,
                ".State@2(status = from.status, retries: carried, target = 0x1F, note = from.note ?? \"migrated\")"));
   } else {
-    w.line(cat("return ", c.gateway, ".State@2(status = from.status, retries: carried, legacy = from.legacy_total)"));
+    w.line(cat("return ", c.gateway, ".State@2(status = from.status, retries: carried, legacy = from.retries * 2)"));
   }
   w.close();
   w.blank();

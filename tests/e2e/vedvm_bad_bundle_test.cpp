@@ -68,8 +68,9 @@ TEST_CASE("vedvm e2e: a flipped bit, another format version") {
   std::string flipped = small_bundle();
   flipped[flipped.size() - 10] = static_cast<char>(flipped[flipped.size() - 10] ^ 0x04);
   refused(flipped, {"does not match its hash"});
-  refused(wrap(body_of(small_bundle()), 2, "vedc 2.0.0"),
-          {"bundle format version 2 (written by vedc 2.0.0)", "this VM reads version 1", "recompile"});
+  // 1: the format before migrations were compiled.
+  refused(wrap(body_of(small_bundle()), 1, "vedc 0.1.0"),
+          {"bundle format version 1 (written by vedc 0.1.0)", "this VM reads version 2", "recompile"});
 }
 
 TEST_CASE("vedvm e2e: hostile bundles with a correct hash") {

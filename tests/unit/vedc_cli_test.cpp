@@ -35,8 +35,7 @@ TEST_CASE("usage errors exit 2") {
   CHECK(vedc_run("--no-such-flag x.ved").exit_code == 2);   // unknown flag
   CHECK(vedc_run("--emit=nonsense x.ved").exit_code == 2);  // bad value
   CHECK(vedc_run("--color=sometimes x.ved").exit_code == 2);
-  // One bundle comes from one file; -o makes no sense without a bundle.
-  CHECK(vedc_run(example("hello.ved") + " " + golden("check/ok/downward-sends.ved")).exit_code == 2);
+  // -o makes no sense without a bundle.
   CHECK(vedc_run("--check -o x.vedb " + example("hello.ved")).exit_code == 2);
 }
 
@@ -128,6 +127,29 @@ TEST_CASE("--emit=ast is deterministic across runs, in both formats") {
 
 TEST_CASE("-Werror is accepted") {
   CHECK(vedc_run("--check -Werror " + example("hello.ved")).exit_code == 0);
+}
+
+TEST_CASE("-Werror: a compile that fails on a warning writes no bundle and keeps the old one") {
+  auto dir = std::filesystem::temp_directory_path() / ("vedc-werror-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto source = dir / "warns.ved";
+  write_file(source, read_file(tests_dir() / "golden" / "check" / "undeclared-effect.ved"));
+  const auto bundle = dir / "warns.vedb";
+  auto failed = vedc_run("-Werror --color=never " + shell_quote(source.string()));
+  CHECK(failed.exit_code == 1);
+  CHECK(failed.err.find("warning[V-WRN-004]") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(bundle));
+  CHECK_FALSE(std::filesystem::exists(dir / "warns.vedb.tmp"));
+  // Without -Werror the warning is only a warning: the bundle is written.
+  auto passed = vedc_run("--color=never " + shell_quote(source.string()));
+  CHECK(passed.exit_code == 0);
+  REQUIRE(std::filesystem::exists(bundle));
+  // A later -Werror failure leaves the good bundle as it was, byte for byte.
+  const std::string before = read_file(bundle);
+  CHECK(vedc_run("-Werror " + shell_quote(source.string()) + " -o " + shell_quote(bundle.string())).exit_code == 1);
+  CHECK(read_file(bundle) == before);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("hostile input never crashes vedc") {

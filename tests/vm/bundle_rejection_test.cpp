@@ -250,16 +250,17 @@ TEST_CASE("bad bundles: with the hash check off, bit flips reach the decoder and
 
 TEST_CASE("bad bundles: another format version names both versions and says to recompile") {
   const std::string body = body_of(small_bundle());
-  for (uint64_t version : {uint64_t{2}, uint64_t{0}, uint64_t{99}, uint64_t{UINT32_MAX}}) {
+  // 1 is the format before migrations were compiled (docs/bundle.md#format-versions).
+  for (uint64_t version : {uint64_t{1}, uint64_t{3}, uint64_t{0}, uint64_t{99}, uint64_t{UINT32_MAX}}) {
     rejected(wrap(body, version, "vedc 9.9.9"),
              {"bundle format version " + std::to_string(version), "written by vedc 9.9.9",
               "this VM reads version " + std::to_string(ved::bytecode::kFormatVersion), "recompile"});
   }
   rejected(wrap(body, uint64_t{1} << 40), {"header.format", "too large"});
   // The version is checked before the hash: a future format may hash differently.
-  Node env = Node::decode(wrap(body, 2));
+  Node env = Node::decode(wrap(body, 3));
   env["hash"] = Node::uint(0);
-  rejected(env.encode(), {"bundle format version 2"});
+  rejected(env.encode(), {"bundle format version 3"});
 }
 
 // ---- (e) hostile bundles with a correct hash ----------------------------------------------------------
@@ -621,9 +622,9 @@ TEST_CASE("hostile bundle: declarations that point at the wrong thing") {
   hostile([&](Node& b) { b["domains"][0][10][1][1] = Node::array(); }).names(// Ping loses its parameter
           {"transition Ping: parameter count differs from its function's"});
   hostile([&](Node& b) { function(b, "add")[kDomain] = Node::uint(0); }).names({"\"add\": a fn belongs to no domain"});
-  hostile([&](Node& b) { function(b, "add")[kKind] = Node::uint(9); }).names({"\"add\": unknown function kind 9"});
+  hostile([&](Node& b) { function(b, "add")[kKind] = Node::uint(10); }).names({"\"add\": unknown function kind 10"});
   hostile([&](Node& b) { b["spawns"] = Node::array({Node::array({Node::uint(0), Node::array({Node::uint(1), Node::uint(1)})})}); }).names({"spawns[0]: field 1 given twice"});
-  hostile([&](Node& b) { b["migrations"] = Node::array({Node::array({Node::str("m"), Node::uint(5), Node::uint(1), Node::uint(2)})}); }).names({"migrations[0]: domain 5 out of range"});
+  hostile([&](Node& b) { b["migrations"] = Node::array({Node::array({Node::str("m"), Node::uint(5), Node::uint(1), Node::uint(2), Node::uint(0)})}); }).names({"migrations[0] \"m\": domain 5 out of range"});
   hostile([&](Node& b) { function(b, "add")[kPositions][0][0] = Node::uint(77); function(b, "add")[kPositions][0][1] = Node::uint(3); }).names({"\"add\": source position names an unknown file"});
   hostile([&](Node& b) { function(b, "add")[kPositions].items.pop_back(); }).names({"\"add\": source positions and instructions differ in number"});
 }
@@ -863,4 +864,30 @@ TEST_CASE("hostile bundle: test functions doing what their kind may not") {
     instr(f, find(f, Op::SEND, 1))[kB] = Node::uint(r);
   }));
   CHECK_MESSAGE(carried.ok, carried.error);
+}
+
+TEST_CASE("hostile bundle: a migration row naming another function, or versions that do not step up") {
+  const std::string& bundle = compile("migrating", R"(@version 2
+domain Counter {
+    state { n: int }
+}
+migration grow { from: Counter.State@1  to: Counter.State@2  return Counter.State@2(n = from.n + 1) }
+fn helper(x: int) -> int { return x }
+)");
+  REQUIRE(load(bundle).ok);
+  auto with = [&](auto change) { return Hostile{mutate(bundle, change)}; };
+  with([&](Node& b) { b["migrations"][0][4] = Node::uint(function_index(b, "helper")); })
+      .names({"migrations[0] \"grow\": function \"helper\" is not a migration of `Counter`"});
+  with([&](Node& b) { b["migrations"][0][4] = Node::uint(999); }).names({"migrations[0] \"grow\": function 999 out of range"});
+  with([&](Node& b) { b["migrations"][0][2] = Node::uint(2); })
+      .names({"versions 2 -> 2 do not step up towards the domain's version 2"});
+  with([&](Node& b) { b["migrations"][0][3] = Node::uint(3); }).names({"versions 1 -> 3 do not step up"});
+  with([&](Node& b) { b["migrations"][0] = Node::array(); }).names({"migrations[0]"});
+  Where w;
+  with([&](Node& b) {  // STATE_GET in a migration: migrations are pure
+    Node& f = function(b, "migration.grow");
+    w = find(f, Op::ADD_I64);
+    instr(f, w)[kOp] = Node::uint(static_cast<uint64_t>(Op::STATE_GET));
+    instr(f, w)[kD] = Node::uint(0);
+  }).names({site("migration.grow", w, Op::STATE_GET), "not allowed in a migration"});
 }

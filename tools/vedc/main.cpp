@@ -16,17 +16,20 @@
 #include "frontend/checker.h"
 #include "frontend/diagnostic_codes.h"
 #include "frontend/diagnostic_render.h"
+#include "frontend/imports.h"
 #include "frontend/keywords.h"
 #include "frontend/parser.h"
 #include "ir/bundle_writer.h"
 #include "ir/compile.h"
 #include "ir/print.h"
 #include "vm/bundle_loader.h"
+#include "vm/upgrade/compatibility.h"
 #include "vm/jit/jit.h"
 #include "vm/disassembler.h"
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace {
 
@@ -45,6 +48,7 @@ struct Options {
   std::string explain;
   bool werror = false;
   bool optimize = false;  // -O: --emit=llvm prints the optimised IR
+  std::string against;    // --against OLD.vedb: report what a data dir of OLD could not survive
   std::string color = "auto";
 };
 
@@ -79,16 +83,21 @@ class Driver {
   }
 
   int run() {
-    if (writes_bundle() && options_.files.size() > 1) {
-      std::cerr << "vedc: error: one bundle is compiled from one file; `import` between files is not resolved yet\n"
-                << "  = help: compile each program separately, or check several with `vedc --check a.ved b.ved`\n";
+    if (!options_.against.empty() && !options_.emit.empty()) {
+      std::cerr << "vedc: error: `--against` checks a compile or a --check, not an --emit\n"
+                << "  = help: try `vedc --check --against old.vedb app.ved`\n";
       return kExitUsage;
+    }
+    if (!options_.against.empty() && !load_against()) {
+      print_summary();
+      return kExitCompileError;
     }
     if (!options_.output.empty() && !writes_bundle()) {
       std::cerr << "vedc: error: `-o` names a bundle to write, and --check, --lint and --emit write none\n";
       return kExitUsage;
     }
 
+    std::vector<ved::FileId> roots;
     for (const auto& path : options_.files) {
       ved::FileId id;
       std::string error;
@@ -96,21 +105,88 @@ class Driver {
         report_unreadable(path, error);
         continue;
       }
-      process(id);
+      roots.push_back(id);
+    }
+    std::string bundle;
+    if (writes_bundle()) {
+      // The files named are one program (cli.md): as if one file imported the others.
+      if (file_errors_ == 0 && !roots.empty()) bundle = compile(roots);
+    } else {
+      // --check, --lint and --emit treat each file named as a program of its own (with
+      // what it imports), so one command checks many independent programs.
+      for (ved::FileId id : roots) process(id);
     }
     sink_.sort();
-    for (const auto& d : sink_.diagnostics()) {
-      if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
-      else std::cerr << ved::render_human(d, sources_, render_) << "\n";
-    }
+    // Written only when the compile succeeded by the rules in force, -Werror included:
+    // a failed compile leaves whatever was at the output path untouched.
+    const bool failed = sink_.error_count() + file_errors_ > 0 || (options_.werror && sink_.warning_count() > 0);
+    if (!failed && !bundle.empty()) write_output(roots.front(), bundle);
+    print_summary();
     size_t errors = sink_.error_count() + file_errors_;
     size_t warnings = sink_.warning_count();
-    if (!options_.json) std::cerr << ved::render_summary(errors, warnings, render_);
     if (errors > 0 || (options_.werror && warnings > 0)) return kExitCompileError;
     return kExitOk;
   }
 
  private:
+  void print_summary() {
+    for (const auto& d : sink_.diagnostics()) {
+      if (options_.json) std::cerr << ved::render_json(d, sources_) << "\n";
+      else std::cerr << ved::render_human(d, sources_, render_) << "\n";
+    }
+    if (!options_.json) std::cerr << ved::render_summary(sink_.error_count() + file_errors_, sink_.warning_count(), render_);
+  }
+
+  // The deployed bundle `--against` names: read and verified like any bundle the VM runs.
+  bool load_against() {
+    std::ifstream in(options_.against, std::ios::binary);
+    if (!in) {
+      report_file_error("V-ERR-100", options_.against, "cannot read `" + options_.against + "`",
+                        "name the bundle the data dir runs now, e.g. `--against app.vedb`");
+      return false;
+    }
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    std::string error;
+    if (!ved::vm::load_bundle(bytes.str(), against_, error)) {
+      report_file_error("V-ERR-100", options_.against, "`" + options_.against + "` is not a bundle this vedc reads: " + error,
+                        "recompile the deployed program's source with this vedc and compare against that bundle");
+      return false;
+    }
+    return true;
+  }
+
+  // `--against`: every domain of the old program is taken to have instances and every
+  // message type to be in a mailbox (the worst a data dir can hold); what the new
+  // program could not take over is an error at the place in the new source it concerns.
+  void check_against(const ved::ast::Program& program, const ved::vm::Program& verified, ved::FileId root) {
+    using ved::vm::upgrade::Refusal;
+    const auto report = ved::vm::upgrade::check_compatibility(
+        against_, verified, ved::vm::upgrade::assume_everything_in_use(against_));
+    for (const auto& r : report.refusals) {
+      ved::Span at{root, 0, 0};
+      std::string label = "the program that replaces `" + options_.against + "`";
+      const std::string domain = r.subject.substr(0, r.subject.find('.'));
+      for (const auto& d : program.domains) {
+        if (d.name.name != domain) continue;
+        at = d.name.span;
+        label = "the domain the deployed data would not fit";
+        for (const auto& t : d.transitions)
+          if (r.subject == domain + "." + t.name.name) {
+            at = t.name.span;
+            label = "its parameters changed";
+          }
+      }
+      const bool message = r.kind == Refusal::Kind::MessageRemoved || r.kind == Refusal::Kind::MessageChanged;
+      const bool renamed = r.kind == Refusal::Kind::ProgramRenamed;
+      sink_.error(renamed ? "V-ERR-024" : message ? "V-ERR-023" : "V-ERR-003", at, r.message)
+          .label(label)
+          .help(r.hint)
+          .note("checked against `" + options_.against + "` (program `" + against_.name + "`), assuming its data dir holds "
+                "instances of every domain and messages of every type");
+    }
+  }
+
   void process(ved::FileId id) {
     if (options_.emit == "tokens") {
       auto tokens = ved::tokenize(sources_, id, sink_);
@@ -134,14 +210,22 @@ class Driver {
       }
       return;
     }
-    auto program = ved::parse(sources_, id, sink_);
-    if (!program) return;
     if (options_.emit == "ast") {
+      // The file's own syntax tree: imports are shown as declarations, not followed.
+      auto program = ved::parse(sources_, id, sink_);
+      if (!program) return;
       ved::DumpNode dump = ved::ast_to_dump(*program, sources_);
       std::cout << (options_.json ? ved::render_dump_json(dump) : ved::render_dump_text(dump));
       return;
     }
-    // Each file named on the command line is checked as a program of its own.
+    compile({id});
+  }
+
+  // Loads, checks and lowers the program made of `roots` and their imports; prints the
+  // form --emit asks for. Returns the verified bundle, or "" (errors are in sink_).
+  std::string compile(const std::vector<ved::FileId>& roots) {
+    auto program = ved::load_program(sources_, roots, sink_);
+    if (!program) return {};
     if (!prelude_) {
       prelude_ = ved::parse_prelude(sources_, sink_);
       if (!prelude_) throw std::runtime_error("the standard library prelude does not parse");
@@ -151,25 +235,26 @@ class Driver {
     // Lowering finds the errors the checker cannot (V-TYP-018), so --check runs it too.
     std::unique_ptr<ved::ProgramModel> model;
     auto module = ved::ir::check_and_lower(*prelude_, *program, sources_, sink_, check_options, model);
-    if (!module) return;
+    if (!module) return {};
     if (options_.emit == "ir") {
       std::cout << ved::ir::print_module(*module, sources_);
-      return;
+      return {};
     }
     std::string error;
     std::string bundle = ved::ir::write_bundle(*module, sources_, std::string("vedc ") + VED_VERSION, error);
     if (bundle.empty()) {
-      report_file_error("V-ERR-101", sources_.file(id).name(), error, "split the function into smaller ones");
-      return;
+      report_file_error("V-ERR-101", sources_.file(roots.front()).name(), error, "split the function into smaller ones");
+      return {};
     }
     // Every bundle is verified before it is shown or written: a bundle the VM would
     // reject is a compiler bug, reported as one (exit 3), never a file on disk.
     ved::vm::Program verified;
     if (!ved::vm::load_bundle(bundle, verified, error))
       throw std::runtime_error("the compiler wrote a bundle the VM rejects: " + error);
+    if (!options_.against.empty()) check_against(*program, verified, roots.front());
     if (options_.emit == "bytecode") {
       std::cout << ved::vm::disassemble(verified, sources_lookup());
-      return;
+      return {};
     }
     if (options_.emit == "llvm") {
       // What the JIT compiles (docs/jit.md): one LLVM function per Ved function.
@@ -177,9 +262,9 @@ class Driver {
       if (!ved::vm::jit::emit_llvm_ir(verified, options_.optimize, text, error))
         throw std::runtime_error(error);
       std::cout << text;
-      return;
+      return {};
     }
-    if (writes_bundle()) write_output(id, bundle);
+    return writes_bundle() ? bundle : std::string();
   }
 
   bool writes_bundle() const { return !options_.check && !options_.lint && options_.emit.empty(); }
@@ -255,6 +340,7 @@ class Driver {
   ved::DiagnosticSink sink_;
   ved::RenderOptions render_;
   std::unique_ptr<ved::ast::Program> prelude_;
+  ved::vm::Program against_;
   size_t file_errors_ = 0;
 };
 
@@ -281,6 +367,8 @@ int run(int argc, char** argv) {
   app.add_option("--explain", o.explain, "Explain a diagnostic code, e.g. V-SYN-005");
   app.add_flag("--Werror", o.werror, "Treat warnings as errors (spelled -Werror)");
   app.add_flag("-O", o.optimize, "With --emit=llvm: the IR as the JIT optimises it");
+  app.add_option("--against", o.against,
+                 "A deployed bundle: report every domain and message type whose stored data this program could not take over");
   app.add_option("--color", o.color, "Colour diagnostics: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
 

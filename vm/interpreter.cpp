@@ -22,6 +22,7 @@
 #include "bytecode/semantics.h"
 #include "vm/instructions.h"
 #include "vm/jit/jit.h"
+#include "vm/jit/shared.h"
 
 #include <sys/mman.h>
 
@@ -243,7 +244,7 @@ struct Interpreter::Impl {
 
   // ---- the JIT -----------------------------------------------------------------------
   EngineOptions engine;
-  std::unique_ptr<jit::Jit> jit;
+  std::shared_ptr<jit::SharedJit> jit;  // the program's JIT in this process (shared.h)
   std::string jit_error;        // why the JIT could not start or compile
   std::vector<int64_t> spent;   // fuel spent by runs each function started (tiering)
   NativeRegisters native_registers;
@@ -253,7 +254,7 @@ struct Interpreter::Impl {
   bool start_jit() {
     if (jit) return true;
     if (!jit_error.empty()) return false;
-    jit = jit::Jit::create(p, jit_error);
+    jit = jit::SharedJit::of(p, jit_error);
     return jit != nullptr;
   }
   void refresh_native() {

@@ -6,8 +6,9 @@
 #   scripts/fuzz-jit.sh N [FIRST]   N programs from seed FIRST (default: a random start
 #                                   above the 1..5000 that CI runs)
 #
-# A finding prints its seed, arguments, fuel, both outcomes and the program; add it to
-# tests/jit/regressions_test.cpp. Builds ved_jit_tests in build/ first.
+# A finding prints its seed, arguments, fuel, both outcomes and the program; cut it down
+# and make it a row of an ved_exec_tests table, which runs under every engine (docs/jit.md,
+# "Debugging a divergence"). Builds ved_jit_tests in build/ first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:?usage: scripts/fuzz-jit.sh N [FIRST]}"

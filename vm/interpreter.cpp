@@ -22,6 +22,7 @@
 #include "bytecode/semantics.h"
 #include "vm/instructions.h"
 #include "vm/jit/jit.h"
+#include "vm/jit/shared.h"
 
 #include <sys/mman.h>
 
@@ -186,6 +187,10 @@ struct Interpreter::Impl {
     std::vector<uint32_t> block_starts;  // the first instruction of each block
     uint32_t entry = 0;                  // block_starts[0], where a call starts
     jit::NativeFunction native = nullptr;  // its machine code, once the JIT compiled it
+    // --jit: interpreted CALLs of it so far; at engine.tier_calls it is compiled. Counted
+    // under every engine (one increment per call, cheaper than a test of the engine);
+    // the other engines never reach the threshold (calls_to_tier is 0 for them).
+    mutable uint32_t calls = 0;
     bool scalar_result = false;          // its result comes back as bits (native_abi.h)
   };
 
@@ -239,7 +244,7 @@ struct Interpreter::Impl {
 
   // ---- the JIT -----------------------------------------------------------------------
   EngineOptions engine;
-  std::unique_ptr<jit::Jit> jit;
+  std::shared_ptr<jit::SharedJit> jit;  // the program's JIT in this process (shared.h)
   std::string jit_error;        // why the JIT could not start or compile
   std::vector<int64_t> spent;   // fuel spent by runs each function started (tiering)
   NativeRegisters native_registers;
@@ -249,20 +254,35 @@ struct Interpreter::Impl {
   bool start_jit() {
     if (jit) return true;
     if (!jit_error.empty()) return false;
-    jit = jit::Jit::create(p, jit_error);
+    jit = jit::SharedJit::of(p, jit_error);
     return jit != nullptr;
   }
   void refresh_native() {
     if (!jit) return;
     for (uint32_t f = 0; f < functions.size(); ++f) functions[f].native = jit->native(f);
   }
-  // --jit: counts what a run of `fn` spent; compiles `fn` (and what it calls) once the
-  // runs it started have spent enough. Deterministic: fuel is, and results do not
-  // depend on the engine anyway.
-  void tier_up(uint32_t fn, int64_t fuel_used) {
+  // --jit: counts what a run of `fn` spent (after the run).
+  void count_run(uint32_t fn, int64_t fuel_used) {
     if (engine.mode != EngineOptions::Mode::Tiered || functions[fn].native) return;
     spent[fn] += fuel_used;
-    if (spent[fn] < engine.tier_fuel || !start_jit() || !jit->compilable(fn)) return;
+  }
+  // --jit, before a run of `fn`: compiles `fn` (and what it calls) if the runs it
+  // started have spent enough. Compiling before the next run, not after the run that
+  // crossed the threshold, spends nothing on a function that never runs again (the last
+  // run of a process, a `vedvm call`): the JIT is loaded only to run what it compiles.
+  // Deterministic: fuel is, and results do not depend on the engine anyway.
+  void tier_up(uint32_t fn) {
+    if (engine.mode != EngineOptions::Mode::Tiered || functions[fn].native || spent[fn] < engine.tier_fuel) return;
+    compile(fn);
+  }
+  // --jit, at an interpreted CALL of `fn` that is its engine.tier_calls-th: compiles it,
+  // so that a hot callee of a long run (fib's recursion under `main`) runs compiled from
+  // this call on, without waiting for the caller's next run.
+  [[gnu::noinline, gnu::cold]] void tier_up_at_call(uint32_t fn) {
+    if (engine.mode == EngineOptions::Mode::Tiered && !functions[fn].native) compile(fn);
+  }
+  void compile(uint32_t fn) {
+    if (!start_jit() || !jit->compilable(fn)) return;
     std::string error;
     if (!jit->compile(fn, error)) {
       jit_error = error;
@@ -395,6 +415,8 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
   Value* R = stack.data();
   FaultKind fault_kind = FaultKind::None;
   std::string fault_message;
+  // --jit: the interpreted CALL of a function that compiles it (Function::calls).
+  const uint32_t calls_to_tier = engine.mode == EngineOptions::Mode::Tiered ? engine.tier_calls : 0;
 
 #define DISPATCH() goto* kLabels[static_cast<uint16_t>(ip->op)]
 #define NEXT()  \
@@ -565,6 +587,8 @@ op_CALL : {
   R = stack.data() + caller_base;
   Value* NR = stack.data() + base;
   for (uint32_t k = 0; k < C; ++k) NR[k].init_from(R[B + k]);
+  if (++callee->calls == calls_to_tier) [[unlikely]]
+    tier_up_at_call(D);
   if (callee->native) [[unlikely]] {
     // Compiled: it runs to its return (compiled code calls only compiled code) in the
     // window the interpreter just filled, one frame deeper.
@@ -750,13 +774,14 @@ CallResult Interpreter::call(uint32_t fn, std::span<const Value> args, int64_t f
     if (!conforms(p, args[i], f.registers[i])) return refuse("argument " + std::to_string(i + 1) + " of `" + f.name + "` has the wrong type");
   impl_->ensure(f.registers.size());
   for (size_t i = 0; i < args.size(); ++i) impl_->stack[i] = args[i];
+  impl_->tier_up(fn);
   const int64_t start = fuel;
   uint32_t ignored = 0;
   Impl::Exit exit = impl_->execute_guarded(fn, 0, fuel, env, out.value, ignored, out.fault);
   out.ok = exit == Impl::Exit::Return;
   out.fuel_used = start - std::max<int64_t>(fuel, 0);
   impl_->clear_stack();
-  impl_->tier_up(fn, out.fuel_used);
+  impl_->count_run(fn, out.fuel_used);
   return out;
 }
 
@@ -790,6 +815,7 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
       return refuse("value " + std::to_string(i + 1) + " for `" + f.name + "` has the wrong type");
   impl_->ensure(f.registers.size());
   for (size_t i = 0; i < given; ++i) impl_->stack[i] = std::move(registers[i]);
+  impl_->tier_up(fn);
   const int64_t start = fuel;
   Value ignored;
   uint32_t next = 0;
@@ -809,7 +835,7 @@ SliceResult Interpreter::run_slice(uint32_t fn, uint32_t slice, std::vector<Valu
     case Impl::Exit::Fault: out.status = SliceResult::Status::Faulted; break;
   }
   impl_->clear_stack();
-  impl_->tier_up(fn, out.fuel_used);
+  impl_->count_run(fn, out.fuel_used);
   return out;
 }
 

@@ -125,12 +125,13 @@ struct MachineOutOfMemory : std::runtime_error {
 struct EngineOptions {
   enum class Mode : uint8_t {
     Interpret,  // --interp: the interpreter only
-    Tiered,     // --jit: interpret first; compile a function once the runs it started
-                // have spent `tier_fuel`, and run it compiled from the next run (a
-                // slice boundary) on
+    Tiered,     // --jit: interpret first; compile a function when a run of it starts
+                // after the runs it started have spent `tier_fuel`, or when interpreted
+                // code calls it for the `tier_calls`th time
     All,        // --jit=all: compile every function before the first run
   } mode = Mode::Interpret;
   int64_t tier_fuel = 100'000;
+  uint32_t tier_calls = 1'000;
 };
 // The engine an Interpreter uses when none is given: set once by a tool's main (vedvm's
 // --interp / --jit), so that every interpreter of the run (runtime, test runner, `call`)

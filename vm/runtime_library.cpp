@@ -364,8 +364,22 @@ std::string format_value_shown(const Value& v, std::span<const RecordLayout> rec
   return out + "... (hash " + hash + ")";
 }
 
+namespace {
+// An int as `str` and `format` print it (the one definition for both paths below).
+void append_int(int64_t i, std::string& out) { out += std::to_string(i); }
+}  // namespace
+
 bool format_value_within(const Value& top, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names, size_t limit, std::string& out) {
+  // A lone int (`str(i)`, a counter in `format`) is the common case: printed without the
+  // work list and the deque below (a std::deque allocates as it is made; these two were
+  // most of the time of `str(i % 10)` in bench/vm's strings). Exactly what the loop does
+  // with it: the limit checked before and after the one piece.
+  if (top.tag() == Tag::Int) {
+    if (out.size() > limit) return false;
+    append_int(top.as_int(), out);
+    return out.size() <= limit;
+  }
   struct Item {
     const Value* value;     // null: print `literal`
     std::string_view literal;
@@ -393,7 +407,7 @@ bool format_value_within(const Value& top, std::span<const RecordLayout> records
       case Tag::Unit: out += "()"; break;
       case Tag::None: out += "none"; break;
       case Tag::Bool: out += v.as_bool() ? "true" : "false"; break;
-      case Tag::Int: out += std::to_string(v.as_int()); break;
+      case Tag::Int: append_int(v.as_int(), out); break;
       case Tag::Float: append_float(v.as_float(), out); break;
       case Tag::String:
         if (item.quoted) {

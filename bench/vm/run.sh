@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The VM benchmark: four workloads (fib, loop, strings, maps), each written in Ved, Lua
 # 5.4 (also run on LuaJIT, with and without its JIT) and C, timed in one go. Prints a
-# markdown table of mean wall-clock seconds and of Ved's time relative to each peer.
+# markdown table of the fastest (min) wall-clock seconds of N runs (a shared machine's
+# load only ever adds time) and of Ved's time relative to each peer.
 # See README.md beside this script.
 #
 #   bench/vm/run.sh             full sizes, hyperfine --warmup 1 --runs 3 per cell
@@ -96,8 +97,8 @@ reference_of() {
 }
 
 # --- tools -----------------------------------------------------------------------------
-impls=(ved ved_jit lua luajit_joff luajit c)
-declare -A label=([ved]="Ved" [ved_jit]="Ved --jit=all" [lua]="Lua 5.4" [luajit_joff]="LuaJIT -joff" [luajit]="LuaJIT" [c]="C -O2")
+impls=(ved ved_tiered ved_jit lua luajit_joff luajit c)
+declare -A label=([ved]="Ved --interp" [ved_tiered]="Ved --jit" [ved_jit]="Ved --jit=all" [lua]="Lua 5.4" [luajit_joff]="LuaJIT -joff" [luajit]="LuaJIT" [c]="C -O2")
 
 for tool in gcc lua5.4 luajit; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -147,7 +148,8 @@ done
 command_of() {
   local impl="$1" w="$2" n="${size[$2]}"
   case "$impl" in
-    ved) cmd=("$vedvm" call "$tmp/$w.vedb" main --fuel 1000000000000) ;;
+    ved) cmd=("$vedvm" --interp call "$tmp/$w.vedb" main --fuel 1000000000000) ;;
+    ved_tiered) cmd=("$vedvm" --jit call "$tmp/$w.vedb" main --fuel 1000000000000) ;;
     ved_jit) cmd=("$vedvm" --jit=all call "$tmp/$w.vedb" main --fuel 1000000000000) ;;
     lua) cmd=(lua5.4 "$here/$w.lua" "$n") ;;
     luajit_joff) cmd=(luajit -joff "$here/$w.lua" "$n") ;;
@@ -158,31 +160,32 @@ command_of() {
 
 now_ns() { date +%s%N; }
 
-# Runs the command in `cmd` $warmup + $runs times and prints the mean seconds of the
+# Runs the command in `cmd` $warmup + $runs times and prints the fewest seconds of the
 # timed runs (the fallback when hyperfine is absent).
 time_with_date() {
-  local i start end total=0
+  local i start end best=0
   for ((i = 0; i < warmup; i++)); do "${cmd[@]}" >/dev/null; done
   for ((i = 0; i < runs; i++)); do
     start=$(now_ns)
     "${cmd[@]}" >/dev/null
     end=$(now_ns)
-    total=$((total + end - start))
+    if (( best == 0 || end - start < best )); then best=$((end - start)); fi
   done
-  awk -v t="$total" -v r="$runs" 'BEGIN { printf "%.9f\n", t / r / 1e9 }'
+  awk -v t="$best" 'BEGIN { printf "%.9f\n", t / 1e9 }'
 }
 
-# Times the command in `cmd` with hyperfine and prints the mean seconds from its JSON
+# Times the command in `cmd` with hyperfine and prints the min seconds from its JSON
 # export. The JSON is read with sed: jq and python are not on every CI machine.
 time_with_hyperfine() {
   local json="$1" line
   line="$(printf '%q ' "${cmd[@]}")"
   hyperfine --shell=none --style none --warmup "$warmup" --runs "$runs" \
     --export-json "$json" "$line" >/dev/null
-  sed -n 's/^ *"mean": *\([-+0-9.eE]*\).*/\1/p' "$json" | head -n 1
+  sed -n 's/^ *"min": *\([-+0-9.eE]*\).*/\1/p' "$json" | head -n 1
 }
 
 # --- run -------------------------------------------------------------------------------
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A result seconds compile
 for w in "${workloads[@]}"; do
   expected="$(reference_of "${size[$w]}" "$w")"
@@ -202,7 +205,7 @@ for w in "${workloads[@]}"; do
       seconds[$w.$impl]="$(awk -v t="$((end - start))" 'BEGIN { printf "%.9f\n", t / 1e9 }')"
     elif [[ $use_hyperfine -eq 1 ]]; then
       seconds[$w.$impl]="$(time_with_hyperfine "$tmp/$w.$impl.json")"
-      [[ -n "${seconds[$w.$impl]}" ]] || fail "no mean in hyperfine's JSON for $w: ${label[$impl]}"
+      [[ -n "${seconds[$w.$impl]}" ]] || fail "no min in hyperfine's JSON for $w: ${label[$impl]}"
     else
       seconds[$w.$impl]="$(time_with_date)"
     fi
@@ -240,15 +243,16 @@ echo "- peers: $(first_line lua5.4 -v | cut -d' ' -f1-2), $(first_line luajit -v
 if [[ $smoke -eq 1 ]]; then
   echo "- timing: one run per cell, date +%s%N"
 elif [[ $use_hyperfine -eq 1 ]]; then
-  echo "- timing: $(first_line hyperfine --version) --shell=none --warmup $warmup --runs $runs; mean wall-clock seconds"
+  echo "- timing: $(first_line hyperfine --version) --shell=none --warmup $warmup --runs $runs; min wall-clock seconds"
 else
-  echo "- timing: date +%s%N, $warmup warm-up and $runs timed runs; mean wall-clock seconds"
+  echo "- timing: date +%s%N, $warmup warm-up and $runs timed runs; min wall-clock seconds"
 fi
 if [[ $skip_ved -eq 1 ]]; then
   echo "- Ved: skipped (--skip-ved)"
 else
-  echo "- Ved: $vedvm call FILE.vedb main --fuel 1000000000000; Ved --jit=all: the same with --jit=all (the"
-  echo "  whole process, LLVM's compilation included; the compile time alone is in its own table)"
+  echo "- Ved: $vedvm --interp call FILE.vedb main --fuel 1000000000000 (the interpreter); Ved --jit: the"
+  echo "  same with the default tiered engine; Ved --jit=all: with --jit=all (the whole process, LLVM's"
+  echo "  compilation included; the compile time alone is in its own table)"
 fi
 echo
 
@@ -262,8 +266,8 @@ cell_ratio() {  # peer, workload[, which Ved: ved (default) or ved_jit]
     'BEGIN { if (b + 0 > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
 
-echo "| workload | n | result | Ved s | Ved JIT s | Lua 5.4 s | LuaJIT -joff s | LuaJIT s | C -O2 s | Ved/Lua5.4 | Ved/LuaJIT-joff | Ved/LuaJIT | Ved/C | JIT/LuaJIT | JIT/C |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| workload | n | result | Ved interp s | Ved --jit s | Ved --jit=all s | Lua 5.4 s | LuaJIT -joff s | LuaJIT s | C -O2 s | interp/Lua5.4 | interp/LuaJIT-joff | interp/LuaJIT | interp/C | jit=all/LuaJIT | jit=all/C |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for w in "${workloads[@]}"; do
   row="| $w | ${size[$w]} | ${result[$w]}"
   for impl in "${impls[@]}"; do row+=" | $(cell_time "$impl" "$w")"; done
@@ -284,5 +288,7 @@ if [[ $skip_ved -eq 0 ]]; then
   done
 fi
 echo
-echo "Times are mean seconds per process, start-up included. A ratio is Ved's time divided"
+echo "- load average before the runs: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "Times are the min seconds per process, start-up included. A ratio is Ved's time divided"
 echo "by the peer's: 2.00 means Ved took twice as long, 0.50 half as long."

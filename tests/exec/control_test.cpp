@@ -124,6 +124,12 @@ TEST_CASE("built-ins: min, max, abs, conversions, str, hash") {
       {float_of, "f", {S("1e400")}, "fault conversion at 1:35"},
       {"fn f(b: bool) -> float { return float(b) }", "f", {B(true)}, "1.0"},
       {"fn f() -> string { return str(42) + str(-7) + str(true) }", "f", {}, "42-7true"},
+      // A lone int takes format_value_within's short path, an int in a list the loop: the
+      // same text at the edges.
+      {"fn f(i: int) -> string { return str(i) + \"|\" + str([i]) + \"|\" + format(\"{}\", i) }", "f", {I(kMin)},
+       "-9223372036854775808|[-9223372036854775808]|-9223372036854775808"},
+      {"fn f(i: int) -> string { return str(i) + \"|\" + str([i]) }", "f", {I(INT64_MAX)}, "9223372036854775807|[9223372036854775807]"},
+      {"fn f(i: int) -> string { return str(i) + str(-i) }", "f", {I(0)}, "00"},
       {"fn f() -> string { return str([1, 2]) + str({\"a\": \"b\"}) }", "f", {}, "[1, 2]{\"a\": \"b\"}"},
       {"fn f(x: int?) -> string { return str(x) }", "f", {N()}, "none"},
       {"fn f() -> bool { return hash([1, 2]) == hash([1, 2]) }", "f", {}, "true"},

@@ -71,7 +71,6 @@ class Generator {
     begin_function();
     scope_.push_back({"n", T::Int, true});
     out += "domain D {\n    state { out: string }\n    transition Go(n: int) {\n";
-    transition_ = true;
     const uint32_t parts = 2 + rng_.below(3);
     const size_t mark = scope_.size();
     for (uint32_t part = 0; part < parts; ++part) {
@@ -143,10 +142,10 @@ class Generator {
         return in + v->name + "[" + index(1) + "] = " + expr(T::Int, 2) + "\n";
       return in + v->name + " = " + expr(v->type, 3) + "\n";
     }
-    // (Not at a transition's top level: an assert the compiler folds to a certain fault
-    // there makes the next slice unreachable, which vedc mishandles today: it writes a
-    // bundle the verifier rejects, "register read before it is written".)
-    if (pick < 55 && !(transition_ && depth == 2)) {
+    // At a transition's top level too: an assert the compiler folds to a certain fault
+    // there makes the next slice unreachable, which vedc once compiled to a bundle the
+    // verifier refused (fixed in d931f75).
+    if (pick < 55) {
       return in + "assert " + expr(T::Bool, 2) + ", \"assert " + std::to_string(next_var_) + "\"\n";
     }
     if (pick < 75) {
@@ -326,7 +325,6 @@ class Generator {
   std::vector<Var> scope_;
   std::vector<Helper> helpers_;
   uint32_t next_var_ = 0;
-  bool transition_ = false;  // generating a transition's body
 };
 
 }  // namespace

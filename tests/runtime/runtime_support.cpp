@@ -148,6 +148,9 @@ std::map<std::string, std::string> summary_instances(const std::string& out) {
   for (size_t i = 1; i < lines.size(); ++i) {
     const std::string& line = lines[i];
     if (line.empty() || line[0] == ' ') continue;  // goal, fault and dead-letter lines
+    // `-- engine: jit, N functions ... compiled in T ms`: the engine and its compile
+    // time (machine statistics, which differ from run to run), not an instance.
+    if (line.rfind("-- ", 0) == 0) continue;
     size_t space = line.find(' ');
     if (space == std::string::npos) continue;
     instances[line.substr(0, space)] = line.substr(space + 1);

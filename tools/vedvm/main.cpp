@@ -271,10 +271,10 @@ int main(int argc, char** argv) {
   app.fallthrough();
   bool interp = false;
   std::string jit;
-  app.add_flag("--interp", interp, "Run on the bytecode interpreter only (the default)");
+  app.add_flag("--interp", interp, "Run on the bytecode interpreter only");
   app.add_flag("--jit{tiered}", jit,
-               "Compile with the LLVM JIT: --jit compiles functions once they have used enough fuel, "
-               "--jit=all compiles everything before the first tick");
+               "Compile with the LLVM JIT: --jit (the default) compiles functions once they have used enough "
+               "fuel, --jit=all compiles everything before the first tick");
 
   vedvm::RunOptions run;
   app.add_option("program", run.program, "A bundle (.vedb) or a source file (.ved, .lxm) to run");
@@ -401,7 +401,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   {
+    // The tiered JIT is the default: it opens libved_jit.so (LLVM) only when a function
+    // has spent enough fuel to be compiled, so a short run starts and runs as the
+    // interpreter alone would; --interp never opens it.
     ved::vm::EngineOptions engine;
+    engine.mode = interp ? ved::vm::EngineOptions::Mode::Interpret : ved::vm::EngineOptions::Mode::Tiered;
     if (!jit.empty() && interp) {
       std::cerr << "vedvm: error: --interp and --jit choose different engines: give one\n";
       return kExitUsage;

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "tools/vedvm/commands.h"
+#include "vm/interpreter.h"
 #include "vm/runtime/simulation.h"
 
 namespace vedvm {
@@ -11,6 +12,11 @@ int test(const TestCommandOptions& o) {
   ved::vm::Program program;
   std::string bundle;
   if (!load_program(o.program, program, bundle)) return kExitError;
+  // Every test makes its own interpreters; they share the program's JIT while one holds
+  // it (vm/jit/shared.h). This one holds it for the whole command, so that under
+  // --jit=all the program is compiled once, not once per test. (Under --jit and --interp
+  // it makes no JIT: nothing is hot yet.)
+  const ved::vm::Interpreter keeps_the_jit(program);
   ved::vm::SimulationOptions options;
   options.seed = o.seed;
   int passed = 0, failed = 0;

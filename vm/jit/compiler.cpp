@@ -513,10 +513,15 @@ void ModuleBuilder::call(uint32_t pc, const Instr& in) {
   llvm::Value* top = b_.CreateAdd(cbase, b_.getInt64(callee.registers.size()));
   check(b_.CreateICmpUGT(top, b_.getInt64(Interpreter::kMaxStackRegisters)),
         [&] { engine_fault(pc, CallFault::Registers); });
-  // Registers above the high-water mark are emptied after a fault (the interpreter's
-  // clear_stack); keep the mark.
-  llvm::Value* hw = b_.CreateLoad(i64_, cx_high_water());
-  b_.CreateStore(b_.CreateSelect(b_.CreateICmpUGT(top, hw), top, hw), cx_high_water());
+  // Registers below the high-water mark are emptied after the run (a fault leaves
+  // references in the windows of the frames it unwound: the interpreter's clear_stack);
+  // keep the mark. Only a window that can hold a reference needs to be under it: a
+  // callee without heap registers (fib) leaves nothing to release, and skipping the
+  // load, compare and store makes its calls cheaper.
+  if (!callee.heap_registers.empty()) {
+    llvm::Value* hw = b_.CreateLoad(i64_, cx_high_water());
+    b_.CreateStore(b_.CreateSelect(b_.CreateICmpUGT(top, hw), top, hw), cx_high_water());
+  }
   llvm::Value* window = slot(b_.CreateLoad(ptr_, cx_registers()), cbase);
   for (uint32_t k = 0; k < in.c; ++k) {
     llvm::Value* to = b_.CreateConstInBoundsGEP1_64(i8_, window, uint64_t{k} * sizeof(Value));

@@ -103,7 +103,7 @@ int stats(const std::string& dir) {
   const std::string tick = ved::vm::read_run_head(*store, head, error) ? std::to_string(head.tick) : "";
   error.clear();
   std::map<std::string, int64_t> counts;
-  bool ok = ved::vm::scan_journal(*store, 0, ved::vm::kLastTick, [&](int64_t, std::string_view record) {
+  bool ok = ved::vm::scan_journal(program, *store, 0, ved::vm::kLastTick, [&](int64_t, std::string_view record) {
     ++counts[std::string(record.substr(0, record.find('\t')))];
     return true;
   }, error);
@@ -177,7 +177,7 @@ int journal(const std::string& dir, int64_t tick, bool json) {
       return kExitError;
     }
   }
-  bool ok = ved::vm::scan_journal(*store, tick, tick,
+  bool ok = ved::vm::scan_journal(program, *store, tick, tick,
                         [&](int64_t, std::string_view record) {
                           ++records;
                           if (json) {

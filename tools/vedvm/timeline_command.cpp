@@ -255,7 +255,7 @@ int timeline(const TimelineOptions& o) {
   std::unordered_map<std::string, size_t> emits;  // intent id -> its emit event
   int64_t state_records = 0, malformed = 0;
   // The scan is in tick order and stops after --to.
-  const bool ok = ved::vm::scan_journal(*store, o.from, o.to, [&](int64_t t, std::string_view record) {
+  const bool ok = ved::vm::scan_journal(program, *store, o.from, o.to, [&](int64_t t, std::string_view record) {
     const size_t a = record.find('\t'), b = a == std::string_view::npos ? a : record.find('\t', a + 1);
     if (b == std::string_view::npos) {
       ++malformed;

@@ -74,12 +74,11 @@ bool Runtime::Impl::commit(std::string& error, bool append) {
   if (!storage) {
     // A run in memory (replay, simulation) keeps the tick's journal as text, rendered
     // as a stored record is: what replay compares with the recorded one.
-    rendered.clear();
-    for (size_t k = 0, next = 0; k <= r.instances.size(); ++k) {
-      const size_t upto = k < r.instances.size() ? r.instances[k].line : journal.size();
-      for (; next < upto; ++next) rendered.push_back(journal[next]);
-      if (k < r.instances.size()) rendered.push_back(state_line(name(dirty[k]), instances[dirty[k]].state));
-    }
+    // Instance write k is of dirty[k] (record_tick writes them in that order).
+    interleave_state_lines(r, [&](size_t k, std::string& line) {
+      line = state_line(name(dirty[k]), instances[dirty[k]].state);
+      return true;
+    }, rendered);
   } else if (!storage->apply(std::move(r), append, error)) {
     return false;
   }

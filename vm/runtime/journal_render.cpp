@@ -18,22 +18,34 @@ std::string state_line(const std::string& instance, const Value& state) {
   return "state\t" + instance + "\t" + hex_u64(hash) + fields;
 }
 
-bool render_journal(const Program& p, const TickRecord& r, std::vector<std::string>& lines, std::string& error) {
+bool interleave_state_lines(const TickRecord& r, const std::function<bool(size_t, std::string&)>& state_of,
+                            std::vector<std::string>& lines) {
   lines.clear();
   lines.reserve(r.journal.size() + r.instances.size());
   size_t next = 0;  // the next event line to copy
-  for (const TickRecord::InstanceWrite& w : r.instances) {
-    if (w.line == TickRecord::kNoStateLine) continue;
-    for (; next < w.line && next < r.journal.size(); ++next) lines.push_back(r.journal[next]);
+  for (size_t k = 0; k < r.instances.size(); ++k) {
+    const uint32_t at = r.instances[k].line;
+    if (at == TickRecord::kNoStateLine) continue;
+    for (; next < at && next < r.journal.size(); ++next) lines.push_back(r.journal[next]);
+    std::string line;
+    if (!state_of(k, line)) return false;
+    lines.push_back(std::move(line));
+  }
+  for (; next < r.journal.size(); ++next) lines.push_back(r.journal[next]);
+  return true;
+}
+
+bool render_journal(const Program& p, const TickRecord& r, std::vector<std::string>& lines, std::string& error) {
+  return interleave_state_lines(r, [&](size_t k, std::string& line) {
+    const TickRecord::InstanceWrite& w = r.instances[k];
     Instance in;
     if (!decode_instance(p, w.value, in, error)) {
       error = "the instance record `" + w.key + "` of tick " + std::to_string(r.tick) + ": " + error;
       return false;
     }
-    lines.push_back(state_line(describe_instance(p, in.key), in.state));
-  }
-  for (; next < r.journal.size(); ++next) lines.push_back(r.journal[next]);
-  return true;
+    line = state_line(describe_instance(p, in.key), in.state);
+    return true;
+  }, lines);
 }
 
 }  // namespace ved::vm

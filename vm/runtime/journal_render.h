@@ -5,6 +5,7 @@
 // neither hashes its states for the journal nor stores the hashes.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ namespace ved::vm {
 // fields' hashes, and each field's is shown short, so that replay can name the first
 // field that differs.
 std::string state_line(const std::string& instance, const Value& state);
+
+// The record's event lines with the state line of each instance write placed where the
+// tick recorded it; `state_of(k, line)` makes instance write k's line (false: an error).
+// The one place that decides the order, for stored records and a run in memory alike.
+bool interleave_state_lines(const TickRecord& record, const std::function<bool(size_t, std::string&)>& state_of,
+                            std::vector<std::string>& lines);
 
 // The record's journal lines: its event lines, with each written instance's state line
 // where the tick recorded it. False with `error` when an instance record does not decode.

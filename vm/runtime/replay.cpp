@@ -178,7 +178,7 @@ bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& 
   }
   // The journal, by tick.
   std::map<int64_t, std::vector<std::string>> journal;
-  if (!scan_journal(store, 0, kLastTick, [&](int64_t tick, std::string_view record) {
+  if (!scan_journal(recorded, store, 0, kLastTick, [&](int64_t tick, std::string_view record) {
         journal[tick].emplace_back(record);
         return true;
       }, error))

@@ -656,6 +656,11 @@ bool scan_journal(const Store& store, int64_t from, int64_t to,
     error = "the program stored with the run is damaged: " + error;
     return false;
   }
+  return scan_journal(program, store, from, to, visit, error);
+}
+
+bool scan_journal(const Program& program, const Store& store, int64_t from, int64_t to,
+                  const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
   std::vector<std::string> lines;
   std::string problem;
   const bool ok = scan_tick_records(store, from, to, [&](const TickRecord& record) {

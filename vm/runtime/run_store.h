@@ -93,6 +93,9 @@ bool read_run_head(const Store& store, RunHead& head, std::string& error);
 // returns false.
 bool scan_journal(const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error);
+// The same, rendered with `program`, the run's own (a caller that has loaded it already).
+bool scan_journal(const Program& program, const Store& store, int64_t from, int64_t to,
+                  const std::function<bool(int64_t, std::string_view)>& visit, std::string& error);
 // Calls `visit(record)` for every tick record of the ticks in [from, to], in order, until
 // it returns false; a record that does not decode is damage, named in `error`.
 bool scan_tick_records(const Store& store, int64_t from, int64_t to,

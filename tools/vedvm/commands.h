@@ -26,6 +26,18 @@ constexpr int kExitUsage = 64;
 // state, names) cannot move the cursor, recolour or rewrite the screen. Every error and
 // summary line vedvm prints goes through it.
 inline std::string terminal_text(std::string_view text) { return ved::vm::escape_controls(text); }
+// The same, for text of several lines (every reason an upgrade is refused): each line
+// escaped, the line breaks kept.
+inline std::string terminal_lines(std::string_view text) {
+  std::string out;
+  for (size_t start = 0;;) {
+    const size_t end = text.find('\n', start);
+    out += terminal_text(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return out;
+    out += '\n';
+    start = end + 1;
+  }
+}
 
 // Reads a program: a bundle (.vedb), or a source file (.ved, .lxm) compiled in memory
 // (compile errors are printed as vedc prints them). False after printing the error.
@@ -98,5 +110,12 @@ int timeline(const TimelineOptions& options);
 
 // Exit 0 when every tick matches, 1 at the first divergence (printed) or on an error.
 int replay(const ReplayCommandOptions& options);
+
+struct UpgradeCommandOptions {
+  std::string data_dir;
+  std::string program;   // the new build (.vedb or source)
+  int64_t wait_seconds = 60;  // for a serving process to take it
+};
+int upgrade(const UpgradeCommandOptions& options);
 
 }  // namespace vedvm

@@ -9,6 +9,7 @@
 #include "tools/vedvm/json_output.h"
 #include "vm/bundle_loader.h"
 #include "vm/runtime/instance_codec.h"
+#include "vm/runtime/program_history.h"
 #include "vm/runtime/run_store.h"
 #include "vm/runtime/runtime.h"
 
@@ -52,11 +53,19 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
     std::cerr << "vedvm: error: data dir `" << dir << "`: " << terminal_text(error) << "\n";
     return kExitError;
   }
+  ved::vm::ProgramHistory history;
+  if (!history.open(*store, &program, error)) {
+    std::cerr << "vedvm: error: data dir `" << dir << "`: " << terminal_text(error) << "\n";
+    return kExitError;
+  }
   if (json) {
     // One document (docs/json.md, `inspect`).
     Json out = Json::object();
     out["program"] = program.name;
     out["tick"] = int_json(runtime.tick());
+    out["programs"] = Json::array();
+    for (const ved::vm::ProgramEpoch& e : history.epochs())
+      out["programs"].push_back(Json{{"first_tick", int_json(e.first_tick)}, {"hash", ved::vm::hex_u64(e.hash)}});
     out["instances"] = Json::array();
     for (const auto& in : runtime.instances()) {
       if (!only.empty() && ved::vm::describe_instance(program, in.key) != only) continue;
@@ -68,6 +77,13 @@ int inspect(const std::string& dir, bool json, const std::string& only) {
     return kExitOk;
   }
   std::cout << program.name << " at tick " << runtime.tick() << "\n";
+  // An upgraded run: which build ran from which tick.
+  if (history.epochs().size() > 1) {
+    std::cout << "programs:";
+    for (const ved::vm::ProgramEpoch& e : history.epochs())
+      std::cout << " " << ved::vm::hex_u64(e.hash) << " from tick " << e.first_tick << ";";
+    std::cout << "\n";
+  }
   bool shown = false, selected = only.empty();
   for (const auto& line : runtime.describe_instances()) {
     // Instance lines start in column 0; their goal and fault lines are indented.

@@ -337,6 +337,13 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--from", replay.from, "Compare from this tick on");
   replay_cmd->add_option("--to", replay.to, "Stop after this tick");
   replay_cmd->add_option("--program", replay.program, "Replay against this build (.vedb or source) instead");
+  vedvm::UpgradeCommandOptions upgrade;
+  CLI::App* upgrade_cmd = app.add_subcommand(
+      "upgrade", "Take a data dir over to a new build of its program (migrating stored state); a serving run takes it at its next tick");
+  upgrade_cmd->add_option("dir", upgrade.data_dir, "The data dir")->required();
+  upgrade_cmd->add_option("program", upgrade.program, "The new build (.vedb or source)")->required();
+  upgrade_cmd->add_option("--wait", upgrade.wait_seconds, "Seconds to wait for a serving run to take it (default 60)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
   vedvm::TimelineOptions timeline;
   CLI::App* timeline_cmd = app.add_subcommand(
       "timeline", "Write a data dir's run as one self-contained HTML page: a lane per instance, messages, effects, goals, faults");
@@ -425,6 +432,7 @@ int main(int argc, char** argv) {
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
   if (*replay_cmd) return vedvm::replay(replay);
+  if (*upgrade_cmd) return vedvm::upgrade(upgrade);
   if (*test_cmd) return vedvm::test(test);
   if (*timeline_cmd) return vedvm::timeline(timeline);
   if (*node_cmd) return vedvm::node(node);

@@ -32,6 +32,10 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
   }
   LoadedRun run;
   if (!storage->load(run, error)) return false;
+  return adopt(std::move(run), error);
+}
+
+bool Runtime::Impl::adopt(LoadedRun run, std::string& error) {
   // Simulated adapters decide outcomes, so they are part of the run: a resumed run
   // keeps its own, and other bindings are refused rather than silently mixed in.
   if (!o.effect_specs.empty() && describe_bindings() != run.effect_bindings) {
@@ -65,6 +69,7 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
   last_foreground_tick = run.last_foreground_tick;
   pending = std::move(run.pending);
   for (Instance& in : run.instances) {
+    in.dirty = false;
     for (const auto* lane : {&in.high, &in.normal})
       for (const Message& m : *lane) count_queued(in, m.transition, +1);
     const size_t index = instances.size();
@@ -93,6 +98,33 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
     open_intents.emplace(key, std::move(x));
   }
   return true;
+}
+
+// The run as it stands after the last tick, handed over in the terms a data dir loads
+// it in (replay takes it across an upgrade): instances in instance order, intents in
+// emission order, an outcome that arrived but is not delivered yet marked so.
+void Runtime::Impl::release_run(LoadedRun& out) {
+  out.tick = tick;
+  out.seed = o.seed;
+  out.slice_budget = o.slice_budget;
+  out.timer_sequence = timer_sequence;
+  out.last_foreground_tick = last_foreground_tick;
+  out.effect_bindings = describe_bindings();
+  for (size_t i : ordered_indices()) out.instances.push_back(std::move(instances[i]));
+  out.pending = std::move(pending);
+  for (const Arrival& a : arrived) {
+    auto it = open_intents.find(a.intent);
+    if (it == open_intents.end()) continue;
+    it->second.arrived = true;
+    it->second.outcome = a.outcome;
+  }
+  for (auto& [key, x] : open_intents) out.open_intents.push_back(std::move(x));
+  out.effect_counts = std::move(effect_counts);
+  out.observed = std::move(last_observed);
+  instances.clear();
+  by_key.clear();
+  open_intents.clear();
+  arrived.clear();
 }
 
 }  // namespace ved::vm

@@ -17,8 +17,9 @@ namespace {
 // such, not reported as damaged. 4: the marker file and `meta/digest`. 5: ticks written in
 // groups, one journal record per tick (`jrnl/<tick>`), `meta/head`, the random generator
 // as (seed, draws). 6: one binary record per tick (`tick/<tick>`, tick_record.h), holding
-// its writes and its journal lines.
-constexpr const char* kFormat = "6";
+// its writes and its journal lines. 7: program history (`meta/programs`, every bundle
+// run kept as `prog/<hash>`), upgrade ticks.
+constexpr const char* kFormat = "7";
 
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kSlotBytes = 64;

@@ -1,11 +1,15 @@
 #include "vm/runtime/replay.h"
 
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "vm/bundle_loader.h"
 #include "vm/runtime/instance_codec.h"
+#include "vm/runtime/journal_render.h"
+#include "vm/runtime/program_history.h"
 #include "vm/runtime/run_store.h"
+#include "vm/runtime/run_upgrade.h"
 #include "vm/runtime/runtime.h"
 
 namespace ved::vm {
@@ -145,27 +149,35 @@ void explain(const Program& program, int64_t tick, const std::vector<std::string
 }  // namespace
 
 bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& report, std::string& error) {
-  std::string recorded_bundle, seed_text, budget_text, format;
-  for (auto [key, value] : {std::pair{"meta/program", &recorded_bundle}, std::pair{"meta/format", &format}}) {
-    if (const Status s = store.get(key, *value); !s.is_ok()) {
-      error = s.is_not_found() ? "the data dir holds no Ved run" : s.message();
-      return false;
-    }
+  std::string format, seed_text, budget_text;
+  if (const Status s = store.get("meta/format", format); !s.is_ok()) {
+    error = s.is_not_found() ? "the data dir holds no Ved run" : s.message();
+    return false;
   }
   if (format != run_format()) {
     error = "the data dir was written by another version of the VM (format `" + format + "`)";
     return false;
   }
-  Program recorded;
-  if (!load_bundle(recorded_bundle, recorded, error)) {
-    error = "the program stored with the run is damaged: " + error;
-    return false;
+  // The programs the run has used (program_history.h): each tick is replayed, and its
+  // recorded inputs decoded, with the program in force then; a candidate build
+  // (`--program`) stands in for the last one.
+  ProgramHistory history;
+  if (!history.open(store, nullptr, error)) return false;
+  const size_t epochs = history.epochs().size();
+  std::vector<const Program*> recorded(epochs), replayed(epochs);
+  std::vector<std::string> bundles(epochs);
+  for (size_t k = 0; k < epochs; ++k) {
+    if (!(recorded[k] = history.program(k, error)) || !history.bundle(k, bundles[k], error)) return false;
+    replayed[k] = recorded[k];
   }
-  Program replayed_program;
-  const std::string& bundle = options.program_bundle.empty() ? recorded_bundle : options.program_bundle;
-  if (!load_bundle(bundle, replayed_program, error)) {
-    error = "the program to replay: " + error;
-    return false;
+  Program candidate;
+  if (!options.program_bundle.empty()) {
+    if (!load_bundle(options.program_bundle, candidate, error)) {
+      error = "the program to replay: " + error;
+      return false;
+    }
+    replayed.back() = &candidate;
+    bundles.back() = options.program_bundle;
   }
   RuntimeOptions ro;
   try {
@@ -178,39 +190,66 @@ bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& 
   }
   // The journal, by tick.
   std::map<int64_t, std::vector<std::string>> journal;
-  if (!scan_journal(recorded, store, 0, kLastTick, [&](int64_t tick, std::string_view record) {
+  if (!scan_journal(*recorded.back(), store, 0, kLastTick, [&](int64_t tick, std::string_view record) {
         journal[tick].emplace_back(record);
         return true;
       }, error))
     return false;
 
   ReplayInputs inputs;
-  for (const auto& [tick, lines] : journal)
-    if (!collect_inputs(recorded, replayed_program, tick, lines, inputs, error)) return false;
+  for (const auto& [tick, lines] : journal) {
+    const size_t k = history.epoch_at(tick);
+    if (!collect_inputs(*recorded[k], *replayed[k], tick, lines, inputs, error)) return false;
+  }
   ro.replay = &inputs;
-  Runtime runtime(replayed_program, bundle, ro);
-  runtime.start_in_memory();
+  size_t epoch = 0;
+  auto runtime = std::make_unique<Runtime>(*replayed[0], bundles[0], ro);
+  runtime->start_in_memory();
   for (const auto& [tick, lines] : journal) {
     if (options.to > 0 && tick > options.to) break;
-    // Tick 0 holds only what `vedvm resume` appended before the first tick ran.
-    if (tick > 0 && !runtime.step(error, tick)) return false;
-    std::vector<std::string> produced = tick > 0 ? runtime.last_journal() : std::vector<std::string>{};
+    std::vector<std::string> produced;
+    if (history.is_upgrade(tick)) {
+      // The upgrade is redone on the replayed run, as `vedvm upgrade` did it on the
+      // stored one, and the replay goes on with the next program.
+      const size_t next = history.epoch_at(tick);
+      LoadedRun run;
+      runtime->release_run(run);
+      UpgradeResult result;
+      std::string why;
+      if (!upgrade_run(*replayed[epoch], *replayed[next], std::move(run), ro.slice_budget, result, why)) {
+        report.diverged = true;
+        report.tick = tick;
+        report.explanation = "replay diverged at tick " + std::to_string(tick) + ": the run was upgraded there, and the "
+                             "replayed run could not be: " + why;
+        return true;
+      }
+      if (!render_journal(*replayed[next], upgrade_tick_record(*replayed[epoch], *replayed[next], result), produced,
+                          error))
+        return false;
+      epoch = next;
+      runtime = std::make_unique<Runtime>(*replayed[epoch], bundles[epoch], ro);
+      if (!runtime->start_from(std::move(result.run), error)) return false;
+    } else if (tick > 0) {
+      // Tick 0 holds only what `vedvm resume` appended before the first tick ran.
+      if (!runtime->step(error, tick)) return false;
+      produced = runtime->last_journal();
+    }
     // `vedvm resume` between runs appends `resume` (and the state it wrote) to a tick.
     for (size_t k = produced.size(); k < lines.size() && lines[k].rfind("resume\t", 0) == 0;) {
       Record r;
       split(lines[k], r);
-      if (!runtime.resume(r.instance, error)) {
+      if (!runtime->resume(r.instance, error)) {
         error.clear();
         break;
       }
-      const auto& more = runtime.last_journal();
+      const auto& more = runtime->last_journal();
       produced.insert(produced.end(), more.begin(), more.end());
       k = produced.size();
     }
     if (tick < options.from) continue;
     ++report.ticks;
     if (produced != lines) {
-      explain(replayed_program, tick, lines, produced, report);
+      explain(*replayed[epoch], tick, lines, produced, report);
       return true;
     }
   }

@@ -11,6 +11,7 @@
 #include "vm/bundle_loader.h"
 #include "vm/interpreter.h"
 #include "vm/runtime/journal_render.h"
+#include "vm/runtime/program_history.h"
 #include "vm/runtime/instance_codec.h"
 #include "vm/runtime_library.h"
 
@@ -110,10 +111,23 @@ bool RunStore::holds_run(bool& holds, std::string& error) const {
   return true;
 }
 
+// An upgrade's batch is durable before VED-DATA-DIR names the new program: a crash
+// between the two leaves the marker at an earlier program of the history, at a tick
+// before the upgrade.
+bool RunStore::marker_lags_upgrade(const CommittedMark& mark) const {
+  ProgramHistory history;
+  std::string ignored;
+  if (!history.open(store_, nullptr, ignored)) return false;
+  const auto& epochs = history.epochs();
+  for (size_t k = 0; k + 1 < epochs.size(); ++k)
+    if (epochs[k].hash == mark.program_hash && mark.tick < epochs.back().first_tick) return true;
+  return false;
+}
+
 bool RunStore::check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const {
   const CommittedMark& mark = store_.committed();
   if (mark.tick < 0) return true;  // a crash between the run's first write and the marker's
-  if (program_hash != hex_u64(mark.program_hash)) {
+  if (program_hash != hex_u64(mark.program_hash) && !marker_lags_upgrade(mark)) {
     error = damaged("its database holds program hash " + program_hash + ", but VED-DATA-DIR says " +
                     hex_u64(mark.program_hash) + kNothingChanged);
     return false;
@@ -342,6 +356,8 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/seed", std::to_string(seed));
   batch.put("meta/slice_budget", std::to_string(slice_budget));
   batch.put("meta/effects", effect_bindings);
+  batch.put("meta/programs", encode_program_history({ProgramEpoch{0, p_.hash}}));
+  batch.put(program_storage_key(p_.hash), bundle);
   initial.tick = 0;
   const RunHead head{0, initial.timer_sequence, -1, 0};
   std::string record = encode_tick_record(initial);
@@ -661,10 +677,15 @@ bool scan_journal(const Store& store, int64_t from, int64_t to,
 
 bool scan_journal(const Program& program, const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error) {
+  // Each tick is rendered with the program in force at it (program_history.h).
+  ProgramHistory history;
+  if (!history.open(store, &program, error)) return false;
   std::vector<std::string> lines;
   std::string problem;
   const bool ok = scan_tick_records(store, from, to, [&](const TickRecord& record) {
-    if (!render_journal(program, record, lines, problem)) {
+    const Program* in_force = history.program(history.epoch_at(record.tick), problem);
+    if (!in_force) return false;
+    if (!render_journal(*in_force, record, lines, problem)) {
       problem = damaged(problem);
       return false;
     }

@@ -116,6 +116,11 @@ class RunStore {
   // and `initial`, the record of tick 0: the instances activated before tick 1.
   bool begin(const std::string& bundle, uint64_t seed, int64_t slice_budget, const std::string& effect_bindings,
              TickRecord initial, std::string& error);
+  // Writes `run`, a run of this store's program that an upgrade took over from the one
+  // that wrote the store (data_dir_upgrade.h), in place of everything live the store
+  // holds, with `record` (the upgrade's tick) and `bundle` added to the program history:
+  // one durable batch, then VED-DATA-DIR.
+  bool take_over(const LoadedRun& run, const TickRecord& record, const std::string& bundle, std::string& error);
   // Applies one tick's record (tick_record.h), the one way a tick reaches the store: its
   // writes (instance records, mailbox entries enqueued and dequeued, the messages to
   // deliver next, intents emitted or completed, observations) and the record itself,
@@ -181,6 +186,7 @@ class RunStore {
   bool load_intents(LoadedRun& out, std::string& error);
   // Compares what the database holds with what VED-DATA-DIR says was committed.
   bool check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const;
+  bool marker_lags_upgrade(const CommittedMark& mark) const;
   // Tells VED-DATA-DIR that the last commit is durable (or the commit of `tick`, whose
   // live records had `digest`).
   bool mark_durable(bool sync, std::string& error);

@@ -99,6 +99,8 @@ bool Runtime::run(RunSummary& summary, std::string& error, const std::function<b
 }
 
 void Runtime::start_in_memory() { impl_->start_in_memory(); }
+void Runtime::release_run(LoadedRun& out) { impl_->release_run(out); }
+bool Runtime::start_from(LoadedRun run, std::string& error) { return impl_->adopt(std::move(run), error); }
 bool Runtime::step(std::string& error, int64_t number) { return impl_->step_to(number, error); }
 const std::vector<std::string>& Runtime::last_journal() const { return impl_->rendered; }
 Instance& Runtime::instance_for_setup(const InstanceKey& key) {

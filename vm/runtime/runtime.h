@@ -20,6 +20,8 @@
 
 namespace ved::vm {
 
+struct LoadedRun;  // run_store.h
+
 // The inputs of a recorded run, by the tick that journaled them (runtime.md §6): what
 // replay feeds instead of calling adapters.
 struct ReplayInputs {
@@ -113,6 +115,15 @@ class Runtime {
   // Starts a run that lives in memory only (simulation tests, replay): instances
   // activated as runtime.md §1 says.
   void start_in_memory();
+
+  // ---- replay across an upgrade (replay.cpp; run_upgrade.h)
+
+  // Hands the run over as it stands after the last tick, in the terms a data dir loads
+  // it in; the runtime holds nothing afterwards.
+  void release_run(LoadedRun& out);
+  // Starts a run in memory from `run`, a run of this program (an upgraded one), as
+  // attach resumes a stored run.
+  bool start_from(LoadedRun run, std::string& error);
 
   // Runs ticks until every instance is quiescent (or max_ticks; serving, until `stop`).
   // Returns false on a storage error. `stop` is polled between ticks (SIGINT/SIGTERM

@@ -295,6 +295,9 @@ struct Runtime::Impl {
   // ---- opening a data dir: a new run or a recovered one (attach.cpp)
   std::string describe_bindings() const;
   bool attach(Store& s, bool& resumed, std::string& error);
+  // Takes over a run as a data dir holds it (attach, and replay across an upgrade).
+  bool adopt(LoadedRun run, std::string& error);
+  void release_run(LoadedRun& out);
 
   // ---- running until quiescent (run_loop.cpp)
   bool run(RunSummary& summary, std::string& error, const std::function<bool()>& stop);

@@ -31,4 +31,4 @@ for run in 1 2 3; do
   end=$(date +%s%N)
   echo "upgrade of $n instances, run $run: $(( (end - start) / 1000000 )) ms ($(cat "$tmp/upgrade.out"))"
 done
-"$vedvm" inspect "$tmp/copy" --instance 'Cell[7]'
+"$vedvm" inspect "$tmp/copy" --json --instance 'Cell[7]'

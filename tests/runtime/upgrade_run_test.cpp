@@ -258,6 +258,38 @@ migration add_label {
   replays(dir);
 }
 
+TEST_CASE("upgrade: an instance between the slices of a transition refuses the upgrade until the transition ends") {
+  TempDir a, b, tmp;
+  const char* kSlices = R"(domain Migrator {
+    state { copied: int  phase: string = "idle" }
+    goal Migrated {
+        predicate: phase == "done"
+        strategy: Copy
+    }
+    transition Copy() {
+        phase = "copying"
+        copied += 10
+        yield
+        copied += 20
+        yield
+        phase = "done"
+    }
+}
+)";
+  const std::string v1 = compile_source(a, kSlices, "app");
+  std::string changed = kSlices;
+  changed.replace(changed.find("copied += 20"), 12, "copied += 25");
+  const std::string v2 = compile_source(b, changed, "app");
+  const std::string dir = tmp / "data";
+  must_run({v1, "--data-dir", dir, "--quiet", "--max-ticks", "1"}, 2);
+  const Result refused = must_run({"upgrade", dir, v2}, 1);
+  CHECK(contains(refused.err, "instance `Migrator` is between the slices of transition `Copy`"));
+  must_run({v1, "--data-dir", dir, "--quiet"});
+  must_run({"upgrade", dir, v2});
+  CHECK(fields_of(dir, "Migrator").at("copied") == "30");
+  replays(dir);
+}
+
 TEST_CASE("upgrade: after kill -9 mid-run, and two data dirs with the same history end byte-identical") {
   TempDir a, b, tmp;
   // Killed in the middle: one increment a tick, towards a goal it never reaches here.

@@ -53,7 +53,7 @@ class FaultMarker final : public vm::MarkerFile {
  public:
   FaultMarker(FaultEnv& env, std::unique_ptr<vm::MarkerFile> real) : env_(env), real_(std::move(real)) {}
   bool write_at(uint64_t offset, std::string_view bytes, bool sync, std::string& error) override {
-    if (env_.dead()) return true;
+    if (!env_.marker_write()) return true;
     return real_->write_at(offset, bytes, /*sync=*/false, error);  // not fsynced: as TrackedFile::Sync
   }
 
@@ -202,6 +202,23 @@ bool FaultEnv::sync_fails(const std::string& name) {
   if (dead_ || fail_syncs_from_ < 0 || !is_log(name) || log_syncs_ < fail_syncs_from_) return false;
   ++log_syncs_;
   return true;
+}
+
+void FaultEnv::die_at_marker_write(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  die_at_marker_write_ = n;
+}
+
+int64_t FaultEnv::marker_writes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return marker_writes_;
+}
+
+bool FaultEnv::marker_write() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dead_) return false;
+  if (marker_writes_++ == die_at_marker_write_) dead_ = true;
+  return !dead_;
 }
 
 bool FaultEnv::synced(const std::string& name, const std::function<void()>& flush) {

@@ -53,6 +53,12 @@ class FaultEnv final : public leveldb::EnvWrapper, public vm::StorageEnv {
   // From the n-th sync of a LevelDB log file on (counted from 0), a sync fails with an
   // I/O error and syncs nothing: a disk that stops taking writes, the process alive.
   void fail_log_syncs_from(int64_t n);
+  // The n-th write of the VED-DATA-DIR marker (counted from 0) does not happen: the
+  // process dies instead (between a synced batch and the marker saying so).
+  void die_at_marker_write(int64_t n);
+  int64_t marker_writes() const;  // so far
+  // For FaultMarker: false when the write must not happen (dead, or dying now).
+  bool marker_write();
   bool dead() const;
   // The log file the last log sync (or the dying one) was for, and its length then, and
   // how much of it was synced before: the dying write is [synced, length).
@@ -85,6 +91,8 @@ class FaultEnv final : public leveldb::EnvWrapper, public vm::StorageEnv {
   int64_t fail_syncs_from_ = -1;
   bool dead_ = false;
   int64_t die_at_log_sync_ = -1;
+  int64_t die_at_marker_write_ = -1;
+  int64_t marker_writes_ = 0;
   int64_t log_syncs_ = 0;
   std::optional<LogWrite> dying_;
   std::vector<LogWrite> sync_history_;

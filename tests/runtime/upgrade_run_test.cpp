@@ -258,6 +258,47 @@ migration add_label {
   replays(dir);
 }
 
+TEST_CASE("upgrade: messages on their way of a type the new build removed refuse it once, counted") {
+  TempDir a, b, tmp;
+  const char* kInbox = R"(domain Sender {
+    state { sent: bool }
+    goal Sent {
+        predicate: sent
+        strategy: Burst
+    }
+    transition Burst() {
+        for i in 0..5 {
+            send Inbox Note(n: i)
+        }
+        sent = true
+    }
+}
+domain Inbox {
+    state { total: int }
+    transition Note(n: int) { total = total + n }
+}
+)";
+  const std::string v1 = compile_source(a, kInbox, "app");
+  const std::string v2 = compile_source(b, R"(domain Sender {
+    state { sent: bool }
+}
+domain Inbox {
+    state { total: int }
+}
+)", "app");
+  const std::string dir = tmp / "data";
+  must_run({v1, "--data-dir", dir, "--quiet", "--max-ticks", "1"}, 2);
+  const Result r = must_run({"upgrade", dir, v2}, 1);
+  CHECK(contains(r.err, "message `Inbox.Note` is in 5 stored mailbox entries, and the new program has no transition "
+                        "`Note` in `Inbox`"));
+  // One line for the type, not one per message.
+  CHECK(r.err.find("Inbox.Note") == r.err.rfind("Inbox.Note"));
+  // The old build delivers them, and then the new one may take over.
+  must_run({v1, "--data-dir", dir, "--quiet"});
+  must_run({"upgrade", dir, v2});
+  replays(dir);
+}
+
 TEST_CASE("upgrade: an instance between the slices of a transition refuses the upgrade until the transition ends") {
   TempDir a, b, tmp;
   const char* kSlices = R"(domain Migrator {

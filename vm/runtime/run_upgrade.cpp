@@ -1,7 +1,9 @@
 #include "vm/runtime/run_upgrade.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "vm/runtime/instance_codec.h"
 #include "vm/runtime/journal_render.h"
@@ -122,17 +124,26 @@ class Translator {
     return out;
   }
 
-  // The message, or a refusal naming it (the compatibility check has named the type
-  // already when one is missing; this is the backstop for what it does not count).
+  // The message, or a refusal naming its type, once per type: the compatibility check
+  // has named it already when the type is gone or changed (this is the backstop for what
+  // it does not see, e.g. a sender whose domain is gone).
   std::optional<Message> message_or_refuse(uint32_t receiver, const Message& m, const std::string& where) {
     auto out = message(receiver, m);
     if (!out) {
       const DomainInfo& d = old_.domains[receiver];
-      refuse("message `" + d.name + "." + d.transitions[m.transition].name + "` " + where +
-             " cannot be carried over to the new program (its transition or sender is gone, or changed); "
-             "let the old program deliver it first, or start over with --fresh");
+      const std::string subject = d.name + "." + d.transitions[m.transition].name;
+      if (refused_messages_.insert(subject).second)
+        refuse("message `" + subject + "` " + where +
+               " cannot be carried over to the new program (its transition or sender is gone, or changed); "
+               "let the old program deliver it first, or start over with --fresh");
     }
     return out;
+  }
+
+  // Message types the compatibility check refused: not refused again, message by message.
+  void already_refused(const upgrade::Refusal& r) {
+    if (r.kind == upgrade::Refusal::Kind::MessageRemoved || r.kind == upgrade::Refusal::Kind::MessageChanged)
+      refused_messages_.insert(r.subject);
   }
 
   void instance(Instance& in, const std::vector<upgrade::PlannedMigration>& plans, upgrade::MigrationRunner& runner,
@@ -239,6 +250,7 @@ class Translator {
   const Program& new_;
   UpgradeResult& out_;
   std::vector<std::optional<uint32_t>> domain_map_;  // old domain -> new
+  std::set<std::string> refused_messages_;            // `Domain.Transition`
 };
 
 }  // namespace
@@ -248,7 +260,10 @@ bool upgrade_run(const Program& old_program, const Program& new_program, LoadedR
   out = UpgradeResult{};
   Translator t(old_program, new_program, out);
   const upgrade::CompatibilityReport report = upgrade::check_compatibility(old_program, new_program, t.contents(run));
-  for (const upgrade::Refusal& r : report.refusals) t.refuse(r.message + "; " + r.hint);
+  for (const upgrade::Refusal& r : report.refusals) {
+    t.refuse(r.message + "; " + r.hint);
+    t.already_refused(r);
+  }
 
   LoadedRun& next = out.run;
   next.tick = run.tick + 1;  // the upgrade's own tick

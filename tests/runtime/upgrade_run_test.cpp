@@ -426,6 +426,17 @@ domain Worker {
   };
   for (int i = 0; i < 500 && (worker().count("sent") == 0 || worker()["sent"] < "2"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // A damaged request (not a bundle) is refused by the serving run, which goes on.
+  write_file(std::filesystem::path(dir) / "upgrade-request.vedb", "not a bundle");
+  std::string verdict;
+  for (int i = 0; i < 1000 && verdict.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (std::filesystem::exists(std::filesystem::path(dir) / "upgrade-result"))
+      verdict = read_file(std::filesystem::path(dir) / "upgrade-result");
+  }
+  CHECK(verdict.rfind("refused\n", 0) == 0);
+  std::filesystem::remove(std::filesystem::path(dir) / "upgrade-result");
+  REQUIRE_FALSE(server.finished());
   const Result up = must_run({"upgrade", dir, v2, "--wait", "30"});
   CHECK(contains(up.out, "by the serving process"));
   for (int i = 0; i < 1000 && worker()["done"] != "6"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));

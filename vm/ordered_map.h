@@ -16,14 +16,23 @@
 // The index is abseil's flat_hash_map (Debian's libabsl-dev) with absl::Hash, which is
 // seeded per process: harmless, as the index's order is never seen, and it keeps chosen
 // keys from colliding on purpose.
+//
+// Small non-negative int keys (0, 1, 2, ...: counters, ids, positions) are indexed by a
+// vector instead, slot k holding key k's node, as Lua keeps such keys in a table's array
+// part: a lookup is then one load instead of a hash probe. The vector grows only while it
+// stays at most about twice as long as the map is large, so a map with keys 0 and 10^9
+// does not allocate a billion slots; keys beyond it stay in the hash index, and move into
+// the vector when it grows over them. Which index holds a key is never observable.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/hash/hash.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string_view>
+#include <vector>
 
 namespace ved::vm {
 
@@ -39,7 +48,8 @@ class OrderedMap {
 
   OrderedMap() = default;
   OrderedMap(const OrderedMap& other) : tree_(other.tree_) { reindex(); }
-  OrderedMap(OrderedMap&& other) noexcept : tree_(std::move(other.tree_)), index_(std::move(other.index_)) {
+  OrderedMap(OrderedMap&& other) noexcept
+      : tree_(std::move(other.tree_)), index_(std::move(other.index_)), dense_(std::move(other.dense_)) {
     other.has_last_ = false;
   }
   OrderedMap& operator=(const OrderedMap& other) {
@@ -52,6 +62,7 @@ class OrderedMap {
   OrderedMap& operator=(OrderedMap&& other) noexcept {
     tree_ = std::move(other.tree_);
     index_ = std::move(other.index_);
+    dense_ = std::move(other.dense_);
     has_last_ = false;
     other.has_last_ = false;
     return *this;
@@ -83,19 +94,21 @@ class OrderedMap {
   bool emplace(V key, V value) {
     if (locate(key)) return false;
     auto node = tree_.emplace(key, std::move(value)).first;
-    index_.emplace(std::move(key), node);
+    index(node);
     return true;
   }
   V& operator[](const V& key) {
     if (locate(key)) return last_->second;
     auto node = tree_.emplace(key, V()).first;
-    index_.emplace(key, node);
+    index(node);
     return node->second;
   }
   size_t erase(const V& key) {
     if (!locate(key)) return 0;
     has_last_ = false;
-    index_.erase(key);
+    const int64_t slot = map_key_slot(key);
+    if (slot >= 0 && static_cast<uint64_t>(slot) < dense_.size()) dense_[static_cast<size_t>(slot)] = iterator{};
+    else index_.erase(key);
     tree_.erase(last_);
     return 1;
   }
@@ -114,6 +127,14 @@ class OrderedMap {
   // last entry is inline; the probe is not (it needs registers the caller would save).
   [[gnu::always_inline]] bool locate(const V& key) const {
     if (has_last_ && map_key_equal(last_->first, key)) return true;
+    const int64_t slot = map_key_slot(key);
+    if (slot >= 0 && static_cast<uint64_t>(slot) < dense_.size()) {
+      const iterator node = dense_[static_cast<size_t>(slot)];
+      if (node == iterator{}) return false;
+      last_ = node;
+      has_last_ = true;
+      return true;
+    }
     return probe(key);
   }
   [[gnu::noinline]] bool probe(const V& key) const {
@@ -124,20 +145,50 @@ class OrderedMap {
     return true;
   }
 
-  [[gnu::noinline]] void insert_new(const V& key, const V& value) {
-    auto node = tree_.emplace(key, value).first;
-    index_.emplace(key, node);
+  [[gnu::noinline]] void insert_new(const V& key, const V& value) { index(tree_.emplace(key, value).first); }
+
+  // Files a new node under its key: in the vector when its key is a slot the vector has
+  // or may grow to, else in the hash index.
+  void index(iterator node) {
+    const int64_t slot = map_key_slot(node->first);
+    if (slot >= 0 && (static_cast<uint64_t>(slot) < dense_.size() || grow_dense(static_cast<size_t>(slot) + 1))) {
+      dense_[static_cast<size_t>(slot)] = node;
+      return;
+    }
+    index_.emplace(node->first, node);
+  }
+  // Lengthens the vector to at least `length` slots, if it stays within about twice the
+  // map's size, moving the keys it now covers out of the hash index.
+  [[gnu::noinline]] bool grow_dense(size_t length) {
+    const size_t limit = 2 * tree_.size() + 16;
+    if (length > limit) return false;
+    const size_t old = dense_.size();
+    size_t n = old < 16 ? 16 : old * 2;
+    if (n < length) n = length;
+    if (n > limit) n = limit;
+    dense_.resize(n, iterator{});
+    for (auto it = index_.begin(); it != index_.end();) {
+      const int64_t slot = map_key_slot(it->first);
+      if (slot >= 0 && static_cast<uint64_t>(slot) >= old && static_cast<uint64_t>(slot) < n) {
+        dense_[static_cast<size_t>(slot)] = it->second;
+        index_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    return true;
   }
 
   void reindex() {
     has_last_ = false;
     index_.clear();
-    index_.reserve(tree_.size());
-    for (auto it = tree_.begin(); it != tree_.end(); ++it) index_.emplace(it->first, it);
+    dense_.clear();
+    for (auto it = tree_.begin(); it != tree_.end(); ++it) index(it);
   }
 
   Tree tree_;
   absl::flat_hash_map<V, iterator, Hash, Equal> index_;
+  std::vector<iterator> dense_;  // slot k: the node of key k, or iterator{} (absent)
   mutable iterator last_{};
   mutable bool has_last_ = false;
 };

@@ -240,6 +240,11 @@ inline size_t map_key_hash(const Value& key) {
   }
 }
 
+// The slot of a map key in OrderedMap's vector index: a non-negative int's value, else -1.
+inline int64_t map_key_slot(const Value& key) {
+  return key.tag() == Tag::Int && key.as_int() >= 0 ? key.as_int() : -1;
+}
+
 // Whether two map keys are the same key (the index's equality; ints and strings).
 inline bool map_key_equal(const Value& a, const Value& b) {
   if (a.tag() != b.tag()) return false;

@@ -1,6 +1,9 @@
 // Values: reference counts, copy-on-write, map key order, structural equality.
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
+
 #include <cmath>
 #include <limits>
 
@@ -316,6 +319,50 @@ TEST_CASE("value: a map's last-found entry never outlives its key, and copies an
   CHECK(m.find(I(1))->second.as_string() == "eins");
   CHECK(m.count(I(3)) == 0);
   CHECK(m.size() == 2);
+}
+
+// Small non-negative int keys live in a vector index, others in the hash index, and a key
+// moves from one to the other when the vector grows (ordered_map.h): whatever the mix of
+// keys and operations, the map must answer as a plain ordered map does.
+TEST_CASE("value: a map answers as an ordered map whatever index holds its keys (random operations)") {
+  std::mt19937_64 rng(12345);
+  for (int round = 0; round < 40; ++round) {
+    MapEntries m;
+    std::map<int64_t, int64_t> want;
+    // Each round draws keys from one range: dense small ints, sparse ones, negative ones,
+    // or huge ones, so that the vector grows, stops growing, and takes keys over.
+    const int64_t spans[] = {8, 64, 1000, 100000, 1'000'000'000'000};
+    const int64_t span = spans[round % 5];
+    const int64_t base = round % 7 == 3 ? -span / 2 : 0;
+    for (int op = 0; op < 2000; ++op) {
+      const int64_t k = base + static_cast<int64_t>(rng() % static_cast<uint64_t>(span));
+      const int64_t v = static_cast<int64_t>(rng() % 1000);
+      switch (rng() % 6) {
+        case 0: case 1: m.insert_or_assign(I(k), I(v)); want[k] = v; break;
+        case 2: CHECK(m.erase(I(k)) == want.erase(k)); break;
+        case 3: CHECK(m.emplace(I(k), I(v)) == want.emplace(k, v).second); break;
+        case 4: m[I(k)] = I(v); want[k] = v; break;
+        default: {
+          auto it = m.find(I(k));
+          auto w = want.find(k);
+          REQUIRE((it == m.end()) == (w == want.end()));
+          if (w != want.end()) CHECK(it->second.as_int() == w->second);
+        }
+      }
+      if (op % 500 == 499) {  // a copy answers the same as its original
+        MapEntries copy = m;
+        for (const auto& [key, value] : want) CHECK(copy.count(I(key)) == 1);
+      }
+    }
+    REQUIRE(m.size() == want.size());
+    auto it = m.begin();
+    for (const auto& [key, value] : want) {  // in key order, every entry
+      CHECK(it->first.as_int() == key);
+      CHECK(it->second.as_int() == value);
+      ++it;
+    }
+    for (int64_t k = base; k < base + 70; ++k) CHECK(m.count(I(k)) == want.count(k));
+  }
 }
 
 TEST_CASE("value: values_equal on scalars compares tag and payload") {

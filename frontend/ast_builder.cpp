@@ -22,9 +22,14 @@ using namespace ved::ast;
 class AstBuilder {
  public:
   AstBuilder(const TokenLocator& locator, const std::vector<uint32_t>& parse_errors, DiagnosticSink& sink)
-      : loc_(locator), parse_errors_(parse_errors), sink_(sink) {}
+      : loc_(locator), parse_errors_(parse_errors), sink_(sink) {
+    program_->file = loc_.file();
+  }
 
-  std::unique_ptr<Program> build(P::ProgramContext* tree);
+  // The AST is built one top-level item at a time, in source order, so that the SLL
+  // pass can release each item's parse tree as soon as its AST exists (parser.cpp).
+  void add(P::TopItemContext* item);
+  std::unique_ptr<Program> finish();
 
  private:
   // ---- helpers -------------------------------------------------------------------
@@ -101,6 +106,12 @@ class AstBuilder {
     return it != parse_errors_.end() && *it <= s.end;
   }
 
+  std::unique_ptr<Program> program_ = std::make_unique<Program>();
+  // After a parse error, recovery often leaves fragments of the broken declaration as
+  // top-level "statements"; they are echoes of that error, not new ones, until the next
+  // clean declaration.
+  bool recovering_ = false;
+  uint32_t previous_end_ = 0;
   Span script_state_span_{};  // the first top-level `state` block of a script-mode file
   const TokenLocator& loc_;
   const std::vector<uint32_t>& parse_errors_;  // byte offsets of reported parse errors, sorted
@@ -147,28 +158,22 @@ int64_t AstBuilder::int_value(antlr4::tree::TerminalNode* node) {
 // ---------------------------------------------------------------------------------
 // Program and modes
 
-std::unique_ptr<Program> AstBuilder::build(P::ProgramContext* tree) {
-  auto program = std::make_unique<Program>();
-  program->file = loc_.file();
-  if (!tree) return program;
-  // After a parse error, recovery often leaves fragments of the broken declaration as
-  // top-level "statements"; they are echoes of that error, not new ones, until the next
-  // clean declaration.
-  bool recovering = false;
-  uint32_t previous_end = 0;
-  for (auto* item : tree->topItem()) {
-    Span s = span(item);
-    bool broken = has_parse_error_in(s) || has_parse_error_in(Span{s.file, previous_end, s.begin});
-    previous_end = s.end;
-    if (dynamic_cast<P::TopLevelStatementContext*>(item)) {
-      if (!recovering && !broken) top_item(item, *program);
-      recovering = recovering || broken;
-      continue;
-    }
-    top_item(item, *program);
-    recovering = broken;
+void AstBuilder::add(P::TopItemContext* item) {
+  Program& program = *program_;
+  Span s = span(item);
+  bool broken = has_parse_error_in(s) || has_parse_error_in(Span{s.file, previous_end_, s.begin});
+  previous_end_ = s.end;
+  if (dynamic_cast<P::TopLevelStatementContext*>(item)) {
+    if (!recovering_ && !broken) top_item(item, program);
+    recovering_ = recovering_ || broken;
+    return;
   }
+  top_item(item, program);
+  recovering_ = broken;
+}
 
+std::unique_ptr<Program> AstBuilder::finish() {
+  std::unique_ptr<Program> program = std::move(program_);
   // Script-mode members were collected into an implicit `Main`, created where the
   // first of them appeared (see top_item). Mixing is V-SYN-003.
   bool has_explicit = std::any_of(program->domains.begin(), program->domains.end(),
@@ -1145,9 +1150,25 @@ ExprPtr AstBuilder::primary(P::PrimaryContext* ctx) {
 
 }  // namespace
 
+struct ProgramBuilder::Impl : AstBuilder {
+  using AstBuilder::AstBuilder;
+};
+
+ProgramBuilder::ProgramBuilder(const TokenLocator& locator, const std::vector<uint32_t>& parse_errors,
+                               DiagnosticSink& sink)
+    : impl_(std::make_unique<Impl>(locator, parse_errors, sink)) {}
+
+ProgramBuilder::~ProgramBuilder() = default;
+
+void ProgramBuilder::add(VedParser::TopItemContext* item) { impl_->add(item); }
+
+std::unique_ptr<ast::Program> ProgramBuilder::finish() { return impl_->finish(); }
+
 std::unique_ptr<ast::Program> build_ast(VedParser::ProgramContext* tree, const TokenLocator& locator,
                                         const std::vector<uint32_t>& parse_errors, DiagnosticSink& sink) {
-  return AstBuilder(locator, parse_errors, sink).build(tree);
+  ProgramBuilder builder(locator, parse_errors, sink);
+  for (auto* item : tree->topItem()) builder.add(item);
+  return builder.finish();
 }
 
 }  // namespace ved::parse_detail

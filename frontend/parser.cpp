@@ -306,43 +306,65 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   };
 
   // Stage 1: SLL, bail at the first error. Correct programs almost always finish here.
+  //
+  // `program` is `topItem* EOF`, and this pass parses it one top-level item at a time:
+  // each item's AST is built as soon as the item is parsed, and its parse tree is then
+  // released. The parse tree of a whole file is several times the size of its AST and
+  // was most of the front end's peak memory; freeing millions of contexts at the end
+  // also cost a good part of the parse in the allocator. SLL prediction never looks at
+  // the calling rule, so parsing the items one by one decides exactly as `program`
+  // would. The AST's own diagnostics are held back until the pass has succeeded: when
+  // it fails, stage 2 parses the file again and builds the AST from its tree.
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
   parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  VedParser::ProgramContext* tree = nullptr;
-  try {
-    tree = parser.program();
-  } catch (const antlr4::ParseCancellationException&) {
-    tree = nullptr;
-  } catch (const NestingTooDeep& e) {
-    return too_deep(e);
+  {
+    const std::vector<uint32_t> no_parse_errors;
+    DiagnosticSink built;
+    ProgramBuilder builder(locator, no_parse_errors, built);
+    bool parsed = true;
+    try {
+      while (lexed.tokens.LA(1) != antlr4::Token::EOF) {
+        builder.add(parser.topItem());
+        parser.getTreeTracker().reset();
+      }
+    } catch (const antlr4::ParseCancellationException&) {
+      parsed = false;
+    } catch (const NestingTooDeep& e) {
+      return too_deep(e);
+    }
+    if (parsed) {
+      std::unique_ptr<ast::Program> program = builder.finish();
+      for (const Diagnostic& d : built.diagnostics()) sink.report(d);
+      if (sink.error_count() > errors_before) return nullptr;
+      return program;
+    }
   }
 
   // Stage 2: full LL with recovery, reporting every independent error. A misspelled
   // keyword restarts the parse with the token repaired; each token is repaired at most
   // once, so this ends.
   SyntaxErrorListener listener(locator, lexed.tokens);
-  if (!tree) {
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
-    parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(tokens)));
-    parser.addErrorListener(&listener);
-    while (!tree) {
-      lexed.tokens.seek(0);
-      parser.reset();
-      listener.restart();
-      guard.reset();
-      try {
-        tree = parser.program();
-      } catch (const KeywordRepair& repair) {
-        if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
-          token->setType(repair.new_type);
-        }
-      } catch (const NestingTooDeep& e) {
-        listener.flush(sink);
-        return too_deep(e);
+  VedParser::ProgramContext* tree = nullptr;
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+  parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(tokens)));
+  parser.addErrorListener(&listener);
+  while (!tree) {
+    lexed.tokens.seek(0);
+    parser.reset();
+    listener.restart();
+    guard.reset();
+    try {
+      tree = parser.program();
+    } catch (const KeywordRepair& repair) {
+      if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
+        token->setType(repair.new_type);
       }
+    } catch (const NestingTooDeep& e) {
+      listener.flush(sink);
+      return too_deep(e);
     }
-    listener.flush(sink);
   }
+  listener.flush(sink);
 
   std::unique_ptr<ast::Program> program = build_ast(tree, locator, listener.error_offsets(), sink);
   if (sink.error_count() > errors_before) return nullptr;

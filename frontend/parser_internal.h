@@ -134,6 +134,23 @@ class NestingGuard : public antlr4::tree::ParseTreeListener {
 // The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.
 size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling);
 
+// Builds the AST of a file from its top-level items, handed over in source order (see
+// build_ast). The SLL pass uses it directly, releasing each item's parse tree once the
+// item is added.
+class ProgramBuilder {
+ public:
+  // `parse_errors` are the byte offsets of the errors the parser reported.
+  ProgramBuilder(const TokenLocator& locator, const std::vector<uint32_t>& parse_errors, DiagnosticSink& sink);
+  ~ProgramBuilder();
+  void add(VedParser::TopItemContext* item);
+  // The program; then the builder is spent.
+  std::unique_ptr<ast::Program> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Builds the AST from a parse tree, reporting the V-SYN errors that the grammar
 // accepts on purpose (error productions) and literal errors. Tolerates the holes that
 // error recovery leaves in a tree.

@@ -11,7 +11,7 @@ using namespace parse_detail;
 namespace parse_detail {
 
 TokenLocator::TokenLocator(const SourceFile& file)
-    : file_(file.id()), size_(static_cast<uint32_t>(file.text().size())) {
+    : file_(file.id()), text_(file.text()), size_(static_cast<uint32_t>(file.text().size())) {
   const std::string& text = file.text();
   bool ascii = true;
   for (char ch : text) {
@@ -42,6 +42,21 @@ Span TokenLocator::span_of(const antlr4::Token* token) const {
   uint32_t begin = byte_offset(start);
   uint32_t end = stop == INVALID_INDEX || stop < start ? begin : byte_offset(stop + 1);
   return Span{file_, begin, end};
+}
+
+std::string TokenLocator::text_of(const antlr4::Token* token) const {
+  size_t start = token->getStartIndex();
+  size_t stop = token->getStopIndex();
+  if (token->getType() == antlr4::Token::EOF || start == INVALID_INDEX || stop == INVALID_INDEX || stop < start) {
+    return token->getText();
+  }
+  // The lexer never saw a leading byte-order mark (ANTLR drops it), so its code point
+  // i is the file's i + 1. (span_of does not shift: spans in such files have always
+  // been one code point early, and diagnostics keep them as they were.)
+  size_t shift = text_.starts_with("\xEF\xBB\xBF") ? 1 : 0;
+  uint32_t begin = byte_offset(start + shift);
+  uint32_t end = byte_offset(stop + 1 + shift);
+  return std::string(text_.substr(begin, end - begin));
 }
 
 Span TokenLocator::span_of(antlr4::ParserRuleContext* ctx) const {

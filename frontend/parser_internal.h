@@ -30,9 +30,15 @@ class TokenLocator {
   // the rule matched nothing (possible after error recovery).
   Span span_of(antlr4::ParserRuleContext* ctx) const;
   Span span_of(antlr4::tree::TerminalNode* node) const { return span_of(node->getSymbol()); }
+  // A token's text, as getText() would give it. Read from the UTF-8 source: getText()
+  // converts the lexer's UTF-32 buffer back to UTF-8 through a fresh string each time,
+  // which cost more than building the AST node it was wanted for. Tokens that error
+  // recovery conjured up ("<missing ...>") have no source text and keep getText().
+  std::string text_of(const antlr4::Token* token) const;
 
  private:
   FileId file_;
+  std::string_view text_;
   uint32_t size_;
   std::vector<uint32_t> code_point_to_byte_;  // empty when the text is ASCII
 };

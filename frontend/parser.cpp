@@ -3,6 +3,7 @@
 #include "frontend/delimiter_check.h"
 #include "frontend/keywords.h"
 #include "frontend/parser_internal.h"
+#include "frontend/source_char_stream.h"
 
 namespace ved {
 
@@ -73,13 +74,13 @@ Span TokenLocator::span_of(antlr4::ParserRuleContext* ctx) const {
 namespace {
 
 // Lexes a file into a filled token stream. Lexing cannot fail: the grammar turns
-// anything it does not know into an error token.
+// anything it does not know into an error token. `text` must be valid UTF-8.
 struct LexedFile {
   explicit LexedFile(const std::string& text) : input(text), lexer(&input), tokens(&lexer) {
     lexer.removeErrorListeners();
     tokens.fill();
   }
-  antlr4::ANTLRInputStream input;
+  SourceCharStream input;
   VedLexer lexer;
   antlr4::CommonTokenStream tokens;
 };

@@ -4,6 +4,7 @@
 #include "frontend/keywords.h"
 #include "frontend/parser_internal.h"
 #include "frontend/source_char_stream.h"
+#include "frontend/token_source.h"
 
 namespace ved {
 
@@ -76,12 +77,9 @@ namespace {
 // Lexes a file into a filled token stream. Lexing cannot fail: the grammar turns
 // anything it does not know into an error token. `text` must be valid UTF-8.
 struct LexedFile {
-  explicit LexedFile(const std::string& text) : input(text), lexer(&input), tokens(&lexer) {
-    lexer.removeErrorListeners();
-    tokens.fill();
-  }
+  explicit LexedFile(const std::string& text) : input(text), source(input), tokens(&source) { tokens.fill(); }
   SourceCharStream input;
-  VedLexer lexer;
+  VedTokenSource source;
   antlr4::CommonTokenStream tokens;
 };
 
@@ -285,7 +283,10 @@ std::vector<TokenInfo> tokenize(const SourceManager& sources, FileId id, Diagnos
   report_lexical_errors(tokens, locator, sink);
   std::vector<TokenInfo> out;
   out.reserve(tokens.size());
-  const antlr4::dfa::Vocabulary& vocabulary = lexed.lexer.getVocabulary();
+  // The token names are the grammar's; the generated classes give them out only
+  // through an instance.
+  VedParser names(&lexed.tokens);
+  const antlr4::dfa::Vocabulary& vocabulary = names.getVocabulary();
   for (const antlr4::Token* t : tokens) {
     bool eof = t->getType() == antlr4::Token::EOF;
     out.push_back(TokenInfo{eof ? "EOF" : vocabulary.getSymbolicName(t->getType()), eof ? "" : t->getText(),

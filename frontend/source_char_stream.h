@@ -18,6 +18,9 @@ class SourceCharStream : public antlr4::ANTLRInputStream {
  public:
   // `utf8` must be valid UTF-8 (find_invalid_utf8 has found nothing).
   explicit SourceCharStream(std::string_view utf8);
+
+  // Every code point, for a lexer that scans them directly (token_source.h).
+  std::u32string_view code_points() const { return _data; }
 };
 
 }  // namespace ved::parse_detail

@@ -76,11 +76,15 @@ namespace {
 
 // Lexes a file into a filled token stream. Lexing cannot fail: the grammar turns
 // anything it does not know into an error token. `text` must be valid UTF-8.
+//
+// A BufferedTokenStream, not a CommonTokenStream: every Ved token is on the default
+// channel (whitespace and comments are skipped, not hidden), so the channel filtering
+// that CommonTokenStream does at every lookahead would find nothing to filter.
 struct LexedFile {
   explicit LexedFile(const std::string& text) : input(text), source(input), tokens(&source) { tokens.fill(); }
   SourceCharStream input;
   VedTokenSource source;
-  antlr4::CommonTokenStream tokens;
+  antlr4::BufferedTokenStream tokens;
 };
 
 bool report_invalid_utf8(const SourceFile& file, DiagnosticSink& sink) {

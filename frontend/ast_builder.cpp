@@ -350,7 +350,12 @@ DomainDecl AstBuilder::domain(P::DomainDeclContext* ctx, std::vector<Annotation>
   d.name = ident(ctx->ident());
   d.span = span(ctx);
   Span state_span{};
-  for (auto* m : ctx->domainMember()) {
+  const std::vector<P::DomainMemberContext*> members = ctx->domainMember();
+  // Transitions are large records: reserved at once, not grown by doubling, since each
+  // large allocation made glibc consolidate the parse tree's freed contexts.
+  d.transitions.reserve(static_cast<size_t>(
+      std::count_if(members.begin(), members.end(), [](P::DomainMemberContext* m) { return m->transitionDecl(); })));
+  for (auto* m : members) {
     if (auto* c = m->capabilityBlock()) {
       CapabilityBlock block = capability(c);
       if (d.capability) {

@@ -305,7 +305,7 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
 
   LexedFile lexed(file.text());
   TokenLocator locator(file);
-  const std::vector<antlr4::Token*>& tokens = lexed.tokens.getTokens();
+  std::vector<antlr4::Token*> tokens = lexed.tokens.getTokens();
 
   // Lexical and delimiter errors first: when either kind is present, the parser's own
   // errors would only be echoes of them, so the parse is skipped.
@@ -338,6 +338,10 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   // it fails, stage 2 parses the file again and builds the AST from its tree.
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
   parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  // The copy of the token list is released now, while the allocator holds few freed
+  // small blocks: freeing a block this large later, among the parse tree's freed
+  // contexts, made glibc consolidate them all. Stage 2 takes the list again.
+  std::vector<antlr4::Token*>().swap(tokens);
   {
     const std::vector<uint32_t> no_parse_errors;
     DiagnosticSink built;
@@ -367,7 +371,7 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   SyntaxErrorListener listener(locator, lexed.tokens);
   VedParser::ProgramContext* tree = nullptr;
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
-  parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(tokens)));
+  parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(lexed.tokens.getTokens())));
   parser.addErrorListener(&listener);
   while (!tree) {
     lexed.tokens.seek(0);

@@ -8,6 +8,8 @@
 // precisely (V-SYN-003/004/005/009/010/016/017/019/021/022/023) and literal errors
 // (V-SYN-011/012).
 #include <algorithm>
+#include <type_traits>
+#include <typeinfo>
 
 #include "frontend/literals.h"
 #include "frontend/parser_internal.h"
@@ -19,12 +21,28 @@ namespace {
 using P = VedParser;
 using namespace ved::ast;
 
+// `ctx` as the labelled alternative T, or null. The alternative contexts ANTLR
+// generates are leaves of their class hierarchy, so an exact type test gives
+// dynamic_cast's answer, at the cost of one type_info comparison (equal addresses when
+// it matches); dynamic_cast walked the hierarchy comparing type names, a tenth of the
+// whole parse when every statement and expression was dispatched that way.
+template <class T, class Context>
+T* alt(Context* ctx) {
+  static_assert(std::is_base_of_v<Context, T>);
+  return ctx && typeid(*ctx) == typeid(T) ? static_cast<T*>(ctx) : nullptr;
+}
+
 class AstBuilder {
  public:
   AstBuilder(const TokenLocator& locator, const std::vector<uint32_t>& parse_errors, DiagnosticSink& sink)
-      : loc_(locator), parse_errors_(parse_errors), sink_(sink) {}
+      : loc_(locator), parse_errors_(parse_errors), sink_(sink) {
+    program_->file = loc_.file();
+  }
 
-  std::unique_ptr<Program> build(P::ProgramContext* tree);
+  // The AST is built one top-level item at a time, in source order, so that the SLL
+  // pass can release each item's parse tree as soon as its AST exists (parser.cpp).
+  void add(P::TopItemContext* item);
+  std::unique_ptr<Program> finish();
 
  private:
   // ---- helpers -------------------------------------------------------------------
@@ -34,8 +52,8 @@ class AstBuilder {
 
   Identifier ident(P::IdentContext* ctx) const {
     if (!ctx) return Identifier{"<missing>", Span{loc_.file(), 0, 0}};
-    // `ident` is always one token; its text avoids getText()'s stream building.
-    return Identifier{ctx->getStart()->getText(), span(ctx)};
+    // `ident` is always one token.
+    return Identifier{loc_.text_of(ctx->getStart()), span(ctx)};
   }
   // The source text of a rule as written, whitespace included (getText() drops it).
   static std::string source_text(antlr4::ParserRuleContext* ctx) {
@@ -101,6 +119,12 @@ class AstBuilder {
     return it != parse_errors_.end() && *it <= s.end;
   }
 
+  std::unique_ptr<Program> program_ = std::make_unique<Program>();
+  // After a parse error, recovery often leaves fragments of the broken declaration as
+  // top-level "statements"; they are echoes of that error, not new ones, until the next
+  // clean declaration.
+  bool recovering_ = false;
+  uint32_t previous_end_ = 0;
   Span script_state_span_{};  // the first top-level `state` block of a script-mode file
   const TokenLocator& loc_;
   const std::vector<uint32_t>& parse_errors_;  // byte offsets of reported parse errors, sorted
@@ -115,7 +139,7 @@ class AstBuilder {
 
 std::string AstBuilder::string_value(antlr4::tree::TerminalNode* node) {
   if (!node) return "";
-  std::string text = node->getText();
+  std::string text = loc_.text_of(node->getSymbol());
   if (text.size() < 2) return "";
   StringDecodeError error;
   auto value = decode_string_literal(text, error);
@@ -134,7 +158,7 @@ std::string AstBuilder::string_value(antlr4::tree::TerminalNode* node) {
 
 int64_t AstBuilder::int_value(antlr4::tree::TerminalNode* node) {
   if (!node) return 0;
-  auto value = decode_int_literal(node->getText());
+  auto value = decode_int_literal(loc_.text_of(node->getSymbol()));
   if (!value) {
     sink_.error("V-SYN-012", span(node), "integer literal out of range")
         .label("does not fit in a 64-bit signed integer")
@@ -147,28 +171,22 @@ int64_t AstBuilder::int_value(antlr4::tree::TerminalNode* node) {
 // ---------------------------------------------------------------------------------
 // Program and modes
 
-std::unique_ptr<Program> AstBuilder::build(P::ProgramContext* tree) {
-  auto program = std::make_unique<Program>();
-  program->file = loc_.file();
-  if (!tree) return program;
-  // After a parse error, recovery often leaves fragments of the broken declaration as
-  // top-level "statements"; they are echoes of that error, not new ones, until the next
-  // clean declaration.
-  bool recovering = false;
-  uint32_t previous_end = 0;
-  for (auto* item : tree->topItem()) {
-    Span s = span(item);
-    bool broken = has_parse_error_in(s) || has_parse_error_in(Span{s.file, previous_end, s.begin});
-    previous_end = s.end;
-    if (dynamic_cast<P::TopLevelStatementContext*>(item)) {
-      if (!recovering && !broken) top_item(item, *program);
-      recovering = recovering || broken;
-      continue;
-    }
-    top_item(item, *program);
-    recovering = broken;
+void AstBuilder::add(P::TopItemContext* item) {
+  Program& program = *program_;
+  Span s = span(item);
+  bool broken = has_parse_error_in(s) || has_parse_error_in(Span{s.file, previous_end_, s.begin});
+  previous_end_ = s.end;
+  if (alt<P::TopLevelStatementContext>(item)) {
+    if (!recovering_ && !broken) top_item(item, program);
+    recovering_ = recovering_ || broken;
+    return;
   }
+  top_item(item, program);
+  recovering_ = broken;
+}
 
+std::unique_ptr<Program> AstBuilder::finish() {
+  std::unique_ptr<Program> program = std::move(program_);
   // Script-mode members were collected into an implicit `Main`, created where the
   // first of them appeared (see top_item). Mixing is V-SYN-003.
   bool has_explicit = std::any_of(program->domains.begin(), program->domains.end(),
@@ -188,13 +206,13 @@ std::unique_ptr<Program> AstBuilder::build(P::ProgramContext* tree) {
 }
 
 void AstBuilder::top_item(P::TopItemContext* ctx, Program& program) {
-  if (auto* stmt = dynamic_cast<P::TopLevelStatementContext*>(ctx)) {
+  if (auto* stmt = alt<P::TopLevelStatementContext>(ctx)) {
     sink_.error("V-SYN-004", span(stmt), "statement at the top level of the file")
         .label("statements cannot appear here")
         .help("put it inside a transition, or give a state field a default value with `name: Type = value`");
     return;
   }
-  auto* annotated = dynamic_cast<P::AnnotatedDeclContext*>(ctx);
+  auto* annotated = alt<P::AnnotatedDeclContext>(ctx);
   if (!annotated) return;
   std::vector<Annotation> annots = annotations(annotated->annotation());
   P::DeclarationContext* decl = annotated->declaration();
@@ -332,7 +350,12 @@ DomainDecl AstBuilder::domain(P::DomainDeclContext* ctx, std::vector<Annotation>
   d.name = ident(ctx->ident());
   d.span = span(ctx);
   Span state_span{};
-  for (auto* m : ctx->domainMember()) {
+  const std::vector<P::DomainMemberContext*> members = ctx->domainMember();
+  // Transitions are large records: reserved at once, not grown by doubling, since each
+  // large allocation made glibc consolidate the parse tree's freed contexts.
+  d.transitions.reserve(static_cast<size_t>(
+      std::count_if(members.begin(), members.end(), [](P::DomainMemberContext* m) { return m->transitionDecl(); })));
+  for (auto* m : members) {
     if (auto* c = m->capabilityBlock()) {
       CapabilityBlock block = capability(c);
       if (d.capability) {
@@ -446,7 +469,7 @@ GoalDecl AstBuilder::goal(P::GoalDeclContext* ctx) {
         .help(std::string("keep a single ") + what);
   };
   for (auto* item : ctx->goalItem()) {
-    if (auto* p = dynamic_cast<P::GoalPredicateContext*>(item)) {
+    if (auto* p = alt<P::GoalPredicateContext>(item)) {
       if (g.predicate) {
         sink_.error("V-SYN-016", span(p), "goal `" + g.name.name + "` has more than one predicate")
             .label("second predicate")
@@ -457,24 +480,24 @@ GoalDecl AstBuilder::goal(P::GoalDeclContext* ctx) {
       predicate_span = span(p);
       g.style_target = p->TARGET() != nullptr;
       g.predicate = condition(p->condition());
-    } else if (auto* pr = dynamic_cast<P::GoalPriorityContext*>(item)) {
+    } else if (auto* pr = alt<P::GoalPriorityContext>(item)) {
       if (g.priority) { repeated(pr, "priority"); continue; }
       Priority priority;
       priority.span = span(pr);
       if (pr->INT()) priority.number = int_value(pr->INT());
       else priority.name = ident(pr->ident());
       g.priority = std::move(priority);
-    } else if (auto* sb = dynamic_cast<P::GoalStrategyBlockContext*>(item)) {
+    } else if (auto* sb = alt<P::GoalStrategyBlockContext>(item)) {
       if (g.strategy) { repeated(sb, "strategy"); continue; }
       std::vector<Identifier> names;
       for (auto* id : sb->ident()) names.push_back(ident(id));
       g.strategy = std::move(names);
-    } else if (auto* sl = dynamic_cast<P::GoalStrategyListContext*>(item)) {
+    } else if (auto* sl = alt<P::GoalStrategyListContext>(item)) {
       if (g.strategy) { repeated(sl, "strategy"); continue; }
       std::vector<Identifier> names;
       for (auto* id : sl->ident()) names.push_back(ident(id));
       g.strategy = std::move(names);
-    } else if (auto* ta = dynamic_cast<P::GoalTerminateAfterContext*>(item)) {
+    } else if (auto* ta = alt<P::GoalTerminateAfterContext>(item)) {
       if (g.terminate_after) { repeated(ta, "terminate_after"); continue; }
       TerminateAfter t;
       t.span = span(ta);
@@ -485,7 +508,7 @@ GoalDecl AstBuilder::goal(P::GoalDeclContext* ctx) {
         t.kind = ta->TICKS() ? TerminateAfter::Kind::Ticks : TerminateAfter::Kind::Attempts;
       }
       g.terminate_after = t;
-    } else if (auto* bo = dynamic_cast<P::GoalBackoffContext*>(item)) {
+    } else if (auto* bo = alt<P::GoalBackoffContext>(item)) {
       if (g.backoff) { repeated(bo, "backoff"); continue; }
       Backoff b;
       b.span = span(bo);
@@ -587,9 +610,9 @@ TransitionDecl AstBuilder::transition(P::TransitionDeclContext* ctx, std::vector
   Span first_statement{}, first_slice{};
   bool has_statements = false, has_slices = false;
   for (auto* item : ctx->bodyItem()) {
-    if (auto* st = dynamic_cast<P::BodyStatementContext*>(item)) {
+    if (auto* st = alt<P::BodyStatementContext>(item)) {
       auto* sc = st->statement();
-      if (!sc || dynamic_cast<P::EmptyStmtContext*>(sc)) continue;
+      if (!sc || alt<P::EmptyStmtContext>(sc)) continue;
       if (!has_statements) first_statement = span(sc);
       has_statements = true;
       if (auto s = statement(sc)) plain.statements.push_back(std::move(s));
@@ -597,11 +620,11 @@ TransitionDecl AstBuilder::transition(P::TransitionDeclContext* ctx, std::vector
       Slice slice;
       slice.span = span(item);
       P::BlockContext* body = nullptr;
-      if (auto* named = dynamic_cast<P::NamedSliceContext*>(item)) {
+      if (auto* named = alt<P::NamedSliceContext>(item)) {
         slice.name = ident(named->ident());
         slice.step_block = slice.name->name == "step";
         body = named->block();
-      } else if (auto* step = dynamic_cast<P::StepSliceContext*>(item)) {
+      } else if (auto* step = alt<P::StepSliceContext>(item)) {
         slice.name = Identifier{"step", span(step->STEP())};
         slice.step_block = true;
         body = step->block();
@@ -758,7 +781,7 @@ TestDecl AstBuilder::test(P::TestDeclContext* ctx) {
   t.span = span(ctx);
   ++yield_forbidden_;
   for (auto* section : ctx->testSection()) {
-    if (auto* given = dynamic_cast<P::GivenSectionContext*>(section)) {
+    if (auto* given = alt<P::GivenSectionContext>(section)) {
       for (auto* item : given->givenItem()) {
         if (!item->ident()) continue;
         GivenItem gi;
@@ -768,34 +791,34 @@ TestDecl AstBuilder::test(P::TestDeclContext* ctx) {
         gi.inits = field_inits(item->fieldInit());
         t.given.push_back(std::move(gi));
       }
-    } else if (auto* sim = dynamic_cast<P::SimulateSectionContext*>(section)) {
+    } else if (auto* sim = alt<P::SimulateSectionContext>(section)) {
       for (auto* item : sim->simulateItem()) {
         SimulateItem si;
-        if (auto* stub = dynamic_cast<P::SimulateEffectContext*>(item)) {
+        if (auto* stub = alt<P::SimulateEffectContext>(item)) {
           EffectStub es;
           es.effect = qualified(stub->qualifiedName());
           es.fails = stub->FAIL() != nullptr;
           if (stub->expr()) es.value = expr(stub->expr());
           es.span = span(stub);
           si.stub = std::move(es);
-        } else if (auto* st = dynamic_cast<P::SimulateStatementContext*>(item)) {
-          if (!st->statement() || dynamic_cast<P::EmptyStmtContext*>(st->statement())) continue;
+        } else if (auto* st = alt<P::SimulateStatementContext>(item)) {
+          if (!st->statement() || alt<P::EmptyStmtContext>(st->statement())) continue;
           si.statement = statement(st->statement());
           if (!si.statement) continue;
         }
         t.simulate.push_back(std::move(si));
       }
-    } else if (auto* ex = dynamic_cast<P::ExpectSectionContext*>(section)) {
+    } else if (auto* ex = alt<P::ExpectSectionContext>(section)) {
       for (auto* item : ex->expectItem()) {
         Expectation e;
         e.span = span(item);
-        if (auto* a = dynamic_cast<P::ExpectAlwaysContext*>(item)) {
+        if (auto* a = alt<P::ExpectAlwaysContext>(item)) {
           e.kind = Expectation::Kind::Always;
           e.condition = condition(a->condition());
-        } else if (auto* ev = dynamic_cast<P::ExpectEventuallyContext*>(item)) {
+        } else if (auto* ev = alt<P::ExpectEventuallyContext>(item)) {
           e.kind = Expectation::Kind::Eventually;
           e.condition = condition(ev->condition());
-        } else if (auto* f = dynamic_cast<P::ExpectFinalContext*>(item)) {
+        } else if (auto* f = alt<P::ExpectFinalContext>(item)) {
           e.kind = Expectation::Kind::Final;
           e.condition = condition(f->condition());
         } else {
@@ -858,14 +881,14 @@ void AstBuilder::check_assign_target(const Expr& target) {
 StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
   if (!ctx) return nullptr;
   Span s = span(ctx);
-  if (auto* let = dynamic_cast<P::LetStmtContext*>(ctx)) {
+  if (auto* let = alt<P::LetStmtContext>(ctx)) {
     auto st = std::make_unique<LetStmt>(s);
     st->name = ident(let->ident());
     if (let->type()) st->type = type(let->type());
     st->value = expr(let->expr());
     return st;
   }
-  if (auto* as = dynamic_cast<P::ExprOrAssignStmtContext*>(ctx)) {
+  if (auto* as = alt<P::ExprOrAssignStmtContext>(ctx)) {
     auto exprs = as->expr();
     if (!as->assignOp()) {
       auto st = std::make_unique<ExprStmt>(s);
@@ -884,14 +907,14 @@ StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
     check_assign_target(*st->target);
     return st;
   }
-  if (auto* i = dynamic_cast<P::IfStmtContext*>(ctx)) return if_statement(i->ifStatement());
-  if (auto* w = dynamic_cast<P::WhileStmtContext*>(ctx)) {
+  if (auto* i = alt<P::IfStmtContext>(ctx)) return if_statement(i->ifStatement());
+  if (auto* w = alt<P::WhileStmtContext>(ctx)) {
     auto st = std::make_unique<WhileStmt>(s);
     st->condition = condition(w->condition());
     st->body = block(w->block());
     return st;
   }
-  if (auto* f = dynamic_cast<P::ForStmtContext*>(ctx)) {
+  if (auto* f = alt<P::ForStmtContext>(ctx)) {
     auto st = std::make_unique<ForStmt>(s);
     auto ids = f->ident();
     if (!ids.empty()) st->var = ident(ids[0]);
@@ -902,33 +925,33 @@ StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
     st->body = block(f->block());
     return st;
   }
-  if (auto* sd = dynamic_cast<P::SendStmtContext*>(ctx)) return send_statement(sd->sendStatement());
-  if (auto* r = dynamic_cast<P::ReplyStmtContext*>(ctx)) {
+  if (auto* sd = alt<P::SendStmtContext>(ctx)) return send_statement(sd->sendStatement());
+  if (auto* r = alt<P::ReplyStmtContext>(ctx)) {
     auto st = std::make_unique<ReplyStmt>(s);
     st->message = ident(r->ident());
     st->args = args(r->argList());
     return st;
   }
-  if (auto* e = dynamic_cast<P::EmitStmtContext*>(ctx)) {
+  if (auto* e = alt<P::EmitStmtContext>(ctx)) {
     auto st = std::make_unique<EmitStmt>(s);
     st->intent = expr(e->expr());
     return st;
   }
-  if (auto* sp = dynamic_cast<P::SpawnStmtContext*>(ctx)) {
+  if (auto* sp = alt<P::SpawnStmtContext>(ctx)) {
     auto st = std::make_unique<SpawnStmt>(s);
     st->type = ident(sp->ident());
     if (sp->LBRACK()) st->instance_id = expr(sp->expr());
     st->inits = field_inits(sp->fieldInit());
     return st;
   }
-  if (auto* sc = dynamic_cast<P::ScheduleStmtContext*>(ctx)) {
+  if (auto* sc = alt<P::ScheduleStmtContext>(ctx)) {
     auto st = std::make_unique<ScheduleStmt>(s);
     st->message = ident(sc->ident());
     st->args = args(sc->argList());
     st->delay = expr(sc->expr());
     return st;
   }
-  if (dynamic_cast<P::YieldStmtContext*>(ctx)) {
+  if (alt<P::YieldStmtContext>(ctx)) {
     if (yield_forbidden_ > 0) {
       sink_.error("V-SYN-010", s, "`yield` is only allowed between the top-level statements of a transition")
           .label("`yield` inside a nested block")
@@ -936,18 +959,18 @@ StmtPtr AstBuilder::statement(P::StatementContext* ctx) {
     }
     return std::make_unique<YieldStmt>(s);
   }
-  if (auto* f = dynamic_cast<P::FailStmtContext*>(ctx)) {
+  if (auto* f = alt<P::FailStmtContext>(ctx)) {
     auto st = std::make_unique<FailStmt>(s);
     if (f->expr()) st->reason = expr(f->expr());
     return st;
   }
-  if (auto* a = dynamic_cast<P::AssertStmtContext*>(ctx)) {
+  if (auto* a = alt<P::AssertStmtContext>(ctx)) {
     auto st = std::make_unique<AssertStmt>(s);
     st->condition = condition(a->condition());
     if (a->expr()) st->message = expr(a->expr());
     return st;
   }
-  if (auto* r = dynamic_cast<P::ReturnStmtContext*>(ctx)) {
+  if (auto* r = alt<P::ReturnStmtContext>(ctx)) {
     auto st = std::make_unique<ReturnStmt>(s);
     if (r->expr()) st->value = expr(r->expr());
     return st;
@@ -976,14 +999,14 @@ StmtPtr AstBuilder::if_statement(P::IfStatementContext* ctx) {
 StmtPtr AstBuilder::send_statement(P::SendStatementContext* ctx) {
   if (!ctx) return nullptr;
   auto st = std::make_unique<SendStmt>(span(ctx));
-  if (auto* by_name = dynamic_cast<P::SendByNameContext*>(ctx)) {
+  if (auto* by_name = alt<P::SendByNameContext>(ctx)) {
     st->by_name = true;
     st->high_lane = by_name->SEND_HIGH() != nullptr;
     auto strings = by_name->STRING();
     if (strings.size() > 0) st->target_type = Identifier{string_value(strings[0]), span(strings[0])};
     if (strings.size() > 1) st->message = Identifier{string_value(strings[1]), span(strings[1])};
     st->args = args(by_name->argList());
-  } else if (auto* typed = dynamic_cast<P::SendTypedContext*>(ctx)) {
+  } else if (auto* typed = alt<P::SendTypedContext>(ctx)) {
     st->high_lane = typed->HIGH() != nullptr;
     auto ids = typed->ident();
     if (ids.size() > 0) st->target_type = ident(ids[0]);
@@ -1012,17 +1035,17 @@ std::vector<Argument> AstBuilder::args(P::ArgListContext* ctx) {
 
 // The left operand of a left-recursive expression (`a.b`, `a[i]`, `a(x)`, `a + b`).
 P::ExprContext* left_operand(P::ExprContext* ctx) {
-  if (auto* m = dynamic_cast<P::MemberExprContext*>(ctx)) return m->expr();
-  if (auto* i = dynamic_cast<P::IndexExprContext*>(ctx)) return i->expr(0);
-  if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) return c->expr();
-  if (auto* b = dynamic_cast<P::BinaryExprContext*>(ctx)) return b->expr(0);
+  if (auto* m = alt<P::MemberExprContext>(ctx)) return m->expr();
+  if (auto* i = alt<P::IndexExprContext>(ctx)) return i->expr(0);
+  if (auto* c = alt<P::CallExprContext>(ctx)) return c->expr();
+  if (auto* b = alt<P::BinaryExprContext>(ctx)) return b->expr(0);
   return nullptr;
 }
 
 ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
   if (!ctx) return std::make_unique<ErrorExpr>(Span{loc_.file(), 0, 0});
   Span s = span(ctx);
-  if (auto* p = dynamic_cast<P::PrimaryExprContext*>(ctx)) return primary(p->primary());
+  if (auto* p = alt<P::PrimaryExprContext>(ctx)) return primary(p->primary());
   // ANTLR parses `1 + 1 + ... + 1` iteratively, but the tree it builds is as deep as the
   // chain is long, and everything after the parser recurses over it: bound it here, at
   // the top of each chain, as NestingGuard bounds the parser's own recursion.
@@ -1036,24 +1059,24 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
       return std::make_unique<ErrorExpr>(s);
     }
   }
-  if (auto* m = dynamic_cast<P::MemberExprContext*>(ctx)) {
+  if (auto* m = alt<P::MemberExprContext>(ctx)) {
     return std::make_unique<MemberExpr>(s, expr(m->expr(), true), ident(m->ident()));
   }
-  if (auto* i = dynamic_cast<P::IndexExprContext*>(ctx)) {
+  if (auto* i = alt<P::IndexExprContext>(ctx)) {
     return std::make_unique<IndexExpr>(s, expr(i->expr(0), true), expr(i->expr(1)));
   }
-  if (auto* c = dynamic_cast<P::CallExprContext*>(ctx)) {
+  if (auto* c = alt<P::CallExprContext>(ctx)) {
     auto call = std::make_unique<CallExpr>(s, expr(c->expr(), true));
     call->args = args(c->argList());
     return call;
   }
-  if (auto* u = dynamic_cast<P::UnaryExprContext*>(ctx)) {
+  if (auto* u = alt<P::UnaryExprContext>(ctx)) {
     UnaryOp op = u->op && u->op->getType() == VedLexer::MINUS ? UnaryOp::Neg : UnaryOp::Not;
     // `-9223372036854775808` is a literal, not the negation of an out-of-range one.
     if (op == UnaryOp::Neg) {
-      if (auto* pe = dynamic_cast<P::PrimaryExprContext*>(u->expr())) {
-        if (auto* lit = dynamic_cast<P::IntLiteralContext*>(pe->primary())) {
-          std::string digits = lit->INT()->getText();
+      if (auto* pe = alt<P::PrimaryExprContext>(u->expr())) {
+        if (auto* lit = alt<P::IntLiteralContext>(pe->primary())) {
+          std::string digits = loc_.text_of(lit->INT()->getSymbol());
           digits.erase(std::remove(digits.begin(), digits.end(), '_'), digits.end());
           if (digits == "9223372036854775808") return std::make_unique<IntLit>(s, INT64_MIN);
         }
@@ -1061,7 +1084,7 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
     }
     return std::make_unique<UnaryExpr>(s, op, expr(u->expr()));
   }
-  if (auto* b = dynamic_cast<P::BinaryExprContext*>(ctx)) {
+  if (auto* b = alt<P::BinaryExprContext>(ctx)) {
     BinaryOp op = BinaryOp::Add;
     switch (b->op ? b->op->getType() : static_cast<size_t>(VedLexer::PLUS)) {
       case VedLexer::STAR: op = BinaryOp::Mul; break;
@@ -1104,9 +1127,9 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
 ExprPtr AstBuilder::primary(P::PrimaryContext* ctx) {
   if (!ctx) return std::make_unique<ErrorExpr>(Span{loc_.file(), 0, 0});
   Span s = span(ctx);
-  if (auto* i = dynamic_cast<P::IntLiteralContext*>(ctx)) return std::make_unique<IntLit>(s, int_value(i->INT()));
-  if (auto* f = dynamic_cast<P::FloatLiteralContext*>(ctx)) {
-    auto value = decode_float_literal(f->FLOAT()->getText());
+  if (auto* i = alt<P::IntLiteralContext>(ctx)) return std::make_unique<IntLit>(s, int_value(i->INT()));
+  if (auto* f = alt<P::FloatLiteralContext>(ctx)) {
+    auto value = decode_float_literal(loc_.text_of(f->FLOAT()->getSymbol()));
     if (!value) {
       sink_.error("V-SYN-012", s, "float literal out of range")
           .label("not a finite binary64 value")
@@ -1114,40 +1137,56 @@ ExprPtr AstBuilder::primary(P::PrimaryContext* ctx) {
     }
     return std::make_unique<FloatLit>(s, value.value_or(0.0));
   }
-  if (auto* str = dynamic_cast<P::StringLiteralContext*>(ctx)) {
+  if (auto* str = alt<P::StringLiteralContext>(ctx)) {
     return std::make_unique<StringLit>(s, string_value(str->STRING()));
   }
-  if (auto* b = dynamic_cast<P::BoolLiteralContext*>(ctx)) return std::make_unique<BoolLit>(s, b->TRUE() != nullptr);
-  if (dynamic_cast<P::NoneLiteralContext*>(ctx)) return std::make_unique<NoneLit>(s);
-  if (auto* l = dynamic_cast<P::ListLiteralContext*>(ctx)) {
+  if (auto* b = alt<P::BoolLiteralContext>(ctx)) return std::make_unique<BoolLit>(s, b->TRUE() != nullptr);
+  if (alt<P::NoneLiteralContext>(ctx)) return std::make_unique<NoneLit>(s);
+  if (auto* l = alt<P::ListLiteralContext>(ctx)) {
     auto list = std::make_unique<ListLit>(s);
     for (auto* e : l->expr()) list->elements.push_back(expr(e));
     return list;
   }
-  if (auto* m = dynamic_cast<P::MapLiteralContext*>(ctx)) {
+  if (auto* m = alt<P::MapLiteralContext>(ctx)) {
     auto map = std::make_unique<MapLit>(s);
     for (auto* entry : m->mapEntry()) map->entries.push_back(MapEntry{expr(entry->expr(0)), expr(entry->expr(1))});
     return map;
   }
-  if (auto* p = dynamic_cast<P::ParenExprContext*>(ctx)) {
+  if (auto* p = alt<P::ParenExprContext>(ctx)) {
     auto inner = expr(p->expr());
     inner->parenthesized = true;
     inner->span = s;
     return inner;
   }
-  if (auto* v = dynamic_cast<P::VersionedTypeRefContext*>(ctx)) {
+  if (auto* v = alt<P::VersionedTypeRefContext>(ctx)) {
     return std::make_unique<VersionedTypeExpr>(s, ident(v->ident(0)), ident(v->ident(1)), int_value(v->INT()));
   }
-  if (auto* n = dynamic_cast<P::NameExprContext*>(ctx)) return std::make_unique<NameExpr>(s, n->getStart()->getText());
-  if (dynamic_cast<P::StateRefContext*>(ctx)) return std::make_unique<NameExpr>(s, "state");
+  if (auto* n = alt<P::NameExprContext>(ctx)) return std::make_unique<NameExpr>(s, loc_.text_of(n->getStart()));
+  if (alt<P::StateRefContext>(ctx)) return std::make_unique<NameExpr>(s, "state");
   return std::make_unique<ErrorExpr>(s);
 }
 
 }  // namespace
 
+struct ProgramBuilder::Impl : AstBuilder {
+  using AstBuilder::AstBuilder;
+};
+
+ProgramBuilder::ProgramBuilder(const TokenLocator& locator, const std::vector<uint32_t>& parse_errors,
+                               DiagnosticSink& sink)
+    : impl_(std::make_unique<Impl>(locator, parse_errors, sink)) {}
+
+ProgramBuilder::~ProgramBuilder() = default;
+
+void ProgramBuilder::add(VedParser::TopItemContext* item) { impl_->add(item); }
+
+std::unique_ptr<ast::Program> ProgramBuilder::finish() { return impl_->finish(); }
+
 std::unique_ptr<ast::Program> build_ast(VedParser::ProgramContext* tree, const TokenLocator& locator,
                                         const std::vector<uint32_t>& parse_errors, DiagnosticSink& sink) {
-  return AstBuilder(locator, parse_errors, sink).build(tree);
+  ProgramBuilder builder(locator, parse_errors, sink);
+  for (auto* item : tree->topItem()) builder.add(item);
+  return builder.finish();
 }
 
 }  // namespace ved::parse_detail

@@ -3,6 +3,8 @@
 #include "frontend/delimiter_check.h"
 #include "frontend/keywords.h"
 #include "frontend/parser_internal.h"
+#include "frontend/source_char_stream.h"
+#include "frontend/token_source.h"
 
 namespace ved {
 
@@ -11,7 +13,7 @@ using namespace parse_detail;
 namespace parse_detail {
 
 TokenLocator::TokenLocator(const SourceFile& file)
-    : file_(file.id()), size_(static_cast<uint32_t>(file.text().size())) {
+    : file_(file.id()), text_(file.text()), size_(static_cast<uint32_t>(file.text().size())) {
   const std::string& text = file.text();
   bool ascii = true;
   for (char ch : text) {
@@ -44,6 +46,21 @@ Span TokenLocator::span_of(const antlr4::Token* token) const {
   return Span{file_, begin, end};
 }
 
+std::string TokenLocator::text_of(const antlr4::Token* token) const {
+  size_t start = token->getStartIndex();
+  size_t stop = token->getStopIndex();
+  if (token->getType() == antlr4::Token::EOF || start == INVALID_INDEX || stop == INVALID_INDEX || stop < start) {
+    return token->getText();
+  }
+  // The lexer never saw a leading byte-order mark (ANTLR drops it), so its code point
+  // i is the file's i + 1. (span_of does not shift: spans in such files have always
+  // been one code point early, and diagnostics keep them as they were.)
+  size_t shift = text_.starts_with("\xEF\xBB\xBF") ? 1 : 0;
+  uint32_t begin = byte_offset(start + shift);
+  uint32_t end = byte_offset(stop + 1 + shift);
+  return std::string(text_.substr(begin, end - begin));
+}
+
 Span TokenLocator::span_of(antlr4::ParserRuleContext* ctx) const {
   if (!ctx) return Span{file_, size_, size_};
   Span first = span_of(ctx->getStart());
@@ -58,15 +75,16 @@ Span TokenLocator::span_of(antlr4::ParserRuleContext* ctx) const {
 namespace {
 
 // Lexes a file into a filled token stream. Lexing cannot fail: the grammar turns
-// anything it does not know into an error token.
+// anything it does not know into an error token. `text` must be valid UTF-8.
+//
+// A BufferedTokenStream, not a CommonTokenStream: every Ved token is on the default
+// channel (whitespace and comments are skipped, not hidden), so the channel filtering
+// that CommonTokenStream does at every lookahead would find nothing to filter.
 struct LexedFile {
-  explicit LexedFile(const std::string& text) : input(text), lexer(&input), tokens(&lexer) {
-    lexer.removeErrorListeners();
-    tokens.fill();
-  }
-  antlr4::ANTLRInputStream input;
-  VedLexer lexer;
-  antlr4::CommonTokenStream tokens;
+  explicit LexedFile(const std::string& text) : input(text), source(input), tokens(&source) { tokens.fill(); }
+  SourceCharStream input;
+  VedTokenSource source;
+  antlr4::BufferedTokenStream tokens;
 };
 
 bool report_invalid_utf8(const SourceFile& file, DiagnosticSink& sink) {
@@ -269,7 +287,10 @@ std::vector<TokenInfo> tokenize(const SourceManager& sources, FileId id, Diagnos
   report_lexical_errors(tokens, locator, sink);
   std::vector<TokenInfo> out;
   out.reserve(tokens.size());
-  const antlr4::dfa::Vocabulary& vocabulary = lexed.lexer.getVocabulary();
+  // The token names are the grammar's; the generated classes give them out only
+  // through an instance.
+  VedParser names(&lexed.tokens);
+  const antlr4::dfa::Vocabulary& vocabulary = names.getVocabulary();
   for (const antlr4::Token* t : tokens) {
     bool eof = t->getType() == antlr4::Token::EOF;
     out.push_back(TokenInfo{eof ? "EOF" : vocabulary.getSymbolicName(t->getType()), eof ? "" : t->getText(),
@@ -284,7 +305,7 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
 
   LexedFile lexed(file.text());
   TokenLocator locator(file);
-  const std::vector<antlr4::Token*>& tokens = lexed.tokens.getTokens();
+  std::vector<antlr4::Token*> tokens = lexed.tokens.getTokens();
 
   // Lexical and delimiter errors first: when either kind is present, the parser's own
   // errors would only be echoes of them, so the parse is skipped.
@@ -306,43 +327,69 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   };
 
   // Stage 1: SLL, bail at the first error. Correct programs almost always finish here.
+  //
+  // `program` is `topItem* EOF`, and this pass parses it one top-level item at a time:
+  // each item's AST is built as soon as the item is parsed, and its parse tree is then
+  // released. The parse tree of a whole file is several times the size of its AST and
+  // was most of the front end's peak memory; freeing millions of contexts at the end
+  // also cost a good part of the parse in the allocator. SLL prediction never looks at
+  // the calling rule, so parsing the items one by one decides exactly as `program`
+  // would. The AST's own diagnostics are held back until the pass has succeeded: when
+  // it fails, stage 2 parses the file again and builds the AST from its tree.
   parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
   parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  VedParser::ProgramContext* tree = nullptr;
-  try {
-    tree = parser.program();
-  } catch (const antlr4::ParseCancellationException&) {
-    tree = nullptr;
-  } catch (const NestingTooDeep& e) {
-    return too_deep(e);
+  // The copy of the token list is released now, while the allocator holds few freed
+  // small blocks: freeing a block this large later, among the parse tree's freed
+  // contexts, made glibc consolidate them all. Stage 2 takes the list again.
+  std::vector<antlr4::Token*>().swap(tokens);
+  {
+    const std::vector<uint32_t> no_parse_errors;
+    DiagnosticSink built;
+    ProgramBuilder builder(locator, no_parse_errors, built);
+    bool parsed = true;
+    try {
+      while (lexed.tokens.LA(1) != antlr4::Token::EOF) {
+        builder.add(parser.topItem());
+        parser.getTreeTracker().reset();
+      }
+    } catch (const antlr4::ParseCancellationException&) {
+      parsed = false;
+    } catch (const NestingTooDeep& e) {
+      return too_deep(e);
+    }
+    if (parsed) {
+      std::unique_ptr<ast::Program> program = builder.finish();
+      for (const Diagnostic& d : built.diagnostics()) sink.report(d);
+      if (sink.error_count() > errors_before) return nullptr;
+      return program;
+    }
   }
 
   // Stage 2: full LL with recovery, reporting every independent error. A misspelled
   // keyword restarts the parse with the token repaired; each token is repaired at most
   // once, so this ends.
   SyntaxErrorListener listener(locator, lexed.tokens);
-  if (!tree) {
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
-    parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(tokens)));
-    parser.addErrorListener(&listener);
-    while (!tree) {
-      lexed.tokens.seek(0);
-      parser.reset();
-      listener.restart();
-      guard.reset();
-      try {
-        tree = parser.program();
-      } catch (const KeywordRepair& repair) {
-        if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
-          token->setType(repair.new_type);
-        }
-      } catch (const NestingTooDeep& e) {
-        listener.flush(sink);
-        return too_deep(e);
+  VedParser::ProgramContext* tree = nullptr;
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+  parser.setErrorHandler(std::make_shared<DelimiterAwareErrorStrategy>(match_delimiters(lexed.tokens.getTokens())));
+  parser.addErrorListener(&listener);
+  while (!tree) {
+    lexed.tokens.seek(0);
+    parser.reset();
+    listener.restart();
+    guard.reset();
+    try {
+      tree = parser.program();
+    } catch (const KeywordRepair& repair) {
+      if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
+        token->setType(repair.new_type);
       }
+    } catch (const NestingTooDeep& e) {
+      listener.flush(sink);
+      return too_deep(e);
     }
-    listener.flush(sink);
   }
+  listener.flush(sink);
 
   std::unique_ptr<ast::Program> program = build_ast(tree, locator, listener.error_offsets(), sink);
   if (sink.error_count() > errors_before) return nullptr;

@@ -30,9 +30,15 @@ class TokenLocator {
   // the rule matched nothing (possible after error recovery).
   Span span_of(antlr4::ParserRuleContext* ctx) const;
   Span span_of(antlr4::tree::TerminalNode* node) const { return span_of(node->getSymbol()); }
+  // A token's text, as getText() would give it. Read from the UTF-8 source: getText()
+  // converts the lexer's UTF-32 buffer back to UTF-8 through a fresh string each time,
+  // which cost more than building the AST node it was wanted for. Tokens that error
+  // recovery conjured up ("<missing ...>") have no source text and keep getText().
+  std::string text_of(const antlr4::Token* token) const;
 
  private:
   FileId file_;
+  std::string_view text_;
   uint32_t size_;
   std::vector<uint32_t> code_point_to_byte_;  // empty when the text is ASCII
 };
@@ -133,6 +139,23 @@ class NestingGuard : public antlr4::tree::ParseTreeListener {
 
 // The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.
 size_t keyword_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::string_view spelling);
+
+// Builds the AST of a file from its top-level items, handed over in source order (see
+// build_ast). The SLL pass uses it directly, releasing each item's parse tree once the
+// item is added.
+class ProgramBuilder {
+ public:
+  // `parse_errors` are the byte offsets of the errors the parser reported.
+  ProgramBuilder(const TokenLocator& locator, const std::vector<uint32_t>& parse_errors, DiagnosticSink& sink);
+  ~ProgramBuilder();
+  void add(VedParser::TopItemContext* item);
+  // The program; then the builder is spent.
+  std::unique_ptr<ast::Program> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Builds the AST from a parse tree, reporting the V-SYN errors that the grammar
 // accepts on purpose (error productions) and literal errors. Tolerates the holes that

@@ -236,12 +236,16 @@ class Driver {
     std::unique_ptr<ved::ProgramModel> model;
     auto module = ved::ir::check_and_lower(*prelude_, *program, sources_, sink_, check_options, model);
     if (!module) return {};
+    // Nothing below reads the model; freed now, it is not part of the peak that loading
+    // the bundle back for verification reaches (nor is the module, freed once written).
+    model.reset();
     if (options_.emit == "ir") {
       std::cout << ved::ir::print_module(*module, sources_);
       return {};
     }
     std::string error;
     std::string bundle = ved::ir::write_bundle(*module, sources_, std::string("vedc ") + VED_VERSION, error);
+    module.reset();
     if (bundle.empty()) {
       report_file_error("V-ERR-101", sources_.file(roots.front()).name(), error, "split the function into smaller ones");
       return {};

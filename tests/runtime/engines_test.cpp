@@ -248,7 +248,9 @@ TEST_CASE("engines: a JIT run killed with SIGKILL and finished by the JIT ends a
     const std::string dir = tmp / ("killed" + killed + resumed);
     bool killed_mid_run = false;
     {
-      Process p({vedvm(), killed, program, "--data-dir", dir, "--sync=tick", "--quiet"});
+      // Every tick fsynced on its own (--group-ms 0): slow enough that the kill lands
+      // mid-run even when a loaded machine makes the polling below slow.
+      Process p({vedvm(), killed, program, "--data-dir", dir, "--sync=tick", "--group-ms", "0", "--quiet"});
       // Kill it once it has committed a few ticks (inspect reads beside a running VM).
       for (int k = 0; k < 2000 && !p.finished(); ++k) {
         if (committed_tick(dir) >= 50) {

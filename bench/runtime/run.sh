@@ -93,9 +93,9 @@ if [[ $smoke -eq 1 ]]; then
         [idle_n]=1000 [idle_batch]=100
         [journal_t]=3000 [journal_t_short]=100)
 else
-  size=([ring_n]=1000 [ring_m]=100000 [ring_m_sync]=2000
-        [fanout_k]=1000 [fanout_r]=10 [fanout_r_sync]=1
-        [pairs_k]=1000 [pairs_r]=50 [pairs_r_sync]=10
+  size=([ring_n]=1000 [ring_m]=100000 [ring_m_sync]=20000
+        [fanout_k]=1000 [fanout_r]=10 [fanout_r_sync]=10
+        [pairs_k]=1000 [pairs_r]=50 [pairs_r_sync]=100
         [idle_n]=100000 [idle_batch]=1000
         [journal_t]=333334 [journal_t_short]=1000)
 fi

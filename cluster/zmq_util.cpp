@@ -99,7 +99,13 @@ std::string describe_handshake_failure(const MonitorEvent& e, bool insecure) {
   if (e.event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
     return "the CURVE handshake failed (protocol error " + std::to_string(e.value) +
            "): wrong server key, or not a Ved node";
-  return "the handshake failed";
+  // The connection closed during the handshake without saying why: most often the other
+  // side refused this side's security mechanism and hung up before its own greeting was
+  // read (seen under load), so say what to check.
+  return insecure ? "the handshake failed (the other side may require CURVE: a cluster runs --insecure on every "
+                    "participant (nodes and clients) or on none)"
+                  : "the handshake failed (the other side may run --insecure, or not be a Ved node: a cluster runs "
+                    "--insecure on every participant (nodes and clients) or on none)";
 }
 
 }  // namespace ved::cluster::zmq_util

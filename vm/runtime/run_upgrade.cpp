@@ -157,7 +157,7 @@ class Translator {
     if (in.continuation) {
       refuse("instance `" + who + "` is between the slices of transition `" +
              old_domain.transitions[in.continuation->transition].name + "`, whose code the new program may have changed; "
-             "run the old program until the transition ends (`vedvm upgrade` under --serve waits for that), then upgrade");
+             "run the old program until the transition ends, then upgrade");
       return;
     }
     Instance next;

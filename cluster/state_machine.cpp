@@ -1,5 +1,7 @@
 #include "cluster/state_machine.h"
 
+#include <set>
+
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 #include <msgpack.hpp>
@@ -131,11 +133,32 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
     }
   } else if (const auto* pin = std::get_if<LeaderPinEntry>(&entry)) {
     batch.Put(fsm_keys::kLeaderPin, be64(pin->node));
-  } else if (std::holds_alternative<PlacementEntry>(entry)) {
-    batch.Put(fsm_keys::kPlacement, bytes);
+  } else if (const auto* placement = std::get_if<PlacementEntry>(&entry)) {
+    // Epochs only move forward: a Placement at or before the current epoch (a leader's
+    // stale proposal) changes nothing.
+    const uint64_t epoch = placement_epoch();
+    if (placement->epoch <= epoch) {
+      reason = "Placement epoch " + std::to_string(placement->epoch) + " is not after the current epoch " +
+               std::to_string(epoch);
+      batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+      if (result) result->refused = reason;
+    } else {
+      apply_placement(*placement, batch);
+      batch.Put(fsm_keys::kPlacement, bytes);
+    }
   } else if (const auto* slice = std::get_if<SliceBatchEntry>(&entry)) {
-    // Part 2 applies batches to instance state (with fencing); part 1 keeps them.
-    batch.Put(fsm_keys::kSliceBatchPrefix + be64(slice->tick) + be64(slice->node), bytes);
+    // Fencing (cluster.md §1 "Execution"): a batch counts only if its node owns every
+    // instance in it at the current epoch and each instance is at the version before the
+    // batch's; otherwise it is counted as fenced and has no effect.
+    const std::string why = fence(*slice);
+    if (!why.empty()) {
+      batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
+      batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
+      if (result) result->refused = "fenced: " + why;
+    } else {
+      for (const auto& r : slice->instances) batch.Put(fsm_keys::kVersionPrefix + r.instance, be64(r.new_version));
+      batch.Put(fsm_keys::kSliceBatchPrefix + be64(slice->tick) + be64(slice->node), bytes);
+    }
   } else if (const auto* outcome = std::get_if<OutcomeEntry>(&entry)) {
     batch.Put(fsm_keys::kOutcomePrefix + outcome->intent_id, outcome->result);
   } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
@@ -155,6 +178,74 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
     return false;
   }
   return true;
+}
+
+uint64_t StateMachine::placement_epoch() {
+  std::string v;
+  return get(db_, fsm_keys::kEpoch, v) ? from_be64(v) : 0;
+}
+
+uint64_t StateMachine::owner(const std::string& instance) {
+  std::string v;
+  return get(db_, fsm_keys::kOwnerPrefix + instance, v) ? from_be64(v) : 0;
+}
+
+uint64_t StateMachine::version(const std::string& instance) {
+  std::string v;
+  return get(db_, fsm_keys::kVersionPrefix + instance, v) ? from_be64(v) : 0;
+}
+
+uint64_t StateMachine::fenced_count() {
+  std::string v;
+  return get(db_, fsm_keys::kFencedCount, v) ? from_be64(v) : 0;
+}
+
+std::map<uint64_t, std::string> StateMachine::fenced() {
+  std::map<uint64_t, std::string> out;
+  const std::string prefix = fsm_keys::kFencedPrefix;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out[from_be64(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()))] =
+        it->value().ToString();
+  return out;
+}
+
+// The owners of the new epoch replace the old ones: every instance the table names gets
+// its node, every instance it no longer names loses its owner.
+void StateMachine::apply_placement(const PlacementEntry& placement, leveldb::WriteBatch& batch) {
+  std::set<std::string> named;
+  for (const auto& a : placement.table) {
+    named.insert(a.instance);
+    batch.Put(fsm_keys::kOwnerPrefix + a.instance, be64(a.node));
+  }
+  const std::string prefix = fsm_keys::kOwnerPrefix;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string instance = it->key().ToString().substr(prefix.size());
+    if (!named.count(instance)) batch.Delete(it->key());
+  }
+  batch.Put(fsm_keys::kEpoch, be64(placement.epoch));
+}
+
+std::string StateMachine::fence(const SliceBatchEntry& slice) {
+  const uint64_t epoch = placement_epoch();
+  if (slice.epoch != epoch)
+    return "node " + std::to_string(slice.node) + "'s batch for tick " + std::to_string(slice.tick) + " is of epoch " +
+           std::to_string(slice.epoch) + ", and the current epoch is " + std::to_string(epoch);
+  std::set<std::string> seen;
+  for (const auto& r : slice.instances) {
+    if (!seen.insert(r.instance).second)
+      return "node " + std::to_string(slice.node) + "'s batch names `" + r.instance + "` twice";
+    const uint64_t owner_now = owner(r.instance);
+    if (owner_now != slice.node)
+      return "node " + std::to_string(slice.node) + " does not own `" + r.instance + "` at epoch " +
+             std::to_string(epoch) + " (" + (owner_now ? "node " + std::to_string(owner_now) + " does" : "nobody does") + ")";
+    const uint64_t now = version(r.instance);
+    if (r.new_version != now + 1)
+      return "`" + r.instance + "` is at version " + std::to_string(now) + ", and node " + std::to_string(slice.node) +
+             "'s batch makes version " + std::to_string(r.new_version) + " (expected " + std::to_string(now + 1) + ")";
+  }
+  return "";
 }
 
 std::vector<ProgramRecord> StateMachine::programs() {

@@ -23,6 +23,7 @@
 
 namespace leveldb {
 class DB;
+class WriteBatch;
 }
 
 namespace ved::cluster {
@@ -66,6 +67,14 @@ class StateMachine {
   std::map<uint64_t, MemberRecord> members();
   std::map<uint64_t, std::string> refused();  // index -> reason
 
+  // Placement and fencing (cluster.md §1): the current epoch, each instance's owner in it
+  // (0: none) and version (0: no batch yet), and the batches fenced (index -> why).
+  uint64_t placement_epoch();
+  uint64_t owner(const std::string& instance);
+  uint64_t version(const std::string& instance);
+  uint64_t fenced_count();
+  std::map<uint64_t, std::string> fenced();
+
   // The snapshot libraft stores and sends: [applied index, [[key, value] ...]] of every
   // fsm/ key. restore() replaces the state only if the snapshot is newer than it.
   std::string snapshot_bytes();
@@ -74,6 +83,10 @@ class StateMachine {
   const std::string& last_error() const { return last_error_; }
 
  private:
+  void apply_placement(const PlacementEntry& placement, leveldb::WriteBatch& batch);
+  // Why `slice` is fenced ("" when it is not).
+  std::string fence(const SliceBatchEntry& slice);
+
   static int m_apply(struct raft_fsm*, const struct raft_buffer*, void**);
   static int m_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*);
   static int m_restore(struct raft_fsm*, struct raft_buffer*);
@@ -98,7 +111,12 @@ inline constexpr const char* kPlacement = "fsm/placement";      // the latest Pl
 inline constexpr const char* kTickClosed = "fsm/tick-closed";
 inline constexpr const char* kOutcomePrefix = "fsm/outcome/";   // + intent id -> result
 inline constexpr const char* kExternalPrefix = "fsm/external/"; // + 8-byte BE index -> message
-inline constexpr const char* kSliceBatchPrefix = "fsm/slice-batch/";  // + BE tick + BE node -> entry
+inline constexpr const char* kSliceBatchPrefix = "fsm/slice-batch/";  // + BE tick + BE node -> an accepted batch
+inline constexpr const char* kEpoch = "fsm/epoch";              // the current placement epoch
+inline constexpr const char* kOwnerPrefix = "fsm/owner/";       // + instance -> 8-byte BE node, at the epoch
+inline constexpr const char* kVersionPrefix = "fsm/version/";   // + instance -> 8-byte BE version
+inline constexpr const char* kFencedPrefix = "fsm/fenced/";     // + 8-byte BE index -> why the batch was fenced
+inline constexpr const char* kFencedCount = "fsm/fenced-count";
 }  // namespace fsm_keys
 
 }  // namespace ved::cluster

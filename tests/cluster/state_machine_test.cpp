@@ -112,6 +112,81 @@ TEST_CASE("membership and liveness: a member goes down and up") {
   CHECK(sm.members().at(2).up);
 }
 
+namespace {
+
+SliceBatchEntry batch_of(uint64_t node, uint64_t epoch, uint64_t tick, std::vector<std::pair<std::string, uint64_t>> versions) {
+  SliceBatchEntry b;
+  b.node = node;
+  b.epoch = epoch;
+  b.tick = tick;
+  for (auto& [instance, version] : versions) {
+    SliceBatchEntry::InstanceResult r;
+    r.instance = instance;
+    r.new_version = version;
+    r.state_delta = "state of " + instance;
+    b.instances.push_back(std::move(r));
+  }
+  return b;
+}
+
+}  // namespace
+
+// Fencing (cluster.md §1 "Execution"): a batch counts only when its node owns every
+// instance in it at the current epoch and each instance is at the version just before
+// the batch's; a stale owner's batch (an old epoch, an instance moved away, a version
+// already taken) is counted as fenced and changes nothing; placements only move forward.
+TEST_CASE("fencing: batches of the owner at the current epoch count, every other one is fenced and changes nothing") {
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine sm(db.get());
+  std::string error;
+  ApplyResult r;
+  uint64_t index = 1;
+  auto apply = [&](const JournalEntry& e) {
+    r = ApplyResult{};
+    REQUIRE(sm.apply(++index, encode_entry(e), &r, error));
+    return r.refused;
+  };
+  CHECK(apply(PlacementEntry{1, {{"Worker[0]", 1}, {"Worker[1]", 2}}}).empty());
+  CHECK(sm.placement_epoch() == 1);
+  CHECK(sm.owner("Worker[0]") == 1);
+  CHECK(apply(batch_of(1, 1, 1, {{"Worker[0]", 1}})).empty());
+  CHECK(sm.version("Worker[0]") == 1);
+  // Another node's instance, a stale epoch, a version already taken, a version skipped.
+  CHECK(apply(batch_of(1, 1, 2, {{"Worker[1]", 1}})) == "fenced: node 1 does not own `Worker[1]` at epoch 1 (node 2 does)");
+  CHECK(apply(batch_of(2, 0, 2, {{"Worker[1]", 1}})) ==
+        "fenced: node 2's batch for tick 2 is of epoch 0, and the current epoch is 1");
+  CHECK(apply(batch_of(1, 1, 2, {{"Worker[0]", 1}})) ==
+        "fenced: `Worker[0]` is at version 1, and node 1's batch makes version 1 (expected 2)");
+  CHECK(apply(batch_of(1, 1, 2, {{"Worker[0]", 3}})) ==
+        "fenced: `Worker[0]` is at version 1, and node 1's batch makes version 3 (expected 2)");
+  // A batch fenced for one instance changes none of the others in it.
+  CHECK_FALSE(apply(batch_of(2, 1, 2, {{"Worker[1]", 1}, {"Worker[0]", 2}})).empty());
+  CHECK(sm.version("Worker[1]") == 0);
+  CHECK(sm.version("Worker[0]") == 1);
+  CHECK(sm.fenced_count() == 5);
+  CHECK(sm.fenced().size() == 5);
+
+  // A new epoch moves Worker[0] to node 2: node 1 is fenced from then on, node 2 goes on
+  // from the version node 1 left.
+  CHECK(apply(PlacementEntry{2, {{"Worker[0]", 2}, {"Worker[1]", 2}}}).empty());
+  CHECK_FALSE(apply(batch_of(1, 2, 3, {{"Worker[0]", 2}})).empty());
+  CHECK(apply(batch_of(2, 2, 3, {{"Worker[0]", 2}, {"Worker[1]", 1}})).empty());
+  CHECK(sm.version("Worker[0]") == 2);
+  // An instance the new table no longer names has no owner; epochs never go back.
+  CHECK(apply(PlacementEntry{3, {{"Worker[1]", 1}}}).empty());
+  CHECK(sm.owner("Worker[0]") == 0);
+  CHECK(apply(batch_of(2, 3, 4, {{"Worker[0]", 3}})) == "fenced: node 2 does not own `Worker[0]` at epoch 3 (nobody does)");
+  CHECK(apply(PlacementEntry{3, {{"Worker[0]", 1}}}) == "Placement epoch 3 is not after the current epoch 3");
+  CHECK(sm.owner("Worker[1]") == 1);
+  CHECK(sm.fenced_count() == 7);
+  // Applied again after a restart (libraft replays the log): nothing changes.
+  const uint64_t digest = sm.digest();
+  REQUIRE(sm.apply(index, encode_entry(PlacementEntry{9, {}}), nullptr, error));
+  CHECK(sm.placement_epoch() == 3);
+  CHECK(sm.digest() == digest);
+}
+
 TEST_CASE("a snapshot restores a lagging replica and never rolls a newer one back") {
   ScratchDir a_dir, b_dir;
   auto a_db = open_db(a_dir.path()), b_db = open_db(b_dir.path());

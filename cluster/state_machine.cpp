@@ -164,7 +164,23 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
   } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
     batch.Put(fsm_keys::kExternalPrefix + be64(index), external->message);
   } else if (const auto* close = std::get_if<TickCloseEntry>(&entry)) {
-    batch.Put(fsm_keys::kTickClosed, be64(close->tick));
+    // Lockstep (cluster.md §1): tick t closes after t-1, once every node that owns an
+    // instance at the current epoch has its batch for t accepted.
+    const uint64_t closed = tick_closed();
+    const std::set<uint64_t> missing = close->tick == closed + 1 ? nodes_missing_batch(close->tick) : std::set<uint64_t>{};
+    if (close->tick != closed + 1) {
+      reason = "TickClose of tick " + std::to_string(close->tick) + ", and the next tick to close is " +
+               std::to_string(closed + 1);
+    } else if (!missing.empty()) {
+      reason = "TickClose of tick " + std::to_string(close->tick) + " before the batch of node " +
+               std::to_string(*missing.begin()) + (missing.size() > 1 ? " (and " + std::to_string(missing.size() - 1) + " more)" : "");
+    }
+    if (!reason.empty()) {
+      batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+      if (result) result->refused = reason;
+    } else {
+      batch.Put(fsm_keys::kTickClosed, be64(close->tick));
+    }
   }
   // The digest chains every applied entry, refused ones included.
   std::string chained = be64(digest()) + be64(index) + bytes;
@@ -227,7 +243,32 @@ void StateMachine::apply_placement(const PlacementEntry& placement, leveldb::Wri
   batch.Put(fsm_keys::kEpoch, be64(placement.epoch));
 }
 
+uint64_t StateMachine::tick_closed() {
+  std::string v;
+  return get(db_, fsm_keys::kTickClosed, v) ? from_be64(v) : 0;
+}
+
+std::set<uint64_t> StateMachine::nodes_missing_batch(uint64_t tick) {
+  std::set<uint64_t> owners;
+  const std::string prefix = fsm_keys::kOwnerPrefix;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    owners.insert(from_be64(std::string_view(it->value().data(), it->value().size())));
+  std::set<uint64_t> missing;
+  std::string ignored;
+  for (uint64_t node : owners)
+    if (node != 0 && !get(db_, fsm_keys::kSliceBatchPrefix + be64(tick) + be64(node), ignored)) missing.insert(node);
+  return missing;
+}
+
 std::string StateMachine::fence(const SliceBatchEntry& slice) {
+  const uint64_t closed = tick_closed();
+  if (slice.tick <= closed)
+    return "node " + std::to_string(slice.node) + "'s batch is for tick " + std::to_string(slice.tick) +
+           ", which is closed (the last closed tick is " + std::to_string(closed) + ")";
+  std::string ignored;
+  if (get(db_, fsm_keys::kSliceBatchPrefix + be64(slice.tick) + be64(slice.node), ignored))
+    return "node " + std::to_string(slice.node) + " has a batch for tick " + std::to_string(slice.tick) + " already";
   const uint64_t epoch = placement_epoch();
   if (slice.epoch != epoch)
     return "node " + std::to_string(slice.node) + "'s batch for tick " + std::to_string(slice.tick) + " is of epoch " +

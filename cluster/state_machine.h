@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ class StateMachine {
   uint64_t version(const std::string& instance);
   uint64_t fenced_count();
   std::map<uint64_t, std::string> fenced();
+  // Lockstep ticks: the last closed tick (0: none), and the nodes that own an instance
+  // at the current epoch but have no accepted batch for `tick` (the leader closes the
+  // tick when this is empty).
+  uint64_t tick_closed();
+  std::set<uint64_t> nodes_missing_batch(uint64_t tick);
 
   // The snapshot libraft stores and sends: [applied index, [[key, value] ...]] of every
   // fsm/ key. restore() replaces the state only if the snapshot is newer than it.

@@ -187,6 +187,35 @@ TEST_CASE("fencing: batches of the owner at the current epoch count, every other
   CHECK(sm.digest() == digest);
 }
 
+// Lockstep ticks (cluster.md §1): TickClose{t} is applied after t-1 only, once every node
+// that owns an instance has its batch for t; a batch for a closed tick, or a second batch
+// of a node for one tick, is fenced.
+TEST_CASE("lockstep: a tick closes in order, once every owner's batch for it is in") {
+  ScratchDir dir;
+  auto db = open_db(dir.path());
+  StateMachine sm(db.get());
+  std::string error;
+  ApplyResult r;
+  uint64_t index = 1;
+  auto apply = [&](const JournalEntry& e) {
+    r = ApplyResult{};
+    REQUIRE(sm.apply(++index, encode_entry(e), &r, error));
+    return r.refused;
+  };
+  CHECK(apply(PlacementEntry{1, {{"A", 1}, {"B", 2}, {"C", 2}}}).empty());
+  CHECK(sm.nodes_missing_batch(1) == std::set<uint64_t>{1, 2});
+  CHECK(apply(TickCloseEntry{2}) == "TickClose of tick 2, and the next tick to close is 1");
+  CHECK(apply(batch_of(1, 1, 1, {{"A", 1}})).empty());
+  CHECK(apply(TickCloseEntry{1}) == "TickClose of tick 1 before the batch of node 2");
+  CHECK(apply(batch_of(1, 1, 1, {{"A", 2}})) == "fenced: node 1 has a batch for tick 1 already");
+  CHECK(apply(batch_of(2, 1, 1, {{"B", 1}, {"C", 1}})).empty());
+  CHECK(sm.nodes_missing_batch(1).empty());
+  CHECK(apply(TickCloseEntry{1}).empty());
+  CHECK(sm.tick_closed() == 1);
+  CHECK(apply(batch_of(2, 1, 1, {{"B", 2}})) == "fenced: node 2's batch is for tick 1, which is closed (the last closed tick is 1)");
+  CHECK(sm.version("B") == 1);
+}
+
 TEST_CASE("a snapshot restores a lagging replica and never rolls a newer one back") {
   ScratchDir a_dir, b_dir;
   auto a_db = open_db(a_dir.path()), b_db = open_db(b_dir.path());

@@ -1,6 +1,8 @@
 // The thread the tiered JIT compiles on (compile_thread.h says why).
 #include "vm/jit/compile_thread.h"
 
+#include <system_error>
+
 namespace ved::vm::jit {
 
 CompileThread::CompileThread(std::function<void(uint32_t fn)> compile) : compile_(std::move(compile)) {}
@@ -15,14 +17,22 @@ void CompileThread::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void CompileThread::ask(uint32_t fn) {
+bool CompileThread::ask(uint32_t fn, std::string& error) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
+    if (stopping_) return true;
+    if (!thread_.joinable()) {
+      try {
+        thread_ = std::thread([this] { run(); });
+      } catch (const std::system_error& e) {
+        error = std::string("the JIT's thread could not start: ") + e.what();
+        return false;
+      }
+    }
     queue_.push_back(fn);
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   work_.notify_one();
+  return true;
 }
 
 void CompileThread::wait_until_idle() {

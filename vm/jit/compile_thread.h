@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace ved::vm::jit {
@@ -26,8 +27,9 @@ class CompileThread {
   CompileThread(const CompileThread&) = delete;
   CompileThread& operator=(const CompileThread&) = delete;
 
-  // Queues `fn` (the thread starts on the first). Returns at once.
-  void ask(uint32_t fn);
+  // Queues `fn` (the thread starts on the first). Returns at once; false (with `error`)
+  // if the thread could not be started (the system's limit on threads).
+  bool ask(uint32_t fn, std::string& error);
   // Drops what is still queued and waits for the function being compiled (its owner
   // frees the JIT the thread uses next; it may have asked that compile to give up
   // first). Nothing is compiled after it.

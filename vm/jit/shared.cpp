@@ -51,7 +51,13 @@ void SharedJit::compile_later(uint32_t fn) {
     queued_[fn] = true;
     start_asked_ = true;
   }
-  thread_.ask(fn);
+  std::string error;
+  if (thread_.ask(fn, error)) return;
+  // No thread, so no start to wait for: the JIT could not start, in every run alike.
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  report_.start_error = error;
+  start_done_ = true;
+  started_.notify_all();
 }
 
 void SharedJit::compile_now(uint32_t fn) {
@@ -106,14 +112,12 @@ bool SharedJit::timed_step(Step step, std::string& error) {
 
 bool SharedJit::start(std::string& error) {
   if (jit_) return true;
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    if (start_done_) {  // and failed
-      error = report_.start_error;
-      return false;
-    }
+  if (!start_failure_.empty()) {  // not tried again: it would fail again
+    error = start_failure_;
+    return false;
   }
   jit_ = Jit::create(program_, &cancelled_, error);
+  if (!jit_ && !cancelled_.load()) start_failure_ = error;
   return jit_ != nullptr;
 }
 

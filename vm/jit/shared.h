@@ -87,6 +87,7 @@ class SharedJit {
   std::mutex jit_mutex_;  // one user of jit_ at a time (the compile thread, or compile_all)
   std::atomic<bool> cancelled_{false};  // set when the JIT is let go: nothing more is wanted
   std::unique_ptr<Jit> jit_;
+  std::string start_failure_;  // why Jit::create failed, if it did
   // LLVM ran out of memory: jit_ was let go of (it may be left inconsistent, with its
   // locks held, and machine code it made may still run), and nothing is compiled again.
   bool abandoned_ = false;

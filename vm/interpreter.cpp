@@ -155,10 +155,14 @@ struct Interpreter::Impl {
     functions.resize(p.functions.size());
     for (size_t f = 0; f < p.functions.size(); ++f) prepare(static_cast<uint32_t>(f));
     spent.assign(p.functions.size(), 0);
-    if (engine.mode == EngineOptions::Mode::All && start_jit()) {
+    asked.assign(p.functions.size(), false);
+    if (engine.mode == EngineOptions::Mode::Tiered)
+      for (Function& fn : functions) fn.look_at_call = engine.tier_calls;
+    if (engine.mode == EngineOptions::Mode::All) {
+      jit = jit::SharedJit::of(p);
       std::string error;
       if (!jit->compile_all(error)) jit_error = error;
-      refresh_native();
+      take_compiled();
     }
   }
 
@@ -187,10 +191,14 @@ struct Interpreter::Impl {
     std::vector<uint32_t> block_starts;  // the first instruction of each block
     uint32_t entry = 0;                  // block_starts[0], where a call starts
     jit::NativeFunction native = nullptr;  // its machine code, once the JIT compiled it
-    // --jit: interpreted CALLs of it so far; at engine.tier_calls it is compiled. Counted
-    // under every engine (one increment per call, cheaper than a test of the engine);
-    // the other engines never reach the threshold (calls_to_tier is 0 for them).
+    // --jit: interpreted CALLs of it so far. Counted under every engine (one increment
+    // per call, cheaper than a test of the engine).
     mutable uint32_t calls = 0;
+    // --jit: the count of calls at which an interpreted CALL of it looks at the JIT: at
+    // engine.tier_calls it is queued for compiling, then its machine code is looked for
+    // every kCallsBetweenLooks calls until it is there. 0 (never reached: calls counts
+    // from 1) under the other engines, and once it is compiled.
+    uint32_t look_at_call = 0;
     bool scalar_result = false;          // its result comes back as bits (native_abi.h)
   };
 
@@ -244,51 +252,60 @@ struct Interpreter::Impl {
 
   // ---- the JIT -----------------------------------------------------------------------
   EngineOptions engine;
-  std::shared_ptr<jit::SharedJit> jit;  // the program's JIT in this process (shared.h)
-  std::string jit_error;        // why the JIT could not start or compile
+  // The program's JIT in this process (shared.h), from the first function queued for
+  // compiling (--jit) or from the start (--jit=all).
+  std::shared_ptr<jit::SharedJit> jit;
+  std::string jit_error;        // --jit=all: why the JIT could not start or compile
   std::vector<int64_t> spent;   // fuel spent by runs each function started (tiering)
+  std::vector<bool> asked;      // --jit: functions this interpreter queued for compiling
+  uint64_t seen_generation = 0; // the jit->generation() whose machine code `functions` has
+  static constexpr uint32_t kCallsBetweenLooks = 64;
   NativeRegisters native_registers;
   std::string native_message;
   jit::NativeContext ncx;
 
-  bool start_jit() {
-    if (jit) return true;
-    if (!jit_error.empty()) return false;
-    jit = jit::SharedJit::of(p, jit_error);
-    return jit != nullptr;
-  }
-  void refresh_native() {
-    if (!jit) return;
+  // Takes the machine code the JIT published since this interpreter last looked. Called
+  // only where a function is entered (a call, a slice, an interpreted CALL), so that a
+  // function switches engines only at a boundary, never inside a run of it.
+  void take_compiled() {
+    const uint64_t generation = jit->generation();
+    if (generation == seen_generation) return;
+    seen_generation = generation;
     for (uint32_t f = 0; f < functions.size(); ++f) functions[f].native = jit->native(f);
+  }
+  // --jit: queues `fn` (and what it calls) for the JIT's compile thread, once.
+  void compile_later(uint32_t fn) {
+    if (asked[fn]) return;
+    asked[fn] = true;
+    if (!jit) jit = jit::SharedJit::of(p);
+    jit->compile_later(fn);
   }
   // --jit: counts what a run of `fn` spent (after the run).
   void count_run(uint32_t fn, int64_t fuel_used) {
     if (engine.mode != EngineOptions::Mode::Tiered || functions[fn].native) return;
     spent[fn] += fuel_used;
   }
-  // --jit, before a run of `fn`: compiles `fn` (and what it calls) if the runs it
-  // started have spent enough. Compiling before the next run, not after the run that
-  // crossed the threshold, spends nothing on a function that never runs again (the last
-  // run of a process, a `vedvm call`): the JIT is loaded only to run what it compiles.
-  // Deterministic: fuel is, and results do not depend on the engine anyway.
+  // --jit, before a run of `fn`: takes what the JIT has compiled since (this run may be
+  // machine code), and queues `fn` if the runs it started have spent enough. Queued
+  // before the next run, not after the run that crossed the threshold, so that nothing
+  // is spent on a function that never runs again (the last run of a process, a `vedvm
+  // call`): the JIT is loaded only to run what it compiles. The run goes on interpreted;
+  // a later one finds the machine code. Which engine runs which run depends on when the
+  // compile thread finishes, and can change no result (docs/jit.md).
   void tier_up(uint32_t fn) {
-    if (engine.mode != EngineOptions::Mode::Tiered || functions[fn].native || spent[fn] < engine.tier_fuel) return;
-    compile(fn);
+    if (engine.mode != EngineOptions::Mode::Tiered) return;
+    if (jit) take_compiled();
+    if (!functions[fn].native && spent[fn] >= engine.tier_fuel) compile_later(fn);
   }
-  // --jit, at an interpreted CALL of `fn` that is its engine.tier_calls-th: compiles it,
-  // so that a hot callee of a long run (fib's recursion under `main`) runs compiled from
-  // this call on, without waiting for the caller's next run.
+  // --jit, at an interpreted CALL of `fn` that reached its look_at_call: queues it (the
+  // first time), so that a hot callee of a long run (fib's recursion under `main`) gets
+  // compiled without waiting for the caller's next run, and takes what is compiled, so
+  // that this call may already be machine code.
   [[gnu::noinline, gnu::cold]] void tier_up_at_call(uint32_t fn) {
-    if (engine.mode == EngineOptions::Mode::Tiered && !functions[fn].native) compile(fn);
-  }
-  void compile(uint32_t fn) {
-    if (!start_jit() || !jit->compilable(fn)) return;
-    std::string error;
-    if (!jit->compile(fn, error)) {
-      jit_error = error;
-      return;
-    }
-    refresh_native();
+    if (jit) take_compiled();
+    Function& f = functions[fn];
+    if (!f.native) compile_later(fn);  // (not if it came compiled with a caller)
+    f.look_at_call = f.native ? 0 : f.calls + kCallsBetweenLooks;
   }
 
   // The context compiled code runs with, for one entry into it.
@@ -415,8 +432,6 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
   Value* R = stack.data();
   FaultKind fault_kind = FaultKind::None;
   std::string fault_message;
-  // --jit: the interpreted CALL of a function that compiles it (Function::calls).
-  const uint32_t calls_to_tier = engine.mode == EngineOptions::Mode::Tiered ? engine.tier_calls : 0;
 
 #define DISPATCH() goto* kLabels[static_cast<uint16_t>(ip->op)]
 #define NEXT()  \
@@ -587,7 +602,7 @@ op_CALL : {
   R = stack.data() + caller_base;
   Value* NR = stack.data() + base;
   for (uint32_t k = 0; k < C; ++k) NR[k].init_from(R[B + k]);
-  if (++callee->calls == calls_to_tier) [[unlikely]]
+  if (++callee->calls == callee->look_at_call) [[unlikely]]
     tier_up_at_call(D);
   if (callee->native) [[unlikely]] {
     // Compiled: it runs to its return (compiled code calls only compiled code) in the
@@ -727,12 +742,21 @@ EngineStats Interpreter::engine_stats() const {
   s.engine = engine_name(impl_->engine);
   s.error = impl_->jit_error;
   if (impl_->jit) {
-    const jit::Jit::Stats j = impl_->jit->stats();
-    s.functions_compiled = j.functions_compiled;
-    s.instructions_compiled = j.instructions_compiled;
-    s.compile_seconds = j.compile_seconds;
+    // Whether the JIT could start is known the same way in every run (shared.h), once it
+    // is known: a summary that names the error is then the same in every run.
+    impl_->jit->wait_until_started();
+    const jit::SharedJit::Report r = impl_->jit->report();
+    s.functions_compiled = r.functions_compiled;
+    s.instructions_compiled = r.instructions_compiled;
+    s.compile_seconds = r.seconds;
+    if (s.error.empty()) s.error = r.start_error;
+    s.compile_error = r.compile_error;
   }
   return s;
+}
+
+void Interpreter::wait_for_compiles() const {
+  if (impl_->jit) impl_->jit->wait_until_idle();
 }
 
 namespace {

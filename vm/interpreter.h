@@ -125,9 +125,11 @@ struct MachineOutOfMemory : std::runtime_error {
 struct EngineOptions {
   enum class Mode : uint8_t {
     Interpret,  // --interp: the interpreter only
-    Tiered,     // --jit: interpret first; compile a function when a run of it starts
-                // after the runs it started have spent `tier_fuel`, or when interpreted
-                // code calls it for the `tier_calls`th time
+    Tiered,     // --jit: interpret first; queue a function for compiling, in the
+                // background, when a run of it starts after the runs it started have
+                // spent `tier_fuel`, or when interpreted code calls it for the
+                // `tier_calls`th time; run its machine code from the first call or
+                // slice that starts after it is ready
     All,        // --jit=all: compile every function before the first run
   } mode = Mode::Interpret;
   int64_t tier_fuel = 100'000;
@@ -141,20 +143,29 @@ EngineOptions default_engine();
 // "interp", "jit", "jit=all" (what a run's summary records).
 std::string engine_name(const EngineOptions& engine);
 
-// What the JIT did, for `vedvm stats` and run summaries.
+// What the JIT did, for `vedvm stats` and run summaries. Under --jit (tiered) the counts,
+// the time and compile_error depend on when the compile thread ran: statistics of the
+// machine, never printed where two runs must print the same.
 struct EngineStats {
   std::string engine;                  // engine_name()
   uint32_t functions_compiled = 0;
   uint64_t instructions_compiled = 0;  // bytecode instructions
-  double compile_seconds = 0;
-  std::string error;                   // why the JIT could not start ("" if it could)
+  double compile_seconds = 0;          // loading LLVM and compiling, in the background too
+  std::string error;                   // why the JIT could not start, or (--jit=all) compile
+  std::string compile_error;           // --jit: why a background compile failed, if one did
 };
 
 class Interpreter {
  public:
   explicit Interpreter(const Program& program, const EngineOptions& engine = default_engine());
 
+  // Waits, under --jit, until the JIT knows whether it could start (cheap unless a
+  // function was queued just now), so that `error` is the same in every run.
   EngineStats engine_stats() const;
+  // --jit: waits until every function queued for compiling is compiled (or failed to
+  // be), so that the next call or slice runs their machine code. For tests; a run never
+  // waits.
+  void wait_for_compiles() const;
   ~Interpreter();
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;

@@ -46,7 +46,7 @@ std::string without_engine_line(const std::string& out, const std::string& engin
   if (at == std::string::npos) return out + "\n(no engine line)";
   const size_t end = out.find('\n', at + 1);
   const std::string line = out.substr(at + 1, end - at - 1);
-  // --interp says "interp"; --jit "jit, N functions ..."; --jit=all "jit=all, ...".
+  // --interp says "interp"; --jit "jit"; --jit=all "jit=all, N functions ...".
   const std::string name = engine == "--interp" ? "interp" : engine.substr(2);
   if (line.rfind("-- engine: " + name, 0) != 0) return out + "\n(engine line `" + line + "` does not name " + name + ")";
   return out.substr(0, at + 1) + (end == std::string::npos ? "" : out.substr(end + 1));
@@ -270,6 +270,89 @@ TEST_CASE("engines: a JIT run killed with SIGKILL and finished by the JIT ends a
     CHECK(vedvm_run({"inspect", dir, "--json"}).out == expected);
     Result replay = vedvm_run({"--interp", "replay", dir});
     CHECK_MESSAGE(replay.exit_code == 0, replay.out << replay.err);
+  }
+}
+
+namespace {
+
+// Hot from the first tick: mix is queued at its 1,000th call, in tick 1, and Work after
+// a few ticks; the 250 ticks that follow last long enough for the compile thread to
+// finish in the middle of the run (on most machines: nothing asserts it).
+const char* kHotEarly = R"(
+fn mix(h: int, k: int) -> int {
+    return (h * 31 + k) % 1000003
+}
+domain Worker {
+    state { done: int  hash: int  seen: list<int> }
+    goal Finished { predicate: done >= 250  strategy: Work }
+    transition Work() {
+        let h = hash
+        for k in 0..3000 { h = mix(h, k + done) }
+        hash = h
+        done = done + 1
+        if done % 50 == 0 { seen = append(seen, h) }
+    }
+}
+)";
+
+// Hot on its last tick: the one slice calls mix 5,000 times, so mix is queued at the
+// 1,000th and the run ends while LLVM is loading or compiling it.
+const char* kHotLast = R"(
+fn mix(h: int, k: int) -> int {
+    return (h * 31 + k) % 1000003
+}
+fn main() -> int {
+    let h = 7
+    for k in 0..5000 { h = mix(h, k) }
+    return h
+}
+domain Once {
+    state { done: bool  hash: int }
+    goal Finished { predicate: done  strategy: Work }
+    transition Work() {
+        hash = main()
+        done = true
+    }
+}
+)";
+
+}  // namespace
+
+// The tiered JIT compiles in the background and its code takes over whenever it is ready
+// (docs/jit.md): a run in which that happens part-way is the interpreter's, byte for byte.
+TEST_CASE("engines: a run the tiered JIT compiles part-way through runs byte-identically to --interp") {
+  TempDir tmp;
+  check_engines_agree(compile_source(tmp, kHotEarly, "hot_early"));
+}
+
+// A run that ends while the compile thread loads LLVM or compiles exits as usual (the
+// thread is stopped before the JIT is freed), and the summary, engine line included,
+// does not depend on how far the thread got: two runs print the same.
+TEST_CASE("engines: a run that ends while the tiered JIT compiles exits cleanly and prints what any run prints") {
+  TempDir tmp;
+  const std::string program = compile_source(tmp, kHotLast, "hot_last");
+  const Result interp = vedvm_run({"--interp", program, "--data-dir", tmp / "interp", "--fresh"});
+  REQUIRE_MESSAGE(interp.exit_code == 0, describe(interp) << "\n" << interp.out << interp.err);
+  std::string first;
+  for (int k = 0; k < 5; ++k) {
+    INFO("run " << k);
+    const Result jit = vedvm_run({"--jit", program, "--data-dir", tmp / "jit", "--fresh"});
+    CHECK_MESSAGE(jit.exit_code == 0, describe(jit) << "\n" << jit.out << jit.err);
+    CHECK(jit.err.empty());
+    CHECK(contains(jit.out, "\n-- engine: jit\n"));
+    CHECK(without_engine_line(jit.out, "--jit") == without_engine_line(interp.out, "--interp"));
+    if (k == 0) first = jit.out;
+    CHECK(jit.out == first);
+    // `vedvm stats` lists the engine; what it compiled, if anything, is a statistic.
+    CHECK(contains(vedvm_run({"stats", tmp / "jit"}).out, "engines: jit (1 run)"));
+  }
+  // A call that ends as mix is queued.
+  const Result called = vedvm_run({"--interp", "call", program, "main"});
+  REQUIRE(called.exit_code == 0);
+  for (int k = 0; k < 3; ++k) {
+    const Result jit = vedvm_run({"--jit", "call", program, "main"});
+    CHECK_MESSAGE(jit.exit_code == 0, describe(jit) << "\n" << jit.out << jit.err);
+    CHECK(jit.out == called.out);
   }
 }
 

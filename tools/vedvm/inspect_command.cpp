@@ -159,12 +159,15 @@ int stats(const std::string& dir) {
       std::cout << "engines:";
       for (const auto& [name, runs] : engines.runs) std::cout << " " << name << " (" << runs << (runs == 1 ? " run)" : " runs)");
       std::cout << "\n";
-      if (engines.functions > 0) {
+      // The time counts loading LLVM and compiling, on the tiered JIT's compile thread too.
+      if (engines.functions > 0 || engines.compile_us > 0) {
         char ms[32];
         std::snprintf(ms, sizeof ms, "%.1f", static_cast<double>(engines.compile_us) / 1000);
         std::cout << "jit: " << engines.functions << " functions (" << engines.instructions << " instructions) compiled in "
                   << ms << " ms\n";
       }
+      if (!engines.compile_error.empty())
+        std::cout << "jit: a compile failed (its functions ran interpreted): " << terminal_text(engines.compile_error) << "\n";
     }
   }
   return kExitOk;

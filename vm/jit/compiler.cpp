@@ -22,10 +22,12 @@
 //   the arguments into the callee's window (NativeContext::registers + its base) and
 //   calls the callee's LLVM function directly.
 #include <algorithm>
-#include <chrono>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <new>
+#include <optional>
 
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -35,6 +37,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/ErrorHandling.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -555,12 +558,18 @@ int optimisation_level() {
   return level;
 }
 
-void optimize_module(llvm::Module& m, llvm::TargetMachine* tm) {
+// `cancelled` (null: never), once true, skips the passes not yet run: the module is
+// then thrown away (LlvmJit::compile_batch), so its quality does not matter.
+void optimize_module(llvm::Module& m, llvm::TargetMachine* tm, const std::atomic<bool>* cancelled = nullptr) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm);
+  llvm::PassInstrumentationCallbacks instrumentation;
+  if (cancelled)
+    instrumentation.registerShouldRunOptionalPassCallback(
+        [cancelled](llvm::StringRef, llvm::Any) { return !cancelled->load(std::memory_order_relaxed); });
+  llvm::PassBuilder pb(tm, llvm::PipelineTuningOptions(), std::nullopt, &instrumentation);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -576,6 +585,10 @@ void initialise_llvm() {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // LLVM's own allocators report a failure here, and by default print and abort: the
+    // process, and the run, would die for a compile it could do without. Thrown instead,
+    // as operator new does, it reaches SharedJit, which leaves the functions interpreted.
+    llvm::install_bad_alloc_error_handler([](void*, const char*, bool) { throw std::bad_alloc(); });
   });
 }
 
@@ -588,8 +601,9 @@ std::string error_text(llvm::Error e) {
 
 class LlvmJit final : public Jit {
  public:
-  LlvmJit(const Program& program, std::unique_ptr<llvm::orc::LLJIT> lljit, std::unique_ptr<llvm::TargetMachine> tm)
-      : p_(program), compilability_(analyse(program)), lljit_(std::move(lljit)), tm_(std::move(tm)) {
+  LlvmJit(const Program& program, std::unique_ptr<llvm::orc::LLJIT> lljit, std::unique_ptr<llvm::TargetMachine> tm,
+          const std::atomic<bool>* cancelled)
+      : p_(program), compilability_(analyse(program)), lljit_(std::move(lljit)), tm_(std::move(tm)), cancelled_(cancelled) {
     native_.assign(program.functions.size(), nullptr);
   }
 
@@ -629,7 +643,6 @@ class LlvmJit final : public Jit {
   // Compiles `fns` (compilable, not yet compiled) as one module.
   bool compile_batch(const std::vector<uint32_t>& fns, std::string& error) {
     if (fns.empty()) return true;
-    const auto started = std::chrono::steady_clock::now();
     auto ctx = std::make_unique<llvm::LLVMContext>();
     ctx->setDiscardValueNames(true);  // names are for people (--emit=llvm), not for code
     auto m = std::make_unique<llvm::Module>("ved" + std::to_string(modules_++), *ctx);
@@ -643,7 +656,12 @@ class LlvmJit final : public Jit {
       error = "the JIT built invalid LLVM IR: " + os.str();
       return false;
     }
-    optimize_module(*m, tm_.get());
+    optimize_module(*m, tm_.get(), cancelled_);
+    // Code generation (at the lookups below) cannot be interrupted: the last point to give up.
+    if (cancelled_ && cancelled_->load()) {
+      error = kCancelled;
+      return false;
+    }
     if (auto e = lljit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)))) {
       error = error_text(std::move(e));
       return false;
@@ -662,7 +680,6 @@ class LlvmJit final : public Jit {
       ++stats_.functions_compiled;
       stats_.instructions_compiled += p_.functions[fns[k]].code.size();
     }
-    stats_.compile_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return true;
   }
 
@@ -670,12 +687,14 @@ class LlvmJit final : public Jit {
   Compilability compilability_;
   std::unique_ptr<llvm::orc::LLJIT> lljit_;
   std::unique_ptr<llvm::TargetMachine> tm_;
+  const std::atomic<bool>* cancelled_;
   std::vector<NativeFunction> native_;
   Stats stats_;
   uint32_t modules_ = 0;
 };
 
-Jit* create_jit(const Program& program, const ThunkTable& thunk_table, std::string& error) {
+Jit* create_jit(const Program& program, const ThunkTable& thunk_table, const std::atomic<bool>* cancelled,
+               std::string& error) {
   initialise_llvm();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) {
@@ -714,7 +733,7 @@ Jit* create_jit(const Program& program, const ThunkTable& thunk_table, std::stri
     error = error_text(std::move(e));
     return nullptr;
   }
-  return new LlvmJit(program, std::move(*lljit), std::move(*tm));
+  return new LlvmJit(program, std::move(*lljit), std::move(*tm), cancelled);
 }
 
 std::string emit(const Program& program, bool optimize) {
@@ -757,8 +776,9 @@ std::string emit(const Program& program, bool optimize) {
 
 // The library's entry points (jit.h), the only symbols it exports.
 extern "C" __attribute__((visibility("default"))) ved::vm::jit::Jit* ved_jit_create(
-    const ved::vm::Program* program, const ved::vm::jit::ThunkTable* thunks, std::string* error) {
-  return ved::vm::jit::create_jit(*program, *thunks, *error);
+    const ved::vm::Program* program, const ved::vm::jit::ThunkTable* thunks, const std::atomic<bool>* cancelled,
+    std::string* error) {
+  return ved::vm::jit::create_jit(*program, *thunks, cancelled, *error);
 }
 
 extern "C" __attribute__((visibility("default"))) bool ved_jit_emit_llvm(const ved::vm::Program* program,

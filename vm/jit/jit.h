@@ -7,6 +7,7 @@
 // native_abi.h's one signature.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,7 +37,12 @@ class Jit {
 
   // Loads libved_jit.so on first use and makes a JIT for `program`; null (with `error`)
   // when the library cannot be loaded or LLVM cannot make a JIT for this machine.
-  static std::unique_ptr<Jit> create(const Program& program, std::string& error);
+  // `cancelled` (null: never), once true, makes the making and any compile in progress
+  // give up as soon as they can (before the LLJIT is made; between LLVM's optimisation
+  // passes; before code generation), failing with kCancelled: the owner of a JIT
+  // compiling in the background sets it when it no longer wants the result.
+  static std::unique_ptr<Jit> create(const Program& program, const std::atomic<bool>* cancelled, std::string& error);
+  static constexpr const char* kCancelled = "cancelled";
 
   virtual bool compilable(uint32_t fn) const = 0;
   // Compiles `fn` and every compilable function it calls, transitively, that is not
@@ -48,11 +54,10 @@ class Jit {
   // The machine code of `fn`, or null while it is interpreted.
   virtual NativeFunction native(uint32_t fn) const = 0;
 
-  // What has been compiled so far, for `vedvm stats`.
+  // What has been compiled so far, for `vedvm stats` (SharedJit times it).
   struct Stats {
     uint32_t functions_compiled = 0;
     uint64_t instructions_compiled = 0;  // bytecode instructions
-    double compile_seconds = 0;          // wall time in LLVM (not part of any result)
   };
   virtual Stats stats() const = 0;
 };
@@ -74,7 +79,8 @@ struct ThunkTable {
   void* fmod;
 };
 extern "C" {
-using CreateJitFn = Jit* (*)(const Program* program, const ThunkTable* thunks, std::string* error);
+using CreateJitFn = Jit* (*)(const Program* program, const ThunkTable* thunks, const std::atomic<bool>* cancelled,
+                             std::string* error);
 using EmitLlvmFn = bool (*)(const Program* program, bool optimize, std::string* out);
 }
 

@@ -82,10 +82,14 @@ const Library& library() {
 
 }  // namespace
 
-std::unique_ptr<Jit> Jit::create(const Program& program, std::string& error) {
+std::unique_ptr<Jit> Jit::create(const Program& program, const std::atomic<bool>* cancelled, std::string& error) {
   const Library& lib = library();
   if (!lib.create) {
     error = lib.error;
+    return nullptr;
+  }
+  if (cancelled && cancelled->load()) {
+    error = kCancelled;
     return nullptr;
   }
   static const ThunkTable thunks{
@@ -94,7 +98,7 @@ std::unique_ptr<Jit> Jit::create(const Program& program, std::string& error) {
       reinterpret_cast<void*>(&ved_jit_move),      reinterpret_cast<void*>(&ved_jit_release),
       reinterpret_cast<void*>(&ved_jit_fmod),
   };
-  return std::unique_ptr<Jit>(lib.create(&program, &thunks, &error));
+  return std::unique_ptr<Jit>(lib.create(&program, &thunks, cancelled, &error));
 }
 
 bool emit_llvm_ir(const Program& program, bool optimize, std::string& out, std::string& error) {

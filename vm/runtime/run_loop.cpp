@@ -55,7 +55,7 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
     if (slices_run > 0) {
       const EngineStats engine = interp.engine_stats();
       storage->add_engine_stats(engine.engine, engine.functions_compiled, engine.instructions_compiled,
-                                static_cast<uint64_t>(engine.compile_seconds * 1e6), ignored);
+                                static_cast<uint64_t>(engine.compile_seconds * 1e6), engine.compile_error, ignored);
     }
   }
   slice_times = SliceTimes{};

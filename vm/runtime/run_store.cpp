@@ -583,13 +583,14 @@ bool RunStore::slice_times(SliceTimes& out, std::string& error) const {
 }
 
 bool RunStore::add_engine_stats(const std::string& engine, uint64_t functions, uint64_t instructions,
-                                uint64_t compile_us, std::string& error) {
+                                uint64_t compile_us, const std::string& compile_error, std::string& error) {
   EngineTotals total;
   if (!engine_stats(total, error)) return false;
   Store::Batch batch;
   batch.put("stat/engine/" + engine, std::to_string(total.runs[engine] + 1));
   batch.put("stat/jit", std::to_string(total.functions + functions) + " " + std::to_string(total.instructions + instructions) +
                             " " + std::to_string(total.compile_us + compile_us));
+  if (!compile_error.empty()) batch.put("stat/jit_error", compile_error);
   const Status s = store_.commit(batch, sync_);
   if (!s.is_ok()) error = s.message();
   return s.is_ok();
@@ -608,7 +609,7 @@ bool RunStore::engine_stats(EngineTotals& out, std::string& error) const {
     std::istringstream in{jit};
     in >> out.functions >> out.instructions >> out.compile_us;
   }
-  return true;
+  return read_optional(store_, "stat/jit_error", out.compile_error, found, error);
 }
 
 std::string encode_run_head(const RunHead& h) {

@@ -160,15 +160,17 @@ class RunStore {
   // The stored slice times.
   bool slice_times(SliceTimes& out, std::string& error) const;
   // Adds a process's engine and what its JIT compiled (`stat/engine/<name>`: runs,
-  // `stat/jit`: functions, instructions, microseconds compiling), at the end of a run,
-  // for `vedvm stats`: statistics, not state, as slice times; never journaled, so a run
-  // replays under any engine.
+  // `stat/jit`: functions, instructions, microseconds loading LLVM and compiling;
+  // `stat/jit_error`: why a compile failed, the latest, when `compile_error` is one), at
+  // the end of a run, for `vedvm stats`: statistics, not state, as slice times; never
+  // journaled, so a run replays under any engine.
   bool add_engine_stats(const std::string& engine, uint64_t functions, uint64_t instructions, uint64_t compile_us,
-                        std::string& error);
+                        const std::string& compile_error, std::string& error);
   // The stored ones: runs per engine, and the JIT's totals.
   struct EngineTotals {
     std::map<std::string, uint64_t> runs;
     uint64_t functions = 0, instructions = 0, compile_us = 0;
+    std::string compile_error;  // the latest, "" if no compile failed
   };
   bool engine_stats(EngineTotals& out, std::string& error) const;
 

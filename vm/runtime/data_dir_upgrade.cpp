@@ -32,6 +32,8 @@ bool holds_other_program(const Store& store, const Program& program, uint64_t& s
   return stored_hash != program.hash;
 }
 
+// RunStore's one write that is not a tick: defined here, beside the upgrade that is its
+// only caller, rather than among the tick writes of run_store.cpp.
 bool RunStore::take_over(const LoadedRun& run, const TickRecord& record, const std::string& bundle,
                          std::string& error) {
   Store::Batch batch;

@@ -129,6 +129,21 @@ SliceBatchEntry batch_of(uint64_t node, uint64_t epoch, uint64_t tick, std::vect
   return b;
 }
 
+// One state machine on its own database, applying entries at consecutive indexes.
+struct EntryApplier {
+  ScratchDir dir;
+  std::unique_ptr<leveldb::DB> db = open_db(dir.path());
+  StateMachine sm{db.get()};
+  uint64_t index = 1;
+  // Applies `e` at the next index; what the apply refused (or fenced), "" when nothing.
+  std::string apply(const JournalEntry& e) {
+    ApplyResult r;
+    std::string error;
+    REQUIRE_MESSAGE(sm.apply(++index, encode_entry(e), &r, error), error);
+    return r.refused;
+  }
+};
+
 }  // namespace
 
 // Fencing (cluster.md §1 "Execution"): a batch counts only when its node owns every
@@ -136,17 +151,9 @@ SliceBatchEntry batch_of(uint64_t node, uint64_t epoch, uint64_t tick, std::vect
 // the batch's; a stale owner's batch (an old epoch, an instance moved away, a version
 // already taken) is counted as fenced and changes nothing; placements only move forward.
 TEST_CASE("fencing: batches of the owner at the current epoch count, every other one is fenced and changes nothing") {
-  ScratchDir dir;
-  auto db = open_db(dir.path());
-  StateMachine sm(db.get());
-  std::string error;
-  ApplyResult r;
-  uint64_t index = 1;
-  auto apply = [&](const JournalEntry& e) {
-    r = ApplyResult{};
-    REQUIRE(sm.apply(++index, encode_entry(e), &r, error));
-    return r.refused;
-  };
+  EntryApplier replica;
+  StateMachine& sm = replica.sm;
+  auto apply = [&](const JournalEntry& e) { return replica.apply(e); };
   CHECK(apply(PlacementEntry{1, {{"Worker[0]", 1}, {"Worker[1]", 2}}}).empty());
   CHECK(sm.placement_epoch() == 1);
   CHECK(sm.owner("Worker[0]") == 1);
@@ -182,7 +189,8 @@ TEST_CASE("fencing: batches of the owner at the current epoch count, every other
   CHECK(sm.fenced_count() == 7);
   // Applied again after a restart (libraft replays the log): nothing changes.
   const uint64_t digest = sm.digest();
-  REQUIRE(sm.apply(index, encode_entry(PlacementEntry{9, {}}), nullptr, error));
+  std::string error;
+  REQUIRE(sm.apply(replica.index, encode_entry(PlacementEntry{9, {}}), nullptr, error));
   CHECK(sm.placement_epoch() == 3);
   CHECK(sm.digest() == digest);
 }
@@ -191,17 +199,9 @@ TEST_CASE("fencing: batches of the owner at the current epoch count, every other
 // that owns an instance has its batch for t; a batch for a closed tick, or a second batch
 // of a node for one tick, is fenced.
 TEST_CASE("lockstep: a tick closes in order, once every owner's batch for it is in") {
-  ScratchDir dir;
-  auto db = open_db(dir.path());
-  StateMachine sm(db.get());
-  std::string error;
-  ApplyResult r;
-  uint64_t index = 1;
-  auto apply = [&](const JournalEntry& e) {
-    r = ApplyResult{};
-    REQUIRE(sm.apply(++index, encode_entry(e), &r, error));
-    return r.refused;
-  };
+  EntryApplier replica;
+  StateMachine& sm = replica.sm;
+  auto apply = [&](const JournalEntry& e) { return replica.apply(e); };
   CHECK(apply(PlacementEntry{1, {{"A", 1}, {"B", 2}, {"C", 2}}}).empty());
   CHECK(sm.nodes_missing_batch(1) == std::set<uint64_t>{1, 2});
   CHECK(apply(TickCloseEntry{2}) == "TickClose of tick 2, and the next tick to close is 1");

@@ -129,6 +129,9 @@ class AstBuilder {
   const TokenLocator& loc_;
   const std::vector<uint32_t>& parse_errors_;  // byte offsets of reported parse errors, sorted
   DiagnosticSink& sink_;
+  // Expressions being built around the one being built now: a chain is bounded by how
+  // deep it would take the tree in all, not by its own length alone (expr()).
+  size_t expr_depth_ = 0;
   // > 0 while inside a nested block (if/while/for) or a non-transition body, where
   // `yield` is not allowed.
   int yield_forbidden_ = 0;
@@ -1046,13 +1049,19 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
   if (!ctx) return std::make_unique<ErrorExpr>(Span{loc_.file(), 0, 0});
   Span s = span(ctx);
   if (auto* p = alt<P::PrimaryExprContext>(ctx)) return primary(p->primary());
+  struct Deeper {
+    size_t& depth;
+    explicit Deeper(size_t& d) : depth(++d) {}
+    ~Deeper() { --depth; }
+  } deeper(expr_depth_);
   // ANTLR parses `1 + 1 + ... + 1` iteratively, but the tree it builds is as deep as the
   // chain is long, and everything after the parser recurses over it: bound it here, at
-  // the top of each chain, as NestingGuard bounds the parser's own recursion.
+  // the top of each chain, with the expressions it is inside of, as NestingGuard bounds
+  // the parser's own recursion.
   if (!on_left_spine) {
     size_t length = 0;
     for (P::ExprContext* c = ctx; c; c = left_operand(c)) ++length;
-    if (length > NestingGuard::kMaxRuleDepth) {
+    if (length + expr_depth_ > NestingGuard::kMaxExpressionDepth) {
       sink_.error("V-SYN-024", s, "nesting too deep")
           .label("a chain of " + std::to_string(length - 1) + " operators")
           .help("split the expression: compute parts into locals");

@@ -118,10 +118,14 @@ struct NestingTooDeep {
 // (thousands of `(`, `-` or `{`) overflows the stack. Rule depth grows by about two per
 // parenthesis, three per nested block and one per prefix operator; the limit leaves
 // every human-written program far below it. (Binary and postfix chains do not deepen
-// the parser's recursion; ast_builder.cpp bounds their length.)
+// the parser's recursion; ast_builder.cpp bounds how deep they make the tree.)
 class NestingGuard : public antlr4::tree::ParseTreeListener {
  public:
   static constexpr size_t kMaxRuleDepth = 1000;
+  // How deep an expression tree may be (AstBuilder bounds operator chains with it): the
+  // checker recurses about once per level, with frames that a sanitizer build makes large
+  // enough that 1,000 levels overflowed the 8 MiB main stack (a fuzz finding).
+  static constexpr size_t kMaxExpressionDepth = 500;
 
   void reset() { depth_ = 0; }
   void enterEveryRule(antlr4::ParserRuleContext* ctx) override {

@@ -18,6 +18,14 @@ using namespace ved::rt;
 
 namespace {
 
+// v2's migration, which v3 keeps (a chain starts from every stored version).
+#define ADD_LABEL_MIGRATION \
+  "migration add_label {\n"                                                                  \
+  "    from: Counter.State@1\n"                                                              \
+  "    to: Counter.State@2\n"                                                                \
+  "    return Counter.State@2(value = from.value * 2, label = \"was \" + str(from.value))\n" \
+  "}\n"
+
 // Counter counts one a tick up to its goal. v2 adds `label` (the migration writes the
 // value it found, and doubles it); v3 adds `tier` on top, through v2.
 const char* kV1 = R"(domain Counter {
@@ -39,12 +47,7 @@ domain Counter {
     }
     transition Increment() { value = value + 1 }
 }
-migration add_label {
-    from: Counter.State@1
-    to: Counter.State@2
-    return Counter.State@2(value = from.value * 2, label = "was " + str(from.value))
-}
-)";
+)" ADD_LABEL_MIGRATION;
 
 const char* kV3 = R"(@version 3
 domain Counter {
@@ -55,12 +58,7 @@ domain Counter {
     }
     transition Increment() { value = value + 1 }
 }
-migration add_label {
-    from: Counter.State@1
-    to: Counter.State@2
-    return Counter.State@2(value = from.value * 2, label = "was " + str(from.value))
-}
-migration add_tier {
+)" ADD_LABEL_MIGRATION R"(migration add_tier {
     from: Counter.State@2
     to: Counter.State@3
     let tier = "bronze"

@@ -126,6 +126,7 @@ int run_attached(const RunOptions& o, const std::string& dir, ved::vm::Store& st
   auto last_shown = started;
   bool shown = false;
   auto last_looked = started;
+  const std::string request_path = upgrade_request_path(dir);
   auto between_ticks = [&] {
     if (progress) {
       auto now = std::chrono::steady_clock::now();
@@ -139,10 +140,13 @@ int run_attached(const RunOptions& o, const std::string& dir, ved::vm::Store& st
     }
     // Looked for at most every 50 ms: when an upgrade happens is the operator's choice,
     // and the tick it happens at is journaled, so replay does not depend on this clock.
-    if (o.serve && std::chrono::steady_clock::now() - last_looked >= std::chrono::milliseconds(50)) {
-      last_looked = std::chrono::steady_clock::now();
-      std::error_code ec;
-      upgrade_requested = std::filesystem::exists(upgrade_request_path(dir), ec);
+    if (o.serve) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_looked >= std::chrono::milliseconds(50)) {
+        last_looked = now;
+        std::error_code ec;
+        upgrade_requested = std::filesystem::exists(request_path, ec);
+      }
     }
     return upgrade_requested || g_signal.load() != 0;
   };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "exec_support.h"
+#include "slice_runner.h"
 #include "vm/interpreter.h"
 #include "vm/test_driver.h"
 
@@ -60,31 +61,11 @@ ved::vm::EngineOptions tiered() {
   return e;
 }
 
-// Every slice of D.Go(n) under `interp`, with `between(s)` called after slice s: status,
-// fuel and continuation per slice, then the final state, as text.
+// Every slice of D.Go(n) under `interp`, with `between(s)` called after slice s.
 template <class Between>
 std::string run_go(const ved::vm::Program& p, ved::vm::Interpreter& interp, int64_t n, Between between) {
-  ved::vm::TestDriver driver(p);
-  Value state = driver.initial_state("D").value;
-  ved::vm::Outputs outputs;
-  ved::vm::InstanceEnv env;
-  env.state = &state;
-  env.outputs = &outputs;
-  const uint32_t fn = p.domains[0].transitions[0].function;
-  std::string out;
-  std::vector<Value> registers{I(n)};
-  uint32_t slice = 0;
-  for (size_t s = 0; s < 20; ++s) {
-    auto r = interp.run_slice(fn, slice, std::move(registers), 1'000'000, env);
-    out += std::to_string(static_cast<int>(r.status)) + " fuel " + std::to_string(r.fuel_used);
-    for (const Value& v : r.continuation.registers) out += " | " + show(p, v);
-    out += "\n";
-    between(s);
-    if (r.status != ved::vm::SliceResult::Status::Yielded) break;
-    slice = r.continuation.next_slice;
-    registers = std::move(r.continuation.registers);
-  }
-  return out + show(p, state) + "\n";
+  return ved::jit_test::run_slices(p, n, 1'000'000, 20, [&](size_t) -> ved::vm::Interpreter& { return interp; },
+                                   between);
 }
 
 }  // namespace

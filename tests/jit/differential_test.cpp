@@ -19,6 +19,7 @@
 
 #include "exec_support.h"
 #include "program_generator.h"
+#include "slice_runner.h"
 #include "vm/interpreter.h"
 #include "vm/test_driver.h"
 
@@ -101,33 +102,12 @@ TEST_CASE("differential: random programs give the same outcome under every engin
 
 namespace {
 
-// Every slice of D.Go(n) from the initial state, slice s under engines[s % size]: each
-// slice's status, fuel, fault and continuation, then the final state, as text.
+// Every slice of D.Go(n) from the initial state, slice s under engines[s % size].
 std::string run_transition(const ved::vm::Program& p, int64_t n, int64_t fuel,
                            const std::vector<ved::vm::Interpreter*>& interpreters) {
-  ved::vm::TestDriver driver(p);
-  Value state = driver.initial_state("D").value;
-  ved::vm::Outputs outputs;
-  ved::vm::InstanceEnv env;
-  env.state = &state;
-  env.outputs = &outputs;
-  const uint32_t fn = p.domains[0].transitions[0].function;
-  std::string out;
-  std::vector<Value> registers{I(n)};
-  uint32_t slice = 0;
-  for (size_t s = 0; s < 16; ++s) {
-    auto r = interpreters[s % interpreters.size()]->run_slice(fn, slice, std::move(registers), fuel, env);
-    out += std::to_string(static_cast<int>(r.status)) + " fuel " + std::to_string(r.fuel_used);
-    if (r.status == ved::vm::SliceResult::Status::Faulted)
-      out += " fault " + std::string(ved::bytecode::fault_kind_name(r.fault.kind)) + " " + line_col(r.fault) + " pc " +
-             std::to_string(r.fault.pc) + ": " + r.fault.message;
-    for (const Value& v : r.continuation.registers) out += " | " + show(p, v);
-    out += "\n";
-    if (r.status != ved::vm::SliceResult::Status::Yielded) break;
-    slice = r.continuation.next_slice;
-    registers = std::move(r.continuation.registers);
-  }
-  return out + show(p, state) + "\n";
+  return ved::jit_test::run_slices(
+      p, n, fuel, 16, [&](size_t s) -> ved::vm::Interpreter& { return *interpreters[s % interpreters.size()]; },
+      [](size_t) {});
 }
 
 }  // namespace

@@ -1056,12 +1056,12 @@ ExprPtr AstBuilder::expr(P::ExprContext* ctx, bool on_left_spine) {
   } deeper(expr_depth_);
   // ANTLR parses `1 + 1 + ... + 1` iteratively, but the tree it builds is as deep as the
   // chain is long, and everything after the parser recurses over it: bound it here, at
-  // the top of each chain, with the expressions it is inside of, as NestingGuard bounds
+  // the top of each chain, with the expressions it is inside of, as GuardedParser bounds
   // the parser's own recursion.
   if (!on_left_spine) {
     size_t length = 0;
     for (P::ExprContext* c = ctx; c; c = left_operand(c)) ++length;
-    if (length + expr_depth_ > NestingGuard::kMaxExpressionDepth) {
+    if (length + expr_depth_ > GuardedParser::kMaxExpressionDepth) {
       sink_.error("V-SYN-024", s, "nesting too deep")
           .label("a chain of " + std::to_string(length - 1) + " operators")
           .help("split the expression: compute parts into locals");

@@ -193,7 +193,7 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
 
 // Cheap bounds on the token stream, checked before parsing: nesting of delimiters and
 // runs of prefix operators. ANTLR's prediction on such input is quadratic (a 3,000-deep
-// `((((` with a syntax error inside took seconds), and NestingGuard alone only stops a
+// `((((` with a syntax error inside took seconds), and the parser's nesting bound alone only stops a
 // parse that has already paid for its lookahead. No written program comes near them.
 constexpr size_t kMaxDelimiterDepth = 256;
 constexpr size_t kMaxPrefixRun = 256;
@@ -272,7 +272,7 @@ void repair_top_level_keywords(const std::string& text, const std::vector<antlr4
     sink.error("V-SYN-007", locator.span_of(t), "unknown word `" + t->getText() + "` at the top level")
         .label("not a keyword")
         .help("did you mean `" + std::string(*guess) + "`?");
-    if (auto* token = dynamic_cast<antlr4::CommonToken*>(t)) token->setType(keyword_token_type(vocabulary, *guess));
+    if (auto* token = dynamic_cast<antlr4::WritableToken*>(t)) token->setType(keyword_token_type(vocabulary, *guess));
   }
 }
 
@@ -314,14 +314,12 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
   if (!check_token_delimiters(file, tokens, locator, sink)) return nullptr;
   if (!check_nesting_bounds(tokens, locator, sink)) return nullptr;
 
-  VedParser parser(&lexed.tokens);
+  GuardedParser parser(&lexed.tokens);
   parser.removeErrorListeners();
-  NestingGuard guard;
-  parser.addParseListener(&guard);
   repair_top_level_keywords(file.text(), tokens, locator, parser.getVocabulary(), sink);
   auto too_deep = [&](const NestingTooDeep& e) {
     sink.error("V-SYN-024", locator.span_of(lexed.tokens.get(e.token_index)), "nesting too deep")
-        .label("more than " + std::to_string(NestingGuard::kMaxRuleDepth) + " levels of nested constructs here")
+        .label("more than " + std::to_string(GuardedParser::kMaxRuleDepth) + " levels of nested constructs here")
         .help("split the expression or block: move parts into locals, functions or transitions");
     return nullptr;
   };
@@ -377,11 +375,10 @@ std::unique_ptr<ast::Program> parse(const SourceManager& sources, FileId id, Dia
     lexed.tokens.seek(0);
     parser.reset();
     listener.restart();
-    guard.reset();
     try {
       tree = parser.program();
     } catch (const KeywordRepair& repair) {
-      if (auto* token = dynamic_cast<antlr4::CommonToken*>(lexed.tokens.get(repair.token_index))) {
+      if (auto* token = dynamic_cast<antlr4::WritableToken*>(lexed.tokens.get(repair.token_index))) {
         token->setType(repair.new_type);
       }
     } catch (const NestingTooDeep& e) {

@@ -108,18 +108,20 @@ class DelimiterAwareErrorStrategy : public antlr4::DefaultErrorStrategy {
   std::vector<size_t> opener_of_;
 };
 
-// Thrown when the parser nests deeper than NestingGuard allows.
+// Thrown when the parser nests deeper than GuardedParser allows.
 struct NestingTooDeep {
   size_t token_index;
 };
 
-// Bounds how deeply rules may nest while parsing. The parser, the AST builder, the
+// The Ved parser, bounding how deeply rules may nest. The parser, the AST builder, the
 // checker and the dumper all recurse over nesting, so without a bound a hostile file
-// (thousands of `(`, `-` or `{`) overflows the stack. Rule depth grows by about two per
-// parenthesis, three per nested block and one per prefix operator; the limit leaves
-// every human-written program far below it. (Binary and postfix chains do not deepen
-// the parser's recursion; ast_builder.cpp bounds how deep they make the tree.)
-class NestingGuard : public antlr4::tree::ParseTreeListener {
+// (thousands of `(`, `-` or `{`) overflows the stack. A rule's depth is that of its
+// context in the tree (VedRuleContext::depth), which is the number of rule functions
+// active when it is entered: about two per parenthesis, three per nested block and one
+// per prefix operator; the limit leaves every human-written program far below it.
+// (Binary and postfix chains do not deepen the parser's recursion; ast_builder.cpp
+// bounds how deep they make the tree.)
+class GuardedParser : public VedParser {
  public:
   static constexpr size_t kMaxRuleDepth = 1000;
   // How deep an expression tree may be (AstBuilder bounds operator chains with it): the
@@ -127,18 +129,25 @@ class NestingGuard : public antlr4::tree::ParseTreeListener {
   // enough that 1,000 levels overflowed the 8 MiB main stack (a fuzz finding).
   static constexpr size_t kMaxExpressionDepth = 500;
 
-  void reset() { depth_ = 0; }
-  void enterEveryRule(antlr4::ParserRuleContext* ctx) override {
-    if (++depth_ > kMaxRuleDepth) throw NestingTooDeep{ctx->getStart()->getTokenIndex()};
+  using VedParser::VedParser;
+  using VedParser::enterRecursionRule;
+
+  void enterRule(antlr4::ParserRuleContext* ctx, size_t state, size_t rule) override {
+    VedParser::enterRule(ctx, state, rule);
+    check_depth(ctx);
   }
-  void exitEveryRule(antlr4::ParserRuleContext*) override {
-    if (depth_ > 0) --depth_;
+  void enterRecursionRule(antlr4::ParserRuleContext* ctx, size_t state, size_t rule, int precedence) override {
+    VedParser::enterRecursionRule(ctx, state, rule, precedence);
+    check_depth(ctx);
   }
-  void visitTerminal(antlr4::tree::TerminalNode*) override {}
-  void visitErrorNode(antlr4::tree::ErrorNode*) override {}
 
  private:
-  size_t depth_ = 0;
+  // After the base class's entry, so that the context's first token is known.
+  static void check_depth(antlr4::ParserRuleContext* ctx) {
+    if (static_cast<grammar::VedRuleContext*>(ctx)->depth() > kMaxRuleDepth) {
+      throw NestingTooDeep{ctx->getStart()->getTokenIndex()};
+    }
+  }
 };
 
 // The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.

@@ -61,6 +61,15 @@ antlr4::TokenFactory<antlr4::CommonToken>* VedTokenSource::getTokenFactory() {
   return antlr4::CommonTokenFactory::DEFAULT.get();
 }
 
+std::unique_ptr<antlr4::Token> VedTokenSource::make_token(size_t type, size_t start, size_t stop) {
+  if (used_in_block_ == kTokensPerBlock) {
+    blocks_.push_back(std::make_unique<std::byte[]>(kTokensPerBlock * sizeof(VedToken)));
+    used_in_block_ = 0;
+  }
+  void* place = blocks_.back().get() + used_in_block_++ * sizeof(VedToken);
+  return std::unique_ptr<antlr4::Token>(new (place) VedToken(this, type, start, stop, line_, column_));
+}
+
 std::unique_ptr<antlr4::Token> VedTokenSource::nextToken() {
   while (at_ < text_.size()) {
     size_t type = 0;
@@ -69,20 +78,39 @@ std::unique_ptr<antlr4::Token> VedTokenSource::nextToken() {
       advance(length);
       continue;
     }
-    auto token = std::make_unique<antlr4::CommonToken>(std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, &input_),
-                                                       type, antlr4::Token::DEFAULT_CHANNEL, at_, at_ + length - 1);
-    token->setLine(line_);
-    token->setCharPositionInLine(column_);
+    std::unique_ptr<antlr4::Token> token = make_token(type, at_, at_ + length - 1);
     advance(length);
     return token;
   }
   // As Lexer::emitEOF: starts past the last code point and stops before it.
-  auto eof = std::make_unique<antlr4::CommonToken>(std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, &input_),
-                                                   antlr4::Token::EOF, antlr4::Token::DEFAULT_CHANNEL, text_.size(),
-                                                   text_.size() - 1);
-  eof->setLine(line_);
-  eof->setCharPositionInLine(column_);
-  return eof;
+  return make_token(antlr4::Token::EOF, text_.size(), text_.size() - 1);
+}
+
+antlr4::TokenSource* VedToken::getTokenSource() const { return source_; }
+
+antlr4::CharStream* VedToken::getInputStream() const { return source_->getInputStream(); }
+
+// CommonToken::getText without a text of its own.
+std::string VedToken::getText() const {
+  if (text_) return *text_;
+  antlr4::CharStream* input = getInputStream();
+  size_t size = input->size();
+  if (start_ < size && stop_ < size) return input->getText(antlr4::misc::Interval(start_, stop_));
+  return "<EOF>";
+}
+
+// CommonToken's format: [@index,start:stop='text',<type>,line:column].
+std::string VedToken::toString() const {
+  std::string text;
+  for (char ch : getText()) {
+    if (ch == '\n') text += "\\n";
+    else if (ch == '\r') text += "\\r";
+    else if (ch == '\t') text += "\\t";
+    else text += ch;
+  }
+  auto number = [](size_t n) { return n == INVALID_INDEX ? std::string("-1") : std::to_string(n); };
+  return "[@" + number(index_) + "," + number(start_) + ":" + number(stop_) + "='" + text + "',<" + number(type_) +
+         ">," + std::to_string(line_) + ":" + std::to_string(column_) + "]";
 }
 
 void VedTokenSource::advance(size_t length) {

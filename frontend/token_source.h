@@ -12,12 +12,63 @@
 // fails until it is. Only parser.cpp and the test include this header.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frontend/source_char_stream.h"
 
 namespace ved::parse_detail {
+
+class VedTokenSource;
+
+// A token as VedTokenSource makes it: CommonToken's fields without its text string and
+// source pair (64 bytes instead of 120), made in its source's blocks instead of one
+// allocation each. Its text is read from the input when asked for, as CommonToken's is
+// when it has none of its own.
+class VedToken final : public antlr4::WritableToken {
+ public:
+  VedToken(VedTokenSource* source, size_t type, size_t start, size_t stop, size_t line, size_t column)
+      : source_(source), start_(start), stop_(stop), type_(type), line_(static_cast<uint32_t>(line)),
+        column_(static_cast<uint32_t>(column)) {}
+
+  std::string getText() const override;
+  size_t getType() const override { return type_; }
+  size_t getLine() const override { return line_; }
+  size_t getCharPositionInLine() const override { return column_; }
+  size_t getChannel() const override { return antlr4::Token::DEFAULT_CHANNEL; }
+  size_t getTokenIndex() const override { return index_; }
+  size_t getStartIndex() const override { return start_; }
+  size_t getStopIndex() const override { return stop_; }
+  antlr4::TokenSource* getTokenSource() const override;
+  antlr4::CharStream* getInputStream() const override;
+  std::string toString() const override;
+
+  void setText(const std::string& text) override { text_ = std::make_unique<std::string>(text); }
+  void setType(size_t type) override { type_ = type; }
+  void setLine(size_t line) override { line_ = static_cast<uint32_t>(line); }
+  void setCharPositionInLine(size_t column) override { column_ = static_cast<uint32_t>(column); }
+  void setChannel(size_t) override {}  // every Ved token is on the default channel
+  void setTokenIndex(size_t index) override { index_ = index; }
+
+  // The token stream owns its tokens as unique_ptr<Token> and deletes them; the memory
+  // is the source's, freed with it, so deleting only runs the destructor. The source
+  // (declared before the stream) outlives the stream.
+  static void* operator new(size_t, void* place) noexcept { return place; }
+  static void operator delete(void*) noexcept {}
+
+ private:
+  VedTokenSource* source_;
+  std::unique_ptr<std::string> text_;  // only when setText was called
+  size_t start_;
+  size_t stop_;
+  size_t type_;
+  size_t index_ = INVALID_INDEX;
+  uint32_t line_;
+  uint32_t column_;
+};
 
 class VedTokenSource : public antlr4::TokenSource {
  public:
@@ -39,6 +90,12 @@ class VedTokenSource : public antlr4::TokenSource {
   size_t scan_slash(size_t& type) const;
   size_t scan_operator(size_t& type) const;
   void advance(size_t length);  // past `length` code points, counting lines
+  // A new token in the current block (a new block when it is full).
+  std::unique_ptr<antlr4::Token> make_token(size_t type, size_t start, size_t stop);
+
+  static constexpr size_t kTokensPerBlock = 4096;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;
+  size_t used_in_block_ = kTokensPerBlock;
 
   SourceCharStream& input_;
   std::u32string_view text_;

@@ -15,6 +15,14 @@
 //   unterminated comments become tokens that the parser rejects with a clear message.
 grammar Ved;
 
+// Every context derives from VedRuleContext (ved_rule_context.h): it knows its depth,
+// which bounds nesting without a parse listener, and it has a pooled allocator.
+options { contextSuperClass = VedRuleContext; }
+
+@parser::postinclude {
+#include "ved_rule_context.h"
+}
+
 // ---------------------------------------------------------------------------------
 // Program structure (§2)
 

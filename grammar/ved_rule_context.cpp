@@ -1,0 +1,111 @@
+#include "ved_rule_context.h"
+
+#include <new>
+
+namespace ved::grammar {
+
+namespace {
+
+// Free lists of context-sized blocks, one per 16-byte size class, for the calling
+// thread. A block on a list holds the next block's address in its first word.
+//
+// How much is kept is bounded, so that the contexts of one large parse (a file with a
+// syntax error is parsed whole, not item by item) are not held for the rest of the
+// process: past kMaxKeptBytes, freed blocks go back to the heap.
+class ContextFreeLists {
+ public:
+  static constexpr size_t kGranule = 16;
+  static constexpr size_t kMaxPooledSize = 512;
+  static constexpr size_t kMaxKeptBytes = size_t{8} << 20;
+
+  ~ContextFreeLists() {
+    for (void*& head : heads_) {
+      while (head) {
+        void* next = *static_cast<void**>(head);
+        ::operator delete(head);
+        head = next;
+      }
+    }
+  }
+
+  static size_t rounded(size_t size) { return (size + kGranule - 1) / kGranule * kGranule; }
+
+  void* take(size_t size) {
+    size_t cls = rounded(size) / kGranule;
+    void* block = heads_[cls];
+    if (!block) return ::operator new(rounded(size));
+    heads_[cls] = *static_cast<void**>(block);
+    kept_bytes_ -= rounded(size);
+    return block;
+  }
+
+  void give(void* block, size_t size) {
+    if (kept_bytes_ + rounded(size) > kMaxKeptBytes) {
+      ::operator delete(block);
+      return;
+    }
+    size_t cls = rounded(size) / kGranule;
+    *static_cast<void**>(block) = heads_[cls];
+    heads_[cls] = block;
+    kept_bytes_ += rounded(size);
+  }
+
+ private:
+  void* heads_[kMaxPooledSize / kGranule + 1] = {};
+  size_t kept_bytes_ = 0;
+};
+
+ContextFreeLists& free_lists() {
+  thread_local ContextFreeLists lists;
+  return lists;
+}
+
+}  // namespace
+
+VedRuleContext::VedRuleContext(antlr4::ParserRuleContext* parent, size_t invoking_state)
+    : antlr4::ParserRuleContext(parent, invoking_state),
+      // Every context the generated parser creates is a VedRuleContext, and so is
+      // every parent it passes.
+      depth_(parent ? static_cast<VedRuleContext*>(parent)->depth_ + 1 : 1) {}
+
+void VedRuleContext::copyFrom(VedRuleContext* ctx) {
+  antlr4::ParserRuleContext::copyFrom(ctx);
+  depth_ = ctx->depth_;
+}
+
+antlr4::tree::TerminalNode* VedRuleContext::getToken(size_t type, size_t i) {
+  for (antlr4::tree::ParseTree* child : children) {
+    if (!is_token_node(child)) continue;
+    // TerminalNode is a virtual base of both node classes, and ParseTree a plain base
+    // of TerminalNode, so this cast needs no run-time help.
+    auto* node = static_cast<antlr4::tree::TerminalNode*>(child);
+    if (node->getSymbol()->getType() == type && i-- == 0) return node;
+  }
+  return nullptr;
+}
+
+std::vector<antlr4::tree::TerminalNode*> VedRuleContext::getTokens(size_t type) {
+  std::vector<antlr4::tree::TerminalNode*> out;
+  for (antlr4::tree::ParseTree* child : children) {
+    if (!is_token_node(child)) continue;
+    auto* node = static_cast<antlr4::tree::TerminalNode*>(child);
+    if (node->getSymbol()->getType() == type) out.push_back(node);
+  }
+  return out;
+}
+
+void* VedRuleContext::operator new(size_t size) {
+  if (size > ContextFreeLists::kMaxPooledSize) return ::operator new(size);
+  return free_lists().take(size);
+}
+
+void VedRuleContext::operator delete(void* block, size_t size) noexcept {
+  if (!block) return;
+  if (size > ContextFreeLists::kMaxPooledSize) {
+    ::operator delete(block);
+    return;
+  }
+  free_lists().give(block, size);
+}
+
+}  // namespace ved::grammar

@@ -10,6 +10,7 @@
 #include "antlr4-runtime.h"
 #include "frontend/ast.h"
 #include "frontend/diagnostic.h"
+#include "frontend/guarded_parser.h"
 #include "frontend/source_manager.h"
 
 namespace ved::parse_detail {
@@ -106,48 +107,6 @@ class DelimiterAwareErrorStrategy : public antlr4::DefaultErrorStrategy {
 
  private:
   std::vector<size_t> opener_of_;
-};
-
-// Thrown when the parser nests deeper than GuardedParser allows.
-struct NestingTooDeep {
-  size_t token_index;
-};
-
-// The Ved parser, bounding how deeply rules may nest. The parser, the AST builder, the
-// checker and the dumper all recurse over nesting, so without a bound a hostile file
-// (thousands of `(`, `-` or `{`) overflows the stack. A rule's depth is that of its
-// context in the tree (VedRuleContext::depth), which is the number of rule functions
-// active when it is entered: about two per parenthesis, three per nested block and one
-// per prefix operator; the limit leaves every human-written program far below it.
-// (Binary and postfix chains do not deepen the parser's recursion; ast_builder.cpp
-// bounds how deep they make the tree.)
-class GuardedParser : public VedParser {
- public:
-  static constexpr size_t kMaxRuleDepth = 1000;
-  // How deep an expression tree may be (AstBuilder bounds operator chains with it): the
-  // checker recurses about once per level, with frames that a sanitizer build makes large
-  // enough that 1,000 levels overflowed the 8 MiB main stack (a fuzz finding).
-  static constexpr size_t kMaxExpressionDepth = 500;
-
-  using VedParser::VedParser;
-  using VedParser::enterRecursionRule;
-
-  void enterRule(antlr4::ParserRuleContext* ctx, size_t state, size_t rule) override {
-    VedParser::enterRule(ctx, state, rule);
-    check_depth(ctx);
-  }
-  void enterRecursionRule(antlr4::ParserRuleContext* ctx, size_t state, size_t rule, int precedence) override {
-    VedParser::enterRecursionRule(ctx, state, rule, precedence);
-    check_depth(ctx);
-  }
-
- private:
-  // After the base class's entry, so that the context's first token is known.
-  static void check_depth(antlr4::ParserRuleContext* ctx) {
-    if (static_cast<grammar::VedRuleContext*>(ctx)->depth() > kMaxRuleDepth) {
-      throw NestingTooDeep{ctx->getStart()->getTokenIndex()};
-    }
-  }
 };
 
 // The token type of a keyword spelling (`"domain"` -> DOMAIN), or 0.

@@ -15,12 +15,12 @@
 //   unterminated comments become tokens that the parser rejects with a clear message.
 grammar Ved;
 
-// Every context derives from VedRuleContext (ved_rule_context.h): it knows its depth,
+// Every context derives from VedRuleContext (ved_parse_tree.h): it knows its depth,
 // which bounds nesting without a parse listener, and it has a pooled allocator.
 options { contextSuperClass = VedRuleContext; }
 
 @parser::postinclude {
-#include "ved_rule_context.h"
+#include "ved_parse_tree.h"
 }
 
 // ---------------------------------------------------------------------------------

@@ -1,18 +1,23 @@
-// The base class of every parse-tree context the generated VedParser creates
-// (Ved.g4: `options { contextSuperClass = VedRuleContext; }`). It adds two things to
+// The parse-tree nodes of the Ved parser, written by hand around the generated ones.
+//
+// VedRuleContext is the base class of every context the generated VedParser creates
+// (Ved.g4: `options { contextSuperClass = VedRuleContext; }`). It adds three things to
 // ANTLR's ParserRuleContext:
 //
 // * Its depth in the tree, counted from the root: how many rule functions are active
 //   when it is entered, which is what the front end bounds to keep a hostile input
-//   from overflowing the stack (frontend/parser.cpp). Knowing it here costs an add in
-//   the constructor; a parse listener that counted entries and exits cost a failed
-//   dynamic_cast per rule.
+//   from overflowing the stack (frontend/guarded_parser.h). Knowing it here costs an
+//   add in the constructor; a parse listener that counted entries and exits cost a
+//   failed dynamic_cast per rule.
 // * Child lookup without dynamic_cast. The generated accessors (`ctx->expr(1)`,
 //   `ctx->IDENT()`) call getRuleContext / getToken, which these hide or override:
 //   ANTLR's versions test every child with dynamic_cast, a sixth of the parse.
-// * Its own allocator. A parse creates several contexts per token and frees them a
-//   top-level item at a time; through malloc that churn was a quarter of the parse.
-//   Freed contexts are kept on per-size free lists (per thread) and reused.
+// * Its own allocator. A parse creates several contexts and a terminal node per token
+//   and frees them a top-level item at a time; through malloc that churn was a quarter
+//   of the parse. Freed nodes are kept on per-size free lists (per thread) and reused.
+//
+// VedTerminalNode is ANTLR's TerminalNodeImpl with that allocator
+// (GuardedParser::consume makes them).
 #pragma once
 
 #include <cstddef>
@@ -23,6 +28,10 @@
 #include "antlr4-runtime.h"
 
 namespace ved::grammar {
+
+// The free-list allocator of parse-tree nodes (ved_parse_tree.cpp).
+void* allocate_parse_node(size_t size);
+void free_parse_node(void* block, size_t size) noexcept;
 
 class VedRuleContext : public antlr4::ParserRuleContext {
  public:
@@ -56,15 +65,15 @@ class VedRuleContext : public antlr4::ParserRuleContext {
   antlr4::tree::TerminalNode* getToken(size_t type, size_t i) override;
   std::vector<antlr4::tree::TerminalNode*> getTokens(size_t type) override;
 
-  // Whether a child is a token (TerminalNodeImpl or ErrorNodeImpl, the only parse
-  // trees that are not contexts) rather than a context: one type_info comparison each.
-  static bool is_token_node(const antlr4::tree::ParseTree* node) {
-    const std::type_info& type = typeid(*node);
-    return type == typeid(antlr4::tree::TerminalNodeImpl) || type == typeid(antlr4::tree::ErrorNodeImpl);
-  }
+  // Whether a child is a token (TerminalNodeImpl, VedTerminalNode or ErrorNodeImpl,
+  // the only parse trees that are not contexts) rather than a context. That depends only on its
+  // dynamic type; type_info's == compares names when addresses differ, which for a
+  // context was a string comparison per child, so the answer is kept per type_info
+  // address (TypeKinds) and == runs once per type.
+  static bool is_token_node(const antlr4::tree::ParseTree* node);
 
-  static void* operator new(size_t size);
-  static void operator delete(void* block, size_t size) noexcept;
+  static void* operator new(size_t size) { return allocate_parse_node(size); }
+  static void operator delete(void* block, size_t size) noexcept { free_parse_node(block, size); }
 
  private:
   static size_t rule_of(antlr4::tree::ParseTree* context) {
@@ -79,6 +88,14 @@ class VedRuleContext : public antlr4::ParserRuleContext {
   }
 
   uint32_t depth_ = 1;
+};
+
+class VedTerminalNode final : public antlr4::tree::TerminalNodeImpl {
+ public:
+  explicit VedTerminalNode(antlr4::Token* symbol) : antlr4::tree::TerminalNodeImpl(symbol) {}
+
+  static void* operator new(size_t size) { return allocate_parse_node(size); }
+  static void operator delete(void* block, size_t size) noexcept { free_parse_node(block, size); }
 };
 
 }  // namespace ved::grammar

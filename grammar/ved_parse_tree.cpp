@@ -1,24 +1,27 @@
-#include "ved_rule_context.h"
+#include "ved_parse_tree.h"
 
+#include <cstdint>
 #include <new>
+#include <typeinfo>
 
 namespace ved::grammar {
 
 namespace {
 
-// Free lists of context-sized blocks, one per 16-byte size class, for the calling
+// Free lists of node-sized blocks, one per 16-byte size class, for the calling
 // thread. A block on a list holds the next block's address in its first word.
 //
 // How much is kept is bounded, so that the contexts of one large parse (a file with a
 // syntax error is parsed whole, not item by item) are not held for the rest of the
-// process: past kMaxKeptBytes, freed blocks go back to the heap.
-class ContextFreeLists {
+// process: past kMaxKeptBytes, freed blocks go back to the heap. Blocks may be freed on
+// another thread than the one that took them: they are plain heap blocks either way.
+class NodeFreeLists {
  public:
   static constexpr size_t kGranule = 16;
   static constexpr size_t kMaxPooledSize = 512;
   static constexpr size_t kMaxKeptBytes = size_t{8} << 20;
 
-  ~ContextFreeLists() {
+  ~NodeFreeLists() {
     for (void*& head : heads_) {
       while (head) {
         void* next = *static_cast<void**>(head);
@@ -55,12 +58,41 @@ class ContextFreeLists {
   size_t kept_bytes_ = 0;
 };
 
-ContextFreeLists& free_lists() {
-  thread_local ContextFreeLists lists;
+// Whether a dynamic type is a token node, by the address of its type_info: a small
+// direct-mapped table, filled on a miss with type_info's own comparison. A parse sees a
+// few dozen types.
+class TokenTypes {
+ public:
+  bool is_token(const std::type_info& type) {
+    Entry& entry = entries_[(reinterpret_cast<uintptr_t>(&type) >> 4) % kEntries];
+    if (entry.type != &type) {
+      entry.type = &type;
+      entry.is_token = type == typeid(VedTerminalNode) || type == typeid(antlr4::tree::TerminalNodeImpl) ||
+                       type == typeid(antlr4::tree::ErrorNodeImpl);
+    }
+    return entry.is_token;
+  }
+
+ private:
+  static constexpr size_t kEntries = 256;
+  struct Entry {
+    const std::type_info* type = nullptr;
+    bool is_token = false;
+  };
+  Entry entries_[kEntries];
+};
+
+NodeFreeLists& free_lists() {
+  thread_local NodeFreeLists lists;
   return lists;
 }
 
 }  // namespace
+
+bool VedRuleContext::is_token_node(const antlr4::tree::ParseTree* node) {
+  thread_local TokenTypes types;
+  return types.is_token(typeid(*node));
+}
 
 VedRuleContext::VedRuleContext(antlr4::ParserRuleContext* parent, size_t invoking_state)
     : antlr4::ParserRuleContext(parent, invoking_state),
@@ -94,14 +126,14 @@ std::vector<antlr4::tree::TerminalNode*> VedRuleContext::getTokens(size_t type) 
   return out;
 }
 
-void* VedRuleContext::operator new(size_t size) {
-  if (size > ContextFreeLists::kMaxPooledSize) return ::operator new(size);
+void* allocate_parse_node(size_t size) {
+  if (size > NodeFreeLists::kMaxPooledSize) return ::operator new(size);
   return free_lists().take(size);
 }
 
-void VedRuleContext::operator delete(void* block, size_t size) noexcept {
+void free_parse_node(void* block, size_t size) noexcept {
   if (!block) return;
-  if (size > ContextFreeLists::kMaxPooledSize) {
+  if (size > NodeFreeLists::kMaxPooledSize) {
     ::operator delete(block);
     return;
   }

@@ -1,5 +1,7 @@
 #include "frontend/parser.h"
 
+#include <typeinfo>
+
 #include "frontend/delimiter_check.h"
 #include "frontend/keywords.h"
 #include "frontend/parser_internal.h"
@@ -36,11 +38,29 @@ uint32_t TokenLocator::byte_offset(size_t cp) const {
   return code_point_to_byte_[cp];
 }
 
+namespace {
+
+// The type and code-point range of a token. Nearly every token is a VedToken, whose
+// class is final, so its fields are read without virtual calls (spans are taken for
+// every node of the AST); the others are the tokens error recovery makes up.
+struct TokenRange {
+  size_t type, start, stop;
+};
+
+TokenRange range_of(const antlr4::Token* token) {
+  if (typeid(*token) == typeid(VedToken)) {
+    auto* t = static_cast<const VedToken*>(token);
+    return {t->getType(), t->getStartIndex(), t->getStopIndex()};
+  }
+  return {token->getType(), token->getStartIndex(), token->getStopIndex()};
+}
+
+}  // namespace
+
 Span TokenLocator::span_of(const antlr4::Token* token) const {
-  if (!token || token->getType() == antlr4::Token::EOF) return Span{file_, size_, size_};
-  size_t start = token->getStartIndex();
-  size_t stop = token->getStopIndex();
-  if (start == INVALID_INDEX) return Span{file_, size_, size_};
+  if (!token) return Span{file_, size_, size_};
+  auto [type, start, stop] = range_of(token);
+  if (type == antlr4::Token::EOF || start == INVALID_INDEX) return Span{file_, size_, size_};
   uint32_t begin = byte_offset(start);
   uint32_t end = stop == INVALID_INDEX || stop < start ? begin : byte_offset(stop + 1);
   return Span{file_, begin, end};
@@ -63,9 +83,10 @@ std::string TokenLocator::text_of(const antlr4::Token* token) const {
 
 Span TokenLocator::span_of(antlr4::ParserRuleContext* ctx) const {
   if (!ctx) return Span{file_, size_, size_};
-  Span first = span_of(ctx->getStart());
+  const antlr4::Token* start = ctx->getStart();
+  Span first = span_of(start);
   const antlr4::Token* stop = ctx->getStop();
-  if (!stop || stop->getTokenIndex() < ctx->getStart()->getTokenIndex()) return Span{file_, first.begin, first.begin};
+  if (!stop || stop->getTokenIndex() < start->getTokenIndex()) return Span{file_, first.begin, first.begin};
   Span last = span_of(stop);
   return Span{file_, first.begin, std::max(first.begin, last.end)};
 }

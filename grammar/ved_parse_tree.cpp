@@ -37,7 +37,11 @@ class NodeFreeLists {
     size_t cls = rounded(size) / kGranule;
     void* block = heads_[cls];
     if (!block) return ::operator new(rounded(size));
-    heads_[cls] = *static_cast<void**>(block);
+    void* next = *static_cast<void**>(block);
+    heads_[cls] = next;
+    // The blocks on a list are cold (freed at the end of the previous item); fetching
+    // the next one now overlaps its cache miss with the work until the next allocation.
+    __builtin_prefetch(next);
     kept_bytes_ -= rounded(size);
     return block;
   }

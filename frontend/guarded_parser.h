@@ -1,6 +1,5 @@
 // The Ved parser as the front end runs it: the generated VedParser with a bound on how
-// deeply rules nest, and with the parts of ANTLR's Parser that dominated its profile
-// replaced by equivalents (each override says what it replaces).
+// deeply rules nest, predicting with grammar/cached_prediction_simulator.h.
 #pragma once
 
 #include "VedParser.h"
@@ -35,16 +34,6 @@ class GuardedParser : public grammar::VedParser {
   using grammar::VedParser::enterRecursionRule;
   void enterRule(antlr4::ParserRuleContext* ctx, size_t state, size_t rule) override;
   void enterRecursionRule(antlr4::ParserRuleContext* ctx, size_t state, size_t rule, int precedence) override;
-
-  // Parser::consume, with the token's node a VedTerminalNode (pooled) rather than a
-  // TerminalNodeImpl (one malloc and free per token). Error recovery and parse
-  // listeners take Parser's own path.
-  antlr4::Token* consume() override;
-
- protected:
-  // Parser's, with a static_cast where it has a dynamic_cast (a tenth of the parse with
-  // the other casts of a rule entry): every parent is one of the generated contexts.
-  void addContextToParseTree() override;
 
  private:
   // After the base class's entry, so that the context's first token is known.

@@ -15,12 +15,15 @@
 //   unterminated comments become tokens that the parser rejects with a clear message.
 grammar Ved;
 
-// Every context derives from VedRuleContext (ved_parse_tree.h): it knows its depth,
-// which bounds nesting without a parse listener, and it has a pooled allocator.
-options { contextSuperClass = VedRuleContext; }
+// Hand-written support for the generated parser (each header says why): every context
+// derives from VedRuleContext (ved_parse_tree.h), which knows its depth and has a pooled
+// allocator, and the parser from VedParserBase (ved_parser_base.h), ANTLR's Parser
+// without run-time type tests on its hot paths.
+options { contextSuperClass = VedRuleContext; superClass = VedParserBase; }
 
 @parser::postinclude {
 #include "ved_parse_tree.h"
+#include "ved_parser_base.h"
 }
 
 // ---------------------------------------------------------------------------------

@@ -214,8 +214,9 @@ bool check_token_delimiters(const SourceFile& file, const std::vector<antlr4::To
 
 // Cheap bounds on the token stream, checked before parsing: nesting of delimiters and
 // runs of prefix operators. ANTLR's prediction on such input is quadratic (a 3,000-deep
-// `((((` with a syntax error inside took seconds), and the parser's nesting bound alone only stops a
-// parse that has already paid for its lookahead. No written program comes near them.
+// `((((` with a syntax error inside took seconds), and GuardedParser's bound alone only
+// stops a parse that has already paid for its lookahead. No written program comes near
+// them.
 constexpr size_t kMaxDelimiterDepth = 256;
 constexpr size_t kMaxPrefixRun = 256;
 

@@ -63,7 +63,8 @@ antlr4::TokenFactory<antlr4::CommonToken>* VedTokenSource::getTokenFactory() {
 
 std::unique_ptr<antlr4::Token> VedTokenSource::make_token(size_t type, size_t start, size_t stop) {
   if (used_in_block_ == kTokensPerBlock) {
-    blocks_.push_back(std::make_unique<std::byte[]>(kTokensPerBlock * sizeof(VedToken)));
+    // Not zeroed (make_unique would): every slot is constructed before it is used.
+    blocks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[kTokensPerBlock * sizeof(VedToken)]));
     used_in_block_ = 0;
   }
   void* place = blocks_.back().get() + used_in_block_++ * sizeof(VedToken);

@@ -17,7 +17,7 @@
 //   of the parse. Freed nodes are kept on per-size free lists (per thread) and reused.
 //
 // VedTerminalNode is ANTLR's TerminalNodeImpl with that allocator
-// (GuardedParser::consume makes them).
+// (VedParserBase::consume makes them).
 #pragma once
 
 #include <cstddef>
@@ -65,11 +65,11 @@ class VedRuleContext : public antlr4::ParserRuleContext {
   antlr4::tree::TerminalNode* getToken(size_t type, size_t i) override;
   std::vector<antlr4::tree::TerminalNode*> getTokens(size_t type) override;
 
-  // Whether a child is a token (TerminalNodeImpl, VedTerminalNode or ErrorNodeImpl,
-  // the only parse trees that are not contexts) rather than a context. That depends only on its
-  // dynamic type; type_info's == compares names when addresses differ, which for a
-  // context was a string comparison per child, so the answer is kept per type_info
-  // address (TypeKinds) and == runs once per type.
+  // Whether a child is a token (VedTerminalNode, TerminalNodeImpl or ErrorNodeImpl,
+  // the only parse trees that are not contexts) rather than a context. That depends
+  // only on its dynamic type; type_info's == compares names when addresses differ, a
+  // string comparison per context child, so the answer is kept per type_info address
+  // (TokenTypes in ved_parse_tree.cpp) and == runs once per type.
   static bool is_token_node(const antlr4::tree::ParseTree* node);
 
   static void* operator new(size_t size) { return allocate_parse_node(size); }

@@ -9,7 +9,7 @@
 // VedLexer makes, field for field (type, code-point start and stop, line, column),
 // which tests/unit/token_source_test.cpp checks on every test program and on generated
 // text; a change to the grammar's lexer rules must be made here too, and that test
-// fails until it is. Only parser.cpp and the test include this header.
+// fails until it is. Only parser.cpp and the unit tests include this header.
 #pragma once
 
 #include <cstddef>

@@ -207,26 +207,35 @@ TEST_CASE("engines: a run the JIT starts and the interpreter finishes ends as th
 
 namespace {
 
-// A long run that the tiered JIT compiles early: every slice calls mix 300 times (so mix
-// is compiled at its 1,000th call, in the fourth slice) and spends about 3,000 fuel, so
-// Work passes the tiering threshold after some 35 runs. 20,000 ticks with --sync=tick (an
-// fsync each) last long enough to be killed in the middle.
-const char* kLongRun = R"(
+// A Worker whose transition Work calls mix `calls` times a run until `done` reaches
+// `runs`, keeping every `sample`th hash; `goal_extra` is added to its goal.
+std::string worker_program(int runs, int calls, int sample, const std::string& goal_extra) {
+  return R"(
 fn mix(h: int, k: int) -> int {
     return (h * 31 + k) % 1000003
 }
 domain Worker {
     state { done: int  hash: int  seen: list<int> }
-    goal Finished { predicate: done >= 20000  strategy: Work  terminate_after: never }
+    goal Finished { predicate: done >= )" +
+         std::to_string(runs) + "  strategy: Work" + goal_extra + R"( }
     transition Work() {
         let h = hash
-        for k in 0..300 { h = mix(h, k + done) }
+        for k in 0..)" +
+         std::to_string(calls) + R"( { h = mix(h, k + done) }
         hash = h
         done = done + 1
-        if done % 2000 == 0 { seen = append(seen, h) }
+        if done % )" +
+         std::to_string(sample) + R"( == 0 { seen = append(seen, h) }
     }
 }
 )";
+}
+
+// A long run that the tiered JIT compiles early: every slice calls mix 300 times (so mix
+// is compiled at its 1,000th call, in the fourth slice) and spends about 3,000 fuel, so
+// Work passes the tiering threshold after some 35 runs. 20,000 ticks with --sync=tick (an
+// fsync each) last long enough to be killed in the middle.
+const std::string kLongRun = worker_program(20000, 300, 2000, "  terminate_after: never");
 
 }  // namespace
 
@@ -278,22 +287,7 @@ namespace {
 // Hot from the first tick: mix is queued at its 1,000th call, in tick 1, and Work after
 // a few ticks; the 250 ticks that follow last long enough for the compile thread to
 // finish in the middle of the run (on most machines: nothing asserts it).
-const char* kHotEarly = R"(
-fn mix(h: int, k: int) -> int {
-    return (h * 31 + k) % 1000003
-}
-domain Worker {
-    state { done: int  hash: int  seen: list<int> }
-    goal Finished { predicate: done >= 250  strategy: Work }
-    transition Work() {
-        let h = hash
-        for k in 0..3000 { h = mix(h, k + done) }
-        hash = h
-        done = done + 1
-        if done % 50 == 0 { seen = append(seen, h) }
-    }
-}
-)";
+const std::string kHotEarly = worker_program(250, 3000, 50, "");
 
 // Hot on its last tick: the one slice calls mix 5,000 times, so mix is queued at the
 // 1,000th and the run ends while LLVM is loading or compiling it.
@@ -360,7 +354,7 @@ TEST_CASE("engines: a run that ends while the tiered JIT compiles exits cleanly 
 // every engine the report (passes, failures, their ticks and positions) is the same.
 TEST_CASE("engines: vedvm test reports the same under --interp, --jit and --jit=all") {
   TempDir tmp;
-  write_file(tmp.path() / "hot.ved", std::string(kLongRun) + R"(
+  write_file(tmp.path() / "hot.ved", kLongRun + R"(
 test "the worker finishes" {
     given { domain Worker { done = 19200 } }
     expect { eventually Worker.done == 20000  Worker.done == 20000 }

@@ -77,7 +77,7 @@ TEST_CASE("placement: a node joining takes only what it now outweighs, a node le
   CHECK(moved_between(four, without_two) == per_node(four).at(2));
 }
 
-TEST_CASE("placement: a node up but not yet eligible (--rebalance-after) owns nothing; once eligible it takes its share") {
+TEST_CASE("placement: a node up but not yet eligible (--rebalance-after) owns nothing, once eligible it takes its share") {
   const auto instances = workers(1000);
   const PlacementTable before = place({{member(1), member(2)}, 1, instances});
   const PlacementTable fresh = place({{member(1), member(2), member(3, "", true, false)}, 1, instances});
@@ -86,7 +86,7 @@ TEST_CASE("placement: a node up but not yet eligible (--rebalance-after) owns no
   CHECK(per_node(settled).at(3) > 200);
 }
 
-TEST_CASE("placement: Tenant-scope instances follow the leader pin; deployed domains stay in their group or wait") {
+TEST_CASE("placement: Tenant-scope instances follow the leader pin, deployed domains stay in their group or wait") {
   std::vector<PlacementInstance> in = workers(100);
   in.push_back(PlacementInstance{"Billing", true, ""});
   const auto eu = workers(50, "eu");

@@ -152,7 +152,7 @@ TEST_CASE("the example adapter: hello, concurrent requests, deduplication, obser
   CHECK(process.terminate() == 0);
 }
 
-TEST_CASE("a killed adapter fails requests within the timeout, retryably; a restarted one is found again") {
+TEST_CASE("a killed adapter fails requests within the timeout, retryably, a restarted one is found again") {
   auto p = compile_program(kProgram);
   ScratchDir dir;
   const std::string log = (dir.path() / "adapter.log").string();

@@ -113,7 +113,7 @@ TEST_CASE("AppendFile refuses what is not a regular file instead of blocking on 
   CHECK(o.code == "io");
 }
 
-TEST_CASE("DeleteFile removes a file; a missing one is fine; a directory is not deleted") {
+TEST_CASE("DeleteFile removes a file, a missing one is fine, a directory is not deleted") {
   Builtins b;
   write_text(b.root / "gone.txt", "x");
   REQUIRE(b.run("System.DeleteFile", {str("gone.txt")}).ok);

@@ -20,7 +20,7 @@ std::string write(Builtins& b, const std::string& path) {
 
 bool refused(const std::string& outcome) { return outcome.rfind("permission: ", 0) == 0; }
 
-TEST_CASE("a relative path lands under the root; an absolute one inside the root is allowed") {
+TEST_CASE("a relative path lands under the root, an absolute one inside the root is allowed") {
   Builtins b;
   CHECK(write(b, "a.txt") == "ok");
   CHECK(read_text(b.root / "a.txt") == "new");

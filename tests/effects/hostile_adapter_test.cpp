@@ -175,7 +175,7 @@ TEST_CASE("a late reply to a request that timed out does not answer the next one
   CHECK(describe(adapter->execute(echo(*p, "third"))) == "ok third");
 }
 
-TEST_CASE("garbage, wrong ids and silence time out; malformed answers are adapter failures") {
+TEST_CASE("garbage, wrong ids and silence time out, malformed answers are adapter failures") {
   auto p = compile_program(kProgram);
   FakeAdapter fake(script([](FakeAdapter& a, const FakeRequest& r) {
     const std::string& what = r.first_string_arg;

@@ -168,7 +168,7 @@ TEST_CASE("GET passes the idempotency key too") {
   CHECK(requests[0].find("\r\nIdempotency-Key: k-1\r\n") != std::string::npos);
 }
 
-TEST_CASE("server errors and 429 are retryable http failures; other statuses are not") {
+TEST_CASE("server errors and 429 are retryable http failures, other statuses are not") {
   Builtins b = with_http();
   LoopbackServer server({{500, "database down"}, {503, ""}, {429, "slow down"}, {404, "no such thing"}, {400, ""}});
   vm::EffectOutcome e500 = b.run("Net.HttpGet", {str(server.url("/a"))});
@@ -238,7 +238,7 @@ TEST_CASE("a body that is not UTF-8 is repaired") {
   CHECK(o.value.as_string() == "a\xEF\xBF\xBD" "b");
 }
 
-TEST_CASE("only http and https URLs; no header injection through the key") {
+TEST_CASE("only http and https URLs, no header injection through the key") {
   Builtins b = with_http();
   for (const char* url : {"file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://x", "127.0.0.1:80/", ""}) {
     vm::EffectOutcome o = b.run("Net.HttpGet", {str(url)});

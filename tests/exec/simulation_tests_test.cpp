@@ -296,7 +296,7 @@ TEST_CASE("tests: an expectation reads the states it is given, one per domain it
   CHECK_FALSE(call_fn(p, e[1].function, {worker0}).ok);
 }
 
-TEST_CASE("tests: a script runs a step at a time; each advance_ticks ends a step and says how long to wait") {
+TEST_CASE("tests: a script runs a step at a time, each advance_ticks ends a step and says how long to wait") {
   Fixture fx = load();
   const auto& p = fx.p();
   auto steps = run_script(p, p.tests[0].script);
@@ -323,7 +323,7 @@ TEST_CASE("tests: a script runs a step at a time; each advance_ticks ends a step
   }
 }
 
-TEST_CASE("tests: advance_ticks in a loop resumes the loop; a negative count faults where it is called") {
+TEST_CASE("tests: advance_ticks in a loop resumes the loop, a negative count faults where it is called") {
   Fixture fx = load();
   const auto& p = fx.p();
   auto steps = run_script(p, p.tests[2].script, /*tick=*/77);
@@ -352,7 +352,7 @@ TEST_CASE("tests: advance_ticks in a loop resumes the loop; a negative count fau
   CHECK(steps[3].advance == 0);
 }
 
-TEST_CASE("tests: scripts are run, not called; they need no state") {
+TEST_CASE("tests: scripts are run, not called, they need no state") {
   Fixture fx = load();
   const auto& p = fx.p();
   auto r = call_fn(p, p.tests[0].script, {});

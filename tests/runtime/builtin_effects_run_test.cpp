@@ -146,7 +146,7 @@ struct KillChildren {
 // running, adopted by init, and the resumed run dispatched the same intent again, so two
 // copies ran at once. The stopping VM now kills the child with its process group; the
 // intent stays open and the next run dispatches it once more, with the same id.
-TEST_CASE("built-in effects: SIGTERM kills a running Process.Run child; the resumed run dispatches it again") {
+TEST_CASE("built-in effects: SIGTERM kills a running Process.Run child, the resumed run dispatches it again") {
   TempDir tmp;
   write_file(tmp.path() / "sleeper.ved", kSleeper);
   const auto root = tmp.path() / "root";

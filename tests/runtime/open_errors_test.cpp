@@ -69,7 +69,7 @@ domain Cell {
 )";
 }  // namespace
 
-TEST_CASE("open errors: a data dir in use is said to be in use; inspect, stats and replay read it without the lock") {
+TEST_CASE("open errors: a data dir in use is said to be in use, inspect, stats and replay read it without the lock") {
   TempDir tmp;
   const std::string dir = tmp / "data";
   Process serving({vedvm(), example("hello.ved"), "--data-dir", dir, "--serve", "--tick-ms", "5", "--quiet"});
@@ -153,7 +153,7 @@ TEST_CASE("open errors: a full disk is said to be full, and the data dir stays a
   CHECK_FALSE(contains(again, "damaged"));
 }
 
-TEST_CASE("open errors: a read-only file system is said to be one; inspect, stats and replay read it") {
+TEST_CASE("open errors: a read-only file system is said to be one, inspect, stats and replay read it") {
   if (!namespaces_allowed()) {
     MESSAGE("skipped: `unshare -m` is not allowed here, so no read-only disk can be mounted");
     return;

@@ -200,7 +200,7 @@ TEST_CASE("--effect: a resumed run keeps its bindings and refuses others") {
 // dir as damaged (`state: depth size overflow`). Now such a tick is refused before
 // anything of it is written: exit 1 naming the limit, the data dir stays at the last
 // tick and loads; a state within the limit survives a restart.
-TEST_CASE("regression: a value too deep to store stops the run cleanly; one within the limit survives a restart") {
+TEST_CASE("regression: a value too deep to store stops the run cleanly, one within the limit survives a restart") {
   TempDir tmp;
   auto program = [&](int depth) {
     return "type Node { v: int, next: Node? }\n"
@@ -328,7 +328,7 @@ domain Sweeper {
   CHECK(inspect(tmp / "whole") == inspect(tmp / "cut"));
 }
 
-TEST_CASE("a background goal waits while inputs keep arriving; the empty ticks it waits through are recomputed after a stop") {
+TEST_CASE("a background goal waits while inputs keep arriving, the empty ticks it waits through are recomputed after a stop") {
   TempDir tmp;
   // Pinger's timers deliver an input every other tick.
   const std::string bundle = compile_source(tmp, R"(

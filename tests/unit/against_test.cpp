@@ -117,7 +117,7 @@ migration add_email {
                        "`billing`") != std::string::npos);
 }
 
-TEST_CASE("vedc --against: a missing or bad bundle is a coded error; --emit is a usage error") {
+TEST_CASE("vedc --against: a missing or bad bundle is a coded error, --emit is a usage error") {
   Scratch s;
   write_file(s.dir / "new" / "app.ved", kOld);
   const std::string app = shell_quote((s.dir / "new" / "app.ved").string());

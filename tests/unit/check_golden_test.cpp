@@ -121,7 +121,7 @@ TEST_CASE("the docs corpus: compiling programs are clean, the two authority viol
   CHECK(lat.help[0].find("Environment(\"prod\")") != std::string::npos);  // the nearest common ancestor
 }
 
-TEST_CASE("an undeclared effect's first use declares it; a disagreeing use names the first") {
+TEST_CASE("an undeclared effect's first use declares it, a disagreeing use names the first") {
   const std::string source = R"(domain Oncall {
     state { paged: int }
     transition First() { emit Pager.Page(who: "oncall", level: 2) }

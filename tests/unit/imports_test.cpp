@@ -171,7 +171,7 @@ TEST_CASE("an import cycle is refused, naming the files around it") {
   CHECK(compile_paths({self})->where(s.dir) == std::vector<std::string>{"V-ERR-020 self.ved:1:1"});
 }
 
-TEST_CASE("std modules: imported by name; unknown ones refused with the list; the prelude is implicit") {
+TEST_CASE("std modules: imported by name, unknown ones refused with the list, the prelude is implicit") {
   Scratch s("std");
   std::string ok = s.put("ok.ved", "import std.math\nimport std.prelude\nfn f() -> int { return gcd(12, clamp(18, 0, 100)) + sign(-3) }\n");
   CHECK(compile_paths({ok})->where(s.dir) == std::vector<std::string>{});

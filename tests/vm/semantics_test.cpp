@@ -37,7 +37,7 @@ TEST_CASE("add/sub/mul: checked, never wrap") {
   CHECK(out == 7);
 }
 
-TEST_CASE("div: truncates toward zero; by zero and INT64_MIN / -1 fault") {
+TEST_CASE("div: truncates toward zero, by zero and INT64_MIN / -1 fault") {
   int64_t out = 0;
   CHECK(div_i64(7, 2, out) == FaultKind::None);
   CHECK(out == 3);
@@ -55,7 +55,7 @@ TEST_CASE("div: truncates toward zero; by zero and INT64_MIN / -1 fault") {
   CHECK(div_i64(kMin, -1, out) == FaultKind::Overflow);
 }
 
-TEST_CASE("rem: sign of the dividend; INT64_MIN % -1 is 0; by zero faults") {
+TEST_CASE("rem: sign of the dividend, INT64_MIN % -1 is 0, by zero faults") {
   int64_t out = 99;
   CHECK(rem_i64(7, 3, out) == FaultKind::None);
   CHECK(out == 1);

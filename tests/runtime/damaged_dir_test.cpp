@@ -5,7 +5,7 @@
 // The damage is done to copies of real data dirs: `tables` (tests/runtime/programs/
 // fanout.ved, 1001 instances, run to the end and reopened, so its state is in LevelDB
 // tables, *.ldb) and `log` (the same program stopped by --max-ticks, its state only in the
-// write-ahead log, *.log).
+// write-ahead log, *.log, and its tick records in the tick-record log, journal-*.log).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -38,6 +38,14 @@ std::vector<fs::path> files_ending(const fs::path& dir, const std::string& suffi
   return out;
 }
 
+// LevelDB's write-ahead logs: the `.log` files that are not the tick-record log's segments.
+std::vector<fs::path> write_ahead_logs(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const fs::path& f : files_ending(dir, ".log"))
+    if (f.filename().string().rfind("journal-", 0) != 0) out.push_back(f);
+  return out;
+}
+
 std::vector<fs::path> files_starting(const fs::path& dir, const std::string& prefix) {
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(dir))
@@ -67,8 +75,9 @@ const Fixtures& fixtures() {
     fx->log = fx->tmp / "log";
     REQUIRE(vedvm_run({fanout(), "--data-dir", fx->log, "--sync=none", "--quiet", "--max-ticks", "100"}).exit_code == 2);
     REQUIRE(files_ending(fx->log, ".ldb").empty());
-    REQUIRE(files_ending(fx->log, ".log").size() == 1);
-    REQUIRE(fs::file_size(files_ending(fx->log, ".log")[0]) > 100'000);
+    REQUIRE(write_ahead_logs(fx->log).size() == 1);
+    REQUIRE(fs::file_size(write_ahead_logs(fx->log)[0]) > 100'000);
+    REQUIRE(files_starting(fx->log, "journal-").size() == 1);
     return fx;
   }();
   return *f;
@@ -354,7 +363,7 @@ TEST_CASE("damaged: CURRENT empty, naming a missing MANIFEST, or missing") {
 }
 
 TEST_CASE("damaged: garbage over the write-ahead log (*.log)") {
-  const auto log = files_ending(fixtures().log, ".log")[0].filename();
+  const auto log = write_ahead_logs(fixtures().log)[0].filename();
   const uintmax_t size = fs::file_size(fixtures().log / log);
   for (uintmax_t offset : {uintmax_t{0}, uintmax_t{1000}, size / 2, size - 100}) {
     INFO("64 bytes of garbage at offset " << offset << " of " << size);
@@ -365,30 +374,70 @@ TEST_CASE("damaged: garbage over the write-ahead log (*.log)") {
   }
 }
 
+// `vedvm fanout.ved` on `dir` resumes and ends as the uninterrupted run: what was lost
+// was still held elsewhere.
+void check_recovered(const std::string& dir) {
+  Result r = vedvm_run({fanout(), "--data-dir", dir, "--sync=none", "--quiet"});
+  CHECK_MESSAGE(r.exit_code == 0, describe(r) << "\n" << r.err);
+  CHECK(vedvm_run({"inspect", dir, "--json"}).out == fixtures().final_inspect);
+}
+
 // Regression test (a bug, fixed): a write-ahead log cut short is what a crash in the
-// middle of a write leaves, and LevelDB silently keeps the batches before the cut. But
-// these ticks had been reported durable (the run ended normally, which syncs them):
-// resuming re-ran them, and re-executed their effects. VED-DATA-DIR remembers the last
-// durable tick, so every cut is now refused naming the ticks lost; only a "cut" at the
-// log's own size, or into the last few batches of the log (statistics and the sync at the
-// end of the run, which hold no tick), is harmless.
-TEST_CASE("damaged: a write-ahead log cut short loses committed ticks and is refused") {
-  const auto log = files_ending(fixtures().log, ".log")[0].filename();
+// middle of a write leaves, and LevelDB silently keeps the batches before the cut. When
+// it held the only copy of ticks reported durable, resuming re-ran them, and re-executed
+// their effects. Now the write-ahead log holds the run's start and its checkpoints, and
+// the tick-record log holds every tick: a cut into the start (its first batch, a few
+// kilobytes: the workers are spawned later) is refused, as VED-DATA-DIR remembers tick
+// 100; a cut that loses only checkpoints is recovered from the tick-record log, to the
+// same end.
+TEST_CASE("damaged: a write-ahead log cut short into the run's start is refused, and a lost checkpoint is recovered") {
+  const auto log = write_ahead_logs(fixtures().log)[0].filename();
   const uintmax_t size = fs::file_size(fixtures().log / log);
-  for (uintmax_t cut : {uintmax_t{0}, uintmax_t{7}, uintmax_t{5000}, size / 3, size / 2, size * 9 / 10}) {
+  for (uintmax_t cut : {uintmax_t{0}, uintmax_t{7}}) {
     INFO("log cut to " << cut << " of " << size << " bytes");
     Copy c(fixtures().log);
     truncate_to(fs::path(c.dir) / log, cut);
     check_refused(c.dir, {"damaged", "tick 100"});
     check_fresh_recovers(c.dir);
   }
-  for (uintmax_t cut : {size - 10, size - 1, size}) {
+  for (uintmax_t cut : {uintmax_t{5000}, size / 3, size * 6 / 10, size * 9 / 10, size - 10, size - 1, size}) {
     INFO("log cut to " << cut << " of " << size << " bytes");
     Copy c(fixtures().log);
     truncate_to(fs::path(c.dir) / log, cut);
-    Result r = vedvm_run({fanout(), "--data-dir", c.dir, "--sync=none", "--quiet"});
-    CHECK(r.exit_code == 0);
-    CHECK(vedvm_run({"inspect", c.dir, "--json"}).out == fixtures().final_inspect);
+    check_recovered(c.dir);
+  }
+}
+
+// The tick-record log holds the frames the stored state was made from: a segment cut
+// short loses them, and is refused as damage naming the journal. Garbage over earlier
+// frames is refused too when it hits a frame's header (loading reads the headers up to
+// the checkpoint's frame); when it hits only a payload, the run goes on (its live state
+// is intact) and reading the journal (replay) names the damage.
+TEST_CASE("damaged: a tick-record log cut short is refused, and garbage over its history is named") {
+  const auto segment = files_starting(fixtures().log, "journal-")[0].filename();
+  const uintmax_t size = fs::file_size(fixtures().log / segment);
+  for (uintmax_t cut : {uintmax_t{0}, uintmax_t{7}, size / 3, size / 2, size * 9 / 10, size - 1}) {
+    INFO("journal segment cut to " << cut << " of " << size << " bytes");
+    Copy c(fixtures().log);
+    truncate_to(fs::path(c.dir) / segment, cut);
+    check_refused(c.dir, {"damaged", "the journal has lost frame"});
+    check_fresh_recovers(c.dir);
+  }
+  for (uintmax_t offset : {uintmax_t{0}, uintmax_t{1000}, size / 3, size / 2, size - 100}) {
+    INFO("64 bytes of garbage at offset " << offset << " of " << size);
+    Copy c(fixtures().log);
+    overwrite_with_garbage(fs::path(c.dir) / segment, offset, 64, offset + 1);
+    Result run = vedvm_run({fanout(), "--data-dir", c.dir, "--sync=none", "--quiet"});
+    if (offset == 0 || offset == size - 100) CHECK(run.exit_code == 1);  // a header; the checkpoint's own frame
+    if (run.exit_code == 0) {
+      CHECK(vedvm_run({"inspect", c.dir, "--json"}).out == fixtures().final_inspect);
+      Result replay = vedvm_run({"replay", c.dir});
+      CHECK(replay.exit_code == 1);
+      CHECK_MESSAGE(contains(replay.err, "damaged"), replay.err);
+      CHECK_MESSAGE(contains(replay.err, "journal"), replay.err);
+    } else {
+      check_refused(c.dir, {"damaged", "the journal"});
+    }
   }
 }
 

@@ -35,7 +35,7 @@ Result vedvm_limited(int64_t kib, const std::vector<std::string>& args) {
 // Regression test (a bug, fixed): `schedule … after 9223372036854775804 ticks` set a
 // timer due at INT64_MAX; time jumped there and `++tick` wrapped negative (UBSan), and
 // replay skipped the wrapped ticks.
-TEST_CASE("limits: a timer due after the last tick faults the slice that sets it; one before it fires") {
+TEST_CASE("limits: a timer due after the last tick faults the slice that sets it, one before it fires") {
   TempDir tmp;
   const std::string bundle = compile_source(tmp, R"(
 domain Far {
@@ -200,7 +200,7 @@ domain Sink {
 // storm under a memory limit) aborted the VM with SIGABRT, and a restart did it again.
 // Now the VM stops with exit 1 naming the tick and the cause; the data dir keeps its last
 // committed tick (the restart says the same, it does not find damage).
-TEST_CASE("limits: running out of memory stops the VM cleanly, naming the tick; the data dir stays usable") {
+TEST_CASE("limits: running out of memory stops the VM cleanly, naming the tick, the data dir stays usable") {
   TempDir tmp;
   const std::string bundle = compile_source(tmp, R"(
 domain Cell {
@@ -229,7 +229,7 @@ domain Cell {
 
 // Regression test (a bug, fixed): a slice record printed the whole value of every changed
 // field: 4 MiB of journal per tick for a 4 MiB string.
-TEST_CASE("limits: the journal shows a large value as its first KiB and its hash; replay still checks it whole") {
+TEST_CASE("limits: the journal shows a large value as its first KiB and its hash, replay still checks it whole") {
   TempDir tmp;
   const std::string bundle = compile_source(tmp, R"(
 domain Big {

@@ -2,7 +2,7 @@
 // changed program, a tampered journal and a damaged input record are each reported,
 // naming the tick (and, for a state, the instance and field).
 #include <doctest/doctest.h>
-#include <leveldb/db.h>
+#include <leveldb/env.h>
 
 #include <algorithm>
 #include <functional>
@@ -10,6 +10,8 @@
 #include <string>
 
 #include "runtime_support.h"
+#include "vm/runtime/record_log.h"
+#include "vm/runtime/storage_env.h"
 #include "vm/runtime/tick_record.h"
 
 using namespace ved::rt;
@@ -22,37 +24,52 @@ goal Done { predicate: value >= 3  strategy: Step }
 transition Step() { value = value + 1  label = format("step {}", value) }
 )";
 
-// Rewrites every journal record of `dir` for which `edit` returns true (it changes the
-// record in place). Returns how many it changed. (A tick's journal lines are in its tick
-// record, `tick/<tick>`.)
+// Rewrites the tick records of `dir`'s journal with `edit`, which may change any of them
+// (but not add or remove any). Every tick after tick 0 is a frame of the tick-record log:
+// the log is written anew as one segment of valid frames, so that what `edit` changed is
+// the only difference — a journal tampered with consistently, which only replay can tell.
+void rewrite_journal(const std::string& dir, const std::function<void(std::vector<ved::vm::TickRecord>&)>& edit) {
+  std::vector<ved::vm::TickRecord> records;
+  std::vector<uint64_t> numbers;
+  ved::vm::LogEnd end;
+  std::string error;
+  const ved::vm::Status s = ved::vm::RecordLog::scan(dir, leveldb::Env::Default(), 0,
+                                                     [&](uint64_t number, int64_t, std::string_view payload) {
+                                                       ved::vm::TickRecord r;
+                                                       REQUIRE_MESSAGE(ved::vm::decode_tick_record(payload, r, error), error);
+                                                       records.push_back(std::move(r));
+                                                       numbers.push_back(number);
+                                                       return true;
+                                                     },
+                                                     end);
+  REQUIRE_MESSAGE(s.is_ok(), s.message());
+  REQUIRE_MESSAGE(end.damage.empty(), end.damage);
+  REQUIRE(!records.empty());
+  edit(records);
+  REQUIRE(ved::vm::RecordLog::remove_all(dir, leveldb::Env::Default()).is_ok());
+  std::string frames;
+  for (size_t k = 0; k < records.size(); ++k)
+    ved::vm::append_log_frame(frames, numbers[k], records[k].tick, ved::vm::encode_tick_record(records[k]));
+  ved::vm::RecordLog log(dir, ved::vm::StorageEnv::system());
+  REQUIRE(log.append(numbers.front(), frames).is_ok());
+  REQUIRE(log.sync().is_ok());
+}
+
+// Rewrites every journal line for which `edit` returns true (it changes the line in
+// place). Returns how many it changed.
 int tamper(const std::string& dir, const std::function<bool(std::string&)>& edit) {
-  leveldb::DB* raw = nullptr;
-  leveldb::Options options;
-  REQUIRE(leveldb::DB::Open(options, dir, &raw).ok());
-  std::unique_ptr<leveldb::DB> db(raw);
-  std::vector<std::pair<std::string, std::string>> changed;
-  int records = 0;
-  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek("tick/"); it->Valid() && it->key().starts_with("tick/"); it->Next()) {
-    ved::vm::TickRecord record;
-    std::string error;
-    REQUIRE_MESSAGE(ved::vm::decode_tick_record(it->value().ToString(), record, error), error);
-    bool any = false;
-    for (std::string& line : record.journal) {
-      if (edit(line)) {
-        any = true;
-        ++records;
-      }
-    }
-    if (any) changed.emplace_back(it->key().ToString(), ved::vm::encode_tick_record(record));
-  }
-  for (const auto& [k, v] : changed) REQUIRE(db->Put(leveldb::WriteOptions(), k, v).ok());
-  return records;
+  int lines = 0;
+  rewrite_journal(dir, [&](std::vector<ved::vm::TickRecord>& records) {
+    for (ved::vm::TickRecord& record : records)
+      for (std::string& line : record.journal)
+        if (edit(line)) ++lines;
+  });
+  return lines;
 }
 
 }  // namespace
 
-TEST_CASE("replay: a run matches its journal; replay is read-only and repeatable") {
+TEST_CASE("replay: a run matches its journal, replay is read-only and repeatable") {
   TempDir tmp;
   write_file(tmp / "counter.ved", kCounter);
   Result run = vedvm_run({tmp / "counter.ved", "--data-dir", tmp / "d", "--sync=none", "--quiet"});
@@ -89,22 +106,18 @@ TEST_CASE("replay: a tampered journal is detected") {
   SUBCASE("a recorded state") {
     // Tick 1's record gets the instance record tick 2 wrote: a valid record whose state
     // the replay does not reach at tick 1.
-    leveldb::DB* raw = nullptr;
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), tmp / "d", &raw).ok());
-    {
-      std::unique_ptr<leveldb::DB> db(raw);
-      ved::vm::TickRecord one, two;
-      std::string bytes, error;
-      const std::string key_one = ved::vm::tick_record_key(1);
-      REQUIRE(db->Get(leveldb::ReadOptions(), key_one, &bytes).ok());
-      REQUIRE_MESSAGE(ved::vm::decode_tick_record(bytes, one, error), error);
-      REQUIRE(db->Get(leveldb::ReadOptions(), ved::vm::tick_record_key(2), &bytes).ok());
-      REQUIRE_MESSAGE(ved::vm::decode_tick_record(bytes, two, error), error);
+    rewrite_journal(tmp / "d", [](std::vector<ved::vm::TickRecord>& records) {
+      auto tick = [&](int64_t t) -> ved::vm::TickRecord& {
+        auto it = std::find_if(records.begin(), records.end(), [&](const auto& r) { return r.tick == t; });
+        REQUIRE(it != records.end());
+        return *it;
+      };
+      ved::vm::TickRecord& one = tick(1);
+      const ved::vm::TickRecord& two = tick(2);
       REQUIRE(one.instances.size() == 1);
       REQUIRE(two.instances.size() == 1);
       one.instances[0].value = two.instances[0].value;
-      REQUIRE(db->Put(leveldb::WriteOptions(), key_one, ved::vm::encode_tick_record(one)).ok());
-    }
+    });
     Result r = vedvm_run({"replay", tmp / "d"});
     CHECK(r.exit_code == 1);
     CHECK_MESSAGE(contains(r.out, "replay diverged at tick 1: Main field `value`: recorded state hash"), r.out);
@@ -121,29 +134,16 @@ TEST_CASE("replay: a tampered journal is detected") {
   }
   SUBCASE("a deleted record") {
     bool done = false;
-    leveldb::DB* raw = nullptr;
-    REQUIRE(leveldb::DB::Open(leveldb::Options(), tmp / "d", &raw).ok());
-    {
-      std::unique_ptr<leveldb::DB> db(raw);
-      std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-      // The last journal line of the last tick (the journal is rendered from it).
-      std::string last, bytes;
-      for (it->Seek("tick/"); it->Valid() && it->key().starts_with("tick/"); it->Next()) {
-        last = it->key().ToString();
-        bytes = it->value().ToString();
-      }
-      REQUIRE(!last.empty());
-      ved::vm::TickRecord record;
-      std::string error;
-      REQUIRE_MESSAGE(ved::vm::decode_tick_record(bytes, record, error), error);
-      // Its last line: the state line of its last instance write, or its last event.
+    rewrite_journal(tmp / "d", [&](std::vector<ved::vm::TickRecord>& records) {
+      // The last journal line of the last tick (the journal is rendered from it): the
+      // state line of its last instance write, or its last event.
+      ved::vm::TickRecord& record = records.back();
       if (!record.instances.empty() && record.instances.back().line == record.journal.size())
         record.instances.pop_back();
       else
         record.journal.pop_back();
-      REQUIRE(db->Put(leveldb::WriteOptions(), last, ved::vm::encode_tick_record(record)).ok());
       done = true;
-    }
+    });
     CHECK(done);
     Result r = vedvm_run({"replay", tmp / "d"});
     CHECK(r.exit_code == 1);
@@ -151,7 +151,7 @@ TEST_CASE("replay: a tampered journal is detected") {
   }
 }
 
-TEST_CASE("replay: a recorded outcome is fed back; changing it changes the replayed state") {
+TEST_CASE("replay: a recorded outcome is fed back, changing it changes the replayed state") {
   TempDir tmp;
   const std::string program = repo_program("capacity.ved");
   REQUIRE(vedvm_run({program, "--data-dir", tmp / "d", "--sync=none", "--quiet", "--effect", "Infra.Provision=ok:vm-1"})

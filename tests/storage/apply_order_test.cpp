@@ -50,10 +50,10 @@ TEST_CASE("apply order: a tick committed twice or out of order is refused, and n
   }
   // What the store holds is each accepted tick once, and it loads as a whole run.
   std::string journal;
-  REQUIRE(vm::scan_journal(*store, 0, std::numeric_limits<int64_t>::max(), [&](int64_t tick, std::string_view record) {
+  REQUIRE_MESSAGE(vm::scan_journal(*store, 0, std::numeric_limits<int64_t>::max(), [&](int64_t tick, std::string_view record) {
     journal += std::to_string(tick) + " " + std::string(record) + "\n";
     return true;
-  }, error));
+  }, error), error);
   CHECK(journal == "1 note\tHub\tfirst\n4 note\tHub\tsecond\n4 note\tHub\tresumed\n");
   vm::RunStore again(*w.program, *store, false);
   vm::LoadedRun loaded;

@@ -4,8 +4,9 @@
 //
 //  * die(): the process is gone. Nothing written from then on reaches the files (the
 //    runtime may go on calling; its calls succeed and do nothing), as after kill -9.
-//  * die_at_log_sync(n): dies at the n-th sync of a LevelDB log file (counted from 0),
-//    instead of syncing it: the log's unsynced tail is then one group of ticks, whole.
+//  * die_at_log_sync(n): dies at the n-th sync of a log file (counted from 0: LevelDB's
+//    write-ahead logs and the tick-record log's segments, every `*.log`), instead of
+//    syncing it: the log's unsynced tail is then one group of ticks, whole.
 //  * power_cut(): what a power cut leaves: every LevelDB file cut back to its synced length
 //    (a file never synced, emptied); with `torn`, one file is cut at a chosen length
 //    instead (a write torn at that byte). The marker keeps every update written before the
@@ -39,6 +40,8 @@ class FaultEnv final : public leveldb::EnvWrapper, public vm::StorageEnv {
   std::unique_ptr<vm::MarkerFile> open_marker(const std::string& path, std::string& error) override;
   // Synced in the env's model; not fsynced (power cuts are the env's to make).
   bool create_file(const std::string& path, std::string_view bytes, std::string& error) override;
+  // A no-op: the model keeps every file's name (it loses bytes, not directory entries).
+  bool sync_dir(const std::string&, std::string&) override { return true; }
 
   // ---- leveldb::Env: writes are tracked (and dropped once dead)
   leveldb::Status NewWritableFile(const std::string& name, leveldb::WritableFile** result) override;

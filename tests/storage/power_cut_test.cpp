@@ -51,16 +51,21 @@ struct Policy {
   bool sync;
   int64_t group_ms;
   milliseconds step;  // the manual clock's step per tick
+  size_t checkpoint_bytes = 0;  // 0: the default (none is due in so short a run)
 };
 
 // Every tick its own group; groups of three ticks (5 ms groups, a clock moving 2 ms a tick);
 // one group for the whole run (a clock that never moves); each with and without fsync.
+// Then a checkpoint with every group, so that a power cut also lands between a group's
+// log write and its checkpoint, and recovery starts from checkpoints all along the run.
 const Policy kPolicies[] = {
     {"--sync=tick, a group a tick", true, 0, milliseconds(2)},
     {"--sync=tick, groups of 3 ticks", true, 5, milliseconds(2)},
     {"--sync=tick, one group", true, 5, milliseconds(0)},
     {"--sync=none, a group a tick", false, 0, milliseconds(2)},
     {"--sync=none, groups of 3 ticks", false, 5, milliseconds(2)},
+    {"--sync=tick, groups of 3 ticks, a checkpoint a group", true, 5, milliseconds(2), 1},
+    {"--sync=none, a group a tick, a checkpoint a group", false, 0, milliseconds(2), 1},
 };
 
 }  // namespace
@@ -73,6 +78,7 @@ TEST_CASE("power cut: at every tick, under every group policy, recovery ends as 
     vm::RuntimeOptions options = w.options();
     options.sync = policy.sync;
     options.group_ms = policy.group_ms;
+    options.checkpoint_bytes = policy.checkpoint_bytes;
     const Reference want = reference_run(w, options, policy.step);
     REQUIRE(want.end.tick > 10);
     for (int64_t cut = 1; cut < want.end.tick; ++cut) {
@@ -136,7 +142,7 @@ TEST_CASE("power cut: a group's write torn at every byte is dropped whole, and r
   }
 }
 
-TEST_CASE("group commit: a group whose background write fails stops the run; a restart ends as the uninterrupted run") {
+TEST_CASE("group commit: a group whose background write fails stops the run, a restart ends as the uninterrupted run") {
   // Under --sync=tick, groups are written by the GroupWriter while the next is computed:
   // its failure must stop the run (with the disk's reason), never be lost, and VED-DATA-DIR
   // must never claim the group it failed to write.

@@ -127,21 +127,4 @@ TEST_CASE("tick records: each decodes to what was encoded, and any cut or bad le
   CHECK(checked > 1000);
 }
 
-TEST_CASE("tick records: a damaged stored record is named when the journal is read") {
-  const Workload w = compile_workload("workload.ved");
-  ScratchDir dir;
-  const RunEnd end = run_workload(w, dir / "run", vm::StorageEnv::system(), w.options());
-  REQUIRE_MESSAGE(end.ok, end.error);
-  auto store = open_store(dir / "run", vm::StoreMode::Existing);
-  std::string bytes;
-  REQUIRE(store->get(vm::tick_record_key(3), bytes).is_ok());
-  vm::Store::Batch batch;
-  batch.put(vm::tick_record_key(3), bytes.substr(0, bytes.size() / 2));
-  REQUIRE(store->commit(batch, true).is_ok());
-  std::string error;
-  CHECK_FALSE(vm::scan_journal(*store, 0, kAll, [](int64_t, std::string_view) { return true; }, error));
-  CHECK(error.find("tick/0000000000000003") != std::string::npos);
-  CHECK(error.find("cut short") != std::string::npos);
-}
-
 }  // namespace ved::storage_test

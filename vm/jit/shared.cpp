@@ -3,6 +3,7 @@
 
 #include <map>
 #include <new>
+#include <system_error>
 
 namespace ved::vm::jit {
 
@@ -92,6 +93,13 @@ bool SharedJit::timed_step(Step step, std::string& error) {
     abandoned_ = true;
     ok = false;
     error = "LLVM ran out of memory";
+  } catch (const std::system_error& e) {
+    // LLVM starts threads of its own (ORC's task dispatcher) with std::thread, which
+    // throws when the system refuses one — under a memory limit, for want of room for
+    // its stack. Let go of, as above: the run goes on interpreted.
+    abandoned_ = true;
+    ok = false;
+    error = std::string("LLVM could not start a thread: ") + e.what();
   }
   if (ok) publish();
   std::lock_guard<std::mutex> lock(state_mutex_);

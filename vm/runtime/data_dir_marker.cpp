@@ -18,8 +18,9 @@ namespace {
 // groups, one journal record per tick (`jrnl/<tick>`), `meta/head`, the random generator
 // as (seed, draws). 6: one binary record per tick (`tick/<tick>`, tick_record.h), holding
 // its writes and its journal lines. 7: program history (`meta/programs`, every bundle
-// run kept as `prog/<hash>`), upgrade ticks.
-constexpr const char* kFormat = "7";
+// run kept as `prog/<hash>`), upgrade ticks. 8: the tick-record log (record_log.h) with
+// checkpoints; `meta/head` counts its frames.
+constexpr const char* kFormat = "8";
 
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kSlotBytes = 64;

@@ -36,6 +36,14 @@ bool holds_other_program(const Store& store, const Program& program, uint64_t& s
 // only caller, rather than among the tick writes of run_store.cpp.
 bool RunStore::take_over(const LoadedRun& run, const TickRecord& record, const std::string& bundle,
                          std::string& error) {
+  // The log goes on where the state loaded from it ended (the load wrote it as a
+  // checkpoint): the upgrade's own record is kept with the state it makes, as tick 0's is.
+  RunHead before;
+  if (!read_run_head(store_, before, error)) {
+    error = "the data dir is damaged: " + error;
+    return false;
+  }
+  next_frame_ = before.frames;
   Store::Batch batch;
   // Everything live goes: it is written again below, in the new program's encoding
   // (keys name domains, so most are rewritten in place).
@@ -104,7 +112,7 @@ bool RunStore::take_over(const LoadedRun& run, const TickRecord& record, const s
   batch.put("meta/program_hash", hex_u64(p_.hash));
   batch.put("meta/program_name", p_.name);
   batch.put(tick_record_key(record.tick), encode_tick_record(record));
-  batch.put("meta/head", encode_run_head(RunHead{record.tick, record.timer_sequence, record.last_foreground_tick, digest_}));
+  batch.put("meta/head", encode_run_head(RunHead{record.tick, record.timer_sequence, record.last_foreground_tick, digest_, next_frame_}));
   if (const Status s = store_.commit(batch, /*sync=*/true); !s.is_ok()) {
     error = "cannot write to the data dir: " + s.message();
     return false;

@@ -14,10 +14,19 @@ GroupWriter::~GroupWriter() {
   thread_.join();
 }
 
-void GroupWriter::start(Store::Batch batch, Written written) {
+Status GroupWrite::perform(Store& store) {
+  if (!frames.empty())
+    if (Status s = store.log().append(first_frame, frames); !s.is_ok()) return s;
+  if (sync || checkpoint)
+    if (Status s = store.log().sync(); !s.is_ok()) return s;
+  if (checkpoint) return store.commit(*checkpoint, sync_checkpoint);
+  return Status::ok();
+}
+
+void GroupWriter::start(GroupWrite write, Written written) {
   {
     std::lock_guard lock(mutex_);
-    job_ = std::move(batch);
+    job_ = std::move(write);
     written_ = written;
     finished_ = false;
   }
@@ -46,9 +55,9 @@ void GroupWriter::loop() {
   for (;;) {
     changed_.wait(lock, [&] { return job_.has_value() || stopping_; });
     if (!job_) return;
-    Store::Batch batch = std::move(*job_);
+    GroupWrite write = std::move(*job_);
     lock.unlock();
-    Status s = store_.commit(batch, /*sync=*/true);
+    Status s = write.perform(store_);
     lock.lock();
     job_.reset();
     result_ = std::move(s);

@@ -1,4 +1,4 @@
-// Writing a group of ticks (write_group.h) durably while the next group is computed.
+// Writing a group of ticks durably while the next group is computed.
 //
 // Under --sync=tick a group is fsynced, which takes milliseconds; waiting for it in the
 // tick loop made a messaging run spend most of its time idle. The writer takes one synced
@@ -14,11 +14,25 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "vm/runtime/store.h"
 
 namespace ved::vm {
+
+// One write of a group: its records' frames appended to the tick-record log, the log
+// fsynced, then the checkpoint, if the group carries one, committed to the database (the
+// log holding what a checkpoint holds is durable before the checkpoint is written, so a
+// checkpoint never runs ahead of the journal).
+struct GroupWrite {
+  uint64_t first_frame = 0;
+  std::string frames;
+  bool sync = false;  // fsync the log (always, with a checkpoint)
+  std::optional<Store::Batch> checkpoint;
+  bool sync_checkpoint = false;  // and the database after the checkpoint
+  Status perform(Store& store);
+};
 
 class GroupWriter {
  public:
@@ -32,9 +46,9 @@ class GroupWriter {
     int64_t tick = 0;
     uint64_t digest = 0;
   };
-  // Starts writing `batch` (fsynced), which holds the ticks up to `written.tick`. The
-  // write in flight, if any, must have been waited for.
-  void start(Store::Batch batch, Written written);
+  // Starts `write` (a synced one), which holds the ticks up to `written.tick`. The write
+  // in flight, if any, must have been waited for.
+  void start(GroupWrite write, Written written);
   // Waits for the write in flight. `done` is what it made durable (none: nothing was in
   // flight); the status is its failure, if it failed.
   Status wait(std::optional<Written>& done);
@@ -48,7 +62,7 @@ class GroupWriter {
   Store& store_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::optional<Store::Batch> job_;  // handed over, not taken by the thread yet
+  std::optional<GroupWrite> job_;  // handed over, not taken by the thread yet
   bool in_flight_ = false;           // handed over and not waited for (tick loop's view)
   bool finished_ = false;            // the thread finished the write handed over
   Status result_;

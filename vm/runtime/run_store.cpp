@@ -53,7 +53,7 @@ bool scan_checked(const Store& store, std::string_view prefix,
 
 // What damage found after the database opened must say: nothing ran, and how to
 // start over if the data is lost for good.
-constexpr const char* kHeadShape = "meta/head is not `tick timer-sequence foreground-tick digest`";
+constexpr const char* kHeadShape = "meta/head is not `tick timer-sequence foreground-tick digest frames`";
 
 constexpr const char* kNothingChanged = " (refused before anything ran; --fresh discards the data dir and starts over)";
 
@@ -180,6 +180,7 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
     error = damaged(kHeadShape);
     return false;
   }
+  if (!recover_from_log(head, error)) return false;
   std::string budget;
   bool has_budget = false;
   if (!read_required(store_, "meta/seed", seed_text, error) ||
@@ -271,6 +272,89 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
   return true;
 }
 
+bool RunStore::read_digest_parts(std::string& error) {
+  std::string counts;
+  bool has_counts = false;
+  if (!read_optional(store_, "meta/effect_counts", counts, has_counts, error)) return false;
+  effect_counts_digest_ = has_counts ? record_digest("meta/effect_counts", counts) : 0;
+  observed_digest_.clear();
+  return scan_checked(store_, "obs/", [&](std::string_view key, std::string_view value) {
+    observed_digest_[std::string(key)] = record_digest(key, value);
+    return true;
+  }, error);
+}
+
+bool RunStore::recover_from_log(RunHead& head, std::string& error) {
+  next_frame_ = head.frames;
+  // Read from the checkpoint's own last frame, which must still be there: a journal that
+  // lost what the state was made from is damaged, even where the state survived.
+  const uint64_t from = head.frames > 0 ? head.frames - 1 : 0;
+  bool checkpoint_frame_seen = head.frames == 0;
+  bool any = false;
+  std::string problem;
+  LogEnd end;
+  const Status s = store_.scan_log(from, [&](uint64_t number, int64_t tick, std::string_view payload) {
+    if (number < head.frames) {
+      checkpoint_frame_seen = true;
+      return true;
+    }
+    TickRecord r;
+    if (!decode_tick_record(payload, r, problem) || r.tick != tick) {
+      problem = "the journal's frame " + std::to_string(number) + ": " +
+                (problem.empty() ? "it holds another tick than its header says" : problem);
+      return false;
+    }
+    if (!any) {
+      // The parts of the digest that applying moves, as the checkpoint stored them.
+      if (!read_digest_parts(problem)) return false;
+      digest_ = head.digest;
+      last_tick_ = head.tick;
+      any = true;
+    }
+    if (r.tick < last_tick_) {
+      problem = "the journal's frame " + std::to_string(number) + " holds tick " + std::to_string(r.tick) +
+                ", after tick " + std::to_string(last_tick_);
+      return false;
+    }
+    head = RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, 0, ++next_frame_};
+    last_tick_ = r.tick;
+    apply_writes(std::move(r));
+    return true;
+  }, end);
+  if (!s.is_ok()) {
+    error = damaged(s);
+    return false;
+  }
+  if (!problem.empty()) {
+    error = damaged(problem) + kNothingChanged;
+    return false;
+  }
+  if (!checkpoint_frame_seen) {
+    error = damaged("the journal has lost frame " + std::to_string(head.frames - 1) +
+                    ", which the stored state was made from" + (end.damage.empty() ? "" : ": " + end.damage) +
+                    kNothingChanged);
+    return false;
+  }
+  if (!any) return true;
+  // What the frames made is written as a checkpoint, so that it is loaded (and checked
+  // against the digest) as any other, and the next recovery starts from here.
+  head.digest = digest_;
+  Store::Batch batch;
+  if (state_pending_) state_.put("meta/pending", std::move(*state_pending_));
+  state_pending_.reset();
+  state_.put("meta/head", encode_run_head(head));
+  state_.take(batch);
+  if (const Status w = store_.commit(batch, /*sync=*/false); !w.is_ok()) {
+    error = "cannot write to the data dir: " + w.message();
+    return false;
+  }
+  digest_ = 0;  // summed again by the load, record by record
+  effect_counts_digest_ = 0;
+  observed_digest_.clear();
+  last_tick_ = -1;
+  return true;
+}
+
 // The open intents (recovery re-dispatches them) and the per-effect counts. Only the
 // `fxo/` markers of open intents are scanned: recovery does not grow with history.
 bool RunStore::load_intents(LoadedRun& out, std::string& error) {
@@ -359,14 +443,16 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   batch.put("meta/programs", encode_program_history({ProgramEpoch{0, p_.hash}}));
   batch.put(program_storage_key(p_.hash), bundle);
   initial.tick = 0;
-  const RunHead head{0, initial.timer_sequence, -1, 0};
-  std::string record = encode_tick_record(initial);
+  const uint64_t timer_sequence = initial.timer_sequence;
+  // Tick 0's record is kept with the state it begins, in the database: the log starts at
+  // tick 1.
+  batch.put(tick_record_key(0), encode_tick_record(initial));
   apply_writes(std::move(initial));
-  group_.append(tick_record_key(0), std::move(record));
-  group_.put("meta/pending", std::move(*group_pending_));
-  group_pending_.reset();
-  group_.take(batch);
-  batch.put("meta/head", encode_run_head(RunHead{head.tick, head.timer_sequence, head.last_foreground_tick, digest_}));
+  state_.put("meta/pending", std::move(*state_pending_));
+  state_pending_.reset();
+  state_.take(batch);
+  batch.put("meta/head", encode_run_head(RunHead{0, timer_sequence, -1, digest_, 0}));
+  next_frame_ = 0;
   // Durable whatever --sync says: that the run began, and its program, are what a
   // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
   if (const Status s = store_.commit(batch, /*sync=*/true); !s.is_ok()) {
@@ -380,27 +466,27 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
 void RunStore::apply_writes(TickRecord r) {
   for (TickRecord::InstanceWrite& in : r.instances) {
     digest_ += record_digest(in.key, in.value) - in.replaces;
-    group_.put(in.key, std::move(in.value));
+    state_.put(in.key, std::move(in.value));
   }
   // Mailbox entries are written once and then only deleted: they count by key.
   for (TickRecord::Put& e : r.enqueued) {
     digest_ += record_digest(e.key, {});
-    group_.put_new(e.key, std::move(e.value));
+    state_.put_new(e.key, std::move(e.value));
   }
   for (const std::string& key : r.dequeued) {
     digest_ -= record_digest(key, {});
-    group_.remove(key);
+    state_.remove(key);
   }
-  group_pending_ = std::move(r.pending);  // written once a group (write_group)
+  state_pending_ = std::move(r.pending);  // written once a checkpoint
   for (TickRecord::IntentWrite& x : r.intents) {
-    group_.put(intent_storage_key(x.tick, x.index), std::move(x.value));
+    state_.put(intent_storage_key(x.tick, x.index), std::move(x.value));
     const std::string open_key = open_intent_storage_key(x.tick, x.index);
     if (x.completed) {
       digest_ -= record_digest(open_key, {});
-      group_.remove(open_key);
+      state_.remove(open_key);
     } else {
       digest_ += record_digest(open_key, {});
-      group_.put_new(open_key, "");
+      state_.put_new(open_key, "");
     }
   }
   for (TickRecord::Put& o : r.observed) {
@@ -408,13 +494,13 @@ void RunStore::apply_writes(TickRecord r) {
     digest_ -= part;
     part = record_digest(o.key, o.value);
     digest_ += part;
-    group_.put(o.key, std::move(o.value));
+    state_.put(o.key, std::move(o.value));
   }
   if (r.effect_counts) {
     digest_ -= effect_counts_digest_;
     effect_counts_digest_ = record_digest("meta/effect_counts", *r.effect_counts);
     digest_ += effect_counts_digest_;
-    group_.put("meta/effect_counts", std::move(*r.effect_counts));
+    state_.put("meta/effect_counts", std::move(*r.effect_counts));
   }
 }
 
@@ -436,85 +522,88 @@ bool RunStore::apply(TickRecord r, bool append, std::string& error) {
   try {
     return apply_into_group(std::move(r), append, error);
   } catch (...) {
-    group_ = WriteGroup{};
-    group_pending_.reset();
-    group_head_.reset();
+    // The writes it made to the gathered state cannot be told from the earlier ticks':
+    // nothing gathered since the last checkpoint may be written now.
+    group_frames_.clear();
+    state_ = WriteGroup{};
+    state_pending_.reset();
+    state_head_.reset();
     throw;
   }
 }
 
-bool RunStore::apply_into_group(TickRecord r, bool append, std::string& error) {
+bool RunStore::apply_into_group(TickRecord r, bool /*append*/, std::string& error) {
+  // A `resume`'s part of the last tick is a frame of its own, with that tick: readers join
+  // the parts of a tick (scan_tick_records).
   const int64_t tick = r.tick;
   const uint64_t timer_sequence = r.timer_sequence;
   const int64_t foreground = r.last_foreground_tick;
-  std::string record;
-  if (append) {
-    // A `resume` between runs adds to the last applied tick: its record is on disk
-    // (nothing is gathered in a group between runs) and keeps its place in front.
-    if (!write_group(sync_, /*wait=*/true, error)) return false;
-    std::string stored;
-    bool found = false;
-    if (!read_optional(store_, tick_record_key(r.tick), stored, found, error)) {
-      error = "cannot read the journal: " + error;
-      return false;
-    }
-    TickRecord whole;
-    if (found && !decode_tick_record(stored, whole, error)) {
-      error = damaged(tick_record_key(r.tick) + ": " + error);
-      return false;
-    }
-    apply_writes(r);  // a copy: the record is appended to the stored one below
-    whole.append(std::move(r));
-    r = std::move(whole);
-    record = encode_tick_record(r);
-  } else {
-    if (group_.empty()) group_started_ = clock_.now();
-    // Encoded first: the writes' bytes then move into the group instead of being copied.
-    record = encode_tick_record(r);
-    apply_writes(std::move(r));
+  if (group_ticks_ == 0) {
+    group_started_ = clock_.now();
+    group_first_frame_ = next_frame_;
   }
-  group_.append(tick_record_key(tick), std::move(record));
-  group_head_ = RunHead{tick, timer_sequence, foreground, digest_};  // written once a group
-  group_.end_tick();
+  // Encoded first: the writes' bytes then move into the state instead of being copied.
+  append_log_frame(group_frames_, next_frame_++, tick, encode_tick_record(r));
+  apply_writes(std::move(r));
+  state_head_ = RunHead{tick, timer_sequence, foreground, digest_, next_frame_};
+  ++group_ticks_;
   last_tick_ = tick;
   last_durable_ = false;
-  const bool full = group_.ticks() >= max_group_ticks_ || group_.bytes() >= kGroupBytes;
+  const bool full = group_ticks_ >= max_group_ticks_ || group_frames_.size() >= kGroupBytes;
   // A group old enough but not full goes on gathering while the one before it is still
   // being written: waiting for that write would leave the tick loop idle.
   const bool old = clock_.now() - group_started_ >= max_group_age_ && !(writer_ && writer_->busy());
   return full || old ? flush(error) : true;
 }
 
-bool RunStore::flush(std::string& error) { return write_group(sync_, /*wait=*/false, error); }
+bool RunStore::flush(std::string& error) { return write_group(sync_, /*wait=*/false, /*checkpoint=*/false, error); }
 
 RunStore::~RunStore() = default;
 
-bool RunStore::write_group(bool sync, bool wait, std::string& error) {
-  if (group_.empty()) return wait ? collect(error) : true;
-  Store::Batch batch;
-  if (group_pending_) group_.put("meta/pending", std::move(*group_pending_));
-  if (group_head_) group_.put("meta/head", encode_run_head(*group_head_));
-  group_pending_.reset();
-  group_head_.reset();
-  group_.take(batch);
+bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& error) {
+  log_bytes_since_checkpoint_ += group_frames_.size();
+  const bool changed = !state_.empty() || state_head_ || state_pending_;
+  const bool due = log_bytes_since_checkpoint_ >= checkpoint_bytes_ || state_.bytes() >= checkpoint_bytes_;
+  const bool with_checkpoint = changed && (checkpoint || due);
+  if (group_frames_.empty() && !with_checkpoint) return wait ? collect(error) : true;
+  GroupWrite write;
+  write.first_frame = group_first_frame_;
+  write.frames = std::move(group_frames_);
+  group_frames_.clear();
+  group_ticks_ = 0;
+  write.sync = sync;
+  if (with_checkpoint) {
+    Store::Batch batch;
+    if (state_pending_) state_.put("meta/pending", std::move(*state_pending_));
+    if (state_head_) state_.put("meta/head", encode_run_head(*state_head_));
+    state_pending_.reset();
+    state_head_.reset();
+    state_.take(batch);
+    write.checkpoint = std::move(batch);
+    // One asked for (an intent about to be released, the end of a run) is durable on
+    // return; one that is merely due need not be: the log holds everything it does.
+    write.sync_checkpoint = checkpoint;
+    log_bytes_since_checkpoint_ = 0;
+  }
   // One write in flight at a time, so that groups reach the disk in order.
   if (!collect(error)) return false;
   // A synced group is written by the GroupWriter while the next one is computed, unless
   // the caller needs it on disk now, or every tick is its own group (a trace: a printed
   // line must never run ahead of the data dir).
+  const bool durable = sync || write.checkpoint;  // the log is fsynced before a checkpoint
   if (sync && !wait && max_group_ticks_ > 1) {
     if (!writer_) writer_ = std::make_unique<GroupWriter>(store_);
-    writer_->start(std::move(batch), GroupWriter::Written{last_tick_, digest_});
+    writer_->start(std::move(write), GroupWriter::Written{last_tick_, digest_});
     return true;
   }
-  if (const Status s = store_.commit(batch, sync); !s.is_ok()) {
+  if (const Status s = write.perform(store_); !s.is_ok()) {
     error = "cannot write the tick to the data dir: " + s.message();
     return false;
   }
   // Synced, the group is on disk now; otherwise VED-DATA-DIR waits for the next synced
   // write (mark_dispatched, sync_committed), so that it never runs ahead of what a power
   // cut would leave.
-  return !sync || mark_durable(/*sync=*/false, error);
+  return !durable || mark_durable(/*sync=*/false, error);
 }
 
 bool RunStore::collect(std::string& error) {
@@ -528,10 +617,12 @@ bool RunStore::collect(std::string& error) {
 }
 
 bool RunStore::sync_committed(std::string& error) {
-  if (!group_.empty()) return write_group(/*sync=*/true, /*wait=*/true, error);
-  if (!collect(error)) return false;
+  if (!write_group(/*sync=*/true, /*wait=*/true, /*checkpoint=*/true, error)) return false;
   if (last_durable_ || last_tick_ < 0) return true;
-  if (const Status s = store_.sync(); !s.is_ok()) {
+  // Nothing was left to write, but what was written may not be durable yet.
+  Status s = store_.log().sync();
+  if (s.is_ok()) s = store_.sync();
+  if (!s.is_ok()) {
     error = "cannot write to the data dir: " + s.message();
     return false;
   }
@@ -549,7 +640,7 @@ bool RunStore::record_arrival(const Intent& intent, std::string& error) {
 }
 
 bool RunStore::mark_dispatched(const std::vector<const Intent*>& intents, std::string& error) {
-  for (const Intent* in : intents) group_.put(intent_storage_key(in->tick, in->index), encode_intent(*in));
+  for (const Intent* in : intents) state_.put(intent_storage_key(in->tick, in->index), encode_intent(*in));
   return sync_committed(error);
 }
 
@@ -614,13 +705,13 @@ bool RunStore::engine_stats(EngineTotals& out, std::string& error) const {
 
 std::string encode_run_head(const RunHead& h) {
   return std::to_string(h.tick) + " " + std::to_string(h.timer_sequence) + " " + std::to_string(h.last_foreground_tick) +
-         " " + hex_u64(h.digest);
+         " " + hex_u64(h.digest) + " " + std::to_string(h.frames);
 }
 
 bool decode_run_head(std::string_view text, RunHead& h) {
   std::istringstream in{std::string(text)};
   std::string digest;
-  if (!(in >> h.tick >> h.timer_sequence >> h.last_foreground_tick >> digest)) return false;
+  if (!(in >> h.tick >> h.timer_sequence >> h.last_foreground_tick >> digest >> h.frames)) return false;
   std::string rest;
   if (in >> rest) return false;
   return parse_hex_u64(digest, h.digest) && h.tick >= 0 && h.tick <= kLastTick && h.last_foreground_tick >= -1 &&
@@ -642,6 +733,8 @@ bool read_run_head(const Store& store, RunHead& head, std::string& error) {
 
 bool scan_tick_records(const Store& store, int64_t from, int64_t to,
                        const std::function<bool(const TickRecord&)>& visit, std::string& error) {
+  // The records kept in the database (tick 0's, an upgrade's): few, read first.
+  std::vector<TickRecord> kept;
   std::string problem;
   bool ok = scan_checked(store, "tick/", [&](std::string_view key, std::string_view value) {
     uint64_t t = 0;
@@ -650,17 +743,88 @@ bool scan_tick_records(const Store& store, int64_t from, int64_t to,
       return false;
     }
     const auto tick = static_cast<int64_t>(t);
-    if (tick < from) return true;
     if (tick > to) return false;
     TickRecord record;
     if (!decode_tick_record(value, record, problem) || record.tick != tick) {
       problem = damaged(std::string(key) + ": " + (problem.empty() ? "it holds another tick" : problem));
       return false;
     }
-    return visit(record);
+    kept.push_back(std::move(record));
+    return true;
   }, error);
   if (!problem.empty()) error = problem;
-  return ok && problem.empty();
+  if (!ok || !problem.empty()) return false;
+  RunHead head;
+  if (!read_run_head(store, head, error)) {
+    error = damaged(error);
+    return false;
+  }
+  // Both sources in tick order; the parts of one tick (a `resume` adds a part to the last
+  // tick) joined before the tick is visited.
+  std::optional<TickRecord> current;
+  size_t next_kept = 0;
+  bool stopped = false;  // the visitor said so
+  int64_t reached = -1;  // the last tick seen, the one past `to` that ended the scan included
+  auto take = [&](TickRecord&& r) {
+    reached = std::max(reached, r.tick);
+    if (current && r.tick == current->tick) {
+      current->append(std::move(r));
+      return true;
+    }
+    if (current && r.tick < current->tick) {
+      problem = damaged("the journal's record of tick " + std::to_string(r.tick) + " comes after tick " +
+                        std::to_string(current->tick) + "'s");
+      return false;
+    }
+    if (current && current->tick >= from && !visit(*current)) {
+      stopped = true;
+      return false;
+    }
+    current = std::move(r);
+    return true;
+  };
+  auto take_kept_up_to = [&](int64_t tick) {
+    for (; next_kept < kept.size() && kept[next_kept].tick <= tick; ++next_kept)
+      if (!take(std::move(kept[next_kept]))) return false;
+    return true;
+  };
+  LogEnd end;
+  const Status s = store.scan_log(0, [&](uint64_t number, int64_t tick, std::string_view payload) {
+    if (!take_kept_up_to(tick)) return false;
+    if (tick > to) {
+      reached = std::max(reached, tick);
+      return false;
+    }
+    TickRecord r;
+    if (tick < from) {
+      r.tick = tick;  // before the range: only its place is checked
+      return take(std::move(r));
+    }
+    if (!decode_tick_record(payload, r, problem) || r.tick != tick) {
+      problem = damaged("the journal's frame " + std::to_string(number) + ": " +
+                        (problem.empty() ? "it holds another tick than its header says" : problem));
+      return false;
+    }
+    return take(std::move(r));
+  }, end);
+  if (!s.is_ok()) {
+    error = damaged(s);
+    return false;
+  }
+  if (stopped) return true;
+  if (problem.empty() && take_kept_up_to(to) && current) {
+    // The journal must reach the stored state: a log that stops short of it lost records.
+    if (reached < std::min(head.tick, to))
+      problem = damaged("the journal stops at tick " + std::to_string(reached) + ", and the stored state is at tick " +
+                        std::to_string(head.tick) + (end.damage.empty() ? "" : ": " + end.damage));
+    else if (current->tick >= from && !visit(*current))
+      return true;
+  }
+  if (!problem.empty()) {
+    error = problem;
+    return false;
+  }
+  return true;
 }
 
 bool scan_journal(const Store& store, int64_t from, int64_t to,

@@ -73,22 +73,26 @@ std::string encode_pending(const std::vector<Delivery>& pending);
 // digest, so none of them can be older than it.
 uint64_t record_digest(std::string_view key, std::string_view value);
 
-// `meta/head`: where the run is, rewritten by every commit (one record, not one per
-// number): the last committed tick, the next timer sequence number, the last tick with a
-// non-background slice (the background rule), and the live records' digest.
+// `meta/head`: where the stored state is, rewritten by every checkpoint (one record, not
+// one per number): the last tick it holds, the next timer sequence number, the last tick
+// with a non-background slice (the background rule), the live records' digest, and how
+// many frames of the tick-record log it holds (record_log.h): recovery applies the frames
+// from there on.
 struct RunHead {
   int64_t tick = 0;
   uint64_t timer_sequence = 0;
   int64_t last_foreground_tick = -1;
   uint64_t digest = 0;
+  uint64_t frames = 0;
 };
 std::string encode_run_head(const RunHead& head);
 bool decode_run_head(std::string_view text, RunHead& head);
 // Reads a data dir's head; false with `error` saying what is wrong (missing: "no run").
 bool read_run_head(const Store& store, RunHead& head, std::string& error);
 
-// The journal: the `journal` lines of the tick records (`tick/<tick>`), one record per
-// committed tick (a record's lines never hold a line break: runtime.cpp escapes them).
+// The journal: the tick records, one a committed tick: tick 0's and an upgrade's in the
+// database (`tick/<tick>`, written with the state they begin), every other in the
+// tick-record log. A record's lines never hold a line break (runtime.cpp escapes them).
 // Calls `visit(tick, line)` for every line of the ticks in [from, to], in order, until it
 // returns false.
 bool scan_journal(const Store& store, int64_t from, int64_t to,
@@ -96,8 +100,10 @@ bool scan_journal(const Store& store, int64_t from, int64_t to,
 // The same, rendered with `program`, the run's own (a caller that has loaded it already).
 bool scan_journal(const Program& program, const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error);
-// Calls `visit(record)` for every tick record of the ticks in [from, to], in order, until
-// it returns false; a record that does not decode is damage, named in `error`.
+// Calls `visit(record)` for every tick record of the ticks in [from, to], in order (the
+// parts of a tick that a `resume` added joined to it), until it returns false; a record
+// that does not decode, a tick missing in between and a journal that stops short of the
+// stored state are damage, named in `error`.
 bool scan_tick_records(const Store& store, int64_t from, int64_t to,
                        const std::function<bool(const TickRecord&)>& visit, std::string& error);
 
@@ -128,17 +134,22 @@ class RunStore {
   // the last applied tick is refused with nothing written. With `append` (a `resume`
   // between runs) the record adds to the last tick's instead: its writes are applied and
   // it is appended to the stored record.
-  // Ticks are written in groups (WriteGroup): a tick's writes join the current group,
-  // which is written as one atomic batch (fsynced under --sync=tick) when it holds
-  // `max_group_ticks` ticks, or kGroupBytes, or has waited `max_group_age`; before anything of
-  // its ticks is released (mark_dispatched); and at the end of a run (sync_committed). A
-  // crash loses at most the group being gathered, which nothing outside has seen: its
-  // ticks are recomputed on restart, identically.
+  // Ticks are written in groups: a group's records are appended to the tick-record log in
+  // one write (fsynced under --sync=tick) when it holds `max_group_ticks` ticks, or
+  // kGroupBytes, or has waited `max_group_age`; before anything of its ticks is released
+  // (mark_dispatched); and at the end of a run (sync_committed). Their writes to the live
+  // state gather in memory (WriteGroup) and reach the database as a checkpoint, after the
+  // log holding them is durable: every kCheckpointBytes of log or of state, before an
+  // intent is released, and at the end of a run. A crash loses at most the group being
+  // gathered, which nothing outside has seen: its ticks are recomputed on restart,
+  // identically; recovery applies the log's frames after the last checkpoint.
   bool apply(TickRecord record, bool append, std::string& error);
-  // Writes the current group (fsynced under --sync=tick); nothing to do if it is empty.
+  // Writes the current group (fsynced under --sync=tick), and a checkpoint if one is due;
+  // nothing to do if it is empty.
   bool flush(std::string& error);
-  // Writes the current group, fsynced whatever --sync says, and says so in VED-DATA-DIR
-  // (the end of a run; a no-op when everything committed is durable already).
+  // Writes the current group and a checkpoint, fsynced whatever --sync says, and says so
+  // in VED-DATA-DIR (the end of a run; a no-op when everything committed is durable and
+  // checkpointed already).
   bool sync_committed(std::string& error);
   // Records that `intents` were handed to adapters (their dispatch counts), with every
   // tick committed so far, durably: an intent is released only after the tick that
@@ -151,6 +162,10 @@ class RunStore {
   void set_max_group_age(std::chrono::milliseconds age) { max_group_age_ = age; }
   static constexpr size_t kGroupTicks = 4096;
   static constexpr size_t kGroupBytes = size_t{8} << 20;
+  // A checkpoint is due once this much log was written since the last one (recovery
+  // reads at most about this much), or this much state gathered (memory).
+  static constexpr size_t kCheckpointBytes = size_t{32} << 20;
+  void set_checkpoint_bytes(size_t bytes) { checkpoint_bytes_ = bytes; }
   // Stores an intent's outcome as soon as it arrived (Intent::arrived).
   bool record_arrival(const Intent& intent, std::string& error);
   // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
@@ -175,16 +190,22 @@ class RunStore {
   bool engine_stats(EngineTotals& out, std::string& error) const;
 
  private:
-  // The record's writes into the group (their bytes moved there), and the digest moved
-  // by them.
+  // The record's writes into the state gathered since the last checkpoint (their bytes
+  // moved there), and the digest moved by them.
   void apply_writes(TickRecord record);
   bool apply_into_group(TickRecord record, bool append, std::string& error);
-  // Writes the current group; with `sync`, durably — in the background (GroupWriter)
-  // unless `wait` asks for it to be on disk on return.
-  bool write_group(bool sync, bool wait, std::string& error);
+  // Writes the current group to the log, and a checkpoint when one is due or
+  // `checkpoint` asks for one (synced then); with `sync`, durably — in the background
+  // (GroupWriter) unless `wait` asks for it to be on disk on return.
+  bool write_group(bool sync, bool wait, bool checkpoint, std::string& error);
   // Waits for the group being written in the background, and says in VED-DATA-DIR that it
   // is durable.
   bool collect(std::string& error);
+  // Recovery: applies the log's frames after the checkpoint `head` names, and writes the
+  // state they make as a new checkpoint (`head` then names it).
+  bool recover_from_log(RunHead& head, std::string& error);
+  // The obs/ records' and effect counts' parts of the digest, as stored.
+  bool read_digest_parts(std::string& error);
   bool load_intents(LoadedRun& out, std::string& error);
   // Compares what the database holds with what VED-DATA-DIR says was committed.
   bool check_against_marker(int64_t tick, const std::string& program_hash, std::string& error) const;
@@ -203,11 +224,20 @@ class RunStore {
   bool last_durable_ = true;          // whether the last commit is known to be on disk
   std::map<std::string, uint64_t> observed_digest_;  // obs/ key -> its part of the digest
   uint64_t effect_counts_digest_ = 0;
-  WriteGroup group_;  // committed ticks not written yet
+  // The group: the framed records of the ticks committed since the last log write, the
+  // first numbered `group_first_frame_`, and how many ticks they are.
+  std::string group_frames_;
+  uint64_t group_first_frame_ = 0;
+  size_t group_ticks_ = 0;
+  uint64_t next_frame_ = 0;  // the number of the next tick record's log frame
+  // The live state's writes since the last checkpoint, and the `meta/pending` and
+  // `meta/head` the next checkpoint writes (none: as the last one wrote them).
+  WriteGroup state_;
+  std::optional<std::string> state_pending_;
+  std::optional<RunHead> state_head_;
+  size_t log_bytes_since_checkpoint_ = 0;
+  size_t checkpoint_bytes_ = kCheckpointBytes;
   std::unique_ptr<GroupWriter> writer_;  // synced groups written in the background
-  // The group's last `meta/pending` and `meta/head`: put once, when the group is written.
-  std::optional<std::string> group_pending_;
-  std::optional<RunHead> group_head_;
   Clock::time_point group_started_;
   size_t max_group_ticks_ = kGroupTicks;
   std::chrono::milliseconds max_group_age_{5};

@@ -73,11 +73,19 @@ class SystemStorageEnv final : public StorageEnv {
       return false;
     }
     const std::string dir = std::filesystem::path(path).parent_path().string();
-    const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
+    std::string ignored;  // the file is there; whether the rename outlives a power cut is the directory's
+    sync_dir(dir.empty() ? "." : dir, ignored);
+    return true;
+  }
+
+  bool sync_dir(const std::string& dir, std::string& error) override {
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || ::fsync(dfd) != 0) {
+      error = std::strerror(errno);
+      if (dfd >= 0) ::close(dfd);
+      return false;
     }
+    ::close(dfd);
     return true;
   }
 };

@@ -36,6 +36,9 @@ class StorageEnv {
   // Writes a new file at `path` holding `bytes`, atomically and durably: whole or not at
   // all, even across a power cut (the marker's creation). False with `error`.
   virtual bool create_file(const std::string& path, std::string_view bytes, std::string& error) = 0;
+  // Makes the directory `dir`'s entries durable (a file created in it survives a power
+  // cut only once they are). False with `error`.
+  virtual bool sync_dir(const std::string& dir, std::string& error) = 0;
   // The operating system's files.
   static StorageEnv& system();
 };

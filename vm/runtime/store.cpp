@@ -100,7 +100,9 @@ bool snapshot(const std::string& dir, const std::string& into, std::string& erro
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     const bool table = name.ends_with(".ldb") || name.ends_with(".sst");
-    const bool wanted = table || name == "CURRENT" || name.rfind("MANIFEST-", 0) == 0 || name.ends_with(".log");
+    // The tick-record log is read in place (it is only ever appended to), not copied.
+    const bool wanted = table || name == "CURRENT" || name.rfind("MANIFEST-", 0) == 0 ||
+                        (name.ends_with(".log") && !RecordLog::is_segment(name));
     if (!wanted) continue;
     const fs::path to = fs::path(into) / name;
     std::error_code link_ec, copy_ec;
@@ -122,6 +124,15 @@ bool snapshot(const std::string& dir, const std::string& into, std::string& erro
 // fails under it: either way, what the database holds cannot be trusted.
 Status read_failure(const leveldb::Status& s) {
   return Status::damaged("the data dir is damaged (or its disk failed): " + s.ToString());
+}
+
+// LevelDB starts its one compaction thread the first time it needs it, which can be
+// long after the open, when the run has used most of its memory: under a memory limit
+// the thread's stack is then refused, std::thread throws out of LevelDB's write, and the
+// database is left waiting for a compaction that never started (its close hangs). So the
+// thread is started at the open, with a job that does nothing.
+void start_compaction_thread(leveldb::Env* env) {
+  env->Schedule([](void*) {}, nullptr);
 }
 
 leveldb::Options database_options(bool create, leveldb::Env* env = leveldb::Env::Default()) {
@@ -191,7 +202,7 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Statu
       }
       s = leveldb::DB::Open(database_options(false), copy, &db);
       if (s.ok()) {
-        std::unique_ptr<Store> store(new Store(db, committed));
+        std::unique_ptr<Store> store(new Store(db, committed, dir, StorageEnv::system()));
         store->snapshot_dir_ = copy;
         return store;
       }
@@ -209,6 +220,10 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Statu
     leveldb::Status s = leveldb::DestroyDB(dir, database_options(false, env.database()));
     if (!s.ok()) {
       status = open_failure(dir, s);
+      return nullptr;
+    }
+    if (const Status removed = RecordLog::remove_all(dir, env.database()); !removed.is_ok()) {
+      status = removed;
       return nullptr;
     }
     fs::remove(fs::path(dir) / kDataDirMarker, ec);
@@ -242,13 +257,15 @@ std::unique_ptr<Store> Store::open(const std::string& dir, StoreMode mode, Statu
     status = Status::not_found("`" + dir + "` holds no Ved program: no run has begun in it");
     return nullptr;
   }
+  start_compaction_thread(env.database());
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(database_options(!has_database, env.database()), dir, &db);
   if (!s.ok()) {
     status = open_failure(dir, s);
     return nullptr;
   }
-  std::unique_ptr<Store> store(new Store(db, committed));
+  std::unique_ptr<Store> store(new Store(db, committed, dir, env));
+  store->log_ = std::make_unique<RecordLog>(dir, env);
   if (const Status s = store->marker_.open(dir, env); !s.is_ok()) {
     status = s.is_damaged() || s.code() == Code::OtherFormat ? marker_failure(dir, s) : system_failure(dir, s.message());
     return nullptr;
@@ -275,6 +292,11 @@ Status Store::sync() {
   wo.sync = true;
   leveldb::Status s = db_->Write(wo, &empty);
   return s.ok() ? Status::ok() : write_failure(s);
+}
+
+Status Store::scan_log(uint64_t from, const std::function<bool(uint64_t, int64_t, std::string_view)>& visit,
+                       LogEnd& end) const {
+  return RecordLog::scan(dir_, env_.database(), from, visit, end);
 }
 
 Status Store::mark_committed(const CommittedMark& mark, bool sync) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vm/runtime/data_dir_marker.h"
+#include "vm/runtime/record_log.h"
 #include "vm/runtime/status.h"
 #include "vm/runtime/storage_env.h"
 
@@ -75,6 +76,14 @@ class Store {
   // Makes everything committed so far durable.
   Status sync();
 
+  // The tick-record log beside the database (record_log.h), for appending (not for
+  // Inspect).
+  RecordLog& log() { return *log_; }
+  // Reads the log from frame `from` on (RecordLog::scan): the data dir's own files, also
+  // for Inspect, whose private copy holds only the database.
+  Status scan_log(uint64_t from, const std::function<bool(uint64_t, int64_t, std::string_view)>& visit,
+                  LogEnd& end) const;
+
   // What VED-DATA-DIR says was committed, as read when the store was opened (Inspect:
   // read before the database, so it never claims more than the database holds).
   const CommittedMark& committed() const { return committed_; }
@@ -82,12 +91,16 @@ class Store {
   Status mark_committed(const CommittedMark& mark, bool sync);
 
  private:
-  Store(leveldb::DB* db, CommittedMark committed) : db_(db), committed_(committed) {}
+  Store(leveldb::DB* db, CommittedMark committed, std::string dir, StorageEnv& env)
+      : db_(db), committed_(committed), dir_(std::move(dir)), env_(env) {}
   struct CloseDb {
     void operator()(leveldb::DB* db) const;
   };
   std::unique_ptr<leveldb::DB, CloseDb> db_;
   CommittedMark committed_;
+  std::string dir_;
+  StorageEnv& env_;
+  std::unique_ptr<RecordLog> log_;  // not for Inspect
   DataDirMarker marker_;       // open for updates (not for Inspect)
   std::string snapshot_dir_;   // Inspect: the private copy the database was opened from
 };

@@ -2,6 +2,7 @@
 #include "vm/runtime/runtime_impl.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "vm/value_codec.h"
 
@@ -105,6 +106,10 @@ bool Runtime::Impl::guarded_tick(bool& progressed, std::string& error, bool keep
     error = "tick " + std::to_string(tick) + ": the machine ran out of memory" + out_of_memory_advice();
   } catch (const std::length_error&) {
     error = "tick " + std::to_string(tick) + ": the machine ran out of memory" + out_of_memory_advice();
+  } catch (const std::system_error& e) {
+    // A thread the system would not start (the room for its stack, under a memory limit).
+    error = "tick " + std::to_string(tick) + ": the system refused a thread (" + e.what() + ")" +
+            out_of_memory_advice();
   }
   return false;
 }

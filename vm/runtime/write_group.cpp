@@ -35,11 +35,6 @@ void WriteGroup::remove(std::string_view key) {
   entries_[key_of(key)] = Entry{};
 }
 
-void WriteGroup::append(std::string key, std::string value) {
-  bytes_ += key.size() + value.size();
-  appended_.emplace_back(std::move(key), std::move(value));
-}
-
 void WriteGroup::take(Store::Batch& batch) {
   std::vector<std::pair<std::string_view, const Entry*>> order;
   order.reserve(entries_.size());
@@ -49,10 +44,7 @@ void WriteGroup::take(Store::Batch& batch) {
     if (entry->value) batch.put(key, *entry->value);
     else batch.remove(key);
   }
-  for (const auto& [key, value] : appended_) batch.put(key, value);
   entries_.clear();
-  appended_.clear();
-  ticks_ = 0;
   bytes_ = 0;
 }
 

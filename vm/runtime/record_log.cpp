@@ -1,0 +1,260 @@
+#include "vm/runtime/record_log.h"
+
+#include <leveldb/env.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "vm/runtime/storage_env.h"
+#include "vm/runtime/store.h"
+
+namespace ved::vm {
+
+namespace {
+
+constexpr std::string_view kPrefix = "journal-";
+constexpr std::string_view kSuffix = ".log";
+constexpr size_t kHeaderBytes = 8 + 8 + 4 + 8;
+// A frame longer than this is not one we wrote (a tick record is bounded by the group's
+// size): its length field is damage, and reading it would only allocate.
+constexpr uint32_t kMaxPayload = uint32_t{1} << 30;
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void put_u32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint64_t get_u64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint32_t get_u32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+uint64_t frame_hash(const char* header20, std::string_view payload) {
+  XXH64_state_t* state = XXH64_createState();
+  XXH64_reset(state, 0);
+  XXH64_update(state, header20, 20);
+  XXH64_update(state, payload.data(), payload.size());
+  const uint64_t h = XXH64_digest(state);
+  XXH64_freeState(state);
+  return h;
+}
+
+std::string segment_name(uint64_t first) { return std::string(kPrefix) + hex_u64(first) + std::string(kSuffix); }
+
+Status log_failure(const std::string& what, const leveldb::Status& s) {
+  const std::string text = s.ToString();
+  if (text.find("No space left") != std::string::npos) return Status::error(Status::Code::NoSpace, what + ": " + text);
+  if (text.find("Read-only file system") != std::string::npos)
+    return Status::error(Status::Code::ReadOnly, what + ": " + text);
+  return Status::io_error(what + ": " + text);
+}
+
+struct Segment {
+  uint64_t first = 0;
+  std::string name;
+};
+
+// The segments in `dir`, by first frame.
+Status list_segments(const std::string& dir, leveldb::Env* env, std::vector<Segment>& out) {
+  std::vector<std::string> names;
+  if (leveldb::Status s = env->GetChildren(dir, &names); !s.ok()) return log_failure("cannot list the data dir", s);
+  for (const std::string& name : names) {
+    if (!RecordLog::is_segment(name)) continue;
+    uint64_t first = 0;
+    if (!parse_hex_u64(std::string_view(name).substr(kPrefix.size(), 16), first))
+      return Status::damaged("the journal segment `" + name + "` is not named by a frame number");
+    out.push_back(Segment{first, name});
+  }
+  std::sort(out.begin(), out.end(), [](const Segment& a, const Segment& b) { return a.first < b.first; });
+  return Status::ok();
+}
+
+// Reads exactly `n` bytes, or fewer at the end of the file.
+leveldb::Status read_fully(leveldb::SequentialFile& file, size_t n, std::string& buffer, std::string_view& got) {
+  buffer.resize(n);
+  size_t have = 0;
+  while (have < n) {
+    leveldb::Slice part;
+    leveldb::Status s = file.Read(n - have, &part, buffer.data() + have);
+    if (!s.ok()) return s;
+    if (part.empty()) break;
+    if (part.data() != buffer.data() + have) std::memmove(buffer.data() + have, part.data(), part.size());
+    have += part.size();
+  }
+  got = std::string_view(buffer.data(), have);
+  return leveldb::Status::OK();
+}
+
+}  // namespace
+
+void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::string_view payload) {
+  const size_t at = out.size();
+  out.reserve(at + kHeaderBytes + payload.size());
+  put_u64(out, number);
+  put_u64(out, static_cast<uint64_t>(tick));
+  put_u32(out, static_cast<uint32_t>(payload.size()));
+  put_u64(out, frame_hash(out.data() + at, payload));
+  out.append(payload);
+}
+
+bool RecordLog::is_segment(std::string_view name) {
+  return name.size() == kPrefix.size() + 16 + kSuffix.size() && name.starts_with(kPrefix) && name.ends_with(kSuffix);
+}
+
+RecordLog::RecordLog(std::string dir, StorageEnv& env, uint64_t segment_bytes)
+    : dir_(std::move(dir)), env_(env), segment_bytes_(segment_bytes) {}
+
+RecordLog::~RecordLog() {
+  if (file_) file_->Close();
+}
+
+Status RecordLog::append(uint64_t first, std::string_view frames) {
+  if (!file_ || file_bytes_ >= segment_bytes_) {
+    if (file_) {
+      // The segment is full: what it holds is made durable before its successor exists,
+      // so that a segment is never followed by one while its own tail may still be lost.
+      if (Status s = sync(); !s.is_ok()) return s;
+      file_->Close();
+      file_.reset();
+    }
+    leveldb::WritableFile* file = nullptr;
+    const std::string path = dir_ + "/" + segment_name(first);
+    if (leveldb::Status s = env_.database()->NewWritableFile(path, &file); !s.ok())
+      return log_failure("cannot create the journal segment `" + path + "`", s);
+    file_.reset(file);
+    file_bytes_ = 0;
+    new_segment_ = true;
+  }
+  if (leveldb::Status s = file_->Append(leveldb::Slice(frames.data(), frames.size())); !s.ok())
+    return log_failure("cannot write the journal", s);
+  if (leveldb::Status s = file_->Flush(); !s.ok()) return log_failure("cannot write the journal", s);
+  file_bytes_ += frames.size();
+  return Status::ok();
+}
+
+Status RecordLog::sync() {
+  if (!file_) return Status::ok();
+  if (leveldb::Status s = file_->Sync(); !s.ok()) return log_failure("cannot write the journal", s);
+  if (new_segment_) {
+    // A new segment's name is durable only once its directory is.
+    std::string error;
+    if (!env_.sync_dir(dir_, error)) return Status::io_error("cannot write the journal: syncing `" + dir_ + "`: " + error);
+    new_segment_ = false;
+  }
+  return Status::ok();
+}
+
+Status RecordLog::scan(const std::string& dir, leveldb::Env* env, uint64_t from,
+                       const std::function<bool(uint64_t, int64_t, std::string_view)>& visit, LogEnd& end) {
+  end = LogEnd{};
+  std::vector<Segment> segments;
+  if (Status s = list_segments(dir, env, segments); !s.is_ok()) return s;
+  if (segments.empty()) return Status::ok();
+  // The last segment that starts at or before `from`: those before it end before it.
+  size_t k = 0;
+  while (k + 1 < segments.size() && segments[k + 1].first <= from) ++k;
+  // Where reading starts: the frames before the first segment were never written (a log
+  // starts at frame 0) or are gone.
+  uint64_t expected = std::min(from, segments[k].first);
+  std::string torn;  // why the previous segment ended early ("" when it ended cleanly)
+  std::string header_buffer, payload_buffer;
+  for (; k < segments.size(); ++k) {
+    const Segment& seg = segments[k];
+    if (seg.first != expected) {
+      // A segment torn at its end may be followed only at the frame it could not read; a
+      // clean one, only at the frame after its last.
+      end.damage = seg.first < expected
+                       ? "the journal's segment `" + seg.name + "` starts at frame " + std::to_string(seg.first) +
+                             ", inside the frames before it (up to " + std::to_string(expected - 1) + ")"
+                       : "the journal has no frames " + std::to_string(expected) + " to " +
+                             std::to_string(seg.first - 1) + ": segment `" + seg.name + "` starts at frame " +
+                             std::to_string(seg.first) + (torn.empty() ? "" : " (" + torn + ")");
+      end.next_frame = expected;
+      return Status::ok();
+    }
+    torn.clear();
+    leveldb::SequentialFile* raw = nullptr;
+    const std::string path = dir + "/" + seg.name;
+    if (leveldb::Status s = env->NewSequentialFile(path, &raw); !s.ok())
+      return log_failure("cannot read the journal segment `" + path + "`", s);
+    std::unique_ptr<leveldb::SequentialFile> file(raw);
+    uint64_t offset = 0;
+    for (;;) {
+      std::string_view header;
+      if (leveldb::Status s = read_fully(*file, kHeaderBytes, header_buffer, header); !s.ok())
+        return log_failure("cannot read the journal segment `" + path + "`", s);
+      if (header.empty()) break;  // the segment's clean end
+      auto fail = [&](const char* why) {
+        torn = "segment `" + seg.name + "`, byte " + std::to_string(offset) + ": frame " + std::to_string(expected) +
+               " " + why;
+      };
+      if (header.size() < kHeaderBytes) {
+        fail("is cut short");
+        break;
+      }
+      const uint64_t number = get_u64(header.data());
+      const auto tick = static_cast<int64_t>(get_u64(header.data() + 8));
+      const uint32_t length = get_u32(header.data() + 16);
+      const uint64_t hash = get_u64(header.data() + 20);
+      if (number != expected) {
+        fail("is not there (the header holds another number)");
+        break;
+      }
+      if (length > kMaxPayload) {
+        fail("has an impossible length");
+        break;
+      }
+      if (number < from) {
+        // Before the part asked for: skipped unread (its checksum is its reader's).
+        if (leveldb::Status s = file->Skip(length); !s.ok())
+          return log_failure("cannot read the journal segment `" + path + "`", s);
+        offset += kHeaderBytes + length;
+        ++expected;
+        continue;
+      }
+      std::string_view payload;
+      if (leveldb::Status s = read_fully(*file, length, payload_buffer, payload); !s.ok())
+        return log_failure("cannot read the journal segment `" + path + "`", s);
+      if (payload.size() < length) {
+        fail("is cut short");
+        break;
+      }
+      if (frame_hash(header.data(), payload) != hash) {
+        fail("fails its checksum");
+        break;
+      }
+      ++expected;
+      offset += kHeaderBytes + length;
+      if (!visit(number, tick, payload)) {
+        end.next_frame = expected;
+        return Status::ok();
+      }
+    }
+  }
+  // The last segment's tail: a write torn by a crash, or damage; the caller knows which
+  // (what was committed says how far the journal must reach).
+  end.damage = torn;
+  end.next_frame = expected;
+  return Status::ok();
+}
+
+Status RecordLog::remove_all(const std::string& dir, leveldb::Env* env) {
+  std::vector<Segment> segments;
+  if (Status s = list_segments(dir, env, segments); !s.is_ok() && !s.is_damaged()) return s;
+  for (const Segment& seg : segments)
+    if (leveldb::Status s = env->RemoveFile(dir + "/" + seg.name); !s.ok())
+      return log_failure("cannot remove the journal segment `" + seg.name + "`", s);
+  return Status::ok();
+}
+
+}  // namespace ved::vm

@@ -48,10 +48,13 @@ void rewrite_journal(const std::string& dir, const std::function<void(std::vecto
   edit(records);
   REQUIRE(ved::vm::RecordLog::remove_all(dir, leveldb::Env::Default()).is_ok());
   std::string frames;
-  for (size_t k = 0; k < records.size(); ++k)
+  size_t last_at = 0;
+  for (size_t k = 0; k < records.size(); ++k) {
+    last_at = frames.size();
     ved::vm::append_log_frame(frames, numbers[k], records[k].tick, ved::vm::encode_tick_record(records[k]));
+  }
   ved::vm::RecordLog log(dir, ved::vm::StorageEnv::system());
-  REQUIRE(log.append(numbers.front(), frames).is_ok());
+  REQUIRE(log.append(numbers.front(), frames, last_at).is_ok());
   REQUIRE(log.sync().is_ok());
 }
 

@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 
+#include "fault_env.h"
 #include "in_process_run.h"
 #include "vm/runtime/record_log.h"
 #include "vm/runtime/run_store.h"
@@ -45,13 +47,22 @@ std::vector<Frame> scan(const std::string& dir, uint64_t from, vm::LogEnd& end) 
   return out;
 }
 
+// Where each group's last frame went, by frame number (the log's own account).
+std::map<uint64_t, vm::LogPosition> positions;
+
 // Writes frames [first, last) in groups of three, into segments of about `segment_bytes`.
 void write_frames(const std::string& dir, uint64_t first, uint64_t last, uint64_t segment_bytes) {
   vm::RecordLog log(dir, vm::StorageEnv::system(), segment_bytes);
   for (uint64_t k = first; k < last; k += 3) {
     std::string group;
-    for (uint64_t j = k; j < std::min(last, k + 3); ++j) vm::append_log_frame(group, j, frame(j).tick, frame(j).payload);
-    REQUIRE(log.append(k, group).is_ok());
+    size_t last_at = 0;
+    for (uint64_t j = k; j < std::min(last, k + 3); ++j) {
+      last_at = group.size();
+      vm::append_log_frame(group, j, frame(j).tick, frame(j).payload);
+    }
+    REQUIRE(log.append(k, group, last_at).is_ok());
+    REQUIRE(log.last_frame());
+    positions[std::min(last, k + 3) - 1] = *log.last_frame();
   }
   REQUIRE(log.sync().is_ok());
 }
@@ -122,6 +133,41 @@ TEST_CASE("record log: frames read back as written, across segments and from any
       CHECK(got[i].payload == want.payload);
     }
   }
+}
+
+TEST_CASE("record log: a frame's position, as the log gives it, starts a scan right there") {
+  ScratchDir dir;
+  const std::string d = dir.path().string();
+  positions.clear();
+  write_frames(d, 0, 60, 200);
+  REQUIRE(positions.size() == 20);
+  for (const auto& [number, at] : positions) {
+    CAPTURE(number);
+    vm::LogEnd end;
+    std::vector<Frame> got;
+    const vm::Status s = vm::RecordLog::scan(d, vm::StorageEnv::system().database(), number,
+                                             [&](uint64_t n, int64_t tick, std::string_view payload) {
+                                               got.push_back(Frame{n, tick, std::string(payload)});
+                                               return true;
+                                             },
+                                             end, &at);
+    REQUIRE(s.is_ok());
+    CHECK(end.damage.empty());
+    REQUIRE(got.size() == 60 - number);
+    CHECK(got.front().number == number);
+    CHECK(got.front().payload == frame(number).payload);
+    CHECK(end.last.segment == positions.rbegin()->second.segment);
+    CHECK(end.last.offset == positions.rbegin()->second.offset);
+  }
+  // A position that is not the frame's is damage, not a frame read from the wrong place.
+  const vm::LogPosition wrong{positions.at(2).segment, positions.at(2).offset + 1};
+  vm::LogEnd end;
+  int visited = 0;
+  REQUIRE(vm::RecordLog::scan(d, vm::StorageEnv::system().database(), 2,
+                              [&](uint64_t, int64_t, std::string_view) { return ++visited > 0; }, end, &wrong)
+              .is_ok());
+  CHECK(visited == 0);
+  CHECK_FALSE(end.damage.empty());
 }
 
 TEST_CASE("record log: a torn tail ends reading there, and a new segment may follow only at that frame") {
@@ -209,6 +255,30 @@ TEST_CASE("record log: a segment removed from a run's journal is named as the fr
   std::string error;
   CHECK_FALSE(read_journal(data, error));
   CHECK_MESSAGE(error.find("the journal has no frames 0 to") != std::string::npos, error);
+}
+
+TEST_CASE("record log: the last committed tick is the log's, when it runs ahead of the checkpoint") {
+  const Workload w = compile_workload("workload.ved");
+  ScratchDir dir;
+  const std::string data = dir / "run";
+  FaultEnv env;
+  vm::RuntimeOptions options = w.options();
+  options.group_ms = 0;
+  // The process dies after tick 6: its ticks are in the log, the checkpoint is older.
+  const RunEnd dying = run_workload(w, data, env, options, [&](int64_t tick) {
+    if (tick < 6) return false;
+    env.die();
+    return true;
+  });
+  REQUIRE_MESSAGE(dying.ok, dying.error);
+  auto store = open_store(data, vm::StoreMode::Inspect);
+  vm::RunHead head;
+  std::string error;
+  REQUIRE_MESSAGE(vm::read_run_head(*store, head, error), error);
+  CHECK(head.tick < 6);
+  int64_t last = -1;
+  REQUIRE_MESSAGE(vm::last_committed_tick(*store, last, error), error);
+  CHECK(last == 6);
 }
 
 }  // namespace ved::storage_test

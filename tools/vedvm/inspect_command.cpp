@@ -115,8 +115,8 @@ int stats(const std::string& dir) {
   ved::vm::Program program;
   std::string bundle, error;
   if (!open_data_dir(dir, store, program, bundle)) return kExitError;
-  ved::vm::RunHead head;
-  const std::string tick = ved::vm::read_run_head(*store, head, error) ? std::to_string(head.tick) : "";
+  int64_t last = 0;
+  const std::string tick = ved::vm::last_committed_tick(*store, last, error) ? std::to_string(last) : "";
   error.clear();
   std::map<std::string, int64_t> counts;
   bool ok = ved::vm::scan_journal(program, *store, 0, ved::vm::kLastTick, [&](int64_t, std::string_view record) {
@@ -228,8 +228,7 @@ int journal(const std::string& dir, int64_t tick, bool json) {
     // Not an empty answer: say why there is none. Ticks that committed nothing (nothing
     // happened, or time jumped over them to a timer) are legitimately absent.
     int64_t last = -1;
-    ved::vm::RunHead head;
-    if (ved::vm::read_run_head(*store, head, error)) last = head.tick;
+    if (!ved::vm::last_committed_tick(*store, last, error)) last = -1;
     std::cerr << "vedvm: error: tick " << tick << " is not in the journal of `" << dir << "`";
     if (last == 0)
       std::cerr << ": the run has committed no tick yet";

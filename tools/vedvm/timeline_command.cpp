@@ -237,8 +237,8 @@ int timeline(const TimelineOptions& o) {
   ved::vm::Program program;
   std::string bundle, error;
   if (!open_data_dir(o.data_dir, store, program, bundle)) return kExitError;
-  ved::vm::RunHead head;
-  const int64_t last_tick = ved::vm::read_run_head(*store, head, error) ? head.tick : 0;
+  int64_t last_tick = 0;
+  if (!ved::vm::last_committed_tick(*store, last_tick, error)) last_tick = 0;
   error.clear();
 
   std::vector<std::string> kinds(std::begin(kKnownKinds), std::end(kKnownKinds));

@@ -112,7 +112,8 @@ bool RunStore::take_over(const LoadedRun& run, const TickRecord& record, const s
   batch.put("meta/program_hash", hex_u64(p_.hash));
   batch.put("meta/program_name", p_.name);
   batch.put(tick_record_key(record.tick), encode_tick_record(record));
-  batch.put("meta/head", encode_run_head(RunHead{record.tick, record.timer_sequence, record.last_foreground_tick, digest_, next_frame_}));
+  batch.put("meta/head", encode_run_head(RunHead{record.tick, record.timer_sequence, record.last_foreground_tick, digest_, next_frame_,
+                                                  before.last_frame}));
   if (const Status s = store_.commit(batch, /*sync=*/true); !s.is_ok()) {
     error = "cannot write to the data dir: " + s.message();
     return false;

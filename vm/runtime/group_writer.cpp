@@ -16,11 +16,15 @@ GroupWriter::~GroupWriter() {
 
 Status GroupWrite::perform(Store& store) {
   if (!frames.empty())
-    if (Status s = store.log().append(first_frame, frames); !s.is_ok()) return s;
+    if (Status s = store.log().append(first_frame, frames, last_frame_at); !s.is_ok()) return s;
   if (sync || checkpoint)
     if (Status s = store.log().sync(); !s.is_ok()) return s;
-  if (checkpoint) return store.commit(*checkpoint, sync_checkpoint);
-  return Status::ok();
+  if (!checkpoint) return Status::ok();
+  if (head) {
+    if (store.log().last_frame()) head->last_frame = *store.log().last_frame();
+    checkpoint->put("meta/head", encode_run_head(*head));
+  }
+  return store.commit(*checkpoint, sync_checkpoint);
 }
 
 void GroupWriter::start(GroupWrite write, Written written) {

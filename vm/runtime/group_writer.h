@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "vm/runtime/run_head.h"
 #include "vm/runtime/store.h"
 
 namespace ved::vm {
@@ -28,8 +29,12 @@ namespace ved::vm {
 struct GroupWrite {
   uint64_t first_frame = 0;
   std::string frames;
+  size_t last_frame_at = 0;  // where the last frame starts in `frames`
   bool sync = false;  // fsync the log (always, with a checkpoint)
   std::optional<Store::Batch> checkpoint;
+  // The checkpoint's `meta/head`, written with it once the log says where its last frame
+  // went (none: the head stays as the last checkpoint wrote it).
+  std::optional<RunHead> head;
   bool sync_checkpoint = false;  // and the database after the checkpoint
   Status perform(Store& store);
 };

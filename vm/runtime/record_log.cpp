@@ -79,21 +79,58 @@ Status list_segments(const std::string& dir, leveldb::Env* env, std::vector<Segm
   return Status::ok();
 }
 
-// Reads exactly `n` bytes, or fewer at the end of the file.
-leveldb::Status read_fully(leveldb::SequentialFile& file, size_t n, std::string& buffer, std::string_view& got) {
-  buffer.resize(n);
-  size_t have = 0;
-  while (have < n) {
-    leveldb::Slice part;
-    leveldb::Status s = file.Read(n - have, &part, buffer.data() + have);
-    if (!s.ok()) return s;
-    if (part.empty()) break;
-    if (part.data() != buffer.data() + have) std::memmove(buffer.data() + have, part.data(), part.size());
-    have += part.size();
+// Reads a segment through a buffer of its own, so that a frame costs no system call of
+// its own (the journal is read whole, a million small frames at a time) and skipping a
+// frame's payload is moving a cursor.
+class SegmentReader {
+ public:
+  explicit SegmentReader(leveldb::SequentialFile& file) : file_(file) {}
+
+  // Views the next `n` bytes (fewer only at the end of the file); valid until the next call.
+  leveldb::Status next(size_t n, std::string_view& out) {
+    if (end_ - begin_ < n) {
+      if (leveldb::Status s = fill(n); !s.ok()) return s;
+    }
+    const size_t take = std::min(n, end_ - begin_);
+    out = std::string_view(buffer_.data() + begin_, take);
+    begin_ += take;
+    return leveldb::Status::OK();
   }
-  got = std::string_view(buffer.data(), have);
-  return leveldb::Status::OK();
-}
+
+  leveldb::Status skip(uint64_t n) {
+    if (n <= end_ - begin_) {
+      begin_ += n;
+      return leveldb::Status::OK();
+    }
+    n -= end_ - begin_;
+    begin_ = end_ = 0;
+    return file_.Skip(n);
+  }
+
+ private:
+  static constexpr size_t kChunk = size_t{1} << 20;
+
+  // Reads until `want` bytes are buffered, or the file ends.
+  leveldb::Status fill(size_t want) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (buffer_.size() < std::max(want, kChunk)) buffer_.resize(std::max(want, kChunk));
+    while (end_ < want) {
+      leveldb::Slice part;
+      leveldb::Status s = file_.Read(buffer_.size() - end_, &part, buffer_.data() + end_);
+      if (!s.ok()) return s;
+      if (part.empty()) break;
+      if (part.data() != buffer_.data() + end_) std::memmove(buffer_.data() + end_, part.data(), part.size());
+      end_ += part.size();
+    }
+    return leveldb::Status::OK();
+  }
+
+  leveldb::SequentialFile& file_;
+  std::string buffer_;
+  size_t begin_ = 0, end_ = 0;
+};
 
 }  // namespace
 
@@ -118,7 +155,7 @@ RecordLog::~RecordLog() {
   if (file_) file_->Close();
 }
 
-Status RecordLog::append(uint64_t first, std::string_view frames) {
+Status RecordLog::append(uint64_t first, std::string_view frames, size_t last_at) {
   if (!file_ || file_bytes_ >= segment_bytes_) {
     if (file_) {
       // The segment is full: what it holds is made durable before its successor exists,
@@ -133,11 +170,13 @@ Status RecordLog::append(uint64_t first, std::string_view frames) {
       return log_failure("cannot create the journal segment `" + path + "`", s);
     file_.reset(file);
     file_bytes_ = 0;
+    segment_first_ = first;
     new_segment_ = true;
   }
   if (leveldb::Status s = file_->Append(leveldb::Slice(frames.data(), frames.size())); !s.ok())
     return log_failure("cannot write the journal", s);
   if (leveldb::Status s = file_->Flush(); !s.ok()) return log_failure("cannot write the journal", s);
+  last_ = LogPosition{segment_first_, file_bytes_ + last_at};
   file_bytes_ += frames.size();
   return Status::ok();
 }
@@ -155,7 +194,8 @@ Status RecordLog::sync() {
 }
 
 Status RecordLog::scan(const std::string& dir, leveldb::Env* env, uint64_t from,
-                       const std::function<bool(uint64_t, int64_t, std::string_view)>& visit, LogEnd& end) {
+                       const std::function<bool(uint64_t, int64_t, std::string_view)>& visit, LogEnd& end,
+                       const LogPosition* at) {
   end = LogEnd{};
   std::vector<Segment> segments;
   if (Status s = list_segments(dir, env, segments); !s.is_ok()) return s;
@@ -166,11 +206,16 @@ Status RecordLog::scan(const std::string& dir, leveldb::Env* env, uint64_t from,
   // Where reading starts: the frames before the first segment were never written (a log
   // starts at frame 0) or are gone.
   uint64_t expected = std::min(from, segments[k].first);
+  uint64_t start_at = 0;  // in the first segment read
+  if (at && segments[k].first == at->segment && at->segment <= from) {
+    expected = from;
+    start_at = at->offset;
+  }
   std::string torn;  // why the previous segment ended early ("" when it ended cleanly)
-  std::string header_buffer, payload_buffer;
-  for (; k < segments.size(); ++k) {
+  for (bool first_segment = true; k < segments.size(); ++k, first_segment = false) {
     const Segment& seg = segments[k];
-    if (seg.first != expected) {
+    // (Started at a position, the first segment read begins before `expected`.)
+    if (seg.first != expected && !(first_segment && start_at > 0)) {
       // A segment torn at its end may be followed only at the frame it could not read; a
       // clean one, only at the frame after its last.
       end.damage = seg.first < expected
@@ -188,24 +233,33 @@ Status RecordLog::scan(const std::string& dir, leveldb::Env* env, uint64_t from,
     if (leveldb::Status s = env->NewSequentialFile(path, &raw); !s.ok())
       return log_failure("cannot read the journal segment `" + path + "`", s);
     std::unique_ptr<leveldb::SequentialFile> file(raw);
+    SegmentReader reader(*file);
     uint64_t offset = 0;
-    for (;;) {
-      std::string_view header;
-      if (leveldb::Status s = read_fully(*file, kHeaderBytes, header_buffer, header); !s.ok())
+    if (start_at > 0) {
+      if (leveldb::Status s = reader.skip(start_at); !s.ok())
         return log_failure("cannot read the journal segment `" + path + "`", s);
-      if (header.empty()) break;  // the segment's clean end
+      offset = start_at;
+      start_at = 0;
+    }
+    for (;;) {
+      std::string_view view;
+      if (leveldb::Status s = reader.next(kHeaderBytes, view); !s.ok())
+        return log_failure("cannot read the journal segment `" + path + "`", s);
+      if (view.empty()) break;  // the segment's clean end
       auto fail = [&](const char* why) {
         torn = "segment `" + seg.name + "`, byte " + std::to_string(offset) + ": frame " + std::to_string(expected) +
                " " + why;
       };
-      if (header.size() < kHeaderBytes) {
+      if (view.size() < kHeaderBytes) {
         fail("is cut short");
         break;
       }
-      const uint64_t number = get_u64(header.data());
-      const auto tick = static_cast<int64_t>(get_u64(header.data() + 8));
-      const uint32_t length = get_u32(header.data() + 16);
-      const uint64_t hash = get_u64(header.data() + 20);
+      char header[kHeaderBytes];  // kept: reading the payload may move the buffer
+      std::memcpy(header, view.data(), kHeaderBytes);
+      const uint64_t number = get_u64(header);
+      const auto tick = static_cast<int64_t>(get_u64(header + 8));
+      const uint32_t length = get_u32(header + 16);
+      const uint64_t hash = get_u64(header + 20);
       if (number != expected) {
         fail("is not there (the header holds another number)");
         break;
@@ -216,23 +270,25 @@ Status RecordLog::scan(const std::string& dir, leveldb::Env* env, uint64_t from,
       }
       if (number < from) {
         // Before the part asked for: skipped unread (its checksum is its reader's).
-        if (leveldb::Status s = file->Skip(length); !s.ok())
+        end.last = LogPosition{seg.first, offset};
+        if (leveldb::Status s = reader.skip(length); !s.ok())
           return log_failure("cannot read the journal segment `" + path + "`", s);
         offset += kHeaderBytes + length;
         ++expected;
         continue;
       }
       std::string_view payload;
-      if (leveldb::Status s = read_fully(*file, length, payload_buffer, payload); !s.ok())
+      if (leveldb::Status s = reader.next(length, payload); !s.ok())
         return log_failure("cannot read the journal segment `" + path + "`", s);
       if (payload.size() < length) {
         fail("is cut short");
         break;
       }
-      if (frame_hash(header.data(), payload) != hash) {
+      if (frame_hash(header, payload) != hash) {
         fail("fails its checksum");
         break;
       }
+      end.last = LogPosition{seg.first, offset};
       ++expected;
       offset += kHeaderBytes + length;
       if (!visit(number, tick, payload)) {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,9 +44,17 @@ class StorageEnv;
 // Appends one frame to `out`.
 void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::string_view payload);
 
+// Where a frame is: the segment holding it (named by its first frame) and the byte at
+// which the frame starts there.
+struct LogPosition {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+};
+
 // Where a scan of the log stopped.
 struct LogEnd {
   uint64_t next_frame = 0;  // the number of the first frame it did not read
+  LogPosition last;         // where the last frame it read (or skipped) is
   // Why it stopped before the end of the last segment ("" when it did not): a frame cut
   // short, a checksum, a frame out of place, naming the segment and the byte.
   std::string damage;
@@ -62,19 +71,24 @@ class RecordLog {
 
   static constexpr uint64_t kSegmentBytes = uint64_t{64} << 20;
 
-  // Appends `frames` (append_log_frame's), whose first is numbered `first`: to the open
-  // segment, or to a new one named after `first`.
-  Status append(uint64_t first, std::string_view frames);
+  // Appends `frames` (append_log_frame's), whose first is numbered `first` and whose
+  // last starts at byte `last_at` of them: to the open segment, or to a new one named
+  // after `first`.
+  Status append(uint64_t first, std::string_view frames, size_t last_at);
+  // Where the last frame appended is (none before the first append).
+  const std::optional<LogPosition>& last_frame() const { return last_; }
   // Makes everything appended durable.
   Status sync();
 
   // Calls `visit(number, tick, payload)` for every frame numbered `from` or later, in
   // order, until it returns false. Segments that end before `from` are not opened, and
-  // frames before it in the segment holding it are skipped by their headers. The frames
-  // read must follow one another without a gap; what it could not read is in `end`.
-  // Fails only when the files cannot be listed or opened, or a segment's name is not ours.
+  // frames before it in the segment holding it are skipped by their headers — or not
+  // read at all when `at` says where frame `from` is. The frames read must follow one
+  // another without a gap; what it could not read is in `end`. Fails only when the files
+  // cannot be listed or opened, or a segment's name is not ours.
   static Status scan(const std::string& dir, leveldb::Env* env, uint64_t from,
-                     const std::function<bool(uint64_t, int64_t, std::string_view)>& visit, LogEnd& end);
+                     const std::function<bool(uint64_t, int64_t, std::string_view)>& visit, LogEnd& end,
+                     const LogPosition* at = nullptr);
   // Removes every segment (a run starting over with --fresh).
   static Status remove_all(const std::string& dir, leveldb::Env* env);
   // Whether `name` (a file name, without its directory) is a segment's.
@@ -85,7 +99,9 @@ class RecordLog {
   StorageEnv& env_;
   std::unique_ptr<leveldb::WritableFile> file_;  // the segment being appended to
   uint64_t segment_bytes_;
+  uint64_t segment_first_ = 0;  // the open segment's first frame
   uint64_t file_bytes_ = 0;
+  std::optional<LogPosition> last_;
   bool new_segment_ = false;  // created since the last sync: its directory entry is not durable yet
 };
 

@@ -53,7 +53,6 @@ bool scan_checked(const Store& store, std::string_view prefix,
 
 // What damage found after the database opened must say: nothing ran, and how to
 // start over if the data is lost for good.
-constexpr const char* kHeadShape = "meta/head is not `tick timer-sequence foreground-tick digest frames`";
 
 constexpr const char* kNothingChanged = " (refused before anything ran; --fresh discards the data dir and starts over)";
 
@@ -177,7 +176,7 @@ bool RunStore::load(LoadedRun& out, std::string& error) {
   std::string head_text;
   if (!read_required(store_, "meta/head", head_text, error)) return false;
   if (!decode_run_head(head_text, head)) {
-    error = damaged(kHeadShape);
+    error = damaged(kRunHeadShape);
     return false;
   }
   if (!recover_from_log(head, error)) return false;
@@ -293,6 +292,7 @@ bool RunStore::recover_from_log(RunHead& head, std::string& error) {
   bool any = false;
   std::string problem;
   LogEnd end;
+  const LogPosition* at = head.frames > 0 ? &head.last_frame : nullptr;
   const Status s = store_.scan_log(from, [&](uint64_t number, int64_t tick, std::string_view payload) {
     if (number < head.frames) {
       checkpoint_frame_seen = true;
@@ -316,11 +316,11 @@ bool RunStore::recover_from_log(RunHead& head, std::string& error) {
                 ", after tick " + std::to_string(last_tick_);
       return false;
     }
-    head = RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, 0, ++next_frame_};
+    head = RunHead{r.tick, r.timer_sequence, r.last_foreground_tick, 0, ++next_frame_, {}};
     last_tick_ = r.tick;
     apply_writes(std::move(r));
     return true;
-  }, end);
+  }, end, at);
   if (!s.is_ok()) {
     error = damaged(s);
     return false;
@@ -339,6 +339,7 @@ bool RunStore::recover_from_log(RunHead& head, std::string& error) {
   // What the frames made is written as a checkpoint, so that it is loaded (and checked
   // against the digest) as any other, and the next recovery starts from here.
   head.digest = digest_;
+  head.last_frame = end.last;
   Store::Batch batch;
   if (state_pending_) state_.put("meta/pending", std::move(*state_pending_));
   state_pending_.reset();
@@ -451,7 +452,7 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
   state_.put("meta/pending", std::move(*state_pending_));
   state_pending_.reset();
   state_.take(batch);
-  batch.put("meta/head", encode_run_head(RunHead{0, timer_sequence, -1, digest_, 0}));
+  batch.put("meta/head", encode_run_head(RunHead{0, timer_sequence, -1, digest_, 0, {}}));
   next_frame_ = 0;
   // Durable whatever --sync says: that the run began, and its program, are what a
   // damaged database must never make a later run forget (VED-DATA-DIR keeps them).
@@ -543,9 +544,10 @@ bool RunStore::apply_into_group(TickRecord r, bool /*append*/, std::string& erro
     group_first_frame_ = next_frame_;
   }
   // Encoded first: the writes' bytes then move into the state instead of being copied.
+  group_last_frame_at_ = group_frames_.size();
   append_log_frame(group_frames_, next_frame_++, tick, encode_tick_record(r));
   apply_writes(std::move(r));
-  state_head_ = RunHead{tick, timer_sequence, foreground, digest_, next_frame_};
+  state_head_ = RunHead{tick, timer_sequence, foreground, digest_, next_frame_, {}};  // the place: once written
   ++group_ticks_;
   last_tick_ = tick;
   last_durable_ = false;
@@ -569,13 +571,14 @@ bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& e
   GroupWrite write;
   write.first_frame = group_first_frame_;
   write.frames = std::move(group_frames_);
+  write.last_frame_at = group_last_frame_at_;
   group_frames_.clear();
   group_ticks_ = 0;
   write.sync = sync;
   if (with_checkpoint) {
     Store::Batch batch;
     if (state_pending_) state_.put("meta/pending", std::move(*state_pending_));
-    if (state_head_) state_.put("meta/head", encode_run_head(*state_head_));
+    write.head = state_head_;
     state_pending_.reset();
     state_head_.reset();
     state_.take(batch);
@@ -703,32 +706,18 @@ bool RunStore::engine_stats(EngineTotals& out, std::string& error) const {
   return read_optional(store_, "stat/jit_error", out.compile_error, found, error);
 }
 
-std::string encode_run_head(const RunHead& h) {
-  return std::to_string(h.tick) + " " + std::to_string(h.timer_sequence) + " " + std::to_string(h.last_foreground_tick) +
-         " " + hex_u64(h.digest) + " " + std::to_string(h.frames);
-}
-
-bool decode_run_head(std::string_view text, RunHead& h) {
-  std::istringstream in{std::string(text)};
-  std::string digest;
-  if (!(in >> h.tick >> h.timer_sequence >> h.last_foreground_tick >> digest >> h.frames)) return false;
-  std::string rest;
-  if (in >> rest) return false;
-  return parse_hex_u64(digest, h.digest) && h.tick >= 0 && h.tick <= kLastTick && h.last_foreground_tick >= -1 &&
-         h.last_foreground_tick <= h.tick;
-}
-
-bool read_run_head(const Store& store, RunHead& head, std::string& error) {
-  std::string text;
-  if (const Status s = store.get("meta/head", text); !s.is_ok()) {
-    error = s.is_not_found() ? "meta/head is missing" : s.message();
-    return false;
-  }
-  if (!decode_run_head(text, head)) {
-    error = kHeadShape;
-    return false;
-  }
-  return true;
+bool last_committed_tick(const Store& store, int64_t& tick, std::string& error) {
+  RunHead head;
+  if (!read_run_head(store, head, error)) return false;
+  tick = head.tick;
+  if (head.frames == 0) return true;  // the log holds nothing the checkpoint does not: nothing after it
+  LogEnd end;
+  const Status s = store.scan_log(head.frames - 1, [&](uint64_t, int64_t t, std::string_view) {
+    tick = std::max(tick, t);
+    return true;
+  }, end, &head.last_frame);
+  if (!s.is_ok()) error = s.message();
+  return s.is_ok();
 }
 
 bool scan_tick_records(const Store& store, int64_t from, int64_t to,

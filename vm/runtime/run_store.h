@@ -17,6 +17,7 @@
 #include "vm/runtime/intent.h"
 #include "vm/runtime/data_dir_marker.h"
 #include "vm/runtime/group_writer.h"
+#include "vm/runtime/run_head.h"
 #include "vm/runtime/store.h"
 #include "vm/runtime/tick_record.h"
 #include "vm/runtime/write_group.h"
@@ -73,23 +74,6 @@ std::string encode_pending(const std::vector<Delivery>& pending);
 // digest, so none of them can be older than it.
 uint64_t record_digest(std::string_view key, std::string_view value);
 
-// `meta/head`: where the stored state is, rewritten by every checkpoint (one record, not
-// one per number): the last tick it holds, the next timer sequence number, the last tick
-// with a non-background slice (the background rule), the live records' digest, and how
-// many frames of the tick-record log it holds (record_log.h): recovery applies the frames
-// from there on.
-struct RunHead {
-  int64_t tick = 0;
-  uint64_t timer_sequence = 0;
-  int64_t last_foreground_tick = -1;
-  uint64_t digest = 0;
-  uint64_t frames = 0;
-};
-std::string encode_run_head(const RunHead& head);
-bool decode_run_head(std::string_view text, RunHead& head);
-// Reads a data dir's head; false with `error` saying what is wrong (missing: "no run").
-bool read_run_head(const Store& store, RunHead& head, std::string& error);
-
 // The journal: the tick records, one a committed tick: tick 0's and an upgrade's in the
 // database (`tick/<tick>`, written with the state they begin), every other in the
 // tick-record log. A record's lines never hold a line break (runtime.cpp escapes them).
@@ -100,6 +84,9 @@ bool scan_journal(const Store& store, int64_t from, int64_t to,
 // The same, rendered with `program`, the run's own (a caller that has loaded it already).
 bool scan_journal(const Program& program, const Store& store, int64_t from, int64_t to,
                   const std::function<bool(int64_t, std::string_view)>& visit, std::string& error);
+// The last tick the data dir committed: its checkpoint's (meta/head), or a later one the
+// tick-record log holds (a run still going, or one that stopped without a checkpoint).
+bool last_committed_tick(const Store& store, int64_t& tick, std::string& error);
 // Calls `visit(record)` for every tick record of the ticks in [from, to], in order (the
 // parts of a tick that a `resume` added joined to it), until it returns false; a record
 // that does not decode, a tick missing in between and a journal that stops short of the
@@ -228,6 +215,7 @@ class RunStore {
   // first numbered `group_first_frame_`, and how many ticks they are.
   std::string group_frames_;
   uint64_t group_first_frame_ = 0;
+  size_t group_last_frame_at_ = 0;  // where the group's last frame starts in group_frames_
   size_t group_ticks_ = 0;
   uint64_t next_frame_ = 0;  // the number of the next tick record's log frame
   // The live state's writes since the last checkpoint, and the `meta/pending` and

@@ -295,8 +295,8 @@ Status Store::sync() {
 }
 
 Status Store::scan_log(uint64_t from, const std::function<bool(uint64_t, int64_t, std::string_view)>& visit,
-                       LogEnd& end) const {
-  return RecordLog::scan(dir_, env_.database(), from, visit, end);
+                       LogEnd& end, const LogPosition* at) const {
+  return RecordLog::scan(dir_, env_.database(), from, visit, end, at);
 }
 
 Status Store::mark_committed(const CommittedMark& mark, bool sync) {

@@ -82,7 +82,7 @@ class Store {
   // Reads the log from frame `from` on (RecordLog::scan): the data dir's own files, also
   // for Inspect, whose private copy holds only the database.
   Status scan_log(uint64_t from, const std::function<bool(uint64_t, int64_t, std::string_view)>& visit,
-                  LogEnd& end) const;
+                  LogEnd& end, const LogPosition* at = nullptr) const;
 
   // What VED-DATA-DIR says was committed, as read when the store was opened (Inspect:
   // read before the database, so it never claims more than the database holds).

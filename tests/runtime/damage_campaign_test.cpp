@@ -173,6 +173,7 @@ TEST_CASE("damage campaign: every file of a finished run's data dir cut short, f
   std::map<std::string, Counts> per_kind;
   auto kind_of = [](const std::string& name) -> std::string {
     if (name.ends_with(".ldb")) return "table (*.ldb)";
+    if (name.rfind("journal-", 0) == 0) return "tick-record log (journal-*.log)";
     if (name.ends_with(".log")) return "write-ahead log (*.log)";
     if (name.rfind("MANIFEST-", 0) == 0) return "MANIFEST";
     return name;

@@ -134,14 +134,26 @@ class SegmentReader {
 
 }  // namespace
 
-void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::string_view payload) {
+size_t begin_log_frame(std::string& out) {
   const size_t at = out.size();
-  out.reserve(at + kHeaderBytes + payload.size());
-  put_u64(out, number);
-  put_u64(out, static_cast<uint64_t>(tick));
-  put_u32(out, static_cast<uint32_t>(payload.size()));
-  put_u64(out, frame_hash(out.data() + at, payload));
+  out.append(kHeaderBytes, '\0');
+  return at;
+}
+
+void finish_log_frame(std::string& out, size_t at, uint64_t number, int64_t tick) {
+  const size_t length = out.size() - at - kHeaderBytes;
+  std::string header;
+  put_u64(header, number);
+  put_u64(header, static_cast<uint64_t>(tick));
+  put_u32(header, static_cast<uint32_t>(length));
+  put_u64(header, frame_hash(header.data(), std::string_view(out).substr(at + kHeaderBytes, length)));
+  out.replace(at, kHeaderBytes, header);
+}
+
+void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::string_view payload) {
+  const size_t at = begin_log_frame(out);
   out.append(payload);
+  finish_log_frame(out, at, number, tick);
 }
 
 bool RecordLog::is_segment(std::string_view name) {

@@ -43,6 +43,11 @@ class StorageEnv;
 
 // Appends one frame to `out`.
 void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::string_view payload);
+// The same, built in place: begin_log_frame leaves room for the header and returns where
+// the frame starts; the payload is appended to `out` after it; finish_log_frame fills the
+// header in (the length and checksum of everything appended since).
+size_t begin_log_frame(std::string& out);
+void finish_log_frame(std::string& out, size_t at, uint64_t number, int64_t tick);
 
 // Where a frame is: the segment holding it (named by its first frame) and the byte at
 // which the frame starts there.

@@ -543,9 +543,10 @@ bool RunStore::apply_into_group(TickRecord r, bool /*append*/, std::string& erro
     group_started_ = clock_.now();
     group_first_frame_ = next_frame_;
   }
-  // Encoded first: the writes' bytes then move into the state instead of being copied.
-  group_last_frame_at_ = group_frames_.size();
-  append_log_frame(group_frames_, next_frame_++, tick, encode_tick_record(r));
+  // Framed in place, first: the writes' bytes then move into the state instead of being copied.
+  group_last_frame_at_ = begin_log_frame(group_frames_);
+  append_tick_record(group_frames_, r);
+  finish_log_frame(group_frames_, group_last_frame_at_, next_frame_++, tick);
   apply_writes(std::move(r));
   state_head_ = RunHead{tick, timer_sequence, foreground, digest_, next_frame_, {}};  // the place: once written
   ++group_ticks_;

@@ -1,5 +1,7 @@
 #include "vm/runtime/tick_record.h"
 
+#include <algorithm>
+
 #include <iterator>
 #include <limits>
 
@@ -17,11 +19,16 @@ class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  // Each number is one append of its bytes (little-endian, whatever the machine's order).
   void u32(uint32_t v) {
-    for (int k = 0; k < 4; ++k) out_.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
+    char b[4];
+    for (int k = 0; k < 4; ++k) b[k] = static_cast<char>((v >> (8 * k)) & 0xFF);
+    out_.append(b, 4);
   }
   void u64(uint64_t v) {
-    for (int k = 0; k < 8; ++k) out_.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
+    char b[8];
+    for (int k = 0; k < 8; ++k) b[k] = static_cast<char>((v >> (8 * k)) & 0xFF);
+    out_.append(b, 8);
   }
   void bytes(std::string_view b) {
     u32(static_cast<uint32_t>(b.size()));
@@ -108,6 +115,12 @@ void TickRecord::append(TickRecord&& later) {
 }
 
 std::string encode_tick_record(const TickRecord& r) {
+  std::string out;
+  append_tick_record(out, r);
+  return out;
+}
+
+void append_tick_record(std::string& out, const TickRecord& r) {
   // Sized first: the record is built without growing (and copying) its buffer.
   size_t size = 1 + 3 * 8 + 7 * 4 + 4 + r.pending.size() + (r.effect_counts ? 4 + r.effect_counts->size() : 0);
   for (const auto& in : r.instances) size += 4 + in.key.size() + 4 + in.value.size() + 8 + 4;
@@ -116,8 +129,8 @@ std::string encode_tick_record(const TickRecord& r) {
   for (const auto& x : r.intents) size += 8 + 4 + 4 + x.value.size() + 1;
   for (const auto& o : r.observed) size += 4 + o.key.size() + 4 + o.value.size();
   for (const auto& line : r.journal) size += 4 + line.size();
-  std::string out;
-  out.reserve(size);
+  // (Geometrically when appending to a buffer that holds more: a group's frames.)
+  if (out.capacity() < out.size() + size) out.reserve(std::max(out.size() + size, 2 * out.capacity()));
   Writer w(out);
   w.u8(static_cast<uint8_t>(kRecordFormat));
   w.u64(static_cast<uint64_t>(r.tick));
@@ -154,7 +167,6 @@ std::string encode_tick_record(const TickRecord& r) {
   if (r.effect_counts) w.bytes(*r.effect_counts);
   w.count(r.journal.size());
   for (const auto& line : r.journal) w.bytes(line);
-  return out;
 }
 
 bool decode_tick_record(std::string_view bytes, TickRecord& r, std::string& error) {

@@ -65,6 +65,8 @@ struct TickRecord {
 
 // The record as bytes: a format byte, then every part length-prefixed (little-endian).
 std::string encode_tick_record(const TickRecord& record);
+// The same, appended to `out` (a log frame's payload, built in place).
+void append_tick_record(std::string& out, const TickRecord& record);
 // False with `error` naming the part that does not fit (a damaged record).
 bool decode_tick_record(std::string_view bytes, TickRecord& out, std::string& error);
 

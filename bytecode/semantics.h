@@ -43,9 +43,18 @@ inline FaultKind mul_i64(int64_t x, int64_t y, int64_t& out) {
   out = r;
   return FaultKind::None;
 }
+// Operands that both fit in 32 unsigned bits (counters, indices, `i % 1000`) are divided
+// as such: the quotient and remainder are the same, and on many x86 cores a 64-bit
+// divide has several times the latency of a 32-bit one (most of the `maps` benchmark's
+// time was one 64-bit `idiv` per iteration).
+inline bool fits_u32(int64_t x, int64_t y) { return (static_cast<uint64_t>(x) | static_cast<uint64_t>(y)) >> 32 == 0; }
 // Truncates toward zero. INT64_MIN / -1 is the one quotient that is not an int.
 inline FaultKind div_i64(int64_t x, int64_t y, int64_t& out) {
   if (y == 0) return FaultKind::DivisionByZero;
+  if (fits_u32(x, y)) {
+    out = static_cast<uint32_t>(x) / static_cast<uint32_t>(y);
+    return FaultKind::None;
+  }
   if (y == -1 && x == kIntMin) return FaultKind::Overflow;
   out = x / y;
   return FaultKind::None;
@@ -54,6 +63,10 @@ inline FaultKind div_i64(int64_t x, int64_t y, int64_t& out) {
 // x86), yet its value, 0, is an ordinary int: any divisor of -1 gives 0.
 inline FaultKind rem_i64(int64_t x, int64_t y, int64_t& out) {
   if (y == 0) return FaultKind::DivisionByZero;
+  if (fits_u32(x, y)) {
+    out = static_cast<uint32_t>(x) % static_cast<uint32_t>(y);
+    return FaultKind::None;
+  }
   out = y == -1 ? 0 : x % y;
   return FaultKind::None;
 }

@@ -234,12 +234,22 @@ struct Interpreter::Impl {
       }
       fn.code.push_back(s);
     }
+    // `if contains(m, k)`: a MAP_HAS whose result the next instruction, a JMP_IF, branches
+    // on runs both in one dispatch (kMapHasThenBranch). Both are in one block, so the
+    // fuel is the same; MAP_HAS cannot fault, and its result is still written.
+    for (size_t k = 0; k + 1 < fn.code.size(); ++k) {
+      const Step& next = fn.code[k + 1];
+      if (fn.code[k].op == Op::MAP_HAS && next.op == Op::JMP_IF && next.a == fn.code[k].a && fn.cost_at[k + 1] == 0)
+        fn.code[k].op = kMapHasThenBranch;
+    }
   }
 
   // The interpreter's own opcode, after the bundle's (bytecode/opcodes.h): REM_I64 whose
   // divisor register always holds the same positive constant. Not in any bundle; made
   // only here, from a verified REM_I64, so the JIT and the verifier never see it.
   static constexpr Op kRemByConstant = static_cast<Op>(bytecode::kOpCount);
+  // And MAP_HAS followed by the JMP_IF that branches on its result (made the same way).
+  static constexpr Op kMapHasThenBranch = static_cast<Op>(bytecode::kOpCount + 1);
 
   // For each register, the positive constant it holds whenever it is read, or 0: a
   // register (not a parameter) whose only writer in the function is one LOAD_INT. The
@@ -447,9 +457,10 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
 #define VED_LABEL(name, layout, term, dst) &&op_##name,
       VED_OPCODES(VED_LABEL)
 #undef VED_LABEL
-      &&op_REM_BY_CONSTANT,  // kRemByConstant
+      &&op_REM_BY_CONSTANT,     // kRemByConstant
+      &&op_MAP_HAS_THEN_BRANCH, // kMapHasThenBranch
   };
-  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount + 1);
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount + 2);
 
   // A local copy, so that the compiler keeps it in a register (the reference could
   // alias any store); written back on every exit.
@@ -673,6 +684,15 @@ op_CALL : {
 // Branches: the first target (the bundle's first block operand) is in d, the second in
 // e, as instruction indices (Step).
 op_JMP : { ENTER(D); }
+// MAP_HAS, then the JMP_IF after it (kMapHasThenBranch): the same two instructions, one
+// dispatch.
+op_MAP_HAS_THEN_BRANCH : {
+  (void)data::MAP_HAS(R, A, B, C, D, dx, fault_message);  // (never faults)
+  const bool has = R[A].as_bool();
+  ++ip;
+  if (has) ENTER(D);
+  ENTER(ip->e);
+}
 op_JMP_IF : {
   if (R[A].as_bool()) ENTER(D);
   ENTER(ip->e);

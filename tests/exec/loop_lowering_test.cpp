@@ -22,7 +22,7 @@ std::string fault_at(const std::string& kind, const std::string& source, const s
 TEST_CASE("let: the value goes straight into the new local, and still reads the outer name") {
   const std::string div = "fn f(y: int) -> int { let x = 10 / y return x }";
   const std::vector<FnCase> cases = {
-      {"fn f(x: int) -> int { let x = x + 1 let y = x * 2 return y }", "f", {I(3)}, "8"},
+      {"fn f(x: int) -> int { let y = 0 if x > 0 { let x = x + 1 y = x * 2 } return y + x }", "f", {I(3)}, "11"},
       {"fn f(x: int?) -> int { let y: int? = x let z = y ?? 4 return z }", "f", {N()}, "4"},
       {"fn f(x: int) -> int? { let y: int? = x return y }", "f", {I(6)}, "6"},
       {"fn g(a: int) -> int { return a * 3 } fn f(x: int) -> int { let y = g(x) let z = y return z + y }", "f",
@@ -67,6 +67,18 @@ TEST_CASE("loops: constants loaded once give the same values, whatever reads the
       {maps, "f", {I(2)}, fault_at("missing key", maps, "m[2]")},
       {"fn f(n: int) -> int { let s = 0 for i in 0..n { if i % 2 == 0 { s += 1 } else { s += 10 } } return s }", "f",
        {I(5)}, "23"},
+      // The interpreter runs `if contains(m, k)` as one step; the result is still there to
+      // read afterwards, and a string key takes the same path.
+      {"fn f(k: int) -> string { let m = {1: 2, 3: 4} let c = contains(m, k) if c { return str(c) + \"!\" } "
+       "return str(c) }",
+       "f", {I(3)}, "true!"},
+      {"fn f(k: int) -> string { let m = {1: 2, 3: 4} let c = contains(m, k) if c { return str(c) + \"!\" } "
+       "return str(c) }",
+       "f", {I(2)}, "false"},
+      {"fn f(k: string) -> int { let m = {\"a\": 1} if contains(m, k) { return m[k] } return -1 }", "f", {S("a")},
+       "1"},
+      {"fn f(k: string) -> int { let m = {\"a\": 1} if contains(m, k) { return m[k] } return -1 }", "f", {S("b")},
+       "-1"},
       // Out of fuel inside the loop: at the same place, with the same fuel, every run.
       {maps, "f", {I(1'000'000)}, "fault budget", "fuel exhausted", 200},
   };

@@ -48,13 +48,12 @@ bool on_a_cycle(const Function& f, uint32_t from) {
 }
 
 bool is_constant_load(const Module& m, const Function& f, const Instr& i) {
+  // (The opcode first: other instructions' `a` need not be a register, SEND's may be
+  // kNoRegister.)
+  if (i.op != Op::LOAD_INT && i.op != Op::LOAD_BOOL && i.op != Op::LOAD_CONST) return false;
   const TypeKind kind = m.types[f.registers[i.a]].kind;
   if (kind != TypeKind::Int && kind != TypeKind::Float && kind != TypeKind::Bool) return false;
-  switch (i.op) {
-    case Op::LOAD_INT: case Op::LOAD_BOOL: return true;
-    case Op::LOAD_CONST: return m.constants[i.d].kind != Constant::Kind::String;
-    default: return false;
-  }
+  return i.op != Op::LOAD_CONST || m.constants[i.d].kind != Constant::Kind::String;
 }
 
 }  // namespace

@@ -242,6 +242,13 @@ struct Interpreter::Impl {
       if (fn.code[k].op == Op::MAP_HAS && next.op == Op::JMP_IF && next.a == fn.code[k].a && fn.cost_at[k + 1] == 0)
         fn.code[k].op = kMapHasThenBranch;
     }
+    // `m[k] = m[k] + x` (a counter): MAP_GET, ADD_I64, MAP_SET in a row in one block run
+    // one after the other in one dispatch (kMapGetAddSet), each exactly as on its own.
+    for (size_t k = 0; k + 2 < fn.code.size(); ++k) {
+      if (fn.code[k].op == Op::MAP_GET && fn.code[k + 1].op == Op::ADD_I64 && fn.code[k + 2].op == Op::MAP_SET &&
+          fn.cost_at[k + 1] == 0 && fn.cost_at[k + 2] == 0)
+        fn.code[k].op = kMapGetAddSet;
+    }
   }
 
   // The interpreter's own opcode, after the bundle's (bytecode/opcodes.h): REM_I64 whose
@@ -250,6 +257,8 @@ struct Interpreter::Impl {
   static constexpr Op kRemByConstant = static_cast<Op>(bytecode::kOpCount);
   // And MAP_HAS followed by the JMP_IF that branches on its result (made the same way).
   static constexpr Op kMapHasThenBranch = static_cast<Op>(bytecode::kOpCount + 1);
+  // And MAP_GET, ADD_I64, MAP_SET in a row in one block.
+  static constexpr Op kMapGetAddSet = static_cast<Op>(bytecode::kOpCount + 2);
 
   // For each register, the positive constant it holds whenever it is read, or 0: a
   // register (not a parameter) whose only writer in the function is one LOAD_INT. The
@@ -459,8 +468,9 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
 #undef VED_LABEL
       &&op_REM_BY_CONSTANT,     // kRemByConstant
       &&op_MAP_HAS_THEN_BRANCH, // kMapHasThenBranch
+      &&op_MAP_GET_ADD_SET,     // kMapGetAddSet
   };
-  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount + 2);
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount + 3);
 
   // A local copy, so that the compiler keeps it in a register (the reference could
   // alias any store); written back on every exit.
@@ -684,6 +694,26 @@ op_CALL : {
 // Branches: the first target (the bundle's first block operand) is in d, the second in
 // e, as instruction indices (Step).
 op_JMP : { ENTER(D); }
+// MAP_GET, ADD_I64, MAP_SET (kMapGetAddSet): the three handlers' work in turn, ip on
+// each in turn, so that a fault is raised by the same instruction as without fusing.
+op_MAP_GET_ADD_SET : {
+  if (const FaultKind k = data::MAP_GET(R, A, B, C, D, dx, fault_message); k != FaultKind::None) [[unlikely]] {
+    fault_kind = k;
+    goto faulted;
+  }
+  ++ip;
+  const int64_t x = R[B].as_int(), y = R[C].as_int();
+  int64_t r;
+  if (const FaultKind k = semantics::add_i64(x, y, r); k != FaultKind::None) [[unlikely]]
+    FAULT(k, semantics::fault_message(Op::ADD_I64, k, x, y));
+  R[A].set_int(r);
+  ++ip;
+  if (const FaultKind k = data::MAP_SET(R, A, B, C, D, dx, fault_message); k != FaultKind::None) [[unlikely]] {
+    fault_kind = k;
+    goto faulted;
+  }
+}
+  NEXT();
 // MAP_HAS, then the JMP_IF after it (kMapHasThenBranch): the same two instructions, one
 // dispatch.
 op_MAP_HAS_THEN_BRANCH : {

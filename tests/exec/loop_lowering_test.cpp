@@ -4,6 +4,7 @@
 // function's entry (ir/passes.h). Every row runs under each engine (the exec-jit tests).
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "exec_support.h"
@@ -38,6 +39,7 @@ TEST_CASE("let: the value goes straight into the new local, and still reads the 
 }
 
 TEST_CASE("loops: constants loaded once give the same values, whatever reads them") {
+  const std::string counter = "fn f(k: int, x: int) -> int { let m = {1: 10} m[k] = m[k] + x return m[1] }";
   const std::string maps =
       "fn f(n: int) -> int { let m: map<int, int> = {} for i in 0..n { let k = i % 3 "
       "if contains(m, k) { m[k] = m[k] + 1 } else { m[k] = 1 } } return m[2] }";
@@ -79,6 +81,13 @@ TEST_CASE("loops: constants loaded once give the same values, whatever reads the
        "1"},
       {"fn f(k: string) -> int { let m = {\"a\": 1} if contains(m, k) { return m[k] } return -1 }", "f", {S("b")},
        "-1"},
+      // And `m[k] = m[k] + x` as one step: its faults are still raised by the lookup and
+      // by the addition, where each is written.
+      {counter, "f", {I(1), I(5)}, "15"},
+      {counter, "f", {I(2), I(5)}, fault_at("missing key", counter, "m[k] + x")},
+      {counter, "f", {I(1), I(INT64_MAX)}, fault_at("overflow", counter, "+ x")},
+      {"fn f(n: int) -> map<int, int> { let m = {0: 0, 1: 0} for i in 0..n { m[i % 2] += 3 } return m }", "f",
+       {I(5)}, "{0: 9, 1: 6}"},
       // Out of fuel inside the loop: at the same place, with the same fuel, every run.
       {maps, "f", {I(1'000'000)}, "fault budget", "fuel exhausted", 200},
   };

@@ -47,11 +47,20 @@ void FunctionBuilder::jump(uint32_t target, Span span) {
 // Registers
 
 uint32_t FunctionBuilder::named(const std::string& name, TypeId type) {
-  f_.registers.push_back(type);
-  f_.register_names.push_back(name);
-  uint32_t r = static_cast<uint32_t>(f_.registers.size() - 1);
-  scopes_.back()[name] = r;
+  uint32_t r = unbound_local(type);
+  bind(name, r);
   return r;
+}
+
+uint32_t FunctionBuilder::unbound_local(TypeId type) {
+  f_.registers.push_back(type);
+  f_.register_names.emplace_back();
+  return static_cast<uint32_t>(f_.registers.size() - 1);
+}
+
+void FunctionBuilder::bind(const std::string& name, uint32_t r) {
+  f_.register_names[r] = name;
+  scopes_.back()[name] = r;
 }
 
 uint32_t FunctionBuilder::temp(TypeId type) {

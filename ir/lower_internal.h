@@ -104,6 +104,10 @@ class FunctionBuilder {
 
   // ---- registers
   uint32_t named(const std::string& name, TypeId type);  // a new local in the innermost scope
+  // A new local's register, not yet in scope: `let` evaluates its value straight into it
+  // and then binds the name (bind), so that `let x = x + 1` still reads the outer `x`.
+  uint32_t unbound_local(TypeId type);
+  void bind(const std::string& name, uint32_t r);
   uint32_t temp(TypeId type);
   // `count` consecutive fresh temporaries (call arguments, list elements).
   uint32_t temps(const std::vector<TypeId>& types);

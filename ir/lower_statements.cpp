@@ -39,11 +39,12 @@ void FunctionBuilder::statement(const Stmt& st) {
         poison(s.name.name);
         break;
       }
-      // Evaluate first, then bind: `let x = x + 1` reads the outer `x`.
-      auto value = expr(*s.value, *type);
-      if (!value) break;
-      uint32_t r = named(s.name.name, *type);
-      emit(Op::MOVE, r, *value, 0, 0, s.span);
+      // Evaluate first, then bind: `let x = x + 1` reads the outer `x`. The value is
+      // computed into the new local itself, not into a temporary that a MOVE then copies:
+      // `let k = i % 1000` in a loop body is one instruction per iteration, not two.
+      uint32_t r = unbound_local(*type);
+      if (!expr_into(*s.value, r)) break;
+      bind(s.name.name, r);
       break;
     }
     case StmtKind::Assign: assign(static_cast<const AssignStmt&>(st)); break;
@@ -239,10 +240,10 @@ void FunctionBuilder::assign(const AssignStmt& s) {
       poison(n->name);
       return;
     }
-    auto value = expr(*s.value, *type);
-    if (!value) return;
-    uint32_t r = named(n->name, *type);
-    emit(Op::MOVE, r, *value, 0, 0, s.span);
+    // Into the new local directly, as for `let`.
+    uint32_t r = unbound_local(*type);
+    if (!expr_into(*s.value, r)) return;
+    bind(n->name, r);
     return;
   }
 

@@ -271,6 +271,9 @@ void optimize(Module& m) {
       eliminate_dead_code(f);
     }
     remove_unreachable_blocks(f);
+    thread_jumps(f);
+    remove_unreachable_blocks(f);
+    hoist_loop_constants(m, f);
   }
 }
 

@@ -28,7 +28,15 @@ void propagate_copies(Function& f);
 // Dead code: instructions without side effects or faults whose result nobody reads.
 void eliminate_dead_code(Function& f);
 
-// All of the above, to a fixed point, then unreachable blocks.
+// Jump threading: a JMP to a block that holds only a terminator becomes a copy of that
+// terminator (thread_jumps.cpp).
+void thread_jumps(Function& f);
+// Scalar constants loaded inside a loop are loaded once, in the entry block, into
+// registers of their own (hoist_loop_constants.cpp). After remove_unreachable_blocks.
+void hoist_loop_constants(Module& m, Function& f);
+
+// Folding, copies and dead code to a fixed point, then unreachable blocks, jump threading
+// (and the blocks it leaves unreachable), then loop constants.
 void optimize(Module& m);
 
 }  // namespace ved::ir

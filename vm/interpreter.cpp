@@ -216,6 +216,7 @@ struct Interpreter::Impl {
     fn.entry = fn.block_starts.empty() ? 0 : fn.block_starts[0];
     fn.scalar_result = scalar_type(p, info.result);
     auto start = [&](uint32_t block) { return fn.block_starts[block]; };
+    const std::vector<int64_t> constant = constant_registers(info);
     fn.code.reserve(info.code.size());
     for (const Instr& in : info.code) {
       Step s{in.op, in.a, in.b, in.c, in.d, 0};
@@ -224,8 +225,59 @@ struct Interpreter::Impl {
       const bytecode::Successors targets = bytecode::successors_of(in);
       if (targets.count > 0) s.d = start(targets.block[0]);
       if (targets.count > 1) s.e = start(targets.block[1]);
+      // `%` by a positive constant: the remainder's magic number, in d and e.
+      if (in.op == Op::REM_I64 && constant[in.c] > 0) {
+        const uint64_t magic = semantics::remainder_magic(static_cast<uint32_t>(constant[in.c]));
+        s.op = kRemByConstant;
+        s.d = static_cast<uint32_t>(magic);
+        s.e = static_cast<uint32_t>(magic >> 32);
+      }
       fn.code.push_back(s);
     }
+    // `if contains(m, k)`: a MAP_HAS whose result the next instruction, a JMP_IF, branches
+    // on runs both in one dispatch (kMapHasThenBranch). Both are in one block, so the
+    // fuel is the same; MAP_HAS cannot fault, and its result is still written.
+    for (size_t k = 0; k + 1 < fn.code.size(); ++k) {
+      const Step& next = fn.code[k + 1];
+      if (fn.code[k].op == Op::MAP_HAS && next.op == Op::JMP_IF && next.a == fn.code[k].a && fn.cost_at[k + 1] == 0)
+        fn.code[k].op = kMapHasThenBranch;
+    }
+    // `m[k] = m[k] + x` (a counter): MAP_GET, ADD_I64, MAP_SET in a row in one block run
+    // one after the other in one dispatch (kMapGetAddSet), each exactly as on its own.
+    for (size_t k = 0; k + 2 < fn.code.size(); ++k) {
+      if (fn.code[k].op == Op::MAP_GET && fn.code[k + 1].op == Op::ADD_I64 && fn.code[k + 2].op == Op::MAP_SET &&
+          fn.cost_at[k + 1] == 0 && fn.cost_at[k + 2] == 0)
+        fn.code[k].op = kMapGetAddSet;
+    }
+  }
+
+  // The interpreter's own opcode, after the bundle's (bytecode/opcodes.h): REM_I64 whose
+  // divisor register always holds the same positive constant. Not in any bundle; made
+  // only here, from a verified REM_I64, so the JIT and the verifier never see it.
+  static constexpr Op kRemByConstant = static_cast<Op>(bytecode::kOpCount);
+  // And MAP_HAS followed by the JMP_IF that branches on its result (made the same way).
+  static constexpr Op kMapHasThenBranch = static_cast<Op>(bytecode::kOpCount + 1);
+  // And MAP_GET, ADD_I64, MAP_SET in a row in one block.
+  static constexpr Op kMapGetAddSet = static_cast<Op>(bytecode::kOpCount + 2);
+
+  // For each register, the positive constant it holds whenever it is read, or 0: a
+  // register (not a parameter) whose only writer in the function is one LOAD_INT. The
+  // verifier proved every read comes after a write, so such a read sees that constant.
+  // Only functions of one slice: a later slice starts from saved registers.
+  static std::vector<int64_t> constant_registers(const FunctionInfo& info) {
+    std::vector<int64_t> value(info.registers.size(), 0);
+    if (info.slice_entries.size() > 1) return value;
+    std::vector<uint32_t> writers(info.registers.size(), 0);
+    for (const Instr& in : info.code) {
+      const bytecode::OperandRoles roles = bytecode::operand_roles(in.op);
+      if (!(roles.writes_a || roles.updates_a || roles.kills_a) || in.a >= writers.size()) continue;
+      ++writers[in.a];
+      const auto v = static_cast<int32_t>(in.d);
+      if (in.op == Op::LOAD_INT && v > 0) value[in.a] = v;
+    }
+    for (size_t r = 0; r < value.size(); ++r)
+      if (writers[r] != 1 || r < info.param_count) value[r] = 0;
+    return value;
   }
 
   struct Frame {
@@ -414,8 +466,11 @@ Interpreter::Impl::Exit Interpreter::Impl::execute(uint32_t fn_index, uint32_t s
 #define VED_LABEL(name, layout, term, dst) &&op_##name,
       VED_OPCODES(VED_LABEL)
 #undef VED_LABEL
+      &&op_REM_BY_CONSTANT,     // kRemByConstant
+      &&op_MAP_HAS_THEN_BRANCH, // kMapHasThenBranch
+      &&op_MAP_GET_ADD_SET,     // kMapGetAddSet
   };
-  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount);
+  static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == bytecode::kOpCount + 3);
 
   // A local copy, so that the compiler keeps it in a register (the reference could
   // alias any store); written back on every exit.
@@ -524,6 +579,16 @@ INT_BINARY(SUB_I64, sub_i64)
 INT_BINARY(MUL_I64, mul_i64)
 INT_BINARY(DIV_I64, div_i64)
 INT_BINARY(REM_I64, rem_i64)
+// REM_I64 by a register that always holds the same positive constant (kRemByConstant):
+// a dividend that fits in 32 unsigned bits takes the remainder by multiplication with
+// the magic number prepared in d and e; any other is REM_I64's own case.
+op_REM_BY_CONSTANT : {
+  const int64_t x = R[B].as_int();
+  if (static_cast<uint64_t>(x) >> 32 != 0) [[unlikely]] goto op_REM_I64;
+  const uint64_t magic = uint64_t{ip->d} | uint64_t{ip->e} << 32;
+  R[A].set_int(semantics::rem_u32_by_magic(static_cast<uint32_t>(x), static_cast<uint32_t>(R[C].as_int()), magic));
+}
+  NEXT();
 op_NEG_I64 : {
   const int64_t x = R[B].as_int();
   int64_t r;
@@ -629,6 +694,35 @@ op_CALL : {
 // Branches: the first target (the bundle's first block operand) is in d, the second in
 // e, as instruction indices (Step).
 op_JMP : { ENTER(D); }
+// MAP_GET, ADD_I64, MAP_SET (kMapGetAddSet): the three handlers' work in turn, ip on
+// each in turn, so that a fault is raised by the same instruction as without fusing.
+op_MAP_GET_ADD_SET : {
+  if (const FaultKind k = data::MAP_GET(R, A, B, C, D, dx, fault_message); k != FaultKind::None) [[unlikely]] {
+    fault_kind = k;
+    goto faulted;
+  }
+  ++ip;
+  const int64_t x = R[B].as_int(), y = R[C].as_int();
+  int64_t r;
+  if (const FaultKind k = semantics::add_i64(x, y, r); k != FaultKind::None) [[unlikely]]
+    FAULT(k, semantics::fault_message(Op::ADD_I64, k, x, y));
+  R[A].set_int(r);
+  ++ip;
+  if (const FaultKind k = data::MAP_SET(R, A, B, C, D, dx, fault_message); k != FaultKind::None) [[unlikely]] {
+    fault_kind = k;
+    goto faulted;
+  }
+}
+  NEXT();
+// MAP_HAS, then the JMP_IF after it (kMapHasThenBranch): the same two instructions, one
+// dispatch.
+op_MAP_HAS_THEN_BRANCH : {
+  (void)data::MAP_HAS(R, A, B, C, D, dx, fault_message);  // (never faults)
+  const bool has = R[A].as_bool();
+  ++ip;
+  if (has) ENTER(D);
+  ENTER(ip->e);
+}
 op_JMP_IF : {
   if (R[A].as_bool()) ENTER(D);
   ENTER(ip->e);

@@ -78,12 +78,17 @@ class OrderedMap {
   iterator begin() { return tree_.begin(); }
   iterator end() { return tree_.end(); }
 
-  const_iterator find(const V& key) const { return locate(key) ? const_iterator(last_) : tree_.end(); }
-  size_t count(const V& key) const { return locate(key) ? 1 : 0; }
+  // Lookups and updates are inline (always: the interpreter's handlers are one large
+  // function, where GCC would otherwise call them): a small int key is then found with
+  // no call at all, and only a probe of the hash index or a new entry leaves the caller.
+  [[gnu::always_inline]] const_iterator find(const V& key) const {
+    return locate(key) ? const_iterator(last_) : tree_.end();
+  }
+  [[gnu::always_inline]] size_t count(const V& key) const { return locate(key) ? 1 : 0; }
 
   // (By reference: a Value copy is a reference count, and the common case, a key that is
   // there already, copies only the value.)
-  void insert_or_assign(const V& key, const V& value) {
+  [[gnu::always_inline]] void insert_or_assign(const V& key, const V& value) {
     if (locate(key)) {
       last_->second = value;
       return;
@@ -123,10 +128,11 @@ class OrderedMap {
     bool operator()(const V& a, const V& b) const { return map_key_equal(a, b); }
   };
 
-  // Whether `key` is in the map; when it is, last_ is its entry. The comparison with the
-  // last entry is inline; the probe is not (it needs registers the caller would save).
+  // Whether `key` is in the map; when it is, last_ is its entry. A key in the vector's
+  // range is answered by its slot (a bounds check and a load, cheaper than comparing the
+  // last entry's key); any other key is compared with the last entry, then probed. The
+  // probe is not inline (it needs registers the caller would save).
   [[gnu::always_inline]] bool locate(const V& key) const {
-    if (has_last_ && map_key_equal(last_->first, key)) return true;
     const int64_t slot = map_key_slot(key);
     if (slot >= 0 && static_cast<uint64_t>(slot) < dense_.size()) {
       const iterator node = dense_[static_cast<size_t>(slot)];
@@ -135,6 +141,7 @@ class OrderedMap {
       has_last_ = true;
       return true;
     }
+    if (has_last_ && map_key_equal(last_->first, key)) return true;
     return probe(key);
   }
   [[gnu::noinline]] bool probe(const V& key) const {

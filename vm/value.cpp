@@ -92,6 +92,11 @@ void Value::unshare() {
   bits_.h = copy;
 }
 
+bool map_key_equal_other(const Value& a, const Value& b) {
+  if (a.tag() == Tag::String) return a.as_string() == b.as_string();
+  return !KeyLess()(a, b) && !KeyLess()(b, a);
+}
+
 bool values_equal(const Value& first_a, const Value& first_b) {
   // No shortcut on identical heap pointers: a list holding NaN is not equal to itself,
   // and whether two values share an object is an implementation detail that must not

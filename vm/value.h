@@ -68,7 +68,9 @@ class Value {
   ~Value() { release(); }
   Value(const Value& o) : tag_(o.tag_), bits_(o.bits_) { retain(); }
   Value(Value&& o) noexcept : tag_(o.tag_), bits_(o.bits_) { o.tag_ = Tag::Unit; }
-  Value& operator=(const Value& o) {
+  // Always inline: a copy or move between scalars is two stores, and the interpreter's
+  // handlers (one large function) would otherwise call these for every map read and write.
+  [[gnu::always_inline]] Value& operator=(const Value& o) {
     if (this != &o) {
       o.retain();
       release();
@@ -77,7 +79,7 @@ class Value {
     }
     return *this;
   }
-  Value& operator=(Value&& o) noexcept {
+  [[gnu::always_inline]] Value& operator=(Value&& o) noexcept {
     if (this != &o) {
       release();
       tag_ = o.tag_;
@@ -246,11 +248,12 @@ inline int64_t map_key_slot(const Value& key) {
 }
 
 // Whether two map keys are the same key (the index's equality; ints and strings).
-inline bool map_key_equal(const Value& a, const Value& b) {
+// Ints are compared inline; other keys out of line (a string comparison is a call anyway).
+bool map_key_equal_other(const Value& a, const Value& b);
+[[gnu::always_inline]] inline bool map_key_equal(const Value& a, const Value& b) {
   if (a.tag() != b.tag()) return false;
   if (a.tag() == Tag::Int) return a.as_int() == b.as_int();
-  if (a.tag() == Tag::String) return a.as_string() == b.as_string();
-  return !KeyLess()(a, b) && !KeyLess()(b, a);
+  return map_key_equal_other(a, b);
 }
 
 // Structural equality (language `==`): same tag and equal contents. Floats compare as

@@ -55,6 +55,34 @@ TEST_CASE("integer arithmetic: precedence, truncation, remainder sign") {
   CHECK(run_fn_cases(cases) == cases.size());
 }
 
+// `%` by a register that only ever holds one positive constant is taken without a divide
+// by the interpreter when the dividend fits in 32 unsigned bits (vm/interpreter.cpp);
+// every other dividend, and every divisor that is not such a constant, is REM_I64's.
+TEST_CASE("integer remainder by a constant: every dividend, and divisors that only look constant") {
+  const std::string by_1000 = "fn f(x: int) -> int { return x % 1000 }";
+  const std::string reassigned = "fn f(x: int) -> int { let d = 7 if x > 5 { d = 0 } return x % d }";
+  const std::vector<FnCase> cases = {
+      {by_1000, "f", {I(123456)}, "456"},
+      {by_1000, "f", {I(0)}, "0"},
+      {by_1000, "f", {I(4294967295)}, "295"},          // the largest 32-bit dividend
+      {by_1000, "f", {I(4294967296)}, "296"},          // the smallest that is not
+      {by_1000, "f", {I(1099511627781)}, "781"},       // 2^40 + 5
+      {by_1000, "f", {I(-7)}, "-7"},                   // the sign of the dividend
+      {by_1000, "f", {I(-123456)}, "-456"},
+      {by_1000, "f", {I(kMin)}, "-808"},
+      {by_1000, "f", {I(kMax)}, "807"},
+      {"fn f(x: int) -> int { return x % 1 }", "f", {I(99)}, "0"},
+      {"fn f(x: int) -> int { return x % 2147483647 }", "f", {I(4294967295)}, "1"},
+      {"fn f(x: int) -> int { return x % -3 }", "f", {I(7)}, "1"},
+      {"fn f(x: int) -> int { return x % -3 }", "f", {I(-7)}, "-1"},
+      {"fn f(x: int, y: int) -> int { return x % y + x % 10 }", "f", {I(25), I(7)}, "9"},
+      {reassigned, "f", {I(3)}, "3"},
+      {reassigned, "f", {I(9)}, "fault division by zero at 1:" + std::to_string(reassigned.find("% d") + 1)},
+      {"fn f(n: int) -> int { let s = 0 for i in 0..n { s += i % 3 } return s }", "f", {I(10)}, "9"},
+  };
+  CHECK(run_fn_cases(cases) == cases.size());
+}
+
 TEST_CASE("integer overflow and division by zero fault at the operator") {
   const std::vector<FnCase> cases = {
       {binop("+"), "f", {I(kMax), I(1)}, "fault overflow at 1:40", "overflow"},

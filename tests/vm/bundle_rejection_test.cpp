@@ -419,7 +419,7 @@ TEST_CASE("hostile bundle: a register read before it is written") {
     f[kBlocks][w.block][0].u += 1;
     Node pos = f[kPositions][w.flat];
     f[kPositions].items.insert(f[kPositions].items.begin() + static_cast<std::ptrdiff_t>(w.flat), pos);
-  }).names({"\"count\": block 2, instruction 1: register 2 is read before it is written"});
+  }).names({"\"count\": block 2, instruction 1: register 1 is read before it is written"});
   hostile([&](Node& b) {  // written on one path only: the loop body writes r5, the exit path reads it
     Node& f = function(b, "total");
     Where w = find(f, Op::RET);

@@ -3,6 +3,7 @@
 // differential tests; these pin the definition itself, edge cases first.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -70,6 +71,49 @@ TEST_CASE("rem: sign of the dividend, INT64_MIN % -1 is 0, by zero faults") {
   CHECK(rem_i64(kMin, kMax, out) == FaultKind::None);
   CHECK(out == -1);
   CHECK(rem_i64(1, 0, out) == FaultKind::DivisionByZero);
+}
+
+// Operands that fit in 32 unsigned bits are divided as 32-bit numbers (a faster
+// instruction); across that boundary, and with either sign, the answers must be the
+// 64-bit ones. (Built from hex so that the expected values come from 64-bit arithmetic
+// in this file, not from the function under test.)
+TEST_CASE("div and rem: the same answers on both sides of the 32-bit fast path") {
+  const int64_t edges[] = {0, 1, 2, 3, 7, 1000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0x100000000,
+                           0x100000001, 0x1ffffffff, kMax, -1, -2, -1000, -0x80000000LL, -0xffffffffLL,
+                           -0x100000000LL, kMin};
+  for (int64_t x : edges) {
+    for (int64_t y : edges) {
+      if (y == 0 || y == -1) continue;  // the special cases have their own tests above
+      CAPTURE(x);
+      CAPTURE(y);
+      int64_t q = 0, r = 0;
+      REQUIRE(div_i64(x, y, q) == FaultKind::None);
+      REQUIRE(rem_i64(x, y, r) == FaultKind::None);
+      CHECK(q == x / y);
+      CHECK(r == x % y);
+    }
+  }
+}
+
+// The interpreter takes `x % y` by a positive constant y without a divide when x fits in
+// 32 unsigned bits (vm/interpreter.cpp, kRemByConstant): it must be `%` exactly.
+TEST_CASE("rem by a constant's magic number is the remainder, for every kind of operand") {
+  const uint32_t divisors[] = {1, 2, 3, 7, 10, 1000, 1024, 65535, 65536, 99991, 0x7fffffff};
+  const uint32_t dividends[] = {0, 1, 2, 6, 7, 8, 999, 1000, 1001, 65535, 65536, 1234567, 0x7ffffffe, 0x7fffffff,
+                                0x80000000, 0xfffffffe, 0xffffffff};
+  for (uint32_t y : divisors) {
+    const uint64_t magic = remainder_magic(y);
+    for (uint32_t x : dividends) {
+      CAPTURE(x);
+      CAPTURE(y);
+      CHECK(rem_u32_by_magic(x, y, magic) == x % y);
+    }
+    // And every dividend of the top of the range (several multiples of the small y).
+    const uint64_t span = std::min<uint64_t>(3 * uint64_t{y}, 1 << 16);
+    for (uint64_t x = 0xffffffffull - span; x <= 0xffffffffull; ++x)
+      CHECK(rem_u32_by_magic(static_cast<uint32_t>(x), y, magic) == static_cast<uint32_t>(x) % y);
+  }
+  for (uint32_t x = 0; x < 5000; ++x) CHECK(rem_u32_by_magic(x, 1000, remainder_magic(1000)) == x % 1000);
 }
 
 TEST_CASE("neg and the loop step") {

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "out_of_memory.h"
 #include "tools/vedvm/cluster_commands.h"
 #include "tools/vedvm/commands.h"
 #include "vm/bundle_loader.h"
@@ -262,6 +263,7 @@ int call(const CallOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  vedvm::stop_cleanly_on_out_of_memory();
   CLI::App app{"vedvm: the Ved virtual machine.\nRun a program with `vedvm app.vedb` (or `vedvm app.ved`)."};
   app.name("vedvm");
   app.set_version_flag("--version", std::string("vedvm ") + VED_VERSION);

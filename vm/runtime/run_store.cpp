@@ -526,7 +526,7 @@ bool RunStore::apply(TickRecord r, bool append, std::string& error) {
     // The writes it made to the gathered state cannot be told from the earlier ticks':
     // nothing gathered since the last checkpoint may be written now.
     group_frames_.clear();
-    state_ = WriteGroup{};
+    state_.abandon();  // (not destroyed: the failure may have been an allocation inside it)
     state_pending_.reset();
     state_head_.reset();
     throw;

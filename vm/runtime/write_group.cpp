@@ -3,6 +3,7 @@
 #include <absl/strings/string_view.h>
 
 #include <algorithm>
+#include <new>
 #include <vector>
 
 namespace ved::vm {
@@ -45,6 +46,15 @@ void WriteGroup::take(Store::Batch& batch) {
     else batch.remove(key);
   }
   entries_.clear();
+  bytes_ = 0;
+}
+
+void WriteGroup::abandon() {
+  // Moving the table takes its pointers and touches no slot; the moved-to table lives in
+  // storage that is never destroyed (a second abandoned table is leaked over the first).
+  alignas(Map) static unsigned char graveyard[sizeof(Map)];
+  new (graveyard) Map(std::move(entries_));
+  entries_ = Map();
   bytes_ = 0;
 }
 

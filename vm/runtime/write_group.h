@@ -34,12 +34,19 @@ class WriteGroup {
   // makes the same batch), and empties the group.
   void take(Store::Batch& batch);
 
+  // Empties the group without destroying what it held, which is leaked: for a group an
+  // allocation failed inside (abseil's tables are not exception-safe there: a resize
+  // that cannot allocate leaves the table half-made, and destroying it crashed the
+  // process that was stopping cleanly on running out of memory).
+  void abandon();
+
  private:
   struct Entry {
     std::optional<std::string> value;  // none: delete
     bool fresh = false;                // put_new: the store has never held this key
   };
-  absl::flat_hash_map<std::string, Entry> entries_;
+  using Map = absl::flat_hash_map<std::string, Entry>;
+  Map entries_;
   size_t bytes_ = 0;
 };
 

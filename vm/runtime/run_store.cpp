@@ -566,7 +566,7 @@ RunStore::~RunStore() = default;
 bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& error) {
   log_bytes_since_checkpoint_ += group_frames_.size();
   const bool changed = !state_.empty() || state_head_ || state_pending_;
-  const bool due = log_bytes_since_checkpoint_ >= checkpoint_bytes_ || state_.bytes() >= checkpoint_bytes_;
+  const bool due = log_bytes_since_checkpoint_ >= checkpoint_log_bytes_ || state_.bytes() >= checkpoint_state_bytes_;
   const bool with_checkpoint = changed && (checkpoint || due);
   if (group_frames_.empty() && !with_checkpoint) return wait ? collect(error) : true;
   GroupWrite write;

@@ -57,8 +57,9 @@ struct RuntimeOptions {
   // Group commit (docs/runtime.md "Storage"): the longest a committed tick waits in memory
   // before its group is written; 0: every tick is written as it commits.
   int64_t group_ms = 5;
-  // How much tick-record log or gathered state makes a checkpoint due (0: the default,
-  // RunStore::kCheckpointBytes). Tests make it small, to recover across many checkpoints.
+  // How much tick-record log or gathered state makes a checkpoint due (0: the defaults,
+  // RunStore::kCheckpointLogBytes and kCheckpointStateBytes). Tests make it small, to
+  // recover across many checkpoints.
   size_t checkpoint_bytes = 0;
   size_t workers = 4;     // threads for off-core effects
   // Set: re-execute a recorded run, feeding these instead of calling adapters.

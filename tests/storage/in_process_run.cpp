@@ -67,6 +67,13 @@ RunEnd run_with_clock_steps(const Workload& w, const std::string& dir, vm::Stora
   });
 }
 
+std::unique_ptr<vm::Store> open_store(const std::string& dir, vm::StoreMode mode) {
+  vm::Status status;
+  auto store = vm::Store::open(dir, mode, status);
+  REQUIRE_MESSAGE(store, status.message());
+  return store;
+}
+
 std::string journal_of(const std::string& dir, vm::StorageEnv& env) {
   vm::Status status;
   auto store = vm::Store::open(dir, vm::StoreMode::Existing, status, env);

@@ -13,6 +13,7 @@
 #include "vm/program.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/storage_env.h"
+#include "vm/runtime/store.h"
 
 #include "../support/scratch_dir.h"
 
@@ -46,6 +47,9 @@ RunEnd run_workload(const Workload& w, const std::string& dir, vm::StorageEnv& e
 // boundaries of the run are then the test's choice, and its slice times all zero.
 RunEnd run_with_clock_steps(const Workload& w, const std::string& dir, vm::StorageEnv& env, vm::RuntimeOptions options,
                             std::chrono::milliseconds step);
+
+// Opens `dir` through the system's files, or fails the test naming why.
+std::unique_ptr<vm::Store> open_store(const std::string& dir, vm::StoreMode mode);
 
 // The whole journal a data dir holds, one record a line, each prefixed with its tick
 // (opened through `env`, as a run opens it: `vedvm inspect`'s private copy would fsync).

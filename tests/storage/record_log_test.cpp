@@ -100,13 +100,6 @@ std::vector<uint64_t> frame_offsets(const fs::path& file) {
   return out;
 }
 
-std::unique_ptr<vm::Store> open_store(const std::string& dir, vm::StoreMode mode) {
-  vm::Status status;
-  auto store = vm::Store::open(dir, mode, status);
-  REQUIRE_MESSAGE(store, status.message());
-  return store;
-}
-
 bool read_journal(const std::string& dir, std::string& error) {
   auto store = open_store(dir, vm::StoreMode::Inspect);
   return vm::scan_journal(*store, 0, kAll, [](int64_t, std::string_view) { return true; }, error);

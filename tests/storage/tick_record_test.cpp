@@ -27,13 +27,6 @@ std::vector<vm::TickRecord> records_of(const vm::Store& store) {
   return out;
 }
 
-std::unique_ptr<vm::Store> open_store(const std::string& dir, vm::StoreMode mode) {
-  vm::Status status;
-  auto store = vm::Store::open(dir, mode, status);
-  REQUIRE_MESSAGE(store, status.message());
-  return store;
-}
-
 // A loaded run as bytes: its head, every instance record, the pending messages, the open
 // intents and the observations.
 std::string loaded_bytes(const vm::Program& p, vm::Store& store) {

@@ -53,7 +53,6 @@ bool scan_checked(const Store& store, std::string_view prefix,
 
 // What damage found after the database opened must say: nothing ran, and how to
 // start over if the data is lost for good.
-
 constexpr const char* kNothingChanged = " (refused before anything ran; --fresh discards the data dir and starts over)";
 
 bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delivery>& out, std::string& error) {

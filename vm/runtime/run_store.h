@@ -120,7 +120,8 @@ class RunStore {
   // which is the tick's journal. Ticks are applied once, in order: a record at or before
   // the last applied tick is refused with nothing written. With `append` (a `resume`
   // between runs) the record adds to the last tick's instead: its writes are applied and
-  // it is appended to the stored record.
+  // it is a frame of its own with that tick, which readers join to the tick's earlier
+  // parts (scan_tick_records).
   // Ticks are written in groups: a group's records are appended to the tick-record log in
   // one write (fsynced under --sync=tick) when it holds `max_group_ticks` ticks, or
   // kGroupBytes, or has waited `max_group_age`; before anything of its ticks is released

@@ -4,9 +4,10 @@
 // Computing a tick (the tick loop) produces one; `RunStore::apply` applies it to the store,
 // the one way a tick reaches storage — for a live run, for a `resume` that adds to the
 // last tick and, later, for a cluster follower that applies its owner's records without
-// running any code. The store keeps every record (`tick/<tick>`): they are the journal,
-// and a record holds what its tick wrote, not only what it printed, so that a replica or
-// an audit can apply or compare the history without re-executing it.
+// running any code. The store keeps every record (in the tick-record log, record_log.h;
+// tick 0's and upgrades' as `tick/<tick>`): they are the journal, and a record holds what
+// its tick wrote, not only what it printed, so that a replica or an audit can apply or
+// compare the history without re-executing it.
 //
 // The record speaks in storage terms (keys and encoded values): an instance's new record,
 // the mailbox entries enqueued and dequeued, the messages to deliver next tick, intents

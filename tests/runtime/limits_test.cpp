@@ -199,7 +199,10 @@ domain Sink {
 // Regression test (a bug, fixed): std::bad_alloc outside a slice (an exponential message
 // storm under a memory limit) aborted the VM with SIGABRT, and a restart did it again.
 // Now the VM stops with exit 1 naming the tick and the cause; the data dir keeps its last
-// committed tick (the restart says the same, it does not find damage).
+// committed tick (the restart says the same, it does not find damage). Which allocation
+// fails first is the machine's business: in LevelDB's compaction thread, or a table
+// LevelDB cannot map, the VM stops the same way, saying so (tools/vedvm/out_of_memory.h,
+// vm/runtime/store.cpp), without a tick.
 TEST_CASE("limits: running out of memory stops the VM cleanly, naming the tick, the data dir stays usable") {
   TempDir tmp;
   const std::string bundle = compile_source(tmp, R"(
@@ -214,16 +217,16 @@ domain Cell {
 }
 )");
   const std::string data = tmp / "d";
+  // In a tick ("tick N: ... nothing of this tick was written"), in LevelDB's thread, or as
+  // LevelDB's own error (a table it could not map): each says the machine ran out of memory.
+  auto stopped_cleanly = [](const Result& r) {
+    return r.exited && r.exit_code == 1 && r.err.rfind("vedvm: error: ", 0) == 0 &&
+           contains(r.err, "ran out of memory") && !contains(r.err, "damaged");
+  };
   Result first = vedvm_limited(220 * 1024, {bundle, "--data-dir", data, "--sync=none", "--quiet"});
-  REQUIRE_MESSAGE(first.exited, describe(first) << "\n" << first.err);
-  CHECK_MESSAGE(first.exit_code == 1, describe(first) << "\n" << first.err);
-  CHECK_MESSAGE(contains(first.err, "ran out of memory"), first.err);
-  CHECK(contains(first.err, "vedvm: error: tick "));
-  CHECK(contains(first.err, "nothing of this tick was written"));
+  CHECK_MESSAGE(stopped_cleanly(first), describe(first) << "\n" << first.err);
   Result again = vedvm_limited(220 * 1024, {bundle, "--data-dir", data, "--sync=none", "--quiet"});
-  REQUIRE(again.exited);
-  CHECK(again.exit_code == 1);
-  CHECK_MESSAGE(contains(again.err, "ran out of memory"), again.err);
+  CHECK_MESSAGE(stopped_cleanly(again), describe(again) << "\n" << again.err);
   CHECK_FALSE(contains(again.err, "damaged"));
 }
 

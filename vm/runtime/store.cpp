@@ -120,10 +120,17 @@ bool snapshot(const std::string& dir, const std::string& into, std::string& erro
   return true;
 }
 
+// The system had no memory for LevelDB (a table it could not map, a buffer): the
+// machine's limit, not damage, and said as such (the run stops; nothing committed is lost).
+bool is_out_of_memory(const std::string& text) { return text.find("Cannot allocate memory") != std::string::npos; }
+Status out_of_memory(const std::string& text) { return Status::io_error("the machine ran out of memory (" + text + ")"); }
+
 // A read fails only when a file is damaged (a checksum, a table cut short) or the disk
 // fails under it: either way, what the database holds cannot be trusted.
 Status read_failure(const leveldb::Status& s) {
-  return Status::damaged("the data dir is damaged (or its disk failed): " + s.ToString());
+  const std::string text = s.ToString();
+  if (is_out_of_memory(text)) return out_of_memory(text);
+  return Status::damaged("the data dir is damaged (or its disk failed): " + text);
 }
 
 // LevelDB starts its one compaction thread the first time it needs it, which can be
@@ -281,6 +288,7 @@ Status write_failure(const leveldb::Status& s) {
   const std::string text = s.ToString();
   if (text.find("No space left") != std::string::npos) return Status::error(Status::Code::NoSpace, text);
   if (text.find("Read-only file system") != std::string::npos) return Status::error(Status::Code::ReadOnly, text);
+  if (is_out_of_memory(text)) return out_of_memory(text);
   return s.IsCorruption() ? Status::damaged(text) : Status::io_error(text);
 }
 

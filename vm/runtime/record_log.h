@@ -11,8 +11,10 @@
 // Layout: segments named `journal-<first frame, 16 hex digits>.log`, a new one per process
 // that writes and whenever one reaches kSegmentBytes. A frame is
 //
-//   frame number (u64) | tick (u64) | payload length (u32) | XXH64 of the 20 bytes before
-//   it and the payload (u64) | payload (an encoded tick record)
+//   frame number (u64) | tick (u64) | payload length (u32) | checksum (u64) | payload
+//
+// (the payload is an encoded tick record; the checksum is the payload's XXH64 seeded with
+// the XXH64 of the 20 header bytes before it, so it covers both)
 //
 // little-endian. Frames are numbered from 0 across segments, with no gaps: a frame's
 // number is its place in the journal, and the checkpoint says how many frames it holds.

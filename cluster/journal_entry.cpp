@@ -92,6 +92,24 @@ struct BodyPacker {
     p.pack_array(1);
     p.pack_uint64(e.tick);
   }
+  void operator()(const RunTicksEntry& e) {
+    p.pack_array(5);
+    p.pack_uint64(e.program);
+    p.pack_uint64(e.node);
+    p.pack_uint64(e.epoch);
+    p.pack_uint64(e.first_frame);
+    pack_bin(p, e.frames);
+  }
+  void operator()(const RunEndEntry& e) {
+    p.pack_array(6);
+    p.pack_uint64(e.program);
+    p.pack_uint64(e.node);
+    p.pack_uint64(e.epoch);
+    p.pack_uint64(e.frames);
+    p.pack_uint32(e.exit_code);
+    p.pack_array(static_cast<uint32_t>(e.summary.size()));
+    for (const auto& line : e.summary) pack_str(p, line);
+  }
 };
 
 using namespace strict;
@@ -190,6 +208,32 @@ JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
       const auto* f = array(body, 1, "TickClose");
       return TickCloseEntry{u64(f[0], "TickClose.tick")};
     }
+    case EntryKind::RunTicks: {
+      const auto* f = array(body, 5, "RunTicks");
+      RunTicksEntry e;
+      e.program = u64(f[0], "RunTicks.program");
+      e.node = u64(f[1], "RunTicks.node");
+      e.epoch = u64(f[2], "RunTicks.epoch");
+      e.first_frame = u64(f[3], "RunTicks.first_frame");
+      e.frames = bin(f[4], kMaxEntryBytes, "RunTicks.frames");
+      if (e.frames.empty()) throw DecodeError("RunTicks.frames: empty");
+      return e;
+    }
+    case EntryKind::RunEnd: {
+      const auto* f = array(body, 6, "RunEnd");
+      RunEndEntry e;
+      e.program = u64(f[0], "RunEnd.program");
+      e.node = u64(f[1], "RunEnd.node");
+      e.epoch = u64(f[2], "RunEnd.epoch");
+      e.frames = u64(f[3], "RunEnd.frames");
+      const uint64_t code = u64(f[4], "RunEnd.exit_code");
+      if (code > 255) throw DecodeError("RunEnd.exit_code: " + std::to_string(code) + " is not an exit code");
+      e.exit_code = static_cast<uint32_t>(code);
+      uint32_t n = 0;
+      const auto* lines = list(f[5], 1u << 16, n, "RunEnd.summary");
+      for (uint32_t i = 0; i < n; ++i) e.summary.push_back(str(lines[i], 1u << 16, "RunEnd.summary[]"));
+      return e;
+    }
   }
   throw DecodeError("unknown entry kind " + std::to_string(static_cast<uint32_t>(kind)));
 }
@@ -207,6 +251,8 @@ const char* entry_kind_name(EntryKind kind) {
     case EntryKind::Outcome: return "Outcome";
     case EntryKind::External: return "External";
     case EntryKind::TickClose: return "TickClose";
+    case EntryKind::RunTicks: return "RunTicks";
+    case EntryKind::RunEnd: return "RunEnd";
   }
   return "unknown";
 }
@@ -242,7 +288,7 @@ bool decode_entry(std::string_view bytes, JournalEntry& out, std::string& error)
       return false;
     }
     const uint64_t kind = u64(f[1], "journal entry kind");
-    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::TickClose)) {
+    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::RunEnd)) {
       error = "journal entry of unknown kind " + std::to_string(kind);
       return false;
     }

@@ -35,6 +35,8 @@ enum class EntryKind : uint32_t {
   Outcome = 7,
   External = 8,
   TickClose = 9,
+  RunTicks = 10,
+  RunEnd = 11,
 };
 const char* entry_kind_name(EntryKind kind);
 
@@ -113,8 +115,33 @@ struct TickCloseEntry {
   uint64_t tick = 0;
 };
 
+// A program's owner's group of committed ticks (docs/cluster.md "Running a program"): its
+// tick-record frames as the VM writes them to a data dir (vm/runtime/record_log.h), the
+// first numbered `first_frame`. Applied only if `node` owns the program at `epoch`, the
+// current one, and the frames follow the program's last accepted ones exactly (fencing).
+struct RunTicksEntry {
+  uint64_t program = 0;
+  uint64_t node = 0;
+  uint64_t epoch = 0;
+  uint64_t first_frame = 0;
+  std::string frames;
+};
+
+// The owner's word that the program's run stopped (quiescent, or --max-ticks): its exit
+// code and summary as `vedvm app.vedb` prints them, after its last RunTicks. Fenced like
+// RunTicks.
+struct RunEndEntry {
+  uint64_t program = 0;
+  uint64_t node = 0;
+  uint64_t epoch = 0;
+  uint64_t frames = 0;      // how many frames the run committed: the end is after all of them
+  uint32_t exit_code = 0;
+  std::vector<std::string> summary;  // the lines `vedvm` prints when a run stops
+};
+
 using JournalEntry = std::variant<SubmitEntry, MembershipEntry, LivenessEntry, LeaderPinEntry, PlacementEntry,
-                                  SliceBatchEntry, OutcomeEntry, ExternalEntry, TickCloseEntry>;
+                                  SliceBatchEntry, OutcomeEntry, ExternalEntry, TickCloseEntry, RunTicksEntry,
+                                  RunEndEntry>;
 
 EntryKind kind_of(const JournalEntry& entry);
 

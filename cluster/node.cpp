@@ -4,6 +4,7 @@
 #include <leveldb/write_batch.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -18,6 +20,8 @@
 #include "cluster/client.h"
 #include "cluster/member_address.h"
 #include "cluster/partition_filter.h"
+#include "cluster/placement.h"
+#include "cluster/program_runner.h"
 #include "cluster/raft_io.h"
 #include "cluster/raft_log_store.h"
 #include "cluster/state_machine.h"
@@ -205,6 +209,13 @@ class Node {
   bool in_configuration(uint64_t id) const;
   std::string health();
   std::string status_json();
+  // Programs (docs/cluster.md "Running a program"): the leader places them; every node
+  // runs those it owns while it is ACTIVE, and stops the others.
+  void place_programs();
+  void run_owned_programs();
+  void start_runner(const ProgramRecord& program);
+  void stop_programs();  // at shutdown: lets every runner finish its tick, serving it meanwhile
+  void handle_fetch_run(const std::string& routing, const ClientRequest& r);
 
   NodeOptions options_;
   const std::atomic<bool>& stop_;
@@ -242,6 +253,13 @@ class Node {
   int exit_code_ = 0;
   uint64_t dropped_window_start_ = 0;
   unsigned dropped_in_window_ = 0;
+
+  std::map<uint64_t, std::unique_ptr<ProgramRunner>> runners_;  // by program id
+  std::vector<std::unique_ptr<ProgramRunner>> retiring_;          // stopping; destroyed once done
+  std::map<uint64_t, uint64_t> retry_at_;  // program -> steady ms before which it is not started again
+  bool placement_pending_ = false;
+  uint64_t programs_checked_at_ = 0;
+  bool was_active_ = true;
 };
 
 void apply_cb(struct raft_apply* req, int status, void*) {
@@ -390,7 +408,8 @@ void Node::handle_zap() {
     if (frames[5] == "CURVE" && frames.size() >= 7 && frames[6].size() == 32) {
       char z85[41];
       zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(frames[6].data()), 32);
-      if (options_.security.trusted.count(z85)) {
+      // A node trusts itself: the programs it runs commit their ticks through it.
+      if (options_.security.trusted.count(z85) || options_.security.own.public_key == z85) {
         status = "200";
         text = "OK";
         user = z85;
@@ -542,6 +561,13 @@ void Node::on_applied(PendingApply* p, int status) {
     return;
   }
   if (p->kind == PendingApply::Propose) {
+    // Committed is not accepted: a fenced or refused entry changed nothing, and its
+    // proposer (a program's owner) must know.
+    std::string why;
+    if (db_->Get(leveldb::ReadOptions(), fsm_keys::kFencedPrefix + be64(p->req.index), &why).ok())
+      return reply(p->routing, p->sequence, ClientReply::Refused, "fenced: " + why);
+    if (db_->Get(leveldb::ReadOptions(), fsm_keys::kRefusedPrefix + be64(p->req.index), &why).ok())
+      return reply(p->routing, p->sequence, ClientReply::Refused, "refused: " + why);
     reply(p->routing, p->sequence, ClientReply::Ok, "", std::to_string(p->req.index));
     return;
   }
@@ -701,6 +727,7 @@ void Node::handle_request(const std::string& routing, const ClientRequest& r) {
       }
       return;
     }
+    case ClientRequest::FetchRun: return handle_fetch_run(routing, r);
     case ClientRequest::Join: return handle_join(routing, r);
     case ClientRequest::Leave: return handle_leave(routing, r);
     case ClientRequest::Shutdown:
@@ -788,9 +815,21 @@ std::string Node::status_json() {
   }
   j["members"] = list;
   Json programs = Json::array();
-  for (const auto& p : sm_->programs())
-    programs.push_back({{"id", p.id}, {"name", p.name}, {"status", p.status}, {"seed", p.seed}, {"bundle_bytes", p.bundle_bytes}});
+  for (const auto& p : sm_->programs()) {
+    const RunRecord run = sm_->run(p.id);
+    const uint64_t owner = sm_->owner(program_unit(p.id));
+    programs.push_back({{"id", p.id},
+                        {"name", p.name},
+                        {"status", p.status},
+                        {"seed", p.seed},
+                        {"bundle_bytes", p.bundle_bytes},
+                        {"owner", owner ? Json(owner) : Json(nullptr)},
+                        {"frames", run.frames},
+                        {"exit_code", run.finished ? Json(run.exit_code) : Json(nullptr)}});
+  }
   j["programs"] = programs;
+  j["placement_epoch"] = sm_->placement_epoch();
+  j["fenced"] = sm_->fenced_count();
   j["refused_entries"] = sm_->refused().size();
   return j.dump();
 }
@@ -810,6 +849,11 @@ void Node::housekeeping() {
     sync.sync = true;
     db_->Put(sync, kJoinedKey, "1");
     log("joined cluster " + hex(cluster_id_) + " as node " + std::to_string(id_));
+  }
+  if (now - programs_checked_at_ >= 100) {
+    programs_checked_at_ = now;
+    if (leader) place_programs();
+    run_owned_programs();
   }
   if (!leader) return;
   const auto members = sm_->members();
@@ -834,6 +878,118 @@ void Node::housekeeping() {
         std::to_string(options_.failure_timeout_ms) + " ms)");
     propose_internal(LivenessEntry{node, !silent}, [this, node](int) { liveness_pending_.erase(node); });
   }
+}
+
+void Node::place_programs() {
+  if (placement_pending_) return;
+  PlacementInput input;
+  for (const auto& [id, m] : sm_->members())
+    if (in_configuration(id)) input.members.push_back({id, m.info.group, m.up, m.up});
+  for (const auto& p : sm_->programs())
+    if (p.status != "finished") input.instances.push_back({program_unit(p.id), false, ""});
+  if (input.instances.empty()) return;
+  const PlacementTable table = place(input);
+  bool same = true;
+  for (const auto& [unit, node] : table.owner) same = same && sm_->owner(unit) == node;
+  if (same) return;
+  PlacementEntry entry{sm_->placement_epoch() + 1, {}};
+  for (const auto& [unit, node] : table.owner) entry.table.push_back({unit, node});
+  placement_pending_ = true;
+  propose_internal(entry, [this](int) { placement_pending_ = false; });
+}
+
+void Node::start_runner(const ProgramRecord& program) {
+  RunnerSetup setup;
+  setup.program = program.id;
+  setup.node = id_;
+  setup.name = program.name;
+  setup.seed = program.seed;
+  setup.bundle = sm_->bundle(program.id);
+  setup.dir = options_.data_dir + "/runs/" + std::to_string(program.id);
+  setup.fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root;
+  setup.node_address = address_;
+  setup.security = options_.security;
+  StateMachine* sm = sm_.get();
+  setup.epoch = [sm] { return sm->placement_epoch(); };
+  // In parts: a long run's frames are not read into memory all at once.
+  setup.committed = [sm, id = program.id](uint64_t from) { return sm->run_frames(id, from, kFetchFrameBytes); };
+  const uint64_t frames = sm_->run(program.id).frames;
+  log("running program " + std::to_string(program.id) + " (" + program.name + ")" +
+      (frames ? " from its committed frame " + std::to_string(frames) : ""));
+  runners_[program.id] = std::make_unique<ProgramRunner>(std::move(setup));
+}
+
+void Node::run_owned_programs() {
+  std::erase_if(retiring_, [](const auto& r) { return r->done(); });
+  const bool active = health() == "ACTIVE";
+  if (active != was_active_)
+    log(active ? "ACTIVE again: running the programs it owns"
+               : "DEGRADED (no quorum within the election timeout): running no program, dispatching nothing");
+  was_active_ = active;
+  const uint64_t now = steady_ms();
+  std::set<uint64_t> owned;
+  for (const auto& p : sm_->programs()) {
+    if (p.status == "finished" || !active || sm_->owner(program_unit(p.id)) != id_) continue;
+    owned.insert(p.id);
+    auto it = runners_.find(p.id);
+    if (it != runners_.end()) {
+      if (!it->second->done()) continue;
+      const std::string outcome = it->second->outcome();
+      log("program " + std::to_string(p.id) + " (" + p.name + "): " + outcome);
+      retiring_.push_back(std::move(it->second));
+      runners_.erase(it);
+      retry_at_[p.id] = now + 1000;  // a failed run is not retried in a tight loop
+      continue;
+    }
+    if (auto r = retry_at_.find(p.id); r != retry_at_.end() && now < r->second) continue;
+    start_runner(p);
+  }
+  for (auto it = runners_.begin(); it != runners_.end();) {
+    if (owned.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (!it->second->done())
+      log("program " + std::to_string(it->first) + ": stopping (" +
+          (active ? "no longer owned by this node" : "DEGRADED") + ")");
+    it->second->request_stop();
+    retiring_.push_back(std::move(it->second));
+    it = runners_.erase(it);
+  }
+}
+
+void Node::stop_programs() {
+  for (auto& [id, runner] : runners_) {
+    runner->request_stop();
+    retiring_.push_back(std::move(runner));
+  }
+  runners_.clear();
+  // A runner may be waiting for its last group to commit through this node: keep serving.
+  const uint64_t deadline = steady_ms() + 6000;
+  auto busy = [&] { return std::any_of(retiring_.begin(), retiring_.end(), [](const auto& r) { return !r->done(); }); };
+  while (busy() && steady_ms() < deadline) {
+    zmq_pollitem_t item{router_, 0, ZMQ_POLLIN, 0};
+    zmq_poll(&item, 1, 10);
+    if (item.revents & ZMQ_POLLIN) handle_router();
+    io_->run();
+  }
+  retiring_.clear();
+}
+
+void Node::handle_fetch_run(const std::string& routing, const ClientRequest& r) {
+  if (reply_unless_leader(routing, r.sequence)) return;
+  std::optional<ProgramRecord> found;
+  for (const auto& p : sm_->programs())
+    if (p.name == r.program_name || std::to_string(p.id) == r.program_name) found = p;  // the latest of a name
+  if (!found)
+    return reply(routing, r.sequence, ClientReply::Refused,
+                 "the cluster has no program `" + r.program_name + "` (vedvm status lists them)");
+  // A bounded slice of the frames per request: the event loop must not stall on a long run.
+  const RunRecord run = sm_->run(found->id);
+  FetchedRun out{found->id, found->name, found->seed, sm_->bundle(found->id), run.frames, r.node_id, "",
+                 run.finished, run.exit_code, run.summary};
+  if (r.node_id < run.frames) out.frames = sm_->run_frames(found->id, r.node_id, kFetchFrameBytes);
+  reply(routing, r.sequence, ClientReply::Ok, "", encode_fetched_run(out));
 }
 
 void Node::refresh_partition() {
@@ -942,6 +1098,7 @@ int Node::run() {
     });
   }
   loop();
+  stop_programs();
   if (join_thread_.joinable()) join_thread_.join();
   bool closed = false;
   raft_.data = &closed;

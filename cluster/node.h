@@ -18,6 +18,7 @@ struct NodeOptions {
   bool bootstrap = false;  // start a new cluster with this node as its only member
   std::string join;        // HOST:PORT of any member, to join its cluster
   std::string group;
+  std::string fs_root;  // where the programs it runs write files ("": DATA/files)
   unsigned failure_timeout_ms = 1000;
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_ms = 100;

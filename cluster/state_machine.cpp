@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cluster/strict_msgpack.h"
+#include "vm/runtime/record_log.h"
 
 namespace ved::cluster {
 
@@ -159,6 +160,53 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       for (const auto& r : slice->instances) batch.Put(fsm_keys::kVersionPrefix + r.instance, be64(r.new_version));
       batch.Put(fsm_keys::kSliceBatchPrefix + be64(slice->tick) + be64(slice->node), bytes);
     }
+  } else if (const auto* ticks = std::get_if<RunTicksEntry>(&entry)) {
+    // A program's owner's ticks (docs/cluster.md "Running a program"): fenced unless its
+    // node owns the program now and they follow the committed ones exactly; refused if
+    // they are not whole frames numbered from `first_frame` on.
+    std::string why = fence_run(ticks->program, ticks->node, ticks->epoch, "ticks");
+    const RunRecord run_now = why.empty() ? run(ticks->program) : RunRecord{};
+    if (why.empty() && ticks->first_frame != run_now.frames)
+      why = "node " + std::to_string(ticks->node) + "'s ticks of program " + std::to_string(ticks->program) +
+            " start at frame " + std::to_string(ticks->first_frame) + ", and the run has " +
+            std::to_string(run_now.frames) + " frames committed";
+    uint64_t next = ticks->first_frame;
+    std::string malformed;
+    if (why.empty() &&
+        !ved::vm::read_log_frames(ticks->frames, ticks->first_frame,
+                                  [&](uint64_t number, int64_t, std::string_view) { next = number + 1; }, malformed)) {
+      reason = "RunTicks of program " + std::to_string(ticks->program) + ": " + malformed;
+      batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+      if (result) result->refused = reason;
+    } else if (!why.empty()) {
+      batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
+      batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
+      if (result) result->refused = "fenced: " + why;
+    } else {
+      batch.Put(fsm_keys::kRunFramesPrefix + be64(ticks->program) + be64(ticks->first_frame), ticks->frames);
+      batch.Put(fsm_keys::kRunNextPrefix + be64(ticks->program), be64(next));
+      if (run_now.frames == 0) set_program_status(ticks->program, "running", batch);
+    }
+  } else if (const auto* end = std::get_if<RunEndEntry>(&entry)) {
+    std::string why = fence_run(end->program, end->node, end->epoch, "end");
+    if (why.empty() && end->frames != run(end->program).frames)
+      why = "node " + std::to_string(end->node) + "'s end of program " + std::to_string(end->program) + " comes after " +
+            std::to_string(end->frames) + " frames, and the run has " + std::to_string(run(end->program).frames) +
+            " committed";
+    if (!why.empty()) {
+      batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
+      batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
+      if (result) result->refused = "fenced: " + why;
+    } else {
+      msgpack::sbuffer b;
+      Packer p(b);
+      p.pack_array(2);
+      p.pack_uint32(end->exit_code);
+      p.pack_array(static_cast<uint32_t>(end->summary.size()));
+      for (const auto& line : end->summary) pack_str(p, line);
+      batch.Put(fsm_keys::kRunEndPrefix + be64(end->program), std::string(b.data(), b.size()));
+      set_program_status(end->program, "finished", batch);
+    }
   } else if (const auto* outcome = std::get_if<OutcomeEntry>(&entry)) {
     batch.Put(fsm_keys::kOutcomePrefix + outcome->intent_id, outcome->result);
   } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
@@ -287,6 +335,81 @@ std::string StateMachine::fence(const SliceBatchEntry& slice) {
              "'s batch makes version " + std::to_string(r.new_version) + " (expected " + std::to_string(now + 1) + ")";
   }
   return "";
+}
+
+std::string program_unit(uint64_t program) { return "program/" + std::to_string(program); }
+
+std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what) {
+  const std::string subject = "node " + std::to_string(node) + "'s " + what + " of program " + std::to_string(program);
+  std::string ignored;
+  if (!get(db_, fsm_keys::kProgramPrefix + be64(program), ignored)) return subject + ": there is no such program";
+  if (get(db_, fsm_keys::kRunEndPrefix + be64(program), ignored)) return subject + ": its run has ended";
+  const uint64_t now = placement_epoch();
+  if (epoch != now)
+    return subject + " are of epoch " + std::to_string(epoch) + ", and the current epoch is " + std::to_string(now);
+  const uint64_t owner_now = owner(program_unit(program));
+  if (owner_now != node)
+    return subject + ": node " + std::to_string(node) + " does not own the program at epoch " + std::to_string(now) +
+           " (" + (owner_now ? "node " + std::to_string(owner_now) + " does" : "nobody does") + ")";
+  return "";
+}
+
+void StateMachine::set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch) {
+  for (ProgramRecord r : programs())
+    if (r.id == program) {
+      r.status = status;
+      batch.Put(fsm_keys::kProgramPrefix + be64(program), encode_program(r));
+    }
+}
+
+RunRecord StateMachine::run(uint64_t program) {
+  RunRecord out;
+  std::string v;
+  if (get(db_, fsm_keys::kRunNextPrefix + be64(program), v)) out.frames = from_be64(v);
+  if (get(db_, fsm_keys::kRunEndPrefix + be64(program), v)) {
+    out.finished = true;
+    try {
+      auto h = strict::unpack_one(v, "run end");
+      const auto* f = strict::array(h.get(), 2, "run end");
+      out.exit_code = static_cast<uint32_t>(strict::u64(f[0], "run end exit code"));
+      uint32_t n = 0;
+      const auto* lines = strict::list(f[1], 1u << 16, n, "run end summary");
+      for (uint32_t i = 0; i < n; ++i) out.summary.push_back(strict::str(lines[i], 1u << 16, "run end summary line"));
+    } catch (const strict::DecodeError& e) {
+      out.summary.push_back(std::string("(the stored end of the run is damaged: ") + e.what() + ")");
+    }
+  }
+  return out;
+}
+
+std::string StateMachine::run_frames(uint64_t program, uint64_t from, size_t max_bytes) {
+  std::string out;
+  const std::string prefix = fsm_keys::kRunFramesPrefix + be64(program);
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  // The group holding frame `from`: the last one that starts at or before it.
+  it->Seek(prefix + be64(from));
+  const auto first_of = [&] { return from_be64(std::string_view(it->key().data() + prefix.size(), 8)); };
+  if (!it->Valid() || !it->key().starts_with(prefix) || first_of() != from) {
+    if (it->Valid()) it->Prev();
+    else it->SeekToLast();
+    if (!it->Valid() || !it->key().starts_with(prefix)) it->Seek(prefix);
+  }
+  for (; it->Valid() && it->key().starts_with(prefix) && out.size() < max_bytes; it->Next()) {
+    const std::string_view frames(it->value().data(), it->value().size());
+    // Of each group, the frames from `from` on (they were checked whole when applied).
+    std::string error;
+    ved::vm::read_log_frames(frames, first_of(), [&](uint64_t number, int64_t, std::string_view payload) {
+      if (number < from || out.size() >= max_bytes) return;
+      const char* start = payload.data() - ved::vm::kLogFrameHeaderBytes;
+      out.append(start, ved::vm::kLogFrameHeaderBytes + payload.size());
+    }, error);
+  }
+  return out;
+}
+
+std::string StateMachine::bundle(uint64_t program) {
+  std::string v;
+  return get(db_, fsm_keys::kBundlePrefix + be64(program), v) ? v : std::string();
 }
 
 std::vector<ProgramRecord> StateMachine::programs() {

@@ -34,8 +34,20 @@ struct ProgramRecord {
   std::string name;
   uint64_t seed = 0;
   uint64_t bundle_bytes = 0;
-  std::string status;  // "submitted" (part 2 runs them)
+  std::string status;  // "submitted", "running" (its owner committed ticks), "finished" (RunEnd)
 };
+
+// A program's run as the cluster committed it (docs/cluster.md "Running a program").
+struct RunRecord {
+  uint64_t frames = 0;  // how many tick-record frames are committed
+  bool finished = false;
+  uint32_t exit_code = 0;            // when finished
+  std::vector<std::string> summary;  // when finished
+};
+
+// The name a program goes by in the placement table: a program is the unit a node owns
+// (docs/cluster.md "Placement").
+std::string program_unit(uint64_t program);
 
 struct MemberRecord {
   MemberInfo info;
@@ -75,6 +87,12 @@ class StateMachine {
   uint64_t version(const std::string& instance);
   uint64_t fenced_count();
   std::map<uint64_t, std::string> fenced();
+  // A program's committed run, and its frames from frame `from` on, whole frames in
+  // order (what a node taking the program over or a client inspecting it needs): all of
+  // them, or once `max_bytes` is reached, the frames up to there (at least one).
+  RunRecord run(uint64_t program);
+  std::string run_frames(uint64_t program, uint64_t from, size_t max_bytes = SIZE_MAX);
+  std::string bundle(uint64_t program);  // "" when there is no such program
   // Lockstep ticks: the last closed tick (0: none), and the nodes that own an instance
   // at the current epoch but have no accepted batch for `tick` (the leader closes the
   // tick when this is empty).
@@ -92,6 +110,10 @@ class StateMachine {
   void apply_placement(const PlacementEntry& placement, leveldb::WriteBatch& batch);
   // Why `slice` is fenced ("" when it is not).
   std::string fence(const SliceBatchEntry& slice);
+  // Why a program's owner's entry is fenced ("" when it is not): `node` must own the
+  // program at `epoch`, the current one, and the run must not have ended.
+  std::string fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what);
+  void set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch);
 
   static int m_apply(struct raft_fsm*, const struct raft_buffer*, void**);
   static int m_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*);
@@ -123,6 +145,9 @@ inline constexpr const char* kOwnerPrefix = "fsm/owner/";       // + instance ->
 inline constexpr const char* kVersionPrefix = "fsm/version/";   // + instance -> 8-byte BE version
 inline constexpr const char* kFencedPrefix = "fsm/fenced/";     // + 8-byte BE index -> why the batch was fenced
 inline constexpr const char* kFencedCount = "fsm/fenced-count";
+inline constexpr const char* kRunFramesPrefix = "fsm/run-frames/";  // + BE program + BE first frame -> frames
+inline constexpr const char* kRunNextPrefix = "fsm/run-next/";      // + BE program -> BE frames committed
+inline constexpr const char* kRunEndPrefix = "fsm/run-end/";        // + BE program -> [exit code, [summary lines]]
 }  // namespace fsm_keys
 
 }  // namespace ved::cluster

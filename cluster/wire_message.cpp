@@ -212,7 +212,7 @@ ClientRequest read_request(const msgpack::object& body) {
   const auto* f = array(body, 10, "client request");
   ClientRequest r;
   r.kind = u32(f[0], "client request kind");
-  if (r.kind < ClientRequest::Submit || r.kind > ClientRequest::Shutdown)
+  if (r.kind < ClientRequest::Submit || r.kind > ClientRequest::FetchRun)
     throw DecodeError("client request of unknown kind " + std::to_string(r.kind));
   r.sequence = u64(f[1], "client request sequence");
   r.request_id = bin(f[2], 16, "client request id");
@@ -240,6 +240,48 @@ ClientReply read_reply(const msgpack::object& body) {
 }
 
 }  // namespace
+
+std::string encode_fetched_run(const FetchedRun& run) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(10);
+  p.pack_uint64(run.id);
+  pack_str(p, run.name);
+  p.pack_uint64(run.seed);
+  pack_bin(p, run.bundle);
+  p.pack_uint64(run.frame_count);
+  p.pack_uint64(run.first_frame);
+  pack_bin(p, run.frames);
+  if (run.finished) p.pack_true(); else p.pack_false();
+  p.pack_uint32(run.exit_code);
+  p.pack_array(static_cast<uint32_t>(run.summary.size()));
+  for (const auto& line : run.summary) pack_str(p, line);
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_fetched_run(std::string_view bytes, FetchedRun& out, std::string& error) {
+  try {
+    auto handle = unpack_one(bytes, "fetched run");
+    const auto* f = array(handle.get(), 10, "fetched run");
+    out.id = u64(f[0], "fetched run id");
+    out.name = str(f[1], kMaxNameBytes, "fetched run name");
+    out.seed = u64(f[2], "fetched run seed");
+    out.bundle = bin(f[3], kMaxWireBytes, "fetched run bundle");
+    out.frame_count = u64(f[4], "fetched run frame count");
+    out.first_frame = u64(f[5], "fetched run first frame");
+    out.frames = bin(f[6], kMaxWireBytes, "fetched run frames");
+    out.finished = boolean(f[7], "fetched run finished");
+    out.exit_code = u32(f[8], "fetched run exit code");
+    uint32_t n = 0;
+    const auto* lines = list(f[9], 1u << 16, n, "fetched run summary");
+    out.summary.clear();
+    for (uint32_t i = 0; i < n; ++i) out.summary.push_back(str(lines[i], 1u << 16, "fetched run summary line"));
+    return true;
+  } catch (const DecodeError& e) {
+    error = e.what();
+    return false;
+  }
+}
 
 std::string encode_wire(const WireMessage& message) {
   msgpack::sbuffer buffer;

@@ -74,10 +74,14 @@ struct RaftRpc {
 struct ClientRequest {
   // Shutdown: sent by `vedvm leave` to the node it has just had removed (a removed node
   // is no longer sent the configuration that removes it, so it is told).
-  enum Kind : uint32_t { Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6 };
+  // FetchRun: a program's committed run (`program_name`: its name or id), answered by the
+  // leader with a FetchedRun holding its frames from frame `node_id` on, as many whole
+  // frames as kFetchFrameBytes holds (none when `node_id` is past the last).
+  enum Kind : uint32_t { Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6, FetchRun = 7 };
   uint32_t kind = 0;
   uint64_t sequence = 0;  // echoed in the reply
-  // Submit: the journal entry's fields; Propose: an encoded journal entry (tests only).
+  // Submit: the journal entry's fields; Propose: an encoded journal entry (a node's
+  // program runner, and tests).
   std::string request_id, program_name, bundle, entry;
   uint64_t seed = 0;
   // Join / Leave
@@ -99,6 +103,24 @@ struct ClientReply {
   std::string leader_address;
   std::string payload;  // per request: msgpack (Submit: [program_id, name]; Status: the status document)
 };
+
+// A FetchRun reply's payload: a program's committed run, as a client rebuilds it locally
+// (vedvm inspect --join).
+inline constexpr size_t kFetchFrameBytes = 16u << 20;
+struct FetchedRun {
+  uint64_t id = 0;
+  std::string name;
+  uint64_t seed = 0;
+  std::string bundle;
+  uint64_t frame_count = 0;  // how many frames the run has committed
+  uint64_t first_frame = 0;  // the first of `frames`
+  std::string frames;        // tick-record frames (vm/runtime/record_log.h), whole, in order
+  bool finished = false;
+  uint32_t exit_code = 0;
+  std::vector<std::string> summary;
+};
+std::string encode_fetched_run(const FetchedRun& run);
+bool decode_fetched_run(std::string_view bytes, FetchedRun& out, std::string& error);
 
 struct WireMessage {
   std::string cluster_id;  // empty from clients

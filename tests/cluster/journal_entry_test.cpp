@@ -25,6 +25,8 @@ std::vector<JournalEntry> one_of_each() {
       OutcomeEntry{"intent-1", "\x91\x01"},
       ExternalEntry{"\x92\x01\x02"},
       TickCloseEntry{42},
+      RunTicksEntry{5, 3, 7, 12, "frames"},
+      RunEndEntry{5, 3, 7, 13, 2, {"-- app stopped at tick 9", "Worker: 3 instances"}},
   };
 }
 
@@ -71,6 +73,34 @@ TEST_CASE("decoded fields are the encoded ones") {
   CHECK(std::get<LivenessEntry>(back).up);
 }
 
+TEST_CASE("a program's ticks and end: fields survive, an empty group or an exit code over 255 is refused") {
+  JournalEntry back;
+  std::string error;
+  REQUIRE(decode_entry(encode_entry(RunTicksEntry{5, 3, 7, 12, "frames"}), back, error));
+  const auto& t = std::get<RunTicksEntry>(back);
+  CHECK(t.program == 5);
+  CHECK(t.node == 3);
+  CHECK(t.epoch == 7);
+  CHECK(t.first_frame == 12);
+  CHECK(t.frames == "frames");
+  REQUIRE(decode_entry(encode_entry(RunEndEntry{5, 3, 7, 13, 3, {"a", "b"}}), back, error));
+  const auto& e = std::get<RunEndEntry>(back);
+  CHECK(e.frames == 13);
+  CHECK(e.exit_code == 3);
+  CHECK(e.summary == std::vector<std::string>{"a", "b"});
+  CHECK(refusal(encode_entry(RunTicksEntry{5, 3, 7, 12, ""})) == "RunTicks.frames: empty");
+  const std::string bad_exit = pack([](auto& p) {
+    p.pack_array(3);
+    p.pack_uint32(kJournalFormatVersion);
+    p.pack_uint32(static_cast<uint32_t>(EntryKind::RunEnd));
+    p.pack_array(6);
+    for (int i = 0; i < 4; ++i) p.pack_uint64(1);
+    p.pack_uint64(256);
+    p.pack_array(0);
+  });
+  CHECK(refusal(bad_exit) == "RunEnd.exit_code: 256 is not an exit code");
+}
+
 TEST_CASE("an entry of another format version is refused, naming both versions") {
   const std::string bytes = pack([](auto& p) {
     p.pack_array(3);
@@ -85,7 +115,7 @@ TEST_CASE("an entry of another format version is refused, naming both versions")
 }
 
 TEST_CASE("an entry of an unknown kind is refused") {
-  for (uint32_t kind : {0u, 10u, 1000u}) {
+  for (uint32_t kind : {0u, 12u, 1000u}) {
     const std::string bytes = pack([&](auto& p) {
       p.pack_array(3);
       p.pack_uint32(kJournalFormatVersion);

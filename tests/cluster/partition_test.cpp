@@ -14,7 +14,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "process_cluster.h"
@@ -326,4 +329,103 @@ TEST_CASE("partition: a malformed partition file is reported and the previous li
   CHECK_MESSAGE(ProcessCluster::wait_until([&] { return converged(c, all, leader, programs, view); }, 30000),
                 view << "\n" << logs(c, all));
   CHECK(read_file(c.node(cut).log).find("partition (testing): dropping no traffic") != std::string::npos);
+}
+
+// A program's owner cut off from the other two (docs/cluster.md "Running a program",
+// DEGRADED): it reports DEGRADED, stops the program and fires no effect while cut off
+// (the program writes a file every 500 hops under each node's --fs-root: the cut-off
+// node's count does not move); the two others take the program over and end it as one
+// vedvm does; healed, the cut-off node has the same committed journal.
+TEST_CASE("partition: a program's owner cut off goes DEGRADED and fires no effect, the majority finishes the program") {
+  ProcessCluster c(VED_VEDVM);
+  c.use_partition_files();
+  const std::vector<int> all = {1, 2, 3};
+  c.start(1, {"--bootstrap", "--fs-root", c.dir() / "files1"});
+  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 1); }, 15000));
+  for (int i : {2, 3}) {
+    c.start(i, {"--join", c.address(1), "--fs-root", c.dir() / ("files" + std::to_string(i))});
+    REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, static_cast<size_t>(i)); }, 30000));
+  }
+  // A ring whose hops write a file every 500 hops.
+  std::string program;
+  {
+    std::ifstream in(std::string(VED_SOURCE_DIR) + "/bench/runtime/ring.ved");
+    std::stringstream text;
+    text << in.rdbuf();
+    program = text.str();
+  }
+  for (auto [mark, value] : {std::pair{std::string("@N@"), std::string("50")}, std::pair{std::string("@M@"), std::string("300000")}})
+    for (size_t at; (at = program.find(mark)) != std::string::npos;) program.replace(at, mark.size(), value);
+  const std::string step = "        seen = seen + 1\n";
+  REQUIRE(program.find(step) != std::string::npos);
+  program.replace(program.find(step), step.size(),
+                  step + "        if hops % 500 == 0 {\n"
+                         "            emit System.WriteFile(path: \"hop-\" + str(hops) + \".txt\", content: \"x\")\n"
+                         "        }\n");
+  const std::string source = c.dir() / "writer.ved";
+  std::ofstream(source) << program;
+  for (int i : all) std::filesystem::create_directories(c.dir() / ("files" + std::to_string(i)));
+  auto files_on = [&](int i) {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& f : std::filesystem::directory_iterator(c.dir() / ("files" + std::to_string(i)))) ++n;
+    return n;
+  };
+
+  auto submitted = c.vedvm({"--join", c.address(1), source});
+  REQUIRE_MESSAGE(submitted.exit_code == 0, submitted.err);
+  const std::string id = std::to_string(submitted_id(submitted));
+  // Its owner, once it has written a few files.
+  int owner = -1;
+  REQUIRE(ProcessCluster::wait_until([&] {
+    auto s = c.status(1);
+    if (s.is_null()) return false;
+    for (const auto& p : s["programs"])
+      if (std::to_string(p["id"].get<uint64_t>()) == id && !p["owner"].is_null())
+        for (int i : all)
+          if (read_file(c.node(i).log).find("vedvm node " + std::to_string(p["owner"].get<uint64_t>()) + ":") !=
+              std::string::npos)
+            owner = i;
+    return owner > 0 && files_on(owner) >= 3;
+  }, 30000));
+  std::vector<int> rest;
+  for (int i : all)
+    if (i != owner) rest.push_back(i);
+
+  split(c, all, {{owner}, rest});
+  CHECK_MESSAGE(ProcessCluster::wait_until([&] { return has_no_quorum(c, owner); }, 10000), logs(c, all));
+  CHECK(ProcessCluster::wait_until(
+      [&] { return read_file(c.node(owner).log).find("DEGRADED (no quorum") != std::string::npos; }, 10000));
+  const size_t cut_off_files = files_on(owner);
+  // The majority takes the program over and finishes it, writing the rest of the files.
+  bool finished = false;
+  CHECK_MESSAGE(ProcessCluster::wait_until([&] {
+    auto s = c.status(rest[0]);
+    if (s.is_null()) return false;
+    for (const auto& p : s["programs"])
+      if (std::to_string(p["id"].get<uint64_t>()) == id) finished = p["status"] == "finished" && p["exit_code"] == 0;
+    return finished;
+  }, 120000), logs(c, all));
+  CHECK(files_on(owner) == cut_off_files);  // nothing fired on the cut-off side
+  CHECK(files_on(rest[0]) + files_on(rest[1]) > 0);
+  // Every hop's file was written somewhere (a re-dispatched one may be written twice).
+  std::set<std::string> written;
+  for (int i : all)
+    for (const auto& f : std::filesystem::directory_iterator(c.dir() / ("files" + std::to_string(i))))
+      written.insert(f.path().filename().string());
+  CHECK(written.size() == 300000 / 500);
+
+  heal(c, all);
+  std::string view;
+  CHECK_MESSAGE(ProcessCluster::wait_until(
+                    [&] { return converged(c, all, owner, {std::stoull(id)}, view); }, 30000),
+                view << "\n" << logs(c, all));
+  // The end is one vedvm's.
+  const std::vector<std::string> none;
+  const std::string local_dir = c.dir() / "local", local_files = c.dir() / "local-files";
+  std::filesystem::create_directories(local_files);
+  REQUIRE(c.vedvm({source, "--data-dir", local_dir, "--sync=none", "--fs-root", local_files}, 60000, &none).exit_code == 0);
+  auto local_doc = c.vedvm({"inspect", local_dir, "--json"}, 20000, &none);
+  auto remote_doc = c.vedvm({"inspect", "--join", c.address(owner), "--program", id, "--json"}, 60000);
+  REQUIRE_MESSAGE(remote_doc.exit_code == 0, remote_doc.err);
+  CHECK(remote_doc.out == local_doc.out);
 }

@@ -20,6 +20,7 @@ extern "C" {
 
 #include "cluster/raft_log_store.h"
 #include "cluster/state_machine.h"
+#include "vm/runtime/record_log.h"
 #include "cluster_test_support.h"
 
 using namespace ved::cluster;
@@ -193,6 +194,82 @@ TEST_CASE("fencing: batches of the owner at the current epoch count, every other
   REQUIRE(sm.apply(replica.index, encode_entry(PlacementEntry{9, {}}), nullptr, error));
   CHECK(sm.placement_epoch() == 3);
   CHECK(sm.digest() == digest);
+}
+
+// A program's run (docs/cluster.md "Running a program"): its owner's groups of tick-record
+// frames count only in order, from the node that owns the program at the current epoch,
+// and before its end; anything else is fenced (counted, no effect) or, not being frames,
+// refused.
+namespace {
+std::string frames_of(uint64_t first, uint64_t count) {
+  std::string out;
+  for (uint64_t n = first; n < first + count; ++n)
+    ved::vm::append_log_frame(out, n, static_cast<int64_t>(n + 1), "record of tick " + std::to_string(n + 1));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a program's ticks: the owner's frames in order count, and other nodes', stale, gapped, damaged or late ones do not") {
+  EntryApplier replica;
+  StateMachine& sm = replica.sm;
+  auto apply = [&](const JournalEntry& e) { return replica.apply(e); };
+  CHECK(apply(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4}).empty());
+  const uint64_t program = replica.index;
+  CHECK(apply(RunTicksEntry{program, 1, 0, 0, frames_of(0, 2)}) ==
+        "fenced: node 1's ticks of program " + std::to_string(program) +
+            ": node 1 does not own the program at epoch 0 (nobody does)");
+  CHECK(apply(PlacementEntry{1, {{program_unit(program), 1}}}).empty());
+  CHECK(apply(RunTicksEntry{program, 1, 1, 0, frames_of(0, 2)}).empty());
+  CHECK(sm.run(program).frames == 2);
+  CHECK(sm.programs()[0].status == "running");
+  CHECK(apply(RunTicksEntry{program, 1, 1, 2, frames_of(2, 3)}).empty());
+  CHECK(sm.run(program).frames == 5);
+  // Frames again, frames skipped, another node, another epoch.
+  const std::string p = std::to_string(program);
+  CHECK(apply(RunTicksEntry{program, 1, 1, 3, frames_of(3, 1)}) ==
+        "fenced: node 1's ticks of program " + p + " start at frame 3, and the run has 5 frames committed");
+  CHECK(apply(RunTicksEntry{program, 1, 1, 6, frames_of(6, 1)}) ==
+        "fenced: node 1's ticks of program " + p + " start at frame 6, and the run has 5 frames committed");
+  CHECK(apply(RunTicksEntry{program, 2, 1, 5, frames_of(5, 1)}) ==
+        "fenced: node 2's ticks of program " + p + ": node 2 does not own the program at epoch 1 (node 1 does)");
+  CHECK(apply(RunTicksEntry{program, 1, 0, 5, frames_of(5, 1)}) ==
+        "fenced: node 1's ticks of program " + p + " are of epoch 0, and the current epoch is 1");
+  CHECK(sm.fenced_count() == 5);
+  // Not frames: a checksum, a number out of place inside the group, bytes cut short.
+  std::string damaged = frames_of(5, 2);
+  damaged[damaged.size() - 1] ^= 1;
+  CHECK(apply(RunTicksEntry{program, 1, 1, 5, damaged}) ==
+        "RunTicks of program " + p + ": frame 6 (byte 44) fails its checksum");
+  CHECK(apply(RunTicksEntry{program, 1, 1, 5, frames_of(5, 1) + frames_of(7, 1)}) ==
+        "RunTicks of program " + p + ": frame 6 (byte 44) is numbered 7");
+  CHECK(apply(RunTicksEntry{program, 1, 1, 5, frames_of(5, 1).substr(0, 30)}) ==
+        "RunTicks of program " + p + ": frame 5 (byte 0) is cut short: its payload of 16 bytes runs past the end");
+  CHECK(sm.run(program).frames == 5);
+
+  // The program moves to node 2: node 1 is fenced, node 2 continues where node 1 left.
+  CHECK(apply(PlacementEntry{2, {{program_unit(program), 2}}}).empty());
+  CHECK_FALSE(apply(RunTicksEntry{program, 1, 2, 5, frames_of(5, 1)}).empty());
+  CHECK(apply(RunTicksEntry{program, 2, 2, 5, frames_of(5, 1)}).empty());
+  CHECK(sm.run_frames(program, 0) == frames_of(0, 6));
+  CHECK(sm.run_frames(program, 3) == frames_of(3, 3));
+  CHECK(sm.run_frames(program, 4, 1) == frames_of(4, 1));  // a part: whole frames, at least one
+  CHECK(sm.run_frames(program, 6).empty());
+
+  // The end: only the owner's, only after every committed frame; nothing after it.
+  CHECK(apply(RunEndEntry{program, 2, 2, 5, 0, {"-- app stopped at tick 5"}}) ==
+        "fenced: node 2's end of program " + p + " comes after 5 frames, and the run has 6 committed");
+  CHECK_FALSE(apply(RunEndEntry{program, 1, 2, 6, 0, {}}).empty());
+  CHECK(apply(RunEndEntry{program, 2, 2, 6, 3, {"-- app stopped at tick 6", "Worker[1] FAULTED"}}).empty());
+  const RunRecord run = sm.run(program);
+  CHECK(run.finished);
+  CHECK(run.exit_code == 3);
+  CHECK(run.summary == std::vector<std::string>{"-- app stopped at tick 6", "Worker[1] FAULTED"});
+  CHECK(sm.programs()[0].status == "finished");
+  CHECK(apply(RunTicksEntry{program, 2, 2, 6, frames_of(6, 1)}) ==
+        "fenced: node 2's ticks of program " + p + ": its run has ended");
+  CHECK(apply(RunTicksEntry{99, 2, 2, 0, frames_of(0, 1)}) == "fenced: node 2's ticks of program 99: there is no such program");
+  CHECK(sm.run(program).frames == 6);
+  CHECK(sm.fenced_count() == 10);
 }
 
 // Lockstep ticks (cluster.md §1): TickClose{t} is applied after t-1 only, once every node

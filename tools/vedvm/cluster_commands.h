@@ -8,6 +8,10 @@
 
 #include "cluster/curve_keys.h"
 
+namespace ved::cluster {
+class ClusterClient;
+}
+
 namespace vedvm {
 
 // --key DIR --trust DIR | --insecure, as every participant takes them.
@@ -21,7 +25,7 @@ struct SecurityFlags {
 bool read_security(const SecurityFlags& flags, ved::cluster::Security& out);
 
 struct NodeCommandOptions {
-  std::string listen, data_dir, join, group;
+  std::string listen, data_dir, join, group, fs_root;
   bool bootstrap = false;
   unsigned failure_timeout_ms = 1000;
   unsigned election_timeout_ms = 1000;
@@ -36,9 +40,21 @@ struct SubmitOptions {
   std::string join, program;
   uint64_t seed = 0;
   unsigned timeout_ms = 10000;
+  bool follow = false;  // wait for the run to end, print its summary, exit with its code
   SecurityFlags security;
 };
 int submit(const SubmitOptions& options);
+// --follow: waits for program `id`'s run to end; prints its summary; returns its exit code.
+int follow_program(const SubmitOptions& options, ved::cluster::ClusterClient& client, const std::string& id);
+
+// `vedvm inspect --join HOST:PORT --program NAME [--json] [--instance I]`.
+struct InspectClusterOptions {
+  std::string join, program, instance;
+  bool json = false;
+  unsigned timeout_ms = 10000;
+  SecurityFlags security;
+};
+int inspect_cluster(const InspectClusterOptions& options);
 
 struct StatusOptions {
   std::string join;

@@ -321,13 +321,16 @@ int main(int argc, char** argv) {
   std::string dir, instance;
   bool json = false;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show a data dir's instances, goals and mailboxes, offline");
-  inspect_cmd->add_option("dir", dir, "The data dir")->required();
+  inspect_cmd->add_option("dir", dir, "The data dir (or --join HOST:PORT --program NAME: a cluster's run)");
   inspect_cmd->add_flag("--json", json, "One JSON document (shapes: docs/json.md)");
   int64_t at_tick = -1;
   inspect_cmd->add_option("--tick", at_tick, "Print the journal records of this tick instead")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
   std::string only;
   inspect_cmd->add_option("--instance", only, "Only this instance: Type or Type[id]");
+  vedvm::InspectClusterOptions inspect_cluster;
+  inspect_cmd->add_option("--join", inspect_cluster.join, "HOST:PORT of a cluster member: inspect a program's run there");
+  inspect_cmd->add_option("--program", inspect_cluster.program, "With --join: the program (its name or id)");
   CLI::App* stats_cmd = app.add_subcommand("stats", "Count a data dir's journal events by kind");
   stats_cmd->add_option("dir", dir, "The data dir")->required();
   CLI::App* resume_cmd = app.add_subcommand("resume", "Clear a FAULTED instance so that it runs again");
@@ -360,9 +363,13 @@ int main(int argc, char** argv) {
     cmd->add_option("--trust", flags.trust_dir, "The public keys allowed in (public.key or *.pub files, in sub-folders too)");
     cmd->add_flag("--insecure", flags.insecure, "Plaintext, unauthenticated: only if every participant runs --insecure");
   };
+  vedvm::SecurityFlags inspect_security;
+  add_security(inspect_cmd, inspect_security);
   vedvm::SubmitOptions submit;
   app.add_option("--join", submit.join, "HOST:PORT of a cluster member: submit PROGRAM to that cluster instead of running it");
   add_security(&app, submit.security);
+  app.add_flag("--follow", submit.follow,
+               "With --join: wait for the run to end on the cluster, print its summary and exit with its exit code");
   app.add_option("--timeout", submit.timeout_ms, "With --join: milliseconds to wait for a quorum (default 10000)")
       ->check(CLI::Range(1u, 3'600'000u));
   vedvm::NodeCommandOptions node;
@@ -372,6 +379,8 @@ int main(int argc, char** argv) {
   node_cmd->add_flag("--bootstrap", node.bootstrap, "Start a new cluster with this node as its first member");
   node_cmd->add_option("--join", node.join, "HOST:PORT of any member of the cluster to join");
   node_cmd->add_option("--group", node.group, "The node's group (deploy environment)");
+  node_cmd->add_option("--fs-root", node.fs_root,
+                       "Where the programs this node runs read and write files (default: DATA-DIR/files)");
   node_cmd->add_option("--failure-timeout", node.failure_timeout_ms,
                        "Milliseconds of silence after which the leader reports a member DOWN (default 1000)")
       ->check(CLI::Range(10u, 3'600'000u));
@@ -430,6 +439,20 @@ int main(int argc, char** argv) {
     ved::vm::set_default_engine(engine);
   }
   if (*call_cmd) return call(o);
+  if (*inspect_cmd && !inspect_cluster.join.empty()) {
+    if (!dir.empty() || inspect_cluster.program.empty() || at_tick >= 0) {
+      std::cerr << "vedvm: error: inspect --join HOST:PORT takes --program NAME, and no data dir or --tick\n";
+      return kExitUsage;
+    }
+    inspect_cluster.json = json;
+    inspect_cluster.instance = only;
+    inspect_cluster.security = inspect_security;
+    return vedvm::inspect_cluster(inspect_cluster);
+  }
+  if (*inspect_cmd && dir.empty()) {
+    std::cerr << "vedvm: error: inspect takes a data dir (or --join HOST:PORT --program NAME)\n";
+    return kExitUsage;
+  }
   if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick, json) : vedvm::inspect(dir, json, only);
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
@@ -451,8 +474,8 @@ int main(int argc, char** argv) {
     return vedvm::submit(submit);
   }
   if (!submit.security.key_dir.empty() || !submit.security.trust_dir.empty() || submit.security.insecure ||
-      app.count("--timeout") > 0) {
-    std::cerr << "vedvm: error: --key, --trust, --insecure and --timeout go with --join HOST:PORT (submitting to a "
+      app.count("--timeout") > 0 || submit.follow) {
+    std::cerr << "vedvm: error: --key, --trust, --insecure, --timeout and --follow go with --join HOST:PORT (submitting to a "
                  "cluster); a local run takes none of them\n";
     return kExitUsage;
   }

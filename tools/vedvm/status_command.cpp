@@ -75,6 +75,8 @@ int status(const StatusOptions& o) {
     j["term"] = asked["term"];
     j["members"] = members;
     j["programs"] = asked["programs"];
+    j["placement_epoch"] = asked["placement_epoch"];
+    j["fenced"] = asked["fenced"];
     std::cout << j.dump(2) << "\n";
     return quorum ? kExitOk : kExitUnsatisfied;
   }
@@ -95,9 +97,13 @@ int status(const StatusOptions& o) {
                 text(m["commit_index"]).c_str(), text(m["applied_index"]).c_str());
   }
   const auto& programs = asked["programs"];
-  std::cout << "programs: " << programs.size() << "\n";
-  for (const auto& p : programs)
-    std::cout << "  " << text(p["id"]) << "  " << terminal_text(text(p["name"])) << "  " << text(p["status"]) << "\n";
+  std::cout << "placement epoch " << text(asked["placement_epoch"]) << ", fenced entries " << text(asked["fenced"])
+            << "\nprograms: " << programs.size() << "\n";
+  for (const auto& p : programs) {
+    std::cout << "  " << text(p["id"]) << "  " << terminal_text(text(p["name"])) << "  " << text(p["status"]);
+    if (!p["exit_code"].is_null()) std::cout << " (exit " << text(p["exit_code"]) << ")";
+    std::cout << "  owner " << text(p["owner"]) << "  " << text(p["frames"]) << " frames\n";
+  }
   return quorum ? kExitOk : kExitUnsatisfied;
 }
 

@@ -32,8 +32,12 @@ int submit(const SubmitOptions& o) {
               << o.timeout_ms / 1000.0 << " s" << (error.empty() ? "" : " (" + terminal_text(error) + ")") << "\n";
     return kExitError;
   }
-  std::cout << "submitted " << program.name << " as program " << reply.payload << " (listed as submitted: the cluster does not run programs yet)\n";
-  return kExitOk;
+  if (!o.follow) {
+    std::cout << "submitted " << program.name << " as program " << reply.payload << "\n";
+    return kExitOk;
+  }
+  std::cerr << "vedvm: submitted " << program.name << " as program " << reply.payload << "; following its run\n";
+  return follow_program(o, client, reply.payload);
 }
 
 }  // namespace vedvm

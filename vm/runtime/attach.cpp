@@ -22,6 +22,7 @@ bool Runtime::Impl::attach(Store& s, bool& resumed, std::string& error) {
   if (trace || o.group_ms == 0) storage->set_max_group_ticks(1);
   storage->set_max_group_age(std::chrono::milliseconds(o.group_ms));
   if (o.checkpoint_bytes > 0) storage->set_checkpoint_bytes(o.checkpoint_bytes);
+  storage->set_replicator(o.replicator);
   if (!storage->holds_run(resumed, error)) return false;
   if (!resumed) {
     activate_initial();

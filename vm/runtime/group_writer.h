@@ -19,10 +19,12 @@
 
 #include "vm/runtime/run_head.h"
 #include "vm/runtime/store.h"
+#include "vm/runtime/tick_replicator.h"
 
 namespace ved::vm {
 
-// One write of a group: its records' frames appended to the tick-record log, the log
+// One write of a group: its records' frames committed to the cluster's journal, when the
+// run is a cluster node's (tick_replicator.h), then appended to the tick-record log, the log
 // fsynced, then the checkpoint, if the group carries one, committed to the database (the
 // log holding what a checkpoint holds is durable before the checkpoint is written, so a
 // checkpoint never runs ahead of the journal).
@@ -36,6 +38,8 @@ struct GroupWrite {
   // went (none: the head stays as the last checkpoint wrote it).
   std::optional<RunHead> head;
   bool sync_checkpoint = false;  // and the database after the checkpoint
+  // A cluster owner's journal: the frames are committed there before they are written here.
+  TickReplicator* replicator = nullptr;
   Status perform(Store& store);
 };
 

@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kPrefix = "journal-";
 constexpr std::string_view kSuffix = ".log";
-constexpr size_t kHeaderBytes = 8 + 8 + 4 + 8;
+constexpr size_t kHeaderBytes = kLogFrameHeaderBytes;
 // A frame longer than this is not one we wrote (a tick record is bounded by the group's
 // size): its length field is damage, and reading it would only allocate.
 constexpr uint32_t kMaxPayload = uint32_t{1} << 30;
@@ -45,6 +45,45 @@ uint32_t get_u32(const char* p) {
 uint64_t frame_hash(const char* header20, std::string_view payload) {
   return XXH64(payload.data(), payload.size(), XXH64(header20, 20, 0));
 }
+
+}  // namespace
+
+bool read_log_frames(std::string_view bytes, uint64_t first,
+                     const std::function<void(uint64_t, int64_t, std::string_view)>& visit, std::string& error) {
+  uint64_t expected = first;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const std::string where = "frame " + std::to_string(expected) + " (byte " + std::to_string(at) + ")";
+    if (bytes.size() - at < kHeaderBytes) {
+      error = where + " is cut short: " + std::to_string(bytes.size() - at) + " bytes where a header takes " +
+              std::to_string(kHeaderBytes);
+      return false;
+    }
+    const char* header = bytes.data() + at;
+    const uint64_t number = get_u64(header);
+    const int64_t tick = static_cast<int64_t>(get_u64(header + 8));
+    const uint32_t length = get_u32(header + 16);
+    if (number != expected) {
+      error = where + " is numbered " + std::to_string(number);
+      return false;
+    }
+    if (length > bytes.size() - at - kHeaderBytes) {
+      error = where + " is cut short: its payload of " + std::to_string(length) + " bytes runs past the end";
+      return false;
+    }
+    const std::string_view payload(header + kHeaderBytes, length);
+    if (get_u64(header + 20) != frame_hash(header, payload)) {
+      error = where + " fails its checksum";
+      return false;
+    }
+    visit(number, tick, payload);
+    at += kHeaderBytes + length;
+    ++expected;
+  }
+  return true;
+}
+
+namespace {
 
 std::string segment_name(uint64_t first) { return std::string(kPrefix) + hex_u64(first) + std::string(kSuffix); }
 

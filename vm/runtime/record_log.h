@@ -43,6 +43,8 @@ namespace ved::vm {
 
 class StorageEnv;
 
+inline constexpr size_t kLogFrameHeaderBytes = 8 + 8 + 4 + 8;
+
 // Appends one frame to `out`.
 void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::string_view payload);
 // The same, built in place: begin_log_frame leaves room for the header and returns where
@@ -50,6 +52,14 @@ void append_log_frame(std::string& out, uint64_t number, int64_t tick, std::stri
 // header in (the length and checksum of everything appended since).
 size_t begin_log_frame(std::string& out);
 void finish_log_frame(std::string& out, size_t at, uint64_t number, int64_t tick);
+
+// Reads `bytes` as whole frames numbered from `first` on, in order and with no gap, and
+// calls `visit(number, tick, payload)` for each (a group of frames that travelled through
+// a cluster's journal: tick_replicator.h). False with `error` naming the frame and what is
+// wrong with it when anything is not a frame: cut short, a checksum, a number out of
+// place, bytes left over.
+bool read_log_frames(std::string_view bytes, uint64_t first,
+                     const std::function<void(uint64_t, int64_t, std::string_view)>& visit, std::string& error);
 
 // Where a frame is: the segment holding it (named by its first frame) and the byte at
 // which the frame starts there.

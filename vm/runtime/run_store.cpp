@@ -558,6 +558,11 @@ bool RunStore::apply_into_group(TickRecord r, bool /*append*/, std::string& erro
   return full || old ? flush(error) : true;
 }
 
+// A group the cluster did not commit says why in its own words; anything else failed here.
+static std::string group_write_error(const Status& s) {
+  return s.code() == Status::Code::NotCommitted ? s.message() : "cannot write the tick to the data dir: " + s.message();
+}
+
 bool RunStore::flush(std::string& error) { return write_group(sync_, /*wait=*/false, /*checkpoint=*/false, error); }
 
 RunStore::~RunStore() = default;
@@ -575,6 +580,7 @@ bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& e
   group_frames_.clear();
   group_ticks_ = 0;
   write.sync = sync;
+  write.replicator = replicator_;
   if (with_checkpoint) {
     Store::Batch batch;
     if (state_pending_) state_.put("meta/pending", std::move(*state_pending_));
@@ -600,7 +606,7 @@ bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& e
     return true;
   }
   if (const Status s = write.perform(store_); !s.is_ok()) {
-    error = "cannot write the tick to the data dir: " + s.message();
+    error = group_write_error(s);
     return false;
   }
   // Synced, the group is on disk now; otherwise VED-DATA-DIR waits for the next synced
@@ -613,7 +619,7 @@ bool RunStore::collect(std::string& error) {
   if (!writer_ || !writer_->in_flight()) return true;
   std::optional<GroupWriter::Written> done;
   if (const Status s = writer_->wait(done); !s.is_ok()) {
-    error = "cannot write the tick to the data dir: " + s.message();
+    error = group_write_error(s);
     return false;
   }
   return mark_durable(done->tick, done->digest, /*sync=*/false, error);

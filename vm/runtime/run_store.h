@@ -158,6 +158,9 @@ class RunStore {
   static constexpr size_t kCheckpointStateBytes = size_t{4} << 20;
   // Both, made small by tests that recover across many checkpoints.
   void set_checkpoint_bytes(size_t bytes) { checkpoint_log_bytes_ = checkpoint_state_bytes_ = bytes; }
+  // A cluster owner's run: every group is committed through `replicator` before it is
+  // written here (tick_replicator.h). Null: a run of this machine alone.
+  void set_replicator(TickReplicator* replicator) { replicator_ = replicator; }
   // Stores an intent's outcome as soon as it arrived (Intent::arrived).
   bool record_arrival(const Intent& intent, std::string& error);
   // Adds a process's slice times to the stored ones (`stat/slice_us/<domain>`), at the
@@ -211,6 +214,7 @@ class RunStore {
   Store& store_;
   bool sync_;
   Clock& clock_;  // when a group has waited long enough
+  TickReplicator* replicator_ = nullptr;
   uint64_t digest_ = 0;               // of the live records after the last commit
   int64_t last_tick_ = -1;            // the last commit's tick
   bool last_durable_ = true;          // whether the last commit is known to be on disk

@@ -17,6 +17,7 @@
 #include "vm/runtime/instance.h"
 #include "vm/runtime/intent.h"
 #include "vm/runtime/store.h"
+#include "vm/runtime/tick_replicator.h"
 
 namespace ved::vm {
 
@@ -64,6 +65,9 @@ struct RuntimeOptions {
   size_t workers = 4;     // threads for off-core effects
   // Set: re-execute a recorded run, feeding these instead of calling adapters.
   const ReplayInputs* replay = nullptr;
+  // A cluster owner's run: every group of ticks is committed through it before the data
+  // dir gets it (tick_replicator.h). Null: a run of this machine alone.
+  TickReplicator* replicator = nullptr;
   // When groups are written and how long a serving run waits (never an input of a tick);
   // null: the machine's clock. Tests drive a ManualClock.
   Clock* clock = nullptr;

@@ -21,6 +21,7 @@ class Status {
     ReadOnly,     // a read-only file system
     NoPermission,
     IoError,      // any other failure of the system
+    NotCommitted, // the cluster did not commit a group of ticks (tick_replicator.h)
   };
 
   Status() = default;  // ok

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/cluster/programs.sh: a program running on a Ved cluster (docs/cluster.md "Running
+# a program"), measured against one local `vedvm` in the same run:
+#
+#   1. the token ring (bench/runtime/ring.ved, 100 nodes) on 1, 3 and 5 cluster nodes,
+#      Raft log fsynced, through `vedvm --join ... --follow`: committed ticks per second,
+#      next to `vedvm ring.vedb` alone (--sync=tick and --sync=none);
+#   2. failover: a long ring on 3 nodes, its owner killed with kill -9; the time until
+#      another node has committed ticks of it (status shows a new, live owner and the
+#      committed frames moving on), over N trials: p50 and max.
+#
+#   bench/cluster/programs.sh [TRIALS]     (default 20 failover trials)
+#   bench/cluster/programs.sh --smoke      one small ring on 3 nodes, 2 trials
+#
+# Plaintext on loopback (--insecure). Ports are picked free at run time; every process
+# started here is killed by pid on exit, also on failure. VEDVM, VEDC: the binaries
+# (default build/). RING_HOPS (default 100000).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+VEDVM="${VEDVM:-$root/build/vedvm}"
+VEDC="${VEDC:-$root/build/vedc}"
+trials=20
+hops="${RING_HOPS:-100000}"
+case "${1:-}" in
+  --smoke) trials=2; hops=5000 ;;
+  "") ;;
+  *) trials="$1" ;;
+esac
+
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/ved-bench-programs.XXXXXX")"
+declare -A pid_of=()
+cleanup() {
+  for p in "${pid_of[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pid_of[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+now() { python3 -c 'import time; print(time.monotonic())'; }
+ring() {  # ring HOPS OUT.vedb
+  sed "s/@N@/100/g; s/@M@/$1/g" "$root/bench/runtime/ring.ved" >"$scratch/ring.ved"
+  "$VEDC" "$scratch/ring.ved" -o "$2" >/dev/null
+}
+
+declare -A addr=()
+start_node() {  # start_node I [ARGS...]
+  local i="$1"; shift
+  "$VEDVM" node --listen "${addr[$i]}" --data-dir "$scratch/n$i" --insecure "$@" >>"$scratch/n$i.log" 2>&1 &
+  pid_of[n$i]=$!
+}
+voters() {
+  "$VEDVM" status --join "${addr[$1]}" --json --insecure 2>/dev/null |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(m["voter"] for m in d["members"]) if d["asked"]["quorum"] else 0)' 2>/dev/null || echo 0
+}
+wait_voters() {  # wait_voters I N
+  for _ in $(seq 1 300); do [ "$(voters "$1")" = "$2" ] && return 0; sleep 0.1; done
+  echo "bench/cluster: the cluster did not form; logs in $scratch" >&2; exit 1
+}
+form() {  # form N: nodes 1..N (any running ones stopped and forgotten first)
+  for p in "${pid_of[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  pid_of=()
+  rm -rf "$scratch"/n*
+  for i in $(seq 1 "$1"); do addr[$i]="127.0.0.1:$(free_port)"; done
+  start_node 1 --bootstrap
+  wait_voters 1 1
+  for i in $(seq 2 "$1"); do start_node "$i" --join "${addr[1]}"; wait_voters 1 "$i"; done
+}
+
+# ---- 1. throughput ------------------------------------------------------------------
+ring "$hops" "$scratch/ring.vedb"
+seconds() { local a b; a="$(now)"; "$@" >/dev/null; b="$(now)"; python3 -c "print($b - $a)"; }
+rm -rf "$scratch/local"
+local_sync="$(seconds "$VEDVM" "$scratch/ring.vedb" --data-dir "$scratch/local" --sync=tick)"
+rm -rf "$scratch/local"
+local_none="$(seconds "$VEDVM" "$scratch/ring.vedb" --data-dir "$scratch/local" --sync=none)"
+printf '%-28s %10s %12s\n' "ring, $hops hops" "seconds" "ticks/s"
+printf '%-28s %10.3f %12.0f\n' "local vedvm --sync=tick" "$local_sync" "$(python3 -c "print($hops / $local_sync)")"
+printf '%-28s %10.3f %12.0f\n' "local vedvm --sync=none" "$local_none" "$(python3 -c "print($hops / $local_none)")"
+sizes="1 3 5"
+[ "$trials" -le 2 ] && sizes="3"
+for n in $sizes; do
+  form "$n"
+  t="$(seconds "$VEDVM" --join "${addr[1]}" "$scratch/ring.vedb" --insecure --follow)"
+  printf '%-28s %10.3f %12.0f\n' "cluster of $n, fsync on" "$t" "$(python3 -c "print($hops / $t)")"
+done
+
+# ---- 2. failover ----------------------------------------------------------------------
+form 3
+# Long enough to be caught running, short enough to end soon after: one trial at a time.
+ring "$hops" "$scratch/long.vedb"
+# owner_and_frames I PROGRAM: "OWNER FRAMES" as node I reports them ("- 0" if it does not answer)
+owner_and_frames() {
+  "$VEDVM" status --join "${addr[$1]}" --json --insecure 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = [p for p in d["programs"] if str(p["id"]) == sys.argv[1]]
+print((str(p[0]["owner"]) if p and p[0]["owner"] else "-") + " " + (str(p[0]["frames"]) if p else "0"))' "$2" 2>/dev/null || echo "- 0"
+}
+node_of() {  # node_of NODE-ID: the index of the node whose log names it
+  for i in 1 2 3; do grep -q "vedvm node $1:" "$scratch/n$i.log" && { echo "$i"; return; }; done
+  echo 0
+}
+times=()
+for t in $(seq 1 "$trials"); do
+  id="$("$VEDVM" --join "${addr[1]}" "$scratch/long.vedb" --insecure | awk '{print $NF}')"
+  owner=-; frames=0
+  for _ in $(seq 1 200); do
+    read -r owner frames < <(owner_and_frames 1 "$id")
+    [ "$owner" != - ] && [ "$frames" -gt 1000 ] && break
+    sleep 0.05
+  done
+  victim="$(node_of "$owner")"
+  [ "$victim" != 0 ] || { echo "bench/cluster: no owner for trial $t" >&2; exit 1; }
+  asked=$(( victim % 3 + 1 ))
+  start="$(now)"
+  kill -9 "${pid_of[n$victim]}"; wait "${pid_of[n$victim]}" 2>/dev/null || true
+  read -r _ before < <(owner_and_frames "$asked" "$id")
+  while :; do
+    read -r o f < <(owner_and_frames "$asked" "$id")
+    if [ "$o" != - ] && [ "$o" != "$owner" ] && [ "$f" -gt "$before" ]; then break; fi
+    if python3 -c "import sys; sys.exit(0 if $(now) - $start > 30 else 1)"; then
+      echo "bench/cluster: trial $t: the program did not move within 30 s; logs in $scratch" >&2; exit 1
+    fi
+  done
+  times+=("$(python3 -c "print(($(now) - $start) * 1000)")")
+  start_node "$victim"  # same data dir: it rejoins
+  wait_voters "$asked" 3
+  # The run ends (on whichever node owns it now) before the next trial starts.
+  for _ in $(seq 1 1200); do
+    "$VEDVM" status --join "${addr[$asked]}" --json --insecure 2>/dev/null |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if all(p["status"] == "finished" for p in d["programs"]) else 1)' && break
+    sleep 0.1
+  done
+done
+python3 - "${times[@]}" <<'PY'
+import statistics, sys
+t = sorted(float(x) for x in sys.argv[1:])
+print(f"program failover (kill -9 of its owner -> another node commits its ticks), {len(t)} trials: "
+      f"p50 {statistics.median(t):.0f} ms, max {max(t):.0f} ms, min {min(t):.0f} ms")
+PY

@@ -1,0 +1,219 @@
+// Programs running on a cluster (docs/cluster.md "Running a program"), with real `vedvm
+// node` processes on loopback (process_cluster.h): a program submitted with --follow
+// exits as the same program run by one `vedvm` does, and `inspect --join` prints the
+// same document as `vedvm inspect` of that local run — for every example program, and
+// for the shared corpus. An owner killed with kill -9 mid-run, or paused past the failure
+// timeout, loses nothing: another node takes the program over from the committed frames,
+// the paused owner's late ticks are fenced, and the end is the local run's.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "process_cluster.h"
+
+using namespace ved::cluster::test;
+using nlohmann::json;
+
+namespace {
+
+// The programs of a folder, in name order.
+std::vector<std::string> programs_in(const std::string& dir, const std::vector<std::string>& extensions) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (std::find(extensions.begin(), extensions.end(), entry.path().extension().string()) != extensions.end())
+      out.push_back(entry.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The program entry of `status --json` for program `id` (null if none).
+json program_status(ProcessCluster& c, int asked, const std::string& id) {
+  auto s = c.status(asked);
+  if (s.is_null()) return nullptr;
+  for (const auto& p : s["programs"])
+    if (std::to_string(p["id"].get<uint64_t>()) == id) return p;
+  return nullptr;
+}
+
+// The program id `vedvm --join ... --follow` printed on stderr ("submitted NAME as program ID").
+std::string submitted_id(const CommandResult& r) {
+  const std::string mark = " as program ";
+  const size_t at = r.err.find(mark);
+  if (at == std::string::npos) return "";
+  const size_t end = r.err.find(';', at);
+  return r.err.substr(at + mark.size(), end - at - mark.size());
+}
+
+// Runs `program` locally and on the cluster; checks the exit codes and the inspect
+// documents are equal.
+void run_both_ways(ProcessCluster& c, const std::string& program, int via) {
+  CAPTURE(program);
+  const std::string base = std::filesystem::path(program).filename().string();
+  const std::string local_dir = c.dir() / ("local-" + base), fs_root = c.dir() / ("files-" + base);
+  std::filesystem::create_directories(fs_root);
+  const std::vector<std::string> none;
+  auto local = c.vedvm({program, "--data-dir", local_dir, "--fs-root", fs_root}, 60000, &none);
+  REQUIRE(local.exit_code >= 0);
+  auto remote = c.vedvm({"--join", c.address(via), program, "--follow"}, 60000);
+  CHECK_MESSAGE(remote.exit_code == local.exit_code, "local:\n" << local.out << local.err << "cluster:\n" << remote.out << remote.err);
+  if (local.exit_code == 1) return;  // it does not compile: nothing ran either way
+  // The summary lines, but the local run's first line (which counts this process's
+  // slices) and its engine line.
+  CHECK(remote.out.find("stopped at tick") != std::string::npos);
+  const std::string id = submitted_id(remote);
+  REQUIRE(!id.empty());
+  auto local_doc = c.vedvm({"inspect", local_dir, "--json"}, 20000, &none);
+  auto remote_doc = c.vedvm({"inspect", "--join", c.address(1), "--program", id, "--json"}, 30000);
+  REQUIRE_MESSAGE(remote_doc.exit_code == 0, remote_doc.err);
+  CHECK(remote_doc.out == local_doc.out);
+}
+
+}  // namespace
+
+TEST_CASE("3 nodes: every example program runs on the cluster, exits and inspects as one vedvm does") {
+  ProcessCluster c(VED_VEDVM);
+  form(c, 3);
+  std::vector<std::string> programs = programs_in(std::string(VED_EXAMPLES_DIR) + "/guide", {".ved"});
+  programs.push_back(std::string(VED_EXAMPLES_DIR) + "/hello.ved");
+  REQUIRE(programs.size() > 20);
+  int via = 1;
+  for (const auto& program : programs) run_both_ways(c, program, via = via % 3 + 1);
+  // Each ran on the node that owns it; every member lists every program as finished.
+  auto s = c.status(2);
+  REQUIRE(!s.is_null());
+  size_t finished = 0;
+  for (const auto& p : s["programs"]) finished += p["status"] == "finished" ? 1 : 0;
+  CHECK(finished + 5 >= programs.size());  // those that do not compile are not submitted
+  CHECK(s["fenced"] == 0);
+}
+
+TEST_CASE("3 nodes: every corpus program runs on the cluster, exits and inspects as one vedvm does" *
+          doctest::test_suite("corpus")) {
+  ProcessCluster c(VED_VEDVM);
+  form(c, 3);
+  std::vector<std::string> programs = programs_in(std::string(VED_CORPUS_DIR) + "/docs", {".ved"});
+  for (const auto& p : programs_in(std::string(VED_CORPUS_DIR) + "/upstream", {".lxm", ".ved"})) programs.push_back(p);
+  REQUIRE(programs.size() >= 10);
+  int via = 1;
+  for (const auto& program : programs) run_both_ways(c, program, via = via % 3 + 1);
+}
+
+namespace {
+
+// A token ring long enough to be caught mid-run (bench/runtime/ring.ved's shape).
+std::string write_ring(const ScratchDir& dir, int nodes, int hops) {
+  std::ifstream in(std::string(VED_SOURCE_DIR) + "/bench/runtime/ring.ved");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string program = text.str();
+  for (auto [mark, value] : {std::pair{std::string("@N@"), nodes}, std::pair{std::string("@M@"), hops}})
+    for (size_t at; (at = program.find(mark)) != std::string::npos;) program.replace(at, mark.size(), std::to_string(value));
+  const std::string path = dir / "ring.ved";
+  std::ofstream(path) << program;
+  return path;
+}
+
+// The node (index) whose log says it runs program `id`, the latest to say so; -1 if none.
+int runner_of(ProcessCluster& c, const std::string& id, const std::vector<int>& nodes) {
+  const json p = program_status(c, nodes.front(), id);
+  if (p.is_null() || p["owner"].is_null()) return -1;
+  for (int i : nodes) {
+    const std::string log = read_file(c.node(i).log);
+    if (log.find("vedvm node " + std::to_string(p["owner"].get<uint64_t>()) + ":") != std::string::npos) return i;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("3 nodes: the owner killed with kill -9 mid-run, another node finishes the program as one vedvm does") {
+  ProcessCluster c(VED_VEDVM);
+  form(c, 3);
+  const std::string ring = write_ring(c.dir(), 50, 400000);
+  CommandResult follow;
+  std::thread client([&] { follow = c.vedvm({"--join", c.address(1), ring, "--follow"}, 170000); });
+  // Wait until the run has committed some ticks, and find its owner.
+  std::string id;
+  int owner = -1;
+  json p;
+  const bool running = ProcessCluster::wait_until([&] {
+    if (id.empty()) {
+      auto s = c.status(1);
+      if (!s.is_null() && !s["programs"].empty()) id = std::to_string(s["programs"][0]["id"].get<uint64_t>());
+    }
+    if (id.empty()) return false;
+    p = program_status(c, 1, id);
+    return !p.is_null() && p["frames"].get<uint64_t>() > 2000 && (owner = runner_of(c, id, {1, 2, 3})) > 0;
+  }, 30000);
+  REQUIRE(running);
+  REQUIRE(p["status"] == "running");
+  c.kill9(owner);
+  std::vector<int> rest;
+  for (int i = 1; i <= 3; ++i)
+    if (i != owner) rest.push_back(i);
+  client.join();
+  CHECK_MESSAGE(follow.exit_code == 0, follow.out << follow.err);
+  // Another node took it over from what was committed, and ran it to the end.
+  const json end = program_status(c, rest.front(), id);
+  REQUIRE(!end.is_null());
+  CHECK(end["status"] == "finished");
+  bool taken_over = false;
+  for (int i : rest) taken_over = taken_over || read_file(c.node(i).log).find("from its committed frame") != std::string::npos;
+  CHECK(taken_over);
+  // The same run as one vedvm gives.
+  const std::vector<std::string> none;
+  const std::string local_dir = c.dir() / "local-ring";
+  REQUIRE(c.vedvm({ring, "--data-dir", local_dir, "--sync=none"}, 60000, &none).exit_code == 0);
+  auto local_doc = c.vedvm({"inspect", local_dir, "--json"}, 20000, &none);
+  auto remote_doc = c.vedvm({"inspect", "--join", c.address(rest.front()), "--program", id, "--json"}, 60000);
+  REQUIRE_MESSAGE(remote_doc.exit_code == 0, remote_doc.err);
+  CHECK(remote_doc.out == local_doc.out);
+}
+
+TEST_CASE("3 nodes: an owner paused past the failure timeout has its late ticks fenced, and the end is unchanged") {
+  ProcessCluster c(VED_VEDVM);
+  form(c, 3);
+  const std::string ring = write_ring(c.dir(), 50, 300000);
+  CommandResult follow;
+  std::thread client([&] { follow = c.vedvm({"--join", c.address(1), ring, "--follow"}, 170000); });
+  std::string id;
+  int owner = -1;
+  const bool running = ProcessCluster::wait_until([&] {
+    if (id.empty()) {
+      auto s = c.status(1);
+      if (!s.is_null() && !s["programs"].empty()) id = std::to_string(s["programs"][0]["id"].get<uint64_t>());
+    }
+    if (id.empty()) return false;
+    const json p = program_status(c, 1, id);
+    return !p.is_null() && p["frames"].get<uint64_t>() > 2000 && (owner = runner_of(c, id, {1, 2, 3})) > 0;
+  }, 30000);
+  REQUIRE(running);
+  kill(c.node(owner).pid, SIGSTOP);
+  std::vector<int> rest;
+  for (int i = 1; i <= 3; ++i)
+    if (i != owner) rest.push_back(i);
+  // The others move the program away (a new epoch) and go on with it.
+  const bool moved = ProcessCluster::wait_until([&] {
+    const json p = program_status(c, rest.front(), id);
+    return !p.is_null() && !p["owner"].is_null() && runner_of(c, id, rest) > 0;
+  }, 20000);
+  kill(c.node(owner).pid, SIGCONT);
+  CHECK(moved);
+  client.join();
+  CHECK_MESSAGE(follow.exit_code == 0, follow.out << follow.err);
+  const std::vector<std::string> none;
+  const std::string local_dir = c.dir() / "local-ring";
+  REQUIRE(c.vedvm({ring, "--data-dir", local_dir, "--sync=none"}, 60000, &none).exit_code == 0);
+  auto local_doc = c.vedvm({"inspect", local_dir, "--json"}, 20000, &none);
+  auto remote_doc = c.vedvm({"inspect", "--join", c.address(rest.front()), "--program", id, "--json"}, 60000);
+  REQUIRE_MESSAGE(remote_doc.exit_code == 0, remote_doc.err);
+  CHECK(remote_doc.out == local_doc.out);
+  // The resumed owner's group in flight, if it reached the journal, was fenced: counted.
+  const json s = c.status(rest.front());
+  REQUIRE(!s.is_null());
+  MESSAGE("fenced entries after the pause: " << s["fenced"]);
+}

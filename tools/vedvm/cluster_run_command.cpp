@@ -1,0 +1,129 @@
+// A program's run on a cluster, seen from a client (docs/cluster.md "Running a program"):
+// `vedvm --join HOST:PORT app.vedb --follow` waits for the run to end and exits as a
+// local run would; `vedvm inspect --join HOST:PORT --program NAME` rebuilds the committed
+// run in a scratch data dir and inspects it with the single-node code, so that it prints
+// the same document as `vedvm inspect DIR` for a local run of the program.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cluster/client.h"
+#include "cluster/run_dir.h"
+#include "tools/vedvm/cluster_commands.h"
+#include "tools/vedvm/commands.h"
+#include "vm/bundle_loader.h"
+#include "vm/runtime/runtime.h"
+#include "vm/runtime/store.h"
+
+namespace vedvm {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The run, with its frames from frame `from` on (a part of them: as many as one reply holds).
+bool fetch_run(ved::cluster::ClusterClient& client, const std::string& join, const std::string& program,
+               uint64_t from, unsigned timeout_ms, ved::cluster::FetchedRun& out, std::string& error) {
+  ved::cluster::ClientRequest request;
+  request.kind = ved::cluster::ClientRequest::FetchRun;
+  request.program_name = program;
+  request.node_id = from;
+  ved::cluster::ClientReply reply;
+  if (!client.call_leader(join, request, static_cast<int>(timeout_ms), reply, error) ||
+      reply.status != ved::cluster::ClientReply::Ok) {
+    if (!reply.message.empty()) error = reply.message;
+    return false;
+  }
+  return ved::cluster::decode_fetched_run(reply.payload, out, error);
+}
+
+// A scratch directory of our own, removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/vedvm-inspect-XXXXXX";
+    if (mkdtemp(pattern.data())) path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+int follow_program(const SubmitOptions& o, ved::cluster::ClusterClient& client, const std::string& program) {
+  // The leader says when the run ended, with its exit code and summary (no frames asked).
+  for (;;) {
+    ved::cluster::FetchedRun run;
+    std::string error;
+    if (!fetch_run(client, o.join, program, UINT64_MAX, o.timeout_ms, run, error)) {
+      std::cerr << "vedvm: error: cannot follow program " << program << ": " << terminal_text(error) << "\n";
+      return kExitError;
+    }
+    if (run.finished) {
+      for (const auto& line : run.summary) std::cout << terminal_text(line) << "\n";
+      return static_cast<int>(run.exit_code);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+int inspect_cluster(const InspectClusterOptions& o) {
+  ved::cluster::Security security;
+  if (!read_security(o.security, security)) return kExitUsage;
+  ved::cluster::ClusterClient client(security);
+  ved::cluster::FetchedRun run;
+  std::string error;
+  if (!fetch_run(client, o.join, o.program, UINT64_MAX, o.timeout_ms, run, error)) {
+    std::cerr << "vedvm: error: cannot read program `" << terminal_text(o.program) << "` from the cluster at " << o.join
+              << ": " << terminal_text(error) << "\n";
+    return kExitError;
+  }
+  ved::vm::Program program;
+  if (!ved::vm::load_bundle(run.bundle, program, error)) {
+    std::cerr << "vedvm: error: the cluster's bundle of program `" << terminal_text(run.name)
+              << "` does not load: " << terminal_text(error) << "\n";
+    return kExitError;
+  }
+  ScratchDir scratch;
+  if (scratch.path().empty()) {
+    std::cerr << "vedvm: error: cannot make a scratch directory to rebuild the run in\n";
+    return kExitError;
+  }
+  const std::string dir = scratch.path() + "/run";
+  {
+    ved::vm::RuntimeOptions options;
+    options.seed = run.seed;
+    // The frames in parts, as the leader gives them, up to the count it said first.
+    std::string fetch_error;
+    const uint64_t count = run.frame_count;
+    auto part = [&](uint64_t from) {
+      ved::cluster::FetchedRun next;
+      if (from >= count || !fetch_run(client, o.join, std::to_string(run.id), from, o.timeout_ms, next, fetch_error))
+        return std::string();
+      return std::move(next.frames);
+    };
+    auto store = ved::cluster::open_committed_run(dir, program, run.bundle, options, part, error);
+    if (store && !fetch_error.empty()) {
+      store.reset();
+      error = fetch_error;
+    }
+    if (!store) {
+      std::cerr << "vedvm: error: the cluster's run of program `" << terminal_text(run.name)
+                << "` cannot be rebuilt: " << terminal_text(error) << "\n";
+      return kExitError;
+    }
+  }
+  return inspect(dir, o.json, o.instance);
+}
+
+}  // namespace vedvm

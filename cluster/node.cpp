@@ -244,8 +244,8 @@ class Node {
   std::thread join_thread_;
 
   std::map<uint64_t, uint64_t> last_contact_;  // node id -> steady ms of its last message
-  uint64_t leader_since_ = 0;
   bool was_leader_ = false;
+  uint64_t previous_leader_ = 0;  // the last leader this node followed
   std::set<uint64_t> liveness_pending_;
   bool membership_pending_ = false;
   bool change_in_progress_ = false;
@@ -838,9 +838,22 @@ void Node::housekeeping() {
   const uint64_t now = steady_ms();
   const bool leader = raft_state(&raft_) == RAFT_LEADER;
   if (leader && !was_leader_) {
-    leader_since_ = now;
     log("leader for term " + std::to_string(raft_.current_term));
-    for (unsigned i = 0; i < raft_.configuration.n; ++i) last_contact_[raft_.configuration.servers[i].id] = now;
+    // Followers hear only from the leader, so what this node last heard of the others
+    // says nothing: their silence is counted from now. The previous leader is the
+    // exception: this node heard it until it went quiet (which is why there was an
+    // election), so its silence already counts, and a dead leader's programs move on
+    // after one failure timeout from its last word, not from this election.
+    for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+      const uint64_t node = raft_.configuration.servers[i].id;
+      if (node != previous_leader_ || !last_contact_.count(node)) last_contact_[node] = now;
+    }
+  }
+  if (!leader) {
+    raft_id known = 0;
+    const char* address = nullptr;
+    raft_leader(&raft_, &known, &address);
+    if (known != 0) previous_leader_ = known;
   }
   was_leader_ = leader;
   if (join_done_ && !joined_) {
@@ -865,7 +878,6 @@ void Node::housekeeping() {
                      [this](int) { membership_pending_ = false; });
   }
   // Liveness: a member silent for --failure-timeout is DOWN; one heard again is up.
-  if (now - leader_since_ < options_.failure_timeout_ms) return;
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
     const uint64_t node = raft_.configuration.servers[i].id;
     auto it = members.find(node);
@@ -909,6 +921,9 @@ void Node::start_runner(const ProgramRecord& program) {
   setup.fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root;
   setup.node_address = address_;
   setup.security = options_.security;
+  setup.log = [id = id_](const std::string& line) {
+    std::cerr << "vedvm node " << id << ": " << line << std::endl;  // from the runner's thread: one write
+  };
   StateMachine* sm = sm_.get();
   setup.epoch = [sm] { return sm->placement_epoch(); };
   // In parts: a long run's frames are not read into memory all at once.

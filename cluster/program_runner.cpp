@@ -40,7 +40,13 @@ class JournalReplicator : public vm::TickReplicator {
   vm::Status replicate(uint64_t first_frame, std::string_view frames) override {
     const RunTicksEntry entry{s_.program, s_.node, s_.epoch(), first_frame, std::string(frames)};
     const std::string why = commit(client_, s_.node_address, entry);
-    if (why.empty()) return vm::Status::ok();
+    if (why.empty()) {
+      // The moment a node has the program going (after a takeover: failover is done).
+      if (!committed_any_ && s_.log)
+        s_.log("program " + std::to_string(s_.program) + ": ticks committed from frame " + std::to_string(first_frame));
+      committed_any_ = true;
+      return vm::Status::ok();
+    }
     return vm::Status::error(vm::Status::Code::NotCommitted,
                              "the cluster did not commit the ticks from frame " + std::to_string(first_frame) + ": " + why);
   }
@@ -48,6 +54,7 @@ class JournalReplicator : public vm::TickReplicator {
  private:
   const RunnerSetup& s_;
   ClusterClient client_;
+  bool committed_any_ = false;
 };
 
 }  // namespace

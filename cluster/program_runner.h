@@ -42,6 +42,7 @@ struct RunnerSetup {
   // Read from the node's state machine (LevelDB reads: safe from the runner's thread).
   std::function<uint64_t()> epoch;                       // the current placement epoch
   std::function<std::string(uint64_t from)> committed;   // the program's frames from `from` on
+  std::function<void(const std::string&)> log;           // a line for the node's log
 };
 
 class ProgramRunner {

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "cluster/client.h"
 #include "cluster/run_dir.h"
@@ -61,17 +62,41 @@ class ScratchDir {
 }  // namespace
 
 int follow_program(const SubmitOptions& o, ved::cluster::ClusterClient& client, const std::string& program) {
+  // Every member the cluster has now: if the one given with --join fails (it may be the
+  // very node that runs the program), the others are asked.
+  std::vector<std::string> members = {o.join};
+  {
+    ved::cluster::ClientRequest request;
+    request.kind = ved::cluster::ClientRequest::Status;
+    ved::cluster::ClientReply reply;
+    std::string error;
+    if (client.call(o.join, request, static_cast<int>(o.timeout_ms), reply, error)) try {
+        const Json status = Json::parse(reply.payload);
+        for (const auto& m : status.at("members"))
+          if (m.at("address") != o.join) members.push_back(m.at("address").get<std::string>());
+      } catch (const std::exception&) {
+      }
+  }
   // The leader says when the run ended, with its exit code and summary (no frames asked).
+  // Giving up only after --timeout without any member answering.
+  auto last_answer = std::chrono::steady_clock::now();
+  size_t asked = 0;
+  std::string error;
   for (;;) {
     ved::cluster::FetchedRun run;
-    std::string error;
-    if (!fetch_run(client, o.join, program, UINT64_MAX, o.timeout_ms, run, error)) {
-      std::cerr << "vedvm: error: cannot follow program " << program << ": " << terminal_text(error) << "\n";
-      return kExitError;
-    }
-    if (run.finished) {
-      for (const auto& line : run.summary) std::cout << terminal_text(line) << "\n";
-      return static_cast<int>(run.exit_code);
+    if (fetch_run(client, members[asked % members.size()], program, UINT64_MAX, 2000, run, error)) {
+      last_answer = std::chrono::steady_clock::now();
+      if (run.finished) {
+        for (const auto& line : run.summary) std::cout << terminal_text(line) << "\n";
+        return static_cast<int>(run.exit_code);
+      }
+    } else {
+      ++asked;  // another member next time
+      if (std::chrono::steady_clock::now() - last_answer > std::chrono::milliseconds(o.timeout_ms)) {
+        std::cerr << "vedvm: error: cannot follow program " << program << ": no member answered within "
+                  << o.timeout_ms / 1000.0 << " s (" << terminal_text(error) << ")\n";
+        return kExitError;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -110,6 +110,13 @@ struct BodyPacker {
     p.pack_array(static_cast<uint32_t>(e.summary.size()));
     for (const auto& line : e.summary) pack_str(p, line);
   }
+  void operator()(const RunLeaseEntry& e) {
+    p.pack_array(4);
+    p.pack_uint64(e.program);
+    p.pack_uint64(e.node);
+    p.pack_uint64(e.epoch);
+    p.pack_uint64(e.frames);
+  }
 };
 
 using namespace strict;
@@ -234,6 +241,11 @@ JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
       for (uint32_t i = 0; i < n; ++i) e.summary.push_back(str(lines[i], 1u << 16, "RunEnd.summary[]"));
       return e;
     }
+    case EntryKind::RunLease: {
+      const auto* f = array(body, 4, "RunLease");
+      return RunLeaseEntry{u64(f[0], "RunLease.program"), u64(f[1], "RunLease.node"), u64(f[2], "RunLease.epoch"),
+                           u64(f[3], "RunLease.frames")};
+    }
   }
   throw DecodeError("unknown entry kind " + std::to_string(static_cast<uint32_t>(kind)));
 }
@@ -253,6 +265,7 @@ const char* entry_kind_name(EntryKind kind) {
     case EntryKind::TickClose: return "TickClose";
     case EntryKind::RunTicks: return "RunTicks";
     case EntryKind::RunEnd: return "RunEnd";
+    case EntryKind::RunLease: return "RunLease";
   }
   return "unknown";
 }
@@ -288,7 +301,7 @@ bool decode_entry(std::string_view bytes, JournalEntry& out, std::string& error)
       return false;
     }
     const uint64_t kind = u64(f[1], "journal entry kind");
-    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::RunEnd)) {
+    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::RunLease)) {
       error = "journal entry of unknown kind " + std::to_string(kind);
       return false;
     }

@@ -37,6 +37,7 @@ enum class EntryKind : uint32_t {
   TickClose = 9,
   RunTicks = 10,
   RunEnd = 11,
+  RunLease = 12,
 };
 const char* entry_kind_name(EntryKind kind);
 
@@ -139,9 +140,20 @@ struct RunEndEntry {
   std::vector<std::string> summary;  // the lines `vedvm` prints when a run stops
 };
 
+// A program's owner asking for its dispatch lease (docs/cluster.md "Running a program"):
+// committed — not fenced — it proves that `node` owned the program at the current epoch
+// after its `frames` committed frames, and the lease runs from when it was sent. Fenced
+// like RunTicks; applied, it changes nothing else.
+struct RunLeaseEntry {
+  uint64_t program = 0;
+  uint64_t node = 0;
+  uint64_t epoch = 0;
+  uint64_t frames = 0;
+};
+
 using JournalEntry = std::variant<SubmitEntry, MembershipEntry, LivenessEntry, LeaderPinEntry, PlacementEntry,
                                   SliceBatchEntry, OutcomeEntry, ExternalEntry, TickCloseEntry, RunTicksEntry,
-                                  RunEndEntry>;
+                                  RunEndEntry, RunLeaseEntry>;
 
 EntryKind kind_of(const JournalEntry& entry);
 

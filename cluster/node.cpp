@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -921,6 +922,9 @@ void Node::start_runner(const ProgramRecord& program) {
   setup.fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root;
   setup.node_address = address_;
   setup.security = options_.security;
+  setup.lease_ms = std::max(1u, options_.failure_timeout_ms / 2);
+  if (const char* path = std::getenv("VED_TEST_STOP_BEFORE_DISPATCH")) setup.test_stop_before_dispatch = path;
+  setup.test_no_lease = std::getenv("VED_TEST_NO_DISPATCH_LEASE") != nullptr;
   setup.log = [id = id_](const std::string& line) {
     std::cerr << "vedvm node " << id << ": " << line << std::endl;  // from the runner's thread: one write
   };

@@ -1,5 +1,10 @@
 #include "cluster/program_runner.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <memory>
 
@@ -8,6 +13,7 @@
 #include "cluster/run_dir.h"
 #include "vm/bundle_loader.h"
 #include "vm/effects/builtin_adapters.h"
+#include "vm/runtime/record_log.h"
 #include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/store.h"
@@ -34,27 +40,76 @@ std::string commit(ClusterClient& client, const std::string& address, const Jour
   return "";
 }
 
+using Clock = std::chrono::steady_clock;
+
+// The owner's side of the journal: its groups of ticks, and its dispatch lease.
+//
+// The lease: an effect is released only within `lease_ms` of the moment the owner *sent*
+// an entry that the cluster then committed unfenced (its ticks, or a RunLease asking for
+// nothing else). The leader gives the program to another node only after a failure
+// timeout of silence from this one, counted from something it *received* from it, later
+// than that send; lease_ms is shorter than the failure timeout, so the lease has run out
+// before any other node can own the program. An owner paused past it (SIGSTOP, a stalled
+// machine) asks again first: a RunLease committed unfenced proves it still owns the
+// program; fenced, it releases nothing and stops.
 class JournalReplicator : public vm::TickReplicator {
  public:
-  explicit JournalReplicator(const RunnerSetup& s) : s_(s), client_(s.security) {}
+  JournalReplicator(const RunnerSetup& s, uint64_t committed_frames)
+      : s_(s), client_(s.security), committed_frames_(committed_frames) {}
+
   vm::Status replicate(uint64_t first_frame, std::string_view frames) override {
+    uint64_t next = first_frame;
+    std::string malformed;
+    vm::read_log_frames(frames, first_frame, [&](uint64_t number, int64_t, std::string_view) { next = number + 1; },
+                        malformed);
+    const Clock::time_point sent = Clock::now();
     const RunTicksEntry entry{s_.program, s_.node, s_.epoch(), first_frame, std::string(frames)};
     const std::string why = commit(client_, s_.node_address, entry);
-    if (why.empty()) {
-      // The moment a node has the program going (after a takeover: failover is done).
-      if (!committed_any_ && s_.log)
-        s_.log("program " + std::to_string(s_.program) + ": ticks committed from frame " + std::to_string(first_frame));
-      committed_any_ = true;
-      return vm::Status::ok();
+    if (!why.empty())
+      return vm::Status::error(vm::Status::Code::NotCommitted,
+                               "the cluster did not commit the ticks from frame " + std::to_string(first_frame) + ": " + why);
+    // The moment a node has the program going (after a takeover: failover is done).
+    if (!committed_any_ && s_.log)
+      s_.log("program " + std::to_string(s_.program) + ": ticks committed from frame " + std::to_string(first_frame));
+    committed_any_ = true;
+    committed_frames_ = next;
+    lease_until_ = sent + std::chrono::milliseconds(s_.lease_ms);
+    return vm::Status::ok();
+  }
+
+  bool may_dispatch(std::string& why) override {
+    if (!s_.test_stop_before_dispatch.empty() && !test_stopped_) {
+      test_stopped_ = true;
+      const int fd = open(s_.test_stop_before_dispatch.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+      if (fd >= 0) {  // the first runner of the cluster to get here
+        close(fd);
+        raise(SIGSTOP);
+      }
     }
-    return vm::Status::error(vm::Status::Code::NotCommitted,
-                             "the cluster did not commit the ticks from frame " + std::to_string(first_frame) + ": " + why);
+    if (s_.test_no_lease || Clock::now() < lease_until_) return true;
+    return acquire_lease(why);
+  }
+
+  // Commits a RunLease; the lease runs from when it was sent.
+  bool acquire_lease(std::string& why) {
+    const Clock::time_point sent = Clock::now();
+    const std::string problem =
+        commit(client_, s_.node_address, RunLeaseEntry{s_.program, s_.node, s_.epoch(), committed_frames_});
+    if (!problem.empty()) {
+      why = "the dispatch lease of program " + std::to_string(s_.program) + " was not granted: " + problem;
+      return false;
+    }
+    lease_until_ = sent + std::chrono::milliseconds(s_.lease_ms);
+    return true;
   }
 
  private:
   const RunnerSetup& s_;
   ClusterClient client_;
+  uint64_t committed_frames_;
+  Clock::time_point lease_until_{};  // none yet
   bool committed_any_ = false;
+  bool test_stopped_ = false;
 };
 
 }  // namespace
@@ -114,11 +169,15 @@ std::string ProgramRunner::execute() {
 
   std::unique_ptr<vm::Store> store = open_run_dir(program, options, error);
   if (!store) return "stopped: the run dir `" + s_.dir + "`: " + error;
-  JournalReplicator replicator(s_);
+  uint64_t committed = 0;
+  if (const vm::Status s = vm::journal_frame_count(*store, committed); !s.is_ok()) return "stopped: " + s.message();
+  JournalReplicator replicator(s_, committed);
   options.replicator = &replicator;
   vm::Runtime runtime(program, s_.bundle, options);
   bool resumed = false;
   if (!runtime.attach(*store, resumed, error)) return "stopped: the run dir `" + s_.dir + "`: " + error;
+  // The lease first: a resumed run releases the intents it recovered before its first tick.
+  if (!replicator.acquire_lease(error)) return "stopped: " + error;
   vm::RunSummary summary;
   if (!runtime.run(summary, error, [this] { return stop_.load(); })) return "stopped: " + error;
   if (stop_) return "stopped";

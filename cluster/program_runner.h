@@ -43,6 +43,15 @@ struct RunnerSetup {
   std::function<uint64_t()> epoch;                       // the current placement epoch
   std::function<std::string(uint64_t from)> committed;   // the program's frames from `from` on
   std::function<void(const std::string&)> log;           // a line for the node's log
+  // The dispatch lease: effects are released only within this long after the owner sent
+  // an entry the cluster committed (less than the failure timeout, after which the
+  // leader may give the program to another node).
+  unsigned lease_ms = 500;
+  // Testing only (docs/cluster.md, "Running a program"): when it names a file that does
+  // not exist yet, the first runner to create it stops its whole process (SIGSTOP) just
+  // before it releases its first effect; and releasing without the lease.
+  std::string test_stop_before_dispatch;
+  bool test_no_lease = false;
 };
 
 class ProgramRunner {

@@ -153,9 +153,7 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
     // batch's; otherwise it is counted as fenced and has no effect.
     const std::string why = fence(*slice);
     if (!why.empty()) {
-      batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
-      batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
-      if (result) result->refused = "fenced: " + why;
+      record_fenced(index, why, batch, result);
     } else {
       for (const auto& r : slice->instances) batch.Put(fsm_keys::kVersionPrefix + r.instance, be64(r.new_version));
       batch.Put(fsm_keys::kSliceBatchPrefix + be64(slice->tick) + be64(slice->node), bytes);
@@ -179,24 +177,15 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
       if (result) result->refused = reason;
     } else if (!why.empty()) {
-      batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
-      batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
-      if (result) result->refused = "fenced: " + why;
+      record_fenced(index, why, batch, result);
     } else {
       batch.Put(fsm_keys::kRunFramesPrefix + be64(ticks->program) + be64(ticks->first_frame), ticks->frames);
       batch.Put(fsm_keys::kRunNextPrefix + be64(ticks->program), be64(next));
       if (run_now.frames == 0) set_program_status(ticks->program, "running", batch);
     }
   } else if (const auto* end = std::get_if<RunEndEntry>(&entry)) {
-    std::string why = fence_run(end->program, end->node, end->epoch, "end");
-    if (why.empty() && end->frames != run(end->program).frames)
-      why = "node " + std::to_string(end->node) + "'s end of program " + std::to_string(end->program) + " comes after " +
-            std::to_string(end->frames) + " frames, and the run has " + std::to_string(run(end->program).frames) +
-            " committed";
-    if (!why.empty()) {
-      batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
-      batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
-      if (result) result->refused = "fenced: " + why;
+    if (const std::string why = fence_run(end->program, end->node, end->epoch, "end", &end->frames); !why.empty()) {
+      record_fenced(index, why, batch, result);
     } else {
       msgpack::sbuffer b;
       Packer p(b);
@@ -207,6 +196,11 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       batch.Put(fsm_keys::kRunEndPrefix + be64(end->program), std::string(b.data(), b.size()));
       set_program_status(end->program, "finished", batch);
     }
+  } else if (const auto* lease = std::get_if<RunLeaseEntry>(&entry)) {
+    // Committed and not fenced, it is the owner's proof of ownership; it changes nothing.
+    if (const std::string why = fence_run(lease->program, lease->node, lease->epoch, "lease", &lease->frames);
+        !why.empty())
+      record_fenced(index, why, batch, result);
   } else if (const auto* outcome = std::get_if<OutcomeEntry>(&entry)) {
     batch.Put(fsm_keys::kOutcomePrefix + outcome->intent_id, outcome->result);
   } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
@@ -339,18 +333,32 @@ std::string StateMachine::fence(const SliceBatchEntry& slice) {
 
 std::string program_unit(uint64_t program) { return "program/" + std::to_string(program); }
 
-std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what) {
+void StateMachine::record_fenced(uint64_t index, const std::string& why, leveldb::WriteBatch& batch,
+                                 ApplyResult* result) {
+  batch.Put(fsm_keys::kFencedPrefix + be64(index), why);
+  batch.Put(fsm_keys::kFencedCount, be64(fenced_count() + 1));
+  if (result) result->refused = "fenced: " + why;
+}
+
+std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what,
+                                    const uint64_t* after_frames) {
   const std::string subject = "node " + std::to_string(node) + "'s " + what + " of program " + std::to_string(program);
   std::string ignored;
   if (!get(db_, fsm_keys::kProgramPrefix + be64(program), ignored)) return subject + ": there is no such program";
   if (get(db_, fsm_keys::kRunEndPrefix + be64(program), ignored)) return subject + ": its run has ended";
   const uint64_t now = placement_epoch();
   if (epoch != now)
-    return subject + " are of epoch " + std::to_string(epoch) + ", and the current epoch is " + std::to_string(now);
+    return subject + ": epoch " + std::to_string(epoch) + ", and the current epoch is " + std::to_string(now);
   const uint64_t owner_now = owner(program_unit(program));
   if (owner_now != node)
     return subject + ": node " + std::to_string(node) + " does not own the program at epoch " + std::to_string(now) +
            " (" + (owner_now ? "node " + std::to_string(owner_now) + " does" : "nobody does") + ")";
+  if (after_frames) {
+    const uint64_t committed = run(program).frames;
+    if (*after_frames != committed)
+      return subject + " comes after " + std::to_string(*after_frames) + " frames, and the run has " +
+             std::to_string(committed) + " committed";
+  }
   return "";
 }
 

@@ -111,8 +111,12 @@ class StateMachine {
   // Why `slice` is fenced ("" when it is not).
   std::string fence(const SliceBatchEntry& slice);
   // Why a program's owner's entry is fenced ("" when it is not): `node` must own the
-  // program at `epoch`, the current one, and the run must not have ended.
-  std::string fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what);
+  // program at `epoch`, the current one, the run must not have ended, and (when given)
+  // `after_frames` must be the frames committed so far.
+  std::string fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what,
+                        const uint64_t* after_frames = nullptr);
+  // Counts a fenced entry and keeps why (nothing else of it is applied).
+  void record_fenced(uint64_t index, const std::string& why, leveldb::WriteBatch& batch, ApplyResult* result);
   void set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch);
 
   static int m_apply(struct raft_fsm*, const struct raft_buffer*, void**);

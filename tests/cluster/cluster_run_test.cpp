@@ -10,8 +10,11 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include "process_cluster.h"
 
@@ -216,4 +219,100 @@ TEST_CASE("3 nodes: an owner paused past the failure timeout has its late ticks 
   const json s = c.status(rest.front());
   REQUIRE(!s.is_null());
   MESSAGE("fenced entries after the pause: " << s["fenced"]);
+}
+
+// The dispatch lease (docs/cluster.md "Running a program"): the owner is stopped (SIGSTOP,
+// by the testing-only VED_TEST_STOP_BEFORE_DISPATCH) after the tick that emitted a file
+// write is committed and before it releases it; the program moves on to another node,
+// which writes the file; the old owner, resumed, finds its lease expired, is refused a new
+// one, and writes nothing. The same run with the lease switched off (the testing-only
+// VED_TEST_NO_DISPATCH_LEASE) writes the file twice: the lease is what prevents it.
+namespace {
+
+const char* kReporter = R"(domain Reporter {
+    state { written: bool }
+    goal Reported {
+        predicate: written
+        strategy: Write
+    }
+    transition Write() {
+        emit System.WriteFile(path: "report.txt", content: "written")
+        written = true
+    }
+}
+)";
+
+bool process_stopped(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T';
+}
+
+// Which nodes' --fs-root holds report.txt after the run, and the node that was stopped.
+struct LeaseTrial {
+  std::set<int> wrote;
+  int stopped = -1;
+};
+
+LeaseTrial stopped_before_release(bool lease) {
+  ProcessCluster c(VED_VEDVM);
+  const std::string marker = c.dir() / "stopped-once";
+  setenv("VED_TEST_STOP_BEFORE_DISPATCH", marker.c_str(), 1);  // inherited by the nodes started now
+  if (!lease) setenv("VED_TEST_NO_DISPATCH_LEASE", "1", 1);
+  struct Unset {
+    ~Unset() {
+      unsetenv("VED_TEST_STOP_BEFORE_DISPATCH");
+      unsetenv("VED_TEST_NO_DISPATCH_LEASE");
+    }
+  } unset;
+  auto files = [&](int i) { return c.dir() / ("files" + std::to_string(i)); };
+  for (int i : {1, 2, 3}) std::filesystem::create_directories(files(i));
+  c.start(1, {"--bootstrap", "--fs-root", files(1)});
+  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 1); }, 15000));
+  for (int i : {2, 3}) {
+    c.start(i, {"--join", c.address(1), "--fs-root", files(i)});
+    REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, static_cast<size_t>(i)); }, 30000));
+  }
+  const std::string source = c.dir() / "reporter.ved";
+  std::ofstream(source) << kReporter;
+  auto submitted = c.vedvm({"--join", c.address(1), source});
+  REQUIRE_MESSAGE(submitted.exit_code == 0, submitted.err);
+  LeaseTrial t;
+  REQUIRE(ProcessCluster::wait_until([&] {
+    for (int i : {1, 2, 3})
+      if (process_stopped(c.node(i).pid)) t.stopped = i;
+    return t.stopped > 0;
+  }, 20000));
+  std::vector<int> rest;
+  for (int i : {1, 2, 3})
+    if (i != t.stopped) rest.push_back(i);
+  // Another node takes the program over, dispatches the intent again, and ends the run.
+  const bool finished = ProcessCluster::wait_until([&] {
+    auto s = c.status(rest[0]);
+    return !s.is_null() && !s["programs"].empty() && s["programs"][0]["status"] == "finished";
+  }, 30000);
+  CHECK_MESSAGE(finished, read_file(c.node(rest[0]).log) << read_file(c.node(rest[1]).log));
+  kill(c.node(t.stopped).pid, SIGCONT);
+  // Whatever the resumed owner does, it does within a few seconds (it asks for its lease,
+  // or, without one, releases at once).
+  ProcessCluster::wait_until([&] {
+    return read_file(c.node(t.stopped).log).find("program ") != std::string::npos &&
+           read_file(c.node(t.stopped).log).find("stopped") != std::string::npos;
+  }, 10000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i : {1, 2, 3})
+    if (std::filesystem::exists(files(i) + "/report.txt")) t.wrote.insert(i);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("3 nodes: an owner stopped between committing an effect and releasing it does not release it once deposed") {
+  const LeaseTrial with_lease = stopped_before_release(true);
+  CHECK(with_lease.wrote.size() == 1);
+  CHECK_FALSE(with_lease.wrote.count(with_lease.stopped));
+  // Without the lease the deposed owner writes it too: the lease is what keeps it to one.
+  const LeaseTrial without = stopped_before_release(false);
+  CHECK(without.wrote.count(without.stopped) == 1);
+  CHECK(without.wrote.size() == 2);
 }

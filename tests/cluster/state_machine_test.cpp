@@ -233,7 +233,7 @@ TEST_CASE("a program's ticks: the owner's frames in order count, and other nodes
   CHECK(apply(RunTicksEntry{program, 2, 1, 5, frames_of(5, 1)}) ==
         "fenced: node 2's ticks of program " + p + ": node 2 does not own the program at epoch 1 (node 1 does)");
   CHECK(apply(RunTicksEntry{program, 1, 0, 5, frames_of(5, 1)}) ==
-        "fenced: node 1's ticks of program " + p + " are of epoch 0, and the current epoch is 1");
+        "fenced: node 1's ticks of program " + p + ": epoch 0, and the current epoch is 1");
   CHECK(sm.fenced_count() == 5);
   // Not frames: a checksum, a number out of place inside the group, bytes cut short.
   std::string damaged = frames_of(5, 2);
@@ -255,6 +255,19 @@ TEST_CASE("a program's ticks: the owner's frames in order count, and other nodes
   CHECK(sm.run_frames(program, 4, 1) == frames_of(4, 1));  // a part: whole frames, at least one
   CHECK(sm.run_frames(program, 6).empty());
 
+  // The dispatch lease: granted (applied, changing nothing) to the owner after every
+  // committed frame; fenced for anyone else, or for a stale count.
+  const uint64_t fenced_before = sm.fenced_count();
+  CHECK(apply(RunLeaseEntry{program, 2, 2, 6}).empty());
+  CHECK(apply(RunLeaseEntry{program, 1, 2, 6}) ==
+        "fenced: node 1's lease of program " + p + ": node 1 does not own the program at epoch 2 (node 2 does)");
+  CHECK(apply(RunLeaseEntry{program, 2, 1, 6}) ==
+        "fenced: node 2's lease of program " + p + ": epoch 1, and the current epoch is 2");
+  CHECK(apply(RunLeaseEntry{program, 2, 2, 5}) ==
+        "fenced: node 2's lease of program " + p + " comes after 5 frames, and the run has 6 committed");
+  CHECK(sm.fenced_count() == fenced_before + 3);
+  CHECK(sm.run(program).frames == 6);
+
   // The end: only the owner's, only after every committed frame; nothing after it.
   CHECK(apply(RunEndEntry{program, 2, 2, 5, 0, {"-- app stopped at tick 5"}}) ==
         "fenced: node 2's end of program " + p + " comes after 5 frames, and the run has 6 committed");
@@ -269,7 +282,7 @@ TEST_CASE("a program's ticks: the owner's frames in order count, and other nodes
         "fenced: node 2's ticks of program " + p + ": its run has ended");
   CHECK(apply(RunTicksEntry{99, 2, 2, 0, frames_of(0, 1)}) == "fenced: node 2's ticks of program 99: there is no such program");
   CHECK(sm.run(program).frames == 6);
-  CHECK(sm.fenced_count() == 10);
+  CHECK(sm.fenced_count() == 13);
 }
 
 // Lockstep ticks (cluster.md §1): TickClose{t} is applied after t-1 only, once every node

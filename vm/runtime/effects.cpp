@@ -84,6 +84,14 @@ bool Runtime::Impl::release(const std::vector<IntentKey>& keys, std::string& err
   // Every committed tick, the ones gathered in the current group included, is made
   // durable with the dispatch counts, so nothing is released that a crash could take back.
   if (storage && !storage->mark_dispatched({dispatched.begin(), dispatched.end()}, error)) return false;
+  // A cluster owner's run releases only under its dispatch lease (tick_replicator.h).
+  if (o.replicator) {
+    std::string why;
+    if (!o.replicator->may_dispatch(why)) {
+      error = "released no effect: " + why;
+      return false;
+    }
+  }
   for (Intent* x : dispatched) {
     const std::string& effect = p.effects[x->effect].name;
     std::shared_ptr<EffectAdapter> adapter = o.adapters.find_effect(effect);

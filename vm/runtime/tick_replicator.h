@@ -8,7 +8,9 @@
 // cluster does not, and nothing of a tick is seen outside (an intent released) before the
 // cluster has it. A refusal (the node lost the program: fenced, no quorum) stops the run
 // before the group is written anywhere: the run's next owner computes those ticks again,
-// identically, from the committed ones.
+// identically, from the committed ones. Effects are released only under the cluster's
+// dispatch lease (may_dispatch), so that an owner deposed while it was paused does not
+// fire what its successor fires again.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,11 @@ class TickReplicator {
   // thread writing the group (the tick loop's, or the GroupWriter's), one group at a time,
   // in order.
   virtual Status replicate(uint64_t first_frame, std::string_view frames) = 0;
+  // Whether the run may hand effect intents to their adapters now (the dispatch lease,
+  // docs/cluster.md): asked after the ticks that emitted them are committed, right before
+  // they are released. False with `why`: the run stops, nothing released; the program's
+  // owner, whoever it is then, dispatches them again.
+  virtual bool may_dispatch(std::string& why) = 0;
 };
 
 }  // namespace ved::vm

@@ -92,17 +92,27 @@ TEST_CASE("3 nodes: every example program runs on the cluster, exits and inspect
   for (const auto& p : s["programs"]) finished += p["status"] == "finished" ? 1 : 0;
   CHECK(finished + 5 >= programs.size());  // those that do not compile are not submitted
   CHECK(s["fenced"] == 0);
+  // A program the cluster does not have, and an inspect that names none: said plainly.
+  auto unknown = c.vedvm({"inspect", "--join", c.address(2), "--program", "nosuch", "--json"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("the cluster has no program `nosuch` (vedvm status lists them)") != std::string::npos);
+  auto unnamed = c.vedvm({"inspect", "--join", c.address(2)});
+  CHECK(unnamed.exit_code == 64);
+  CHECK(unnamed.err.find("inspect --join HOST:PORT takes --program NAME") != std::string::npos);
 }
 
-TEST_CASE("3 nodes: every corpus program runs on the cluster, exits and inspects as one vedvm does" *
+TEST_CASE("1, 3 and 5 nodes: every corpus program runs on the cluster, exits and inspects as one vedvm does" *
           doctest::test_suite("corpus")) {
-  ProcessCluster c(VED_VEDVM);
-  form(c, 3);
   std::vector<std::string> programs = programs_in(std::string(VED_CORPUS_DIR) + "/docs", {".ved"});
   for (const auto& p : programs_in(std::string(VED_CORPUS_DIR) + "/upstream", {".lxm", ".ved"})) programs.push_back(p);
   REQUIRE(programs.size() >= 10);
-  int via = 1;
-  for (const auto& program : programs) run_both_ways(c, program, via = via % 3 + 1);
+  for (int nodes : {1, 3, 5}) {
+    CAPTURE(nodes);
+    ProcessCluster c(VED_VEDVM);
+    form(c, nodes);
+    int via = 1;
+    for (const auto& program : programs) run_both_ways(c, program, via = via % nodes + 1);
+  }
 }
 
 namespace {
@@ -175,6 +185,13 @@ TEST_CASE("3 nodes: the owner killed with kill -9 mid-run, another node finishes
   auto remote_doc = c.vedvm({"inspect", "--join", c.address(rest.front()), "--program", id, "--json"}, 60000);
   REQUIRE_MESSAGE(remote_doc.exit_code == 0, remote_doc.err);
   CHECK(remote_doc.out == local_doc.out);
+  // The run dir of the node that finished it holds the whole journal: it replays offline.
+  int finisher = -1;
+  for (int i : rest)
+    if (read_file(c.node(i).log).find("program " + id + " (ring): finished") != std::string::npos) finisher = i;
+  REQUIRE(finisher > 0);
+  auto replayed = c.vedvm({"replay", c.node(finisher).data_dir + "/runs/" + id}, 120000, &none);
+  CHECK_MESSAGE(replayed.exit_code == 0, replayed.out << replayed.err);
 }
 
 TEST_CASE("3 nodes: an owner paused past the failure timeout has its late ticks fenced, and the end is unchanged") {

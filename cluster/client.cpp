@@ -125,19 +125,24 @@ bool ClusterClient::call_leader(const std::string& address, const ClientRequest&
   const uint64_t deadline = now_ms() + static_cast<uint64_t>(timeout_ms);
   std::string target = address;
   bool have_reply = false;
+  // A leader named by a follower may be the one that just died (followers name it until
+  // their election timeout): such a hint gets a short wait, the member the user named a
+  // longer one. A hint that did not answer in time may only be slow (a large request, a
+  // loaded machine): each further wait on a hint is twice as long.
+  int hint_ms = 500;
   while (true) {
     const uint64_t now = now_ms();
     if (now >= deadline) break;
     const int left = static_cast<int>(deadline - now);
     std::string why;
-    // A leader named by a follower may be the one that just died (followers name it
-    // until their election timeout): such a hint gets a short wait, the member the user
-    // named a longer one.
-    const int attempt_ms = std::min(left, target == address ? 2000 : 500);
+    const int attempt_ms = std::min(left, target == address ? 2000 : hint_ms);
     if (!call(target, request, attempt_ms, reply, why)) {
       error = why;
       if (why.find("refused") != std::string::npos) return false;  // retrying cannot help
-      if (target != address) target = address;  // the leader we were sent to may be gone
+      if (target != address) {
+        target = address;  // the leader we were sent to may be gone
+        hint_ms *= 2;
+      }
       continue;
     }
     have_reply = true;

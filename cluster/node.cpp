@@ -818,7 +818,8 @@ std::string Node::status_json() {
   Json programs = Json::array();
   for (const auto& p : sm_->programs()) {
     const RunRecord run = sm_->run(p.id);
-    const uint64_t owner = sm_->owner(program_unit(p.id));
+    // A finished run is owned by nobody (its placement row goes at the next epoch).
+    const uint64_t owner = run.finished ? 0 : sm_->owner(program_unit(p.id));
     programs.push_back({{"id", p.id},
                         {"name", p.name},
                         {"status", p.status},
@@ -946,20 +947,22 @@ void Node::run_owned_programs() {
                : "DEGRADED (no quorum within the election timeout): running no program, dispatching nothing");
   was_active_ = active;
   const uint64_t now = steady_ms();
+  // Runs that ended, however: finished, stopped by a refusal, or failed (retried later).
+  for (auto it = runners_.begin(); it != runners_.end();) {
+    if (!it->second->done()) {
+      ++it;
+      continue;
+    }
+    log("program " + std::to_string(it->first) + ": " + it->second->outcome());
+    retry_at_[it->first] = now + 1000;  // a failed run is not retried in a tight loop
+    retiring_.push_back(std::move(it->second));
+    it = runners_.erase(it);
+  }
   std::set<uint64_t> owned;
   for (const auto& p : sm_->programs()) {
     if (p.status == "finished" || !active || sm_->owner(program_unit(p.id)) != id_) continue;
     owned.insert(p.id);
-    auto it = runners_.find(p.id);
-    if (it != runners_.end()) {
-      if (!it->second->done()) continue;
-      const std::string outcome = it->second->outcome();
-      log("program " + std::to_string(p.id) + " (" + p.name + "): " + outcome);
-      retiring_.push_back(std::move(it->second));
-      runners_.erase(it);
-      retry_at_[p.id] = now + 1000;  // a failed run is not retried in a tight loop
-      continue;
-    }
+    if (runners_.count(p.id)) continue;
     if (auto r = retry_at_.find(p.id); r != retry_at_.end() && now < r->second) continue;
     start_runner(p);
   }
@@ -968,9 +971,8 @@ void Node::run_owned_programs() {
       ++it;
       continue;
     }
-    if (!it->second->done())
-      log("program " + std::to_string(it->first) + ": stopping (" +
-          (active ? "no longer owned by this node" : "DEGRADED") + ")");
+    log("program " + std::to_string(it->first) + ": stopping (" +
+        (active ? "no longer owned by this node" : "DEGRADED") + ")");
     it->second->request_stop();
     retiring_.push_back(std::move(it->second));
     it = runners_.erase(it);

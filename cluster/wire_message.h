@@ -106,7 +106,7 @@ struct ClientReply {
 
 // A FetchRun reply's payload: a program's committed run, as a client rebuilds it locally
 // (vedvm inspect --join).
-inline constexpr size_t kFetchFrameBytes = 16u << 20;
+inline constexpr size_t kFetchFrameBytes = 4u << 20;
 struct FetchedRun {
   uint64_t id = 0;
   std::string name;

@@ -2,9 +2,10 @@
 # bench/cluster/programs.sh: a program running on a Ved cluster (docs/cluster.md "Running
 # a program"), measured against one local `vedvm` in the same run:
 #
-#   1. the token ring (bench/runtime/ring.ved, 100 nodes) on 1, 3 and 5 cluster nodes,
-#      Raft log fsynced, through `vedvm --join ... --follow`: committed ticks per second,
-#      next to `vedvm ring.vedb` alone (--sync=tick and --sync=none);
+#   1. the token ring (bench/runtime/ring.ved, 100 instances) and the fan-out
+#      (bench/runtime/fanout.ved, 1,000 workers x 10 rounds) on 1, 3 and 5 cluster nodes,
+#      Raft log fsynced, through `vedvm --join ... --follow`: seconds, ring ticks/s and
+#      fan-out messages/s, next to one local `vedvm` (--sync=tick and --sync=none);
 #   2. failover: a long ring on 3 nodes, its owner killed with kill -9; the time until
 #      another node has committed ticks of it (status shows a new, live owner and the
 #      committed frames moving on), over N trials: p50 and max.
@@ -72,22 +73,30 @@ form() {  # form N: nodes 1..N (any running ones stopped and forgotten first)
 # ---- 1. throughput ------------------------------------------------------------------
 if [ -z "${FAILOVER_ONLY:-}" ]; then
 ring "$hops" "$scratch/ring.vedb"
+sed "s/@K@/1000/g; s/@R@/10/g" "$root/bench/runtime/fanout.ved" >"$scratch/fanout.ved"
+"$VEDC" "$scratch/fanout.ved" -o "$scratch/fanout.vedb" >/dev/null
+fanout_messages=$(( 2 * 1000 * 10 ))
 seconds() { local a b; a="$(now)"; "$@" >/dev/null; b="$(now)"; python3 -c "print($b - $a)"; }
-rm -rf "$scratch/local"
-local_sync="$(seconds "$VEDVM" "$scratch/ring.vedb" --data-dir "$scratch/local" --sync=tick)"
-rm -rf "$scratch/local"
-local_none="$(seconds "$VEDVM" "$scratch/ring.vedb" --data-dir "$scratch/local" --sync=none)"
-printf '%-28s %10s %12s\n' "ring, $hops hops" "seconds" "ticks/s"
-printf '%-28s %10.3f %12.0f\n' "local vedvm --sync=tick" "$local_sync" "$(python3 -c "print($hops / $local_sync)")"
-printf '%-28s %10.3f %12.0f\n' "local vedvm --sync=none" "$local_none" "$(python3 -c "print($hops / $local_none)")"
+row() {  # row LABEL RING-SECONDS FANOUT-SECONDS
+  printf '%-26s %10.3f %12.0f %10.3f %12.0f\n' "$1" "$2" "$(python3 -c "print($hops / $2)")" "$3" \
+    "$(python3 -c "print($fanout_messages / $3)")"
+}
+printf '%-26s %10s %12s %10s %12s\n' "" "ring s" "ticks/s" "fan-out s" "messages/s"
+for sync in tick none; do
+  rm -rf "$scratch/local"
+  r="$(seconds "$VEDVM" "$scratch/ring.vedb" --data-dir "$scratch/local" --sync=$sync)"
+  rm -rf "$scratch/local"
+  f="$(seconds "$VEDVM" "$scratch/fanout.vedb" --data-dir "$scratch/local" --sync=$sync)"
+  row "local vedvm --sync=$sync" "$r" "$f"
+done
 sizes="1 3 5"
 [ "$trials" -le 2 ] && sizes="3"
 for n in $sizes; do
   form "$n"
-  t="$(seconds "$VEDVM" --join "${addr[1]}" "$scratch/ring.vedb" --insecure --follow)"
-  printf '%-28s %10.3f %12.0f\n' "cluster of $n, fsync on" "$t" "$(python3 -c "print($hops / $t)")"
+  r="$(seconds "$VEDVM" --join "${addr[1]}" "$scratch/ring.vedb" --insecure --follow)"
+  f="$(seconds "$VEDVM" --join "${addr[1]}" "$scratch/fanout.vedb" --insecure --follow)"
+  row "cluster of $n, fsync on" "$r" "$f"
 done
-
 fi
 
 # ---- 2. failover ----------------------------------------------------------------------

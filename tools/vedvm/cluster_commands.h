@@ -51,7 +51,9 @@ int follow_program(const SubmitOptions& options, ved::cluster::ClusterClient& cl
 struct InspectClusterOptions {
   std::string join, program, instance;
   bool json = false;
-  unsigned timeout_ms = 10000;
+  // Per part of the journal: a leader that is taking a snapshot answers late, and a
+  // read may wait (docs/cluster.md, "Not yet").
+  unsigned timeout_ms = 60000;
   SecurityFlags security;
 };
 int inspect_cluster(const InspectClusterOptions& options);

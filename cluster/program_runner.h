@@ -8,7 +8,9 @@
 // committed frames (vm/runtime/replicated_frames.h) and the runtime resumes from it. A
 // group the cluster does not commit (fenced: the node lost the program; no quorum)
 // stops the run with nothing of it written; the node starts the program again if it
-// still owns it. When the run stops, its exit code and summary are committed (RunEnd).
+// still owns it. Effects are released only under the dispatch lease (a RunLease entry,
+// renewed by every committed group). When the run stops, its exit code and summary are
+// committed (RunEnd).
 #pragma once
 
 #include <atomic>

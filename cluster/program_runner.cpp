@@ -13,7 +13,6 @@
 #include "cluster/run_dir.h"
 #include "vm/bundle_loader.h"
 #include "vm/effects/builtin_adapters.h"
-#include "vm/runtime/record_log.h"
 #include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/store.h"
@@ -57,11 +56,7 @@ class JournalReplicator : public vm::TickReplicator {
   JournalReplicator(const RunnerSetup& s, uint64_t committed_frames)
       : s_(s), client_(s.security), committed_frames_(committed_frames) {}
 
-  vm::Status replicate(uint64_t first_frame, std::string_view frames) override {
-    uint64_t next = first_frame;
-    std::string malformed;
-    vm::read_log_frames(frames, first_frame, [&](uint64_t number, int64_t, std::string_view) { next = number + 1; },
-                        malformed);
+  vm::Status replicate(uint64_t first_frame, uint64_t count, std::string_view frames) override {
     const Clock::time_point sent = Clock::now();
     const RunTicksEntry entry{s_.program, s_.node, s_.epoch(), first_frame, std::string(frames)};
     const std::string why = commit(client_, s_.node_address, entry);
@@ -72,7 +67,7 @@ class JournalReplicator : public vm::TickReplicator {
     if (!committed_any_ && s_.log)
       s_.log("program " + std::to_string(s_.program) + ": ticks committed from frame " + std::to_string(first_frame));
     committed_any_ = true;
-    committed_frames_ = next;
+    committed_frames_ = first_frame + count;
     lease_until_ = sent + std::chrono::milliseconds(s_.lease_ms);
     return vm::Status::ok();
   }

@@ -60,6 +60,22 @@ std::string encode_member(const MemberRecord& m) {
   return std::string(b.data(), b.size());
 }
 
+ProgramRecord decode_program(uint64_t id, std::string_view bytes) {
+  ProgramRecord r;
+  r.id = id;
+  try {
+    auto h = strict::unpack_one(bytes, "program record");
+    const auto* f = strict::array(h.get(), 4, "program record");
+    r.name = strict::str(f[0], kMaxNameBytes, "program name");
+    r.seed = strict::u64(f[1], "program seed");
+    r.bundle_bytes = strict::u64(f[2], "program bundle size");
+    r.status = strict::str(f[3], 64, "program status");
+  } catch (const strict::DecodeError& e) {
+    r.status = std::string("damaged: ") + e.what();
+  }
+  return r;
+}
+
 bool get(leveldb::DB* db, const std::string& key, std::string& value) {
   return db->Get(leveldb::ReadOptions(), key, &value).ok();
 }
@@ -363,11 +379,11 @@ std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t ep
 }
 
 void StateMachine::set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch) {
-  for (ProgramRecord r : programs())
-    if (r.id == program) {
-      r.status = status;
-      batch.Put(fsm_keys::kProgramPrefix + be64(program), encode_program(r));
-    }
+  std::string bytes;
+  if (!get(db_, fsm_keys::kProgramPrefix + be64(program), bytes)) return;
+  ProgramRecord r = decode_program(program, bytes);
+  r.status = status;
+  batch.Put(fsm_keys::kProgramPrefix + be64(program), encode_program(r));
 }
 
 RunRecord StateMachine::run(uint64_t program) {
@@ -424,21 +440,10 @@ std::vector<ProgramRecord> StateMachine::programs() {
   std::vector<ProgramRecord> out;
   const std::string prefix = fsm_keys::kProgramPrefix;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    ProgramRecord r;
-    r.id = from_be64(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
-    try {
-      auto h = strict::unpack_one(std::string_view(it->value().data(), it->value().size()), "program record");
-      const auto* f = strict::array(h.get(), 4, "program record");
-      r.name = strict::str(f[0], kMaxNameBytes, "program name");
-      r.seed = strict::u64(f[1], "program seed");
-      r.bundle_bytes = strict::u64(f[2], "program bundle size");
-      r.status = strict::str(f[3], 64, "program status");
-    } catch (const strict::DecodeError& e) {
-      r.status = std::string("damaged: ") + e.what();
-    }
-    out.push_back(std::move(r));
-  }
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.push_back(decode_program(
+        from_be64(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size())),
+        std::string_view(it->value().data(), it->value().size())));
   return out;
 }
 

@@ -16,7 +16,7 @@ GroupWriter::~GroupWriter() {
 
 Status GroupWrite::perform(Store& store) {
   if (replicator && !frames.empty())
-    if (Status s = replicator->replicate(first_frame, frames); !s.is_ok()) return s;
+    if (Status s = replicator->replicate(first_frame, frame_count, frames); !s.is_ok()) return s;
   if (!frames.empty())
     if (Status s = store.log().append(first_frame, frames, last_frame_at); !s.is_ok()) return s;
   if (sync || checkpoint)

@@ -30,6 +30,7 @@ namespace ved::vm {
 // checkpoint never runs ahead of the journal).
 struct GroupWrite {
   uint64_t first_frame = 0;
+  uint64_t frame_count = 0;  // how many frames `frames` holds
   std::string frames;
   size_t last_frame_at = 0;  // where the last frame starts in `frames`
   bool sync = false;  // fsync the log (always, with a checkpoint)

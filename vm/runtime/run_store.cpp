@@ -575,6 +575,7 @@ bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& e
   if (group_frames_.empty() && !with_checkpoint) return wait ? collect(error) : true;
   GroupWrite write;
   write.first_frame = group_first_frame_;
+  write.frame_count = group_frames_.empty() ? 0 : next_frame_ - group_first_frame_;
   write.frames = std::move(group_frames_);
   write.last_frame_at = group_last_frame_at_;
   group_frames_.clear();

@@ -23,11 +23,11 @@ namespace ved::vm {
 class TickReplicator {
  public:
   virtual ~TickReplicator() = default;
-  // Commits `frames` (whole frames, the first numbered `first_frame`) to the replicated
-  // journal; returns once they are committed, or with why they were not. Called from the
+  // Commits `frames` (`count` whole frames, the first numbered `first_frame`) to the
+  // replicated journal; returns once they are committed, or with why they were not. Called from the
   // thread writing the group (the tick loop's, or the GroupWriter's), one group at a time,
   // in order.
-  virtual Status replicate(uint64_t first_frame, std::string_view frames) = 0;
+  virtual Status replicate(uint64_t first_frame, uint64_t count, std::string_view frames) = 0;
   // Whether the run may hand effect intents to their adapters now (the dispatch lease,
   // docs/cluster.md): asked after the ticks that emitted them are committed, right before
   // they are released. False with `why`: the run stops, nothing released; the program's

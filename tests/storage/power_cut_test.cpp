@@ -199,4 +199,42 @@ TEST_CASE("power cut: a disk that loses a synced write is refused as damaged, no
   CHECK_MESSAGE(again.error.find("damaged") != std::string::npos, again.error);
 }
 
+TEST_CASE("power cut: after a failed sync, the frames a restarted run read back are made durable before anything depends on them") {
+  // A sync fails and the process lives on (the run stops; a cluster node starts it again
+  // in the same process): the log's tail is in the page cache only, and reads back whole.
+  // The restarted run recovers from it and goes on: its checkpoint, and the segments it
+  // appends, must not come to depend on that tail before the tail is durable, or a later
+  // power cut leaves a data dir refused as damaged ("the journal has lost frame ...").
+  // The whole-cluster simulation found this (tests/cluster/simulation/).
+  const Workload w = compile_workload("workload.ved");
+  vm::RuntimeOptions options = w.options();
+  options.sync = false;  // a group a tick, synced only before a checkpoint (an intent's release)
+  options.group_ms = 0;
+  const Reference want = reference_run(w, options, milliseconds(2));
+  REQUIRE(want.log_syncs > 2);
+  for (int64_t n = 1; n < want.log_syncs; ++n) {
+    CAPTURE(n);
+    ScratchDir dir;
+    FaultEnv env;
+    env.fail_log_syncs_from(n);
+    const RunEnd failed = run_with_clock_steps(w, dir / "data", env, options, milliseconds(2));
+    REQUIRE_FALSE(failed.ok);
+    // The disk takes syncs again; the same process starts the run again, which runs a few
+    // ticks past the recovered ones (and so into a new segment), then the power goes.
+    env.fail_log_syncs_from(-1);
+    int64_t ticks = 0;
+    vm::ManualClock clock;
+    vm::RuntimeOptions again = options;
+    again.clock = &clock;
+    const RunEnd more = run_workload(w, dir / "data", env, again, [&](int64_t) {
+      clock.advance(milliseconds(2));
+      return ++ticks >= 3;
+    });
+    REQUIRE_MESSAGE(more.ok, more.error);
+    env.die();
+    env.power_cut();
+    check_recovery(w, dir / "data", env, options, milliseconds(2), want);
+  }
+}
+
 }  // namespace ved::storage_test

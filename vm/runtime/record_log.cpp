@@ -203,6 +203,8 @@ RecordLog::~RecordLog() {
 }
 
 Status RecordLog::append(uint64_t first, std::string_view frames, size_t last_at) {
+  if (!file_)
+    if (Status s = sync_earlier_segments(); !s.is_ok()) return s;
   if (!file_ || file_bytes_ >= segment_bytes_) {
     if (file_) {
       // The segment is full: what it holds is made durable before its successor exists,
@@ -237,6 +239,25 @@ Status RecordLog::sync() {
     if (!env_.sync_dir(dir_, error)) return Status::io_error("cannot write the journal: syncing `" + dir_ + "`: " + error);
     new_segment_ = false;
   }
+  return Status::ok();
+}
+
+Status RecordLog::sync_earlier_segments() {
+  if (earlier_synced_ || file_) return Status::ok();
+  std::vector<Segment> segments;
+  if (Status s = list_segments(dir_, env_.database(), segments); !s.is_ok()) return s;
+  // Only the last can hold an unsynced tail: every earlier one was synced before its
+  // successor was created.
+  if (!segments.empty()) {
+    const std::string path = dir_ + "/" + segments.back().name;
+    leveldb::WritableFile* raw = nullptr;
+    if (leveldb::Status s = env_.database()->NewAppendableFile(path, &raw); !s.ok())
+      return log_failure("cannot open the journal segment `" + path + "`", s);
+    std::unique_ptr<leveldb::WritableFile> file(raw);
+    if (leveldb::Status s = file->Sync(); !s.ok()) return log_failure("cannot write the journal", s);
+    if (leveldb::Status s = file->Close(); !s.ok()) return log_failure("cannot write the journal", s);
+  }
+  earlier_synced_ = true;
   return Status::ok();
 }
 

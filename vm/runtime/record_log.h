@@ -96,6 +96,12 @@ class RecordLog {
   const std::optional<LogPosition>& last_frame() const { return last_; }
   // Makes everything appended durable.
   Status sync();
+  // Makes the segments an earlier process left durable: the last of them may end in
+  // frames it wrote and never synced (it was killed), which survive in the page cache
+  // and read back whole, yet a power cut may still take. Done once, before anything
+  // this process writes comes to depend on them: its first append (a new segment must
+  // never follow one whose tail may be lost), or a checkpoint made from frames read back.
+  Status sync_earlier_segments();
 
   // Calls `visit(number, tick, payload)` for every frame numbered `from` or later, in
   // order, until it returns false. Segments that end before `from` are not opened, and
@@ -120,6 +126,7 @@ class RecordLog {
   uint64_t file_bytes_ = 0;
   std::optional<LogPosition> last_;
   bool new_segment_ = false;  // created since the last sync: its directory entry is not durable yet
+  bool earlier_synced_ = false;  // sync_earlier_segments has run
 };
 
 }  // namespace ved::vm

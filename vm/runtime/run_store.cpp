@@ -336,7 +336,14 @@ bool RunStore::recover_from_log(RunHead& head, std::string& error) {
   }
   if (!any) return true;
   // What the frames made is written as a checkpoint, so that it is loaded (and checked
-  // against the digest) as any other, and the next recovery starts from here.
+  // against the digest) as any other, and the next recovery starts from here. The
+  // frames were read back from a log the last process may never have synced: durable
+  // first, or a power cut could keep the checkpoint and lose what it was made from.
+  if (store_.writable_log())
+    if (const Status s = store_.log().sync_earlier_segments(); !s.is_ok()) {
+      error = "cannot write to the data dir: " + s.message();
+      return false;
+    }
   head.digest = digest_;
   head.last_frame = end.last;
   Store::Batch batch;

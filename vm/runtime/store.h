@@ -79,6 +79,7 @@ class Store {
   // The tick-record log beside the database (record_log.h), for appending (not for
   // Inspect).
   RecordLog& log() { return *log_; }
+  bool writable_log() const { return log_ != nullptr; }  // false for Inspect
   // Reads the log from frame `from` on (RecordLog::scan): the data dir's own files, also
   // for Inspect, whose private copy holds only the database.
   Status scan_log(uint64_t from, const std::function<bool(uint64_t, int64_t, std::string_view)>& visit,

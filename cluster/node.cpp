@@ -1,7 +1,10 @@
 #include "cluster/node.h"
 
+#include <fcntl.h>
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
+#include <signal.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <algorithm>
@@ -19,14 +22,17 @@
 #include <thread>
 
 #include "cluster/client.h"
+#include "cluster/frame_catch_up.h"
 #include "cluster/member_address.h"
 #include "cluster/partition_filter.h"
-#include "cluster/placement.h"
+#include "cluster/program_placement.h"
 #include "cluster/program_runner.h"
 #include "cluster/raft_io.h"
 #include "cluster/raft_log_store.h"
 #include "cluster/state_machine.h"
 #include "cluster/zmq_util.h"
+#include "vm/effects/builtin_adapters.h"
+#include "vm/runtime/runtime.h"
 
 namespace ved::cluster {
 
@@ -67,6 +73,39 @@ uint64_t from_be64(const std::string& s) {
 
 // HOST:PORT of a member address (HOST:PORT[,key=...]).
 std::string host_port_of(const std::string& address) { return address.substr(0, address.find(',')); }
+
+// How long an owner's entry may take to commit before its run stops: past it the node
+// has probably lost its quorum (and goes DEGRADED), or the program.
+constexpr int kCommitTimeoutMs = 5000;
+
+// An entry of a program's owner, through this node to the leader; "" once it is committed
+// and applied, else why not (fenced entries are refused with the reason).
+std::string commit_entry(ClusterClient& client, const std::string& address, const JournalEntry& entry) {
+  ClientRequest request;
+  request.kind = ClientRequest::Propose;
+  request.entry = encode_entry(entry);
+  ClientReply reply;
+  std::string error;
+  if (!client.call_leader(address, request, kCommitTimeoutMs, reply, error))
+    return "the cluster did not answer within " + std::to_string(kCommitTimeoutMs) + " ms (" + error + ")";
+  if (reply.status != ClientReply::Ok) return reply.message.empty() ? "not committed" : reply.message;
+  return "";
+}
+
+// Testing only (VED_TEST_STOP_BEFORE_DISPATCH=FILE, docs/cluster.md "Running a program"):
+// the first runner of the cluster to get to its first release creates FILE and stops its
+// whole process (SIGSTOP), to be deposed while paused; a runner finding FILE there goes on.
+std::function<void()> stop_once_before_dispatch(const std::string& path) {
+  auto asked = std::make_shared<bool>(false);
+  return [path, asked] {
+    if (*asked) return;
+    *asked = true;
+    const int fd = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd < 0) return;
+    close(fd);
+    raise(SIGSTOP);
+  };
+}
 
 // Identity keys: this node's own facts, beside raft/ and fsm/ in its LevelDB.
 constexpr const char* kIdKey = "node/id";
@@ -163,6 +202,7 @@ class Node {
     if (router_) zmq_close(router_);
     if (zap_) zmq_close(zap_);
     peers_.close_all();
+    catch_up_.reset();
     sm_.reset();
     io_.reset();
     store_.reset();
@@ -215,6 +255,7 @@ class Node {
   void place_programs();
   void run_owned_programs();
   void start_runner(const ProgramRecord& program);
+  void handle_fetch_frames(const std::string& routing, const ClientRequest& r);
   void stop_programs();  // at shutdown: lets every runner finish its tick, serving it meanwhile
   void handle_fetch_run(const std::string& routing, const ClientRequest& r);
 
@@ -232,6 +273,7 @@ class Node {
   std::unique_ptr<RaftLogStore> store_;
   std::unique_ptr<RaftIo> io_;
   std::unique_ptr<StateMachine> sm_;
+  std::unique_ptr<FrameCatchUp> catch_up_;  // fills this replica's gaps after a snapshot
   struct raft raft_ {};
   bool raft_initialised_ = false;
 
@@ -258,6 +300,7 @@ class Node {
   std::map<uint64_t, std::unique_ptr<ProgramRunner>> runners_;  // by program id
   std::vector<std::unique_ptr<ProgramRunner>> retiring_;          // stopping; destroyed once done
   std::map<uint64_t, uint64_t> retry_at_;  // program -> steady ms before which it is not started again
+  TakeoverWaits takeover_waits_;
   bool placement_pending_ = false;
   uint64_t programs_checked_at_ = 0;
   bool was_active_ = true;
@@ -729,6 +772,7 @@ void Node::handle_request(const std::string& routing, const ClientRequest& r) {
       return;
     }
     case ClientRequest::FetchRun: return handle_fetch_run(routing, r);
+    case ClientRequest::FetchFrames: return handle_fetch_frames(routing, r);
     case ClientRequest::Join: return handle_join(routing, r);
     case ClientRequest::Leave: return handle_leave(routing, r);
     case ClientRequest::Shutdown:
@@ -896,20 +940,10 @@ void Node::housekeeping() {
 
 void Node::place_programs() {
   if (placement_pending_) return;
-  PlacementInput input;
-  for (const auto& [id, m] : sm_->members())
-    if (in_configuration(id)) input.members.push_back({id, m.info.group, m.up, m.up});
-  for (const auto& p : sm_->programs())
-    if (p.status != "finished") input.instances.push_back({program_unit(p.id), false, ""});
-  if (input.instances.empty()) return;
-  const PlacementTable table = place(input);
-  bool same = true;
-  for (const auto& [unit, node] : table.owner) same = same && sm_->owner(unit) == node;
-  if (same) return;
-  PlacementEntry entry{sm_->placement_epoch() + 1, {}};
-  for (const auto& [unit, node] : table.owner) entry.table.push_back({unit, node});
+  std::optional<PlacementEntry> entry = next_placement(*sm_, [this](uint64_t id) { return in_configuration(id); });
+  if (!entry) return;
   placement_pending_ = true;
-  propose_internal(entry, [this](int) { placement_pending_ = false; });
+  propose_internal(*entry, [this](int) { placement_pending_ = false; });
 }
 
 void Node::start_runner(const ProgramRecord& program) {
@@ -920,11 +954,22 @@ void Node::start_runner(const ProgramRecord& program) {
   setup.seed = program.seed;
   setup.bundle = sm_->bundle(program.id);
   setup.dir = options_.data_dir + "/runs/" + std::to_string(program.id);
-  setup.fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root;
-  setup.node_address = address_;
-  setup.security = options_.security;
+  // The runner's entries go to this node, and on to the leader, as a client's do.
+  auto client = std::make_shared<ClusterClient>(options_.security);
+  setup.commit = [client, address = address_](const JournalEntry& entry) { return commit_entry(*client, address, entry); };
+  setup.now_ms = steady_ms;
+  setup.configure = [fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root](
+                        const vm::Program& program, vm::RuntimeOptions& options) {
+    std::error_code ec;
+    std::filesystem::create_directories(fs_root, ec);
+    vm::BuiltinAdapterOptions builtin;
+    builtin.fs_root = std::filesystem::absolute(fs_root, ec);
+    vm::bind_builtin_adapters(program, builtin, options.adapters);
+  };
   setup.lease_ms = std::max(1u, options_.failure_timeout_ms / 2);
-  if (const char* path = std::getenv("VED_TEST_STOP_BEFORE_DISPATCH")) setup.test_stop_before_dispatch = path;
+  setup.dispatch_not_before_ms = takeover_waits_.dispatch_not_before(*sm_, program.id, id_, steady_ms(), setup.lease_ms);
+  setup.sleep_ms = [](uint64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+  if (const char* path = std::getenv("VED_TEST_STOP_BEFORE_DISPATCH")) setup.before_dispatch = stop_once_before_dispatch(path);
   setup.test_no_lease = std::getenv("VED_TEST_NO_DISPATCH_LEASE") != nullptr;
   setup.log = [id = id_](const std::string& line) {
     std::cerr << "vedvm node " << id << ": " << line << std::endl;  // from the runner's thread: one write
@@ -963,6 +1008,11 @@ void Node::run_owned_programs() {
     if (p.status == "finished" || !active || sm_->owner(program_unit(p.id)) != id_) continue;
     owned.insert(p.id);
     if (runners_.count(p.id)) continue;
+    // Not before this replica holds every committed frame of it (FrameCatchUp).
+    if (sm_->run_gap(p.id)) continue;
+    // A run of it still stopping holds its run dir: the next starts once it has stopped.
+    if (std::any_of(retiring_.begin(), retiring_.end(), [&](const auto& r) { return r->program() == p.id && !r->done(); }))
+      continue;
     if (auto r = retry_at_.find(p.id); r != retry_at_.end() && now < r->second) continue;
     start_runner(p);
   }
@@ -1009,7 +1059,28 @@ void Node::handle_fetch_run(const std::string& routing, const ClientRequest& r) 
   const RunRecord run = sm_->run(found->id);
   FetchedRun out{found->id, found->name, found->seed, sm_->bundle(found->id), run.frames, r.node_id, "",
                  run.finished, run.exit_code, run.summary};
+  if (const auto gap = sm_->run_gap(found->id); gap && r.node_id < run.frames && r.node_id >= gap->from)
+    return reply(routing, r.sequence, ClientReply::Failed,
+                 "the leader is still fetching frames " + std::to_string(gap->from) + " to " + std::to_string(gap->to - 1) +
+                     " of program " + std::to_string(found->id) + " (committed before a snapshot it restored); retry shortly");
   if (r.node_id < run.frames) out.frames = sm_->run_frames(found->id, r.node_id, kFetchFrameBytes);
+  reply(routing, r.sequence, ClientReply::Ok, "", encode_fetched_run(out));
+}
+
+// Any member, from the frames it holds (none past a gap): for a replica filling its own.
+void Node::handle_fetch_frames(const std::string& routing, const ClientRequest& r) {
+  uint64_t program = 0;
+  try {
+    program = std::stoull(r.program_name);
+  } catch (const std::exception&) {
+    return reply(routing, r.sequence, ClientReply::Refused, "FetchFrames names a program by its id, not `" + r.program_name + "`");
+  }
+  if (sm_->bundle(program).empty())
+    return reply(routing, r.sequence, ClientReply::Refused, "the cluster has no program " + std::to_string(program));
+  FetchedRun out;
+  out.id = program;
+  out.first_frame = r.node_id;
+  out.frames = sm_->run_frames(program, r.node_id, kFetchFrameBytes);
   reply(routing, r.sequence, ClientReply::Ok, "", encode_fetched_run(out));
 }
 
@@ -1092,6 +1163,9 @@ int Node::run() {
   }
   if (!start_listening()) return 1;
   if (raft_start(&raft_) != 0) return fail(std::string("cannot start Raft: ") + raft_errmsg(&raft_)), 1;
+  catch_up_ = std::make_unique<FrameCatchUp>(*sm_, id_, options_.security, [id = id_](const std::string& line) {
+    std::cerr << "vedvm node " << id << ": " << line << std::endl;  // from its thread: one write
+  });
   log("listening on " + o.listen + (o.security.insecure ? " (plaintext: --insecure)" : " (CURVE)") +
       ", data dir " + o.data_dir);
   if (!joined_) {
@@ -1119,6 +1193,7 @@ int Node::run() {
     });
   }
   loop();
+  catch_up_.reset();
   stop_programs();
   if (join_thread_.joinable()) join_thread_.join();
   bool closed = false;

@@ -1,18 +1,11 @@
 #include "cluster/program_runner.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
-#include "cluster/client.h"
-#include "cluster/journal_entry.h"
 #include "cluster/run_dir.h"
 #include "vm/bundle_loader.h"
-#include "vm/effects/builtin_adapters.h"
 #include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/store.h"
@@ -20,26 +13,6 @@
 namespace ved::cluster {
 
 namespace {
-
-// How long a group of ticks may take to commit before the run stops: past it the node has
-// probably lost its quorum (and goes DEGRADED), or the program.
-constexpr int kCommitTimeoutMs = 5000;
-
-// An entry of the owner's, through this node to the leader; "" once it is committed and
-// applied, else why not (fenced entries are refused with the reason).
-std::string commit(ClusterClient& client, const std::string& address, const JournalEntry& entry) {
-  ClientRequest request;
-  request.kind = ClientRequest::Propose;
-  request.entry = encode_entry(entry);
-  ClientReply reply;
-  std::string error;
-  if (!client.call_leader(address, request, kCommitTimeoutMs, reply, error))
-    return "the cluster did not answer within " + std::to_string(kCommitTimeoutMs) + " ms (" + error + ")";
-  if (reply.status != ClientReply::Ok) return reply.message.empty() ? "not committed" : reply.message;
-  return "";
-}
-
-using Clock = std::chrono::steady_clock;
 
 // The owner's side of the journal: its groups of ticks, and its dispatch lease.
 //
@@ -53,13 +26,12 @@ using Clock = std::chrono::steady_clock;
 // program; fenced, it releases nothing and stops.
 class JournalReplicator : public vm::TickReplicator {
  public:
-  JournalReplicator(const RunnerSetup& s, uint64_t committed_frames)
-      : s_(s), client_(s.security), committed_frames_(committed_frames) {}
+  JournalReplicator(const RunnerSetup& s, const std::atomic<bool>& stop, uint64_t committed_frames)
+      : s_(s), stop_(stop), committed_frames_(committed_frames) {}
 
   vm::Status replicate(uint64_t first_frame, uint64_t count, std::string_view frames) override {
-    const Clock::time_point sent = Clock::now();
-    const RunTicksEntry entry{s_.program, s_.node, s_.epoch(), first_frame, std::string(frames)};
-    const std::string why = commit(client_, s_.node_address, entry);
+    const uint64_t sent = s_.now_ms();
+    const std::string why = s_.commit(RunTicksEntry{s_.program, s_.node, s_.epoch(), first_frame, std::string(frames)});
     if (!why.empty())
       return vm::Status::error(vm::Status::Code::NotCommitted,
                                "the cluster did not commit the ticks from frame " + std::to_string(first_frame) + ": " + why);
@@ -68,43 +40,47 @@ class JournalReplicator : public vm::TickReplicator {
       s_.log("program " + std::to_string(s_.program) + ": ticks committed from frame " + std::to_string(first_frame));
     committed_any_ = true;
     committed_frames_ = first_frame + count;
-    lease_until_ = sent + std::chrono::milliseconds(s_.lease_ms);
+    lease_until_ = sent + s_.lease_ms;
     return vm::Status::ok();
   }
 
   bool may_dispatch(std::string& why) override {
-    if (!s_.test_stop_before_dispatch.empty() && !test_stopped_) {
-      test_stopped_ = true;
-      const int fd = open(s_.test_stop_before_dispatch.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
-      if (fd >= 0) {  // the first runner of the cluster to get here
-        close(fd);
-        raise(SIGSTOP);
-      }
+    if (s_.before_dispatch) s_.before_dispatch();
+    if (s_.test_no_lease) return true;
+    // A run asked to stop (its node is DEGRADED, or owns the program no more) releases
+    // nothing more: the program's owner, whoever it is then, releases it.
+    if (stop_) {
+      why = "the run of program " + std::to_string(s_.program) + " is stopping";
+      return false;
     }
-    if (s_.test_no_lease || Clock::now() < lease_until_) return true;
+    while (s_.now_ms() < s_.dispatch_not_before_ms && !stop_)
+      s_.sleep_ms(std::min<uint64_t>(s_.dispatch_not_before_ms - s_.now_ms(), 50));
+    if (stop_) {
+      why = "the run of program " + std::to_string(s_.program) + " is stopping";
+      return false;
+    }
+    if (s_.now_ms() < lease_until_) return true;
     return acquire_lease(why);
   }
 
   // Commits a RunLease; the lease runs from when it was sent.
   bool acquire_lease(std::string& why) {
-    const Clock::time_point sent = Clock::now();
-    const std::string problem =
-        commit(client_, s_.node_address, RunLeaseEntry{s_.program, s_.node, s_.epoch(), committed_frames_});
+    const uint64_t sent = s_.now_ms();
+    const std::string problem = s_.commit(RunLeaseEntry{s_.program, s_.node, s_.epoch(), committed_frames_});
     if (!problem.empty()) {
       why = "the dispatch lease of program " + std::to_string(s_.program) + " was not granted: " + problem;
       return false;
     }
-    lease_until_ = sent + std::chrono::milliseconds(s_.lease_ms);
+    lease_until_ = sent + s_.lease_ms;
     return true;
   }
 
  private:
   const RunnerSetup& s_;
-  ClusterClient client_;
+  const std::atomic<bool>& stop_;
   uint64_t committed_frames_;
-  Clock::time_point lease_until_{};  // none yet
+  uint64_t lease_until_ = 0;  // none yet
   bool committed_any_ = false;
-  bool test_stopped_ = false;
 };
 
 }  // namespace
@@ -145,7 +121,7 @@ std::unique_ptr<vm::Store> ProgramRunner::open_run_dir(const vm::Program& progra
       std::error_code ec;
       std::filesystem::remove_all(s_.dir, ec);
     }
-    if (auto store = open_committed_run(s_.dir, program, s_.bundle, options, s_.committed, error)) return store;
+    if (auto store = open_committed_run(s_.dir, program, s_.bundle, options, s_.committed, error, s_.storage)) return store;
   }
   return nullptr;
 }
@@ -155,18 +131,14 @@ std::string ProgramRunner::execute() {
   std::string error;
   if (!vm::load_bundle(s_.bundle, program, error)) return "the program's bundle does not load: " + error;
   vm::RuntimeOptions options;
+  if (s_.configure) s_.configure(program, options);
   options.seed = s_.seed;
-  std::error_code ec;
-  std::filesystem::create_directories(s_.fs_root, ec);
-  vm::BuiltinAdapterOptions builtin;
-  builtin.fs_root = std::filesystem::absolute(s_.fs_root, ec);
-  vm::bind_builtin_adapters(program, builtin, options.adapters);
 
   std::unique_ptr<vm::Store> store = open_run_dir(program, options, error);
   if (!store) return "stopped: the run dir `" + s_.dir + "`: " + error;
   uint64_t committed = 0;
   if (const vm::Status s = vm::journal_frame_count(*store, committed); !s.is_ok()) return "stopped: " + s.message();
-  JournalReplicator replicator(s_, committed);
+  JournalReplicator replicator(s_, stop_, committed);
   options.replicator = &replicator;
   vm::Runtime runtime(program, s_.bundle, options);
   bool resumed = false;
@@ -183,8 +155,7 @@ std::string ProgramRunner::execute() {
   end.summary.push_back("-- " + program.name + " stopped at tick " + std::to_string(runtime.tick()) +
                         (summary.max_ticks_reached ? ", --max-ticks reached" : ""));
   for (const auto& line : summary.lines) end.summary.push_back(line);
-  ClusterClient client(s_.security);
-  const std::string why = commit(client, s_.node_address, end);
+  const std::string why = s_.commit(end);
   return why.empty() ? "finished" : "stopped: the end of the run was not committed: " + why;
 }
 

@@ -21,9 +21,10 @@
 #include <string>
 #include <thread>
 
-#include "cluster/curve_keys.h"
+#include "cluster/journal_entry.h"
 
 namespace ved::vm {
+class StorageEnv;
 class Store;
 struct Program;
 struct RuntimeOptions;
@@ -31,28 +32,45 @@ struct RuntimeOptions;
 
 namespace ved::cluster {
 
+// What a runner needs of its node. The runner knows nothing of sockets or clocks: the
+// node gives it ZeroMQ and the machine's clock, the whole-cluster simulation
+// (tests/cluster/simulation/) its simulated network and time, and both run this code.
 struct RunnerSetup {
   uint64_t program = 0;
   uint64_t node = 0;
   std::string name;
   uint64_t seed = 0;
   std::string bundle;
-  std::string dir;           // the node's run dir for the program
-  std::string fs_root;       // where the built-in file effects act
-  std::string node_address;  // this node: entries go there, and on to the leader
-  Security security;
+  std::string dir;  // the node's run dir for the program
+  vm::StorageEnv* storage = nullptr;  // what the run dir is written through (null: the system's files)
   // Read from the node's state machine (LevelDB reads: safe from the runner's thread).
   std::function<uint64_t()> epoch;                       // the current placement epoch
   std::function<std::string(uint64_t from)> committed;   // the program's frames from `from` on
-  std::function<void(const std::string&)> log;           // a line for the node's log
+  // Sends an entry of the owner's to the leader; "" once it is committed and applied
+  // unfenced, else why not (fenced, refused, no answer in time). Called from the runner's
+  // thread only.
+  std::function<std::string(const JournalEntry&)> commit;
+  // Milliseconds on a clock that never goes back: what the dispatch lease is measured on.
+  std::function<uint64_t()> now_ms;
+  // Binds the adapters and sets whatever else of the runtime's options the node chooses
+  // (the seed and the replicator are the runner's).
+  std::function<void(const vm::Program&, vm::RuntimeOptions&)> configure;
+  std::function<void(const std::string&)> log;  // a line for the node's log
   // The dispatch lease: effects are released only within this long after the owner sent
   // an entry the cluster committed (less than the failure timeout, after which the
   // leader may give the program to another node).
   unsigned lease_ms = 500;
-  // Testing only (docs/cluster.md, "Running a program"): when it names a file that does
-  // not exist yet, the first runner to create it stops its whole process (SIGSTOP) just
-  // before it releases its first effect; and releasing without the lease.
-  std::string test_stop_before_dispatch;
+  // Nothing is released before this (now_ms's clock; 0: no wait): a program taken over
+  // from a node that may still hold its lease (TakeoverWaits, program_placement.h).
+  uint64_t dispatch_not_before_ms = 0;
+  // Blocks for about `ms` on now_ms's clock (the runner waits in short steps, so that a
+  // stop is noticed).
+  std::function<void(uint64_t ms)> sleep_ms;
+  // Testing only: called right before the run asks whether it may release effects (a
+  // test stops the process there, to be deposed while paused); and releasing with no
+  // guard at all (no lease, no takeover wait, releasing even once asked to stop), to
+  // show that the guards are what keeps a deposed owner from releasing.
+  std::function<void()> before_dispatch;
   bool test_no_lease = false;
 };
 
@@ -65,6 +83,7 @@ class ProgramRunner {
 
   void request_stop() { stop_ = true; }
   bool done() const { return done_; }
+  uint64_t program() const { return s_.program; }
   // Why the run stopped ("" while it runs; "finished" once its end is committed).
   std::string outcome() const;
 

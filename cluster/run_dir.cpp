@@ -2,6 +2,7 @@
 
 #include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
+#include "vm/runtime/storage_env.h"
 #include "vm/runtime/store.h"
 
 namespace ved::cluster {
@@ -9,9 +10,10 @@ namespace ved::cluster {
 std::unique_ptr<vm::Store> open_committed_run(const std::string& dir, const vm::Program& program,
                                               const std::string& bundle, const vm::RuntimeOptions& options,
                                               const std::function<std::string(uint64_t from)>& committed,
-                                              std::string& error) {
+                                              std::string& error, vm::StorageEnv* env) {
   vm::Status status;
-  std::unique_ptr<vm::Store> store = vm::Store::open(dir, vm::StoreMode::Run, status);
+  std::unique_ptr<vm::Store> store =
+      vm::Store::open(dir, vm::StoreMode::Run, status, env ? *env : vm::StorageEnv::system());
   if (!store) {
     error = status.message();
     return nullptr;

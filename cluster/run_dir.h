@@ -11,6 +11,7 @@
 #include <string>
 
 namespace ved::vm {
+class StorageEnv;
 class Store;
 struct Program;
 struct RuntimeOptions;
@@ -23,9 +24,10 @@ namespace ved::cluster {
 // the next part; "" when there are no more). Null
 // with `error` when the dir cannot be opened or brought up (damaged, or holding other
 // frames than the cluster's).
+// The dir's files are read and written through `env` (null: the system's).
 std::unique_ptr<vm::Store> open_committed_run(const std::string& dir, const vm::Program& program,
                                               const std::string& bundle, const vm::RuntimeOptions& options,
                                               const std::function<std::string(uint64_t from)>& committed,
-                                              std::string& error);
+                                              std::string& error, vm::StorageEnv* env = nullptr);
 
 }  // namespace ved::cluster

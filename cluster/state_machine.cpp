@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "cluster/strict_msgpack.h"
@@ -180,7 +181,7 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
     // they are not whole frames numbered from `first_frame` on.
     std::string why = fence_run(ticks->program, ticks->node, ticks->epoch, "ticks");
     const RunRecord run_now = why.empty() ? run(ticks->program) : RunRecord{};
-    if (why.empty() && ticks->first_frame != run_now.frames)
+    if (why.empty() && fencing_ && ticks->first_frame != run_now.frames)
       why = "node " + std::to_string(ticks->node) + "'s ticks of program " + std::to_string(ticks->program) +
             " start at frame " + std::to_string(ticks->first_frame) + ", and the run has " +
             std::to_string(run_now.frames) + " frames committed";
@@ -196,6 +197,7 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       record_fenced(index, why, batch, result);
     } else {
       batch.Put(fsm_keys::kRunFramesPrefix + be64(ticks->program) + be64(ticks->first_frame), ticks->frames);
+      batch.Put(fsm_keys::kRunHolderPrefix + be64(ticks->program), be64(ticks->node));
       batch.Put(fsm_keys::kRunNextPrefix + be64(ticks->program), be64(next));
       if (run_now.frames == 0) set_program_status(ticks->program, "running", batch);
     }
@@ -213,10 +215,13 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       set_program_status(end->program, "finished", batch);
     }
   } else if (const auto* lease = std::get_if<RunLeaseEntry>(&entry)) {
-    // Committed and not fenced, it is the owner's proof of ownership; it changes nothing.
+    // Committed and not fenced, it is the owner's proof of ownership; it changes nothing
+    // but who holds the lease.
     if (const std::string why = fence_run(lease->program, lease->node, lease->epoch, "lease", &lease->frames);
         !why.empty())
       record_fenced(index, why, batch, result);
+    else
+      batch.Put(fsm_keys::kRunHolderPrefix + be64(lease->program), be64(lease->node));
   } else if (const auto* outcome = std::get_if<OutcomeEntry>(&entry)) {
     batch.Put(fsm_keys::kOutcomePrefix + outcome->intent_id, outcome->result);
   } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
@@ -262,6 +267,11 @@ uint64_t StateMachine::placement_epoch() {
 uint64_t StateMachine::owner(const std::string& instance) {
   std::string v;
   return get(db_, fsm_keys::kOwnerPrefix + instance, v) ? from_be64(v) : 0;
+}
+
+uint64_t StateMachine::run_holder(uint64_t program) {
+  std::string v;
+  return get(db_, fsm_keys::kRunHolderPrefix + be64(program), v) ? from_be64(v) : 0;
 }
 
 uint64_t StateMachine::version(const std::string& instance) {
@@ -358,6 +368,7 @@ void StateMachine::record_fenced(uint64_t index, const std::string& why, leveldb
 
 std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what,
                                     const uint64_t* after_frames) {
+  if (!fencing_) return "";
   const std::string subject = "node " + std::to_string(node) + "'s " + what + " of program " + std::to_string(program);
   std::string ignored;
   if (!get(db_, fsm_keys::kProgramPrefix + be64(program), ignored)) return subject + ": there is no such program";
@@ -418,17 +429,80 @@ std::string StateMachine::run_frames(uint64_t program, uint64_t from, size_t max
     else it->SeekToLast();
     if (!it->Valid() || !it->key().starts_with(prefix)) it->Seek(prefix);
   }
+  uint64_t expected = from;  // the next frame to give
   for (; it->Valid() && it->key().starts_with(prefix) && out.size() < max_bytes; it->Next()) {
+    // A group starting past the next frame: this replica lacks the frames in between (a
+    // gap after a snapshot): what it has stops here.
+    if (first_of() > expected) break;
     const std::string_view frames(it->value().data(), it->value().size());
     // Of each group, the frames from `from` on (they were checked whole when applied).
     std::string error;
     ved::vm::read_log_frames(frames, first_of(), [&](uint64_t number, int64_t, std::string_view payload) {
-      if (number < from || out.size() >= max_bytes) return;
+      if (number < expected || out.size() >= max_bytes) return;
       const char* start = payload.data() - ved::vm::kLogFrameHeaderBytes;
       out.append(start, ved::vm::kLogFrameHeaderBytes + payload.size());
+      expected = number + 1;
     }, error);
   }
   return out;
+}
+
+std::optional<StateMachine::RunGap> StateMachine::run_gap(uint64_t program) {
+  std::string v;
+  if (!get(db_, fsm_keys::kRunGapPrefix + be64(program), v) || v.size() != 16) return std::nullopt;
+  return RunGap{from_be64(v.substr(0, 8)), from_be64(v.substr(8, 8))};
+}
+
+std::map<uint64_t, StateMachine::RunGap> StateMachine::run_gaps() {
+  std::map<uint64_t, RunGap> out;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string prefix = fsm_keys::kRunGapPrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size()), v(it->value().data(), it->value().size());
+    if (key.size() != prefix.size() + 8 || v.size() != 16) continue;
+    out[from_be64(std::string(key.substr(prefix.size())))] = RunGap{from_be64(std::string(v.substr(0, 8))),
+                                                                    from_be64(std::string(v.substr(8, 8)))};
+  }
+  return out;
+}
+
+bool StateMachine::fill_run_gap(uint64_t program, uint64_t first, std::string_view frames, uint64_t& added,
+                                std::string& error) {
+  std::lock_guard lock(gaps_mutex_);
+  added = 0;
+  const std::optional<RunGap> gap = run_gap(program);
+  if (!gap) {
+    error = "program " + std::to_string(program) + " has no gap to fill";
+    return false;
+  }
+  if (first != gap->from) {
+    error = "program " + std::to_string(program) + "'s gap starts at frame " + std::to_string(gap->from) +
+            ", not " + std::to_string(first);
+    return false;
+  }
+  // Whole frames from `first` on; those from the gap's end on are already here.
+  size_t keep = 0;
+  uint64_t next = first;
+  if (!ved::vm::read_log_frames(frames, first, [&](uint64_t number, int64_t, std::string_view payload) {
+        if (number >= gap->to) return;
+        keep = static_cast<size_t>(payload.data() + payload.size() - frames.data());
+        next = number + 1;
+      }, error))
+    return false;
+  if (next == first) {
+    error = "no frame of program " + std::to_string(program) + "'s gap came";
+    return false;
+  }
+  leveldb::WriteBatch batch;
+  batch.Put(fsm_keys::kRunFramesPrefix + be64(program) + be64(first), leveldb::Slice(frames.data(), keep));
+  if (next == gap->to) batch.Delete(fsm_keys::kRunGapPrefix + be64(program));
+  else batch.Put(fsm_keys::kRunGapPrefix + be64(program), be64(next) + be64(gap->to));
+  if (const leveldb::Status s = db_->Write(leveldb::WriteOptions(), &batch); !s.ok()) {
+    error = "cannot store frames of program " + std::to_string(program) + ": " + s.ToString();
+    return false;
+  }
+  added = next - first;
+  return true;
 }
 
 std::string StateMachine::bundle(uint64_t program) {
@@ -488,8 +562,16 @@ std::string StateMachine::snapshot_bytes() {
   std::string applied;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
   const std::string prefix = fsm_keys::kPrefix;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+  const std::string frames_prefix = fsm_keys::kRunFramesPrefix;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().starts_with(frames_prefix)) {
+      // The frames stay out (restore_bytes): skip past this program's, and on.
+      it->Seek(frames_prefix + std::string(1, '\xff'));
+      while (it->Valid() && it->key().starts_with(frames_prefix)) it->Next();
+      if (!it->Valid() || !it->key().starts_with(prefix)) break;
+    }
     kvs.emplace_back(it->key().ToString(), it->value().ToString());
+  }
   it.reset();
   db_->ReleaseSnapshot(view);
   uint64_t applied_index = 0;
@@ -531,11 +613,48 @@ bool StateMachine::restore_bytes(const std::string& bytes, std::string& error) {
   // restart): committed entries are the same everywhere, so newer state is a later point
   // of the same history, and libraft's replay of the entries in between is skipped.
   if (snapshot_applied <= applied_index()) return true;
+  std::lock_guard lock(gaps_mutex_);
+  // The frames this replica holds from frame 0 on, without a gap, by program: up to its
+  // gap, or all it has applied. They are a prefix of the committed frames (committed
+  // frames never change), so they stay; any it holds past a gap go.
+  std::map<uint64_t, uint64_t> held;
+  for (const auto& p : programs()) {
+    const auto gap = run_gap(p.id);
+    held[p.id] = gap ? gap->from : run(p.id).frames;
+  }
+  // A snapshot of an earlier version holds frames itself: those programs take its frames.
+  std::set<uint64_t> carried;
+  const std::string frames_prefix = fsm_keys::kRunFramesPrefix;
+  for (const auto& [k, v] : kvs)
+    if (k.size() >= frames_prefix.size() + 8 && k.starts_with(frames_prefix))
+      carried.insert(from_be64(k.substr(frames_prefix.size(), 8)));
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   const std::string prefix = fsm_keys::kPrefix;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) batch.Delete(it->key());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.size() == frames_prefix.size() + 16 && key.starts_with(frames_prefix)) {
+      const uint64_t program = from_be64(std::string(key.substr(frames_prefix.size(), 8)));
+      const uint64_t first = from_be64(std::string(key.substr(frames_prefix.size() + 8, 8)));
+      const auto h = held.find(program);
+      if (!carried.count(program) && h != held.end() && first < h->second) continue;  // kept
+    }
+    batch.Delete(it->key());
+  }
   for (const auto& [k, v] : kvs) batch.Put(k, v);
+  // What each program now lacks: from what this replica held to what the snapshot says
+  // is committed.
+  std::unique_ptr<leveldb::Iterator> gaps(db_->NewIterator(leveldb::ReadOptions()));
+  for (gaps->Seek(fsm_keys::kRunGapPrefix); gaps->Valid() && gaps->key().starts_with(fsm_keys::kRunGapPrefix); gaps->Next())
+    batch.Delete(gaps->key());
+  const std::string next_prefix = fsm_keys::kRunNextPrefix;
+  for (const auto& [k, v] : kvs) {
+    if (k.size() != next_prefix.size() + 8 || !k.starts_with(next_prefix) || v.size() != 8) continue;
+    const uint64_t program = from_be64(k.substr(next_prefix.size(), 8));
+    const uint64_t committed = from_be64(v);
+    const uint64_t has = carried.count(program) ? committed : held.count(program) ? held[program] : 0;
+    if (has < committed) batch.Put(fsm_keys::kRunGapPrefix + be64(program), be64(has) + be64(committed));
+  }
   leveldb::WriteOptions sync;
   sync.sync = true;
   const leveldb::Status s = db_->Write(sync, &batch);

@@ -14,9 +14,11 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cluster/journal_entry.h"
@@ -91,6 +93,9 @@ class StateMachine {
   // order (what a node taking the program over or a client inspecting it needs): all of
   // them, or once `max_bytes` is reached, the frames up to there (at least one).
   RunRecord run(uint64_t program);
+  // The node whose entry for the program was last accepted (its ticks or a lease): the
+  // one that may still hold the dispatch lease (0: none yet).
+  uint64_t run_holder(uint64_t program);
   std::string run_frames(uint64_t program, uint64_t from, size_t max_bytes = SIZE_MAX);
   std::string bundle(uint64_t program);  // "" when there is no such program
   // Lockstep ticks: the last closed tick (0: none), and the nodes that own an instance
@@ -100,11 +105,34 @@ class StateMachine {
   std::set<uint64_t> nodes_missing_batch(uint64_t tick);
 
   // The snapshot libraft stores and sends: [applied index, [[key, value] ...]] of every
-  // fsm/ key. restore() replaces the state only if the snapshot is newer than it.
+  // fsm/ key but the programs' frames. restore() replaces the state only if the snapshot
+  // is newer than it.
+  //
+  // Frames stay out because they are the bulk of the state and never change once
+  // committed: a snapshot holding them would grow with every run's history, and be built,
+  // sent and stored in one piece. A replica that restores a snapshot keeps the frames it
+  // has (a prefix of the committed ones), and what it lacks is a *gap* [from, to) per
+  // program: frames up to `to` committed before the snapshot, which it fetches from
+  // another member (FetchFrames) and fills in with fill_run_gap. Frames committed after
+  // the snapshot are applied as ever, beyond the gap. run_frames stops at a gap.
   std::string snapshot_bytes();
   bool restore_bytes(const std::string& bytes, std::string& error);
+  struct RunGap {
+    uint64_t from = 0, to = 0;
+  };
+  std::optional<RunGap> run_gap(uint64_t program);
+  std::map<uint64_t, RunGap> run_gaps();  // by program
+  // Fills the start of `program`'s gap with `frames` (whole frames numbered from
+  // `first`, which must be the gap's start; those at or past its end are ignored). False
+  // with `error` when they are not that (the gap is then unchanged); `added` frames.
+  bool fill_run_gap(uint64_t program, uint64_t first, std::string_view frames, uint64_t& added, std::string& error);
 
   const std::string& last_error() const { return last_error_; }
+
+  // Testing only: the whole-cluster simulation proves it would notice a state machine
+  // that did not fence (tests/cluster/simulation/): every owner's entry is then applied
+  // as if it came from the owner, at the frame it names.
+  void disable_fencing_for_testing() { fencing_ = false; }
 
  private:
   void apply_placement(const PlacementEntry& placement, leveldb::WriteBatch& batch);
@@ -127,6 +155,10 @@ class StateMachine {
   struct raft* raft_ = nullptr;
   struct raft_fsm fsm_ {};
   std::string last_error_;
+  bool fencing_ = true;
+  // Restoring a snapshot (libraft's thread) and filling a gap (the node's catch-up
+  // thread) both rewrite the gaps: one at a time.
+  std::mutex gaps_mutex_;
 };
 
 namespace fsm_keys {
@@ -152,6 +184,9 @@ inline constexpr const char* kFencedCount = "fsm/fenced-count";
 inline constexpr const char* kRunFramesPrefix = "fsm/run-frames/";  // + BE program + BE first frame -> frames
 inline constexpr const char* kRunNextPrefix = "fsm/run-next/";      // + BE program -> BE frames committed
 inline constexpr const char* kRunEndPrefix = "fsm/run-end/";        // + BE program -> [exit code, [summary lines]]
+inline constexpr const char* kRunHolderPrefix = "fsm/run-holder/";  // + BE program -> BE node (run_holder)
+// Not replicated state (outside fsm/, never in a snapshot): what this replica lacks.
+inline constexpr const char* kRunGapPrefix = "local/run-gap/";      // + BE program -> BE from + BE to
 }  // namespace fsm_keys
 
 }  // namespace ved::cluster

@@ -212,7 +212,7 @@ ClientRequest read_request(const msgpack::object& body) {
   const auto* f = array(body, 10, "client request");
   ClientRequest r;
   r.kind = u32(f[0], "client request kind");
-  if (r.kind < ClientRequest::Submit || r.kind > ClientRequest::FetchRun)
+  if (r.kind < ClientRequest::Submit || r.kind > ClientRequest::FetchFrames)
     throw DecodeError("client request of unknown kind " + std::to_string(r.kind));
   r.sequence = u64(f[1], "client request sequence");
   r.request_id = bin(f[2], 16, "client request id");

@@ -77,7 +77,11 @@ struct ClientRequest {
   // FetchRun: a program's committed run (`program_name`: its name or id), answered by the
   // leader with a FetchedRun holding its frames from frame `node_id` on, as many whole
   // frames as kFetchFrameBytes holds (none when `node_id` is past the last).
-  enum Kind : uint32_t { Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6, FetchRun = 7 };
+  // FetchFrames: the same from any member, of the frames *it* holds (`program_name`: the
+  // program's id): how a replica that restored a snapshot fills its gap.
+  enum Kind : uint32_t {
+    Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6, FetchRun = 7, FetchFrames = 8
+  };
   uint32_t kind = 0;
   uint64_t sequence = 0;  // echoed in the reply
   // Submit: the journal entry's fields; Propose: an encoded journal entry (a node's

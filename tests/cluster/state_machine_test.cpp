@@ -306,6 +306,85 @@ TEST_CASE("lockstep: a tick closes in order, once every owner's batch for it is 
   CHECK(sm.version("B") == 1);
 }
 
+// Snapshots leave the frames out (state_machine.h): a replica that restores one keeps the
+// frames it holds, lacks the rest as a gap, and fills it from another replica's frames.
+TEST_CASE("a snapshot leaves the frames out: the restoring replica keeps its own, lacks the rest as a gap, and fills it") {
+  EntryApplier a, b;
+  auto both = [&](const JournalEntry& e) {
+    CHECK(a.apply(e).empty());
+    CHECK(b.apply(e).empty());
+  };
+  both(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4});
+  const uint64_t program = a.index;
+  both(PlacementEntry{1, {{program_unit(program), 1}}});
+  both(RunTicksEntry{program, 1, 1, 0, frames_of(0, 4)});
+  // Only a goes on.
+  const std::string big(100000, 'x');
+  std::string later;
+  for (uint64_t n = 4; n < 10; ++n) ved::vm::append_log_frame(later, n, static_cast<int64_t>(n + 1), big);
+  CHECK(a.apply(RunTicksEntry{program, 1, 1, 4, later}).empty());
+  CHECK(a.apply(RunTicksEntry{program, 1, 1, 10, frames_of(10, 2)}).empty());
+  const std::string snapshot = a.sm.snapshot_bytes();
+  CHECK(snapshot.size() < 10000);  // six frames of 100 kB each are not in it
+  std::string error;
+  REQUIRE(b.sm.restore_bytes(snapshot, error));
+  b.index = a.index;
+  CHECK(b.sm.run(program).frames == 12);
+  REQUIRE(b.sm.run_gap(program));
+  CHECK(b.sm.run_gap(program)->from == 4);
+  CHECK(b.sm.run_gap(program)->to == 12);
+  CHECK(b.sm.run_frames(program, 0) == frames_of(0, 4));  // what it holds stops at the gap
+  CHECK(b.sm.run_frames(program, 5).empty());
+  // Frames committed after the snapshot are applied beyond the gap, and still not served
+  // past it.
+  both(RunTicksEntry{program, 1, 1, 12, frames_of(12, 3)});
+  CHECK(b.sm.run_frames(program, 0) == frames_of(0, 4));
+  CHECK(b.sm.run_frames(program, 12) == frames_of(12, 3));
+  // Filling: only from the gap's start, only frames.
+  uint64_t added = 0;
+  CHECK_FALSE(b.sm.fill_run_gap(program, 5, a.sm.run_frames(program, 5), added, error));
+  CHECK(error == "program " + std::to_string(program) + "'s gap starts at frame 4, not 5");
+  CHECK_FALSE(b.sm.fill_run_gap(program, 4, "not frames at all", added, error));
+  CHECK(b.sm.run_gap(program)->from == 4);
+  // In parts, as FetchFrames gives them; frames past the gap's end are not taken again.
+  REQUIRE(b.sm.fill_run_gap(program, 4, a.sm.run_frames(program, 4, 250000), added, error));
+  CHECK(added == 3);  // the part stops once 250 kB is reached: three 100 kB frames
+  CHECK(b.sm.run_gap(program)->from == 7);
+  REQUIRE(b.sm.fill_run_gap(program, 7, a.sm.run_frames(program, 7), added, error));
+  CHECK(added == 5);
+  CHECK_FALSE(b.sm.run_gap(program));
+  CHECK(b.sm.run_gaps().empty());
+  CHECK(b.sm.run_frames(program, 0) == a.sm.run_frames(program, 0));
+  CHECK(b.sm.digest() == a.sm.digest());
+}
+
+TEST_CASE("a second snapshot over a gap: the replica keeps only what it holds without a gap, and lacks the rest") {
+  EntryApplier a, b;
+  auto both = [&](const JournalEntry& e) {
+    CHECK(a.apply(e).empty());
+    CHECK(b.apply(e).empty());
+  };
+  both(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4});
+  const uint64_t program = a.index;
+  both(PlacementEntry{1, {{program_unit(program), 1}}});
+  both(RunTicksEntry{program, 1, 1, 0, frames_of(0, 2)});
+  CHECK(a.apply(RunTicksEntry{program, 1, 1, 2, frames_of(2, 3)}).empty());
+  std::string error;
+  REQUIRE(b.sm.restore_bytes(a.sm.snapshot_bytes(), error));
+  b.index = a.index;
+  both(RunTicksEntry{program, 1, 1, 5, frames_of(5, 2)});  // b holds 0-1 and 5-6
+  CHECK(a.apply(RunTicksEntry{program, 1, 1, 7, frames_of(7, 2)}).empty());
+  REQUIRE(b.sm.restore_bytes(a.sm.snapshot_bytes(), error));
+  REQUIRE(b.sm.run_gap(program));
+  CHECK(b.sm.run_gap(program)->from == 2);
+  CHECK(b.sm.run_gap(program)->to == 9);
+  CHECK(b.sm.run_frames(program, 5).empty());  // 5-6 went with the second snapshot
+  uint64_t added = 0;
+  REQUIRE(b.sm.fill_run_gap(program, 2, a.sm.run_frames(program, 2), added, error));
+  CHECK(added == 7);
+  CHECK(b.sm.run_frames(program, 0) == frames_of(0, 9));
+}
+
 TEST_CASE("a snapshot restores a lagging replica and never rolls a newer one back") {
   ScratchDir a_dir, b_dir;
   auto a_db = open_db(a_dir.path()), b_db = open_db(b_dir.path());

@@ -16,6 +16,7 @@
 #include "tools/vedvm/cluster_commands.h"
 #include "tools/vedvm/commands.h"
 #include "vm/bundle_loader.h"
+#include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/store.h"
 
@@ -141,6 +142,17 @@ int inspect_cluster(const InspectClusterOptions& o) {
     if (store && !fetch_error.empty()) {
       store.reset();
       error = fetch_error;
+    }
+    // Every frame the leader said is committed, or a clear error: never a shorter run.
+    uint64_t rebuilt = 0;
+    if (store)
+      if (const ved::vm::Status s = ved::vm::journal_frame_count(*store, rebuilt); !s.is_ok()) {
+        store.reset();
+        error = s.message();
+      }
+    if (store && rebuilt < count) {
+      store.reset();
+      error = "the cluster gave " + std::to_string(rebuilt) + " of its " + std::to_string(count) + " committed frames";
     }
     if (!store) {
       std::cerr << "vedvm: error: the cluster's run of program `" << terminal_text(run.name)

@@ -1,0 +1,42 @@
+#include "cluster/program_placement.h"
+
+#include <algorithm>
+
+#include "cluster/placement.h"
+#include "cluster/state_machine.h"
+
+namespace ved::cluster {
+
+std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration) {
+  PlacementInput input;
+  // A member is eligible as soon as it is up: --rebalance-after is not built yet.
+  for (const auto& [id, m] : sm.members())
+    if (in_configuration(id)) input.members.push_back({id, m.info.group, m.up, m.up});
+  for (const auto& p : sm.programs())
+    if (p.status != "finished") input.instances.push_back({program_unit(p.id), false, ""});
+  if (input.instances.empty()) return std::nullopt;
+  const PlacementTable table = place(input);
+  bool same = true;
+  for (const auto& [unit, node] : table.owner) same = same && sm.owner(unit) == node;
+  if (same) return std::nullopt;
+  PlacementEntry entry{sm.placement_epoch() + 1, {}};
+  for (const auto& [unit, node] : table.owner) entry.table.push_back({unit, node});
+  return entry;
+}
+
+uint64_t TakeoverWaits::dispatch_not_before(StateMachine& sm, uint64_t program, uint64_t self, uint64_t now_ms,
+                                            uint64_t lease_ms) {
+  const uint64_t epoch = sm.placement_epoch();
+  Takeover& t = takeovers_[program];
+  if (t.epoch == epoch) return t.not_before;
+  t.epoch = epoch;  // (a wait already begun is never shortened)
+  const uint64_t holder = sm.run_holder(program);
+  if (holder == 0 || holder == self) return t.not_before;
+  const auto members = sm.members();
+  const auto it = members.find(holder);
+  if (it != members.end() && !it->second.up) return t.not_before;
+  t.not_before = std::max(t.not_before, now_ms + lease_ms);
+  return t.not_before;
+}
+
+}  // namespace ved::cluster

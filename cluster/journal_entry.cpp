@@ -51,6 +51,10 @@ struct BodyPacker {
     p.pack_array(1);
     p.pack_uint64(e.node);
   }
+  void operator()(const EligibleEntry& e) {
+    p.pack_array(1);
+    p.pack_uint64(e.node);
+  }
   void operator()(const PlacementEntry& e) {
     p.pack_array(2);
     p.pack_uint64(e.epoch);
@@ -246,6 +250,10 @@ JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
       return RunLeaseEntry{u64(f[0], "RunLease.program"), u64(f[1], "RunLease.node"), u64(f[2], "RunLease.epoch"),
                            u64(f[3], "RunLease.frames")};
     }
+    case EntryKind::Eligible: {
+      const auto* f = array(body, 1, "Eligible");
+      return EligibleEntry{u64(f[0], "Eligible.node")};
+    }
   }
   throw DecodeError("unknown entry kind " + std::to_string(static_cast<uint32_t>(kind)));
 }
@@ -266,6 +274,7 @@ const char* entry_kind_name(EntryKind kind) {
     case EntryKind::RunTicks: return "RunTicks";
     case EntryKind::RunEnd: return "RunEnd";
     case EntryKind::RunLease: return "RunLease";
+    case EntryKind::Eligible: return "Eligible";
   }
   return "unknown";
 }
@@ -301,7 +310,7 @@ bool decode_entry(std::string_view bytes, JournalEntry& out, std::string& error)
       return false;
     }
     const uint64_t kind = u64(f[1], "journal entry kind");
-    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::RunLease)) {
+    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::Eligible)) {
       error = "journal entry of unknown kind " + std::to_string(kind);
       return false;
     }

@@ -38,6 +38,7 @@ enum class EntryKind : uint32_t {
   RunTicks = 10,
   RunEnd = 11,
   RunLease = 12,
+  Eligible = 13,
 };
 const char* entry_kind_name(EntryKind kind);
 
@@ -151,9 +152,15 @@ struct RunLeaseEntry {
   uint64_t frames = 0;
 };
 
+// A member up again has been heard by the leader for --rebalance-after: it may receive
+// programs again (docs/cluster.md "Placement"). Members that join are eligible at once.
+struct EligibleEntry {
+  uint64_t node = 0;
+};
+
 using JournalEntry = std::variant<SubmitEntry, MembershipEntry, LivenessEntry, LeaderPinEntry, PlacementEntry,
                                   SliceBatchEntry, OutcomeEntry, ExternalEntry, TickCloseEntry, RunTicksEntry,
-                                  RunEndEntry, RunLeaseEntry>;
+                                  RunEndEntry, RunLeaseEntry, EligibleEntry>;
 
 EntryKind kind_of(const JournalEntry& entry);
 

@@ -20,6 +20,10 @@ struct NodeOptions {
   std::string group;
   std::string fs_root;  // where the programs it runs write files ("": DATA/files)
   unsigned failure_timeout_ms = 1000;
+  // A member back up (after DOWN) receives programs again only once the leader has heard
+  // it for this long (docs/cluster.md "Placement"): a flapping node does not drag
+  // programs back and forth.
+  unsigned rebalance_after_ms = 5000;
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_ms = 100;
   // Entries between snapshots, and entries kept after one (for followers slightly

@@ -9,9 +9,8 @@ namespace ved::cluster {
 
 std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration) {
   PlacementInput input;
-  // A member is eligible as soon as it is up: --rebalance-after is not built yet.
   for (const auto& [id, m] : sm.members())
-    if (in_configuration(id)) input.members.push_back({id, m.info.group, m.up, m.up});
+    if (in_configuration(id)) input.members.push_back({id, m.info.group, m.up, m.up && m.eligible});
   for (const auto& p : sm.programs())
     if (p.status != "finished") input.instances.push_back({program_unit(p.id), false, ""});
   if (input.instances.empty()) return std::nullopt;

@@ -53,11 +53,12 @@ std::string encode_program(const ProgramRecord& r) {
 std::string encode_member(const MemberRecord& m) {
   msgpack::sbuffer b;
   Packer p(b);
-  p.pack_array(4);
+  p.pack_array(5);
   pack_str(p, m.info.address);
   pack_str(p, m.info.group);
   pack_str(p, m.info.public_key);
   if (m.up) p.pack_true(); else p.pack_false();
+  if (m.eligible) p.pack_true(); else p.pack_false();
   return std::string(b.data(), b.size());
 }
 
@@ -134,8 +135,11 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
   } else if (const auto* membership = std::get_if<MembershipEntry>(&entry)) {
     auto current = members();
     for (const auto& info : membership->nodes) {
-      MemberRecord m{info, true};
-      if (auto it = current.find(info.id); it != current.end()) m.up = it->second.up;
+      MemberRecord m{info, true, true};
+      if (auto it = current.find(info.id); it != current.end()) {
+        m.up = it->second.up;
+        m.eligible = it->second.eligible;
+      }
       batch.Put(fsm_keys::kMemberPrefix + be64(info.id), encode_member(m));
     }
   } else if (const auto* liveness = std::get_if<LivenessEntry>(&entry)) {
@@ -147,7 +151,22 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       if (result) result->refused = reason;
     } else {
       it->second.up = liveness->up;
+      // Down, it receives nothing; up again, only once Eligible says it has stayed up.
+      if (!liveness->up) it->second.eligible = false;
       batch.Put(fsm_keys::kMemberPrefix + be64(liveness->node), encode_member(it->second));
+    }
+  } else if (const auto* eligible = std::get_if<EligibleEntry>(&entry)) {
+    auto current = members();
+    auto it = current.find(eligible->node);
+    if (it == current.end() || !it->second.up) {
+      // A leader's stale proposal: the member went down (or away) since.
+      reason = "Eligible of node " + std::to_string(eligible->node) + ", which is " +
+               (it == current.end() ? "not a member" : "DOWN");
+      batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+      if (result) result->refused = reason;
+    } else {
+      it->second.eligible = true;
+      batch.Put(fsm_keys::kMemberPrefix + be64(eligible->node), encode_member(it->second));
     }
   } else if (const auto* pin = std::get_if<LeaderPinEntry>(&entry)) {
     batch.Put(fsm_keys::kLeaderPin, be64(pin->node));
@@ -530,11 +549,14 @@ std::map<uint64_t, MemberRecord> StateMachine::members() {
     m.info.id = from_be64(std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
     try {
       auto h = strict::unpack_one(std::string_view(it->value().data(), it->value().size()), "member record");
-      const auto* f = strict::array(h.get(), 4, "member record");
+      // Four fields before eligibility was recorded (then an up member is eligible).
+      const bool with_eligible = h.get().type == msgpack::type::ARRAY && h.get().via.array.size == 5;
+      const auto* f = strict::array(h.get(), with_eligible ? 5 : 4, "member record");
       m.info.address = strict::str(f[0], kMaxNameBytes, "member address");
       m.info.group = strict::str(f[1], kMaxNameBytes, "member group");
       m.info.public_key = strict::str(f[2], 40, "member key");
       m.up = strict::boolean(f[3], "member up");
+      m.eligible = with_eligible ? strict::boolean(f[4], "member eligible") : m.up;
     } catch (const strict::DecodeError&) {
       continue;
     }

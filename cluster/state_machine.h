@@ -54,6 +54,9 @@ std::string program_unit(uint64_t program);
 struct MemberRecord {
   MemberInfo info;
   bool up = true;  // false once a Liveness{down} is applied
+  // May receive programs (placement): a member that joins is at once; one that was DOWN
+  // is again only once the leader commits Eligible for it (--rebalance-after).
+  bool eligible = true;
 };
 
 // What a Submit's apply returns to the leader's waiting client.

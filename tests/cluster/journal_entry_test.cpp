@@ -28,6 +28,7 @@ std::vector<JournalEntry> one_of_each() {
       RunTicksEntry{5, 3, 7, 12, "frames"},
       RunEndEntry{5, 3, 7, 13, 2, {"-- app stopped at tick 9", "Worker: 3 instances"}},
       RunLeaseEntry{5, 3, 7, 13},
+      EligibleEntry{3},
   };
 }
 
@@ -116,7 +117,7 @@ TEST_CASE("an entry of another format version is refused, naming both versions")
 }
 
 TEST_CASE("an entry of an unknown kind is refused") {
-  for (uint32_t kind : {0u, 13u, 1000u}) {
+  for (uint32_t kind : {0u, 14u, 1000u}) {
     const std::string bytes = pack([&](auto& p) {
       p.pack_array(3);
       p.pack_uint32(kJournalFormatVersion);

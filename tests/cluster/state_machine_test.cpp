@@ -14,10 +14,12 @@ extern "C" {
 #include <unistd.h>
 
 #include <cstring>
+#include <msgpack.hpp>
 #include <map>
 #include <random>
 #include <set>
 
+#include "cluster/program_placement.h"
 #include "cluster/raft_log_store.h"
 #include "cluster/state_machine.h"
 #include "vm/runtime/record_log.h"
@@ -196,6 +198,61 @@ TEST_CASE("fencing: batches of the owner at the current epoch count, every other
   CHECK(sm.digest() == digest);
 }
 
+TEST_CASE("eligibility (--rebalance-after): a member back from DOWN receives programs only once Eligible is committed") {
+  EntryApplier r;
+  StateMachine& sm = r.sm;
+  CHECK(r.apply(MembershipEntry{{{1, "127.0.0.1:1", "", ""}, {2, "127.0.0.1:2", "", ""}}}).empty());
+  CHECK(sm.members().at(2).eligible);  // a member that joins is eligible at once
+  CHECK(r.apply(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4}).empty());
+  const uint64_t program = r.index;
+  auto all = [](uint64_t) { return true; };
+  // Whichever node rendezvous hashing prefers, placed among the eligible ones.
+  auto first = next_placement(sm, all);
+  REQUIRE(first);
+  const uint64_t preferred = first->table.at(0).node;
+  const uint64_t other = preferred == 1 ? 2 : 1;
+  CHECK(r.apply(*first).empty());
+  // The preferred node goes DOWN: the program moves; back up, it is not eligible yet, so
+  // the program stays where it went.
+  CHECK(r.apply(LivenessEntry{preferred, false}).empty());
+  CHECK_FALSE(sm.members().at(preferred).eligible);
+  auto moved = next_placement(sm, all);
+  REQUIRE(moved);
+  CHECK(moved->table.at(0).node == other);
+  CHECK(r.apply(*moved).empty());
+  CHECK(r.apply(LivenessEntry{preferred, true}).empty());
+  CHECK(sm.members().at(preferred).up);
+  CHECK_FALSE(sm.members().at(preferred).eligible);
+  CHECK_FALSE(next_placement(sm, all));
+  // Eligible: it takes its program back.
+  CHECK(r.apply(EligibleEntry{preferred}).empty());
+  CHECK(sm.members().at(preferred).eligible);
+  auto back = next_placement(sm, all);
+  REQUIRE(back);
+  CHECK(back->table.at(0).node == preferred);
+  CHECK(sm.owner(program_unit(program)) == other);
+  // A stale Eligible (the member is DOWN again), or one of a stranger, is refused.
+  CHECK(r.apply(LivenessEntry{preferred, false}).empty());
+  CHECK(r.apply(EligibleEntry{preferred}) == "Eligible of node " + std::to_string(preferred) + ", which is DOWN");
+  CHECK_FALSE(sm.members().at(preferred).eligible);
+  CHECK(r.apply(EligibleEntry{9}) == "Eligible of node 9, which is not a member");
+  // A member record written before eligibility was recorded (four fields) reads as
+  // eligible when up.
+  msgpack::sbuffer old_record;
+  msgpack::packer<msgpack::sbuffer> pk(old_record);
+  pk.pack_array(4);
+  pk.pack(std::string("127.0.0.1:3"));
+  pk.pack(std::string(""));
+  pk.pack(std::string(""));
+  pk.pack_true();
+  std::string key = fsm_keys::kMemberPrefix;
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>(i == 0 ? 3 : 0));
+  REQUIRE(r.db->Put(leveldb::WriteOptions(), key, leveldb::Slice(old_record.data(), old_record.size())).ok());
+  REQUIRE(sm.members().count(3));
+  CHECK(sm.members().at(3).up);
+  CHECK(sm.members().at(3).eligible);
+}
+
 // A program's run (docs/cluster.md "Running a program"): its owner's groups of tick-record
 // frames count only in order, from the node that owns the program at the current epoch,
 // and before its end; anything else is fenced (counted, no effect) or, not being frames,
@@ -308,16 +365,30 @@ TEST_CASE("lockstep: a tick closes in order, once every owner's batch for it is 
 
 // Snapshots leave the frames out (state_machine.h): a replica that restores one keeps the
 // frames it holds, lacks the rest as a gap, and fills it from another replica's frames.
-TEST_CASE("a snapshot leaves the frames out: the restoring replica keeps its own, lacks the rest as a gap, and fills it") {
+namespace {
+// Two replicas that applied the same entries: a program owned by node 1 at epoch 1,
+// with its frames 0 to `frames` - 1.
+struct TwoReplicas {
   EntryApplier a, b;
-  auto both = [&](const JournalEntry& e) {
+  uint64_t program = 0;
+  explicit TwoReplicas(uint64_t frames) {
+    both(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4});
+    program = a.index;
+    both(PlacementEntry{1, {{program_unit(program), 1}}});
+    both(RunTicksEntry{program, 1, 1, 0, frames_of(0, frames)});
+  }
+  void both(const JournalEntry& e) {
     CHECK(a.apply(e).empty());
     CHECK(b.apply(e).empty());
-  };
-  both(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4});
-  const uint64_t program = a.index;
-  both(PlacementEntry{1, {{program_unit(program), 1}}});
-  both(RunTicksEntry{program, 1, 1, 0, frames_of(0, 4)});
+  }
+};
+}  // namespace
+
+TEST_CASE("a snapshot leaves the frames out: the restoring replica keeps its own, lacks the rest as a gap, and fills it") {
+  TwoReplicas r(4);
+  EntryApplier &a = r.a, &b = r.b;
+  const uint64_t program = r.program;
+  auto both = [&](const JournalEntry& e) { r.both(e); };
   // Only a goes on.
   const std::string big(100000, 'x');
   std::string later;
@@ -359,15 +430,10 @@ TEST_CASE("a snapshot leaves the frames out: the restoring replica keeps its own
 }
 
 TEST_CASE("a second snapshot over a gap: the replica keeps only what it holds without a gap, and lacks the rest") {
-  EntryApplier a, b;
-  auto both = [&](const JournalEntry& e) {
-    CHECK(a.apply(e).empty());
-    CHECK(b.apply(e).empty());
-  };
-  both(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4});
-  const uint64_t program = a.index;
-  both(PlacementEntry{1, {{program_unit(program), 1}}});
-  both(RunTicksEntry{program, 1, 1, 0, frames_of(0, 2)});
+  TwoReplicas r(2);
+  EntryApplier &a = r.a, &b = r.b;
+  const uint64_t program = r.program;
+  auto both = [&](const JournalEntry& e) { r.both(e); };
   CHECK(a.apply(RunTicksEntry{program, 1, 1, 2, frames_of(2, 3)}).empty());
   std::string error;
   REQUIRE(b.sm.restore_bytes(a.sm.snapshot_bytes(), error));

@@ -28,6 +28,7 @@ struct NodeCommandOptions {
   std::string listen, data_dir, join, group, fs_root;
   bool bootstrap = false;
   unsigned failure_timeout_ms = 1000;
+  unsigned rebalance_after_ms = 5000;
   unsigned election_timeout_ms = 1000;
   unsigned snapshot_threshold = 8192;
   bool no_sync = false;

@@ -384,6 +384,9 @@ int main(int argc, char** argv) {
   node_cmd->add_option("--failure-timeout", node.failure_timeout_ms,
                        "Milliseconds of silence after which the leader reports a member DOWN (default 1000)")
       ->check(CLI::Range(10u, 3'600'000u));
+  node_cmd->add_option("--rebalance-after", node.rebalance_after_ms,
+                       "Milliseconds a member back from DOWN must stay up before it receives programs again (default 5000)")
+      ->check(CLI::Range(0u, 3'600'000u));
   node_cmd->add_option("--election-timeout", node.election_timeout_ms, "Raft's election timeout in ms (default 1000)")
       ->check(CLI::Range(50u, 60'000u));
   node_cmd->add_option("--snapshot-threshold", node.snapshot_threshold,

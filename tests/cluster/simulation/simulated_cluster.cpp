@@ -46,6 +46,7 @@ namespace {
 // The timeouts of a node started with the defaults of docs/cluster.md, in simulated ms.
 constexpr uint64_t kElectionTimeoutMs = 1000;
 constexpr uint64_t kFailureTimeoutMs = 2000;
+constexpr uint64_t kRebalanceAfterMs = 2500;
 constexpr uint64_t kLeaseMs = kFailureTimeoutMs / 2;  // as node.cpp gives its runners
 constexpr uint64_t kCommitTimeoutMs = 5000;           // as node.cpp's runners wait
 constexpr uint64_t kHousekeepingMs = 100;
@@ -78,6 +79,24 @@ class ProvisionAdapter : public vm::EffectAdapter {
   Service& service_;
   unsigned node_;
 };
+
+// The program loaded, and the options a run of it takes with `service` as its adapter
+// (the reference run's and the rebuilt run's: node 0's adapter, which dispatches nothing).
+void configure_runtime(Service& service, unsigned node, vm::RuntimeOptions& options);
+void load_for_reading(const SimProgram& p, Service& service, vm::Program& program, vm::RuntimeOptions& options) {
+  std::string error;
+  if (!vm::load_bundle(p.bundle, program, error)) throw std::runtime_error(error);
+  configure_runtime(service, 0, options);
+  options.seed = p.seed;
+}
+
+// The journal as scan_journal gives it, "tick line\n" a line.
+bool journal_text(const vm::Store& store, std::string& out, std::string& error) {
+  return vm::scan_journal(store, 0, INT64_MAX, [&](int64_t tick, std::string_view line) {
+    out += std::to_string(tick) + " " + std::string(line) + "\n";
+    return true;
+  }, error);
+}
 
 void configure_runtime(Service& service, unsigned node, vm::RuntimeOptions& options) {
   options.adapters.bind_effect("Infra.Provision", std::make_shared<ProvisionAdapter>(service, node));
@@ -184,6 +203,8 @@ struct SimNode {
   std::map<uint64_t, uint64_t> last_contact;
   bool membership_pending = false, placement_pending = false;
   std::set<uint64_t> liveness_pending;
+  std::map<uint64_t, uint64_t> up_since;  // a member up but not eligible, seen up since
+  std::set<uint64_t> eligible_pending;
   // As a follower: when it last heard its leader.
   uint64_t heard_leader_at = 0;
   // Since when it has not reached a majority (alive, not paused, linked both ways).
@@ -545,6 +566,7 @@ void World::leader_housekeeping(SimNode& node) {
   if (!node.was_leader) {
     note("node " + std::to_string(node.id) + " leads (term " + std::to_string(raft_of(i)->current_term) + ")");
     for (const auto& other : nodes_) node.last_contact[other->id] = now();
+    node.up_since.clear();
   }
   for (const auto& other : nodes_)
     if (other->index != i && reachable(i, other->index)) node.last_contact[other->id] = now();
@@ -570,6 +592,20 @@ void World::leader_housekeeping(SimNode& node) {
       submitted_ = true;
       note("program " + std::to_string(program_id_) + " submitted");
     });
+  }
+  // Eligibility (node.cpp housekeeping): a member back from DOWN may receive programs
+  // once this leader has heard it for --rebalance-after.
+  for (const auto& [id, member] : members) {
+    const bool heard = id == node.id || now() - node.last_contact[id] < kElectionTimeoutMs;
+    if (!member.up || member.eligible || !heard) {
+      node.up_since.erase(id);
+      continue;
+    }
+    const uint64_t since = node.up_since.emplace(id, now()).first->second;
+    if (now() - since < kRebalanceAfterMs || node.eligible_pending.count(id)) continue;
+    node.eligible_pending.insert(id);
+    note("node " + std::to_string(node.id) + " says node " + std::to_string(id) + " may receive programs again");
+    propose(i, EligibleEntry{id}, [&node, id](int) { node.eligible_pending.erase(id); });
   }
   // Liveness (node.cpp housekeeping): silent for the failure timeout is DOWN.
   for (const auto& [id, member] : members) {
@@ -983,12 +1019,10 @@ void World::finish(SimResult& result) {
   result.counts.fenced = static_cast<unsigned>(sm.fenced_count());
   // The committed run, rebuilt on a data dir as `vedvm inspect --join` rebuilds it.
   vm::Program program;
-  std::string error;
-  if (!vm::load_bundle(program_.bundle, program, error)) throw std::runtime_error(error);
   Service service;
   vm::RuntimeOptions options;
-  configure_runtime(service, 0, options);
-  options.seed = program_.seed;
+  load_for_reading(program_, service, program, options);
+  std::string error;
   const std::string rebuilt = dir_ + "/rebuilt";
   auto store = open_committed_run(rebuilt, program, program_.bundle, options,
                                   [&](uint64_t from) { return sm.run_frames(program_id_, from, 1u << 20); }, error);
@@ -996,10 +1030,7 @@ void World::finish(SimResult& result) {
     result.violations.push_back("the committed run does not rebuild: " + error);
     return;
   }
-  if (!vm::scan_journal(*store, 0, INT64_MAX, [&](int64_t tick, std::string_view line) {
-        result.journal += std::to_string(tick) + " " + std::string(line) + "\n";
-        return true;
-      }, error))
+  if (!journal_text(*store, result.journal, error))
     result.violations.push_back("the committed run's journal does not read: " + error);
   vm::Runtime runtime(program, program_.bundle, options);
   bool resumed = false;
@@ -1017,12 +1048,10 @@ void World::finish(SimResult& result) {
 Reference run_reference(const SimProgram& p, const std::string& scratch_dir) {
   Reference ref;
   vm::Program program;
-  std::string error;
-  if (!vm::load_bundle(p.bundle, program, error)) throw std::runtime_error(error);
   Service service;
   vm::RuntimeOptions options;
-  configure_runtime(service, 0, options);
-  options.seed = p.seed;
+  load_for_reading(p, service, program, options);
+  std::string error;
   vm::Status status;
   auto store = vm::Store::open(scratch_dir + "/reference", vm::StoreMode::Run, status);
   if (!store) throw std::runtime_error(status.message());
@@ -1041,11 +1070,7 @@ Reference run_reference(const SimProgram& p, const std::string& scratch_dir) {
       }, end);
       !s.is_ok())
     throw std::runtime_error(s.message());
-  if (!vm::scan_journal(*store, 0, INT64_MAX, [&](int64_t tick, std::string_view line) {
-        ref.journal += std::to_string(tick) + " " + std::string(line) + "\n";
-        return true;
-      }, error))
-    throw std::runtime_error(error);
+  if (!journal_text(*store, ref.journal, error)) throw std::runtime_error(error);
   return ref;
 }
 

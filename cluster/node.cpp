@@ -32,6 +32,7 @@
 #include "cluster/state_machine.h"
 #include "cluster/zmq_util.h"
 #include "vm/effects/builtin_adapters.h"
+#include "vm/effects/external_bindings.h"
 #include "vm/runtime/runtime.h"
 
 namespace ved::cluster {
@@ -77,6 +78,9 @@ std::string host_port_of(const std::string& address) { return address.substr(0, 
 // How long an owner's entry may take to commit before its run stops: past it the node
 // has probably lost its quorum (and goes DEGRADED), or the program.
 constexpr int kCommitTimeoutMs = 5000;
+
+// How long a run waits for an external adapter to answer (connecting, and each request).
+constexpr int kAdapterTimeoutMs = 10'000;
 
 // An entry of a program's owner, through this node to the leader; "" once it is committed
 // and applied, else why not (fenced entries are refused with the reason).
@@ -976,13 +980,19 @@ void Node::start_runner(const ProgramRecord& program) {
   auto client = std::make_shared<ClusterClient>(options_.security);
   setup.commit = [client, address = address_](const JournalEntry& entry) { return commit_entry(*client, address, entry); };
   setup.now_ms = steady_ms;
-  setup.configure = [fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root](
-                        const vm::Program& program, vm::RuntimeOptions& options) {
+  setup.configure = [fs_root = options_.fs_root.empty() ? options_.data_dir + "/files" : options_.fs_root,
+                     adapters = options_.adapters](const vm::Program& program, vm::RuntimeOptions& options) {
     std::error_code ec;
     std::filesystem::create_directories(fs_root, ec);
     vm::BuiltinAdapterOptions builtin;
     builtin.fs_root = std::filesystem::absolute(fs_root, ec);
     vm::bind_builtin_adapters(program, builtin, options.adapters);
+    // Over the built-ins, as a local run binds them; one that cannot be reached stops the
+    // run (the node says why and tries again a second later).
+    bool unreachable = false;
+    std::string error;
+    if (!vm::bind_external_adapters(program, adapters, kAdapterTimeoutMs, options.adapters, unreachable, error))
+      throw std::runtime_error(error);
   };
   setup.lease_ms = std::max(1u, options_.failure_timeout_ms / 2);
   setup.dispatch_not_before_ms = takeover_waits_.dispatch_not_before(*sm_, program.id, id_, steady_ms(), setup.lease_ms);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "cluster/curve_keys.h"
 
@@ -19,6 +20,9 @@ struct NodeOptions {
   std::string join;        // HOST:PORT of any member, to join its cluster
   std::string group;
   std::string fs_root;  // where the programs it runs write files ("": DATA/files)
+  // External adapters for the programs it runs (`NAME=tcp://HOST:PORT`, as `vedvm
+  // --adapter`): each node reaches the services from where it stands.
+  std::vector<std::string> adapters;
   unsigned failure_timeout_ms = 1000;
   // A member back up (after DOWN) receives programs again only once the leader has heard
   // it for this long (docs/cluster.md "Placement"): a flapping node does not drag

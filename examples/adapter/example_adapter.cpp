@@ -11,15 +11,19 @@
 // the VM re-sends an intent whose outcome it lost in a crash, with the same key, and a
 // provisioning must not happen twice. It links nothing of the VM: only cppzmq and msgpack.
 //
-//   ved-example-adapter --bind tcp://127.0.0.1:5555 [--log FILE] [--capacity N]
+//   ved-example-adapter --bind tcp://127.0.0.1:5555 [--log FILE] [--requests FILE] [--delay MS] [--capacity N]
 //
 // `--bind tcp://127.0.0.1:0` picks a free port. Either way the first line on stdout is the
 // endpoint it listens on. `--log FILE` appends `intent_id key effect` for each execution
 // (not for a deduplicated answer) and is read back at start, so that the deduplication
-// and the numbering survive a restart of the adapter. SIGTERM or SIGINT: clean exit 0.
+// and the numbering survive a restart of the adapter. `--requests FILE` appends
+// `intent_id key` for every Infra.Provision request, deduplicated or not: how often the
+// VM sent one again. `--delay MS` makes each provisioning take that long (one at a time).
+// SIGTERM or SIGINT: clean exit 0.
 #include <msgpack.hpp>
 #include <zmq.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -29,11 +33,13 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
+int g_delay_ms = 0;  // --delay: how long a provisioning takes
 void on_signal(int) { g_stop = 1; }
 
 constexpr int kProtocolVersion = 1;
@@ -75,7 +81,9 @@ std::string unescape(const std::string& s) {
 
 class Infra {
  public:
-  Infra(int capacity, std::string log_path) : capacity_(capacity), log_path_(std::move(log_path)) {
+  Infra(int capacity, std::string log_path, const std::string& requests_path)
+      : capacity_(capacity), log_path_(std::move(log_path)) {
+    if (!requests_path.empty()) requests_.open(requests_path, std::ios::app);
     if (log_path_.empty()) return;
     // Replay the log: the n-th provisioning answered "vm-n", under its key.
     std::ifstream in(log_path_);
@@ -98,6 +106,10 @@ class Infra {
     bool retryable = false;
   };
   Result provision(const std::string& intent, const std::optional<std::string>& key, const std::string& size) {
+    if (requests_.is_open()) {
+      requests_ << escape(intent) << ' ' << (key ? escape(*key) : "-") << '\n';
+      requests_.flush();
+    }
     if (key) {
       // Same key, same answer, and nothing happens a second time.
       auto it = by_key_.find(*key);
@@ -123,6 +135,7 @@ class Infra {
   int provisioned_ = 0;
   std::string log_path_;
   std::ofstream log_;
+  std::ofstream requests_;  // --requests: every request, answered from memory or not
   std::map<std::string, std::string> by_key_;
 };
 
@@ -213,6 +226,7 @@ std::optional<std::string> handle(Infra& infra, const std::string& body) {
     std::optional<std::string> key;
     auto k = req.find("key");
     if (k != req.end() && k->second.type == msgpack::type::STR) key.emplace(k->second.via.str.ptr, k->second.via.str.size);
+    if (g_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_delay_ms));
     const Infra::Result r = infra.provision(str_field(req, "intent"), key, size);
     if (r.ok) {
       pk.pack_map(3);
@@ -240,7 +254,7 @@ std::optional<std::string> handle(Infra& infra, const std::string& body) {
 }
 
 int usage() {
-  std::cerr << "usage: ved-example-adapter --bind tcp://HOST:PORT [--log FILE] [--capacity N]\n"
+  std::cerr << "usage: ved-example-adapter --bind tcp://HOST:PORT [--log FILE] [--requests FILE] [--delay MS] [--capacity N]\n"
                "  PORT 0 picks a free port; the first line on stdout is the endpoint bound\n";
   return 2;
 }
@@ -248,7 +262,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string bind, log;
+  std::string bind, log, requests;
   int capacity = 100;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -257,6 +271,10 @@ int main(int argc, char** argv) {
       bind = argv[++i];
     } else if (a == "--log") {
       log = argv[++i];
+    } else if (a == "--delay") {
+      g_delay_ms = std::atoi(argv[++i]);
+    } else if (a == "--requests") {
+      requests = argv[++i];
     } else if (a == "--capacity") {
       capacity = std::atoi(argv[++i]);
     } else {
@@ -272,7 +290,7 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
-  Infra infra(capacity, log);
+  Infra infra(capacity, log, requests);
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::router);
   socket.set(zmq::sockopt::linger, 0);

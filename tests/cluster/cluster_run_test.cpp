@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cluster/client.h"
@@ -369,22 +370,13 @@ std::string frames_held_by(ProcessCluster& c, int i, const std::string& program)
 TEST_CASE("3 nodes: a node down while a run was committed and snapshotted fetches the frames from its peers") {
   ProcessCluster c(VED_VEDVM);
   const std::vector<std::string> small = {"--snapshot-threshold", "4"};
-  auto with = [&](std::vector<std::string> a) {
-    a.insert(a.end(), small.begin(), small.end());
-    return a;
-  };
-  c.start(1, with({"--bootstrap"}));
-  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 1); }, 15000));
-  for (int i : {2, 3}) {
-    c.start(i, with({"--join", c.address(1)}));
-    REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, static_cast<size_t>(i)); }, 30000));
-  }
+  form(c, 3, small);
   c.kill9(3);
   const std::string source = write_ring(c.dir(), 50, 20000);
   const auto followed = c.vedvm({"--join", c.address(1), source, "--follow"}, 120000);
   // More entries, so that the log node 3 missed is compacted away for certain.
   for (int i = 0; i < 8; ++i) c.vedvm({"--join", c.address(1), std::string(VED_EXAMPLES_DIR) + "/hello.ved"});
-  c.start(3, with({}));
+  c.start(3, small);
   REQUIRE_MESSAGE(followed.exit_code == 0, followed.out << followed.err);
   const std::string id = submitted_id(followed);
   REQUIRE(!id.empty());
@@ -396,4 +388,82 @@ TEST_CASE("3 nodes: a node down while a run was committed and snapshotted fetche
   REQUIRE(reference.size() > 100000);
   CHECK(frames_held_by(c, 2, id) == reference);
   CHECK(frames_held_by(c, 3, id) == reference);
+}
+
+// An external adapter that honours idempotency keys (examples/adapter), serving a program
+// that provisions thirty machines one after the other (50 ms each), with the owner killed with kill -9
+// in the middle (docs/cluster.md "The dispatch lease"): every machine is provisioned
+// exactly once, the adapter is asked again at most once per owner death (the intent the
+// dead owner had released, re-dispatched by its successor with the same key), and the run
+// ends with the machines a local run gets.
+namespace {
+
+const char* kPool = R"(effect Infra.Provision(size: string) -> string : infrastructure
+
+@privilege infrastructure
+domain Pool {
+    state { want: int = 30  have: int  machines: list<string> }
+    goal Capacity {
+        predicate: have >= want
+        strategy: Grow
+    }
+    transition Grow() {
+        emit Infra.Provision(size: "small", idempotency_key: format("pool-{}", have))
+    }
+    transition Provisioned(id: string) on Infra.Provision.ok {
+        have = have + 1
+        machines = append(machines, id)
+    }
+}
+)";
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(read_file(path));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("3 nodes: an external adapter with idempotency keys across a killed owner: each key acted on once") {
+  ProcessCluster c(VED_VEDVM);
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_port());
+  const std::string executed = c.dir() / "executed.log", requests = c.dir() / "requests.log";
+  c.start_helper({VED_EXAMPLE_ADAPTER, "--bind", endpoint, "--log", executed, "--requests", requests, "--delay", "50"},
+                 "adapter");
+  form(c, 3, {"--adapter", "Infra.Provision=" + endpoint});
+  const std::string source = c.dir() / "pool.ved";
+  std::ofstream(source) << kPool;
+  CommandResult followed;
+  std::thread client([&] { followed = c.vedvm({"--join", c.address(1), source, "--follow"}, 120000); });
+  // Kill the owner once a third of the machines are provisioned.
+  int owner = -1;
+  const bool under_way = ProcessCluster::wait_until([&] {
+    if (lines_of(executed).size() < 10) return false;
+    auto s = c.status(1);
+    if (s.is_null() || s["programs"].empty()) return false;
+    owner = runner_of(c, std::to_string(s["programs"][0]["id"].get<uint64_t>()), {1, 2, 3});
+    return owner > 0;
+  }, 60000);
+  if (under_way && owner > 0 && lines_of(executed).size() < 30) c.kill9(owner);
+  client.join();
+  REQUIRE(under_way);
+  CHECK_MESSAGE(followed.exit_code == 0, followed.out << followed.err);
+  // Exactly once in effect: thirty executions, thirty keys.
+  const auto done = lines_of(executed);
+  std::set<std::string> keys;
+  for (const auto& line : done) keys.insert(line.substr(line.find(' ') + 1));
+  CHECK(done.size() == 30);
+  CHECK(keys.size() == 30);
+  // At least once in dispatch: a request again at most once (one owner died).
+  const auto asked = lines_of(requests);
+  CHECK(asked.size() >= 30);
+  CHECK(asked.size() <= 31);
+  MESSAGE("requests: " << asked.size() << " for 30 keys");
+  // The machines, in order, as one vedvm gets them from a fresh adapter.
+  std::string machines;
+  for (int i = 1; i <= 30; ++i) machines += (i > 1 ? ", " : "") + std::string("\"vm-") + std::to_string(i) + "\"";
+  CHECK_MESSAGE(followed.out.find("have: 30, machines: [" + machines + "]") != std::string::npos, followed.out);
 }

@@ -75,6 +75,16 @@ class ProcessCluster {
         kill(n.pid, SIGKILL);
         waitpid(n.pid, nullptr, 0);
       }
+    for (pid_t pid : helpers_) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+
+  // Starts a process the cluster's nodes use (an external adapter), its output in
+  // `name`.out and `name`.err in the scratch dir; killed with the cluster.
+  void start_helper(const std::vector<std::string>& args, const std::string& name) {
+    helpers_.push_back(spawn(args, dir_ / (name + ".err"), dir_ / (name + ".out")));
   }
 
   struct Node {
@@ -238,6 +248,7 @@ class ProcessCluster {
   std::vector<std::string> security_;
   ScratchDir dir_;
   std::map<int, Node> nodes_;
+  std::vector<pid_t> helpers_;
   std::atomic<int> commands_{0};
   bool partition_files_ = false;
 };
@@ -263,12 +274,17 @@ inline bool voters_are(ProcessCluster& c, int asked, size_t n) {
   return voters == n;
 }
 
-// Forms an n-node cluster: node 1 bootstraps, each next one joins through an earlier member.
-inline void form(ProcessCluster& c, int n) {
-  c.start(1, {"--bootstrap"});
+// Forms an n-node cluster: node 1 bootstraps, each next one joins through an earlier
+// member; every node gets `extra` arguments too.
+inline void form(ProcessCluster& c, int n, const std::vector<std::string>& extra = {}) {
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  c.start(1, with({"--bootstrap"}));
   REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 1); }, 15000));
   for (int i = 2; i <= n; ++i) {
-    c.start(i, {"--join", c.address(i == 2 ? 1 : i - 1)});  // through any member
+    c.start(i, with({"--join", c.address(i == 2 ? 1 : i - 1)}));  // through any member
     REQUIRE_MESSAGE(ProcessCluster::wait_until([&] { return voters_are(c, 1, static_cast<size_t>(i)); }, 30000),
                     "node " << i << " did not join; its log:\n" << read_file(c.node(i).log));
   }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cluster/curve_keys.h"
 
@@ -29,6 +30,7 @@ struct NodeCommandOptions {
   bool bootstrap = false;
   unsigned failure_timeout_ms = 1000;
   unsigned rebalance_after_ms = 5000;
+  std::vector<std::string> adapters;
   unsigned election_timeout_ms = 1000;
   unsigned snapshot_threshold = 8192;
   bool no_sync = false;

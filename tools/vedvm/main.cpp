@@ -379,6 +379,8 @@ int main(int argc, char** argv) {
   node_cmd->add_flag("--bootstrap", node.bootstrap, "Start a new cluster with this node as its first member");
   node_cmd->add_option("--join", node.join, "HOST:PORT of any member of the cluster to join");
   node_cmd->add_option("--group", node.group, "The node's group (deploy environment)");
+  node_cmd->add_option("--adapter", node.adapters,
+                       "NAME=tcp://HOST:PORT: an external adapter serving effect or observation NAME for the programs this node runs");
   node_cmd->add_option("--fs-root", node.fs_root,
                        "Where the programs this node runs read and write files (default: DATA-DIR/files)");
   node_cmd->add_option("--failure-timeout", node.failure_timeout_ms,

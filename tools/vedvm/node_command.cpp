@@ -22,6 +22,7 @@ int node(const NodeCommandOptions& o) {
   options.fs_root = o.fs_root;
   options.failure_timeout_ms = o.failure_timeout_ms;
   options.rebalance_after_ms = o.rebalance_after_ms;
+  options.adapters = o.adapters;
   options.election_timeout_ms = o.election_timeout_ms;
   options.heartbeat_ms = std::max(10u, o.election_timeout_ms / 10);
   options.snapshot_threshold = o.snapshot_threshold;

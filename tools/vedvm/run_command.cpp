@@ -14,7 +14,7 @@
 #include "tools/vedvm/commands.h"
 #include "tools/vedvm/json_output.h"
 #include "vm/effects/builtin_adapters.h"
-#include "vm/effects/external_adapter.h"
+#include "vm/effects/external_bindings.h"
 #include "vm/effects/simulated_adapter.h"
 #include "tools/vedvm/upgrade_request.h"
 #include "vm/bundle_loader.h"
@@ -51,34 +51,7 @@ bool bind_adapters(const ved::vm::Program& program, const RunOptions& o, ved::vm
   builtin.allow_exec = o.allow_exec;
   ved::vm::bind_builtin_adapters(program, builtin, set);
 
-  std::map<std::string, std::shared_ptr<ved::vm::ExternalAdapter>> connected;  // by endpoint
-  for (const auto& a : o.adapters) {
-    const size_t eq = a.find('=');
-    if (eq == std::string::npos) {
-      error = "--adapter " + a + ": expected NAME=tcp://HOST:PORT";
-      return false;
-    }
-    const std::string name = a.substr(0, eq), endpoint = a.substr(eq + 1);
-    const auto named = [&](const ved::vm::ExternalInfo& e) { return e.name == name; };
-    if (std::none_of(program.effects.begin(), program.effects.end(), named) &&
-        std::none_of(program.observations.begin(), program.observations.end(), named)) {
-      error = "--adapter " + a + ": the program has no effect or observation `" + name + "`";
-      return false;
-    }
-    auto& adapter = connected[endpoint];
-    if (!adapter && !(adapter = ved::vm::connect_external_adapter(program, endpoint, kAdapterTimeoutMs, error))) {
-      error = "--adapter " + a + ": " + error;
-      unreachable = true;
-      return false;
-    }
-    const bool effect = adapter->serves_effect(name), observation = adapter->serves_observation(name);
-    if (!effect && !observation) {
-      error = "--adapter " + a + ": the adapter at " + endpoint + " does not serve `" + name + "`";
-      return false;
-    }
-    if (effect) set.bind_effect(name, adapter);
-    if (observation) set.bind_observation(name, adapter);
-  }
+  if (!ved::vm::bind_external_adapters(program, o.adapters, kAdapterTimeoutMs, set, unreachable, error)) return false;
 
   for (const auto& e : o.effects) {
     const size_t eq = e.find('=');

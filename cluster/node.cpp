@@ -859,6 +859,7 @@ std::string Node::status_json() {
     m["group"] = it != members.end() ? it->second.info.group : "";
     m["role"] = s.role == RAFT_VOTER ? "voter" : s.role == RAFT_STANDBY ? "standby" : "spare";
     m["liveness"] = it != members.end() && !it->second.up ? "DOWN" : "up";
+    m["eligible"] = it == members.end() || (it->second.up && it->second.eligible);
     if (s.id == id_) m["last_contact_ms"] = 0;
     else if (last_contact_.count(s.id)) m["last_contact_ms"] = now - last_contact_[s.id];
     else m["last_contact_ms"] = nullptr;
@@ -877,6 +878,11 @@ std::string Node::status_json() {
                         {"bundle_bytes", p.bundle_bytes},
                         {"owner", owner ? Json(owner) : Json(nullptr)},
                         {"frames", run.frames},
+                        // Those this replica holds: fewer while it fetches a snapshot's gap.
+                        {"frames_held", [&] {
+                           const auto gap = sm_->run_gap(p.id);
+                           return gap ? gap->from : run.frames;
+                         }()},
                         {"exit_code", run.finished ? Json(run.exit_code) : Json(nullptr)}});
   }
   j["programs"] = programs;

@@ -467,3 +467,41 @@ TEST_CASE("3 nodes: an external adapter with idempotency keys across a killed ow
   for (int i = 1; i <= 30; ++i) machines += (i > 1 ? ", " : "") + std::string("\"vm-") + std::to_string(i) + "\"";
   CHECK_MESSAGE(followed.out.find("have: 30, machines: [" + machines + "]") != std::string::npos, followed.out);
 }
+
+// --rebalance-after (docs/cluster.md "Failures"): a member back from DOWN is up but not
+// eligible — it receives no program — until the leader has heard it that long; status says
+// so, in JSON and in text.
+TEST_CASE("3 nodes: a member back from DOWN is not eligible for programs until it has stayed up for --rebalance-after") {
+  ProcessCluster c(VED_VEDVM);
+  const std::vector<std::string> rebalance = {"--rebalance-after", "2000"};
+  form(c, 3, rebalance);
+  auto member = [&](int asked, uint64_t node) -> json {
+    auto s = c.status(asked);
+    if (s.is_null()) return nullptr;
+    for (const auto& m : s["members"])
+      if (m["node"] == node) return m;
+    return nullptr;
+  };
+  const uint64_t third = c.status(3)["asked"]["node"].get<uint64_t>();
+  c.kill9(3);
+  REQUIRE(ProcessCluster::wait_until([&] {
+    const json m = member(1, third);
+    return !m.is_null() && m["state"] == "DOWN" && m["eligible"] == false;
+  }, 15000));
+  c.start(3, rebalance);
+  REQUIRE(ProcessCluster::wait_until([&] {
+    const json m = member(1, third);
+    return !m.is_null() && m["state"] == "ACTIVE";
+  }, 15000));
+  // Up, and not yet eligible (unless the leader already counted the full 2 s).
+  const json back = member(1, third);
+  const auto text = c.vedvm({"status", "--join", c.address(1)});
+  if (back["eligible"] == false) CHECK(text.out.find("is back from DOWN") != std::string::npos);
+  REQUIRE(ProcessCluster::wait_until([&] {
+    const json m = member(1, third);
+    return !m.is_null() && m["eligible"] == true;
+  }, 15000));
+  const std::string leader_log = read_file(c.node(1).log) + read_file(c.node(2).log);
+  CHECK(leader_log.find("node " + std::to_string(third) + " has been up for 2000 ms: it may receive programs again") !=
+        std::string::npos);
+}

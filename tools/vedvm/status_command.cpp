@@ -58,6 +58,7 @@ int status(const StatusOptions& o) {
     std::string why;
     const bool reachable = m["node"] == asked["node"] ? (own = asked, true) : ask_status(client, m["address"], 1000, own, why);
     row["state"] = m["liveness"] == "DOWN" || !reachable ? "DOWN" : own["health"];
+    row["eligible"] = m.value("eligible", true);
     row["reachable"] = reachable;
     row["last_contact_ms"] = m["last_contact_ms"];
     row["raft_state"] = reachable ? own["state"] : Json(nullptr);
@@ -96,13 +97,21 @@ int status(const StatusOptions& o) {
                 terminal_text(group).c_str(), text(m["role"]).c_str(), text(m["state"]).c_str(), contact.c_str(),
                 text(m["commit_index"]).c_str(), text(m["applied_index"]).c_str());
   }
+  for (const auto& m : members)
+    if (m["state"] != "DOWN" && !m["eligible"].get<bool>())
+      std::cout << "node " << text(m["node"]) << " is back from DOWN: it receives no program until it has stayed up for "
+                << "the leader's --rebalance-after\n";
   const auto& programs = asked["programs"];
   std::cout << "placement epoch " << text(asked["placement_epoch"]) << ", fenced entries " << text(asked["fenced"])
             << "\nprograms: " << programs.size() << "\n";
   for (const auto& p : programs) {
     std::cout << "  " << text(p["id"]) << "  " << terminal_text(text(p["name"])) << "  " << text(p["status"]);
     if (!p["exit_code"].is_null()) std::cout << " (exit " << text(p["exit_code"]) << ")";
-    std::cout << "  owner " << text(p["owner"]) << "  " << text(p["frames"]) << " frames\n";
+    std::cout << "  owner " << text(p["owner"]) << "  " << text(p["frames"]) << " frames";
+    if (p.contains("frames_held") && p["frames_held"] != p["frames"])
+      std::cout << " (node " << text(asked["node"]) << " holds " << text(p["frames_held"])
+                << ": it is fetching the rest from its peers)";
+    std::cout << "\n";
   }
   return quorum ? kExitOk : kExitUnsatisfied;
 }

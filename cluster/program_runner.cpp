@@ -47,14 +47,11 @@ class JournalReplicator : public vm::TickReplicator {
   bool may_dispatch(std::string& why) override {
     if (s_.before_dispatch) s_.before_dispatch();
     if (s_.test_no_lease) return true;
-    // A run asked to stop (its node is DEGRADED, or owns the program no more) releases
-    // nothing more: the program's owner, whoever it is then, releases it.
-    if (stop_) {
-      why = "the run of program " + std::to_string(s_.program) + " is stopping";
-      return false;
-    }
+    // The takeover wait (TakeoverWaits): a previous owner's lease may still run.
     while (s_.now_ms() < s_.dispatch_not_before_ms && !stop_)
       s_.sleep_ms(std::min<uint64_t>(s_.dispatch_not_before_ms - s_.now_ms(), 50));
+    // A run asked to stop (its node is DEGRADED, or owns the program no more) releases
+    // nothing more: the program's owner, whoever it is then, releases it.
     if (stop_) {
       why = "the run of program " + std::to_string(s_.program) + " is stopping";
       return false;

@@ -253,6 +253,42 @@ TEST_CASE("eligibility (--rebalance-after): a member back from DOWN receives pro
   CHECK(sm.members().at(3).eligible);
 }
 
+// The takeover wait (docs/cluster.md "The dispatch lease"): a node that takes a program
+// over from a node that may still hold its lease releases nothing for a lease's length.
+TEST_CASE("takeover wait: a lease's length when the last holder is another live node, none when it is DOWN, itself or nobody") {
+  EntryApplier r;
+  StateMachine& sm = r.sm;
+  CHECK(r.apply(MembershipEntry{{{1, "127.0.0.1:1", "", ""}, {2, "127.0.0.1:2", "", ""}}}).empty());
+  CHECK(r.apply(SubmitEntry{std::string(16, 'p'), "app", "bundle", 4}).empty());
+  const uint64_t program = r.index;
+  const uint64_t lease = 500;
+  {
+    TakeoverWaits waits;  // nobody has held it: no wait
+    CHECK(waits.dispatch_not_before(sm, program, 2, 1000, lease) == 0);
+  }
+  CHECK(r.apply(PlacementEntry{1, {{program_unit(program), 1}}}).empty());
+  CHECK(r.apply(RunLeaseEntry{program, 1, 1, 0}).empty());
+  CHECK(sm.run_holder(program) == 1);
+  CHECK(r.apply(PlacementEntry{2, {{program_unit(program), 2}}}).empty());
+  TakeoverWaits waits;
+  // Node 1 is up and may still hold the lease: node 2 waits from when it saw the epoch.
+  CHECK(waits.dispatch_not_before(sm, program, 2, 1000, lease) == 1500);
+  // A restarted runner at the same epoch gets the same wait, not a new or shorter one.
+  CHECK(waits.dispatch_not_before(sm, program, 2, 1400, lease) == 1500);
+  // Node 2's own lease accepted, a later epoch that keeps it with node 2: the wait begun is
+  // kept, never shortened.
+  CHECK(r.apply(RunLeaseEntry{program, 2, 2, 0}).empty());
+  CHECK(r.apply(PlacementEntry{3, {{program_unit(program), 2}}}).empty());
+  CHECK(waits.dispatch_not_before(sm, program, 2, 1450, lease) == 1500);
+  // The holder itself never waits for its own lease.
+  TakeoverWaits fresh;
+  CHECK(fresh.dispatch_not_before(sm, program, 2, 3000, lease) == 0);
+  // Back to node 1, whose last holder (node 2) is DOWN: silent longer than any lease.
+  CHECK(r.apply(LivenessEntry{2, false}).empty());
+  CHECK(r.apply(PlacementEntry{4, {{program_unit(program), 1}}}).empty());
+  CHECK(fresh.dispatch_not_before(sm, program, 1, 4000, lease) == 0);
+}
+
 // A program's run (docs/cluster.md "Running a program"): its owner's groups of tick-record
 // frames count only in order, from the node that owns the program at the current epoch,
 // and before its end; anything else is fenced (counted, no effect) or, not being frames,

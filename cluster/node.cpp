@@ -304,8 +304,7 @@ class Node {
   std::map<uint64_t, std::unique_ptr<ProgramRunner>> runners_;  // by program id
   std::vector<std::unique_ptr<ProgramRunner>> retiring_;          // stopping; destroyed once done
   std::map<uint64_t, uint64_t> retry_at_;  // program -> steady ms before which it is not started again
-  std::map<uint64_t, uint64_t> up_since_;  // as leader: a member up but not eligible, seen up since
-  std::set<uint64_t> eligible_pending_;
+  EligibilityTimer eligibility_;  // as leader (--rebalance-after)
   TakeoverWaits takeover_waits_;
   bool placement_pending_ = false;
   uint64_t programs_checked_at_ = 0;
@@ -897,7 +896,7 @@ void Node::housekeeping() {
   const bool leader = raft_state(&raft_) == RAFT_LEADER;
   if (leader && !was_leader_) {
     log("leader for term " + std::to_string(raft_.current_term));
-    up_since_.clear();
+    eligibility_.reset();
     // Followers hear only from the leader, so what this node last heard of the others
     // says nothing: their silence is counted from now. The previous leader is the
     // exception: this node heard it until it went quiet (which is why there was an
@@ -937,19 +936,13 @@ void Node::housekeeping() {
                      [this](int) { membership_pending_ = false; });
   }
   // Eligibility: a member up again receives programs once this leader has heard it for
-  // --rebalance-after (counted by this leader: a new one starts counting afresh).
-  for (const auto& [node, m] : members) {
-    const bool heard = node == id_ || (last_contact_.count(node) && now - last_contact_[node] < options_.election_timeout_ms);
-    if (!m.up || m.eligible || !heard) {
-      up_since_.erase(node);
-      continue;
-    }
-    const uint64_t since = up_since_.emplace(node, now).first->second;
-    if (now - since < options_.rebalance_after_ms || eligible_pending_.count(node)) continue;
-    eligible_pending_.insert(node);
+  // --rebalance-after.
+  for (const uint64_t node : eligibility_.due(members, now, options_.rebalance_after_ms, [&](uint64_t id) {
+         return id == id_ || (last_contact_.count(id) && now - last_contact_[id] < options_.election_timeout_ms);
+       })) {
     log("node " + std::to_string(node) + " has been up for " + std::to_string(options_.rebalance_after_ms) +
         " ms: it may receive programs again");
-    propose_internal(EligibleEntry{node}, [this, node](int) { eligible_pending_.erase(node); });
+    propose_internal(EligibleEntry{node}, [this, node](int) { eligibility_.settled(node); });
   }
   // Liveness: a member silent for --failure-timeout is DOWN; one heard again is up.
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {

@@ -23,6 +23,21 @@ std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::functi
   return entry;
 }
 
+std::vector<uint64_t> EligibilityTimer::due(const std::map<uint64_t, MemberRecord>& members, uint64_t now_ms,
+                                            uint64_t rebalance_after_ms, const std::function<bool(uint64_t)>& heard) {
+  std::vector<uint64_t> out;
+  for (const auto& [node, m] : members) {
+    if (!m.up || m.eligible || !heard(node)) {
+      up_since_.erase(node);
+      continue;
+    }
+    const uint64_t since = up_since_.emplace(node, now_ms).first->second;
+    if (now_ms - since < rebalance_after_ms || !pending_.insert(node).second) continue;
+    out.push_back(node);
+  }
+  return out;
+}
+
 uint64_t TakeoverWaits::dispatch_not_before(StateMachine& sm, uint64_t program, uint64_t self, uint64_t now_ms,
                                             uint64_t lease_ms) {
   const uint64_t epoch = sm.placement_epoch();

@@ -7,17 +7,37 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
+#include <vector>
 
 #include "cluster/journal_entry.h"
 
 namespace ved::cluster {
 
 class StateMachine;
+struct MemberRecord;
 
 // The Placement entry the leader should propose now: the table place() gives for the
 // members in the Raft configuration (`in_configuration`) and the programs not finished,
 // at the next epoch. None when nothing would change (or there is nothing to place).
 std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration);
+
+// The leader's eligibility decisions (--rebalance-after): a member back from DOWN may
+// receive programs again once this leader has heard it for that long, counted by this
+// leader alone (a new leader counts afresh: reset()).
+class EligibilityTimer {
+ public:
+  // The `members` (StateMachine::members) to commit Eligible for now (each returned once, until settled()): up, not
+  // eligible, heard (`heard(id)`) without a break for `rebalance_after_ms`.
+  std::vector<uint64_t> due(const std::map<uint64_t, MemberRecord>& members, uint64_t now_ms,
+                            uint64_t rebalance_after_ms, const std::function<bool(uint64_t)>& heard);
+  void settled(uint64_t node) { pending_.erase(node); }  // its Eligible was applied or failed
+  void reset() { up_since_.clear(); }
+
+ private:
+  std::map<uint64_t, uint64_t> up_since_;  // a member up but not eligible, heard since
+  std::set<uint64_t> pending_;             // Eligible proposed, not settled
+};
 
 // A program handed over while its previous owner still runs (a rebalance: a node came
 // back and outweighs it) must not have its effects released by both. The previous owner

@@ -203,8 +203,7 @@ struct SimNode {
   std::map<uint64_t, uint64_t> last_contact;
   bool membership_pending = false, placement_pending = false;
   std::set<uint64_t> liveness_pending;
-  std::map<uint64_t, uint64_t> up_since;  // a member up but not eligible, seen up since
-  std::set<uint64_t> eligible_pending;
+  EligibilityTimer eligibility;  // as leader
   // As a follower: when it last heard its leader.
   uint64_t heard_leader_at = 0;
   // Since when it has not reached a majority (alive, not paused, linked both ways).
@@ -566,7 +565,7 @@ void World::leader_housekeeping(SimNode& node) {
   if (!node.was_leader) {
     note("node " + std::to_string(node.id) + " leads (term " + std::to_string(raft_of(i)->current_term) + ")");
     for (const auto& other : nodes_) node.last_contact[other->id] = now();
-    node.up_since.clear();
+    node.eligibility.reset();
   }
   for (const auto& other : nodes_)
     if (other->index != i && reachable(i, other->index)) node.last_contact[other->id] = now();
@@ -595,17 +594,11 @@ void World::leader_housekeeping(SimNode& node) {
   }
   // Eligibility (node.cpp housekeeping): a member back from DOWN may receive programs
   // once this leader has heard it for --rebalance-after.
-  for (const auto& [id, member] : members) {
-    const bool heard = id == node.id || now() - node.last_contact[id] < kElectionTimeoutMs;
-    if (!member.up || member.eligible || !heard) {
-      node.up_since.erase(id);
-      continue;
-    }
-    const uint64_t since = node.up_since.emplace(id, now()).first->second;
-    if (now() - since < kRebalanceAfterMs || node.eligible_pending.count(id)) continue;
-    node.eligible_pending.insert(id);
+  for (const uint64_t id : node.eligibility.due(members, now(), kRebalanceAfterMs, [&](uint64_t m) {
+         return m == node.id || now() - node.last_contact[m] < kElectionTimeoutMs;
+       })) {
     note("node " + std::to_string(node.id) + " says node " + std::to_string(id) + " may receive programs again");
-    propose(i, EligibleEntry{id}, [&node, id](int) { node.eligible_pending.erase(id); });
+    propose(i, EligibleEntry{id}, [&node, id](int) { node.eligibility.settled(id); });
   }
   // Liveness (node.cpp housekeeping): silent for the failure timeout is DOWN.
   for (const auto& [id, member] : members) {

@@ -121,6 +121,24 @@ struct BodyPacker {
     p.pack_uint64(e.epoch);
     p.pack_uint64(e.frames);
   }
+  void operator()(const UpgradeEntry& e) {
+    p.pack_array(3);
+    pack_bin(p, e.request_id);
+    pack_str(p, e.program_name);
+    pack_bin(p, e.bundle);
+  }
+  void operator()(const RunUpgradeEntry& e) {
+    p.pack_array(8);
+    p.pack_uint64(e.program);
+    p.pack_uint64(e.node);
+    p.pack_uint64(e.epoch);
+    p.pack_uint64(e.frames);
+    p.pack_uint64(e.upgrade);
+    if (e.ok) p.pack_true(); else p.pack_false();
+    p.pack_uint64(e.record_digest);
+    p.pack_array(static_cast<uint32_t>(e.lines.size()));
+    for (const auto& line : e.lines) pack_str(p, line);
+  }
 };
 
 using namespace strict;
@@ -134,14 +152,18 @@ std::vector<std::string> read_bins(const msgpack::object& o, const char* what) {
   return out;
 }
 
+std::string read_request_id(const msgpack::object& o, const char* what) {
+  std::string id = bin(o, 16, what);
+  if (id.size() != 16) throw DecodeError(std::string(what) + ": expected 16 bytes, found " + std::to_string(id.size()));
+  return id;
+}
+
 JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
   switch (kind) {
     case EntryKind::Submit: {
       const auto* f = array(body, 4, "Submit");
       SubmitEntry e;
-      e.request_id = bin(f[0], 16, "Submit.request_id");
-      if (e.request_id.size() != 16)
-        throw DecodeError("Submit.request_id: expected 16 bytes, found " + std::to_string(e.request_id.size()));
+      e.request_id = read_request_id(f[0], "Submit.request_id");
       e.program_name = str(f[1], kMaxNameBytes, "Submit.program_name");
       if (e.program_name.empty()) throw DecodeError("Submit.program_name: empty");
       e.bundle = bin(f[2], kMaxEntryBytes, "Submit.bundle");
@@ -254,6 +276,31 @@ JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
       const auto* f = array(body, 1, "Eligible");
       return EligibleEntry{u64(f[0], "Eligible.node")};
     }
+    case EntryKind::Upgrade: {
+      const auto* f = array(body, 3, "Upgrade");
+      UpgradeEntry e;
+      e.request_id = read_request_id(f[0], "Upgrade.request_id");
+      e.program_name = str(f[1], kMaxNameBytes, "Upgrade.program_name");
+      if (e.program_name.empty()) throw DecodeError("Upgrade.program_name: empty");
+      e.bundle = bin(f[2], kMaxEntryBytes, "Upgrade.bundle");
+      if (e.bundle.empty()) throw DecodeError("Upgrade.bundle: empty");
+      return e;
+    }
+    case EntryKind::RunUpgrade: {
+      const auto* f = array(body, 8, "RunUpgrade");
+      RunUpgradeEntry e;
+      e.program = u64(f[0], "RunUpgrade.program");
+      e.node = u64(f[1], "RunUpgrade.node");
+      e.epoch = u64(f[2], "RunUpgrade.epoch");
+      e.frames = u64(f[3], "RunUpgrade.frames");
+      e.upgrade = u64(f[4], "RunUpgrade.upgrade");
+      e.ok = boolean(f[5], "RunUpgrade.ok");
+      e.record_digest = u64(f[6], "RunUpgrade.record_digest");
+      uint32_t n = 0;
+      const auto* lines = list(f[7], 1u << 16, n, "RunUpgrade.lines");
+      for (uint32_t i = 0; i < n; ++i) e.lines.push_back(str(lines[i], 1u << 16, "RunUpgrade.lines[]"));
+      return e;
+    }
   }
   throw DecodeError("unknown entry kind " + std::to_string(static_cast<uint32_t>(kind)));
 }
@@ -275,6 +322,8 @@ const char* entry_kind_name(EntryKind kind) {
     case EntryKind::RunEnd: return "RunEnd";
     case EntryKind::RunLease: return "RunLease";
     case EntryKind::Eligible: return "Eligible";
+    case EntryKind::Upgrade: return "Upgrade";
+    case EntryKind::RunUpgrade: return "RunUpgrade";
   }
   return "unknown";
 }
@@ -310,7 +359,7 @@ bool decode_entry(std::string_view bytes, JournalEntry& out, std::string& error)
       return false;
     }
     const uint64_t kind = u64(f[1], "journal entry kind");
-    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::Eligible)) {
+    if (kind < 1 || kind > static_cast<uint64_t>(EntryKind::RunUpgrade)) {
       error = "journal entry of unknown kind " + std::to_string(kind);
       return false;
     }

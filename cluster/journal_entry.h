@@ -39,6 +39,8 @@ enum class EntryKind : uint32_t {
   RunEnd = 11,
   RunLease = 12,
   Eligible = 13,
+  Upgrade = 14,
+  RunUpgrade = 15,
 };
 const char* entry_kind_name(EntryKind kind);
 
@@ -158,9 +160,37 @@ struct EligibleEntry {
   uint64_t node = 0;
 };
 
+// A new build of a submitted program, from `vedvm --join HOST:PORT app.vedb --upgrade`
+// (docs/cluster.md "Upgrades"). It names its program as the bundle does; the newest
+// program of that name takes it. Committed, the upgrade is *pending*: the program's
+// owner takes it at its next tick boundary and commits what came of it (RunUpgrade).
+// `request_id` dedups a client's retries, as Submit's does.
+struct UpgradeEntry {
+  std::string request_id;  // 16 bytes
+  std::string program_name;
+  std::string bundle;  // the new build's .vedb bytes
+};
+
+// What the owner made of a pending upgrade, at a tick boundary after `frames` committed
+// frames: taken (`ok`: the frames from `frames` on are the new build's) or refused
+// (`lines` say why, every reason; the run goes on with the build it had). Fenced like
+// RunLease, and also when `upgrade` (the Upgrade entry's index) is not the one pending.
+// `record_digest` (when ok) is XXH64 of the upgrade tick's encoded record: every node
+// that rebuilds the run across the upgrade recomputes it and must find the same.
+struct RunUpgradeEntry {
+  uint64_t program = 0;
+  uint64_t node = 0;
+  uint64_t epoch = 0;
+  uint64_t frames = 0;
+  uint64_t upgrade = 0;
+  bool ok = false;
+  uint64_t record_digest = 0;
+  std::vector<std::string> lines;
+};
+
 using JournalEntry = std::variant<SubmitEntry, MembershipEntry, LivenessEntry, LeaderPinEntry, PlacementEntry,
                                   SliceBatchEntry, OutcomeEntry, ExternalEntry, TickCloseEntry, RunTicksEntry,
-                                  RunEndEntry, RunLeaseEntry, EligibleEntry>;
+                                  RunEndEntry, RunLeaseEntry, EligibleEntry, UpgradeEntry, RunUpgradeEntry>;
 
 EntryKind kind_of(const JournalEntry& entry);
 

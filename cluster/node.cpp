@@ -180,7 +180,7 @@ class Node;
 struct PendingApply {
   struct raft_apply req;
   Node* node = nullptr;
-  enum Kind { Submit, Propose, Internal } kind = Internal;
+  enum Kind { Submit, Upgrade, Propose, Internal } kind = Internal;
   std::string routing;
   uint64_t sequence = 0;
   std::string request_id;
@@ -620,6 +620,18 @@ void Node::on_applied(PendingApply* p, int status) {
     reply(p->routing, p->sequence, ClientReply::Ok, "", std::to_string(p->req.index));
     return;
   }
+  if (p->kind == PendingApply::Upgrade) {
+    // Read from the state, as a submission's id is: a retried request gets the first's.
+    const std::optional<UpgradeVerdict> verdict = sm_->upgrade_verdict(p->request_id);
+    if (!verdict) {
+      auto refused = sm_->refused();
+      auto it = refused.find(p->req.index);
+      return reply(p->routing, p->sequence, ClientReply::Refused,
+                   it != refused.end() ? it->second : "the upgrade was not recorded");
+    }
+    return reply(p->routing, p->sequence, ClientReply::Ok, "",
+                 std::to_string(verdict->program) + " " + std::to_string(verdict->upgrade));
+  }
   // The program id is read from the state: a retried submission gets the first one's id.
   std::string value;
   if (!db_->Get(leveldb::ReadOptions(), fsm_keys::kRequestPrefix + p->request_id, &value).ok()) {
@@ -776,6 +788,33 @@ void Node::handle_request(const std::string& routing, const ClientRequest& r) {
       }
       return;
     }
+    case ClientRequest::Upgrade: {
+      if (reply_unless_leader(routing, r.sequence)) return;
+      auto* p = new PendingApply{};
+      p->kind = PendingApply::Upgrade;
+      p->routing = routing;
+      p->sequence = r.sequence;
+      p->request_id = r.request_id;
+      std::string error;
+      JournalEntry check;
+      const std::string bytes = encode_entry(UpgradeEntry{r.request_id, r.program_name, r.bundle});
+      if (!decode_entry(bytes, check, error)) {  // never propose what every node would refuse
+        delete p;
+        return reply(routing, r.sequence, ClientReply::Refused, "refused the upgrade: " + error);
+      }
+      if (!apply_entry(bytes, p)) {
+        delete p;
+        return reply(routing, r.sequence, ClientReply::Failed, "not accepted by Raft; retry");
+      }
+      return;
+    }
+    case ClientRequest::UpgradeVerdict: {
+      // Any member answers from what it has applied; a client asks until it is decided.
+      const std::optional<UpgradeVerdict> verdict = sm_->upgrade_verdict(r.request_id);
+      if (!verdict)
+        return reply(routing, r.sequence, ClientReply::Failed, "this member has not applied that upgrade (yet)");
+      return reply(routing, r.sequence, ClientReply::Ok, "", encode_upgrade_verdict(*verdict));
+    }
     case ClientRequest::FetchRun: return handle_fetch_run(routing, r);
     case ClientRequest::FetchFrames: return handle_fetch_frames(routing, r);
     case ClientRequest::Join: return handle_join(routing, r);
@@ -868,8 +907,10 @@ std::string Node::status_json() {
   Json programs = Json::array();
   for (const auto& p : sm_->programs()) {
     const RunRecord run = sm_->run(p.id);
-    // A finished run is owned by nobody (its placement row goes at the next epoch).
-    const uint64_t owner = run.finished ? 0 : sm_->owner(program_unit(p.id));
+    // A finished run is owned by nobody (its placement row goes at the next epoch); one
+    // with an upgrade pending is placed again.
+    const uint64_t owner = p.status == "finished" ? 0 : sm_->owner(program_unit(p.id));
+    const uint64_t pending = sm_->pending_upgrade(p.id);
     programs.push_back({{"id", p.id},
                         {"name", p.name},
                         {"status", p.status},
@@ -882,7 +923,9 @@ std::string Node::status_json() {
                            const auto gap = sm_->run_gap(p.id);
                            return gap ? gap->from : run.frames;
                          }()},
-                        {"exit_code", run.finished ? Json(run.exit_code) : Json(nullptr)}});
+                        {"exit_code", run.finished ? Json(run.exit_code) : Json(nullptr)},
+                        {"builds", sm_->run_versions(p.id).size()},
+                        {"upgrade_pending", pending ? Json(pending) : Json(nullptr)}});
   }
   j["programs"] = programs;
   j["placement_epoch"] = sm_->placement_epoch();
@@ -973,7 +1016,6 @@ void Node::start_runner(const ProgramRecord& program) {
   setup.node = id_;
   setup.name = program.name;
   setup.seed = program.seed;
-  setup.bundle = sm_->bundle(program.id);
   setup.dir = options_.data_dir + "/runs/" + std::to_string(program.id);
   // The runner's entries go to this node, and on to the leader, as a client's do.
   auto client = std::make_shared<ClusterClient>(options_.security);
@@ -1001,10 +1043,7 @@ void Node::start_runner(const ProgramRecord& program) {
   setup.log = [id = id_](const std::string& line) {
     std::cerr << "vedvm node " << id << ": " << line << std::endl;  // from the runner's thread: one write
   };
-  StateMachine* sm = sm_.get();
-  setup.epoch = [sm] { return sm->placement_epoch(); };
-  // In parts: a long run's frames are not read into memory all at once.
-  setup.committed = [sm, id = program.id](uint64_t from) { return sm->run_frames(id, from, kFetchFrameBytes); };
+  read_state_machine(setup, sm_.get(), kFetchFrameBytes);
   const uint64_t frames = sm_->run(program.id).frames;
   log("running program " + std::to_string(program.id) + " (" + program.name + ")" +
       (frames ? " from its committed frame " + std::to_string(frames) : ""));
@@ -1012,7 +1051,13 @@ void Node::start_runner(const ProgramRecord& program) {
 }
 
 void Node::run_owned_programs() {
-  std::erase_if(retiring_, [](const auto& r) { return r->done(); });
+  // A run's outcome is logged once it has stopped, however it came to stop (its end
+  // committed, a refusal, asked to stop).
+  std::erase_if(retiring_, [this](const auto& r) {
+    if (!r->done()) return false;
+    log("program " + std::to_string(r->program()) + ": " + r->outcome());
+    return true;
+  });
   const bool active = health() == "ACTIVE";
   if (active != was_active_)
     log(active ? "ACTIVE again: running the programs it owns"
@@ -1027,11 +1072,11 @@ void Node::run_owned_programs() {
     }
     log("program " + std::to_string(it->first) + ": " + it->second->outcome());
     retry_at_[it->first] = now + 1000;  // a failed run is not retried in a tight loop
-    retiring_.push_back(std::move(it->second));
-    it = runners_.erase(it);
+    it = runners_.erase(it);  // its thread has returned: nothing to wait for
   }
-  std::set<uint64_t> owned;
+  std::set<uint64_t> owned, ended;
   for (const auto& p : sm_->programs()) {
+    if (p.status == "finished") ended.insert(p.id);
     if (p.status == "finished" || !active || sm_->owner(program_unit(p.id)) != id_) continue;
     owned.insert(p.id);
     if (runners_.count(p.id)) continue;
@@ -1048,8 +1093,10 @@ void Node::run_owned_programs() {
       ++it;
       continue;
     }
-    log("program " + std::to_string(it->first) + ": stopping (" +
-        (active ? "no longer owned by this node" : "DEGRADED") + ")");
+    // An ended run's runner is between committing the end and returning: not a stop.
+    if (!ended.count(it->first))
+      log("program " + std::to_string(it->first) + ": stopping (" +
+          (active ? "no longer owned by this node" : "DEGRADED") + ")");
     it->second->request_stop();
     retiring_.push_back(std::move(it->second));
     it = runners_.erase(it);
@@ -1084,7 +1131,7 @@ void Node::handle_fetch_run(const std::string& routing, const ClientRequest& r) 
                  "the cluster has no program `" + r.program_name + "` (vedvm status lists them)");
   // A bounded slice of the frames per request: the event loop must not stall on a long run.
   const RunRecord run = sm_->run(found->id);
-  FetchedRun out{found->id, found->name, found->seed, sm_->bundle(found->id), run.frames, r.node_id, "",
+  FetchedRun out{found->id, found->name, found->seed, sm_->run_builds(found->id), run.frames, r.node_id, "",
                  run.finished, run.exit_code, run.summary};
   if (const auto gap = sm_->run_gap(found->id); gap && r.node_id < run.frames && r.node_id >= gap->from)
     return reply(routing, r.sequence, ClientReply::Failed,

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "cluster/run_dir.h"
+#include "cluster/state_machine.h"
 #include "vm/bundle_loader.h"
+#include "vm/runtime/data_dir_upgrade.h"
 #include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/store.h"
@@ -82,6 +84,17 @@ class JournalReplicator : public vm::TickReplicator {
 
 }  // namespace
 
+void read_state_machine(RunnerSetup& setup, StateMachine* sm, size_t frame_bytes) {
+  const uint64_t id = setup.program;
+  setup.epoch = [sm] { return sm->placement_epoch(); };
+  // In parts: a long run's frames are not read into memory all at once.
+  setup.committed = [sm, id, frame_bytes](uint64_t from) { return sm->run_frames(id, from, frame_bytes); };
+  setup.builds = [sm, id] { return sm->run_builds(id); };
+  setup.pending_upgrade = [sm, id] { return sm->pending_upgrade(id); };
+  setup.upgrade_bundle = [sm, id](uint64_t upgrade) { return sm->version_bundle(id, upgrade); };
+  setup.ended = [sm, id] { return sm->run(id).finished; };
+}
+
 ProgramRunner::ProgramRunner(RunnerSetup setup) : s_(std::move(setup)), thread_([this] { run(); }) {}
 
 ProgramRunner::~ProgramRunner() {
@@ -111,49 +124,105 @@ void ProgramRunner::run() {
 // A run dir that cannot be brought up to the committed run (damaged, or holding frames
 // the cluster does not: never written that way, but a disk can lie) is emptied and
 // rebuilt from the journal.
-std::unique_ptr<vm::Store> ProgramRunner::open_run_dir(const vm::Program& program, const vm::RuntimeOptions& options,
-                                                        std::string& error) {
+std::unique_ptr<vm::Store> ProgramRunner::open_run_dir(const std::vector<CommittedBuild>& builds,
+                                                        const vm::RuntimeOptions& options, std::string& error) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (attempt > 0) {
       std::error_code ec;
       std::filesystem::remove_all(s_.dir, ec);
     }
-    if (auto store = open_committed_run(s_.dir, program, s_.bundle, options, s_.committed, error, s_.storage)) return store;
+    if (auto store = open_committed_run(s_.dir, builds, options, s_.committed, error, s_.storage)) return store;
   }
   return nullptr;
 }
 
-std::string ProgramRunner::execute() {
-  vm::Program program;
+std::string ProgramRunner::take_upgrade(vm::Store& store, const vm::Program& current, uint64_t frames,
+                                        uint64_t upgrade) {
+  const std::string bundle = s_.upgrade_bundle(upgrade);
+  RunUpgradeEntry verdict{s_.program, s_.node, s_.epoch(), frames, upgrade, false, 0, {}};
+  vm::Program next;
+  vm::PreparedUpgrade prepared;
   std::string error;
-  if (!vm::load_bundle(s_.bundle, program, error)) return "the program's bundle does not load: " + error;
-  vm::RuntimeOptions options;
-  if (s_.configure) s_.configure(program, options);
-  options.seed = s_.seed;
+  if (!vm::load_bundle(bundle, next, error)) {
+    verdict.lines = {"the new bundle does not load: " + error};
+  } else if (next.hash == current.hash) {
+    verdict.lines = {"program `" + current.name + "` runs build " + vm::hex_u64(current.hash) + " already: nothing to upgrade"};
+  } else if (!vm::prepare_data_dir_upgrade(store, next, prepared, error)) {
+    // One line a reason (run_upgrade gives every reason, each on a line of its own).
+    for (size_t at = 0; at < error.size();) {
+      const size_t eol = std::min(error.find('\n', at), error.size());
+      std::string line = error.substr(at, eol - at);
+      line.erase(0, line.find_first_not_of(' '));
+      if (!line.empty()) verdict.lines.push_back(line);
+      at = eol + 1;
+    }
+  } else {
+    verdict.ok = true;
+    verdict.record_digest = upgrade_record_digest(prepared);
+    verdict.lines = {"upgraded " + vm::describe(prepared.done)};
+  }
+  if (const std::string why = s_.commit(verdict); !why.empty())
+    return "stopped: the verdict on upgrade " + std::to_string(upgrade) + " was not committed: " + why;
+  if (s_.log)
+    s_.log("program " + std::to_string(s_.program) + ": upgrade " + std::to_string(upgrade) +
+           (verdict.ok ? " taken: " : " refused: ") + verdict.lines.front());
+  // Should this fail, the next start rebuilds the run dir, the upgrade with it.
+  if (verdict.ok && !vm::write_data_dir_upgrade(store, next, bundle, prepared, error))
+    return "stopped: the run dir `" + s_.dir + "`: " + error;
+  return "";
+}
 
-  std::unique_ptr<vm::Store> store = open_run_dir(program, options, error);
-  if (!store) return "stopped: the run dir `" + s_.dir + "`: " + error;
-  uint64_t committed = 0;
-  if (const vm::Status s = vm::journal_frame_count(*store, committed); !s.is_ok()) return "stopped: " + s.message();
-  JournalReplicator replicator(s_, stop_, committed);
-  options.replicator = &replicator;
-  vm::Runtime runtime(program, s_.bundle, options);
-  bool resumed = false;
-  if (!runtime.attach(*store, resumed, error)) return "stopped: the run dir `" + s_.dir + "`: " + error;
-  // The lease first: a resumed run releases the intents it recovered before its first tick.
-  if (!replicator.acquire_lease(error)) return "stopped: " + error;
-  vm::RunSummary summary;
-  if (!runtime.run(summary, error, [this] { return stop_.load(); })) return "stopped: " + error;
-  if (stop_) return "stopped";
-  // The end goes after every frame the run committed.
-  uint64_t frames = 0;
-  if (const vm::Status s = vm::journal_frame_count(*store, frames); !s.is_ok()) return "stopped: " + s.message();
-  RunEndEntry end{s_.program, s_.node, s_.epoch(), frames, static_cast<uint32_t>(summary.exit_code), {}};
-  end.summary.push_back("-- " + program.name + " stopped at tick " + std::to_string(runtime.tick()) +
-                        (summary.max_ticks_reached ? ", --max-ticks reached" : ""));
-  for (const auto& line : summary.lines) end.summary.push_back(line);
-  const std::string why = s_.commit(end);
-  return why.empty() ? "finished" : "stopped: the end of the run was not committed: " + why;
+std::string ProgramRunner::execute() {
+  for (;;) {
+    const std::vector<CommittedBuild> builds = s_.builds();
+    vm::Program program;
+    std::string error;
+    if (!vm::load_bundle(builds.back().bundle, program, error)) return "the program's bundle does not load: " + error;
+    vm::RuntimeOptions options;
+    if (s_.configure) s_.configure(program, options);
+    options.seed = s_.seed;
+
+    std::unique_ptr<vm::Store> store = open_run_dir(builds, options, error);
+    if (!store) return "stopped: the run dir `" + s_.dir + "`: " + error;
+    uint64_t committed = 0;
+    if (const vm::Status s = vm::journal_frame_count(*store, committed); !s.is_ok()) return "stopped: " + s.message();
+    if (const uint64_t upgrade = s_.pending_upgrade()) {
+      if (std::string why = take_upgrade(*store, program, committed, upgrade); !why.empty()) return why;
+      continue;  // with the build the run has now
+    }
+    if (s_.ended()) return "finished";  // an upgrade refused: the run stays ended
+    JournalReplicator replicator(s_, stop_, committed);
+    options.replicator = &replicator;
+    vm::Runtime runtime(program, builds.back().bundle, options);
+    bool resumed = false;
+    if (!runtime.attach(*store, resumed, error)) return "stopped: the run dir `" + s_.dir + "`: " + error;
+    // The lease first: a resumed run releases the intents it recovered before its first tick.
+    if (!replicator.acquire_lease(error)) return "stopped: " + error;
+    // Between ticks: asked to stop, or an upgrade to take (looked for every 20 ms).
+    bool upgrading = false;
+    uint64_t next_look = 0;
+    auto stop = [&] {
+      if (stop_) return true;
+      if (const uint64_t now = s_.now_ms(); now >= next_look) {
+        next_look = now + 20;
+        upgrading = s_.pending_upgrade() != 0;
+      }
+      return upgrading;
+    };
+    vm::RunSummary summary;
+    if (!runtime.run(summary, error, stop)) return "stopped: " + error;
+    if (stop_) return "stopped";
+    if (upgrading) continue;
+    // The end goes after every frame the run committed.
+    uint64_t frames = 0;
+    if (const vm::Status s = vm::journal_frame_count(*store, frames); !s.is_ok()) return "stopped: " + s.message();
+    RunEndEntry end{s_.program, s_.node, s_.epoch(), frames, static_cast<uint32_t>(summary.exit_code), {}};
+    end.summary.push_back("-- " + program.name + " stopped at tick " + std::to_string(runtime.tick()) +
+                          (summary.max_ticks_reached ? ", --max-ticks reached" : ""));
+    for (const auto& line : summary.lines) end.summary.push_back(line);
+    const std::string why = s_.commit(end);
+    return why.empty() ? "finished" : "stopped: the end of the run was not committed: " + why;
+  }
 }
 
 }  // namespace ved::cluster

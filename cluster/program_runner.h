@@ -11,6 +11,13 @@
 // still owns it. Effects are released only under the dispatch lease (a RunLease entry,
 // renewed by every committed group). When the run stops, its exit code and summary are
 // committed (RunEnd).
+//
+// Upgrades (docs/cluster.md "Upgrades"): an upgrade committed for the program is taken by
+// its owner at a tick boundary — the run stopped there as a signal stops it, the
+// upgrade computed from the run dir, its verdict (taken, or refused and why) committed as
+// a RunUpgrade, and only then written to the run dir; the run goes on with the build it
+// then has. An ended run is taken on by an upgrade too, and goes on if the new build has
+// more to do.
 #pragma once
 
 #include <atomic>
@@ -22,6 +29,7 @@
 #include <thread>
 
 #include "cluster/journal_entry.h"
+#include "cluster/run_dir.h"
 
 namespace ved::vm {
 class StorageEnv;
@@ -32,6 +40,8 @@ struct RuntimeOptions;
 
 namespace ved::cluster {
 
+class StateMachine;
+
 // What a runner needs of its node. The runner knows nothing of sockets or clocks: the
 // node gives it ZeroMQ and the machine's clock, the whole-cluster simulation
 // (tests/cluster/simulation/) its simulated network and time, and both run this code.
@@ -40,12 +50,16 @@ struct RunnerSetup {
   uint64_t node = 0;
   std::string name;
   uint64_t seed = 0;
-  std::string bundle;
   std::string dir;  // the node's run dir for the program
   vm::StorageEnv* storage = nullptr;  // what the run dir is written through (null: the system's files)
-  // Read from the node's state machine (LevelDB reads: safe from the runner's thread).
+  // Read from the node's state machine (LevelDB reads: safe from the runner's thread);
+  // read_state_machine() below sets them all.
   std::function<uint64_t()> epoch;                       // the current placement epoch
   std::function<std::string(uint64_t from)> committed;   // the program's frames from `from` on
+  std::function<std::vector<CommittedBuild>()> builds;   // the run's builds, the current last
+  std::function<uint64_t()> pending_upgrade;             // the upgrade to take (0: none)
+  std::function<std::string(uint64_t upgrade)> upgrade_bundle;
+  std::function<bool()> ended;                           // the run's end is committed
   // Sends an entry of the owner's to the leader; "" once it is committed and applied
   // unfenced, else why not (fenced, refused, no answer in time). Called from the runner's
   // thread only.
@@ -74,6 +88,11 @@ struct RunnerSetup {
   bool test_no_lease = false;
 };
 
+// Sets the runner's reads of the committed state (epoch, committed, builds,
+// pending_upgrade, upgrade_bundle, ended) to those of `sm`, its frames read in parts of
+// about `frame_bytes`.
+void read_state_machine(RunnerSetup& setup, StateMachine* sm, size_t frame_bytes);
+
 class ProgramRunner {
  public:
   explicit ProgramRunner(RunnerSetup setup);  // starts the run on a thread of its own
@@ -90,8 +109,12 @@ class ProgramRunner {
  private:
   void run();
   std::string execute();  // the run, to its outcome
-  std::unique_ptr<vm::Store> open_run_dir(const vm::Program& program, const vm::RuntimeOptions& options,
+  std::unique_ptr<vm::Store> open_run_dir(const std::vector<CommittedBuild>& builds, const vm::RuntimeOptions& options,
                                           std::string& error);
+  // Takes upgrade `upgrade` on the run in `store` (of `current`, after `frames` committed
+  // frames): its verdict committed, then written. "" when the run may go on (with the
+  // build it then has), else why it stops.
+  std::string take_upgrade(vm::Store& store, const vm::Program& current, uint64_t frames, uint64_t upgrade);
 
   RunnerSetup s_;
   std::atomic<bool> stop_{false};

@@ -241,6 +241,10 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
       record_fenced(index, why, batch, result);
     else
       batch.Put(fsm_keys::kRunHolderPrefix + be64(lease->program), be64(lease->node));
+  } else if (const auto* upgrade = std::get_if<UpgradeEntry>(&entry)) {
+    apply_upgrade(index, *upgrade, batch, result);
+  } else if (const auto* verdict = std::get_if<RunUpgradeEntry>(&entry)) {
+    apply_run_upgrade(index, *verdict, batch, result);
   } else if (const auto* outcome = std::get_if<OutcomeEntry>(&entry)) {
     batch.Put(fsm_keys::kOutcomePrefix + outcome->intent_id, outcome->result);
   } else if (const auto* external = std::get_if<ExternalEntry>(&entry)) {
@@ -386,12 +390,12 @@ void StateMachine::record_fenced(uint64_t index, const std::string& why, leveldb
 }
 
 std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what,
-                                    const uint64_t* after_frames) {
+                                    const uint64_t* after_frames, bool ended_ok) {
   if (!fencing_) return "";
   const std::string subject = "node " + std::to_string(node) + "'s " + what + " of program " + std::to_string(program);
   std::string ignored;
   if (!get(db_, fsm_keys::kProgramPrefix + be64(program), ignored)) return subject + ": there is no such program";
-  if (get(db_, fsm_keys::kRunEndPrefix + be64(program), ignored)) return subject + ": its run has ended";
+  if (!ended_ok && get(db_, fsm_keys::kRunEndPrefix + be64(program), ignored)) return subject + ": its run has ended";
   const uint64_t now = placement_epoch();
   if (epoch != now)
     return subject + ": epoch " + std::to_string(epoch) + ", and the current epoch is " + std::to_string(now);
@@ -414,6 +418,147 @@ void StateMachine::set_program_status(uint64_t program, const std::string& statu
   ProgramRecord r = decode_program(program, bytes);
   r.status = status;
   batch.Put(fsm_keys::kProgramPrefix + be64(program), encode_program(r));
+}
+
+// The newest program of the name takes the upgrade (as `inspect --program NAME` reads
+// the newest); one that has an upgrade pending takes no other until its verdict.
+void StateMachine::apply_upgrade(uint64_t index, const UpgradeEntry& upgrade, leveldb::WriteBatch& batch,
+                                 ApplyResult* result) {
+  std::string existing;
+  if (get(db_, fsm_keys::kUpgradeRequestPrefix + upgrade.request_id, existing) && existing.size() == 16) {
+    if (result) {  // a retried request: the same upgrade
+      result->program_id = from_be64(existing.substr(0, 8));
+      result->upgrade = from_be64(existing.substr(8, 8));
+    }
+    return;
+  }
+  std::optional<ProgramRecord> target;
+  for (const auto& p : programs())
+    if (p.name == upgrade.program_name) target = p;
+  std::string reason;
+  if (!target) {
+    reason = "the cluster has no program `" + upgrade.program_name + "` to upgrade (submit it without --upgrade)";
+  } else if (const uint64_t pending = pending_upgrade(target->id)) {
+    reason = "program " + std::to_string(target->id) + " (`" + upgrade.program_name + "`) is taking upgrade " +
+             std::to_string(pending) + " already; wait for its verdict and upgrade again";
+  }
+  if (!reason.empty()) {
+    batch.Put(fsm_keys::kRefusedPrefix + be64(index), reason);
+    if (result) result->refused = reason;
+    return;
+  }
+  batch.Put(fsm_keys::kUpgradePendingPrefix + be64(target->id), be64(index));
+  batch.Put(fsm_keys::kUpgradeBundlePrefix + be64(index), upgrade.bundle);
+  batch.Put(fsm_keys::kUpgradeRequestPrefix + upgrade.request_id, be64(target->id) + be64(index));
+  // An ended run is placed again, so that an owner takes the upgrade (and, taken, runs on).
+  set_program_status(target->id, "upgrading", batch);
+  if (result) {
+    result->program_id = target->id;
+    result->upgrade = index;
+  }
+}
+
+void StateMachine::apply_run_upgrade(uint64_t index, const RunUpgradeEntry& verdict, leveldb::WriteBatch& batch,
+                                     ApplyResult* result) {
+  std::string why = fence_run(verdict.program, verdict.node, verdict.epoch, "upgrade", &verdict.frames, /*ended_ok=*/true);
+  const uint64_t pending = pending_upgrade(verdict.program);
+  if (why.empty() && fencing_ && pending != verdict.upgrade)
+    why = "node " + std::to_string(verdict.node) + "'s verdict on upgrade " + std::to_string(verdict.upgrade) +
+          " of program " + std::to_string(verdict.program) + ": " +
+          (pending ? "upgrade " + std::to_string(pending) + " is the one pending" : "no upgrade is pending");
+  if (!why.empty()) return record_fenced(index, why, batch, result);
+  batch.Delete(fsm_keys::kUpgradePendingPrefix + be64(verdict.program));
+  {
+    msgpack::sbuffer b;
+    Packer p(b);
+    p.pack_array(2);
+    if (verdict.ok) p.pack_true(); else p.pack_false();
+    p.pack_array(static_cast<uint32_t>(verdict.lines.size()));
+    for (const auto& line : verdict.lines) pack_str(p, line);
+    batch.Put(fsm_keys::kUpgradeVerdictPrefix + be64(verdict.upgrade), std::string(b.data(), b.size()));
+  }
+  std::string ignored;
+  bool ended = get(db_, fsm_keys::kRunEndPrefix + be64(verdict.program), ignored);
+  if (verdict.ok) {
+    std::vector<RunVersion> versions = run_versions(verdict.program);
+    versions.push_back(RunVersion{verdict.frames, verdict.upgrade, verdict.record_digest});
+    msgpack::sbuffer b;
+    Packer p(b);
+    p.pack_array(static_cast<uint32_t>(versions.size() - 1));  // the submitted build is implied
+    for (size_t i = 1; i < versions.size(); ++i) {
+      p.pack_array(3);
+      p.pack_uint64(versions[i].first_frame);
+      p.pack_uint64(versions[i].upgrade);
+      p.pack_uint64(versions[i].record_digest);
+    }
+    batch.Put(fsm_keys::kRunVersionsPrefix + be64(verdict.program), std::string(b.data(), b.size()));
+    // The run goes on with the new build (an ended one too: the new build's goals decide).
+    batch.Delete(fsm_keys::kRunEndPrefix + be64(verdict.program));
+    ended = false;
+  }
+  batch.Put(fsm_keys::kRunHolderPrefix + be64(verdict.program), be64(verdict.node));
+  set_program_status(verdict.program, ended ? "finished" : verdict.frames > 0 ? "running" : "submitted", batch);
+}
+
+std::vector<RunVersion> StateMachine::run_versions(uint64_t program) {
+  std::vector<RunVersion> out{RunVersion{}};
+  std::string v;
+  if (!get(db_, fsm_keys::kRunVersionsPrefix + be64(program), v)) return out;
+  try {
+    auto h = strict::unpack_one(v, "run versions");
+    uint32_t n = 0;
+    const auto* items = strict::list(h.get(), kMaxListItems, n, "run versions");
+    for (uint32_t i = 0; i < n; ++i) {
+      const auto* f = strict::array(items[i], 3, "run version");
+      out.push_back(RunVersion{strict::u64(f[0], "run version first frame"), strict::u64(f[1], "run version upgrade"),
+                               strict::u64(f[2], "run version digest")});
+    }
+  } catch (const strict::DecodeError&) {
+    // Written by this state machine only; a damaged record reads as a bundle that does
+    // not load (version_bundle of upgrade 0 below is the submitted one, never damaged).
+    out.push_back(RunVersion{UINT64_MAX, UINT64_MAX, 0});
+  }
+  return out;
+}
+
+std::vector<CommittedBuild> StateMachine::run_builds(uint64_t program) {
+  std::vector<CommittedBuild> out;
+  for (const RunVersion& v : run_versions(program))
+    out.push_back(CommittedBuild{v.first_frame, version_bundle(program, v.upgrade), v.record_digest});
+  return out;
+}
+
+std::string StateMachine::version_bundle(uint64_t program, uint64_t upgrade) {
+  if (upgrade == 0) return bundle(program);
+  std::string v;
+  return get(db_, fsm_keys::kUpgradeBundlePrefix + be64(upgrade), v) ? v : std::string();
+}
+
+uint64_t StateMachine::pending_upgrade(uint64_t program) {
+  std::string v;
+  return get(db_, fsm_keys::kUpgradePendingPrefix + be64(program), v) ? from_be64(v) : 0;
+}
+
+std::optional<UpgradeVerdict> StateMachine::upgrade_verdict(const std::string& request_id) {
+  std::string v;
+  if (!get(db_, fsm_keys::kUpgradeRequestPrefix + request_id, v) || v.size() != 16) return std::nullopt;
+  UpgradeVerdict out;
+  out.program = from_be64(v.substr(0, 8));
+  out.upgrade = from_be64(v.substr(8, 8));
+  if (!get(db_, fsm_keys::kUpgradeVerdictPrefix + be64(out.upgrade), v)) return out;
+  out.decided = true;
+  try {
+    auto h = strict::unpack_one(v, "upgrade verdict");
+    const auto* f = strict::array(h.get(), 2, "upgrade verdict");
+    out.ok = strict::boolean(f[0], "upgrade verdict ok");
+    uint32_t n = 0;
+    const auto* lines = strict::list(f[1], 1u << 16, n, "upgrade verdict lines");
+    for (uint32_t i = 0; i < n; ++i) out.lines.push_back(strict::str(lines[i], 1u << 16, "upgrade verdict line"));
+  } catch (const strict::DecodeError& e) {
+    out.ok = false;
+    out.lines = {std::string("the stored verdict is damaged: ") + e.what()};
+  }
+  return out;
 }
 
 RunRecord StateMachine::run(uint64_t program) {

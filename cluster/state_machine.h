@@ -23,6 +23,7 @@
 
 #include "cluster/journal_entry.h"
 #include "cluster/raft_c.h"
+#include "cluster/run_builds.h"
 
 namespace leveldb {
 class DB;
@@ -59,11 +60,22 @@ struct MemberRecord {
   bool eligible = true;
 };
 
-// What a Submit's apply returns to the leader's waiting client.
+// What a Submit's (or an Upgrade's) apply returns to the leader's waiting client.
 struct ApplyResult {
   uint64_t program_id = 0;
+  uint64_t upgrade = 0;  // an Upgrade's: the index that names it (its Upgrade entry's)
   std::string refused;  // non-empty: the entry was refused, and why
 };
+
+// A build a program's run has run, from `first_frame` on (docs/cluster.md "Upgrades"):
+// the submitted one (upgrade 0) from frame 0, then each upgrade taken, in order.
+struct RunVersion {
+  uint64_t first_frame = 0;
+  uint64_t upgrade = 0;        // the Upgrade entry's index; 0: the submitted build
+  uint64_t record_digest = 0;  // of the upgrade tick's record (RunUpgradeEntry)
+};
+
+
 
 class StateMachine {
  public:
@@ -101,6 +113,15 @@ class StateMachine {
   uint64_t run_holder(uint64_t program);
   std::string run_frames(uint64_t program, uint64_t from, size_t max_bytes = SIZE_MAX);
   std::string bundle(uint64_t program);  // "" when there is no such program
+  // Upgrades (docs/cluster.md "Upgrades"): the builds the run has had, oldest first (the
+  // submitted one first, always); a build by the upgrade that brought it (0: the
+  // submitted one); the upgrade waiting for the owner (0: none); and an upgrade as the
+  // client that asked for it follows it, by its request id.
+  std::vector<RunVersion> run_versions(uint64_t program);
+  std::vector<CommittedBuild> run_builds(uint64_t program);  // run_versions with their bundles
+  std::string version_bundle(uint64_t program, uint64_t upgrade);
+  uint64_t pending_upgrade(uint64_t program);
+  std::optional<UpgradeVerdict> upgrade_verdict(const std::string& request_id);
   // Lockstep ticks: the last closed tick (0: none), and the nodes that own an instance
   // at the current epoch but have no accepted batch for `tick` (the leader closes the
   // tick when this is empty).
@@ -144,8 +165,12 @@ class StateMachine {
   // Why a program's owner's entry is fenced ("" when it is not): `node` must own the
   // program at `epoch`, the current one, the run must not have ended, and (when given)
   // `after_frames` must be the frames committed so far.
+  // An ended run fences everything but an upgrade (`ended_ok`), which may take it on.
   std::string fence_run(uint64_t program, uint64_t node, uint64_t epoch, const char* what,
-                        const uint64_t* after_frames = nullptr);
+                        const uint64_t* after_frames = nullptr, bool ended_ok = false);
+  void apply_upgrade(uint64_t index, const UpgradeEntry& upgrade, leveldb::WriteBatch& batch, ApplyResult* result);
+  void apply_run_upgrade(uint64_t index, const RunUpgradeEntry& verdict, leveldb::WriteBatch& batch,
+                         ApplyResult* result);
   // Counts a fenced entry and keeps why (nothing else of it is applied).
   void record_fenced(uint64_t index, const std::string& why, leveldb::WriteBatch& batch, ApplyResult* result);
   void set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch);
@@ -188,6 +213,11 @@ inline constexpr const char* kRunFramesPrefix = "fsm/run-frames/";  // + BE prog
 inline constexpr const char* kRunNextPrefix = "fsm/run-next/";      // + BE program -> BE frames committed
 inline constexpr const char* kRunEndPrefix = "fsm/run-end/";        // + BE program -> [exit code, [summary lines]]
 inline constexpr const char* kRunHolderPrefix = "fsm/run-holder/";  // + BE program -> BE node (run_holder)
+inline constexpr const char* kRunVersionsPrefix = "fsm/run-versions/";  // + BE program -> [[first frame, upgrade, digest] ...]
+inline constexpr const char* kUpgradePendingPrefix = "fsm/upgrade-pending/";  // + BE program -> BE upgrade
+inline constexpr const char* kUpgradeBundlePrefix = "fsm/upgrade-bundle/";    // + BE upgrade -> the new bundle
+inline constexpr const char* kUpgradeRequestPrefix = "fsm/upgrade-request/";  // + 16-byte request id -> BE program + BE upgrade
+inline constexpr const char* kUpgradeVerdictPrefix = "fsm/upgrade-verdict/";  // + BE upgrade -> [ok, [lines]]
 // Not replicated state (outside fsm/, never in a snapshot): what this replica lacks.
 inline constexpr const char* kRunGapPrefix = "local/run-gap/";      // + BE program -> BE from + BE to
 }  // namespace fsm_keys

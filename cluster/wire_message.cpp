@@ -212,7 +212,7 @@ ClientRequest read_request(const msgpack::object& body) {
   const auto* f = array(body, 10, "client request");
   ClientRequest r;
   r.kind = u32(f[0], "client request kind");
-  if (r.kind < ClientRequest::Submit || r.kind > ClientRequest::FetchFrames)
+  if (r.kind < ClientRequest::Submit || r.kind > ClientRequest::UpgradeVerdict)
     throw DecodeError("client request of unknown kind " + std::to_string(r.kind));
   r.sequence = u64(f[1], "client request sequence");
   r.request_id = bin(f[2], 16, "client request id");
@@ -248,7 +248,13 @@ std::string encode_fetched_run(const FetchedRun& run) {
   p.pack_uint64(run.id);
   pack_str(p, run.name);
   p.pack_uint64(run.seed);
-  pack_bin(p, run.bundle);
+  p.pack_array(static_cast<uint32_t>(run.builds.size()));
+  for (const auto& b : run.builds) {
+    p.pack_array(3);
+    p.pack_uint64(b.first_frame);
+    p.pack_uint64(b.record_digest);
+    pack_bin(p, b.bundle);
+  }
   p.pack_uint64(run.frame_count);
   p.pack_uint64(run.first_frame);
   pack_bin(p, run.frames);
@@ -266,7 +272,15 @@ bool decode_fetched_run(std::string_view bytes, FetchedRun& out, std::string& er
     out.id = u64(f[0], "fetched run id");
     out.name = str(f[1], kMaxNameBytes, "fetched run name");
     out.seed = u64(f[2], "fetched run seed");
-    out.bundle = bin(f[3], kMaxWireBytes, "fetched run bundle");
+    uint32_t builds = 0;
+    const auto* items = list(f[3], 1u << 16, builds, "fetched run builds");
+    out.builds.clear();
+    for (uint32_t i = 0; i < builds; ++i) {
+      const auto* b = array(items[i], 3, "fetched run build");
+      out.builds.push_back(CommittedBuild{u64(b[0], "fetched run build first frame"),
+                                          bin(b[2], kMaxWireBytes, "fetched run build bundle"),
+                                          u64(b[1], "fetched run build digest")});
+    }
     out.frame_count = u64(f[4], "fetched run frame count");
     out.first_frame = u64(f[5], "fetched run first frame");
     out.frames = bin(f[6], kMaxWireBytes, "fetched run frames");
@@ -276,6 +290,38 @@ bool decode_fetched_run(std::string_view bytes, FetchedRun& out, std::string& er
     const auto* lines = list(f[9], 1u << 16, n, "fetched run summary");
     out.summary.clear();
     for (uint32_t i = 0; i < n; ++i) out.summary.push_back(str(lines[i], 1u << 16, "fetched run summary line"));
+    return true;
+  } catch (const DecodeError& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+std::string encode_upgrade_verdict(const UpgradeVerdict& v) {
+  msgpack::sbuffer buffer;
+  Packer p(buffer);
+  p.pack_array(5);
+  p.pack_uint64(v.program);
+  p.pack_uint64(v.upgrade);
+  if (v.decided) p.pack_true(); else p.pack_false();
+  if (v.ok) p.pack_true(); else p.pack_false();
+  p.pack_array(static_cast<uint32_t>(v.lines.size()));
+  for (const auto& line : v.lines) pack_str(p, line);
+  return std::string(buffer.data(), buffer.size());
+}
+
+bool decode_upgrade_verdict(std::string_view bytes, UpgradeVerdict& out, std::string& error) {
+  try {
+    auto handle = unpack_one(bytes, "upgrade verdict");
+    const auto* f = array(handle.get(), 5, "upgrade verdict");
+    out.program = u64(f[0], "upgrade verdict program");
+    out.upgrade = u64(f[1], "upgrade verdict upgrade");
+    out.decided = boolean(f[2], "upgrade verdict decided");
+    out.ok = boolean(f[3], "upgrade verdict ok");
+    uint32_t n = 0;
+    const auto* lines = list(f[4], 1u << 16, n, "upgrade verdict lines");
+    out.lines.clear();
+    for (uint32_t i = 0; i < n; ++i) out.lines.push_back(str(lines[i], 1u << 16, "upgrade verdict line"));
     return true;
   } catch (const DecodeError& e) {
     error = e.what();

@@ -16,6 +16,8 @@
 #include <variant>
 #include <vector>
 
+#include "cluster/run_builds.h"
+
 namespace ved::cluster {
 
 inline constexpr uint32_t kWireFormatVersion = 1;
@@ -79,8 +81,12 @@ struct ClientRequest {
   // frames as kFetchFrameBytes holds (none when `node_id` is past the last).
   // FetchFrames: the same from any member, of the frames *it* holds (`program_name`: the
   // program's id): how a replica that restored a snapshot fills its gap.
+  // Upgrade: a new build of a submitted program (`request_id`, `program_name`, `bundle`:
+  // the Upgrade entry's fields), answered once committed with "<program> <upgrade>".
+  // UpgradeVerdict: how the upgrade of request `request_id` went (encode_upgrade_verdict).
   enum Kind : uint32_t {
-    Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6, FetchRun = 7, FetchFrames = 8
+    Submit = 1, Status = 2, Join = 3, Leave = 4, Propose = 5, Shutdown = 6, FetchRun = 7, FetchFrames = 8,
+    Upgrade = 9, UpgradeVerdict = 10
   };
   uint32_t kind = 0;
   uint64_t sequence = 0;  // echoed in the reply
@@ -115,7 +121,7 @@ struct FetchedRun {
   uint64_t id = 0;
   std::string name;
   uint64_t seed = 0;
-  std::string bundle;
+  std::vector<CommittedBuild> builds;  // the submitted one first, then each upgrade taken
   uint64_t frame_count = 0;  // how many frames the run has committed
   uint64_t first_frame = 0;  // the first of `frames`
   std::string frames;        // tick-record frames (vm/runtime/record_log.h), whole, in order
@@ -125,6 +131,10 @@ struct FetchedRun {
 };
 std::string encode_fetched_run(const FetchedRun& run);
 bool decode_fetched_run(std::string_view bytes, FetchedRun& out, std::string& error);
+
+// An UpgradeVerdict reply's payload.
+std::string encode_upgrade_verdict(const UpgradeVerdict& verdict);
+bool decode_upgrade_verdict(std::string_view bytes, UpgradeVerdict& out, std::string& error);
 
 struct WireMessage {
   std::string cluster_id;  // empty from clients

@@ -505,3 +505,155 @@ TEST_CASE("3 nodes: a member back from DOWN is not eligible for programs until i
   CHECK(leader_log.find("node " + std::to_string(third) + " has been up for 2000 ms: it may receive programs again") !=
         std::string::npos);
 }
+
+namespace {
+
+// Builds of a program named `name` (a program is named after its file), each in a folder
+// of its own under the cluster's scratch dir.
+std::string write_build(const ScratchDir& dir, const std::string& build, const std::string& name, const std::string& text) {
+  const std::filesystem::path folder = dir / build;
+  std::filesystem::create_directories(folder);
+  const std::string path = folder / (name + ".ved");
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Counter counts one a tick; each tick does enough arithmetic that a run of thousands of
+// ticks lasts a second or more (so that an upgrade is caught mid-run). v2 adds `label`
+// (the migration writes the value it found) and asks for more; the refused one is v1 again
+// (its instances are stored at version 2 by then).
+std::string counter_build(int version, int goal, int loop) {
+  const std::string fields = version >= 2 ? "value: int  acc: int  label: string" : "value: int  acc: int";
+  std::string text = std::string(version >= 2 ? "@version 2\n" : "") + "domain Counter {\n    state { " + fields +
+                     " }\n    goal Reached {\n        predicate: value >= " + std::to_string(goal) +
+                     "\n        strategy: Increment\n        terminate_after: never\n    }\n"
+                     "    transition Increment() {\n        budget: 10000000\n        let a = acc\n"
+                     "        for i in 0.." + std::to_string(loop) + " { a = (a * 31 + i) % 1000003 }\n"
+                     "        acc = a\n        value = value + 1\n    }\n}\n";
+  if (version >= 2)
+    text += "\nmigration add_label {\n    from: Counter.State@1\n    to: Counter.State@2\n"
+            "    return Counter.State@2(value = from.value, acc = from.acc, label = \"was \" + str(from.value))\n}\n";
+  return text;
+}
+
+const char* kOlderBuild = R"(domain Counter {
+    state { value: int  acc: int }
+    transition Increment() { acc = acc + 1 }
+}
+)";
+
+// The tick of the run's upgrade into its second build, from an inspect document (0: none).
+int64_t upgrade_tick(const std::string& inspect_json) {
+  const json doc = json::parse(inspect_json, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("programs") || doc["programs"].size() < 2) return 0;
+  return doc["programs"][1]["first_tick"].get<int64_t>();
+}
+
+}  // namespace
+
+// Upgrades through the cluster (docs/cluster.md "Upgrades"): `--upgrade` commits a new
+// build; the owner takes it at a tick boundary, migrations and all, or refuses it and says
+// why. Each ends as the same upgrade on one vedvm: the ended run upgraded and run on, and
+// a run upgraded mid-run (at the tick the cluster's journal says) whose owner is then
+// killed with kill -9, so that another node rebuilds the run across the upgrade.
+TEST_CASE("3 nodes: upgrades with a migration, after the run ended and mid-run, end as the same upgrades on one vedvm") {
+  ProcessCluster c(VED_VEDVM);
+  form(c, 3);
+  const std::vector<std::string> none;
+  auto inspect_cluster = [&](int via, const std::string& program) {
+    auto doc = c.vedvm({"inspect", "--join", c.address(via), "--program", program, "--json"}, 60000);
+    REQUIRE_MESSAGE(doc.exit_code == 0, doc.err);
+    return doc.out;
+  };
+
+  SUBCASE("an ended run, upgraded, runs on; a refused upgrade changes nothing") {
+    const std::string v1 = write_build(c.dir(), "v1", "app", counter_build(1, 5, 1));
+    const std::string v2 = write_build(c.dir(), "v2", "app", counter_build(2, 14, 1));
+    const std::string bad = write_build(c.dir(), "bad", "app", kOlderBuild);
+    const std::string local = c.dir() / "local-app";
+    REQUIRE(c.vedvm({v1, "--data-dir", local}, 60000, &none).exit_code == 0);
+    REQUIRE(c.vedvm({"upgrade", local, v2}, 60000, &none).exit_code == 0);
+    REQUIRE(c.vedvm({v2, "--data-dir", local}, 60000, &none).exit_code == 0);
+    const std::string local_doc = c.vedvm({"inspect", local, "--json"}, 20000, &none).out;
+    REQUIRE(upgrade_tick(local_doc) == 7);
+
+    auto first = c.vedvm({"--join", c.address(1), v1, "--follow"}, 60000);
+    REQUIRE_MESSAGE(first.exit_code == 0, first.out << first.err);
+    auto upgraded = c.vedvm({"--join", c.address(2), v2, "--upgrade", "--follow"}, 60000);
+    CHECK_MESSAGE(upgraded.exit_code == 0, upgraded.out << upgraded.err);
+    CHECK(upgraded.err.find("upgraded from `app` (hash ") != std::string::npos);
+    CHECK(upgraded.err.find("at tick 7: 1 instance, 1 migrated") != std::string::npos);
+    CHECK(upgraded.out.find("label: \"was 5\"") != std::string::npos);
+    const std::string cluster_doc = inspect_cluster(3, "app");
+    CHECK(cluster_doc == local_doc);
+
+    // Refused by the owner with the reason a local upgrade gives; the run is as it was.
+    auto refused = c.vedvm({"--join", c.address(1), bad, "--upgrade"}, 60000);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("was refused; the run goes on with the build it had") != std::string::npos);
+    const std::string why = "domain `Counter` is at `@version 1`, and the data dir holds 1 stored instance at version 2";
+    CHECK_MESSAGE(refused.err.find(why) != std::string::npos, refused.err);
+    auto local_refusal = c.vedvm({"upgrade", local, bad}, 60000, &none);
+    CHECK(local_refusal.exit_code == 1);
+    CHECK(local_refusal.err.find(why) != std::string::npos);
+    CHECK(inspect_cluster(2, "app") == cluster_doc);
+    const json program = program_status(c, 1, submitted_id(first));
+    REQUIRE(!program.is_null());
+    CHECK(program["status"] == "finished");
+
+    // Nothing to upgrade: refused by the leader, before anything is committed.
+    const std::string other = write_build(c.dir(), "other", "other", counter_build(1, 5, 1));
+    auto unknown = c.vedvm({"--join", c.address(1), other, "--upgrade"}, 60000);
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.err.find("the cluster has no program `other` to upgrade (submit it without --upgrade)") !=
+          std::string::npos);
+    auto same = c.vedvm({"--join", c.address(1), v2, "--upgrade"}, 60000);
+    CHECK(same.exit_code == 1);
+    CHECK(same.err.find("already: nothing to upgrade") != std::string::npos);
+  }
+
+  SUBCASE("mid-run, then its owner killed: another node rebuilds the run across the upgrade") {
+    const std::string v1 = write_build(c.dir(), "v1", "slow", counter_build(1, 4000, 100000));
+    const std::string v2 = write_build(c.dir(), "v2", "slow", counter_build(2, 7000, 100000));
+    auto submitted = c.vedvm({"--join", c.address(1), v1}, 60000);
+    REQUIRE_MESSAGE(submitted.exit_code == 0, submitted.err);
+    std::string id = submitted.out.substr(submitted.out.rfind(' ') + 1);
+    id.erase(id.find_last_not_of("\n") + 1);
+    REQUIRE(ProcessCluster::wait_until([&] {
+      const json p = program_status(c, 1, id);
+      return !p.is_null() && p["frames"].get<uint64_t>() > 20;
+    }, 30000));
+    auto upgraded = c.vedvm({"--join", c.address(2), v2, "--upgrade"}, 60000);
+    REQUIRE_MESSAGE(upgraded.exit_code == 0, upgraded.out << upgraded.err);
+    CHECK(upgraded.out.find("upgraded from `slow`") != std::string::npos);
+    const int owner = runner_of(c, id, {1, 2, 3});
+    REQUIRE(owner > 0);
+    const json before = program_status(c, owner, id);
+    CHECK_MESSAGE(before["status"] == "running", "the run ended before its owner could be killed: " << before.dump());
+    c.kill9(owner);
+    const int other = owner == 1 ? 2 : 1;
+    REQUIRE(ProcessCluster::wait_until([&] {
+      const json p = program_status(c, other, id);
+      return !p.is_null() && p["status"] == "finished";
+    }, 90000));
+    const std::string cluster_doc = inspect_cluster(other, id);
+    const int64_t tick = upgrade_tick(cluster_doc);
+    CAPTURE(tick);
+    CHECK(tick > 1);
+    CHECK(tick <= 4000);  // v1's goal not yet reached: mid-run
+    // One vedvm, upgraded at the same tick.
+    const std::string local = c.dir() / "local-slow";
+    c.vedvm({v1, "--data-dir", local, "--sync=none", "--max-ticks", std::to_string(tick - 1)}, 120000, &none);
+    REQUIRE(c.vedvm({"upgrade", local, v2}, 60000, &none).exit_code == 0);
+    REQUIRE(c.vedvm({v2, "--data-dir", local, "--sync=none"}, 120000, &none).exit_code == 0);
+    CHECK(c.vedvm({"inspect", local, "--json"}, 20000, &none).out == cluster_doc);
+    // The node that finished rebuilt its run dir across the upgrade: it replays offline.
+    for (int i : {1, 2, 3}) {
+      if (i == owner) continue;
+      const std::string dir = c.node(i).data_dir + "/runs/" + id;
+      if (!std::filesystem::exists(dir)) continue;
+      auto replayed = c.vedvm({"replay", dir}, 120000, &none);
+      CHECK_MESSAGE(replayed.exit_code == 0, replayed.out << replayed.err);
+    }
+  }
+}

@@ -29,6 +29,8 @@ std::vector<JournalEntry> one_of_each() {
       RunEndEntry{5, 3, 7, 13, 2, {"-- app stopped at tick 9", "Worker: 3 instances"}},
       RunLeaseEntry{5, 3, 7, 13},
       EligibleEntry{3},
+      UpgradeEntry{std::string(16, '\x02'), "hello", std::string("VEDB\0\x03", 6)},
+      RunUpgradeEntry{5, 3, 7, 13, 40, true, 0x1234abcdULL, {"upgraded from `hello` ..."}},
   };
 }
 
@@ -103,6 +105,28 @@ TEST_CASE("a program's ticks and end: fields survive, an empty group or an exit 
   CHECK(refusal(bad_exit) == "RunEnd.exit_code: 256 is not an exit code");
 }
 
+TEST_CASE("an upgrade and its verdict: fields survive; a bad request id, no name or no bundle is refused") {
+  JournalEntry back;
+  std::string error;
+  REQUIRE(decode_entry(encode_entry(UpgradeEntry{std::string(16, 'u'), "app", "v2"}), back, error));
+  const auto& u = std::get<UpgradeEntry>(back);
+  CHECK(u.request_id == std::string(16, 'u'));
+  CHECK(u.program_name == "app");
+  CHECK(u.bundle == "v2");
+  REQUIRE(decode_entry(encode_entry(RunUpgradeEntry{5, 3, 7, 13, 40, false, 0, {"a", "b"}}), back, error));
+  const auto& v = std::get<RunUpgradeEntry>(back);
+  CHECK(v.program == 5);
+  CHECK(v.node == 3);
+  CHECK(v.epoch == 7);
+  CHECK(v.frames == 13);
+  CHECK(v.upgrade == 40);
+  CHECK_FALSE(v.ok);
+  CHECK(v.lines == std::vector<std::string>{"a", "b"});
+  CHECK(refusal(encode_entry(UpgradeEntry{"short", "app", "v2"})) == "Upgrade.request_id: expected 16 bytes, found 5");
+  CHECK(refusal(encode_entry(UpgradeEntry{std::string(16, 'u'), "", "v2"})) == "Upgrade.program_name: empty");
+  CHECK(refusal(encode_entry(UpgradeEntry{std::string(16, 'u'), "app", ""})) == "Upgrade.bundle: empty");
+}
+
 TEST_CASE("an entry of another format version is refused, naming both versions") {
   const std::string bytes = pack([](auto& p) {
     p.pack_array(3);
@@ -117,7 +141,7 @@ TEST_CASE("an entry of another format version is refused, naming both versions")
 }
 
 TEST_CASE("an entry of an unknown kind is refused") {
-  for (uint32_t kind : {0u, 14u, 1000u}) {
+  for (uint32_t kind : {0u, 16u, 1000u}) {
     const std::string bytes = pack([&](auto& p) {
       p.pack_array(3);
       p.pack_uint32(kJournalFormatVersion);

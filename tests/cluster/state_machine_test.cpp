@@ -378,6 +378,97 @@ TEST_CASE("a program's ticks: the owner's frames in order count, and other nodes
   CHECK(sm.fenced_count() == 13);
 }
 
+// Upgrades (docs/cluster.md "Upgrades"): an Upgrade is pending for the newest program of
+// its name until the owner's RunUpgrade decides it, after every committed frame; taken,
+// the run's builds grow by one from that frame (an ended run goes on); refused, nothing
+// of the run changes. Every other verdict is fenced.
+TEST_CASE("an upgrade: pending for the newest program of its name, decided once by its owner; taken, the run goes on") {
+  EntryApplier replica;
+  StateMachine& sm = replica.sm;
+  auto apply = [&](const JournalEntry& e) { return replica.apply(e); };
+  CHECK(apply(SubmitEntry{std::string(16, 'a'), "app", "app-v1", 4}).empty());
+  const uint64_t older = replica.index;
+  CHECK(apply(SubmitEntry{std::string(16, 'b'), "app", "app-v1", 4}).empty());
+  const uint64_t program = replica.index;
+  const std::string p = std::to_string(program);
+
+  CHECK(apply(UpgradeEntry{std::string(16, 'n'), "nope", "v2"}) ==
+        "the cluster has no program `nope` to upgrade (submit it without --upgrade)");
+  CHECK_FALSE(sm.upgrade_verdict(std::string(16, 'n')));
+  CHECK(apply(UpgradeEntry{std::string(16, 'u'), "app", "app-v2"}).empty());
+  const uint64_t upgrade = replica.index;
+  CHECK(sm.pending_upgrade(program) == upgrade);
+  CHECK(sm.pending_upgrade(older) == 0);
+  CHECK(sm.programs()[1].status == "upgrading");
+  // A retried request is the same upgrade; another is refused while one is pending.
+  CHECK(apply(UpgradeEntry{std::string(16, 'u'), "app", "app-v2"}).empty());
+  CHECK(sm.pending_upgrade(program) == upgrade);
+  CHECK(apply(UpgradeEntry{std::string(16, 'w'), "app", "app-v3"}) ==
+        "program " + p + " (`app`) is taking upgrade " + std::to_string(upgrade) +
+            " already; wait for its verdict and upgrade again");
+  auto verdict = sm.upgrade_verdict(std::string(16, 'u'));
+  REQUIRE(verdict);
+  CHECK(verdict->program == program);
+  CHECK(verdict->upgrade == upgrade);
+  CHECK_FALSE(verdict->decided);
+
+  CHECK(apply(PlacementEntry{1, {{program_unit(program), 1}}}).empty());
+  CHECK(apply(RunTicksEntry{program, 1, 1, 0, frames_of(0, 3)}).empty());
+  // Verdicts that are not the owner's on the pending upgrade after every frame.
+  CHECK(apply(RunUpgradeEntry{program, 2, 1, 3, upgrade, true, 7, {}}) ==
+        "fenced: node 2's upgrade of program " + p + ": node 2 does not own the program at epoch 1 (nobody does)");
+  CHECK(apply(RunUpgradeEntry{program, 1, 1, 2, upgrade, true, 7, {}}) ==
+        "fenced: node 1's upgrade of program " + p + " comes after 2 frames, and the run has 3 committed");
+  CHECK(apply(RunUpgradeEntry{program, 1, 1, 3, upgrade + 1, true, 7, {}}) ==
+        "fenced: node 1's verdict on upgrade " + std::to_string(upgrade + 1) + " of program " + p + ": upgrade " +
+            std::to_string(upgrade) + " is the one pending");
+  CHECK(sm.pending_upgrade(program) == upgrade);
+  CHECK(sm.run_versions(program).size() == 1);
+
+  CHECK(apply(RunUpgradeEntry{program, 1, 1, 3, upgrade, true, 7, {"upgraded from `app` ..."}}).empty());
+  CHECK(sm.pending_upgrade(program) == 0);
+  const auto builds = sm.run_builds(program);
+  REQUIRE(builds.size() == 2);
+  CHECK(builds[0].first_frame == 0);
+  CHECK(builds[0].bundle == "app-v1");
+  CHECK(builds[1].first_frame == 3);
+  CHECK(builds[1].bundle == "app-v2");
+  CHECK(builds[1].record_digest == 7);
+  verdict = sm.upgrade_verdict(std::string(16, 'u'));
+  CHECK(verdict->decided);
+  CHECK(verdict->ok);
+  CHECK(verdict->lines == std::vector<std::string>{"upgraded from `app` ..."});
+  CHECK(sm.programs()[1].status == "running");
+  CHECK(apply(RunUpgradeEntry{program, 1, 1, 3, upgrade, true, 7, {}}) ==
+        "fenced: node 1's verdict on upgrade " + std::to_string(upgrade) + " of program " + p + ": no upgrade is pending");
+  CHECK(apply(RunTicksEntry{program, 1, 1, 3, frames_of(3, 2)}).empty());
+  CHECK(apply(RunEndEntry{program, 1, 1, 5, 0, {"-- app stopped at tick 5"}}).empty());
+  CHECK(sm.programs()[1].status == "finished");
+
+  // An ended run: refused, it stays ended as it was; taken, it goes on.
+  CHECK(apply(UpgradeEntry{std::string(16, 'x'), "app", "app-v3"}).empty());
+  const uint64_t refused = replica.index;
+  CHECK(sm.programs()[1].status == "upgrading");
+  CHECK(apply(RunUpgradeEntry{program, 1, 1, 5, refused, false, 0, {"domain `Audit` is not in the new program"}}).empty());
+  CHECK(sm.programs()[1].status == "finished");
+  CHECK(sm.run(program).finished);
+  CHECK(sm.run(program).summary == std::vector<std::string>{"-- app stopped at tick 5"});
+  CHECK(sm.run_versions(program).size() == 2);
+  verdict = sm.upgrade_verdict(std::string(16, 'x'));
+  CHECK(verdict->decided);
+  CHECK_FALSE(verdict->ok);
+  CHECK(verdict->lines == std::vector<std::string>{"domain `Audit` is not in the new program"});
+  CHECK(apply(UpgradeEntry{std::string(16, 'y'), "app", "app-v4"}).empty());
+  const uint64_t taken = replica.index;
+  CHECK(apply(RunUpgradeEntry{program, 1, 1, 5, taken, true, 9, {"upgraded"}}).empty());
+  CHECK_FALSE(sm.run(program).finished);
+  CHECK(sm.programs()[1].status == "running");
+  CHECK(sm.run_builds(program).back().bundle == "app-v4");
+  CHECK(sm.run_builds(program).back().first_frame == 5);
+  CHECK(apply(RunTicksEntry{program, 1, 1, 5, frames_of(5, 1)}).empty());
+  CHECK(sm.run(program).frames == 6);
+}
+
 // Lockstep ticks (cluster.md §1): TickClose{t} is applied after t-1 only, once every node
 // that owns an instance has its batch for t; a batch for a closed tick, or a second batch
 // of a node for one tick, is fenced.

@@ -44,6 +44,7 @@ struct SubmitOptions {
   uint64_t seed = 0;
   unsigned timeout_ms = 10000;
   bool follow = false;  // wait for the run to end, print its summary, exit with its code
+  bool upgrade = false;  // a new build of the submitted program of its name (docs/cluster.md "Upgrades")
   SecurityFlags security;
 };
 int submit(const SubmitOptions& options);

@@ -114,10 +114,8 @@ int inspect_cluster(const InspectClusterOptions& o) {
               << ": " << terminal_text(error) << "\n";
     return kExitError;
   }
-  ved::vm::Program program;
-  if (!ved::vm::load_bundle(run.bundle, program, error)) {
-    std::cerr << "vedvm: error: the cluster's bundle of program `" << terminal_text(run.name)
-              << "` does not load: " << terminal_text(error) << "\n";
+  if (run.builds.empty()) {
+    std::cerr << "vedvm: error: the cluster sent program `" << terminal_text(run.name) << "` without its bundle\n";
     return kExitError;
   }
   ScratchDir scratch;
@@ -138,7 +136,7 @@ int inspect_cluster(const InspectClusterOptions& o) {
         return std::string();
       return std::move(next.frames);
     };
-    auto store = ved::cluster::open_committed_run(dir, program, run.bundle, options, part, error);
+    auto store = ved::cluster::open_committed_run(dir, run.builds, options, part, error);
     if (store && !fetch_error.empty()) {
       store.reset();
       error = fetch_error;

@@ -372,6 +372,9 @@ int main(int argc, char** argv) {
                "With --join: wait for the run to end on the cluster, print its summary and exit with its exit code");
   app.add_option("--timeout", submit.timeout_ms, "With --join: milliseconds to wait for a quorum (default 10000)")
       ->check(CLI::Range(1u, 3'600'000u));
+  app.add_flag("--upgrade", submit.upgrade,
+               "With --join: PROGRAM is a new build of the program of its name running there; its owner takes it at a "
+               "tick boundary (migrating stored state), or refuses it and says why");
   vedvm::NodeCommandOptions node;
   CLI::App* node_cmd = app.add_subcommand("node", "Run a cluster node");
   node_cmd->add_option("--listen", node.listen, "HOST:PORT where peers and clients reach this node")->required();
@@ -474,14 +477,19 @@ int main(int argc, char** argv) {
       std::cerr << "vedvm: error: --join HOST:PORT submits a program: give the bundle (.vedb) or source (.ved)\n";
       return kExitUsage;
     }
+    if (submit.upgrade && seed_option->count() > 0) {
+      std::cerr << "vedvm: error: --seed goes with a submission; an upgrade keeps the seed the run began with\n";
+      return kExitUsage;
+    }
     submit.program = run.program;
     submit.seed = run.seed;
     return vedvm::submit(submit);
   }
   if (!submit.security.key_dir.empty() || !submit.security.trust_dir.empty() || submit.security.insecure ||
-      app.count("--timeout") > 0 || submit.follow) {
-    std::cerr << "vedvm: error: --key, --trust, --insecure, --timeout and --follow go with --join HOST:PORT (submitting to a "
-                 "cluster); a local run takes none of them\n";
+      app.count("--timeout") > 0 || submit.follow || submit.upgrade) {
+    std::cerr << "vedvm: error: --key, --trust, --insecure, --timeout, --follow and --upgrade go with --join HOST:PORT "
+                 "(submitting to a cluster); a local run takes none of them (`vedvm upgrade DIR app.vedb` upgrades a "
+                 "data dir)\n";
     return kExitUsage;
   }
   if (!run.program.empty()) {

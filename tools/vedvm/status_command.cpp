@@ -111,6 +111,10 @@ int status(const StatusOptions& o) {
     if (p.contains("frames_held") && p["frames_held"] != p["frames"])
       std::cout << " (node " << text(asked["node"]) << " holds " << text(p["frames_held"])
                 << ": it is fetching the rest from its peers)";
+    if (p.contains("builds") && p["builds"].get<uint64_t>() > 1)
+      std::cout << "  " << p["builds"].get<uint64_t>() - 1 << (p["builds"] == 2 ? " upgrade" : " upgrades") << " taken";
+    if (p.contains("upgrade_pending") && !p["upgrade_pending"].is_null())
+      std::cout << "  upgrade " << text(p["upgrade_pending"]) << " pending: its owner takes it at its next tick boundary";
     std::cout << "\n";
   }
   return quorum ? kExitOk : kExitUnsatisfied;

@@ -13,10 +13,7 @@
 namespace vedvm {
 
 std::string describe_upgrade(const std::string& data_dir, const ved::vm::DataDirUpgrade& done) {
-  return "upgraded `" + data_dir + "` from `" + done.old_name + "` (hash " + ved::vm::hex_u64(done.old_hash) +
-         ") to hash " + ved::vm::hex_u64(done.new_hash) + " at tick " + std::to_string(done.tick) + ": " +
-         std::to_string(done.instances) + (done.instances == 1 ? " instance, " : " instances, ") +
-         std::to_string(done.migrated) + " migrated";
+  return "upgraded `" + data_dir + "` " + ved::vm::describe(done);
 }
 
 std::string upgrade_request_path(const std::string& data_dir) {

@@ -17,6 +17,12 @@ constexpr int64_t kDefaultMigrationFuel = 1'000'000;
 
 }  // namespace
 
+std::string describe(const DataDirUpgrade& done) {
+  return "from `" + done.old_name + "` (hash " + hex_u64(done.old_hash) + ") to hash " + hex_u64(done.new_hash) +
+         " at tick " + std::to_string(done.tick) + ": " + std::to_string(done.instances) +
+         (done.instances == 1 ? " instance, " : " instances, ") + std::to_string(done.migrated) + " migrated";
+}
+
 bool holds_other_program(const Store& store, const Program& program, uint64_t& stored_hash, std::string& error) {
   std::string text;
   const Status s = store.get("meta/program_hash", text);
@@ -122,8 +128,7 @@ bool RunStore::take_over(const LoadedRun& run, const TickRecord& record, const s
   return mark_durable(/*sync=*/true, error);
 }
 
-bool upgrade_data_dir(Store& store, const Program& program, const std::string& bundle, DataDirUpgrade& done,
-                      std::string& error) {
+bool prepare_data_dir_upgrade(Store& store, const Program& program, PreparedUpgrade& out, std::string& error) {
   std::string old_bundle;
   if (const Status s = store.get("meta/program", old_bundle); !s.is_ok()) {
     error = s.is_not_found() ? "the data dir holds no run to upgrade" : s.message();
@@ -142,18 +147,31 @@ bool upgrade_data_dir(Store& store, const Program& program, const std::string& b
     return false;
   }
   const int64_t fuel = run.slice_budget > 0 ? run.slice_budget : kDefaultMigrationFuel;
-  done.instances = run.instances.size();
-  UpgradeResult result;
-  if (!upgrade_run(old_program, program, std::move(run), fuel, result, error)) return false;
-  const TickRecord record = upgrade_tick_record(old_program, program, result);
+  out.done.instances = run.instances.size();
+  if (!upgrade_run(old_program, program, std::move(run), fuel, out.result, error)) return false;
+  out.record = upgrade_tick_record(old_program, program, out.result);
+  out.done.old_name = old_program.name;
+  out.done.old_hash = old_program.hash;
+  out.done.new_hash = program.hash;
+  out.done.tick = out.record.tick;
+  out.done.migrated = out.result.migrated.size();
+  out.done.migration_fuel = out.result.migration_fuel;
+  return true;
+}
+
+bool write_data_dir_upgrade(Store& store, const Program& program, const std::string& bundle,
+                            const PreparedUpgrade& prepared, std::string& error) {
   RunStore new_store(program, store, /*sync=*/true);
-  if (!new_store.take_over(result.run, record, bundle, error)) return false;
-  done.old_name = old_program.name;
-  done.old_hash = old_program.hash;
-  done.new_hash = program.hash;
-  done.tick = record.tick;
-  done.migrated = result.migrated.size();
-  done.migration_fuel = result.migration_fuel;
+  return new_store.take_over(prepared.result.run, prepared.record, bundle, error);
+}
+
+bool upgrade_data_dir(Store& store, const Program& program, const std::string& bundle, DataDirUpgrade& done,
+                      std::string& error) {
+  PreparedUpgrade prepared;
+  if (!prepare_data_dir_upgrade(store, program, prepared, error) ||
+      !write_data_dir_upgrade(store, program, bundle, prepared, error))
+    return false;
+  done = prepared.done;
   return true;
 }
 

@@ -23,24 +23,27 @@ Status journal_frame_count(const Store& store, uint64_t& count) {
   return Status::ok();
 }
 
-Status append_replicated_frames(Store& store, uint64_t first, std::string_view frames, uint64_t& count) {
+Status append_replicated_frames(Store& store, uint64_t first, std::string_view frames, uint64_t& count,
+                                uint64_t until) {
   if (Status s = journal_frame_count(store, count); !s.is_ok()) return s;
   if (first > count)
     return Status::error(Status::Code::NotFound, "the replicated frames start at frame " + std::to_string(first) +
                                                      ", and the data dir's journal holds " + std::to_string(count));
   // The frames this journal lacks, checked whole before anything is written.
-  size_t skip = 0, last_at = 0;
+  size_t skip = 0, last_at = 0, end = 0;
   uint64_t next = first;
   std::string error;
   const bool whole = read_log_frames(frames, first, [&](uint64_t number, int64_t, std::string_view payload) {
+    if (number >= until) return;
     const size_t start = static_cast<size_t>(payload.data() - frames.data()) - kLogFrameHeaderBytes;
-    if (number < count) skip = start + kLogFrameHeaderBytes + payload.size();  // frames come in order
+    end = start + kLogFrameHeaderBytes + payload.size();
+    if (number < count) skip = end;  // frames come in order
     else last_at = start - skip;
     next = number + 1;
   }, error);
   if (!whole) return Status::damaged("the replicated frames: " + error);
   if (next <= count) return Status::ok();
-  const std::string_view missing = frames.substr(skip);
+  const std::string_view missing = frames.substr(skip, end - skip);
   if (Status s = store.log().append(count, missing, last_at); !s.is_ok()) return s;
   if (Status s = store.log().sync(); !s.is_ok()) return s;
   count = next;

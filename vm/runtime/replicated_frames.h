@@ -24,7 +24,9 @@ Status journal_frame_count(const Store& store, uint64_t& count);
 // Appends to the data dir's journal, of `frames` (whole frames numbered from `first` on),
 // those after the ones it holds, and makes them durable; `count` is then how many it
 // holds. Frames that leave a gap after the journal's last one are refused, as is anything
-// that is not whole frames.
-Status append_replicated_frames(Store& store, uint64_t first, std::string_view frames, uint64_t& count);
+// that is not whole frames. Frames numbered `until` or later are left out (a run brought
+// up to an upgrade stops there: what follows is the new build's).
+Status append_replicated_frames(Store& store, uint64_t first, std::string_view frames, uint64_t& count,
+                                uint64_t until = UINT64_MAX);
 
 }  // namespace ved::vm

@@ -628,11 +628,9 @@ void World::start_runner(SimNode& node, const ProgramRecord& program) {
   setup.name = program.name;
   setup.seed = program.seed;
   StateMachine* sm = node.sm.get();
-  setup.bundle = sm->bundle(program.id);
   setup.dir = node.runs_dir + "/" + std::to_string(program.id);
   setup.storage = &node.disk;
-  setup.epoch = [sm] { return sm->placement_epoch(); };
-  setup.committed = [sm, id = program.id](uint64_t from) { return sm->run_frames(id, from, 1u << 20); };
+  read_state_machine(setup, sm, 1u << 20);
   setup.commit = [baton](const JournalEntry& entry) { return baton->call(Baton::Kind::Commit, encode_entry(entry)); };
   setup.now_ms = [this] { return now(); };
   setup.configure = [this, index = node.index](const vm::Program&, vm::RuntimeOptions& options) {
@@ -1017,7 +1015,7 @@ void World::finish(SimResult& result) {
   load_for_reading(program_, service, program, options);
   std::string error;
   const std::string rebuilt = dir_ + "/rebuilt";
-  auto store = open_committed_run(rebuilt, program, program_.bundle, options,
+  auto store = open_committed_run(rebuilt, sm.run_builds(program_id_), options,
                                   [&](uint64_t from) { return sm.run_frames(program_id_, from, 1u << 20); }, error);
   if (!store) {
     result.violations.push_back("the committed run does not rebuild: " + error);

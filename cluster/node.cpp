@@ -905,6 +905,9 @@ std::string Node::status_json() {
   }
   j["members"] = list;
   Json programs = Json::array();
+  // Why a program has no owner, as placement sees it now (a deploy group with no node up).
+  const PlacementTable placement = program_placement(*sm_, [this](uint64_t id) { return in_configuration(id); });
+  const std::set<std::string> groups = member_groups(*sm_, [this](uint64_t id) { return in_configuration(id); });
   for (const auto& p : sm_->programs()) {
     const RunRecord run = sm_->run(p.id);
     // A finished run is owned by nobody (its placement row goes at the next epoch); one
@@ -925,7 +928,16 @@ std::string Node::status_json() {
                          }()},
                         {"exit_code", run.finished ? Json(run.exit_code) : Json(nullptr)},
                         {"builds", sm_->run_versions(p.id).size()},
-                        {"upgrade_pending", pending ? Json(pending) : Json(nullptr)}});
+                        {"upgrade_pending", pending ? Json(pending) : Json(nullptr)},
+                        {"group", [&] {
+                           const std::string group = placement_group(p.group, groups);
+                           return group.empty() ? Json(nullptr) : Json(group);
+                         }()},
+                        {"waiting", [&] {
+                           const auto it = placement.waiting.find(program_unit(p.id));
+                           return p.status == "finished" || owner || it == placement.waiting.end() ? Json(nullptr)
+                                                                                                   : Json(it->second);
+                         }()}});
   }
   j["programs"] = programs;
   j["placement_epoch"] = sm_->placement_epoch();

@@ -4,23 +4,54 @@
 
 #include "cluster/placement.h"
 #include "cluster/state_machine.h"
+#include "vm/program.h"
 
 namespace ved::cluster {
 
-std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration) {
+PlacementTable program_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration) {
   PlacementInput input;
   for (const auto& [id, m] : sm.members())
     if (in_configuration(id)) input.members.push_back({id, m.info.group, m.up, m.up && m.eligible});
+  const std::set<std::string> groups = member_groups(sm, in_configuration);
   for (const auto& p : sm.programs())
-    if (p.status != "finished") input.instances.push_back({program_unit(p.id), false, ""});
-  if (input.instances.empty()) return std::nullopt;
-  const PlacementTable table = place(input);
+    if (p.status != "finished") input.instances.push_back({program_unit(p.id), false, placement_group(p.group, groups)});
+  return place(input);
+}
+
+std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration) {
+  const PlacementTable table = program_placement(sm, in_configuration);
+  if (table.owner.empty()) return std::nullopt;
   bool same = true;
   for (const auto& [unit, node] : table.owner) same = same && sm.owner(unit) == node;
   if (same) return std::nullopt;
   PlacementEntry entry{sm.placement_epoch() + 1, {}};
   for (const auto& [unit, node] : table.owner) entry.table.push_back({unit, node});
   return entry;
+}
+
+std::string program_deploy_groups(const vm::Program& program) {
+  std::string out;
+  std::set<std::string> seen;
+  for (const vm::DeployInfo& d : program.deploys)
+    if (seen.insert(d.environment).second) out += (out.empty() ? "" : " ") + d.environment;
+  return out;
+}
+
+std::set<std::string> member_groups(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration) {
+  std::set<std::string> out;
+  for (const auto& [id, m] : sm.members())
+    if (!m.info.group.empty() && in_configuration(id)) out.insert(m.info.group);
+  return out;
+}
+
+std::string placement_group(const std::string& deploy_groups, const std::set<std::string>& member_groups) {
+  for (size_t at = 0; at < deploy_groups.size();) {
+    const size_t end = std::min(deploy_groups.find(' ', at), deploy_groups.size());
+    const std::string group = deploy_groups.substr(at, end - at);
+    if (member_groups.count(group)) return group;
+    at = end + 1;
+  }
+  return "";
 }
 
 std::vector<uint64_t> EligibilityTimer::due(const std::map<uint64_t, MemberRecord>& members, uint64_t now_ms,

@@ -8,19 +8,43 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "cluster/journal_entry.h"
+#include "cluster/placement.h"
+
+namespace ved::vm {
+struct Program;
+}
 
 namespace ved::cluster {
 
 class StateMachine;
 struct MemberRecord;
 
-// The Placement entry the leader should propose now: the table place() gives for the
-// members in the Raft configuration (`in_configuration`) and the programs not finished,
-// at the next epoch. None when nothing would change (or there is nothing to place).
+// The table place() gives now for the members in the Raft configuration
+// (`in_configuration`) and the programs not finished, each in its deploy group
+// (placement_group), with why those that have no owner wait.
+PlacementTable program_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration);
+
+// The Placement entry the leader should propose now: program_placement's table at the
+// next epoch. None when nothing would change (or there is nothing to place).
 std::optional<PlacementEntry> next_placement(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration);
+
+// The environments a program's `deploy`s name (language.md §11), each once, in source
+// order, space-separated ("" when it has none): what the state machine records of it.
+std::string program_deploy_groups(const vm::Program& program);
+
+// The group a program is placed in (docs/cluster.md "Deploy groups"): a program is the
+// unit a node owns, placed whole, so of the environments it names (`deploy_groups`, as
+// program_deploy_groups writes them) the first that some member was started with
+// (`--group`, in `member_groups`); "" — any node — when it names none, or none is any
+// member's: a `deploy` is a placement hint, which a cluster without such nodes cannot
+// follow.
+std::string placement_group(const std::string& deploy_groups, const std::set<std::string>& member_groups);
+// The groups of the members in the Raft configuration.
+std::set<std::string> member_groups(StateMachine& sm, const std::function<bool(uint64_t)>& in_configuration);
 
 // The leader's eligibility decisions (--rebalance-after): a member back from DOWN may
 // receive programs again once this leader has heard it for that long, counted by this

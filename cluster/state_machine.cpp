@@ -11,7 +11,10 @@
 #include <map>
 #include <memory>
 
+#include "cluster/program_placement.h"
 #include "cluster/strict_msgpack.h"
+#include "vm/bundle_loader.h"
+#include "vm/program.h"
 #include "vm/runtime/record_log.h"
 
 namespace ved::cluster {
@@ -42,11 +45,12 @@ void pack_bin(Packer& p, std::string_view s) {
 std::string encode_program(const ProgramRecord& r) {
   msgpack::sbuffer b;
   Packer p(b);
-  p.pack_array(4);
+  p.pack_array(5);
   pack_str(p, r.name);
   p.pack_uint64(r.seed);
   p.pack_uint64(r.bundle_bytes);
   pack_str(p, r.status);
+  pack_str(p, r.group);
   return std::string(b.data(), b.size());
 }
 
@@ -67,11 +71,14 @@ ProgramRecord decode_program(uint64_t id, std::string_view bytes) {
   r.id = id;
   try {
     auto h = strict::unpack_one(bytes, "program record");
-    const auto* f = strict::array(h.get(), 4, "program record");
+    // Four fields before deploy groups were recorded (then it has none).
+    const bool with_group = h.get().type == msgpack::type::ARRAY && h.get().via.array.size == 5;
+    const auto* f = strict::array(h.get(), with_group ? 5 : 4, "program record");
     r.name = strict::str(f[0], kMaxNameBytes, "program name");
     r.seed = strict::u64(f[1], "program seed");
     r.bundle_bytes = strict::u64(f[2], "program bundle size");
     r.status = strict::str(f[3], 64, "program status");
+    if (with_group) r.group = strict::str(f[4], kMaxNameBytes, "program group");
   } catch (const strict::DecodeError& e) {
     r.status = std::string("damaged: ") + e.what();
   }
@@ -80,6 +87,15 @@ ProgramRecord decode_program(uint64_t id, std::string_view bytes) {
 
 bool get(leveldb::DB* db, const std::string& key, std::string& value) {
   return db->Get(leveldb::ReadOptions(), key, &value).ok();
+}
+
+// The environments a program's deploys name (program_deploy_groups), read from its bundle:
+// every node reads the same bytes alike. A bundle that does not load names none (its
+// runner reports it, as ever).
+std::string bundle_deploy_groups(const std::string& bundle) {
+  ved::vm::Program program;
+  std::string ignored;
+  return ved::vm::load_bundle(bundle, program, ignored) ? program_deploy_groups(program) : "";
 }
 
 }  // namespace
@@ -126,7 +142,8 @@ bool StateMachine::apply(uint64_t index, const std::string& bytes, ApplyResult* 
     if (get(db_, fsm_keys::kRequestPrefix + submit->request_id, existing)) {
       if (result) result->program_id = from_be64(existing);  // a retried submission
     } else {
-      ProgramRecord r{index, submit->program_name, submit->seed, submit->bundle.size(), "submitted"};
+      ProgramRecord r{index, submit->program_name, submit->seed, submit->bundle.size(), "submitted",
+                      bundle_deploy_groups(submit->bundle)};
       batch.Put(fsm_keys::kProgramPrefix + be64(index), encode_program(r));
       batch.Put(fsm_keys::kBundlePrefix + be64(index), submit->bundle);
       batch.Put(fsm_keys::kRequestPrefix + submit->request_id, be64(index));
@@ -412,11 +429,13 @@ std::string StateMachine::fence_run(uint64_t program, uint64_t node, uint64_t ep
   return "";
 }
 
-void StateMachine::set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch) {
+void StateMachine::set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch,
+                                      const std::string* group) {
   std::string bytes;
   if (!get(db_, fsm_keys::kProgramPrefix + be64(program), bytes)) return;
   ProgramRecord r = decode_program(program, bytes);
   r.status = status;
+  if (group) r.group = *group;
   batch.Put(fsm_keys::kProgramPrefix + be64(program), encode_program(r));
 }
 
@@ -497,7 +516,10 @@ void StateMachine::apply_run_upgrade(uint64_t index, const RunUpgradeEntry& verd
     ended = false;
   }
   batch.Put(fsm_keys::kRunHolderPrefix + be64(verdict.program), be64(verdict.node));
-  set_program_status(verdict.program, ended ? "finished" : verdict.frames > 0 ? "running" : "submitted", batch);
+  // Taken, the new build's deploy groups place the program from now on.
+  const std::string groups = verdict.ok ? bundle_deploy_groups(version_bundle(verdict.program, verdict.upgrade)) : "";
+  set_program_status(verdict.program, ended ? "finished" : verdict.frames > 0 ? "running" : "submitted", batch,
+                     verdict.ok ? &groups : nullptr);
 }
 
 std::vector<RunVersion> StateMachine::run_versions(uint64_t program) {

@@ -37,7 +37,8 @@ struct ProgramRecord {
   std::string name;
   uint64_t seed = 0;
   uint64_t bundle_bytes = 0;
-  std::string status;  // "submitted", "running" (its owner committed ticks), "finished" (RunEnd)
+  std::string status;  // "submitted", "running" (its owner committed ticks), "finished" (RunEnd), "upgrading"
+  std::string group;   // the environments its `deploy`s name, space-separated (program_deploy_groups)
 };
 
 // A program's run as the cluster committed it (docs/cluster.md "Running a program").
@@ -173,7 +174,9 @@ class StateMachine {
                          ApplyResult* result);
   // Counts a fenced entry and keeps why (nothing else of it is applied).
   void record_fenced(uint64_t index, const std::string& why, leveldb::WriteBatch& batch, ApplyResult* result);
-  void set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch);
+  // Its status (and, when given, its deploy groups).
+  void set_program_status(uint64_t program, const std::string& status, leveldb::WriteBatch& batch,
+                          const std::string* group = nullptr);
 
   static int m_apply(struct raft_fsm*, const struct raft_buffer*, void**);
   static int m_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*);

@@ -36,7 +36,9 @@ class Writer {
   Writer(const Module& m, const SourceManager& s) : m_(m), sources_(s), p_(buffer_) {}
 
   bool body(std::string& error) {
-    p_.pack_map(14);
+    // `deploys` only when there are some: a program without them keeps the bytes (and
+    // the hash) it always had, and readers that predate the table never meet it.
+    p_.pack_map(m_.deploys.empty() ? 14 : 15);
     str(p_, "program");
     str(p_, m_.program_name);
     str(p_, "sources");
@@ -75,6 +77,16 @@ class Writer {
       p_.pack(mig.function);
     }
     tests();
+    if (!m_.deploys.empty()) {
+      str(p_, "deploys");
+      p_.pack_array(static_cast<uint32_t>(m_.deploys.size()));
+      for (const auto& d : m_.deploys) {
+        p_.pack_array(3);
+        p_.pack(d.domain);
+        str(p_, d.environment);
+        p_.pack(d.service);
+      }
+    }
     return true;
   }
 

@@ -204,6 +204,9 @@ class ProgramLowering {
     lower_fns();
     for (size_t i = 0; i < model_.domains.size(); ++i) lower_domain(static_cast<uint32_t>(i));
     lower_system();
+    for (const auto& dep : program_.deploys)
+      if (const DomainSym* d = model_.domain(dep.domain.name))
+        m_.deploys.push_back(Deploy{cx_.domain_index(d->name), dep.environment.name, dep.service});
     for (const auto& mig : program_.migrations) lower_migration(mig);
     lower_tests(cx_, program_, sources_);
   }

@@ -180,6 +180,13 @@ struct StartItem {  // `system X { start domain D[id] { f = v } }`
   std::vector<std::pair<uint32_t, uint32_t>> fields;  // (field, constant)
 };
 
+// `deploy [service] D to E` (language.md §11): a placement group for the cluster.
+struct Deploy {
+  uint32_t domain = 0;
+  std::string environment;
+  bool service = false;
+};
+
 struct Migration {
   std::string name;
   uint32_t domain = 0;
@@ -230,6 +237,7 @@ struct Module {
   std::vector<Domain> domains;
   std::vector<StartItem> system;
   bool has_system = false;
+  std::vector<Deploy> deploys;
   std::vector<Migration> migrations;
   std::vector<Test> tests;
 

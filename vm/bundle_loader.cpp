@@ -64,6 +64,15 @@ class Reader {
     return std::string(o.via.str.ptr, o.via.str.size);
   }
   // A map with string keys, looked up by name.
+  // A key that may be absent (a table added after its format version: docs/bundle.md).
+  static const Obj* optional_field(const Obj& map, const char* key) {
+    for (uint32_t i = 0; map.type == msgpack::type::MAP && i < map.via.map.size; ++i) {
+      const auto& kv = map.via.map.ptr[i];
+      if (kv.key.type == msgpack::type::STR && std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key)
+        return &kv.val;
+    }
+    return nullptr;
+  }
   static const Obj& field(const Obj& map, const char* key, const std::string& where) {
     if (map.type != msgpack::type::MAP) throw LoadError(where + ": expected a map");
     for (uint32_t i = 0; i < map.via.map.size; ++i) {
@@ -341,6 +350,17 @@ void decode_body(const Obj& body, Program& p) {
     p.tests.emplace_back();
     decode_test(t, tw, p.tests.back());
   });
+  if (const Obj* deploys = Reader::optional_field(body, "deploys"))
+    each(*deploys, "deploys", [&](const Obj& d, const std::string& dw, uint32_t) {
+      const Obj* v = Reader::array(d, dw, 3);
+      DeployInfo info{Reader::u32(v[0], dw + ".domain"), Reader::str(v[1], dw + ".environment"),
+                      Reader::boolean(v[2], dw + ".service")};
+      if (info.domain >= p.domains.size())
+        throw LoadError(dw + ".domain: " + std::to_string(info.domain) + " is not a domain (the program has " +
+                        std::to_string(p.domains.size()) + ")");
+      if (info.environment.empty()) throw LoadError(dw + ".environment: empty");
+      p.deploys.push_back(std::move(info));
+    });
 }
 
 // msgpack limits for hostile input: no container may claim more than the bundle could

@@ -127,6 +127,13 @@ struct StartInfo {
   std::vector<std::pair<uint32_t, uint32_t>> fields;  // (field, constant)
 };
 
+// `deploy [service] D to E` (language.md §11): where the cluster places D's instances.
+struct DeployInfo {
+  uint32_t domain = 0;
+  std::string environment;
+  bool service = false;
+};
+
 struct MigrationInfo {
   std::string name;
   uint32_t domain = 0;
@@ -192,6 +199,7 @@ struct Program {
   std::vector<DomainInfo> domains;
   bool has_system = false;
   std::vector<StartInfo> system;
+  std::vector<DeployInfo> deploys;
   std::vector<MigrationInfo> migrations;
   std::vector<TestInfo> tests;
 

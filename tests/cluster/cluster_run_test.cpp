@@ -657,3 +657,148 @@ TEST_CASE("3 nodes: upgrades with a migration, after the run ended and mid-run, 
     }
   }
 }
+
+namespace {
+
+// The lines of `text` before the first that starts with "-- " (a run's summary).
+std::string before_summary(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line) && line.rfind("-- ", 0) != 0;) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+// `--follow --trace` (docs/cluster.md "Following a run"): the events of a run on the
+// cluster, rebuilt from the committed journal as it commits, are the lines one `vedvm
+// --trace` prints for the same program, in text and in JSON; then the summary and the
+// exit code, as without --trace.
+TEST_CASE("3 nodes: --follow --trace prints the events one vedvm --trace prints, text and JSON") {
+  ProcessCluster c(VED_VEDVM);
+  form(c, 3);
+  const std::vector<std::string> none;
+  int via = 1, runs = 0;
+  for (const std::string name : {"hello.ved", "guide/03-messaging.ved", "guide/05-fuel.ved", "guide/07-effects.ved",
+                                 "guide/04-goals.ved", "guide/10-timers.ved"}) {
+    const std::string program = std::string(VED_EXAMPLES_DIR) + "/" + name;
+    for (const std::string format : {"--trace", "--trace=json"}) {
+      CAPTURE(name);
+      CAPTURE(format);
+      const std::string local_dir = c.dir() / ("trace-" + std::to_string(++runs));
+      auto local = c.vedvm({program, "--data-dir", local_dir, format}, 60000, &none);
+      auto remote = c.vedvm({"--join", c.address(via = via % 3 + 1), program, "--follow", format}, 60000);
+      CHECK_MESSAGE(remote.exit_code == local.exit_code, remote.err);
+      const std::string events = before_summary(local.out);
+      CHECK(!events.empty());
+      CHECK(before_summary(remote.out) == events);
+      CHECK(remote.out.find("stopped at tick") != std::string::npos);
+    }
+  }
+  // --trace without --follow: the trace is streamed while following.
+  auto alone = c.vedvm({"--join", c.address(1), std::string(VED_EXAMPLES_DIR) + "/hello.ved", "--trace"});
+  CHECK(alone.exit_code == 64);
+  CHECK(alone.err.find("--trace goes with --follow when submitting to a cluster") != std::string::npos);
+}
+
+// Deploy groups (docs/cluster.md "Deploy groups"): a program whose domains are deployed
+// to environment E runs only on nodes started with `--group E`; while none is up and
+// eligible it waits, and status says why; a node of the group back, it runs there.
+TEST_CASE("3 nodes, one of --group eu: a program deployed to eu runs there only, and waits while it is down") {
+  ProcessCluster c(VED_VEDVM);
+  c.start(1, {"--bootstrap"});
+  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 1); }, 15000));
+  c.start(2, {"--join", c.address(1)});
+  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 2); }, 30000));
+  const std::vector<std::string> eu = {"--group", "eu", "--rebalance-after", "1000"};
+  std::vector<std::string> join_eu = {"--join", c.address(1)};
+  join_eu.insert(join_eu.end(), eu.begin(), eu.end());
+  c.start(3, join_eu);
+  REQUIRE(ProcessCluster::wait_until([&] { return voters_are(c, 1, 3); }, 30000));
+  auto program_json = [&](const std::string& id) { return program_status(c, 1, id); };
+  const std::string deployed = write_build(c.dir(), "eu", "regional", R"(environment eu { scope { root } }
+domain Counter {
+    state { value: int }
+    goal Reached {
+        predicate: value >= 3
+        strategy: Increment
+    }
+    transition Increment() { value = value + 1 }
+}
+deploy service Counter to eu
+)");
+  auto first = c.vedvm({"--join", c.address(1), deployed, "--follow"}, 60000);
+  REQUIRE_MESSAGE(first.exit_code == 0, first.out << first.err);
+  const std::string id = submitted_id(first);
+  CHECK(program_json(id)["group"] == "eu");
+  CHECK(read_file(c.node(3).log).find("running program " + id + " ") != std::string::npos);
+  for (int i : {1, 2}) CHECK(read_file(c.node(i).log).find("running program " + id + " ") == std::string::npos);
+
+  // The group's only node down: the next run waits, and says why.
+  c.kill9(3);
+  REQUIRE(ProcessCluster::wait_until([&] {
+    auto s = c.status(1);
+    if (s.is_null()) return false;
+    for (const auto& m : s["members"])
+      if (m["address"] == c.address(3)) return m["state"] == "DOWN";
+    return false;
+  }, 15000));
+  auto second = c.vedvm({"--join", c.address(1), deployed}, 60000);
+  REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+  std::string waiting_id = second.out.substr(second.out.rfind(' ') + 1);
+  waiting_id.erase(waiting_id.find_last_not_of('\n') + 1);
+  REQUIRE(ProcessCluster::wait_until([&] {
+    const json p = program_json(waiting_id);
+    return !p.is_null() && p["waiting"] == "no node of group `eu` is up and eligible";
+  }, 15000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(program_json(waiting_id)["frames"] == 0);
+  CHECK(program_json(waiting_id)["owner"].is_null());
+  auto text = c.vedvm({"status", "--join", c.address(2)});
+  CHECK(text.out.find("group eu  waiting: no node of group `eu` is up and eligible") != std::string::npos);
+
+  // Back (and eligible after --rebalance-after): it runs there, to its end.
+  c.start(3, eu);
+  REQUIRE(ProcessCluster::wait_until([&] {
+    const json p = program_json(waiting_id);
+    return !p.is_null() && p["status"] == "finished";
+  }, 30000));
+  CHECK(program_json(waiting_id)["exit_code"] == 0);
+  CHECK(read_file(c.node(3).log).find("running program " + waiting_id + " ") != std::string::npos);
+
+  // A hint the cluster can follow in part: of the environments a program names, the
+  // first that some member has (here `eu`, `us` having none); one it cannot follow at
+  // all: no member has the group, and the program runs anywhere.
+  const std::string split = write_build(c.dir(), "split", "split", R"(environment us { scope { root } }
+environment eu { scope { root } }
+domain A {
+    state { n: int }
+    goal G {
+        predicate: n >= 2
+        strategy: Step
+    }
+    transition Step() { n = n + 1 }
+}
+domain B { state { n: int } }
+deploy service A to us
+deploy service B to eu
+)");
+  auto both = c.vedvm({"--join", c.address(1), split, "--follow"}, 60000);
+  CHECK_MESSAGE(both.exit_code == 0, both.err);
+  CHECK(program_json(submitted_id(both))["group"] == "eu");
+  CHECK(read_file(c.node(3).log).find("running program " + submitted_id(both) + " ") != std::string::npos);
+  const std::string elsewhere = write_build(c.dir(), "ap", "elsewhere", R"(environment ap { scope { root } }
+domain A {
+    state { n: int }
+    goal G {
+        predicate: n >= 2
+        strategy: Step
+    }
+    transition Step() { n = n + 1 }
+}
+deploy A to ap
+)");
+  auto anywhere = c.vedvm({"--join", c.address(1), elsewhere, "--follow"}, 60000);
+  CHECK_MESSAGE(anywhere.exit_code == 0, anywhere.err);
+  CHECK(program_json(submitted_id(anywhere))["group"].is_null());
+}

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include "cluster/placement.h"
+#include "cluster/program_placement.h"
 
 using namespace ved::cluster;
 
@@ -116,4 +118,19 @@ TEST_CASE("placement: Tenant-scope instances follow the leader pin, deployed dom
   CHECK(t.owner.at("Worker[0]") == 0);
   CHECK(t.waiting.at("Worker[0]") == "no node is up and eligible");
   CHECK(t.waiting.at("Billing") == "the pinned leader (node 1) is not up");
+}
+
+// A program is placed whole (docs/cluster.md "Deploy groups"): of the environments its
+// deploys name, the first some member was started with; none of them any member's, it
+// goes anywhere.
+TEST_CASE("placement: a program's group is the first environment it deploys to that a member has, else none") {
+  using ved::cluster::placement_group;
+  const std::set<std::string> members = {"eu", "us"};
+  CHECK(placement_group("", members) == "");
+  CHECK(placement_group("eu", members) == "eu");
+  CHECK(placement_group("ap eu us", members) == "eu");
+  CHECK(placement_group("us eu", members) == "us");
+  CHECK(placement_group("ap", members) == "");
+  CHECK(placement_group("eu", {}) == "");
+  CHECK(placement_group("e", members) == "");  // whole names only
 }

@@ -5,6 +5,7 @@
 #include <leveldb/env.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -88,6 +89,38 @@ TEST_CASE("replay: a run matches its journal, replay is read-only and repeatable
   // The same source rebuilt behaves the same.
   Result same = vedvm_run({"replay", tmp / "d", "--program", tmp / "counter.ved"});
   CHECK_MESSAGE(same.exit_code == 0, same.out << same.err);
+}
+
+// `replay --trace`: the replayed run's events are the ones the run printed with --trace,
+// text and JSON (what `vedvm --join --follow --trace` streams from a cluster's journal),
+// across an upgrade too; the verdict goes to stderr, leaving stdout the trace alone.
+TEST_CASE("replay --trace prints the events the run printed, text and JSON, across an upgrade") {
+  TempDir tmp;
+  write_file(tmp / "counter.ved", kCounter);
+  for (const std::string format : {"--trace", "--trace=json"}) {
+    CAPTURE(format);
+    const std::string dir = tmp / ("d" + format);
+    Result run = vedvm_run({tmp / "counter.ved", "--data-dir", dir, "--sync=none", format});
+    REQUIRE(run.exit_code == 0);
+    const std::string events = run.out.substr(0, run.out.find("-- "));
+    CHECK(events.find("Step") != std::string::npos);
+    Result replayed = vedvm_run({"replay", dir, format});
+    CHECK_MESSAGE(replayed.exit_code == 0, replayed.err);
+    CHECK(replayed.out == events);
+    CHECK(contains(replayed.err, "replay: 4 ticks match the journal"));
+  }
+  // Upgraded (code only: the goal asks for more), then run on: one trace throughout.
+  std::filesystem::create_directories(tmp / "v2");
+  const std::string v2 = tmp / "v2" + "/counter.ved";
+  write_file(v2, std::string(kCounter).replace(std::string(kCounter).find(">= 3"), 4, ">= 5"));
+  const std::string dir = tmp / "d--trace";
+  REQUIRE(vedvm_run({"upgrade", dir, v2}).exit_code == 0);
+  Result more = vedvm_run({v2, "--data-dir", dir, "--sync=none", "--trace"});
+  REQUIRE(more.exit_code == 0);
+  Result first = vedvm_run({"replay", dir, "--trace", "--to", "4"});
+  Result whole = vedvm_run({"replay", dir, "--trace"});
+  CHECK_MESSAGE(whole.exit_code == 0, whole.err);
+  CHECK(whole.out == first.out + more.out.substr(0, more.out.find("-- ")));
 }
 
 TEST_CASE("replay: a changed program is reported at the first tick and field it changes") {

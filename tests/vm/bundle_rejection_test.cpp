@@ -891,3 +891,32 @@ fn helper(x: int) -> int { return x }
     instr(f, w)[kD] = Node::uint(0);
   }).names({site("migration.grow", w, Op::STATE_GET), "not allowed in a migration"});
 }
+
+// `deploy` (language.md §11) reaches the bundle as the optional `deploys` table
+// (docs/bundle.md): a program without deploys has none (its bytes are what they always
+// were); a domain index out of range or an empty environment is refused.
+TEST_CASE("deploys: written when the program has them, read back, and a hostile table is refused") {
+  const std::string& deployed = compile("deployed", R"(environment eu { scope { root } }
+domain Ledger { state { n: int } }
+domain Audit { state { n: int } }
+deploy service Ledger to eu
+deploy Audit to eu
+)");
+  Program p;
+  std::string error;
+  REQUIRE_MESSAGE(load_bundle(deployed, p, error), error);
+  REQUIRE(p.deploys.size() == 2);
+  CHECK(p.domains[p.deploys[0].domain].name == "Ledger");
+  CHECK(p.deploys[0].environment == "eu");
+  CHECK(p.deploys[0].service);
+  CHECK(p.domains[p.deploys[1].domain].name == "Audit");
+  CHECK_FALSE(p.deploys[1].service);
+  Program none;
+  REQUIRE(load_bundle(rich_bundle(), none, error));
+  CHECK(none.deploys.empty());
+  CHECK_FALSE(contains(body_of(rich_bundle()), "deploys"));
+  rejected(mutate(deployed, [](Node& b) { b["deploys"][1][0] = Node::uint(7); }),
+           {"deploys[1].domain: 7 is not a domain (the program has 2)"});
+  rejected(mutate(deployed, [](Node& b) { b["deploys"][0][1] = Node::str(""); }), {"deploys[0].environment: empty"});
+  rejected(mutate(deployed, [](Node& b) { b["deploys"][0] = Node::array(); }), {"deploys[0]"});
+}

@@ -45,6 +45,7 @@ struct SubmitOptions {
   unsigned timeout_ms = 10000;
   bool follow = false;  // wait for the run to end, print its summary, exit with its code
   bool upgrade = false;  // a new build of the submitted program of its name (docs/cluster.md "Upgrades")
+  std::string trace;     // with follow: "text" or "json", the run's events as they commit
   SecurityFlags security;
 };
 int submit(const SubmitOptions& options);

@@ -15,7 +15,9 @@
 #include "cluster/run_dir.h"
 #include "tools/vedvm/cluster_commands.h"
 #include "tools/vedvm/commands.h"
+#include "tools/vedvm/json_output.h"
 #include "vm/bundle_loader.h"
+#include "vm/runtime/replay.h"
 #include "vm/runtime/replicated_frames.h"
 #include "vm/runtime/runtime.h"
 #include "vm/runtime/store.h"
@@ -60,6 +62,64 @@ class ScratchDir {
   std::string path_;
 };
 
+// The trace of a run the cluster is committing (`--follow --trace`): what the leader has
+// committed is brought into a scratch data dir as `inspect --join` brings it, and each new
+// tick is replayed from its journal (vm/runtime/replay.h) with the trace printer, so the
+// events are the ones `vedvm app.vedb --trace` prints, tick by tick, as the cluster
+// commits them. Returns false with `error` when the run cannot be rebuilt or replayed.
+class TraceFollower {
+ public:
+  explicit TraceFollower(const std::string& format) {
+    ved::vm::ReplayOptions options;
+    options.trace = trace_printer(format, [this]() -> const ved::vm::Program& { return session_->program(); });
+    session_ = std::make_unique<ved::vm::ReplaySession>(std::move(options));
+  }
+  uint64_t frames() const { return frames_; }
+
+  // Brings in the frames of `run` (its head, as the leader gave it) past those held, and
+  // prints the events of every tick they add.
+  bool advance(ved::cluster::ClusterClient& client, const std::string& member, const ved::cluster::FetchedRun& run,
+               unsigned timeout_ms, std::string& error) {
+    if (scratch_.path().empty()) {
+      error = "cannot make a scratch directory to follow the run in";
+      return false;
+    }
+    if (run.frame_count <= frames_ && frames_ > 0) return true;
+    ved::vm::RuntimeOptions options;
+    options.seed = run.seed;
+    std::string fetch_error;
+    auto part = [&](uint64_t from) {
+      ved::cluster::FetchedRun next;
+      if (from >= run.frame_count || !fetch_run(client, member, std::to_string(run.id), from, timeout_ms, next, fetch_error))
+        return std::string();
+      return std::move(next.frames);
+    };
+    auto store = ved::cluster::open_committed_run(scratch_.path() + "/run", run.builds, options, part, error);
+    if (store && !fetch_error.empty()) error = fetch_error;
+    if (!store || !fetch_error.empty()) return false;
+    if (const ved::vm::Status s = ved::vm::journal_frame_count(*store, frames_); !s.is_ok()) {
+      error = s.message();
+      return false;
+    }
+    if (diverged_) return true;  // said once; the events stop there
+    ved::vm::ReplayReport report;
+    if (!session_->advance(*store, report, error)) return false;
+    std::cout.flush();
+    if (report.diverged) {
+      diverged_ = true;
+      std::cerr << "vedvm: the trace stops: the committed run does not replay as it was recorded: "
+                << terminal_text(report.explanation) << "\n";
+    }
+    return true;
+  }
+
+ private:
+  ScratchDir scratch_;
+  std::unique_ptr<ved::vm::ReplaySession> session_;
+  uint64_t frames_ = 0;
+  bool diverged_ = false;
+};
+
 }  // namespace
 
 int follow_program(const SubmitOptions& o, ved::cluster::ClusterClient& client, const std::string& program) {
@@ -83,11 +143,15 @@ int follow_program(const SubmitOptions& o, ved::cluster::ClusterClient& client, 
   auto last_answer = std::chrono::steady_clock::now();
   size_t asked = 0;
   std::string error;
+  std::unique_ptr<TraceFollower> trace;
+  if (!o.trace.empty()) trace = std::make_unique<TraceFollower>(o.trace);
   for (;;) {
     ved::cluster::FetchedRun run;
-    if (fetch_run(client, members[asked % members.size()], program, UINT64_MAX, 2000, run, error)) {
+    const std::string& member = members[asked % members.size()];
+    if (fetch_run(client, member, program, UINT64_MAX, 2000, run, error) &&
+        (!trace || trace->advance(client, member, run, 2000, error))) {
       last_answer = std::chrono::steady_clock::now();
-      if (run.finished) {
+      if (run.finished && (!trace || trace->frames() >= run.frame_count)) {
         for (const auto& line : run.summary) std::cout << terminal_text(line) << "\n";
         return static_cast<int>(run.exit_code);
       }

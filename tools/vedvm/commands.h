@@ -88,6 +88,7 @@ struct ReplayCommandOptions {
   int64_t from = 0;
   int64_t to = 0;
   std::string program;  // another build to replay the journal against
+  std::string trace;    // "", "text" or "json": print the replayed run's events
 };
 struct TestCommandOptions {
   std::string program;

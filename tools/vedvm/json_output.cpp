@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -414,6 +415,19 @@ Json journal_record_json(const vm::Program& p, int64_t tick, std::string_view re
     }
   }
   return j;
+}
+
+ved::vm::TraceSink trace_printer(const std::string& format, std::function<const ved::vm::Program&()> program) {
+  if (format == "text")
+    return [](const ved::vm::TraceEvent& e) {
+      std::cout << "tick=" << e.tick << " " << e.instance << " " << e.kind << (e.detail.empty() ? "" : " " + e.detail)
+                << "\n";
+    };
+  if (format == "json")
+    return [program = std::move(program)](const ved::vm::TraceEvent& e) {
+      std::cout << trace_event_json(program(), e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    };
+  return nullptr;
 }
 
 }  // namespace vedvm

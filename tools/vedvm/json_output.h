@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -30,6 +32,11 @@ Json value_json(const ved::vm::Program& program, const ved::vm::Value& v);
 
 // `--trace=json`: one event, {"tick", "instance", "kind", ...its parts}.
 Json trace_event_json(const ved::vm::Program& program, const ved::vm::TraceEvent& e);
+
+// `--trace` (`format` "text": `tick=4 Counter slice Increment value=3`) or `--trace=json`
+// (trace_event_json, a line each): a sink printing each event on stdout. `program` gives
+// the build of the run the events come from (an upgrade changes it). Null for "".
+ved::vm::TraceSink trace_printer(const std::string& format, std::function<const ved::vm::Program&()> program);
 
 // `inspect --json`: one instance, and one intent without a journaled outcome.
 Json instance_json(const ved::vm::Program& program, const ved::vm::Instance& in);

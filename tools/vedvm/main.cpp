@@ -342,6 +342,10 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--from", replay.from, "Compare from this tick on");
   replay_cmd->add_option("--to", replay.to, "Stop after this tick");
   replay_cmd->add_option("--program", replay.program, "Replay against this build (.vedb or source) instead");
+  replay_cmd->add_option("--trace", replay.trace, "Print the replayed run's events as the run printed them: --trace or --trace=json")
+      ->expected(0, 1)
+      ->default_str("text")
+      ->check(CLI::IsMember({"text", "json"}));
   vedvm::UpgradeCommandOptions upgrade;
   CLI::App* upgrade_cmd = app.add_subcommand(
       "upgrade", "Take a data dir over to a new build of its program (migrating stored state); a serving run takes it at its next tick");
@@ -464,7 +468,10 @@ int main(int argc, char** argv) {
   if (*inspect_cmd) return at_tick >= 0 ? vedvm::journal(dir, at_tick, json) : vedvm::inspect(dir, json, only);
   if (*stats_cmd) return vedvm::stats(dir);
   if (*resume_cmd) return vedvm::resume(dir, instance);
-  if (*replay_cmd) return vedvm::replay(replay);
+  if (*replay_cmd) {
+    if (replay_cmd->count("--trace") > 0 && replay.trace.empty()) replay.trace = "text";
+    return vedvm::replay(replay);
+  }
   if (*upgrade_cmd) return vedvm::upgrade(upgrade);
   if (*test_cmd) return vedvm::test(test);
   if (*timeline_cmd) return vedvm::timeline(timeline);
@@ -477,6 +484,12 @@ int main(int argc, char** argv) {
       std::cerr << "vedvm: error: --join HOST:PORT submits a program: give the bundle (.vedb) or source (.ved)\n";
       return kExitUsage;
     }
+    if (trace->count() > 0 && !submit.follow) {
+      std::cerr << "vedvm: error: --trace goes with --follow when submitting to a cluster (the trace is streamed as the "
+                   "cluster commits the run)\n";
+      return kExitUsage;
+    }
+    submit.trace = trace->count() > 0 ? (run.trace.empty() ? "text" : run.trace) : "";
     if (submit.upgrade && seed_option->count() > 0) {
       std::cerr << "vedvm: error: --seed goes with a submission; an upgrade keeps the seed the run began with\n";
       return kExitUsage;

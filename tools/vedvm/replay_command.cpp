@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tools/vedvm/commands.h"
+#include "tools/vedvm/json_output.h"
 #include "vm/runtime/replay.h"
 
 namespace vedvm {
@@ -32,7 +33,10 @@ int replay(const ReplayCommandOptions& o) {
   }
   std::string error;
   ved::vm::ReplayReport report;
-  if (!ved::vm::replay_run(*store, options, report, error)) {
+  std::unique_ptr<ved::vm::ReplaySession> session;
+  options.trace = trace_printer(o.trace, [&session]() -> const ved::vm::Program& { return session->program(); });
+  session = std::make_unique<ved::vm::ReplaySession>(options);
+  if (!session->advance(*store, report, error)) {
     std::cerr << "vedvm: error: cannot replay `" << o.data_dir << "`: " << terminal_text(error) << "\n";
     return kExitError;
   }
@@ -40,7 +44,7 @@ int replay(const ReplayCommandOptions& o) {
     std::cout << terminal_text(report.explanation) << "\n";
     return kExitError;
   }
-  std::cout << "replay: " << report.ticks << " ticks match the journal"
+  (o.trace.empty() ? std::cout : std::cerr) << "replay: " << report.ticks << " ticks match the journal"
             << (o.program.empty() ? "" : " (with " + o.program + ")") << "\n";
   return kExitOk;
 }

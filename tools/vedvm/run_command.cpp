@@ -221,18 +221,7 @@ int run(const RunOptions& o) {
   }
   for (const auto& e : o.effects) options.effect_specs[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
   ved::vm::Program* current = &program;  // an upgrade while serving replaces it
-  ved::vm::TraceSink trace;
-  if (o.trace == "text") {
-    trace = [](const ved::vm::TraceEvent& e) {
-      std::cout << "tick=" << e.tick << " " << e.instance << " " << e.kind << (e.detail.empty() ? "" : " " + e.detail)
-                << "\n";
-    };
-  } else if (o.trace == "json") {
-    // One object per line, in parts (docs/json.md, `trace event`).
-    trace = [&current](const ved::vm::TraceEvent& e) {
-      std::cout << trace_event_json(*current, e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    };
-  }
+  const ved::vm::TraceSink trace = trace_printer(o.trace, [&current]() -> const ved::vm::Program& { return *current; });
   // A data dir written by another build of the program is taken over by this one
   // first, when it may be (docs/upgrades.md): the upgrade is a tick of the run.
   uint64_t stored_hash = 0;

@@ -113,6 +113,8 @@ int status(const StatusOptions& o) {
                 << ": it is fetching the rest from its peers)";
     if (p.contains("builds") && p["builds"].get<uint64_t>() > 1)
       std::cout << "  " << p["builds"].get<uint64_t>() - 1 << (p["builds"] == 2 ? " upgrade" : " upgrades") << " taken";
+    if (p.contains("group") && !p["group"].is_null()) std::cout << "  group " << terminal_text(text(p["group"]));
+    if (p.contains("waiting") && !p["waiting"].is_null()) std::cout << "  waiting: " << terminal_text(text(p["waiting"]));
     if (p.contains("upgrade_pending") && !p["upgrade_pending"].is_null())
       std::cout << "  upgrade " << text(p["upgrade_pending"]) << " pending: its owner takes it at its next tick boundary";
     std::cout << "\n";

@@ -148,7 +148,13 @@ void explain(const Program& program, int64_t tick, const std::vector<std::string
 
 }  // namespace
 
-bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& report, std::string& error) {
+ReplaySession::ReplaySession(ReplayOptions options) : o_(std::move(options)) {}
+ReplaySession::~ReplaySession() = default;
+
+// The run's seed and budget, and its programs (program_history.h): each tick is replayed,
+// and its recorded inputs decoded, with the program in force then; a candidate build
+// (`--program`) stands in for the last one.
+bool ReplaySession::begin(const Store& store, std::string& error) {
   std::string format, seed_text, budget_text;
   if (const Status s = store.get("meta/format", format); !s.is_ok()) {
     error = s.is_not_found() ? "the data dir holds no Ved run" : s.message();
@@ -158,102 +164,113 @@ bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& 
     error = "the data dir was written by another version of the VM (format `" + format + "`)";
     return false;
   }
-  // The programs the run has used (program_history.h): each tick is replayed, and its
-  // recorded inputs decoded, with the program in force then; a candidate build
-  // (`--program`) stands in for the last one.
-  ProgramHistory history;
-  if (!history.open(store, nullptr, error)) return false;
-  const size_t epochs = history.epochs().size();
-  std::vector<const Program*> recorded(epochs), replayed(epochs);
-  std::vector<std::string> bundles(epochs);
-  for (size_t k = 0; k < epochs; ++k) {
-    if (!(recorded[k] = history.program(k, error)) || !history.bundle(k, bundles[k], error)) return false;
-    replayed[k] = recorded[k];
-  }
-  Program candidate;
-  if (!options.program_bundle.empty()) {
-    if (!load_bundle(options.program_bundle, candidate, error)) {
+  if (!o_.program_bundle.empty()) {
+    candidate_ = std::make_unique<Program>();
+    if (!load_bundle(o_.program_bundle, *candidate_, error)) {
       error = "the program to replay: " + error;
       return false;
     }
-    replayed.back() = &candidate;
-    bundles.back() = options.program_bundle;
   }
-  RuntimeOptions ro;
   try {
     if (!store.get("meta/seed", seed_text).is_ok()) throw std::invalid_argument("no meta/seed");
-    ro.seed = std::stoull(seed_text);
-    if (store.get("meta/slice_budget", budget_text).is_ok()) ro.slice_budget = std::stoll(budget_text);
+    ro_.seed = std::stoull(seed_text);
+    if (store.get("meta/slice_budget", budget_text).is_ok()) ro_.slice_budget = std::stoll(budget_text);
   } catch (const std::exception&) {
     error = "the data dir is damaged: meta/seed or meta/slice_budget";
     return false;
   }
-  // The journal, by tick.
+  ro_.replay = &inputs_;
+  begun_ = true;
+  return true;
+}
+
+bool ReplaySession::advance(const Store& store, ReplayReport& report, std::string& error) {
+  if (!begun_ && !begin(store, error)) return false;
+  // The history again: a run followed as it goes may have been upgraded since.
+  if (!history_.open(store, nullptr, error)) return false;
+  const size_t epochs = history_.epochs().size();
+  for (size_t k = recorded_.size(); k < epochs; ++k) {
+    std::string bundle;
+    const Program* program = history_.program(k, error);
+    if (!program || !history_.bundle(k, bundle, error)) return false;
+    recorded_.push_back(program);
+    replayed_.push_back(program);
+    bundles_.push_back(std::move(bundle));
+  }
+  if (candidate_ && o_.program_bundle != bundles_.back()) {
+    replayed_.back() = candidate_.get();
+    bundles_.back() = o_.program_bundle;
+  }
+  // The journal past what was replayed, by tick.
   std::map<int64_t, std::vector<std::string>> journal;
-  if (!scan_journal(*recorded.back(), store, 0, kLastTick, [&](int64_t tick, std::string_view record) {
+  if (!scan_journal(*recorded_.back(), store, last_tick_ + 1, kLastTick, [&](int64_t tick, std::string_view record) {
         journal[tick].emplace_back(record);
         return true;
       }, error))
     return false;
-
-  ReplayInputs inputs;
   for (const auto& [tick, lines] : journal) {
-    const size_t k = history.epoch_at(tick);
-    if (!collect_inputs(*recorded[k], *replayed[k], tick, lines, inputs, error)) return false;
+    const size_t k = history_.epoch_at(tick);
+    if (!collect_inputs(*recorded_[k], *replayed_[k], tick, lines, inputs_, error)) return false;
   }
-  ro.replay = &inputs;
-  size_t epoch = 0;
-  auto runtime = std::make_unique<Runtime>(*replayed[0], bundles[0], ro);
-  runtime->start_in_memory();
+  if (!runtime_) {
+    runtime_ = std::make_unique<Runtime>(*replayed_[0], bundles_[0], ro_, o_.trace);
+    runtime_->start_in_memory();
+  }
   for (const auto& [tick, lines] : journal) {
-    if (options.to > 0 && tick > options.to) break;
+    if (o_.to > 0 && tick > o_.to) break;
     std::vector<std::string> produced;
-    if (history.is_upgrade(tick)) {
+    if (history_.is_upgrade(tick)) {
       // The upgrade is redone on the replayed run, as `vedvm upgrade` did it on the
       // stored one, and the replay goes on with the next program.
-      const size_t next = history.epoch_at(tick);
+      const size_t next = history_.epoch_at(tick);
       LoadedRun run;
-      runtime->release_run(run);
+      runtime_->release_run(run);
       UpgradeResult result;
       std::string why;
-      if (!upgrade_run(*replayed[epoch], *replayed[next], std::move(run), ro.slice_budget, result, why)) {
+      if (!upgrade_run(*replayed_[epoch_], *replayed_[next], std::move(run), ro_.slice_budget, result, why)) {
         report.diverged = true;
         report.tick = tick;
         report.explanation = "replay diverged at tick " + std::to_string(tick) + ": the run was upgraded there, and the "
                              "replayed run could not be: " + why;
         return true;
       }
-      if (!render_journal(*replayed[next], upgrade_tick_record(*replayed[epoch], *replayed[next], result), produced,
+      if (!render_journal(*replayed_[next], upgrade_tick_record(*replayed_[epoch_], *replayed_[next], result), produced,
                           error))
         return false;
-      epoch = next;
-      runtime = std::make_unique<Runtime>(*replayed[epoch], bundles[epoch], ro);
-      if (!runtime->start_from(std::move(result.run), error)) return false;
+      epoch_ = next;
+      runtime_ = std::make_unique<Runtime>(*replayed_[epoch_], bundles_[epoch_], ro_, o_.trace);
+      if (!runtime_->start_from(std::move(result.run), error)) return false;
     } else if (tick > 0) {
       // Tick 0 holds only what `vedvm resume` appended before the first tick ran.
-      if (!runtime->step(error, tick)) return false;
-      produced = runtime->last_journal();
+      if (!runtime_->step(error, tick)) return false;
+      produced = runtime_->last_journal();
     }
     // `vedvm resume` between runs appends `resume` (and the state it wrote) to a tick.
     for (size_t k = produced.size(); k < lines.size() && lines[k].rfind("resume\t", 0) == 0;) {
       Record r;
       split(lines[k], r);
-      if (!runtime->resume(r.instance, error)) {
+      if (!runtime_->resume(r.instance, error)) {
         error.clear();
         break;
       }
-      const auto& more = runtime->last_journal();
+      const auto& more = runtime_->last_journal();
       produced.insert(produced.end(), more.begin(), more.end());
       k = produced.size();
     }
-    if (tick < options.from) continue;
+    last_tick_ = tick;
+    if (tick < o_.from) continue;
     ++report.ticks;
     if (produced != lines) {
-      explain(*replayed[epoch], tick, lines, produced, report);
+      explain(*replayed_[epoch_], tick, lines, produced, report);
       return true;
     }
   }
   return true;
+}
+
+bool replay_run(const Store& store, const ReplayOptions& options, ReplayReport& report, std::string& error) {
+  ReplaySession session(options);
+  return session.advance(store, report, error);
 }
 
 }  // namespace ved::vm

@@ -152,6 +152,15 @@ std::vector<std::string> read_bins(const msgpack::object& o, const char* what) {
   return out;
 }
 
+// Lines of text (a summary, reasons): at most 2^16, each at most 64 KiB.
+std::vector<std::string> read_lines(const msgpack::object& o, const std::string& what) {
+  uint32_t n = 0;
+  const msgpack::object* lines = list(o, 1u << 16, n, what.c_str());
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < n; ++i) out.push_back(str(lines[i], 1u << 16, (what + "[]").c_str()));
+  return out;
+}
+
 std::string read_request_id(const msgpack::object& o, const char* what) {
   std::string id = bin(o, 16, what);
   if (id.size() != 16) throw DecodeError(std::string(what) + ": expected 16 bytes, found " + std::to_string(id.size()));
@@ -262,9 +271,7 @@ JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
       const uint64_t code = u64(f[4], "RunEnd.exit_code");
       if (code > 255) throw DecodeError("RunEnd.exit_code: " + std::to_string(code) + " is not an exit code");
       e.exit_code = static_cast<uint32_t>(code);
-      uint32_t n = 0;
-      const auto* lines = list(f[5], 1u << 16, n, "RunEnd.summary");
-      for (uint32_t i = 0; i < n; ++i) e.summary.push_back(str(lines[i], 1u << 16, "RunEnd.summary[]"));
+      e.summary = read_lines(f[5], "RunEnd.summary");
       return e;
     }
     case EntryKind::RunLease: {
@@ -296,9 +303,7 @@ JournalEntry read_body(EntryKind kind, const msgpack::object& body) {
       e.upgrade = u64(f[4], "RunUpgrade.upgrade");
       e.ok = boolean(f[5], "RunUpgrade.ok");
       e.record_digest = u64(f[6], "RunUpgrade.record_digest");
-      uint32_t n = 0;
-      const auto* lines = list(f[7], 1u << 16, n, "RunUpgrade.lines");
-      for (uint32_t i = 0; i < n; ++i) e.lines.push_back(str(lines[i], 1u << 16, "RunUpgrade.lines[]"));
+      e.lines = read_lines(f[7], "RunUpgrade.lines");
       return e;
     }
   }

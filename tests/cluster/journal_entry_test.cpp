@@ -105,7 +105,7 @@ TEST_CASE("a program's ticks and end: fields survive, an empty group or an exit 
   CHECK(refusal(bad_exit) == "RunEnd.exit_code: 256 is not an exit code");
 }
 
-TEST_CASE("an upgrade and its verdict: fields survive; a bad request id, no name or no bundle is refused") {
+TEST_CASE("an upgrade and its verdict: fields survive, and a bad request id, no name or no bundle is refused") {
   JournalEntry back;
   std::string error;
   REQUIRE(decode_entry(encode_entry(UpgradeEntry{std::string(16, 'u'), "app", "v2"}), back, error));

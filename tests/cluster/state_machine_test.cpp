@@ -382,7 +382,7 @@ TEST_CASE("a program's ticks: the owner's frames in order count, and other nodes
 // its name until the owner's RunUpgrade decides it, after every committed frame; taken,
 // the run's builds grow by one from that frame (an ended run goes on); refused, nothing
 // of the run changes. Every other verdict is fenced.
-TEST_CASE("an upgrade: pending for the newest program of its name, decided once by its owner; taken, the run goes on") {
+TEST_CASE("an upgrade: pending for the newest program of its name, decided once by its owner, and taken, the run goes on") {
   EntryApplier replica;
   StateMachine& sm = replica.sm;
   auto apply = [&](const JournalEntry& e) { return replica.apply(e); };
@@ -416,7 +416,7 @@ TEST_CASE("an upgrade: pending for the newest program of its name, decided once 
   CHECK(apply(RunTicksEntry{program, 1, 1, 0, frames_of(0, 3)}).empty());
   // Verdicts that are not the owner's on the pending upgrade after every frame.
   CHECK(apply(RunUpgradeEntry{program, 2, 1, 3, upgrade, true, 7, {}}) ==
-        "fenced: node 2's upgrade of program " + p + ": node 2 does not own the program at epoch 1 (nobody does)");
+        "fenced: node 2's upgrade of program " + p + ": node 2 does not own the program at epoch 1 (node 1 does)");
   CHECK(apply(RunUpgradeEntry{program, 1, 1, 2, upgrade, true, 7, {}}) ==
         "fenced: node 1's upgrade of program " + p + " comes after 2 frames, and the run has 3 committed");
   CHECK(apply(RunUpgradeEntry{program, 1, 1, 3, upgrade + 1, true, 7, {}}) ==

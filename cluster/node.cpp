@@ -1082,8 +1082,12 @@ void Node::run_owned_programs() {
       ++it;
       continue;
     }
-    log("program " + std::to_string(it->first) + ": " + it->second->outcome());
-    retry_at_[it->first] = now + 1000;  // a failed run is not retried in a tight loop
+    const std::string outcome = it->second->outcome();
+    log("program " + std::to_string(it->first) + ": " + outcome);
+    // A failed run is not retried in a tight loop; one that finished may start again at
+    // once (an upgrade takes an ended run on).
+    if (outcome == "finished") retry_at_.erase(it->first);
+    else retry_at_[it->first] = now + 1000;
     it = runners_.erase(it);  // its thread has returned: nothing to wait for
   }
   std::set<uint64_t> owned, ended;

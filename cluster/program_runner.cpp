@@ -136,6 +136,17 @@ std::unique_ptr<vm::Store> ProgramRunner::open_run_dir(const std::vector<Committ
   return nullptr;
 }
 
+// Committed is not yet applied here: the leader answers once *it* has applied an entry,
+// and this node's replica, from which the node decides what to run, may lag it.
+bool ProgramRunner::wait_for_replica(const std::function<bool()>& applied) {
+  const uint64_t deadline = s_.now_ms() + 10000;
+  while (!applied()) {
+    if (stop_ || s_.now_ms() > deadline) return false;
+    s_.sleep_ms(5);
+  }
+  return true;
+}
+
 std::string ProgramRunner::take_upgrade(vm::Store& store, const vm::Program& current, uint64_t frames,
                                         uint64_t upgrade) {
   const std::string bundle = s_.upgrade_bundle(upgrade);
@@ -163,6 +174,9 @@ std::string ProgramRunner::take_upgrade(vm::Store& store, const vm::Program& cur
   }
   if (const std::string why = s_.commit(verdict); !why.empty())
     return "stopped: the verdict on upgrade " + std::to_string(upgrade) + " was not committed: " + why;
+  // The run goes on from what this node's replica says (the builds, no upgrade pending).
+  if (!wait_for_replica([&] { return s_.pending_upgrade() != upgrade; }))
+    return "stopped: the verdict on upgrade " + std::to_string(upgrade) + " is committed and not yet applied here";
   if (s_.log)
     s_.log("program " + std::to_string(s_.program) + ": upgrade " + std::to_string(upgrade) +
            (verdict.ok ? " taken: " : " refused: ") + verdict.lines.front());
@@ -221,7 +235,10 @@ std::string ProgramRunner::execute() {
                           (summary.max_ticks_reached ? ", --max-ticks reached" : ""));
     for (const auto& line : summary.lines) end.summary.push_back(line);
     const std::string why = s_.commit(end);
-    return why.empty() ? "finished" : "stopped: the end of the run was not committed: " + why;
+    if (!why.empty()) return "stopped: the end of the run was not committed: " + why;
+    // The node starts the program again while its replica says the run has not ended.
+    wait_for_replica([&] { return s_.ended(); });
+    return "finished";
   }
 }
 

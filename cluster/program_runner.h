@@ -115,6 +115,9 @@ class ProgramRunner {
   // frames): its verdict committed, then written. "" when the run may go on (with the
   // build it then has), else why it stops.
   std::string take_upgrade(vm::Store& store, const vm::Program& current, uint64_t frames, uint64_t upgrade);
+  // Until this node's replica shows what the runner has just had committed (`applied`);
+  // false if it does not within 10 s, or the run is asked to stop.
+  bool wait_for_replica(const std::function<bool()>& applied);
 
   RunnerSetup s_;
   std::atomic<bool> stop_{false};

@@ -610,6 +610,9 @@ TEST_CASE("3 nodes: upgrades with a migration, after the run ended and mid-run, 
     auto same = c.vedvm({"--join", c.address(1), v2, "--upgrade"}, 60000);
     CHECK(same.exit_code == 1);
     CHECK(same.err.find("already: nothing to upgrade") != std::string::npos);
+    // Each verdict was committed once: an owner that went on before its own replica had
+    // applied its verdict took the upgrade a second time, and was fenced.
+    CHECK(c.status(1)["fenced"] == 0);
   }
 
   SUBCASE("mid-run, then its owner killed: another node rebuilds the run across the upgrade") {

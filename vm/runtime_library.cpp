@@ -555,8 +555,12 @@ std::string escape_text(std::string_view text) {
 std::string escape_controls(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  append_escaped(text, out, /*quote=*/false, /*backslash=*/false);
+  append_controls_escaped(text, out);
   return out;
+}
+
+void append_controls_escaped(std::string_view text, std::string& out) {
+  append_escaped(text, out, /*quote=*/false, /*backslash=*/false);
 }
 
 std::string quote_string(std::string_view text) {

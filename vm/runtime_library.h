@@ -61,6 +61,8 @@ std::string escape_text(std::string_view text);
 // Only the control characters escaped: for text already made of literals (`"a\tb"` stays
 // as it is) that must still stay on one line, such as journal records.
 std::string escape_controls(std::string_view text);
+// The same, appended to `out` (a journal line built in place).
+void append_controls_escaped(std::string_view text, std::string& out);
 
 // ---- hashing ---------------------------------------------------------------------
 // The canonical encoding of a value: a tag byte, then the payload (ints and floats as

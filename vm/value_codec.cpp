@@ -10,6 +10,7 @@
 #include "vm/value_codec.h"
 
 #include "bytecode/msgpack_float.h"
+#include "vm/string_sink.h"
 
 #include <msgpack.hpp>
 
@@ -17,13 +18,9 @@ namespace ved::vm {
 
 namespace {
 
-// What a buffer starts with: msgpack's default (8 KiB) made every record, message and
-// value encoded a tick an 8 KiB allocation; most are a few dozen bytes.
-constexpr size_t kSmallBuffer = 128;
+using Packer = msgpack::packer<StringSink>;
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-void float64(msgpack::sbuffer& buffer, double f) {
+void float64(StringSink& buffer, double f) {
   const auto bytes = bytecode::msgpack_float64(f);
   buffer.write(bytes.data(), bytes.size());
 }
@@ -31,8 +28,11 @@ void float64(msgpack::sbuffer& buffer, double f) {
 // Iterative, so that deeply nested values cannot overflow the stack. Refuses a value
 // nested deeper than the decoder reads back (kMaxStoredDepth), so that nothing is written
 // that could not be loaded again.
-void pack(Packer& p, msgpack::sbuffer& buffer, const Value& root) {
-  std::vector<std::pair<const Value*, int>> work{{&root, 0}};
+void pack(Packer& p, StringSink& buffer, const Value& root) {
+  // Reused: a value is encoded for every instance a tick changes.
+  thread_local std::vector<std::pair<const Value*, int>> work;
+  work.clear();
+  work.emplace_back(&root, 0);
   while (!work.empty()) {
     const auto [v, depth] = work.back();
     work.pop_back();
@@ -214,10 +214,9 @@ Value zero_value(const Program& p, uint32_t type) {
 }
 
 void encode_value(const Value& v, std::string& out) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   pack(p, buffer, v);
-  out.append(buffer.data(), buffer.size());
 }
 
 std::string encode_value(const Value& v) {

@@ -13,7 +13,9 @@ namespace ved::vm {
 
 // The instance's new record and its mailbox's changes since it was last recorded: what
 // was enqueued and still is is new, what was dequeued and had been recorded is gone.
-void Runtime::Impl::record_instance(Instance& in, TickRecord& r) {
+void Runtime::Impl::record_instance(size_t i, TickRecord& r) {
+  Instance& in = instances[i];
+  const std::string& key = storage_key(i);
   // Entries leave a lane in the order they entered it, so what was enqueued and not
   // dequeued since the last record is still queued, at the lane's tail; what was dequeued
   // and not enqueued since had been recorded.
@@ -31,12 +33,12 @@ void Runtime::Impl::record_instance(Instance& in, TickRecord& r) {
                                    [](const Message& m, uint64_t position) { return m.position < position; });
     if (queued == lane.end() || queued->position != a.position)
       throw std::logic_error("a mailbox entry enqueued since the last commit is neither queued nor dequeued");
-    r.enqueued.push_back(TickRecord::Put{mailbox_storage_key(p, in.key, a.high, a.position), encode_message(*queued)});
+    r.enqueued.push_back(TickRecord::Put{mailbox_storage_key(key, a.high, a.position), encode_message(*queued)});
   }
-  for (const auto& [high, position] : gone) r.dequeued.push_back(mailbox_storage_key(p, in.key, high, position));
+  for (const auto& [high, position] : gone) r.dequeued.push_back(mailbox_storage_key(key, high, position));
   in.mailbox_added.clear();
   in.mailbox_removed.clear();
-  TickRecord::InstanceWrite w{instance_storage_key(p, in.key), encode_instance(in), in.stored_digest};
+  TickRecord::InstanceWrite w{key, encode_instance(in), in.stored_digest};
   in.stored_digest = record_digest(w.key, w.value);
   r.instances.push_back(std::move(w));
 }
@@ -51,7 +53,7 @@ TickRecord Runtime::Impl::record_tick() {
   r.timer_sequence = timer_sequence;
   r.last_foreground_tick = last_foreground_tick;
   for (size_t i : dirty) {
-    record_instance(instances[i], r);
+    record_instance(i, r);
     r.instances.back().line = static_cast<uint32_t>(journal.size());
   }
   r.pending = encode_pending(pending);
@@ -64,7 +66,8 @@ TickRecord Runtime::Impl::record_tick() {
     r.effect_counts = std::move(counts);
   }
   for (const auto& [key, value] : observed_changed) r.observed.push_back(TickRecord::Put{"obs/" + hex_bytes(key), value});
-  r.journal = journal;
+  r.journal = std::move(journal);
+  journal.clear();  // (moved from: empty, but say so)
   return r;
 }
 

@@ -19,6 +19,8 @@ void Runtime::Impl::enqueue(size_t target, Message m) {
 }
 
 void Runtime::Impl::count_queued(Instance& in, uint32_t transition, int delta) const {
+  // Only a goal's strategy asks (strategy_pending): a domain without goals counts nothing.
+  if (p.domains[in.key.domain].goals.empty()) return;
   if (in.queued.empty()) in.queued.assign(p.domains[in.key.domain].transitions.size(), 0);
   in.queued[transition] = static_cast<uint32_t>(static_cast<int64_t>(in.queued[transition]) + delta);
   if (in.mailbox_size() == 0) std::vector<uint32_t>().swap(in.queued);  // idle instances hold nothing
@@ -68,7 +70,7 @@ std::vector<size_t> Runtime::Impl::drainable_senders() const {
 // Delivers one message. A full mailbox keeps it in the sender's outbox (returns false).
 // A message to oneself is never held back: the sender is the one that would have to
 // drain the mailbox, and a held-back sender is not scheduled.
-bool Runtime::Impl::deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender) {
+bool Runtime::Impl::deliver(const InstanceKey& target_key, Message&& m, std::optional<size_t> sender) {
   size_t target = find_or_activate(target_key);
   Instance& in = instances[target];
   const std::string& transition = p.domains[in.key.domain].transitions[m.transition].name;
@@ -100,7 +102,7 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
     release_held(i);
     while (!in.outbox.empty()) {
       OutboxEntry& e = in.outbox.front();
-      if (!deliver(e.target, e.message, i)) break;
+      if (!deliver(e.target, std::move(e.message), i)) break;
       in.outbox.pop_front();
       mark(i);
       any = true;
@@ -114,7 +116,7 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
   for (Delivery& d : now) {
     const bool from_instance = d.message.from_instance;
     std::optional<size_t> sender = from_instance ? find(d.message.sender) : std::nullopt;
-    if (!deliver(d.target, d.message, sender)) {
+    if (!deliver(d.target, std::move(d.message), sender)) {
       Instance& s = instances[*sender];
       const uint32_t held = d.message.transition;
       s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});

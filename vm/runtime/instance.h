@@ -28,6 +28,8 @@ struct InstanceKey {
 int compare_ids(const Value& a, const Value& b);
 // `Counter`, `Worker[3]`, `Worker["eu"]`.
 std::string describe_instance(const Program& program, const InstanceKey& key);
+// The same, appended to `out`.
+void append_instance_name(const Program& program, const InstanceKey& key, std::string& out);
 bool same_instance(const InstanceKey& a, const InstanceKey& b);
 
 struct Message {
@@ -94,9 +96,9 @@ struct Instance {
   Queue<Message> high;
   Queue<Message> normal;
   uint64_t next_position = 0;  // of the next message enqueued
-  // How many queued messages name each transition (empty while the mailbox is): whether
-  // a goal's strategy is pending is asked every tick, and must not scan the mailbox.
-  // Derived from the lanes, never stored.
+  // How many queued messages name each transition (empty while the mailbox is, and in a
+  // domain without goals): whether a goal's strategy is pending is asked every tick, and
+  // must not scan the mailbox. Derived from the lanes, never stored.
   std::vector<uint32_t> queued;
   // A transition between its slices. Held by pointer: most instances have none, and an
   // idle instance should cost little memory.

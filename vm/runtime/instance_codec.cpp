@@ -27,17 +27,18 @@
 #include <msgpack.hpp>
 
 #include "vm/runtime/store.h"
+#include "vm/string_sink.h"
 #include "vm/value_codec.h"
 
 namespace ved::vm {
 
 namespace {
 
-// What a buffer starts with: msgpack's default (8 KiB) made every record, message and
-// value encoded a tick an 8 KiB allocation; most are a few dozen bytes.
+// What a record's string starts with: most are a few dozen bytes, and growing it from
+// empty would reallocate it several times.
 constexpr size_t kSmallBuffer = 128;
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
+using Packer = msgpack::packer<StringSink>;
 using Obj = msgpack::object;
 
 struct CodecError : std::runtime_error {
@@ -181,7 +182,9 @@ msgpack::object_handle parse(std::string_view bytes) {
 }  // namespace
 
 std::string encode_instance(const Instance& in) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  std::string out;
+  out.reserve(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   const bool parts = in.last_fault_info != nullptr;
   p.pack_array(parts ? 16 : 15);
@@ -248,7 +251,7 @@ std::string encode_instance(const Instance& in) {
     p.pack(f.line);
     p.pack(f.column);
   }
-  return std::string(buffer.data(), buffer.size());
+  return out;
 }
 
 bool decode_instance(const Program& p, std::string_view bytes, Instance& out, std::string& error) {
@@ -356,10 +359,12 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
 }
 
 std::string encode_message(const Message& m) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  std::string out;
+  out.reserve(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   pack_message(p, m);
-  return std::string(buffer.data(), buffer.size());
+  return out;
 }
 
 bool decode_message(const Program& p, std::string_view bytes, uint32_t receiver_domain, Message& m, std::string& error) {
@@ -374,7 +379,19 @@ bool decode_message(const Program& p, std::string_view bytes, uint32_t receiver_
 }
 
 std::string mailbox_storage_key(const Program& program, const InstanceKey& key, bool high, uint64_t position) {
-  return "mbox/" + instance_storage_key(program, key).substr(5) + "/" + (high ? "h" : "n") + hex_u64(position);
+  return mailbox_storage_key(instance_storage_key(program, key), high, position);
+}
+
+std::string mailbox_storage_key(std::string_view instance_key, bool high, uint64_t position) {
+  // `inst/` becomes `mbox/`.
+  std::string k;
+  k.reserve(instance_key.size() + 18);
+  k += "mbox/";
+  k += instance_key.substr(5);
+  k += '/';
+  k += high ? 'h' : 'n';
+  k += hex_u64(position);
+  return k;
 }
 
 bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& high, uint64_t& position) {
@@ -389,13 +406,15 @@ bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& hi
 }
 
 std::string encode_delivery(const InstanceKey& target, const Message& m) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  std::string out;
+  out.reserve(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   p.pack_array(3);
   p.pack(target.domain);
   pack_id(p, target.id);
   pack_message(p, m);
-  return std::string(buffer.data(), buffer.size());
+  return out;
 }
 
 bool decode_delivery(const Program& p, std::string_view bytes, InstanceKey& target, Message& m, std::string& error) {
@@ -427,7 +446,9 @@ std::string instance_storage_key(const Program& p, const InstanceKey& key) {
 }
 
 std::string encode_intent(const Intent& in) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  std::string out;
+  out.reserve(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   p.pack_array(12);
   p.pack(1);
@@ -445,7 +466,7 @@ std::string encode_intent(const Intent& in) {
   p.pack(in.completed);
   if (in.completed || in.arrived) pack_outcome(p, in.outcome);
   else p.pack_nil();
-  return std::string(buffer.data(), buffer.size());
+  return out;
 }
 
 bool decode_intent(const Program& p, std::string_view bytes, Intent& out, std::string& error) {
@@ -490,13 +511,15 @@ std::string intent_storage_key(int64_t tick, uint32_t index) {
 std::string open_intent_storage_key(int64_t tick, uint32_t index) { return "fxo" + intent_storage_key(tick, index).substr(2); }
 
 std::string encode_outcome(uint32_t effect, const std::string& intent, const EffectOutcome& o) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  std::string out;
+  out.reserve(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   p.pack_array(3);
   p.pack(effect);
   p.pack(intent);
   pack_outcome(p, o);
-  return std::string(buffer.data(), buffer.size());
+  return out;
 }
 
 bool decode_outcome(const Program& p, std::string_view bytes, uint32_t& effect, std::string& intent, EffectOutcome& out,
@@ -518,7 +541,9 @@ bool decode_outcome(const Program& p, std::string_view bytes, uint32_t& effect, 
 
 std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& v,
                                const std::string& failure) {
-  msgpack::sbuffer buffer(kSmallBuffer);
+  std::string out;
+  out.reserve(kSmallBuffer);
+  StringSink buffer{out};
   Packer p(buffer);
   p.pack_array(4);
   p.pack(observation);
@@ -527,7 +552,7 @@ std::string encode_observation(uint32_t observation, const std::vector<Value>& a
   if (failure.empty()) bin(p, encode_value(v));
   else p.pack_nil();
   p.pack(failure);
-  return std::string(buffer.data(), buffer.size());
+  return out;
 }
 
 bool decode_observation(const Program& p, std::string_view bytes, uint32_t& observation, std::vector<Value>& args,

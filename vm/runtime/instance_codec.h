@@ -21,6 +21,8 @@ bool decode_message(const Program& program, std::string_view bytes, uint32_t rec
 // `mbox/<domain>/<id>/<lane><position>`: ordered by instance, then lane (high first),
 // then position, which is the order of the queue.
 std::string mailbox_storage_key(const Program& program, const InstanceKey& key, bool high, uint64_t position);
+// The same, from the instance's storage key (instance_storage_key).
+std::string mailbox_storage_key(std::string_view instance_key, bool high, uint64_t position);
 // The instance's storage key, the lane and the position of a mailbox key.
 bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& high, uint64_t& position);
 

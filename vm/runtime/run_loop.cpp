@@ -49,7 +49,7 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
   // Statistics, not state: a failure to store them does not fail the run.
   if (storage) {
     std::string ignored;
-    storage->add_slice_times(slice_times, ignored);
+    storage->add_slice_times(collected_slice_times(), ignored);
     // Only a process that ran slices used an engine (as only one that ran slices stores
     // slice times, under which `vedvm stats` lists the engines).
     if (slices_run > 0) {
@@ -58,7 +58,7 @@ bool Runtime::Impl::run(RunSummary& summary, std::string& error, const std::func
                                 static_cast<uint64_t>(engine.compile_seconds * 1e6), engine.compile_error, ignored);
     }
   }
-  slice_times = SliceTimes{};
+  slice_buckets.clear();
   summary.ticks = tick - start_tick;
   summary.slices = slices_run;
   summarize(summary);
@@ -112,6 +112,15 @@ void Runtime::Impl::wait_for_outside(const std::function<bool()>& stop) {
       clock.sleep_for(slice);
     }
   }
+}
+
+SliceTimes Runtime::Impl::collected_slice_times() const {
+  SliceTimes times;
+  for (size_t d = 0; d < slice_buckets.size(); ++d) {
+    const SliceTimes::Buckets& b = slice_buckets[d];
+    if (std::any_of(b.begin(), b.end(), [](uint64_t n) { return n > 0; })) times.per_domain[p.domains[d].name] = b;
+  }
+  return times;
 }
 
 }  // namespace ved::vm

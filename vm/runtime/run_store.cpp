@@ -87,8 +87,9 @@ bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delive
 std::string encode_pending(const std::vector<Delivery>& pending) {
   std::string out;
   for (const Delivery& d : pending) {
-    std::string one = encode_delivery(d.target, d.message);
-    out += hex_u64(one.size()) + one;
+    const std::string one = encode_delivery(d.target, d.message);
+    out += hex_u64(one.size());
+    out += one;
   }
   return out;
 }

@@ -34,13 +34,14 @@ struct Delivery {
 // (bucket k: under 2^k µs). For `vedvm stats`; never an input of the run.
 struct SliceTimes {
   static constexpr size_t kBuckets = 32;
-  std::map<std::string, std::array<uint64_t, kBuckets>> per_domain;
-  void add(const std::string& domain, int64_t micros) {
+  using Buckets = std::array<uint64_t, kBuckets>;
+  std::map<std::string, Buckets> per_domain;
+  static void add(Buckets& buckets, int64_t micros) {
     size_t k = 0;
     while (k + 1 < kBuckets && (int64_t{1} << k) <= micros) ++k;
-    auto& buckets = per_domain[domain];
     ++buckets[k];
   }
+  void add(const std::string& domain, int64_t micros) { add(per_domain[domain], micros); }
 };
 
 struct LoadedRun {

@@ -3,6 +3,7 @@
 #include "vm/runtime/runtime.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "vm/runtime/runtime_impl.h"
 #include "vm/value_codec.h"
@@ -22,11 +23,25 @@ bool same_instance(const InstanceKey& a, const InstanceKey& b) {
 }
 
 std::string describe_instance(const Program& p, const InstanceKey& key) {
-  std::string name = p.domains[key.domain].name;
-  if (key.id.tag() == Tag::Int) return name + "[" + std::to_string(key.id.as_int()) + "]";
-  // Quoted and escaped, so that an id cannot break a trace line or a journal record.
-  if (key.id.tag() == Tag::String) return name + "[" + quote_string(key.id.as_string()) + "]";
+  std::string name;
+  append_instance_name(p, key, name);
   return name;
+}
+
+void append_instance_name(const Program& p, const InstanceKey& key, std::string& out) {
+  out += p.domains[key.domain].name;
+  if (key.id.tag() == Tag::Int) {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, key.id.as_int());
+    out += '[';
+    out.append(digits, end);
+    out += ']';
+  } else if (key.id.tag() == Tag::String) {
+    // Quoted and escaped, so that an id cannot break a trace line or a journal record.
+    out += '[';
+    out += quote_string(key.id.as_string());
+    out += ']';
+  }
 }
 
 TraceField fault_field(const std::string& name, const std::string& text, const FaultInfo* parts_of) {

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "vm/runtime/instance_codec.h"
 #include "vm/runtime/instance_set.h"
 #include "vm/runtime/run_store.h"
 #include "vm/runtime/runtime.h"
@@ -109,7 +110,12 @@ struct Runtime::Impl {
   uint64_t timer_sequence = 0;
   int64_t tick_outputs_left = kMaxTickOutputs;  // what this tick may still create (Outputs)
   int64_t slices_run = 0;
-  SliceTimes slice_times;  // of this process's slices, per domain
+  // This process's slice times, by domain index (a slice adds to its domain's buckets
+  // without looking its name up); collected_slice_times() names them.
+  std::vector<SliceTimes::Buckets> slice_buckets;
+  SliceTimes collected_slice_times() const;
+  // A reused buffer for the text of a journal line about to be recorded.
+  std::string event_detail;
   uint32_t effect_error_record = UINT32_MAX;
 
   // ---- effects (runtime.md §7)
@@ -173,15 +179,29 @@ struct Runtime::Impl {
   // hold tabs and line breaks), so that a record is always one line of at most four fields.
   // `parts()` makes the event's parts for `--trace=json` (docs/json.md): called only when
   // a trace sink is set, so that an untraced run builds none.
+  // The line is built in place: a run journals one or more every tick.
   template <class MakeParts>
-  void record(const std::string& instance, const std::string& kind, const std::string& detail, std::string_view data,
+  void record(std::string_view instance, std::string_view kind, std::string_view detail, std::string_view data,
               MakeParts&& parts) {
-    std::string who = escape_controls(instance), what = escape_controls(detail);
-    journal.push_back(kind + "\t" + who + "\t" + what + (data.empty() ? "" : "\t" + hex_bytes(data)));
-    if (trace) trace(TraceEvent{tick, std::move(who), kind, std::move(what), parts()});
+    std::string& line = journal.emplace_back();
+    line.reserve(kind.size() + instance.size() + detail.size() + 3 + 2 * data.size());
+    line.append(kind);
+    line += '\t';
+    const size_t who_at = line.size();
+    append_controls_escaped(instance, line);
+    const size_t who_end = line.size();
+    line += '\t';
+    append_controls_escaped(detail, line);
+    if (trace) {
+      std::string who = line.substr(who_at, who_end - who_at), what = line.substr(who_end + 1);
+      trace(TraceEvent{tick, std::move(who), std::string(kind), std::move(what), parts()});
+    }
+    if (!data.empty()) {
+      line += '\t';
+      line += hex_bytes(data);
+    }
   }
-  void record(const std::string& instance, const std::string& kind, const std::string& detail,
-              std::string_view data = {}) {
+  void record(std::string_view instance, std::string_view kind, std::string_view detail, std::string_view data = {}) {
     record(instance, kind, detail, data, [] { return TraceFields{}; });
   }
   // A value as the journal shows it: whole up to kShownBytes, and beyond that its first
@@ -211,7 +231,8 @@ struct Runtime::Impl {
   // target, as many as it has room for (a faulted target takes every one: their
   // messages become dead letters).
   std::vector<size_t> drainable_senders() const;
-  bool deliver(const InstanceKey& target_key, Message m, std::optional<size_t> sender);
+  // Moves `m` into the target's mailbox; when it returns false, `m` is left as it was.
+  bool deliver(const InstanceKey& target_key, Message&& m, std::optional<size_t> sender);
   // Delivers what is due at the start of the tick — outboxes that can drain, the
   // messages of the previous tick, timers due now — and the tick's inputs; true if there
   // was any (a message, a timer, an outcome).
@@ -286,7 +307,7 @@ struct Runtime::Impl {
   std::string out_of_memory_advice() const;
 
   // ---- the tick record and its commit (commit.cpp)
-  void record_instance(Instance& in, TickRecord& record);
+  void record_instance(size_t i, TickRecord& record);
   TickRecord record_tick();   // of the tick just computed; writes nothing durable
   TickRecord record_start();  // tick 0: the instances activated before tick 1
   bool commit(std::string& error, bool append = false);
@@ -302,6 +323,14 @@ struct Runtime::Impl {
     return names[i];
   }
   mutable std::vector<std::string> names;  // by instance index; empty: not made yet
+  // An instance's storage key (instance_codec.h), made once: a commit writes the record
+  // of every instance the tick changed.
+  const std::string& storage_key(size_t i) const {
+    if (i >= storage_keys.size()) storage_keys.resize(instances.size());
+    if (storage_keys[i].empty()) storage_keys[i] = instance_storage_key(p, instances[i].key);
+    return storage_keys[i];
+  }
+  mutable std::vector<std::string> storage_keys;  // by instance index; empty: not made yet
   std::string show(const Value& v) const { return format_value_shown(v, p.records, p.effect_names, kShownBytes); }
   std::string literal(const Value& v) const;
 

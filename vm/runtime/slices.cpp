@@ -108,16 +108,19 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
   env.observations = &observer;
   const int64_t budget = t.budget > 0 ? t.budget : o.slice_budget;
   ++slices_run;
-  const std::string slice_name = f.slice_names[slice].empty() ? "" : " (" + f.slice_names[slice] + ")";
+  // ` (name)` after the slice's number, for a named slice (made only when shown).
+  auto slice_name = [&] { return f.slice_names[slice].empty() ? std::string() : " (" + f.slice_names[slice] + ")"; };
   if (slice == 0 && !t.escalation.empty())
     record(name(i), "escalation", t.name + ": " + t.escalation, {},
            [&] { return TraceFields{{"transition", text(t.name)}, {"escalation", text(t.escalation)}}; });
   // Wall-clock time is measured for `vedvm stats` only; nothing in the run reads it.
   const auto started = clock.now();
   SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
-  slice_times.add(d.name, std::chrono::duration_cast<std::chrono::microseconds>(clock.now() - started).count());
-  if (r.status != SliceResult::Status::Faulted) {
-    if (auto broken = check_invariants(interp, p, d, working, tick, budget, "slice " + std::to_string(slice) + slice_name)) {
+  if (slice_buckets.empty()) slice_buckets.resize(p.domains.size());
+  SliceTimes::add(slice_buckets[instances[i].key.domain],
+                  std::chrono::duration_cast<std::chrono::microseconds>(clock.now() - started).count());
+  if (r.status != SliceResult::Status::Faulted && !d.invariants.empty()) {
+    if (auto broken = check_invariants(interp, p, d, working, tick, budget, "slice " + std::to_string(slice) + slice_name())) {
       r.status = SliceResult::Status::Faulted;
       r.fault = std::move(*broken);
     }
@@ -127,27 +130,37 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
     // The message is consumed (runtime.md §3): the fault record keeps it.
     std::string text = t.name + "(";
     for (size_t k = 0; k < message.args.size(); ++k) text += (k ? ", " : "") + show(message.args[k]);
-    fault(i, r.fault, t.name + " slice " + std::to_string(slice) + slice_name + " of message " + text + ")");
+    fault(i, r.fault, t.name + " slice " + std::to_string(slice) + slice_name() + " of message " + text + ")");
     return;
   }
   Instance& in = instances[i];
-  // The trace shows the fields the slice changed: `slice Increment value=3`.
-  std::string changes;
+  const bool yielded = r.status == SliceResult::Status::Yielded;
+  // The journal line: `slice Increment value=3`, the transition (and its slice when it
+  // has several) and the fields the slice changed.
+  std::string& detail = event_detail;
+  detail.assign(t.name);
+  if (slice > 0 || f.slice_entries.size() > 1) {
+    detail += '#';
+    detail += std::to_string(slice);
+  }
+  if (!f.slice_names[slice].empty()) detail += slice_name();
+  if (yielded) detail += " yield";
   std::vector<size_t> changed;
   const auto& before = in.state.as_record().fields;
   const auto& after = working.as_record().fields;
   const auto& field_names = p.records[d.state_record].fields;
   for (size_t k = 0; k < after.size() && k < before.size(); ++k)
     if (!values_equal(before[k], after[k])) {
-      changes += " " + field_names[k] + "=" + show(after[k]);
+      detail += ' ';
+      detail += field_names[k];
+      detail += '=';
+      detail += show(after[k]);
       if (trace) changed.push_back(k);
     }
   in.state = std::move(working);
   in.random = random;
   mark(i);
-  const bool yielded = r.status == SliceResult::Status::Yielded;
-  record(name(i), "slice", t.name + (slice > 0 || f.slice_entries.size() > 1 ? "#" + std::to_string(slice) : "") +
-                               slice_name + (yielded ? " yield" : "") + changes, {}, [&] {
+  record(name(i), "slice", detail, {}, [&] {
     TraceFields fields;
     for (size_t k : changed) fields.emplace_back(field_names[k], in.state.as_record().fields[k]);
     return TraceFields{{"transition", text(t.name)},
@@ -201,7 +214,12 @@ void Runtime::Impl::apply_outputs(size_t i, Outputs& out, const Message& process
       m.transition = static_cast<uint32_t>(it - td.transitions.begin());
     }
     const std::string& sent = p.domains[target.domain].transitions[m.transition].name;
-    record(name(i), "send", describe_instance(p, target) + "." + sent, {}, [&] {
+    std::string& detail = event_detail;
+    detail.clear();
+    append_instance_name(p, target, detail);
+    detail += '.';
+    detail += sent;
+    record(name(i), "send", detail, {}, [&] {
       return TraceFields{{"to", text(describe_instance(p, target))},
                          {"transition", text(sent)},
                          {"args", Value::list(m.args)},

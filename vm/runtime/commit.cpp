@@ -19,7 +19,8 @@ void Runtime::Impl::record_instance(size_t i, TickRecord& r) {
   // Entries leave a lane in the order they entered it, so what was enqueued and not
   // dequeued since the last record is still queued, at the lane's tail; what was dequeued
   // and not enqueued since had been recorded.
-  std::vector<std::pair<bool, uint64_t>> gone;
+  std::vector<std::pair<bool, uint64_t>>& gone = mailbox_gone;  // (reused: no allocation per instance)
+  gone.clear();
   for (const auto& x : in.mailbox_removed) gone.emplace_back(x.high, x.position);
   std::sort(gone.begin(), gone.end());
   for (const auto& a : in.mailbox_added) {
@@ -38,8 +39,9 @@ void Runtime::Impl::record_instance(size_t i, TickRecord& r) {
   for (const auto& [high, position] : gone) r.dequeued.push_back(mailbox_storage_key(key, high, position));
   in.mailbox_added.clear();
   in.mailbox_removed.clear();
-  TickRecord::InstanceWrite w{key, encode_instance(in), in.stored_digest};
+  TickRecord::InstanceWrite w{key, encode_instance(in), in.stored_digest, 0, std::nullopt};
   in.stored_digest = record_digest(w.key, w.value);
+  w.digest = in.stored_digest;
   r.instances.push_back(std::move(w));
 }
 
@@ -47,7 +49,9 @@ void Runtime::Impl::record_instance(size_t i, TickRecord& r) {
 // `state` journal line rendered from its record, after the tick's events); the messages to deliver next; intents emitted or completed;
 // observations journaled; the effect counts when they changed.
 TickRecord Runtime::Impl::record_tick() {
-  std::sort(dirty.begin(), dirty.end(), [&](size_t a, size_t b) { return instance_less(a, b); });
+  // Mostly marked in the order the instances ran, which is instance order within a lane.
+  auto less = [&](size_t a, size_t b) { return instance_less(a, b); };
+  if (!std::is_sorted(dirty.begin(), dirty.end(), less)) std::sort(dirty.begin(), dirty.end(), less);
   TickRecord r;
   r.tick = tick;
   r.timer_sequence = timer_sequence;

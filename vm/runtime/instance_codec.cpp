@@ -390,7 +390,7 @@ std::string mailbox_storage_key(std::string_view instance_key, bool high, uint64
   k += instance_key.substr(5);
   k += '/';
   k += high ? 'h' : 'n';
-  k += hex_u64(position);
+  append_hex_u64(position, k);
   return k;
 }
 
@@ -408,13 +408,17 @@ bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& hi
 std::string encode_delivery(const InstanceKey& target, const Message& m) {
   std::string out;
   out.reserve(kSmallBuffer);
+  append_delivery(target, m, out);
+  return out;
+}
+
+void append_delivery(const InstanceKey& target, const Message& m, std::string& out) {
   StringSink buffer{out};
   Packer p(buffer);
   p.pack_array(3);
   p.pack(target.domain);
   pack_id(p, target.id);
   pack_message(p, m);
-  return out;
 }
 
 bool decode_delivery(const Program& p, std::string_view bytes, InstanceKey& target, Message& m, std::string& error) {

@@ -28,6 +28,8 @@ bool parse_mailbox_key(std::string_view key, std::string& instance_key, bool& hi
 
 // A message to `target`, with its target (pending deliveries between ticks).
 std::string encode_delivery(const InstanceKey& target, const Message& message);
+// The same, appended to `out`.
+void append_delivery(const InstanceKey& target, const Message& message, std::string& out);
 bool decode_delivery(const Program& program, std::string_view bytes, InstanceKey& target, Message& message,
                      std::string& error);
 

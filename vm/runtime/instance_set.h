@@ -32,7 +32,13 @@ class InstanceSet {
   const std::vector<size_t>& ordered(Less less) {
     const auto mid = list_.begin() + static_cast<std::ptrdiff_t>(sorted_);
     std::sort(mid, list_.end(), less);
-    std::inplace_merge(list_.begin(), mid, list_.end(), less);
+    // Merged only when the two parts interleave, through a buffer kept from call to
+    // call (std::inplace_merge allocates one each time).
+    if (mid != list_.begin() && mid != list_.end() && less(*mid, *(mid - 1))) {
+      merged_.resize(list_.size());
+      std::merge(list_.begin(), mid, mid, list_.end(), merged_.begin(), less);
+      list_.swap(merged_);
+    }
     sorted_ = list_.size();
     return list_;
   }
@@ -63,6 +69,7 @@ class InstanceSet {
  private:
   std::vector<char> flags_;
   std::vector<size_t> list_;
+  std::vector<size_t> merged_;  // ordered()'s merge buffer
   size_t sorted_ = 0;  // list_[0, sorted_) is in order
 };
 

@@ -87,9 +87,12 @@ bool decode_pending(const Program& p, std::string_view bytes, std::vector<Delive
 std::string encode_pending(const std::vector<Delivery>& pending) {
   std::string out;
   for (const Delivery& d : pending) {
-    const std::string one = encode_delivery(d.target, d.message);
-    out += hex_u64(one.size());
-    out += one;
+    // Encoded in place after room for its length, which is then written in.
+    const size_t at = out.size();
+    out.append(16, '0');
+    append_delivery(d.target, d.message, out);
+    uint64_t length = out.size() - at - 16;
+    for (size_t k = 16; k-- > 0; length >>= 4) out[at + k] = "0123456789abcdef"[length & 15];
   }
   return out;
 }
@@ -473,7 +476,7 @@ bool RunStore::begin(const std::string& bundle, uint64_t seed, int64_t slice_bud
 
 void RunStore::apply_writes(TickRecord r) {
   for (TickRecord::InstanceWrite& in : r.instances) {
-    digest_ += record_digest(in.key, in.value) - in.replaces;
+    digest_ += (in.digest ? *in.digest : record_digest(in.key, in.value)) - in.replaces;
     state_.put(in.key, std::move(in.value));
   }
   // Mailbox entries are written once and then only deleted: they count by key.

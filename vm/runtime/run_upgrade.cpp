@@ -313,7 +313,7 @@ TickRecord upgrade_tick_record(const Program& old_program, const Program& new_pr
                         new_program.domains[in.key.domain].name + ".State@" + std::to_string(m.from_version) + " -> @" +
                         std::to_string(m.to_version) + " by " + by);
     r.instances.push_back(TickRecord::InstanceWrite{instance_storage_key(new_program, in.key), encode_instance(in), 0,
-                                                    static_cast<uint32_t>(r.journal.size())});
+                                                    static_cast<uint32_t>(r.journal.size()), std::nullopt});
     ++k;
   }
   return r;

@@ -263,7 +263,14 @@ struct Runtime::Impl {
     int priority;
     bool background_only;  // its only reason to run is a background goal
   };
-  bool instance_less(size_t a, size_t b) const;
+  // Inline, with integer ids (virtual instances) compared directly: every tick sorts the
+  // instances it woke, ran and changed.
+  bool instance_less(size_t a, size_t b) const {
+    const InstanceKey &x = instances[a].key, &y = instances[b].key;
+    if (x.domain != y.domain) return domain_rank[x.domain] < domain_rank[y.domain];
+    if (x.id.tag() == Tag::Int && y.id.tag() == Tag::Int) return x.id.as_int() < y.id.as_int();
+    return compare_ids(x.id, y.id) < 0;
+  }
   std::vector<size_t> ordered_indices() const;
   bool background_may_run() const;
   // Every instance that has a reason to run now, whatever the background rule says.
@@ -308,6 +315,7 @@ struct Runtime::Impl {
 
   // ---- the tick record and its commit (commit.cpp)
   void record_instance(size_t i, TickRecord& record);
+  std::vector<std::pair<bool, uint64_t>> mailbox_gone;  // record_instance's scratch list
   TickRecord record_tick();   // of the tick just computed; writes nothing durable
   TickRecord record_start();  // tick 0: the instances activated before tick 1
   bool commit(std::string& error, bool append = false);

@@ -6,12 +6,6 @@
 namespace ved::vm {
 
 // Instance order: domain name, then id.
-bool Runtime::Impl::instance_less(size_t a, size_t b) const {
-  const InstanceKey &x = instances[a].key, &y = instances[b].key;
-  if (x.domain != y.domain) return domain_rank[x.domain] < domain_rank[y.domain];
-  return compare_ids(x.id, y.id) < 0;
-}
-
 std::vector<size_t> Runtime::Impl::ordered_indices() const {
   std::vector<size_t> order(instances.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -57,14 +51,16 @@ auto Runtime::Impl::runnable() const -> std::vector<Runnable> {
   if (!background_may_run()) {
     out.erase(std::remove_if(out.begin(), out.end(), [](const Runnable& r) { return r.background_only; }), out.end());
   }
-  std::sort(out.begin(), out.end(), [&](const Runnable& a, const Runnable& b) {
+  auto before = [&](const Runnable& a, const Runnable& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
     const InstanceKey &x = instances[a.index].key, &y = instances[b.index].key;
     const DomainInfo &dx = p.domains[x.domain], &dy = p.domains[y.domain];
     if (dx.scope_depth != dy.scope_depth) return dx.scope_depth < dy.scope_depth;
-    if (x.domain != y.domain) return domain_rank[x.domain] < domain_rank[y.domain];
-    return compare_ids(x.id, y.id) < 0;
-  });
+    return instance_less(a.index, b.index);
+  };
+  // The awake set was just put in instance order (run_tick), so with one priority and
+  // scope the candidates are in order already: checked in one pass, not sorted again.
+  if (!std::is_sorted(out.begin(), out.end(), before)) std::sort(out.begin(), out.end(), before);
   return out;
 }
 

@@ -364,10 +364,16 @@ Status Store::commit(const Batch& batch, bool sync) {
 }
 
 std::string hex_u64(uint64_t v) {
-  static const char* digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<size_t>(i)] = digits[v & 15];
+  std::string out;
+  append_hex_u64(v, out);
   return out;
+}
+
+void append_hex_u64(uint64_t v, std::string& out) {
+  static const char* digits = "0123456789abcdef";
+  char text[16];
+  for (int i = 15; i >= 0; --i, v >>= 4) text[i] = digits[v & 15];
+  out.append(text, 16);
 }
 
 bool parse_hex_u64(std::string_view text, uint64_t& out) {

@@ -109,6 +109,8 @@ class Store {
 // Order-preserving encodings for keys: a big-endian fixed-width hex number sorts as the
 // number does.
 std::string hex_u64(uint64_t v);
+// The same, appended to `out`.
+void append_hex_u64(uint64_t v, std::string& out);
 // Reads what hex_u64 wrote: exactly 16 lowercase hex digits. False otherwise.
 bool parse_hex_u64(std::string_view text, uint64_t& out);
 // Bytes as lowercase hex (binary inside text records and keys), and back: false unless

@@ -1,9 +1,10 @@
 #include "vm/runtime/tick_record.h"
 
 #include <algorithm>
-
+#include <cstring>
 #include <iterator>
 #include <limits>
+#include <stdexcept>
 
 #include "vm/interpreter.h"
 #include "vm/runtime/store.h"
@@ -15,30 +16,31 @@ namespace {
 // Bumped when the layout changes (the data dir's format is bumped with it).
 constexpr char kRecordFormat = 1;
 
+// Writes into room the caller has made (append_tick_record sizes the record exactly
+// first): a record is a few dozen fields, and a bounds-checked append for each was most
+// of the time of encoding one.
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  // Each number is one append of its bytes (little-endian, whatever the machine's order).
+  explicit Writer(char* at) : at_(at) {}
+  void u8(uint8_t v) { *at_++ = static_cast<char>(v); }
+  // Little-endian, whatever the machine's order.
   void u32(uint32_t v) {
-    char b[4];
-    for (int k = 0; k < 4; ++k) b[k] = static_cast<char>((v >> (8 * k)) & 0xFF);
-    out_.append(b, 4);
+    for (int k = 0; k < 4; ++k) *at_++ = static_cast<char>((v >> (8 * k)) & 0xFF);
   }
   void u64(uint64_t v) {
-    char b[8];
-    for (int k = 0; k < 8; ++k) b[k] = static_cast<char>((v >> (8 * k)) & 0xFF);
-    out_.append(b, 8);
+    for (int k = 0; k < 8; ++k) *at_++ = static_cast<char>((v >> (8 * k)) & 0xFF);
   }
   void bytes(std::string_view b) {
     u32(static_cast<uint32_t>(b.size()));
-    out_.append(b);
+    if (!b.empty()) std::memcpy(at_, b.data(), b.size());
+    at_ += b.size();
   }
   // A count before a list: lists are bounded by what a tick may create, far below 2^32.
   void count(size_t n) { u32(static_cast<uint32_t>(n)); }
+  const char* end() const { return at_; }
 
  private:
-  std::string& out_;
+  char* at_;
 };
 
 // Reads what Writer wrote; every read checks that the bytes are there, and the first
@@ -121,8 +123,10 @@ std::string encode_tick_record(const TickRecord& r) {
 }
 
 void append_tick_record(std::string& out, const TickRecord& r) {
-  // Sized first: the record is built without growing (and copying) its buffer.
-  size_t size = 1 + 3 * 8 + 7 * 4 + 4 + r.pending.size() + (r.effect_counts ? 4 + r.effect_counts->size() : 0);
+  // Sized exactly first: the record is written into room made once. The head is the
+  // format byte, three u64s, six list counts, the pending bytes' length and the
+  // effect-count flag.
+  size_t size = 1 + 3 * 8 + 6 * 4 + 4 + r.pending.size() + 1 + (r.effect_counts ? 4 + r.effect_counts->size() : 0);
   for (const auto& in : r.instances) size += 4 + in.key.size() + 4 + in.value.size() + 8 + 4;
   for (const auto& e : r.enqueued) size += 4 + e.key.size() + 4 + e.value.size();
   for (const auto& key : r.dequeued) size += 4 + key.size();
@@ -130,8 +134,10 @@ void append_tick_record(std::string& out, const TickRecord& r) {
   for (const auto& o : r.observed) size += 4 + o.key.size() + 4 + o.value.size();
   for (const auto& line : r.journal) size += 4 + line.size();
   // (Geometrically when appending to a buffer that holds more: a group's frames.)
-  if (out.capacity() < out.size() + size) out.reserve(std::max(out.size() + size, 2 * out.capacity()));
-  Writer w(out);
+  const size_t at = out.size();
+  if (out.capacity() < at + size) out.reserve(std::max(at + size, 2 * out.capacity()));
+  out.resize(at + size);
+  Writer w(out.data() + at);
   w.u8(static_cast<uint8_t>(kRecordFormat));
   w.u64(static_cast<uint64_t>(r.tick));
   w.u64(r.timer_sequence);
@@ -167,6 +173,8 @@ void append_tick_record(std::string& out, const TickRecord& r) {
   if (r.effect_counts) w.bytes(*r.effect_counts);
   w.count(r.journal.size());
   for (const auto& line : r.journal) w.bytes(line);
+  // The sizing above and the writes must agree, or the record would run past its room.
+  if (w.end() != out.data() + out.size()) throw std::logic_error("a tick record was sized wrongly");
 }
 
 bool decode_tick_record(std::string_view bytes, TickRecord& r, std::string& error) {

@@ -43,6 +43,10 @@ struct TickRecord {
     std::string value;
     uint64_t replaces = 0;
     uint32_t line = 0;
+    // record_digest(key, value), when whoever made the record has it already (the live
+    // run does, for the instance's next `replaces`). Not encoded: apply computes it for a
+    // record read back.
+    std::optional<uint64_t> digest;
   };
   std::vector<InstanceWrite> instances;  // in instance order
   std::vector<Put> enqueued;             // mailbox entries that are new (written once)

@@ -110,7 +110,8 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
     if (!in.outbox.empty()) hold_back(i);
   }
   // Messages sent during the previous tick, in the order they were sent.
-  std::vector<Delivery> now;
+  std::vector<Delivery>& now = delivering;  // its room is kept from tick to tick
+  now.clear();
   now.swap(pending);
   any = any || !now.empty();
   for (Delivery& d : now) {
@@ -131,6 +132,7 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
       if (auto t = find(d.target)) note_outside_input(*t);
     }
   }
+  now.clear();
   // Timers due now: the instances that have one, in instance order, and each one's in
   // (due, sequence) order. Every timer due by now is fired, so its filing goes with it.
   const auto due_end = due_timers.upper_bound(tick);

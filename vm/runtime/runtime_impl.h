@@ -84,6 +84,7 @@ struct Runtime::Impl {
   std::unordered_map<InstanceKey, size_t, KeyHash, KeyEqual> by_key;  // -> index in `instances`
   std::vector<Delivery> pending;         // delivered at the start of the next tick
   std::vector<Delivery> next_pending;    // sent during this tick
+  std::vector<Delivery> delivering;      // deliver_inputs' list (pending, taken over)
   std::vector<std::string> journal;      // this tick's event lines
   std::vector<std::string> rendered;     // in memory: the last commit's journal as text
   // Instance indices ordered as instances are (domain name, then id), not by index:

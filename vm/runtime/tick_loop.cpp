@@ -64,8 +64,13 @@ bool Runtime::Impl::run_tick(bool& progressed, std::string& error, bool keep_tic
     if (!r.background_only) last_foreground_tick = tick;
   }
   // What was sent this tick is delivered next tick.
-  for (auto& d : next_pending) pending.push_back(std::move(d));
-  next_pending.clear();
+  // (Swapped when nothing is pending, as after delivery: the lists keep their room.)
+  if (pending.empty()) {
+    pending.swap(next_pending);
+  } else {
+    for (auto& d : next_pending) pending.push_back(std::move(d));
+    next_pending.clear();
+  }
   progressed = inputs_delivered || slices_run > slices_before || !dirty.empty() || !journal.empty();
   // Instances with nothing left to do and no change this tick sleep until a message,
   // a timer or a resume wakes them. One waiting only for its timers sleeps too: a timer

@@ -94,6 +94,12 @@ bool Runtime::Impl::deliver(const InstanceKey& target_key, Message&& m, std::opt
   return true;
 }
 
+std::optional<size_t> Runtime::Impl::sender_of(const Message& m) const {
+  const size_t hint = m.sender_hint;
+  if (hint < instances.size() && same_instance(instances[hint].key, m.sender)) return hint;
+  return find(m.sender);
+}
+
 bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
   bool any = false;
   // Outboxes that can drain, in instance order.
@@ -116,7 +122,7 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
   any = any || !now.empty();
   for (Delivery& d : now) {
     const bool from_instance = d.message.from_instance;
-    std::optional<size_t> sender = from_instance ? find(d.message.sender) : std::nullopt;
+    std::optional<size_t> sender = from_instance ? sender_of(d.message) : std::nullopt;
     if (!deliver(d.target, std::move(d.message), sender)) {
       Instance& s = instances[*sender];
       const uint32_t held = d.message.transition;

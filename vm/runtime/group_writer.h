@@ -1,8 +1,10 @@
-// Writing a group of ticks durably while the next group is computed.
+// Writing a group of ticks while the next group is computed.
 //
 // Under --sync=tick a group is fsynced, which takes milliseconds; waiting for it in the
-// tick loop made a messaging run spend most of its time idle. The writer takes one synced
-// write at a time on a thread of its own: the tick loop hands it a group and goes on
+// tick loop made a messaging run spend most of its time idle. Unsynced, the write still
+// copies the group into the kernel and may commit a checkpoint to the database: work a
+// second core can do. The writer takes one write at a time on a thread of its own: the
+// tick loop hands it a group and goes on
 // computing the next one, and waits only when it hands over the next group (one write in
 // flight, so groups reach the disk in order) or when something must be durable before it
 // is seen outside (RunStore waits then: before an intent is released, at the end of a
@@ -55,9 +57,10 @@ class GroupWriter {
   struct Written {
     int64_t tick = 0;
     uint64_t digest = 0;
+    bool durable = false;  // the write is synced (else VED-DATA-DIR is not moved for it)
   };
-  // Starts `write` (a synced one), which holds the ticks up to `written.tick`. The write
-  // in flight, if any, must have been waited for.
+  // Starts `write`, which holds the ticks up to `written.tick`. The write in flight, if
+  // any, must have been waited for.
   void start(GroupWrite write, Written written);
   // Waits for the write in flight. `done` is what it made durable (none: nothing was in
   // flight); the status is its failure, if it failed.

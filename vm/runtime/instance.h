@@ -39,6 +39,10 @@ struct Message {
   bool high_lane = false;
   bool from_instance = false;  // sent by an instance (else: the runtime: start, goals, timers, outcomes)
   InstanceKey sender;          // when from_instance
+  // Where the sender was in this process's instance list when it sent: a hint that
+  // delivery checks against `sender` before using (it saves a lookup per message), never
+  // stored, and meaningless in another process.
+  size_t sender_hint = SIZE_MAX;
   bool self_attempt = false;   // appended by a goal attempt
   bool outcome = false;        // an effect's outcome: the effect is in flight until it is handled
 };

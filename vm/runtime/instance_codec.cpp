@@ -50,6 +50,15 @@ void bin(Packer& p, const std::string& bytes) {
   p.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
 }
 
+// A value's encoding as a bin field. Encoded first into a buffer this thread keeps (the
+// bin's header holds its length): every message and changed instance has values in it.
+void bin_value(Packer& p, const Value& v) {
+  thread_local std::string scratch;
+  scratch.clear();
+  encode_value(v, scratch);
+  bin(p, scratch);
+}
+
 void pack_id(Packer& p, const Value& id) {
   if (id.tag() == Tag::Int) {
     p.pack_array(2);
@@ -74,7 +83,7 @@ void pack_message(Packer& p, const Message& m) {
   pack_id(p, m.sender.id);
   p.pack(m.self_attempt);
   p.pack_array(static_cast<uint32_t>(m.args.size()));
-  for (const auto& a : m.args) bin(p, encode_value(a));
+  for (const auto& a : m.args) bin_value(p, a);
   p.pack(m.outcome);
 }
 
@@ -151,7 +160,7 @@ Message message(const Program& p, const Obj& o, uint32_t receiver_domain) {
 void pack_outcome(Packer& p, const EffectOutcome& o) {
   p.pack_array(5);
   p.pack(o.ok);
-  if (o.ok) bin(p, encode_value(o.value));
+  if (o.ok) bin_value(p, o.value);
   else p.pack_nil();
   p.pack(o.code);
   p.pack(o.message);
@@ -191,7 +200,7 @@ std::string encode_instance(const Instance& in) {
   p.pack(parts ? 3 : 2);
   p.pack(in.key.domain);
   pack_id(p, in.key.id);
-  bin(p, encode_value(in.state));
+  bin_value(p, in.state);
   p.pack(in.faulted);
   p.pack(in.next_position);
   if (in.continuation) {
@@ -200,7 +209,7 @@ std::string encode_instance(const Instance& in) {
     p.pack(c.transition);
     p.pack(c.next_slice);
     p.pack_array(static_cast<uint32_t>(c.registers.size()));
-    for (const auto& r : c.registers) bin(p, encode_value(r));
+    for (const auto& r : c.registers) bin_value(p, r);
     pack_message(p, c.message);
   } else {
     p.pack_nil();
@@ -462,7 +471,7 @@ std::string encode_intent(const Intent& in) {
   pack_id(p, in.instance.id);
   p.pack(in.effect);
   p.pack_array(static_cast<uint32_t>(in.args.size()));
-  for (const auto& a : in.args) bin(p, encode_value(a));
+  for (const auto& a : in.args) bin_value(p, a);
   if (in.idempotency_key.tag() == Tag::String) p.pack(in.idempotency_key.as_string());
   else p.pack_nil();
   p.pack(in.ordinal);
@@ -552,8 +561,8 @@ std::string encode_observation(uint32_t observation, const std::vector<Value>& a
   p.pack_array(4);
   p.pack(observation);
   p.pack_array(static_cast<uint32_t>(args.size()));
-  for (const auto& a : args) bin(p, encode_value(a));
-  if (failure.empty()) bin(p, encode_value(v));
+  for (const auto& a : args) bin_value(p, a);
+  if (failure.empty()) bin_value(p, v);
   else p.pack_nil();
   p.pack(failure);
   return out;

@@ -608,13 +608,14 @@ bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& e
   }
   // One write in flight at a time, so that groups reach the disk in order.
   if (!collect(error)) return false;
-  // A synced group is written by the GroupWriter while the next one is computed, unless
-  // the caller needs it on disk now, or every tick is its own group (a trace: a printed
-  // line must never run ahead of the data dir).
+  // A group is written by the GroupWriter while the next one is computed (on a machine
+  // with a second core, the write costs the tick loop nothing; synced, it waits for the
+  // disk there), unless the caller needs it on disk now, or every tick is its own group
+  // (a trace: a printed line must never run ahead of the data dir).
   const bool durable = sync || write.checkpoint;  // the log is fsynced before a checkpoint
-  if (sync && !wait && max_group_ticks_ > 1) {
+  if (!wait && max_group_ticks_ > 1) {
     if (!writer_) writer_ = std::make_unique<GroupWriter>(store_);
-    writer_->start(std::move(write), GroupWriter::Written{last_tick_, digest_});
+    writer_->start(std::move(write), GroupWriter::Written{last_tick_, digest_, durable});
     return true;
   }
   if (const Status s = write.perform(store_); !s.is_ok()) {
@@ -634,7 +635,8 @@ bool RunStore::collect(std::string& error) {
     error = group_write_error(s);
     return false;
   }
-  return mark_durable(done->tick, done->digest, /*sync=*/false, error);
+  // An unsynced group is written, not durable: VED-DATA-DIR waits for a synced write.
+  return !done->durable || mark_durable(done->tick, done->digest, /*sync=*/false, error);
 }
 
 bool RunStore::sync_committed(std::string& error) {

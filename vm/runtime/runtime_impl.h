@@ -234,6 +234,8 @@ struct Runtime::Impl {
   std::vector<size_t> drainable_senders() const;
   // Moves `m` into the target's mailbox; when it returns false, `m` is left as it was.
   bool deliver(const InstanceKey& target_key, Message&& m, std::optional<size_t> sender);
+  // The index of an instance's message's sender (Message::sender_hint, checked; else looked up).
+  std::optional<size_t> sender_of(const Message& m) const;
   // Delivers what is due at the start of the tick — outboxes that can drain, the
   // messages of the previous tick, timers due now — and the tick's inputs; true if there
   // was any (a message, a timer, an outcome).

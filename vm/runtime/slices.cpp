@@ -191,6 +191,7 @@ void Runtime::Impl::apply_outputs(size_t i, Outputs& out, const Message& process
     m.high_lane = info.high_lane;
     m.from_instance = true;
     m.sender = self;
+    m.sender_hint = i;
     InstanceKey target;
     if (info.domain >= 0) {
       target = InstanceKey{static_cast<uint32_t>(info.domain), s.instance_id};

@@ -40,7 +40,7 @@ size_t Runtime::Impl::activate(const InstanceKey& key, const std::vector<std::pa
     added.faulted = true;
     added.last_fault = "the field defaults: " + fault_text(init.fault);
     added.last_fault_info = std::make_unique<FaultInfo>(fault_info("the field defaults", init.fault));
-    record(name(index), "fault", added.last_fault, {},
+    record(index, "fault", added.last_fault, {},
            [&] { return TraceFields{fault_field("fault", added.last_fault, added.last_fault_info.get())}; });
     return index;
   }
@@ -54,7 +54,7 @@ size_t Runtime::Impl::activate(const InstanceKey& key, const std::vector<std::pa
       break;
     }
   }
-  record(name(index), "activate", "");
+  record(index, "activate", "");
   return index;
 }
 

@@ -124,8 +124,6 @@ void Runtime::Impl::release_run(LoadedRun& out) {
   out.effect_counts = std::move(effect_counts);
   out.observed = std::move(last_observed);
   instances.clear();
-  names.clear();
-  storage_keys.clear();
   by_key.clear();
   open_intents.clear();
   arrived.clear();

@@ -15,7 +15,8 @@ namespace ved::vm {
 // was enqueued and still is is new, what was dequeued and had been recorded is gone.
 void Runtime::Impl::record_instance(size_t i, TickRecord& r) {
   Instance& in = instances[i];
-  const std::string& key = storage_key(i);
+  // Made for each record, not kept: a key per instance would cost idle instances memory.
+  std::string key = instance_storage_key(p, in.key);
   // Entries leave a lane in the order they entered it, so what was enqueued and not
   // dequeued since the last record is still queued, at the lane's tail; what was dequeued
   // and not enqueued since had been recorded.
@@ -39,7 +40,7 @@ void Runtime::Impl::record_instance(size_t i, TickRecord& r) {
   for (const auto& [high, position] : gone) r.dequeued.push_back(mailbox_storage_key(key, high, position));
   in.mailbox_added.clear();
   in.mailbox_removed.clear();
-  TickRecord::InstanceWrite w{key, encode_instance(in), in.stored_digest, 0, std::nullopt};
+  TickRecord::InstanceWrite w{std::move(key), encode_instance(in), in.stored_digest, 0, std::nullopt};
   in.stored_digest = record_digest(w.key, w.value);
   w.digest = in.stored_digest;
   r.instances.push_back(std::move(w));

@@ -76,7 +76,7 @@ bool Runtime::Impl::deliver(const InstanceKey& target_key, Message&& m, std::opt
   const std::string& transition = p.domains[in.key.domain].transitions[m.transition].name;
   if (in.mailbox_size() >= o.mailbox_capacity && sender != target) {
     if (in.faulted || !sender) {
-      record(name(target), "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"), {}, [&] {
+      record(target, "dead_letter", transition + (in.faulted ? " (target faulted)" : " (mailbox full)"), {}, [&] {
         return TraceFields{{"letter", text("message")},
                            {"transition", text(transition)},
                            {"reason", text(in.faulted ? "target faulted" : "mailbox full")}};
@@ -129,7 +129,7 @@ bool Runtime::Impl::deliver_inputs(TickInputs inputs) {
       s.outbox.push_back(OutboxEntry{d.target, std::move(d.message)});
       if (s.outbox.size() == 1) hold_back(*sender);
       mark(*sender);
-      record(name(*sender), "backpressure", "a message waits in the outbox: the target's mailbox is full", {}, [&] {
+      record(*sender, "backpressure", "a message waits in the outbox: the target's mailbox is full", {}, [&] {
         return TraceFields{{"to", text(describe_instance(p, d.target))},
                            {"transition", text(p.domains[d.target.domain].transitions[held].name)}};
       });

@@ -27,7 +27,7 @@ void Runtime::Impl::emit(size_t i, const Value& intent) {
     shown += (k ? ", " : "") + e.params[k].name + ": " + literal(x.args[k]);
   shown += ")";
   if (x.idempotency_key.tag() == Tag::String) shown += " key " + quote_string(x.idempotency_key.as_string());
-  record(name(i), "emit", shown, {}, [&] {
+  record(i, "emit", shown, {}, [&] {
     return TraceFields{{"intent", text(x.id())},
                        {"effect", text(e.name)},
                        named("args", e.params, x.args),
@@ -146,7 +146,7 @@ void Runtime::Impl::deliver_outcome(Arrival a) {
   detail += out.ok ? ".ok" + (p.types[effect.result].kind == TypeKind::Unit ? std::string() : " " + literal(out.value))
                    : ".failed " + out.code + ": " + out.message;
   if (!handled && out.ok) detail += " (no handler)";
-  record(name(i), "outcome", detail, encode_outcome(x.effect, x.id(), out), [&] {
+  record(i, "outcome", detail, encode_outcome(x.effect, x.id(), out), [&] {
     TraceFields fields{{"intent", text(x.id())}, {"effect", text(effect.name)}, {"ok", Value::boolean(out.ok)}};
     if (out.ok) {
       fields.emplace_back("value", out.value);
@@ -164,7 +164,7 @@ void Runtime::Impl::deliver_outcome(Arrival a) {
   if (!handled) {
     if (in.effects_in_flight > 0) --in.effects_in_flight;
     if (!out.ok) {
-      record(name(i), "dead_letter", effect.name + ".failed (" + out.code + "; no handler)", {}, [&] {
+      record(i, "dead_letter", effect.name + ".failed (" + out.code + "; no handler)", {}, [&] {
         return TraceFields{{"letter", text("outcome")},
                            {"effect", text(effect.name)},
                            {"code", text(out.code)},

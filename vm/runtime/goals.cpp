@@ -42,14 +42,14 @@ bool Runtime::Impl::evaluate_goals(size_t i) {
     }
     const bool sat = r.value.as_bool();
     if (sat && !gp.satisfied) {
-      record(name(i), "goal", d.goals[g].name + " satisfied", {},
+      record(i, "goal", d.goals[g].name + " satisfied", {},
              [&] { return TraceFields{{"goal", text(d.goals[g].name)}, {"event", text("satisfied")}}; });
       gp.attempts = 0;
       gp.seen.clear();
       gp.next_attempt = 0;
       mark(i);
     } else if (!sat && gp.satisfied) {
-      record(name(i), "goal", d.goals[g].name + " unsatisfied", {},
+      record(i, "goal", d.goals[g].name + " unsatisfied", {},
              [&] { return TraceFields{{"goal", text(d.goals[g].name)}, {"event", text("unsatisfied")}}; });
       gp.unsatisfied_since = tick;
       mark(i);
@@ -89,7 +89,7 @@ void Runtime::Impl::terminate(size_t i, size_t g, const std::string& reason) {
   gp.reason = reason;
   mark(i);
   const std::string& goal = p.domains[in.key.domain].goals[g].name;
-  record(name(i), "goal", goal + " terminated: " + reason, {}, [&] {
+  record(i, "goal", goal + " terminated: " + reason, {}, [&] {
     return TraceFields{{"goal", text(goal)}, {"event", text("terminated")}, {"reason", text(reason)}};
   });
 }

@@ -445,15 +445,22 @@ bool decode_delivery(const Program& p, std::string_view bytes, InstanceKey& targ
 }
 
 std::string instance_storage_key(const Program& p, const InstanceKey& key) {
-  std::string k = "inst/" + p.domains[key.domain].name + "/";
+  const std::string& domain = p.domains[key.domain].name;
+  std::string k;
+  k.reserve(5 + domain.size() + 2 + (key.id.tag() == Tag::String ? key.id.as_string().size() : 16));
+  k += "inst/";
+  k += domain;
+  k += '/';
   if (key.id.tag() == Tag::Int) {
     // Sign bit flipped, big-endian: ints sort numerically after the default instance.
     uint64_t u = static_cast<uint64_t>(key.id.as_int()) ^ (uint64_t{1} << 63);
-    k += "1" + hex_u64(u);
+    k += '1';
+    append_hex_u64(u, k);
   } else if (key.id.tag() == Tag::String) {
-    k += "2" + key.id.as_string();
+    k += '2';
+    k += key.id.as_string();
   } else {
-    k += "0";
+    k += '0';
   }
   return k;
 }

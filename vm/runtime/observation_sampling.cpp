@@ -62,7 +62,7 @@ FaultKind Runtime::Impl::observe(size_t i, uint32_t observation, std::span<const
   }
   if (!failure.empty()) {
     note_outside_input(i);
-    record(name(i), "observe", shown() + " failed: " + failure, encode_observation(observation, arguments, Value(), failure),
+    record(i, "observe", shown() + " failed: " + failure, encode_observation(observation, arguments, Value(), failure),
            [&] {
              return TraceFields{
                  {"observation", text(info.name)}, {"args", Value::list(arguments)}, {"failure", text(failure)}};
@@ -72,7 +72,7 @@ FaultKind Runtime::Impl::observe(size_t i, uint32_t observation, std::span<const
   }
   if (journal_it) {
     const std::string bytes = encode_observation(observation, arguments, value);
-    record(name(i), "observe", shown() + " = " + literal(value), bytes, [&] {
+    record(i, "observe", shown() + " = " + literal(value), bytes, [&] {
       return TraceFields{{"observation", text(info.name)}, {"args", Value::list(arguments)}, {"value", value}};
     });
     last_observed[key] = value;

@@ -181,15 +181,15 @@ struct Runtime::Impl {
   // `parts()` makes the event's parts for `--trace=json` (docs/json.md): called only when
   // a trace sink is set, so that an untraced run builds none.
   // The line is built in place: a run journals one or more every tick.
-  template <class MakeParts>
-  void record(std::string_view instance, std::string_view kind, std::string_view detail, std::string_view data,
-              MakeParts&& parts) {
+  template <class AppendWho, class MakeParts>
+  void record_line(AppendWho&& append_who, std::string_view kind, std::string_view detail, std::string_view data,
+                   MakeParts&& parts) {
     std::string& line = journal.emplace_back();
-    line.reserve(kind.size() + instance.size() + detail.size() + 3 + 2 * data.size());
+    line.reserve(kind.size() + 24 + detail.size() + 3 + 2 * data.size());
     line.append(kind);
     line += '\t';
     const size_t who_at = line.size();
-    append_controls_escaped(instance, line);
+    append_who(line);
     const size_t who_end = line.size();
     line += '\t';
     append_controls_escaped(detail, line);
@@ -202,8 +202,23 @@ struct Runtime::Impl {
       line += hex_bytes(data);
     }
   }
+  template <class MakeParts>
+  void record(std::string_view instance, std::string_view kind, std::string_view detail, std::string_view data,
+              MakeParts&& parts) {
+    record_line([&](std::string& line) { append_controls_escaped(instance, line); }, kind, detail, data, parts);
+  }
   void record(std::string_view instance, std::string_view kind, std::string_view detail, std::string_view data = {}) {
     record(instance, kind, detail, data, [] { return TraceFields{}; });
+  }
+  // The same for instance `i`, its name written straight into the line (a name has
+  // nothing to escape: ids that are strings are quoted and escaped already).
+  template <class MakeParts>
+  void record(size_t i, std::string_view kind, std::string_view detail, std::string_view data, MakeParts&& parts) {
+    record_line([&](std::string& line) { append_instance_name(p, instances[i].key, line); }, kind, detail, data,
+                parts);
+  }
+  void record(size_t i, std::string_view kind, std::string_view detail, std::string_view data = {}) {
+    record(i, kind, detail, data, [] { return TraceFields{}; });
   }
   // A value as the journal shows it: whole up to kShownBytes, and beyond that its first
   // kShownBytes and its hash, so that a tick that changes a 32 MiB field journals a line,
@@ -326,22 +341,9 @@ struct Runtime::Impl {
   // ---- journal and trace events (journal_events.cpp)
   static Value text(std::string s) { return Value::string(std::move(s)); }
   static TraceField named(std::string name, const std::vector<FieldInfo>& names, const std::vector<Value>& values);
-  // An instance's name as the journal shows it, made once per instance: journal lines
-  // name their instance every tick.
-  const std::string& name(size_t i) const {
-    if (i >= names.size()) names.resize(instances.size());
-    if (names[i].empty()) names[i] = describe_instance(p, instances[i].key);
-    return names[i];
-  }
-  mutable std::vector<std::string> names;  // by instance index; empty: not made yet
-  // An instance's storage key (instance_codec.h), made once: a commit writes the record
-  // of every instance the tick changed.
-  const std::string& storage_key(size_t i) const {
-    if (i >= storage_keys.size()) storage_keys.resize(instances.size());
-    if (storage_keys[i].empty()) storage_keys[i] = instance_storage_key(p, instances[i].key);
-    return storage_keys[i];
-  }
-  mutable std::vector<std::string> storage_keys;  // by instance index; empty: not made yet
+  // An instance's name as the journal shows it. Made each time, not kept: short names
+  // need no allocation, and a kept one would cost every idle instance its memory.
+  std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
   std::string show(const Value& v) const { return format_value_shown(v, p.records, p.effect_names, kShownBytes); }
   std::string literal(const Value& v) const;
 

@@ -36,7 +36,7 @@ void Runtime::Impl::fault(size_t i, const Fault& f, const std::string& where) {
   in.last_fault = where + ": " + fault_text(f);
   in.last_fault_info = std::make_unique<FaultInfo>(fault_info(where, f));
   mark(i);
-  record(name(i), "fault", in.last_fault, {},
+  record(i, "fault", in.last_fault, {},
          [&] { return TraceFields{fault_field("fault", in.last_fault, in.last_fault_info.get())}; });
 }
 
@@ -72,7 +72,7 @@ void Runtime::Impl::step(size_t i) {
           enqueue(i, std::move(m));
         }
         mark(i);
-        record(name(i), "goal", goal.name + " attempt " + std::to_string(gp.attempts), {}, [&] {
+        record(i, "goal", goal.name + " attempt " + std::to_string(gp.attempts), {}, [&] {
           return TraceFields{{"goal", text(goal.name)}, {"event", text("attempt")}, {"attempt", Value::integer(gp.attempts)}};
         });
       }
@@ -112,7 +112,7 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
   // ` (name)` after the slice's number, for a named slice (made only when shown).
   auto slice_name = [&] { return f.slice_names[slice].empty() ? std::string() : " (" + f.slice_names[slice] + ")"; };
   if (slice == 0 && !t.escalation.empty())
-    record(name(i), "escalation", t.name + ": " + t.escalation, {},
+    record(i, "escalation", t.name + ": " + t.escalation, {},
            [&] { return TraceFields{{"transition", text(t.name)}, {"escalation", text(t.escalation)}}; });
   // Wall-clock time is measured for `vedvm stats` only; nothing in the run reads it.
   const auto started = clock.now();
@@ -166,7 +166,7 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
   in.state = std::move(working);
   in.random = random;
   mark(i);
-  record(name(i), "slice", detail, {}, [&] {
+  record(i, "slice", detail, {}, [&] {
     TraceFields fields;
     for (size_t k : changed) fields.emplace_back(field_names[k], in.state.as_record().fields[k]);
     return TraceFields{{"transition", text(t.name)},
@@ -199,7 +199,7 @@ void Runtime::Impl::apply_outputs(size_t i, Outputs& out, const Message& process
     } else {
       // A reply goes to whoever sent the message being processed.
       if (!processing.from_instance) {
-        record(name(i), "dead_letter", "reply " + info.name + " (the message being processed has no sender)", {}, [&] {
+        record(i, "dead_letter", "reply " + info.name + " (the message being processed has no sender)", {}, [&] {
           return TraceFields{{"letter", text("reply")}, {"reply", text(info.name)}, {"reason", text("no sender")}};
         });
         continue;
@@ -226,7 +226,7 @@ void Runtime::Impl::apply_outputs(size_t i, Outputs& out, const Message& process
     append_instance_name(p, target, detail);
     detail += '.';
     detail += sent;
-    record(name(i), "send", detail, {}, [&] {
+    record(i, "send", detail, {}, [&] {
       return TraceFields{{"to", text(describe_instance(p, target))},
                          {"transition", text(sent)},
                          {"args", Value::list(m.args)},
@@ -239,7 +239,7 @@ void Runtime::Impl::apply_outputs(size_t i, Outputs& out, const Message& process
     const SpawnInfo& shape = p.spawns[s.spawn];
     InstanceKey key{shape.domain, s.instance_id};
     if (find(key)) {
-      record(name(i), "spawn", describe_instance(p, key) + " exists already: nothing done", {}, [&] {
+      record(i, "spawn", describe_instance(p, key) + " exists already: nothing done", {}, [&] {
         return TraceFields{{"target", text(describe_instance(p, key))}, {"existed", Value::boolean(true)}};
       });
       continue;

@@ -29,9 +29,11 @@ void float64(StringSink& buffer, double f) {
 // nested deeper than the decoder reads back (kMaxStoredDepth), so that nothing is written
 // that could not be loaded again.
 void pack(Packer& p, StringSink& buffer, const Value& root) {
-  // Reused: a value is encoded for every instance a tick changes.
+  // Reused: a value is encoded for every instance a tick changes (a big one's room is
+  // given back below).
   thread_local std::vector<std::pair<const Value*, int>> work;
   work.clear();
+  if (work.capacity() > 4096) std::vector<std::pair<const Value*, int>>().swap(work);
   work.emplace_back(&root, 0);
   while (!work.empty()) {
     const auto [v, depth] = work.back();

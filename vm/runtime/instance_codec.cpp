@@ -37,6 +37,8 @@ namespace {
 // What a record's string starts with: most are a few dozen bytes, and growing it from
 // empty would reallocate it several times.
 constexpr size_t kSmallBuffer = 128;
+// The most a thread keeps of the buffer values are encoded into (bin_value).
+constexpr size_t kKeptScratchBytes = 64 * 1024;
 
 using Packer = msgpack::packer<StringSink>;
 using Obj = msgpack::object;
@@ -57,6 +59,8 @@ void bin_value(Packer& p, const Value& v) {
   scratch.clear();
   encode_value(v, scratch);
   bin(p, scratch);
+  // A large value's room is given back, not kept for the rest of the process.
+  if (scratch.capacity() > kKeptScratchBytes) std::string().swap(scratch);
 }
 
 void pack_id(Packer& p, const Value& id) {

@@ -117,7 +117,7 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
   // Wall-clock time is measured for `vedvm stats` only; nothing in the run reads it.
   const auto started = clock.now();
   SliceResult r = interp.run_slice(t.function, slice, std::move(registers), budget, env);
-  if (slice_buckets.empty()) slice_buckets.resize(p.domains.size());
+  if (slice_buckets.size() < p.domains.size()) slice_buckets.resize(p.domains.size());
   SliceTimes::add(slice_buckets[instances[i].key.domain],
                   std::chrono::duration_cast<std::chrono::microseconds>(clock.now() - started).count());
   if (r.status != SliceResult::Status::Faulted && !d.invariants.empty()) {

@@ -244,7 +244,13 @@ std::unique_ptr<Process> start_counter(const std::string& bundle, const std::str
 
 TEST_CASE("crash: SIGTERM and SIGINT finish the tick, exit 143 and 130, then a rerun completes the same") {
   TempDir tmp;
-  write_file(tmp.path() / "counter.ved", kCounterProgram);
+  // Ten times the counter's length: the signal comes 100 ms into the run, and 20,000
+  // steps took less than that once ticks got cheaper.
+  std::string longer = kCounterProgram;
+  const size_t at = longer.find("n == 20000");
+  REQUIRE(at != std::string::npos);
+  longer.replace(at, 10, "n == 200000");
+  write_file(tmp.path() / "counter.ved", longer);
   const std::string bundle = tmp / "counter.vedb";
   REQUIRE(run({vedc(), tmp / "counter.ved", "-o", bundle}).exit_code == 0);
   Outcome ref = finish(tmp / "ref", vedvm_run({bundle, "--data-dir", tmp / "ref", "--sync=none"}));

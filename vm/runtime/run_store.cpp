@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <sstream>
+#include <system_error>
 
 #include <xxhash.h>
 
@@ -613,10 +614,20 @@ bool RunStore::write_group(bool sync, bool wait, bool checkpoint, std::string& e
   // disk there), unless the caller needs it on disk now, or every tick is its own group
   // (a trace: a printed line must never run ahead of the data dir).
   const bool durable = sync || write.checkpoint;  // the log is fsynced before a checkpoint
-  if (!wait && max_group_ticks_ > 1) {
-    if (!writer_) writer_ = std::make_unique<GroupWriter>(store_);
-    writer_->start(std::move(write), GroupWriter::Written{last_tick_, digest_, durable});
-    return true;
+  if (!wait && max_group_ticks_ > 1 && !writer_refused_) {
+    if (!writer_) {
+      try {
+        writer_ = std::make_unique<GroupWriter>(store_);
+      } catch (const std::system_error&) {
+        // No thread to be had (its stack does not fit under a memory limit): the
+        // groups are written here instead, as they would be without the writer.
+        writer_refused_ = true;
+      }
+    }
+    if (writer_) {
+      writer_->start(std::move(write), GroupWriter::Written{last_tick_, digest_, durable});
+      return true;
+    }
   }
   if (const Status s = write.perform(store_); !s.is_ok()) {
     error = group_write_error(s);

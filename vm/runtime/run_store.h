@@ -236,7 +236,8 @@ class RunStore {
   size_t log_bytes_since_checkpoint_ = 0;
   size_t checkpoint_log_bytes_ = kCheckpointLogBytes;
   size_t checkpoint_state_bytes_ = kCheckpointStateBytes;
-  std::unique_ptr<GroupWriter> writer_;  // synced groups written in the background
+  std::unique_ptr<GroupWriter> writer_;  // groups written in the background
+  bool writer_refused_ = false;          // the system would not start its thread
   Clock::time_point group_started_;
   size_t max_group_ticks_ = kGroupTicks;
   std::chrono::milliseconds max_group_age_{5};

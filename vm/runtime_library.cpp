@@ -364,10 +364,20 @@ std::string format_value_shown(const Value& v, std::span<const RecordLayout> rec
   return out + "... (hash " + hash + ")";
 }
 
-namespace {
-// An int as `str` and `format` print it (the one definition for both paths below).
-void append_int(int64_t i, std::string& out) { out += std::to_string(i); }
-}  // namespace
+void append_int(int64_t i, std::string& out) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, i).ptr);
+}
+
+void append_value_shown(const Value& v, std::span<const RecordLayout> records,
+                        std::span<const std::string> effect_names, size_t limit, std::string& out) {
+  // An int, the common case (a counter a slice changed), without a string of its own.
+  if (v.tag() == Tag::Int) {
+    append_int(v.as_int(), out);
+    return;
+  }
+  out += format_value_shown(v, records, effect_names, limit);
+}
 
 bool format_value_within(const Value& top, std::span<const RecordLayout> records,
                          std::span<const std::string> effect_names, size_t limit, std::string& out) {

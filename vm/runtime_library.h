@@ -48,6 +48,11 @@ size_t utf8_prefix_length(std::string_view text, size_t n);
 // and its hash, so that a 32 MiB field prints a line, not 32 MiB.
 std::string format_value_shown(const Value& v, std::span<const RecordLayout> records,
                                std::span<const std::string> effect_names, size_t limit = 1024);
+// An int as `str`, `format`, the journal and instance names print it, appended to `out`.
+void append_int(int64_t i, std::string& out);
+// The same, appended to `out` (a journal line built in place).
+void append_value_shown(const Value& v, std::span<const RecordLayout> records,
+                        std::span<const std::string> effect_names, size_t limit, std::string& out);
 // The longest string a built-in may build: beyond it the call faults (Budget), checked
 // before the string is allocated. The interpreter enforces the same bound on `+`.
 constexpr size_t kMaxStringBytes = size_t{1} << 28;  // 256 MiB

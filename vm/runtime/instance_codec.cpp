@@ -52,6 +52,15 @@ void bin(Packer& p, const std::string& bytes) {
   p.pack_bin_body(bytes.data(), static_cast<uint32_t>(bytes.size()));
 }
 
+// A record being packed: msgpack writes straight into `out`, which starts with room for
+// a small record.
+struct RecordPacker {
+  std::string out;
+  StringSink sink{out};
+  Packer p{sink};
+  RecordPacker() { out.reserve(kSmallBuffer); }
+};
+
 // A value's encoding as a bin field. Encoded first into a buffer this thread keeps (the
 // bin's header holds its length): every message and changed instance has values in it.
 void bin_value(Packer& p, const Value& v) {
@@ -195,10 +204,8 @@ msgpack::object_handle parse(std::string_view bytes) {
 }  // namespace
 
 std::string encode_instance(const Instance& in) {
-  std::string out;
-  out.reserve(kSmallBuffer);
-  StringSink buffer{out};
-  Packer p(buffer);
+  RecordPacker record;
+  Packer& p = record.p;
   const bool parts = in.last_fault_info != nullptr;
   p.pack_array(parts ? 16 : 15);
   p.pack(parts ? 3 : 2);
@@ -264,7 +271,7 @@ std::string encode_instance(const Instance& in) {
     p.pack(f.line);
     p.pack(f.column);
   }
-  return out;
+  return std::move(record.out);
 }
 
 bool decode_instance(const Program& p, std::string_view bytes, Instance& out, std::string& error) {
@@ -372,12 +379,10 @@ bool decode_instance(const Program& p, std::string_view bytes, Instance& out, st
 }
 
 std::string encode_message(const Message& m) {
-  std::string out;
-  out.reserve(kSmallBuffer);
-  StringSink buffer{out};
-  Packer p(buffer);
+  RecordPacker record;
+  Packer& p = record.p;
   pack_message(p, m);
-  return out;
+  return std::move(record.out);
 }
 
 bool decode_message(const Program& p, std::string_view bytes, uint32_t receiver_domain, Message& m, std::string& error) {
@@ -470,10 +475,8 @@ std::string instance_storage_key(const Program& p, const InstanceKey& key) {
 }
 
 std::string encode_intent(const Intent& in) {
-  std::string out;
-  out.reserve(kSmallBuffer);
-  StringSink buffer{out};
-  Packer p(buffer);
+  RecordPacker record;
+  Packer& p = record.p;
   p.pack_array(12);
   p.pack(1);
   p.pack(in.tick);
@@ -490,7 +493,7 @@ std::string encode_intent(const Intent& in) {
   p.pack(in.completed);
   if (in.completed || in.arrived) pack_outcome(p, in.outcome);
   else p.pack_nil();
-  return out;
+  return std::move(record.out);
 }
 
 bool decode_intent(const Program& p, std::string_view bytes, Intent& out, std::string& error) {
@@ -535,15 +538,13 @@ std::string intent_storage_key(int64_t tick, uint32_t index) {
 std::string open_intent_storage_key(int64_t tick, uint32_t index) { return "fxo" + intent_storage_key(tick, index).substr(2); }
 
 std::string encode_outcome(uint32_t effect, const std::string& intent, const EffectOutcome& o) {
-  std::string out;
-  out.reserve(kSmallBuffer);
-  StringSink buffer{out};
-  Packer p(buffer);
+  RecordPacker record;
+  Packer& p = record.p;
   p.pack_array(3);
   p.pack(effect);
   p.pack(intent);
   pack_outcome(p, o);
-  return out;
+  return std::move(record.out);
 }
 
 bool decode_outcome(const Program& p, std::string_view bytes, uint32_t& effect, std::string& intent, EffectOutcome& out,
@@ -565,10 +566,8 @@ bool decode_outcome(const Program& p, std::string_view bytes, uint32_t& effect, 
 
 std::string encode_observation(uint32_t observation, const std::vector<Value>& args, const Value& v,
                                const std::string& failure) {
-  std::string out;
-  out.reserve(kSmallBuffer);
-  StringSink buffer{out};
-  Packer p(buffer);
+  RecordPacker record;
+  Packer& p = record.p;
   p.pack_array(4);
   p.pack(observation);
   p.pack_array(static_cast<uint32_t>(args.size()));
@@ -576,7 +575,7 @@ std::string encode_observation(uint32_t observation, const std::vector<Value>& a
   if (failure.empty()) bin_value(p, v);
   else p.pack_nil();
   p.pack(failure);
-  return out;
+  return std::move(record.out);
 }
 
 bool decode_observation(const Program& p, std::string_view bytes, uint32_t& observation, std::vector<Value>& args,

@@ -92,8 +92,7 @@ std::string encode_pending(const std::vector<Delivery>& pending) {
     const size_t at = out.size();
     out.append(16, '0');
     append_delivery(d.target, d.message, out);
-    uint64_t length = out.size() - at - 16;
-    for (size_t k = 16; k-- > 0; length >>= 4) out[at + k] = "0123456789abcdef"[length & 15];
+    write_hex_u64(out.size() - at - 16, out.data() + at);
   }
   return out;
 }

@@ -41,7 +41,6 @@ struct SliceTimes {
     while (k + 1 < kBuckets && (int64_t{1} << k) <= micros) ++k;
     ++buckets[k];
   }
-  void add(const std::string& domain, int64_t micros) { add(per_domain[domain], micros); }
 };
 
 struct LoadedRun {

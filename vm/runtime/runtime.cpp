@@ -3,7 +3,6 @@
 #include "vm/runtime/runtime.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "vm/runtime/runtime_impl.h"
 #include "vm/value_codec.h"
@@ -31,10 +30,8 @@ std::string describe_instance(const Program& p, const InstanceKey& key) {
 void append_instance_name(const Program& p, const InstanceKey& key, std::string& out) {
   out += p.domains[key.domain].name;
   if (key.id.tag() == Tag::Int) {
-    char digits[24];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, key.id.as_int());
     out += '[';
-    out.append(digits, end);
+    append_int(key.id.as_int(), out);
     out += ']';
   } else if (key.id.tag() == Tag::String) {
     // Quoted and escaped, so that an id cannot break a trace line or a journal record.

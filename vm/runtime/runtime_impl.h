@@ -349,6 +349,9 @@ struct Runtime::Impl {
   // need no allocation, and a kept one would cost every idle instance its memory.
   std::string name(size_t i) const { return describe_instance(p, instances[i].key); }
   std::string show(const Value& v) const { return format_value_shown(v, p.records, p.effect_names, kShownBytes); }
+  void append_shown(const Value& v, std::string& out) const {
+    append_value_shown(v, p.records, p.effect_names, kShownBytes, out);
+  }
   std::string literal(const Value& v) const;
 
   // ---- opening a data dir: a new run or a recovered one (attach.cpp)

@@ -4,7 +4,6 @@
 #include "vm/runtime/runtime_impl.h"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include "vm/invariants.h"
@@ -155,12 +154,7 @@ void Runtime::Impl::run_slice(size_t i, uint32_t transition, uint32_t slice, std
       detail += ' ';
       detail += field_names[k];
       detail += '=';
-      if (after[k].tag() == Tag::Int) {  // the common case, as show() prints it, without a string of its own
-        char digits[24];
-        detail.append(digits, std::to_chars(digits, digits + sizeof digits, after[k].as_int()).ptr);
-      } else {
-        detail += show(after[k]);
-      }
+      append_shown(after[k], detail);
       if (trace) changed.push_back(k);
     }
   in.state = std::move(working);

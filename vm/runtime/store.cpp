@@ -370,10 +370,14 @@ std::string hex_u64(uint64_t v) {
 }
 
 void append_hex_u64(uint64_t v, std::string& out) {
-  static const char* digits = "0123456789abcdef";
   char text[16];
-  for (int i = 15; i >= 0; --i, v >>= 4) text[i] = digits[v & 15];
+  write_hex_u64(v, text);
   out.append(text, 16);
+}
+
+void write_hex_u64(uint64_t v, char* at) {
+  static const char* digits = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, v >>= 4) at[i] = digits[v & 15];
 }
 
 bool parse_hex_u64(std::string_view text, uint64_t& out) {

@@ -111,6 +111,8 @@ class Store {
 std::string hex_u64(uint64_t v);
 // The same, appended to `out`.
 void append_hex_u64(uint64_t v, std::string& out);
+// The same 16 digits, written over at[0..16).
+void write_hex_u64(uint64_t v, char* at);
 // Reads what hex_u64 wrote: exactly 16 lowercase hex digits. False otherwise.
 bool parse_hex_u64(std::string_view text, uint64_t& out);
 // Bytes as lowercase hex (binary inside text records and keys), and back: false unless

@@ -17,7 +17,6 @@ packages=(
   libcurl4-openssl-dev                # HTTP effects (Net.HttpGet, Net.HttpPost)
   libxxhash-dev libpcg-cpp-dev       # hash(x) and program hashes; rand(n)
   libabsl-dev                         # hash index of Ved maps (vm/ordered_map.h)
-  libjemalloc-dev                     # vedvm's allocator (tools/vedvm/CMakeLists.txt)
   libraft-dev libuv1-dev
   # tests
   doctest-dev
